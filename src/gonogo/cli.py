@@ -1,0 +1,72 @@
+"""``gonogo`` command line: re-decide a saved run outside pytest.
+
+    gonogo evaluate REPORT.json [--gates PATH] [--env NAME] [--baseline REPORT] [--gate-report OUT]
+
+Exit codes as in pytest runs: 0 Go, 1 No-Go, 4 bad input, 5 nothing decided.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .config.environments import Environments
+from .config.errors import ConfigError
+from .config.gates import GateSet
+from .gates.verdict import EXIT_USAGE, decide
+from .reporting import console, json_report
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # bad usage is exit 4, like every other bad input
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="gonogo", description="gonogo release gate")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+    ev = commands.add_parser("evaluate", help="re-decide a saved gate report against gates (default: gates.yaml)")
+    ev.add_argument("report", metavar="REPORT.json", help="a gate report written by --gate-report")
+    ev.add_argument("--gates", metavar="PATH", default="gates.yaml", help="gates file. Default: %(default)r")
+    ev.add_argument("--env", metavar="NAME", default=None,
+                    help="environment whose overrides apply. Default: the report's own environment")
+    ev.add_argument("--environments", metavar="PATH", default=None,
+                    help="environments file, to check override names. Default: environments.yaml if present")
+    ev.add_argument("--baseline", metavar="REPORT", default=None, help="saved report for relative gates. Default: %(default)r")
+    ev.add_argument("--gate-report", metavar="OUT", default=None, help="write the new decision here. Default: %(default)r")
+    return parser
+
+
+def evaluate(args: argparse.Namespace) -> int:
+    data, store = json_report.load_store(args.report)
+    env_name = args.env or data.get("environment")
+    env_names = None
+    env_file = Path(args.environments) if args.environments else Path("environments.yaml")
+    if args.environments or env_file.is_file():
+        env_names = Environments.from_path(env_file).names
+        if env_name not in env_names:
+            raise ConfigError(env_file, f"unknown environment '{env_name}'. Valid environments: {', '.join(env_names)}.")
+    gates = GateSet.from_path(args.gates, env_names).for_environment(env_name)
+    baseline = json_report.load_store(args.baseline)[1] if args.baseline else None
+    verdict = decide(gates, store, data.get("suites_run", []), data.get("failed_tests", 0), baseline)
+    print(console.render(verdict, color=sys.stdout.isatty()), end="")
+    print(f"gonogo: {verdict.headline()} [exit {verdict.exit_code}]")
+    if args.gate_report:
+        report = json_report.build(verdict, store, environment=env_name, base_url=data.get("base_url"), gates_file=str(args.gates))
+        json_report.write(args.gate_report, report)
+    return verdict.exit_code
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return evaluate(args)
+    except (ConfigError, json_report.ReportError) as exc:
+        print(f"gonogo: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,222 @@
+"""environments.yaml: where each deployment lives and what gonogo may do to it.
+
+Secrets are written as ``${VAR}`` (or ``${VAR:-default}`` for throwaway local
+values) and resolved from the process environment for the selected
+environment only, so a missing staging secret never blocks a local run.
+Passwords and database URLs are SecretStr: they never appear in output.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from ..core.units import Dimension, UnitError, parse_quantity
+from .errors import ConfigError, Problem, did_you_mean, one_of
+from .validation import dotted, problems_from
+from .yamlfile import YamlDocument, load_yaml
+
+ROLES = ("admin", "evaluator", "viewer")
+_PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_SECRET_KEYS = ("password", "mongo_url", "token", "api_key")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _seconds(value: object) -> float:
+    try:
+        return parse_quantity(value, Dimension.DURATION).value
+    except UnitError as exc:
+        raise ValueError(str(exc)) from None
+
+
+class Account(_Strict):
+    email: str
+    password: SecretStr
+
+
+class LoadProfile(_Strict):
+    """The load the suite applies (issue: load suite). Warm-up is excluded from figures."""
+
+    users: int = Field(200, ge=1)
+    spawn_rate: float = Field(20, gt=0)
+    duration: float = 120.0
+    warmup: float = 30.0
+
+    @field_validator("duration", "warmup", mode="before")
+    @classmethod
+    def _durations(cls, value: object) -> float:
+        return _seconds(value)
+
+
+class LoadSafety(_Strict):
+    allowed: bool = False
+    max_users: int = Field(0, ge=0)
+    max_duration: float = 0.0
+
+    @field_validator("max_duration", mode="before")
+    @classmethod
+    def _durations(cls, value: object) -> float:
+        return _seconds(value)
+
+
+class Safety(_Strict):
+    """What gonogo may do to this deployment. Everything off unless said."""
+
+    writes_allowed: bool = False  # create tagged test data (and remove it)
+    destructive_allowed: bool = False  # steps that can disturb the service (delete, restart, failover)
+    active_scan_allowed: bool = False  # ZAP active scan, fuzzing with attack payloads
+    load: LoadSafety = LoadSafety()
+
+
+class Network(_Strict):
+    must_be_closed: list[str] = []  # host:port not reachable from the runner (S6)
+    must_be_open: list[str] = []
+
+
+class Environment(_Strict):
+    name: str = ""
+    description: str = ""
+    base_url: str
+    mongo_url: SecretStr | None = None
+    database: str = "online_evaluation_staging"
+    prometheus_url: str | None = None
+    ca_bundle: str | None = None
+    verify_tls: bool = True
+    embedded_stack: bool = False  # gonogo boots the local box for this environment
+    accounts: dict[Literal["admin", "evaluator", "viewer"], list[Account]] = {}
+    accounts_file: str | None = None  # JSON written by the embedded stack
+    cors_allowed_origins: list[str] = []
+    dependency_files: list[str] = []  # requirements/lock files of the target, for K4
+    load: LoadProfile = LoadProfile()
+    safety: Safety = Safety()
+    network: Network = Network()
+
+    @field_validator("mongo_url", "prometheus_url", "ca_bundle", "accounts_file", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value  # `${VAR:-}` left empty means "not configured"
+
+    @field_validator("base_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"'{value}' is not an http(s) URL like https://host:port")
+        return value.rstrip("/")
+
+    @property
+    def display_url(self) -> str:
+        """base_url without any user:password part, safe to print."""
+        parts = urlsplit(self.base_url)
+        host = parts.netloc.rsplit("@", 1)[-1]
+        return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+class _EnvironmentsFile(_Strict):
+    version: Literal[1] = 1
+    environments: dict[str, dict]
+
+
+def _place(loc: tuple) -> str:
+    return dotted(loc)
+
+
+class Environments:
+    """All environments of one file; ``get(name)`` resolves one of them."""
+
+    def __init__(self, doc: YamlDocument):
+        self.doc = doc
+        try:
+            self._file = _EnvironmentsFile.model_validate(doc.data)
+        except ValidationError as exc:
+            raise ConfigError(doc.path, problems_from(exc, doc, _EnvironmentsFile, _place)) from None
+
+    @classmethod
+    def from_path(cls, path: str | Path) -> Environments:
+        return cls(load_yaml(path, "environments"))
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._file.environments)
+
+    def get(self, name: str, env: Mapping[str, str] | None = None, base_url: str | None = None) -> Environment:
+        """The environment ``name`` with its ``${VAR}`` placeholders resolved from ``env``."""
+        if name not in self._file.environments:
+            raise ConfigError(
+                self.doc.path,
+                f"unknown environment '{name}'.{did_you_mean(name, self.names)} Valid environments: {one_of(self.names)}.",
+            )
+        env = os.environ if env is None else env
+        raw = self._file.environments[name]
+        loc = ("environments", name)
+        problems: list[Problem] = []
+        _check_secrets_are_placeholders(raw, loc, self.doc, problems)
+        resolved = _resolve(raw, loc, env, self.doc, problems)
+        if problems:
+            raise ConfigError(self.doc.path, problems)
+        if base_url:
+            resolved["base_url"] = base_url
+        try:
+            environment = Environment.model_validate({**resolved, "name": name})
+        except ValidationError as exc:
+            raise ConfigError(self.doc.path, problems_from(exc, self.doc, Environment, _place, loc)) from None
+        _check_safety(environment, loc, self.doc)
+        return environment
+
+
+def _check_secrets_are_placeholders(raw, loc, doc, problems) -> None:
+    if isinstance(raw, dict):
+        for key, value in raw.items():
+            here = loc + (key,)
+            if key in _SECRET_KEYS and isinstance(value, str) and value and not _PLACEHOLDER.search(value):
+                problems.append(
+                    Problem(dotted(here), f"'{key}' is a secret and must be a ${{VAR}} placeholder, not a literal value "
+                            "(write e.g. ${STAGING_ADMIN_PASSWORD} and export that variable)", doc.line_of(here))
+                )
+            else:
+                _check_secrets_are_placeholders(value, here, doc, problems)
+    elif isinstance(raw, list):
+        for i, value in enumerate(raw):
+            _check_secrets_are_placeholders(value, loc + (i,), doc, problems)
+
+
+def _resolve(raw, loc, env, doc, problems):
+    if isinstance(raw, dict):
+        return {k: _resolve(v, loc + (k,), env, doc, problems) for k, v in raw.items()}
+    if isinstance(raw, list):
+        return [_resolve(v, loc + (i,), env, doc, problems) for i, v in enumerate(raw)]
+    if not isinstance(raw, str):
+        return raw
+
+    def substitute(match: re.Match) -> str:
+        var, default = match.group(1), match.group(2)
+        if var in env and env[var] != "":
+            return env[var]
+        if default is not None:
+            return default
+        problems.append(Problem(dotted(loc), f"Missing environment variable `{var}`. Export it before running "
+                                f"(export {var}=...), or choose another --env.", doc.line_of(loc)))
+        return ""
+
+    return _PLACEHOLDER.sub(substitute, raw)
+
+
+def _check_safety(environment: Environment, loc: tuple, doc: YamlDocument) -> None:
+    """A load profile above the environment's own safety caps is a config error."""
+    cap, profile, problems = environment.safety.load, environment.load, []
+    if cap.allowed:
+        if profile.users > cap.max_users:
+            problems.append(Problem(dotted(loc + ("load", "users")), f"load.users {profile.users} exceeds safety.load.max_users {cap.max_users}", doc.line_of(loc + ("load", "users"))))
+        if profile.duration + profile.warmup > cap.max_duration:
+            problems.append(Problem(dotted(loc + ("load", "duration")), f"load.duration + load.warmup ({profile.duration + profile.warmup:g} s) exceeds safety.load.max_duration ({cap.max_duration:g} s)", doc.line_of(loc + ("load", "duration"))))
+    if problems:
+        raise ConfigError(doc.path, problems)

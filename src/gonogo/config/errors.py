@@ -1,0 +1,43 @@
+"""Configuration errors that name the file, the place, the bad value and the fix."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Problem:
+    place: str  # "gate 'load.latency' (gates[3]).threshold"
+    message: str
+    line: int | None = None  # 1-based
+
+
+class ConfigError(Exception):
+    """One or more problems in one configuration file. Every problem is listed."""
+
+    def __init__(self, source: str | Path, problems: list[Problem] | str):
+        if isinstance(problems, str):
+            problems = [Problem("", problems)]
+        self.source = str(source)
+        self.problems = problems
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        lines = [f"Error in {self.source}:"]
+        for p in self.problems:
+            where = p.place + (f" (line {p.line})" if p.line else "")
+            lines.append(f"  - {where}: {p.message}" if where else f"  - {p.message}")
+        return "\n".join(lines)
+
+
+def did_you_mean(value: str, choices: Iterable[str]) -> str:
+    """`` Did you mean 'x'?`` or an empty string."""
+    close = difflib.get_close_matches(str(value), list(choices), n=1, cutoff=0.6)
+    return f" Did you mean '{close[0]}'?" if close else ""
+
+
+def one_of(choices: Iterable[str]) -> str:
+    return ", ".join(f"'{c}'" for c in choices)

@@ -1,0 +1,238 @@
+"""gates.yaml: the Go/No-Go rules, validated into typed ``Gate`` objects.
+
+Shape of one gate (see docs/gates.md for the full reference)::
+
+    - id: load.latency.p95
+      requirement: K1
+      metric: load.http_latency
+      aggregation: p95
+      where: {endpoint: "GET /api/models*"}   # optional tag globs
+      threshold: "< 500 ms"                     # or  relative: "<= +10 %" (vs --baseline)
+      min_samples: 1000
+      severity: fail                            # or warn
+      optional: false                           # inconclusive fails the run unless optional
+      environments:
+        local: {threshold: "< 800 ms", reason: "box ceiling, see docs/capacity.md"}
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..core.catalog import AGGREGATIONS, CATALOG, Kind, MetricDef
+from ..core.series import Findings
+from ..core.requirements import REQUIREMENTS
+from ..core.units import Quantity, UnitError, parse_quantity
+from .errors import ConfigError, Problem, did_you_mean, one_of
+from .validation import dotted, problems_from
+from .yamlfile import YamlDocument, load_yaml
+
+OPERATORS = ("<", "<=", ">", ">=", "==", "!=")
+_THRESHOLD = re.compile(r"^\s*(<=|>=|==|!=|<|>)\s*(.+?)\s*$")
+_RELATIVE = re.compile(r"^\s*(<=|>=|<|>)\s*([-+]?\d+(?:\.\d+)?)\s*%\s*$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class OverrideSpec(_Strict):
+    threshold: str | None = None
+    relative: str | None = None
+    min_samples: int | None = Field(None, ge=0)
+    optional: bool | None = None
+    severity: Literal["fail", "warn"] | None = None
+    reason: str = Field(min_length=1)  # every relaxation says why
+
+
+class GateSpec(_Strict):
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    requirement: str
+    description: str = ""
+    metric: str
+    aggregation: str
+    where: dict[str, str | list[str]] = {}
+    threshold: str | None = None
+    relative: str | None = None
+    severity: Literal["fail", "warn"] = "fail"
+    optional: bool = False
+    min_samples: int = Field(1, ge=0)
+    environments: dict[str, OverrideSpec] = {}
+
+
+class GatesFileSpec(_Strict):
+    version: Literal[1] = 1
+    gates: list[GateSpec]
+
+
+@dataclass(frozen=True)
+class Gate:
+    """One gate as it applies to one environment (overrides already applied)."""
+
+    id: str
+    requirement: str
+    description: str
+    metric: MetricDef
+    aggregation: str
+    where: dict = field(default_factory=dict)
+    op: str = "<"
+    threshold: Quantity | None = None  # absolute gate
+    relative_pct: float | None = None  # relative gate: measured OP baseline * (1 + pct/100)
+    severity: str = "fail"
+    optional: bool = False
+    min_samples: int = 1
+    override_reason: str | None = None
+    line: int | None = None  # where the gate is written in its file
+
+    @property
+    def suite(self) -> str:
+        return self.metric.suite
+
+    @property
+    def is_relative(self) -> bool:
+        return self.relative_pct is not None
+
+    def threshold_text(self) -> str:
+        if self.is_relative:
+            return f"{self.op} baseline {self.relative_pct:+g} %"
+        return f"{self.op} {self.threshold}"
+
+
+@dataclass
+class GateSet:
+    path: Path
+    specs: list[GateSpec]
+    doc: YamlDocument
+
+    @classmethod
+    def from_path(cls, path: str | Path, environment_names: Iterable[str] | None = None) -> GateSet:
+        doc = load_yaml(path, "gates")
+        return cls.from_document(doc, environment_names)
+
+    @classmethod
+    def from_document(cls, doc: YamlDocument, environment_names: Iterable[str] | None = None) -> GateSet:
+        def place(loc: tuple) -> str:
+            return _gate_place(doc, loc)
+
+        try:
+            spec = GatesFileSpec.model_validate(doc.data)
+        except ValidationError as exc:
+            raise ConfigError(doc.path, problems_from(exc, doc, GatesFileSpec, place)) from None
+        gate_set = cls(doc.path, spec.gates, doc)
+        problems = gate_set._check(list(environment_names) if environment_names is not None else None)
+        if problems:
+            raise ConfigError(doc.path, problems)
+        return gate_set
+
+    def for_environment(self, env_name: str) -> list[Gate]:
+        return [replace(_build(spec, env_name), line=self.doc.line_of(("gates", i))) for i, spec in enumerate(self.specs)]
+
+    @property
+    def ids(self) -> list[str]:
+        return [s.id for s in self.specs]
+
+    def _check(self, env_names: list[str] | None) -> list[Problem]:
+        problems: list[Problem] = []
+        seen: dict[str, int] = {}
+
+        def add(i: int, sub: tuple, message: str) -> None:
+            loc = ("gates", i) + sub
+            problems.append(Problem(_gate_place(self.doc, loc), message, self.doc.line_of(loc)))
+
+        for i, spec in enumerate(self.specs):
+            if spec.id in seen:
+                add(i, ("id",), f"duplicate gate id '{spec.id}' (first used by gates[{seen[spec.id]}]); ids must be unique")
+            seen.setdefault(spec.id, i)
+            if spec.requirement not in REQUIREMENTS:
+                add(i, ("requirement",), f"unknown requirement '{spec.requirement}'.{did_you_mean(spec.requirement, REQUIREMENTS)} "
+                    f"Requirement ids come from REQUIREMENTS.md: {', '.join(REQUIREMENTS)}.")
+            metric = CATALOG.get(spec.metric)
+            if metric is None:
+                add(i, ("metric",), f"metric '{spec.metric}' is not produced by any suite.{did_you_mean(spec.metric, CATALOG)} "
+                    f"Known metrics: {', '.join(sorted(CATALOG))}.")
+                continue
+            valid = AGGREGATIONS[metric.kind]
+            if spec.aggregation not in valid:
+                add(i, ("aggregation",), f"aggregation '{spec.aggregation}' does not apply to '{spec.metric}' "
+                    f"(a {metric.kind.value}).{did_you_mean(spec.aggregation, valid)} Valid: {one_of(valid)}.")
+                continue
+            allowed = metric.tags + (Findings.FIELDS if metric.kind is Kind.FINDINGS else ())
+            for key in [k for k in spec.where if k not in allowed]:
+                add(i, ("where", key), f"'{spec.metric}' has no tag '{key}'.{did_you_mean(key, allowed)} "
+                    f"Its tags: {one_of(allowed) or 'none'}.")
+            for message, sub in _threshold_problems(spec.threshold, spec.relative, metric, spec.aggregation):
+                add(i, sub, message)
+            for env_name, override in spec.environments.items():
+                if env_names is not None and env_name not in env_names:
+                    add(i, ("environments", env_name), f"unknown environment '{env_name}'.{did_you_mean(env_name, env_names)} "
+                        f"Valid environments: {one_of(env_names)}.")
+                if override.threshold is not None or override.relative is not None:
+                    threshold = override.threshold if override.threshold is not None else (None if override.relative else spec.threshold)
+                    relative = override.relative if override.relative is not None else (None if override.threshold else spec.relative)
+                    for message, sub in _threshold_problems(threshold, relative, metric, spec.aggregation):
+                        add(i, ("environments", env_name) + sub, message)
+        return problems
+
+
+def _gate_place(doc: YamlDocument, loc: tuple) -> str:
+    """``gate 'load.latency' → threshold`` for locations inside a gate."""
+    if len(loc) >= 2 and loc[0] == "gates" and isinstance(loc[1], int):
+        gates = doc.data.get("gates") if isinstance(doc.data, dict) else None
+        gate_id = None
+        if isinstance(gates, list) and loc[1] < len(gates) and isinstance(gates[loc[1]], dict):
+            gate_id = gates[loc[1]].get("id")
+        head = f"gate '{gate_id}'" if gate_id else f"gates[{loc[1]}]"
+        rest = dotted(loc[2:])
+        return f"{head} → {rest}" if rest else head
+    return dotted(loc)
+
+
+def _threshold_problems(threshold, relative, metric: MetricDef, aggregation: str):
+    if (threshold is None) == (relative is None):
+        yield "a gate needs exactly one of 'threshold' (e.g. '< 500 ms') or 'relative' (e.g. '<= +10 %' against --baseline)", ("threshold",)
+        return
+    if threshold is not None:
+        match = _THRESHOLD.match(str(threshold))
+        if not match:
+            yield f"threshold '{threshold}' must be an operator and a value, e.g. '< 500 ms'; operators: {' '.join(OPERATORS)}", ("threshold",)
+            return
+        try:
+            parse_quantity(match.group(2), metric.result_dimension(aggregation))
+        except UnitError as exc:
+            yield f"threshold {exc} ({aggregation} of '{metric.name}')", ("threshold",)
+    elif not _RELATIVE.match(str(relative)):
+        yield f"relative '{relative}' must look like '<= +10 %' (measured compared with the baseline's figure plus 10 %)", ("relative",)
+
+
+def _build(spec: GateSpec, env_name: str) -> Gate:
+    metric = CATALOG[spec.metric]
+    gate = Gate(
+        id=spec.id, requirement=spec.requirement, description=spec.description or REQUIREMENTS.get(spec.requirement, ""),
+        metric=metric, aggregation=spec.aggregation, where=dict(spec.where), severity=spec.severity,
+        optional=spec.optional, min_samples=spec.min_samples,
+    )
+    threshold, relative = spec.threshold, spec.relative
+    override = spec.environments.get(env_name)
+    if override is not None:
+        if override.threshold is not None:
+            threshold, relative = override.threshold, None
+        if override.relative is not None:
+            threshold, relative = None, override.relative
+        gate = replace(
+            gate,
+            min_samples=gate.min_samples if override.min_samples is None else override.min_samples,
+            optional=gate.optional if override.optional is None else override.optional,
+            severity=override.severity or gate.severity,
+            override_reason=override.reason,
+        )
+    if threshold is not None:
+        op, value = _THRESHOLD.match(threshold).groups()
+        return replace(gate, op=op, threshold=parse_quantity(value, metric.result_dimension(spec.aggregation)))
+    op, pct = _RELATIVE.match(relative).groups()
+    return replace(gate, op=op, relative_pct=float(pct))

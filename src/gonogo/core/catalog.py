@@ -1,0 +1,104 @@
+"""The metrics gonogo's suites produce: name, kind, unit and owning suite.
+
+A gate may only read a metric listed here, so a typo in gates.yaml is a
+configuration error, never a silently unmeasured gate. Suites record into the
+store by these names; the store refuses names that are not listed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from .units import Dimension
+
+SUITES = ("smoke", "load", "db", "security")
+
+
+class Kind(str, Enum):
+    HISTOGRAM = "histogram"  # latency samples
+    COUNTER = "counter"  # events over a measured window
+    GAUGE = "gauge"  # readings over time (CPU, users, RPS per second)
+    RATIO = "ratio"  # hits out of a total (error rate, cache hit rate)
+    CHECK = "check"  # named pass/fail checks
+    FINDINGS = "findings"  # security findings with a severity, per completed scan
+
+
+#: Aggregations a gate may ask of each kind.
+AGGREGATIONS: dict[Kind, tuple[str, ...]] = {
+    Kind.HISTOGRAM: ("p50", "p90", "p95", "p99", "p99.9", "avg", "min", "max", "count"),
+    Kind.COUNTER: ("count", "rate"),
+    Kind.GAUGE: ("value", "avg", "min", "max", "count"),
+    Kind.RATIO: ("rate", "count"),
+    Kind.CHECK: ("failed", "count", "rate"),
+    Kind.FINDINGS: ("count",),
+}
+
+
+@dataclass(frozen=True)
+class MetricDef:
+    name: str
+    kind: Kind
+    suite: str
+    description: str
+    dimension: Dimension = Dimension.COUNT  # of the readings (histogram, gauge)
+    unit: str | None = None  # display unit; None = the dimension's default
+    tags: tuple[str, ...] = field(default=())  # tag keys producers attach
+
+    def result_dimension(self, aggregation: str) -> Dimension:
+        """The dimension of ``aggregation`` applied to this metric."""
+        if aggregation in ("count", "failed"):
+            return Dimension.COUNT
+        if aggregation == "rate":
+            return Dimension.THROUGHPUT if self.kind is Kind.COUNTER else Dimension.FRACTION
+        return self.dimension
+
+    def result_unit(self, aggregation: str) -> str | None:
+        dimension = self.result_dimension(aggregation)
+        return self.unit if dimension is self.dimension else None
+
+
+def _m(name, kind, suite, description, dimension=Dimension.COUNT, unit=None, tags=()):
+    return MetricDef(name, kind, suite, description, dimension, unit, tuple(tags))
+
+
+_D, _F, _T = Dimension.DURATION, Dimension.FRACTION, Dimension.THROUGHPUT
+
+CATALOG: dict[str, MetricDef] = {
+    m.name: m
+    for m in [
+        # smoke: health, journeys, contract conformance
+        _m("smoke.http_latency", Kind.HISTOGRAM, "smoke", "latency of every smoke request", _D, "ms", ["endpoint", "status"]),
+        _m("smoke.http_errors", Kind.RATIO, "smoke", "smoke requests that failed (5xx, connection error, timeout)", tags=["endpoint"]),
+        _m("smoke.checks", Kind.CHECK, "smoke", "health, journey and data-agreement checks", tags=["check", "requirement"]),
+        _m("smoke.conformance", Kind.CHECK, "smoke", "API contract conformance checks (schema, status codes, server errors)", tags=["check"]),
+        # load: client side
+        _m("load.http_latency", Kind.HISTOGRAM, "load", "latency of every load request, warm-up excluded", _D, "ms", ["endpoint", "model"]),
+        _m("load.http_errors", Kind.RATIO, "load", "load requests that failed (5xx, connection error, timeout, wrong body)", tags=["endpoint"]),
+        _m("load.availability", Kind.RATIO, "load", "load requests answered without a server-side failure", tags=["endpoint"]),
+        _m("load.throttled", Kind.RATIO, "load", "load requests answered 429", tags=["endpoint"]),
+        _m("load.requests", Kind.COUNTER, "load", "load requests sent in the measured window", tags=["endpoint"]),
+        _m("load.throughput", Kind.GAUGE, "load", "requests completed per second, one reading per second", _T, "rps"),
+        _m("load.users", Kind.GAUGE, "load", "concurrent virtual users", Dimension.COUNT),
+        # load: server side, scraped from /metrics or Prometheus during the run
+        _m("server.cpu_usage", Kind.GAUGE, "load", "server CPU usage (share of the host's cores)", _F, "%", ["instance"]),
+        _m("server.memory_usage", Kind.GAUGE, "load", "server memory usage (share of its limit)", _F, "%", ["instance"]),
+        _m("server.cache_hits", Kind.RATIO, "load", "cache lookups answered from the cache"),
+        _m("server.http_latency_p95", Kind.GAUGE, "load", "server-side P95 from the duration histogram buckets", _D, "ms"),
+        _m("server.db_pool_usage", Kind.GAUGE, "load", "database connection-pool usage (in use / max)", _F, "%", ["instance"]),
+        # db
+        _m("db.query_time", Kind.HISTOGRAM, "db", "round-trip time of the canonical queries", _D, "ms", ["query"]),
+        _m("db.index_hits", Kind.RATIO, "db", "queries answered from an index", tags=["query", "source"]),
+        _m("db.indexes", Kind.CHECK, "db", "required indexes present with the right keys and options", tags=["collection", "index"]),
+        _m("db.query_plans", Kind.CHECK, "db", "canonical query plans: index scan, no COLLSCAN, no in-memory sort", tags=["query"]),
+        _m("db.pool_usage", Kind.GAUGE, "db", "database connection-pool usage seen by the server", _F, "%"),
+        # security
+        _m("security.findings", Kind.FINDINGS, "security", "findings per completed scan (ZAP, dependencies, image, suite checks)", tags=["source"]),
+        _m("security.checks", Kind.CHECK, "security", "security rule checks (headers, TLS, auth, rate limits, CORS, network)", tags=["check", "requirement"]),
+        _m("security.tls_cert_days_left", Kind.GAUGE, "security", "days until the served certificate expires", _D, "days"),
+    ]
+}
+
+
+def suite_of(metric: str) -> str:
+    return CATALOG[metric].suite

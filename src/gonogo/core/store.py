@@ -1,0 +1,162 @@
+"""The one metrics store every producer writes to and every gate reads from.
+
+A series is a metric name plus string tags (suite-specific: endpoint, query,
+source...). Gates select series by name and tag globs and read the merged
+result. Snapshots (``to_dict``) merge across processes (Locust workers) and are
+saved in the gate report, so a run can be re-decided later.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import threading
+import time
+from collections.abc import Iterable, Mapping
+
+from .catalog import CATALOG, Kind, MetricDef
+from .findings import Finding
+from .series import SERIES_CLASSES, Checks, Counter, Findings, Gauge, Histogram, Ratio
+
+TagKey = tuple[tuple[str, str], ...]
+Where = Mapping[str, str | list[str]]
+
+SNAPSHOT_SCHEMA = "gonogo.metrics/1"
+
+
+class UnknownMetricError(KeyError):
+    def __init__(self, name: str, known: Iterable[str]):
+        known = sorted(known)
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f" Did you mean '{close[0]}'?" if close else ""
+        super().__init__(f"metric '{name}' is not in gonogo's catalog.{hint} Known metrics: {', '.join(known)}")
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
+def _key(tags: Mapping[str, object]) -> TagKey:
+    return tuple(sorted((k, str(v)) for k, v in tags.items()))
+
+
+def _matches(value: str | None, pattern: str | list[str]) -> bool:
+    if value is None:
+        return False
+    patterns = pattern if isinstance(pattern, list) else [pattern]
+    return any(fnmatch.fnmatchcase(value, str(p)) for p in patterns)
+
+
+class MetricsStore:
+    def __init__(self, catalog: Mapping[str, MetricDef] = CATALOG) -> None:
+        self.catalog = catalog
+        self._series: dict[str, dict[TagKey, object]] = {}
+        self._lock = threading.Lock()
+
+    # -- producers ---------------------------------------------------------
+    def series(self, name: str, kind: Kind, **tags: object):
+        """The series for ``name`` and ``tags``, created on first use.
+
+        Hot loops keep the returned object and record into it directly.
+        """
+        definition = self.definition(name)
+        if definition.kind is not kind:
+            raise TypeError(f"metric '{name}' is a {definition.kind.value}, not a {kind.value}")
+        key = _key(tags)
+        by_tags = self._series.get(name)
+        if by_tags is None or key not in by_tags:
+            with self._lock:
+                by_tags = self._series.setdefault(name, {})
+                by_tags.setdefault(key, SERIES_CLASSES[kind]())
+        return by_tags[key]
+
+    def histogram(self, name: str, **tags: object) -> Histogram:
+        return self.series(name, Kind.HISTOGRAM, **tags)
+
+    def record_latency(self, name: str, seconds: float, **tags: object) -> None:
+        self.histogram(name, **tags).record_seconds(seconds)
+
+    def count(self, name: str, n: float = 1, at: float | None = None, **tags: object) -> Counter:
+        counter = self.series(name, Kind.COUNTER, **tags)
+        counter.add(n, time.time() if at is None else at)
+        return counter
+
+    def gauge(self, name: str, value: float, at: float | None = None, **tags: object) -> None:
+        self.series(name, Kind.GAUGE, **tags).set(value, time.time() if at is None else at)
+
+    def ratio(self, name: str, hits: int | bool, total: int = 1, **tags: object) -> None:
+        self.series(name, Kind.RATIO, **tags).add(int(hits), total)
+
+    def check(self, name: str, check: str, passed: bool, detail: str = "", **tags: object) -> None:
+        self.series(name, Kind.CHECK, **tags).add(check, passed, detail)
+
+    def scan(self, name: str, findings: Iterable[Finding], **tags: object) -> None:
+        """Record one *completed* scan. A scan that could not run records nothing."""
+        self.series(name, Kind.FINDINGS, **tags).add_scan(list(findings))
+
+    # -- readers -----------------------------------------------------------
+    def definition(self, name: str) -> MetricDef:
+        try:
+            return self.catalog[name]
+        except KeyError:
+            raise UnknownMetricError(name, self.catalog) from None
+
+    def names(self) -> list[str]:
+        return sorted(self._series)
+
+    def tag_sets(self, name: str) -> list[dict[str, str]]:
+        return [dict(key) for key in self._series.get(name, {})]
+
+    def select(self, name: str, where: Where | None = None):
+        """All series of ``name`` whose tags match ``where``, merged; None if none match.
+
+        For findings, ``where`` keys that are finding fields (severity,
+        requirement, id) filter the findings inside the matching scans.
+        """
+        definition = self.definition(name)
+        where = dict(where or {})
+        field_filter = {}
+        if definition.kind is Kind.FINDINGS:
+            field_filter = {k: where.pop(k) for k in list(where) if k in Findings.FIELDS}
+        merged = None
+        for key, series in self._series.get(name, {}).items():
+            tags = dict(key)
+            if all(_matches(tags.get(k), p) for k, p in where.items()):
+                if merged is None:
+                    merged = SERIES_CLASSES[definition.kind]()
+                merged.merge(series)
+        if merged is not None and field_filter:
+            merged = merged.filtered(
+                lambda f: all(_matches(getattr(f, k).value if k == "severity" else getattr(f, k), p) for k, p in field_filter.items())
+            )
+        return merged
+
+    # -- snapshots ---------------------------------------------------------
+    def to_dict(self) -> dict:
+        return {
+            "schema": SNAPSHOT_SCHEMA,
+            "series": [
+                {"metric": name, "tags": dict(key), "data": series.to_dict()}
+                for name, by_tags in sorted(self._series.items())
+                for key, series in by_tags.items()
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict, catalog: Mapping[str, MetricDef] = CATALOG) -> MetricsStore:
+        if data.get("schema") != SNAPSHOT_SCHEMA:
+            raise ValueError(f"not a gonogo metrics snapshot (schema {data.get('schema')!r}, expected {SNAPSHOT_SCHEMA!r})")
+        store = cls(catalog)
+        for item in data["series"]:
+            definition = store.definition(item["metric"])
+            series = SERIES_CLASSES[definition.kind].from_dict(item["data"])
+            store._series.setdefault(item["metric"], {})[_key(item["tags"])] = series
+        return store
+
+    def merge(self, other: MetricsStore) -> None:
+        for name, by_tags in other._series.items():
+            kind = self.definition(name).kind
+            for key, series in by_tags.items():
+                self.series(name, kind, **dict(key)).merge(series)
+
+
+__all__ = ["MetricsStore", "UnknownMetricError", "Histogram", "Counter", "Gauge", "Ratio", "Checks", "Findings"]

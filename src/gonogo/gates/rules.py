@@ -1,0 +1,131 @@
+"""Deciding one gate from the metrics store: pass, fail, warn, inconclusive or not run."""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from enum import Enum
+
+from ..config.gates import Gate
+from ..core.catalog import Kind
+from ..core.store import MetricsStore
+from ..core.units import format_value
+
+_COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq, "!=": operator.ne}
+
+
+class Status(str, Enum):
+    PASS = "pass"
+    FAIL = "fail"
+    WARN = "warn"  # failed, but the gate's severity is warn: reported, does not block
+    INCONCLUSIVE = "inconclusive"  # its suite ran, the figure was not measured (or too few samples)
+    NOT_RUN = "not_run"  # its suite was not selected in this run
+
+    @property
+    def symbol(self) -> str:
+        return {"pass": "PASS", "fail": "FAIL", "warn": "WARN", "inconclusive": "INCONCLUSIVE", "not_run": "NOT RUN"}[self.value]
+
+
+@dataclass
+class GateResult:
+    gate: Gate
+    status: Status
+    measured: float | None = None  # canonical unit
+    limit: float | None = None  # canonical; for relative gates: baseline * (1 + pct)
+    baseline: float | None = None
+    samples: int = 0
+    message: str = ""
+    details: list[str] = field(default_factory=list)  # failed checks, findings
+
+    @property
+    def blocks(self) -> bool:
+        """Does this result make the run No-Go?"""
+        return self.status is Status.FAIL or (self.status is Status.INCONCLUSIVE and not self.gate.optional)
+
+    @property
+    def margin(self) -> float | None:
+        """Distance to the limit on the safe side (negative = beyond it); None for ==/!=."""
+        if self.measured is None or self.limit is None or self.gate.op in ("==", "!="):
+            return None
+        return self.limit - self.measured if self.gate.op in ("<", "<=") else self.measured - self.limit
+
+    def fmt(self, value: float | None) -> str:
+        metric = self.gate.metric
+        return format_value(value, metric.result_dimension(self.gate.aggregation), metric.result_unit(self.gate.aggregation))
+
+    def threshold_text(self) -> str:
+        if self.gate.is_relative:
+            base = f"baseline {self.fmt(self.baseline)} {self.gate.relative_pct:+g} %" if self.baseline is not None else "baseline"
+            return f"{self.gate.op} {base}"
+        limit = self.limit if self.limit is not None else self.gate.threshold.value
+        return f"{self.gate.op} {self.fmt(limit)}"
+
+    def margin_text(self) -> str:
+        margin = self.margin
+        if margin is None:
+            return "—"
+        shown = self.fmt(abs(margin))
+        pct = f" ({abs(margin) / abs(self.limit) * 100:.0f} %)" if self.limit else ""
+        return ("+" if margin >= 0 else "-") + shown + pct
+
+
+def evaluate(
+    gate: Gate,
+    store: MetricsStore,
+    suites_run: Collection[str],
+    baseline: MetricsStore | None = None,
+) -> GateResult:
+    if gate.suite not in suites_run:
+        return GateResult(gate, Status.NOT_RUN, message=f"suite '{gate.suite}' was not selected in this run")
+    series = store.select(gate.metric.name, gate.where)
+    if series is None:
+        return GateResult(gate, Status.INCONCLUSIVE, message=_unmeasured(gate, store))
+    samples = series.samples
+    measured = series.aggregate(gate.aggregation)
+    result = GateResult(gate, Status.INCONCLUSIVE, measured=measured, samples=samples, details=_details(series))
+    if samples < gate.min_samples:
+        result.message = f"too few samples: {samples} < {gate.min_samples} required"
+        return result
+    if measured is None:
+        result.message = f"'{gate.metric.name}' has no {gate.aggregation} figure ({samples} samples)"
+        return result
+
+    if gate.is_relative:
+        if baseline is None:
+            result.message = "relative gate, but no baseline run was given (--baseline REPORT.json)"
+            return result
+        base_series = baseline.select(gate.metric.name, gate.where)
+        base_value = None if base_series is None else base_series.aggregate(gate.aggregation)
+        if base_value is None:
+            result.message = f"the baseline run has no {gate.aggregation} of '{gate.metric.name}'"
+            return result
+        result.baseline = base_value
+        result.limit = base_value * (1 + gate.relative_pct / 100)
+    else:
+        result.limit = gate.threshold.value
+
+    passed = _COMPARE[gate.op](measured, result.limit)
+    if passed:
+        result.status = Status.PASS
+        result.message = f"{gate.aggregation} {result.fmt(measured)}, needs {result.threshold_text()}"
+    else:
+        result.status = Status.FAIL if gate.severity == "fail" else Status.WARN
+        result.message = f"{gate.id} failed: {gate.aggregation} {result.fmt(measured)}, needs {result.threshold_text()}"
+    return result
+
+
+def _unmeasured(gate: Gate, store: MetricsStore) -> str:
+    tag_sets = store.tag_sets(gate.metric.name)
+    if not tag_sets:
+        return f"'{gate.metric.name}' was not measured: suite '{gate.suite}' ran but produced no figure"
+    return f"no '{gate.metric.name}' series matches where={gate.where} (recorded tags: {tag_sets[:5]})"
+
+
+def _details(series) -> list[str]:
+    kind = series.kind
+    if kind is Kind.CHECK:
+        return [f"{r.check}: {r.detail}" if r.detail else r.check for r in series.failures]
+    if kind is Kind.FINDINGS:
+        return [f"[{f.severity.value}] {f.source} {f.id}: {f.title}" for f in series.findings]
+    return []

@@ -1,0 +1,82 @@
+"""The Go/No-Go verdict of a run and its exit code.
+
+Go only when at least one suite ran, no suite test failed, and no gate in
+scope failed or stayed inconclusive (unless optional). Anything else is No-Go;
+a run in which nothing was decided is "undecided" and exits neither 0 nor 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+
+from ..config.gates import Gate
+from ..core.catalog import SUITES
+from ..core.store import MetricsStore
+from .rules import GateResult, Status, evaluate
+
+EXIT_GO = 0
+EXIT_NO_GO = 1
+EXIT_USAGE = 4  # configuration or usage error: nothing was sent to the target
+EXIT_UNDECIDED = 5  # nothing ran (pytest's "no tests collected")
+
+
+@dataclass
+class Verdict:
+    go: bool
+    decided: bool
+    results: list[GateResult]
+    suites_run: list[str]
+    reasons: list[str] = field(default_factory=list)
+    failed_tests: int = 0
+
+    @property
+    def word(self) -> str:
+        return "go" if self.go else "no-go"
+
+    @property
+    def exit_code(self) -> int:
+        if self.go:
+            return EXIT_GO
+        return EXIT_NO_GO if self.decided else EXIT_UNDECIDED
+
+    def counts(self) -> dict[str, int]:
+        out = {s.value: 0 for s in Status}
+        for r in self.results:
+            out[r.status.value] += 1
+        return out
+
+    def headline(self) -> str:
+        counts = self.counts()
+        scope = ", ".join(self.suites_run) or "none"
+        skipped = [s for s in SUITES if s not in self.suites_run]
+        tally = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counts.items() if n)
+        if not self.decided:
+            return f"UNDECIDED — {'; '.join(self.reasons)}"
+        head = "GO" if self.go else "NO-GO"
+        partial = f" (this run decides only suites: {scope}; not run: {', '.join(skipped)})" if skipped else ""
+        return f"{head} — gates: {tally}{partial}"
+
+
+def decide(
+    gates: Sequence[Gate],
+    store: MetricsStore,
+    suites_run: Collection[str],
+    failed_tests: int = 0,
+    baseline: MetricsStore | None = None,
+) -> Verdict:
+    results = [evaluate(g, store, suites_run, baseline) for g in gates]
+    reasons: list[str] = []
+    suites = [s for s in SUITES if s in suites_run] + sorted(set(suites_run) - set(SUITES))
+    if not suites:
+        reasons.append("no suite ran, so no gate was decided")
+    if failed_tests:
+        reasons.append(f"{failed_tests} suite test(s) failed")
+    for r in results:
+        if r.status is Status.FAIL:
+            reasons.append(r.message)
+        elif r.blocks:
+            reasons.append(f"{r.gate.id} inconclusive: {r.message}")
+    decided = bool(suites)
+    go = decided and not reasons
+    return Verdict(go=go, decided=decided, results=results, suites_run=suites, reasons=reasons, failed_tests=failed_tests)

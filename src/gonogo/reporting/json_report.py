@@ -1,0 +1,107 @@
+"""The gate report: a versioned JSON document of the verdict, every gate and the raw metrics.
+
+Schema ``gonogo.gate-report/1`` is documented in docs/gate-report.md. The
+``metrics`` snapshot lets ``gonogo evaluate`` re-decide the run against other
+gates, and lets a later run use this one as its ``--baseline``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .. import __version__
+from ..gates.rules import GateResult
+from ..gates.verdict import Verdict
+from ..core.store import MetricsStore
+
+SCHEMA = "gonogo.gate-report/1"
+
+
+def gate_entry(r: GateResult) -> dict:
+    g = r.gate
+    return {
+        "id": g.id,
+        "requirement": g.requirement,
+        "description": g.description,
+        "suite": g.suite,
+        "metric": g.metric.name,
+        "aggregation": g.aggregation,
+        "where": g.where,
+        "status": r.status.value,
+        "severity": g.severity,
+        "optional": g.optional,
+        "measured": r.measured,
+        "threshold": {"op": g.op, "value": r.limit, "text": r.threshold_text(), "relative_pct": g.relative_pct},
+        "baseline": r.baseline,
+        "margin": r.margin,
+        "unit": g.metric.result_dimension(g.aggregation).value,
+        "display": {"measured": r.fmt(r.measured), "margin": r.margin_text()},
+        "samples": r.samples,
+        "min_samples": g.min_samples,
+        "message": r.message,
+        "details": r.details,
+        "override_reason": g.override_reason,
+    }
+
+
+def build(verdict: Verdict, store: MetricsStore, *, environment: str, base_url: str | None,
+          gates_file: str, started: float | None = None) -> dict:
+    return {
+        "schema": SCHEMA,
+        "gonogo_version": __version__,
+        "verdict": verdict.word,
+        "decided": verdict.decided,
+        "exit_code": verdict.exit_code,
+        "reasons": verdict.reasons,
+        "environment": environment,
+        "base_url": base_url,
+        "gates_file": gates_file,
+        "suites_run": verdict.suites_run,
+        "failed_tests": verdict.failed_tests,
+        "started_at": datetime.fromtimestamp(started, timezone.utc).isoformat() if started else None,
+        "finished_at": datetime.now(timezone.utc).isoformat(),
+        "counts": verdict.counts(),
+        "gates": [gate_entry(r) for r in verdict.results],
+        "metrics": store.to_dict(),
+    }
+
+
+def write(path: str | Path, report: dict) -> None:
+    """Write atomically: a reader never sees half a report."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(report, fh, indent=2, sort_keys=False)
+        fh.write("\n")
+    os.replace(tmp, path)
+
+
+class ReportError(ValueError):
+    pass
+
+
+def read(path: str | Path) -> dict:
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ReportError(f"{path}: gate report not found") from None
+    except json.JSONDecodeError as exc:
+        raise ReportError(f"{path}: not JSON ({exc.msg} at line {exc.lineno})") from None
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+        found = data.get("schema") if isinstance(data, dict) else type(data).__name__
+        raise ReportError(f"{path}: not a gonogo gate report (schema {found!r}, expected {SCHEMA!r})")
+    return data
+
+
+def load_store(path: str | Path) -> tuple[dict, MetricsStore]:
+    data = read(path)
+    try:
+        return data, MetricsStore.from_dict(data["metrics"])
+    except (KeyError, ValueError, TypeError) as exc:
+        raise ReportError(f"{path}: its metrics snapshot cannot be read: {exc}") from None

@@ -1,0 +1,74 @@
+"""Everything one gate run knows: its environment, gates, metrics and verdict. No pytest import."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .config.environments import Environment, Environments
+from .config.gates import Gate, GateSet
+from .core.store import MetricsStore
+from .gates.rules import GateResult
+from .gates.verdict import Verdict, decide
+from .reporting import json_report
+
+#: Precedence, lowest first: built-in defaults -> pytest.ini -> GONOGO_* environment variables -> command line.
+ENV_VARS = {"env": "GONOGO_ENV", "gates": "GONOGO_GATES", "environments": "GONOGO_ENVIRONMENTS", "base_url": "GONOGO_BASE_URL"}
+
+
+def pick(cli: str | None, env_var: str, ini: str | None, default: str | None, environ: Mapping[str, str]) -> str | None:
+    """One setting by the documented precedence."""
+    if cli:
+        return cli
+    if environ.get(env_var):
+        return environ[env_var]
+    return ini or default
+
+
+@dataclass
+class RunState:
+    env_name: str
+    environment: Environment
+    environments_path: Path
+    gates_path: Path
+    gates: list[Gate]
+    baseline: MetricsStore | None = None
+    baseline_path: Path | None = None
+    store: MetricsStore = field(default_factory=MetricsStore)
+    run_id: str = field(default_factory=lambda: f"gonogo-{uuid.uuid4().hex[:12]}")
+    started: float = field(default_factory=time.time)
+    suites_run: set[str] = field(default_factory=set)
+    failed_tests: int = 0
+    verdict: Verdict | None = None
+    _results: dict[str, GateResult] | None = None
+
+    @classmethod
+    def load(cls, env_name: str, environments_path: Path, gates_path: Path, *, base_url: str | None = None,
+             baseline_path: Path | None = None, environ: Mapping[str, str] | None = None) -> RunState:
+        """Load and validate everything; raises ConfigError / ReportError before anything is sent."""
+        environments = Environments.from_path(environments_path)
+        environment = environments.get(env_name, environ, base_url=base_url)
+        gate_set = GateSet.from_path(gates_path, environments.names)
+        baseline = None
+        if baseline_path is not None:
+            _, baseline = json_report.load_store(baseline_path)
+        return cls(env_name, environment, environments_path, gates_path, gate_set.for_environment(env_name),
+                   baseline=baseline, baseline_path=baseline_path)
+
+    def result_of(self, gate_id: str) -> GateResult:
+        """Gate results are computed once, when the first gate is asked for (after every suite test)."""
+        if self._results is None:
+            self._results = {r.gate.id: r for r in self.decide().results}
+        return self._results[gate_id]
+
+    def decide(self) -> Verdict:
+        self.verdict = decide(self.gates, self.store, self.suites_run, self.failed_tests, self.baseline)
+        return self.verdict
+
+    def report(self) -> dict:
+        verdict = self.verdict or self.decide()
+        return json_report.build(verdict, self.store, environment=self.env_name, base_url=self.environment.display_url,
+                                 gates_file=str(self.gates_path), started=self.started)
