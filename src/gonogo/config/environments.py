@@ -85,7 +85,7 @@ class Network(_Strict):
 class Environment(_Strict):
     name: str = ""
     description: str = ""
-    base_url: str
+    base_url: str = Field(repr=False)  # may carry user:password; print display_url instead
     mongo_url: SecretStr | None = None
     database: str = "online_evaluation_staging"
     prometheus_url: str | None = None

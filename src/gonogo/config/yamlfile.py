@@ -49,6 +49,9 @@ def load_yaml(path: str | Path, what: str) -> YamlDocument:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
         reason = getattr(exc, "problem", None) or str(exc)
+        context, context_mark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+        if context and context_mark:  # "while parsing a flow mapping" started here
+            reason += f" ({context} that starts at line {context_mark.line + 1})"
         raise ConfigError(path, [Problem("", f"not valid YAML: {reason}", line)]) from None
     if not isinstance(data, dict):
         raise ConfigError(path, f"the {what} file must be a YAML mapping at the top level, got {type(data).__name__}")

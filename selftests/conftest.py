@@ -1,0 +1,97 @@
+"""Shared helpers: a tiny gonogo project (environments, gates, suites) for pytester runs."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).parent / "data"
+
+ENVIRONMENTS = """\
+version: 1
+environments:
+  local:
+    base_url: http://127.0.0.1:9
+    accounts:
+      admin: [{email: admin@example.test, password: "${LOCAL_PW:-local-only}"}]
+  staging:
+    base_url: "${STAGING_BASE_URL}"
+    mongo_url: "${STAGING_MONGO_URL}"
+    accounts:
+      admin: [{email: "${STAGING_ADMIN_EMAIL}", password: "${STAGING_ADMIN_PASSWORD}"}]
+"""
+
+GATES = """\
+version: 1
+gates:
+  - id: smoke.latency.p95
+    requirement: K1
+    metric: smoke.http_latency
+    aggregation: p95
+    threshold: "< 500 ms"
+    min_samples: 3
+  - id: smoke.checks
+    requirement: SMOKE
+    metric: smoke.checks
+    aggregation: failed
+    threshold: "== 0"
+  - id: security.critical_high
+    requirement: K4
+    metric: security.findings
+    aggregation: count
+    where: {severity: [critical, high]}
+    threshold: "== 0"
+"""
+
+INI = """\
+[pytest]
+gonogo_env = local
+addopts = -p no:cacheprovider
+"""
+
+
+class GateProject:
+    """Writes a gonogo project into a pytester directory."""
+
+    def __init__(self, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch):
+        self.pytester = pytester
+        self.monkeypatch = monkeypatch
+        self.path = pytester.path
+        self.write("environments.yaml", ENVIRONMENTS)
+        self.write("gates.yaml", GATES)
+        self.write("pytest.ini", INI)
+
+    def write(self, relpath: str, text: str) -> Path:
+        path = self.path / relpath
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+        return path
+
+    def suite_test(self, suite: str, body: str, name: str = "test_it.py") -> Path:
+        return self.write(f"tests/{suite}/{name}", body)
+
+    def smoke(self, latencies=(0.1, 0.12, 0.2), checks_pass=True) -> None:
+        self.suite_test("smoke", f"""
+            def test_smoke(gonogo_metrics):
+                for s in {list(latencies)!r}:
+                    gonogo_metrics.record_latency("smoke.http_latency", s, endpoint="GET /health")
+                gonogo_metrics.check("smoke.checks", "health", {checks_pass!r}, requirement="SMOKE")
+        """)
+
+    def run(self, *args: str, **env: str) -> pytest.RunResult:
+        for key, value in env.items():
+            self.monkeypatch.setenv(key, value)
+        return self.pytester.runpytest_subprocess(*args)
+
+    def report(self, path: str = "report.json") -> dict:
+        return json.loads((self.path / path).read_text())
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> GateProject:
+    for var in ("GONOGO_ENV", "GONOGO_GATES", "GONOGO_ENVIRONMENTS", "GONOGO_BASE_URL"):
+        monkeypatch.delenv(var, raising=False)
+    return GateProject(pytester, monkeypatch)

@@ -1,0 +1,124 @@
+"""Configuration loading: every broken file gives its expected, located message."""
+
+from pathlib import Path
+
+import pytest
+
+from gonogo.config.environments import Environments
+from gonogo.config.errors import ConfigError
+from gonogo.config.gates import GateSet
+
+DATA = Path(__file__).parent / "data"
+ENV_NAMES = ["local", "staging", "production"]
+ROOT = Path(__file__).parent.parent
+
+
+def _expectations(path: Path) -> list[str]:
+    lines = [line[len("# expect:"):].strip() for line in path.read_text().splitlines() if line.startswith("# expect:")]
+    assert lines, f"{path.name} declares no '# expect:' line"
+    return lines
+
+
+@pytest.mark.parametrize("path", sorted((DATA / "broken_gates").glob("*.yaml")), ids=lambda p: p.stem)
+def test_broken_gates_file(path):
+    with pytest.raises(ConfigError) as info:
+        GateSet.from_path(path, ENV_NAMES)
+    message = str(info.value)
+    assert message.startswith(f"Error in {path}:")
+    for expected in _expectations(path):
+        assert expected in message, f"\nexpected: {expected}\nin:\n{message}"
+
+
+@pytest.mark.parametrize("path", sorted((DATA / "broken_environments").glob("*.yaml")), ids=lambda p: p.stem)
+def test_broken_environments_file(path):
+    with pytest.raises(ConfigError) as info:
+        Environments.from_path(path).get("local", {})
+    message = str(info.value)
+    for expected in _expectations(path):
+        assert expected in message, f"\nexpected: {expected}\nin:\n{message}"
+
+
+def test_several_problems_are_all_reported():
+    with pytest.raises(ConfigError) as info:
+        GateSet.from_path(DATA / "broken_gates" / "several_problems.yaml", ENV_NAMES)
+    assert len(info.value.problems) == 2
+
+
+def test_missing_gates_file():
+    with pytest.raises(ConfigError, match="gates file not found"):
+        GateSet.from_path(DATA / "nope.yaml")
+
+
+# -- the shipped files -------------------------------------------------------------
+def test_shipped_files_are_valid_and_cite_requirements():
+    envs = Environments.from_path(ROOT / "environments.yaml")
+    assert envs.names == ENV_NAMES
+    gate_set = GateSet.from_path(ROOT / "gates.yaml", envs.names)
+    gates = gate_set.for_environment("staging")
+    cited = {g.requirement for g in gates}
+    # every KPI and rule of REQUIREMENTS.md that a suite measures has a gate
+    assert {f"K{i}" for i in range(1, 15)} <= cited
+    assert {"S1", "S2", "S3", "S4", "S5", "S6", "S7", "IDX", "SMOKE"} <= cited
+
+
+@pytest.mark.parametrize(
+    "gate_id, threshold",
+    [("load.latency.p95", 0.5), ("load.latency.p50", 0.25), ("load.latency.p99", 1.0), ("load.error_rate", 0.001),
+     ("load.availability", 0.999), ("load.users", 200), ("load.throughput", 1000), ("server.cpu", 0.7),
+     ("server.memory", 0.8), ("server.cache_hit_rate", 0.9), ("db.query_time.avg", 0.05), ("db.index_hit_rate", 0.95),
+     ("server.db_pool", 0.8), ("security.critical_high", 0)],
+)
+def test_shipped_gates_carry_the_seed_values(gate_id, threshold):
+    gates = {g.id: g for g in GateSet.from_path(ROOT / "gates.yaml", ENV_NAMES).for_environment("staging")}
+    assert gates[gate_id].threshold.value == pytest.approx(threshold)
+
+
+# -- environments --------------------------------------------------------------------
+STAGING_VARS = {
+    "STAGING_BASE_URL": "https://user:pw@staging.example.test", "STAGING_MONGO_URL": "mongodb://u:secret@db/",
+    "STAGING_ADMIN_EMAIL": "a@x", "STAGING_ADMIN_PASSWORD": "s3cret-admin",
+    "STAGING_EVALUATOR_EMAIL": "e@x", "STAGING_EVALUATOR_PASSWORD": "s3cret-eval",
+    "STAGING_VIEWER_EMAIL": "v@x", "STAGING_VIEWER_PASSWORD": "s3cret-view",
+}
+
+
+def test_placeholders_resolve_for_the_selected_environment_only():
+    envs = Environments.from_path(ROOT / "environments.yaml")
+    local = envs.get("local", {})  # no staging variables needed for local
+    assert local.base_url == "https://localhost:8443"
+    staging = envs.get("staging", STAGING_VARS)
+    assert staging.accounts["admin"][0].password.get_secret_value() == "s3cret-admin"
+    assert staging.prometheus_url is None  # ${STAGING_PROMETHEUS_URL:-} left empty = not configured
+
+
+def test_secrets_never_show_in_repr_or_display_url():
+    staging = Environments.from_path(ROOT / "environments.yaml").get("staging", STAGING_VARS)
+    text = repr(staging) + str(staging) + staging.display_url
+    for secret in ("s3cret-admin", "secret@db", "user:pw"):
+        assert secret not in text
+    assert staging.display_url == "https://staging.example.test"
+
+
+def test_missing_variable_is_named():
+    env = {k: v for k, v in STAGING_VARS.items() if k != "STAGING_ADMIN_PASSWORD"}
+    with pytest.raises(ConfigError) as info:
+        Environments.from_path(ROOT / "environments.yaml").get("staging", env)
+    message = str(info.value)
+    assert "environments.staging.accounts.admin[0].password" in message
+    assert "Missing environment variable `STAGING_ADMIN_PASSWORD`" in message
+    assert "s3cret" not in message
+
+
+def test_unknown_environment_lists_the_valid_ones():
+    with pytest.raises(ConfigError, match=r"unknown environment 'stagng'. Did you mean 'staging'\? Valid environments: 'local', 'staging', 'production'."):
+        Environments.from_path(ROOT / "environments.yaml").get("stagng", {})
+
+
+def test_base_url_override_wins():
+    env = Environments.from_path(ROOT / "environments.yaml").get("local", {}, base_url="http://127.0.0.1:9999/")
+    assert env.base_url == "http://127.0.0.1:9999"
+
+
+def test_environment_variable_default_can_be_overridden():
+    env = Environments.from_path(ROOT / "environments.yaml").get("local", {"GONOGO_LOCAL_URL": "https://127.0.0.1:1234"})
+    assert env.base_url == "https://127.0.0.1:1234"

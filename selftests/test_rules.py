@@ -1,0 +1,227 @@
+"""Gate statuses and the verdict, decided directly from a store."""
+
+import textwrap
+
+import pytest
+
+from gonogo.config.gates import GateSet
+from gonogo.config.yamlfile import YamlDocument
+from gonogo.core.findings import Finding, Severity
+from gonogo.core.store import MetricsStore
+from gonogo.gates.rules import Status, evaluate
+from gonogo.gates.verdict import EXIT_GO, EXIT_NO_GO, EXIT_UNDECIDED, decide
+
+import yaml
+
+
+def gates(text: str, env: str = "staging"):
+    text = "version: 1\ngates:\n" + textwrap.indent(textwrap.dedent(text), "  ")
+    doc = YamlDocument("inline.yaml", yaml.safe_load(text), yaml.compose(text))
+    return GateSet.from_document(doc, ["local", "staging"]).for_environment(env)
+
+
+P95 = """
+- id: p95
+  requirement: K1
+  metric: load.http_latency
+  aggregation: p95
+  threshold: "< 500 ms"
+  min_samples: 100
+"""
+
+
+def latency_store(ms_values):
+    store = MetricsStore()
+    for ms in ms_values:
+        store.record_latency("load.http_latency", ms / 1000, endpoint="GET /api/models")
+    return store
+
+
+def test_pass_with_margin():
+    [gate] = gates(P95)
+    result = evaluate(gate, latency_store([100] * 200), {"load"})
+    assert result.status is Status.PASS
+    assert result.measured == pytest.approx(0.1, rel=1e-3)
+    assert result.margin == pytest.approx(0.4, rel=1e-2)
+    assert result.samples == 200
+    assert result.margin_text() == "+400 ms (80 %)"
+
+
+def test_fail_names_figure_and_threshold():
+    [gate] = gates(P95)
+    result = evaluate(gate, latency_store([812] * 200), {"load"})
+    assert result.status is Status.FAIL
+    assert result.message == "p95 failed: p95 812 ms, needs < 500 ms"
+    assert result.margin < 0 and result.blocks
+
+
+def test_boundary_is_strict():
+    [gate] = gates(P95)
+    assert evaluate(gate, latency_store([500] * 200), {"load"}).status is Status.FAIL
+
+
+def test_not_run_when_suite_not_selected():
+    [gate] = gates(P95)
+    result = evaluate(gate, latency_store([100] * 200), {"smoke"})
+    assert result.status is Status.NOT_RUN and not result.blocks
+
+
+def test_inconclusive_when_unmeasured():
+    [gate] = gates(P95)
+    result = evaluate(gate, MetricsStore(), {"load"})
+    assert result.status is Status.INCONCLUSIVE and result.blocks
+    assert "suite 'load' ran but produced no figure" in result.message
+
+
+def test_inconclusive_when_too_few_samples():
+    [gate] = gates(P95)
+    result = evaluate(gate, latency_store([100] * 99), {"load"})
+    assert result.status is Status.INCONCLUSIVE
+    assert result.message == "too few samples: 99 < 100 required"
+
+
+def test_inconclusive_when_where_matches_nothing():
+    [gate] = gates(P95 + '  where: {endpoint: "POST /api/files*"}\n')
+    result = evaluate(gate, latency_store([100] * 200), {"load"})
+    assert result.status is Status.INCONCLUSIVE
+    assert "no 'load.http_latency' series matches" in result.message
+
+
+def test_per_endpoint_gate_reads_only_its_routes():
+    [gate] = gates(P95 + '  where: {endpoint: "GET /api/models*"}\n')
+    store = latency_store([100] * 200)
+    for _ in range(200):
+        store.record_latency("load.http_latency", 2.0, endpoint="POST /api/files/upload")
+    assert evaluate(gate, store, {"load"}).status is Status.PASS
+    [overall] = gates(P95)
+    assert evaluate(overall, store, {"load"}).status is Status.FAIL
+
+
+def test_optional_inconclusive_does_not_block():
+    [gate] = gates(P95 + "  optional: true\n")
+    result = evaluate(gate, MetricsStore(), {"load"})
+    assert result.status is Status.INCONCLUSIVE and not result.blocks
+
+
+def test_warn_severity_reports_but_does_not_block():
+    [gate] = gates(P95 + "  severity: warn\n")
+    result = evaluate(gate, latency_store([900] * 200), {"load"})
+    assert result.status is Status.WARN and not result.blocks
+
+
+def test_environment_override_applies_only_there():
+    text = P95 + '  environments:\n    local: {threshold: "< 1000 ms", min_samples: 10, reason: box ceiling}\n'
+    store = latency_store([800] * 50)
+    [staging] = gates(text, "staging")
+    [local] = gates(text, "local")
+    assert evaluate(staging, store, {"load"}).status is Status.INCONCLUSIVE  # 50 < 100 samples
+    result = evaluate(local, store, {"load"})
+    assert result.status is Status.PASS
+    assert local.override_reason == "box ceiling" and staging.override_reason is None
+
+
+@pytest.mark.parametrize(
+    "op, expected",  # measured 10 % against a threshold of 10 %
+    [("<", False), ("<=", True), (">", False), (">=", True), ("==", True), ("!=", False)],
+)
+def test_every_operator(op, expected):
+    [gate] = gates(f"""
+    - id: err
+      requirement: K2
+      metric: load.http_errors
+      aggregation: rate
+      threshold: "{op} 10 %"
+    """)
+    store = MetricsStore()
+    store.ratio("load.http_errors", 1, 10)
+    status = evaluate(gate, store, {"load"}).status
+    assert (status is Status.PASS) is expected
+
+
+RELATIVE = """
+- id: p95.vs_baseline
+  requirement: K1
+  metric: load.http_latency
+  aggregation: p95
+  relative: "<= +10 %"
+"""
+
+
+def test_relative_gate_against_baseline():
+    [gate] = gates(RELATIVE)
+    baseline = latency_store([400] * 100)
+    ok = evaluate(gate, latency_store([430] * 100), {"load"}, baseline)
+    assert ok.status is Status.PASS
+    assert ok.baseline == pytest.approx(0.4, rel=1e-3) and ok.limit == pytest.approx(0.44, rel=1e-3)
+    bad = evaluate(gate, latency_store([450] * 100), {"load"}, baseline)
+    assert bad.status is Status.FAIL
+    assert "needs <= baseline 400" in bad.message
+
+
+def test_relative_gate_without_baseline_is_inconclusive():
+    [gate] = gates(RELATIVE)
+    result = evaluate(gate, latency_store([430] * 100), {"load"}, None)
+    assert result.status is Status.INCONCLUSIVE
+    assert "--baseline" in result.message
+    empty = evaluate(gate, latency_store([430] * 100), {"load"}, MetricsStore())
+    assert empty.status is Status.INCONCLUSIVE and "baseline run has no p95" in empty.message
+
+
+def test_findings_gate_lists_the_findings():
+    [gate] = gates("""
+    - id: k4
+      requirement: K4
+      metric: security.findings
+      aggregation: count
+      where: {severity: [critical, high]}
+      threshold: "== 0"
+    """)
+    store = MetricsStore()
+    store.scan("security.findings", [Finding("PYSEC-2023-1", "dependencies", Severity.CRITICAL, "K4", "rce in lib")], source="dependencies")
+    store.scan("security.findings", [Finding("10038", "zap", Severity.MEDIUM, "S1", "CSP missing")], source="zap")
+    result = evaluate(gate, store, {"security"})
+    assert result.status is Status.FAIL and result.measured == 1
+    assert result.details == ["[critical] dependencies PYSEC-2023-1: rce in lib"]
+
+
+# -- verdict ---------------------------------------------------------------------
+TWO = P95 + """
+- id: smoke.checks
+  requirement: SMOKE
+  metric: smoke.checks
+  aggregation: failed
+  threshold: "== 0"
+"""
+
+
+def test_go_needs_every_gate_in_scope_to_pass():
+    store = latency_store([100] * 200)
+    store.check("smoke.checks", "health", True)
+    verdict = decide(gates(TWO), store, {"load", "smoke"})
+    assert verdict.go and verdict.exit_code == EXIT_GO and verdict.reasons == []
+
+
+def test_one_suite_decides_only_its_gates_and_says_so():
+    verdict = decide(gates(TWO), latency_store([100] * 200), {"load"})
+    assert verdict.go
+    assert [r.status for r in verdict.results] == [Status.PASS, Status.NOT_RUN]
+    assert "this run decides only suites: load; not run: smoke, db, security" in verdict.headline()
+
+
+def test_failed_suite_test_is_no_go_even_if_gates_pass():
+    verdict = decide(gates(P95), latency_store([100] * 200), {"load"}, failed_tests=2)
+    assert not verdict.go and verdict.exit_code == EXIT_NO_GO
+    assert "2 suite test(s) failed" in verdict.reasons
+
+
+def test_inconclusive_is_no_go():
+    verdict = decide(gates(P95), MetricsStore(), {"load"})
+    assert not verdict.go and verdict.exit_code == EXIT_NO_GO
+    assert verdict.reasons[0].startswith("p95 inconclusive:")
+
+
+def test_nothing_ran_is_undecided_never_go():
+    verdict = decide(gates(P95), latency_store([100] * 200), set())
+    assert not verdict.go and not verdict.decided
+    assert verdict.exit_code == EXIT_UNDECIDED
+    assert verdict.headline().startswith("UNDECIDED")
