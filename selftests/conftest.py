@@ -70,8 +70,8 @@ class GateProject:
         path.write_text(textwrap.dedent(text), encoding="utf-8")
         return path
 
-    def suite_test(self, suite: str, body: str, name: str = "test_it.py") -> Path:
-        return self.write(f"tests/{suite}/{name}", body)
+    def suite_test(self, suite: str, body: str, name: str | None = None) -> Path:
+        return self.write(f"tests/{suite}/{name or f'test_{suite}.py'}", body)
 
     def smoke(self, latencies=(0.1, 0.12, 0.2), checks_pass=True) -> None:
         self.suite_test("smoke", f"""

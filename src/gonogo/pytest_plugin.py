@@ -154,12 +154,25 @@ class ActiveRun:
         if report.failed and not (report.nodeid in self.gate_nodeids and report.when == "call"):
             self.state.failed_tests += 1
 
-    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int):
+        # Outermost wrapper: decide before the terminal summary prints the table, and
+        # print the one-line verdict after pytest's own stats line, as the last word.
+        decided = self._decide(session, exitstatus)
+        result = yield
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if decided and reporter is not None:
+            verdict = self.state.verdict
+            markup = {"green": True} if verdict.go else {"red": True}
+            reporter.write_sep("=", f"gonogo: {verdict.headline()} [exit {verdict.exit_code}]", bold=True, **markup)
+        return result
+
+    def _decide(self, session: pytest.Session, exitstatus: int) -> bool:
         if self.config.option.collectonly:
-            return
+            return False
         if exitstatus in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):
             self.state.verdict = None
-            return  # could not decide: keep pytest's own exit status, never Go
+            return False  # could not decide: keep pytest's own exit status, never Go
         verdict = self.state.decide()
         session.exitstatus = verdict.exit_code
         if self.config.option.gonogo_gate_report:
@@ -167,6 +180,7 @@ class ActiveRun:
         alluredir = getattr(self.config.option, "allure_report_dir", None)
         if alluredir:
             write_environment(alluredir, self.state)
+        return True
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
         if self.config.option.collectonly:
@@ -180,8 +194,6 @@ class ActiveRun:
         terminalreporter.write(console.render(verdict, width=max(tw.fullwidth, 100), color=tw.hasmarkup))
         if self.config.option.gonogo_gate_report:
             terminalreporter.write_line(f"gate report: {self.config.option.gonogo_gate_report}")
-        markup = {"green": True} if verdict.go else {"red": True}
-        terminalreporter.write_sep("=", f"gonogo: {verdict.headline()} [exit {verdict.exit_code}]", bold=True, **markup)
 
 
 @pytest.fixture(scope="session")

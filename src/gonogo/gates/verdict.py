@@ -55,7 +55,8 @@ class Verdict:
             return f"UNDECIDED — {'; '.join(self.reasons)}"
         head = "GO" if self.go else "NO-GO"
         partial = f" (this run decides only suites: {scope}; not run: {', '.join(skipped)})" if skipped else ""
-        return f"{head} — gates: {tally}{partial}"
+        failures = f"; {self.failed_tests} suite test(s) failed" if self.failed_tests else ""
+        return f"{head} — gates: {tally}{failures}{partial}"
 
 
 def decide(

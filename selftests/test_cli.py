@@ -1,0 +1,101 @@
+"""`gonogo evaluate`: re-deciding a saved run outside pytest."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from gonogo.cli import main
+
+
+@pytest.fixture
+def saved_run(project):
+    project.smoke(latencies=(0.3, 0.3, 0.3))
+    assert project.run("--gate-report=run.json").ret == 0
+    return project
+
+
+def run_cli(project, *args):
+    return subprocess.run([sys.executable, "-m", "gonogo.cli", *args], cwd=project.path, capture_output=True, text=True)
+
+
+def test_same_gates_same_verdict(saved_run):
+    proc = run_cli(saved_run, "evaluate", "run.json")
+    assert proc.returncode == 0, proc.stderr
+    assert "smoke.latency.p95" in proc.stdout
+    assert "gonogo: GO" in proc.stdout
+
+
+def test_stricter_gates_turn_it_no_go(saved_run):
+    saved_run.write("strict.yaml", """
+        version: 1
+        gates:
+          - id: smoke.latency.p95.strict
+            requirement: K1
+            metric: smoke.http_latency
+            aggregation: p95
+            threshold: "< 250 ms"
+    """)
+    proc = run_cli(saved_run, "evaluate", "run.json", "--gates", "strict.yaml", "--gate-report", "again.json")
+    assert proc.returncode == 1
+    assert "smoke.latency.p95.strict failed: p95 300 ms, needs < 250 ms" in proc.stdout
+    again = json.loads((saved_run.path / "again.json").read_text())
+    assert again["verdict"] == "no-go" and again["gates"][0]["status"] == "fail"
+
+
+def test_environment_overrides_apply(saved_run):
+    saved_run.write("env.yaml", """
+        version: 1
+        gates:
+          - id: p95
+            requirement: K1
+            metric: smoke.http_latency
+            aggregation: p95
+            threshold: "< 250 ms"
+            environments:
+              staging: {threshold: "< 400 ms", reason: test}
+    """)
+    assert run_cli(saved_run, "evaluate", "run.json", "--gates", "env.yaml").returncode == 1
+    assert run_cli(saved_run, "evaluate", "run.json", "--gates", "env.yaml", "--env", "staging").returncode == 0
+
+
+def test_relative_gate_against_a_baseline_report(saved_run):
+    saved_run.write("rel.yaml", """
+        version: 1
+        gates:
+          - id: p95.vs_baseline
+            requirement: K1
+            metric: smoke.http_latency
+            aggregation: p95
+            relative: "<= +10 %"
+    """)
+    proc = run_cli(saved_run, "evaluate", "run.json", "--gates", "rel.yaml", "--baseline", "run.json")
+    assert proc.returncode == 0, proc.stdout
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["evaluate", "missing.json"], "missing.json: gate report not found"),
+        (["evaluate", "gates.yaml"], "gates.yaml: not JSON"),
+        (["evaluate", "run.json", "--gates", "nope.yaml"], "Error in nope.yaml:"),
+        (["evaluate", "run.json", "--env", "stagng"], "unknown environment 'stagng'"),
+        (["evaluate"], "the following arguments are required: REPORT.json"),
+        (["frobnicate"], "invalid choice: 'frobnicate'"),
+    ],
+)
+def test_bad_input_exit_4(saved_run, args, message):
+    proc = run_cli(saved_run, *args)
+    assert proc.returncode == 4
+    assert message in proc.stderr
+
+
+def test_console_script_is_installed():
+    proc = subprocess.run(["gonogo", "evaluate", "--help"], capture_output=True, text=True)
+    assert proc.returncode == 0 and "--baseline" in proc.stdout
+
+
+def test_main_returns_exit_code(saved_run, monkeypatch):
+    monkeypatch.chdir(saved_run.path)
+    assert main(["evaluate", "run.json"]) == 0

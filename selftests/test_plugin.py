@@ -1,0 +1,326 @@
+"""The pytest plugin end to end, in a subprocess per run (pytester)."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+
+import pytest
+
+
+def test_go_exit_0_and_verdict_table(project):
+    project.smoke()
+    project.suite_test("security", """
+        def test_scan(gonogo_metrics):
+            gonogo_metrics.scan("security.findings", [], source="dependencies")
+    """)
+    result = project.run("--gate-report=report.json")
+    assert result.ret == 0
+    result.stdout.fnmatch_lines([
+        "gonogo: environment 'local' at http://127.0.0.1:9 (run id gonogo-*)",
+        "*gonogo verdict*",
+        "*smoke.latency.p95*K1*200 ms*< 500 ms*+300 ms (60 %)*3*PASS*",
+        "*smoke.checks*SMOKE*0*== 0*1*PASS*",
+        "*security.critical_high*K4*0*== 0*1*PASS*",
+        "*gonogo: GO — gates: 3 pass (this run decides only suites: smoke, security; not run: load, db) ?exit 0?*",
+    ])
+    report = project.report()
+    assert report["verdict"] == "go" and report["exit_code"] == 0
+
+
+def test_failing_gate_is_no_go_exit_1(project):
+    project.smoke(latencies=(0.9, 0.8, 0.7))
+    result = project.run()
+    assert result.ret == 1
+    result.stdout.fnmatch_lines([
+        "smoke.latency.p95 failed: p95 900 ms, needs < 500 ms",
+        "*gonogo verdict*",
+        "FAILED gates.yaml::smoke.latency.p95 - smoke.latency.p95 failed: p95 900 ms, *",
+        "*gonogo: NO-GO*1 fail*?exit 1?*",
+    ])
+
+
+def test_failed_check_lists_its_name(project):
+    project.smoke(checks_pass=False)
+    result = project.run()
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(["*smoke.checks: smoke.checks failed: failed 1, needs == 0*", "*    health*"])
+
+
+def test_failing_suite_test_is_no_go_even_when_gates_pass(project):
+    project.smoke()
+    project.suite_test("smoke", "def test_broken():\n    assert 1 == 2\n", name="test_broken.py")
+    result = project.run()
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(["FAILED tests/smoke/test_broken.py::test_broken*", "*gonogo: NO-GO — gates: 2 pass, 1 not run; 1 suite test(s) failed*"])
+
+
+def test_error_in_suite_fixture_teardown_is_no_go(project):
+    project.smoke()
+    project.write("tests/smoke/conftest.py", """
+        import pytest
+
+        @pytest.fixture(scope="session", autouse=True)
+        def box():
+            yield
+            raise RuntimeError("box did not stop cleanly")
+    """)
+    result = project.run("--gate-report=report.json")
+    assert result.ret == 1
+    assert project.report()["failed_tests"] == 1
+
+
+def test_unmeasured_gate_is_inconclusive_and_no_go(project):
+    project.suite_test("smoke", """
+        def test_only_checks(gonogo_metrics):
+            gonogo_metrics.check("smoke.checks", "health", True)
+    """)
+    result = project.run("--gate-report=report.json")
+    assert result.ret == 1
+    result.stdout.fnmatch_lines([
+        "INCONCLUSIVE: 'smoke.http_latency' was not measured: suite 'smoke' ran but produced no figure",
+        "*gonogo: NO-GO*1 inconclusive*",
+    ])
+    gates = {g["id"]: g for g in project.report()["gates"]}
+    assert gates["smoke.latency.p95"]["status"] == "inconclusive"
+    assert gates["security.critical_high"]["status"] == "not_run"
+
+
+def test_too_few_samples_is_inconclusive(project):
+    project.smoke(latencies=(0.1, 0.1))
+    result = project.run()
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(["*too few samples: 2 < 3 required*"])
+
+
+def test_no_suite_selected_is_undecided_exit_5(project):
+    result = project.run()
+    assert result.ret == 5
+    result.stdout.fnmatch_lines(["*gonogo: UNDECIDED — no suite ran, so no gate was decided ?exit 5?*"])
+
+
+def test_skips_point_at_the_gate_line(project):
+    project.smoke()
+    result = project.run("-rs")
+    result.stdout.fnmatch_lines(["SKIPPED [[]1[]] gates.yaml:14: not run: suite 'security' was not selected in this run"])
+
+
+def test_suite_marker_assigns_a_test_outside_the_suite_dirs(project):
+    project.write("checks/test_extra.py", """
+        import pytest
+
+        @pytest.mark.gonogo_suite("security")
+        def test_scan(gonogo_metrics):
+            gonogo_metrics.scan("security.findings", [], source="zap")
+    """)
+    result = project.run("checks", "--gate-report=report.json")
+    assert result.ret == 0
+    assert project.report()["suites_run"] == ["security"]
+
+
+# -- options, precedence, bad input ---------------------------------------------------
+def test_unknown_env_lists_valid_names_exit_4(project):
+    project.smoke()
+    result = project.run("--env=stagng")
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(["*unknown environment 'stagng'. Did you mean 'staging'? Valid environments: 'local', 'staging'.*",
+                                 "*nothing was sent to the target*"])
+    result.stdout.no_fnmatch_line("*collected*")
+
+
+def test_missing_secret_names_the_variable_exit_4(project):
+    project.smoke()
+    result = project.run("--env=staging", STAGING_BASE_URL="https://staging.example.test")
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(["*Missing environment variable `STAGING_MONGO_URL`*"])
+
+
+def test_secrets_do_not_leak_into_output_or_report(project):
+    project.smoke()
+    result = project.run("--env=staging", "--gate-report=report.json", "-v",
+                         STAGING_BASE_URL="https://svc:urlpass@staging.example.test", STAGING_MONGO_URL="mongodb://u:dbpass@db/",
+                         STAGING_ADMIN_EMAIL="a@x", STAGING_ADMIN_PASSWORD="adminpass")
+    assert result.ret == 0
+    everything = result.stdout.str() + result.stderr.str() + (project.path / "report.json").read_text()
+    for secret in ("urlpass", "dbpass", "adminpass"):
+        assert secret not in everything
+    assert project.report()["base_url"] == "https://staging.example.test"
+
+
+def test_env_from_environment_variable_and_cli_wins(project):
+    project.smoke()
+    result = project.run("--gate-report=report.json", GONOGO_ENV="nope")
+    assert result.ret == 4  # GONOGO_ENV beats the ini
+    result = project.run("--env=local", "--gate-report=report.json", GONOGO_ENV="nope")
+    assert result.ret == 0  # the command line beats GONOGO_ENV
+    assert project.report()["environment"] == "local"
+
+
+def test_base_url_option_overrides_file_and_variable(project):
+    project.smoke()
+    result = project.run("--base-url=http://127.0.0.1:7777", "--gate-report=report.json", GONOGO_BASE_URL="http://127.0.0.1:6666")
+    result.stdout.fnmatch_lines(["*environment 'local' at http://127.0.0.1:7777*"])
+    assert project.report()["base_url"] == "http://127.0.0.1:7777"
+    project.run("--gate-report=report.json", GONOGO_BASE_URL="http://127.0.0.1:6666")
+    assert project.report()["base_url"] == "http://127.0.0.1:6666"
+
+
+def test_bad_base_url_is_a_usage_error(project):
+    result = project.run("--base-url=localhost:8443")
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(["*'localhost:8443' is not an http(s) URL like https://host:port*"])
+
+
+def test_broken_gates_file_exit_4_with_location(project):
+    project.smoke()
+    project.write("broken.yaml", """
+        version: 1
+        gates:
+          - id: x
+            requirement: K1
+            metric: smoke.http_latency
+            aggregation: p59
+            threshold: "< 1 s"
+    """)
+    result = project.run("--gates=broken.yaml")
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(["*Error in broken.yaml:*", "*gate 'x' → aggregation (line 7): aggregation 'p59' does not apply*"])
+
+
+def test_gates_file_from_environment_variable(project):
+    project.smoke()
+    project.write("other.yaml", "version: 1\ngates: []\n")
+    result = project.run("--gate-report=report.json", GONOGO_GATES="other.yaml")
+    assert result.ret == 0
+    assert project.report()["gates"] == []
+
+
+def test_missing_environments_file(project):
+    result = project.run("--environments=nowhere.yaml")
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(["*Error in nowhere.yaml:", "*environments file not found*"])
+
+
+def test_gate_options_without_env_are_a_usage_error(project):
+    project.write("pytest.ini", "[pytest]\n")
+    result = project.run("--gate-report=r.json")
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(["*--gate-report needs an environment: add --env=NAME (or set GONOGO_ENV)*"])
+
+
+def test_plugin_is_inert_without_an_environment(project):
+    project.write("pytest.ini", "[pytest]\n")
+    project.write("test_plain.py", "def test_plain():\n    pass\n")
+    result = project.run()
+    assert result.ret == 0
+    result.assert_outcomes(passed=1)
+    assert "gonogo:" not in result.stdout.str() and "gates.yaml" not in result.stdout.str()
+
+
+def test_fixtures_without_env_say_how_to_fix(project):
+    project.write("pytest.ini", "[pytest]\n")
+    project.write("test_plain.py", "def test_plain(gonogo_metrics):\n    pass\n")
+    result = project.run()
+    assert result.ret != 0
+    result.stdout.fnmatch_lines(["*gonogo fixtures need an environment: run with --env=NAME*"])
+
+
+def test_help_lists_the_options(project):
+    result = project.run("--help")
+    result.stdout.fnmatch_lines([
+        "gonogo release gate:",
+        "*--env=NAME*",
+        "*--gates=PATH*",
+        "*--base-url=URL*",
+        "*--gate-report=PATH*",
+        "*--baseline=REPORT*",
+    ])
+
+
+def test_collect_only_decides_nothing(project):
+    project.smoke()
+    result = project.run("--collect-only", "-q")
+    assert result.ret == 0
+    assert "gonogo verdict" not in result.stdout.str()
+
+
+# -- baseline -------------------------------------------------------------------------
+RELATIVE_GATE = """
+  - id: smoke.p95.vs_baseline
+    requirement: K1
+    metric: smoke.http_latency
+    aggregation: p95
+    relative: "<= +10 %"
+"""
+
+
+def test_relative_gate_with_baseline(project):
+    project.write("gates.yaml", "version: 1\ngates:\n" + RELATIVE_GATE)
+    project.smoke(latencies=(0.2, 0.2, 0.2))
+    assert project.run("--gate-report=base.json").ret == 1  # no baseline: inconclusive
+    project.smoke(latencies=(0.21, 0.21, 0.21))
+    result = project.run("--baseline=base.json", "--gate-report=new.json")
+    assert result.ret == 0
+    gate = project.report("new.json")["gates"][0]
+    assert gate["baseline"] == pytest.approx(0.2, rel=1e-3)
+    project.smoke(latencies=(0.3, 0.3, 0.3))
+    result = project.run("--baseline=base.json")
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(["*needs <= baseline 200 ms +10 %*"])
+
+
+def test_baseline_that_is_not_a_report(project):
+    project.smoke()
+    project.write("junk.json", '{"hello": 1}')
+    result = project.run("--baseline=junk.json")
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(["*--baseline: junk.json: not a gonogo gate report (schema None, expected 'gonogo.gate-report/1')*"])
+
+
+def test_baseline_file_must_exist(project):
+    result = project.run("--baseline=missing.json")
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(["*argument --baseline: file not found: missing.json*"])
+
+
+# -- reports ---------------------------------------------------------------------------
+def test_json_report_schema(project):
+    project.smoke()
+    project.run("--gate-report=out/report.json")
+    report = project.report("out/report.json")
+    assert report["schema"] == "gonogo.gate-report/1"
+    assert set(report) >= {"verdict", "decided", "exit_code", "environment", "base_url", "gates_file", "suites_run",
+                           "failed_tests", "started_at", "finished_at", "counts", "reasons", "gates", "metrics"}
+    gate = next(g for g in report["gates"] if g["id"] == "smoke.latency.p95")
+    assert set(gate) >= {"id", "requirement", "metric", "status", "measured", "threshold", "samples", "margin", "message"}
+    assert gate["requirement"] == "K1" and gate["status"] == "pass" and gate["samples"] == 3
+    assert gate["threshold"]["value"] == 0.5 and gate["threshold"]["op"] == "<"
+    assert report["metrics"]["schema"] == "gonogo.metrics/1"
+
+
+def test_junit_has_one_testcase_per_gate(project):
+    project.smoke(latencies=(0.9, 0.9, 0.9))
+    project.run("--junitxml=junit.xml")
+    cases = {c.get("name"): c for c in ET.parse(project.path / "junit.xml").getroot().iter("testcase")}
+    assert {"smoke.latency.p95", "smoke.checks", "security.critical_high", "verdict"} <= set(cases)
+    assert cases["smoke.latency.p95"].find("failure") is not None
+    assert cases["smoke.checks"].find("failure") is None and cases["smoke.checks"].find("skipped") is None
+    assert cases["security.critical_high"].find("skipped") is not None
+
+
+def test_allure_results_per_gate_with_table_and_environment(project):
+    project.smoke()
+    result = project.run("--alluredir=allure")
+    assert result.ret == 0
+    allure = project.path / "allure"
+    results = [json.loads(p.read_text()) for p in allure.glob("*-result.json")]
+    by_name = {r["name"]: r for r in results}
+    assert any(n.startswith("smoke.latency.p95 [K1]") for n in by_name)
+    gate = next(r for n, r in by_name.items() if n.startswith("smoke.latency.p95"))
+    assert gate["status"] == "passed"
+    assert {"name": "tag", "value": "K1"} in gate["labels"]
+    verdict = next(r for n, r in by_name.items() if n.startswith("Verdict: GO"))
+    table = next(a for a in verdict["attachments"] if a["name"] == "gate table")
+    assert "smoke.latency.p95" in (allure / table["source"]).read_text()
+    props = (allure / "environment.properties").read_text()
+    assert "gonogo.environment=local" in props and "gonogo.verdict=go" in props
