@@ -50,6 +50,7 @@ class MetricsStore:
     def __init__(self, catalog: Mapping[str, MetricDef] = CATALOG) -> None:
         self.catalog = catalog
         self._series: dict[str, dict[TagKey, object]] = {}
+        self._fast: dict[tuple, object] = {}
         self._lock = threading.Lock()
 
     # -- producers ---------------------------------------------------------
@@ -58,6 +59,10 @@ class MetricsStore:
 
         Hot loops keep the returned object and record into it directly.
         """
+        fast_key = (name, kind, *tags.items())  # same call site, same order: skip sorting and checks
+        found = self._fast.get(fast_key)
+        if found is not None:
+            return found
         definition = self.definition(name)
         if definition.kind is not kind:
             raise TypeError(f"metric '{name}' is a {definition.kind.value}, not a {kind.value}")
@@ -67,13 +72,15 @@ class MetricsStore:
             with self._lock:
                 by_tags = self._series.setdefault(name, {})
                 by_tags.setdefault(key, SERIES_CLASSES[kind]())
+        self._fast[fast_key] = by_tags[key]
         return by_tags[key]
 
     def histogram(self, name: str, **tags: object) -> Histogram:
         return self.series(name, Kind.HISTOGRAM, **tags)
 
     def record_latency(self, name: str, seconds: float, **tags: object) -> None:
-        self.histogram(name, **tags).record_seconds(seconds)
+        series = self._fast.get((name, Kind.HISTOGRAM, *tags.items())) or self.histogram(name, **tags)
+        series.record_ns(int(seconds * 1e9))
 
     def count(self, name: str, n: float = 1, at: float | None = None, **tags: object) -> Counter:
         counter = self.series(name, Kind.COUNTER, **tags)
