@@ -36,6 +36,15 @@ def _parser() -> argparse.ArgumentParser:
                     help="environments file, to check override names. Default: environments.yaml if present")
     ev.add_argument("--baseline", metavar="REPORT", default=None, help="saved report for relative gates. Default: %(default)r")
     ev.add_argument("--gate-report", metavar="OUT", default=None, help="write the new decision here. Default: %(default)r")
+
+    stack = commands.add_parser("stack", help="keep the local box running for interactive work (locust -f tests/load)")
+    actions = stack.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=_Parser)
+    up = actions.add_parser("up", help="boot the box and leave it running")
+    up.add_argument("--faults", metavar="A,B", default=None, help="fault switches (GONOGO_FAULTS). Default: none")
+    down = actions.add_parser("down", help="stop the running box")
+    status = actions.add_parser("status", help="is the box running, where, and with which faults")
+    for p in (up, down, status):
+        p.add_argument("--root", metavar="DIR", default=".", help="project root holding .gonogo/. Default: %(default)r")
     return parser
 
 
@@ -59,10 +68,16 @@ def evaluate(args: argparse.Namespace) -> int:
     return verdict.exit_code
 
 
+def stack(args: argparse.Namespace) -> int:
+    from .stack.cli import run
+
+    return run(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return evaluate(args)
+        return stack(args) if args.command == "stack" else evaluate(args)
     except (ConfigError, json_report.ReportError) as exc:
         print(f"gonogo: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -117,6 +117,27 @@ class ActiveRun:
         self.config = config
         self.state = state
         self.gate_nodeids: set[str] = set()
+        self.box = None  # the local box this run booted (and must stop)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        env = self.state.environment
+        if not env.embedded_stack or self.state.base_url_overridden or self.config.option.collectonly:
+            return
+        from .stack.boot import start_or_reuse
+
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        say = reporter.write_line if reporter is not None else print
+        try:
+            info, self.box = start_or_reuse(self.config.rootpath, env, os.environ.get("GONOGO_FAULTS"), say)
+        except Exception as exc:  # StackError, unknown fault: named component, log tail, exit 4
+            raise pytest.UsageError(f"{exc}\n(exit {EXIT_USAGE}: the local box could not start; nothing was decided)") from None
+        self.state.attach_box(info)
+
+    def pytest_unconfigure(self) -> None:
+        if self.box is not None:
+            self.box.down()
+            self.box = None
 
     def pytest_report_header(self) -> list[str]:
         state, env = self.state, self.state.environment

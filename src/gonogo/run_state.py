@@ -43,6 +43,8 @@ class RunState:
     suites_run: set[str] = field(default_factory=set)
     failed_tests: int = 0
     verdict: Verdict | None = None
+    base_url_overridden: bool = False
+    target: dict = field(default_factory=dict)  # what was tested: {"embedded_box": bool, "faults": [...]}
     _results: dict[str, GateResult] | None = None
 
     @classmethod
@@ -56,7 +58,17 @@ class RunState:
         if baseline_path is not None:
             _, baseline = json_report.load_store(baseline_path)
         return cls(env_name, environment, environments_path, gates_path, gate_set.for_environment(env_name),
-                   baseline=baseline, baseline_path=baseline_path)
+                   baseline=baseline, baseline_path=baseline_path, base_url_overridden=bool(base_url))
+
+    def attach_box(self, info) -> None:
+        """Point the environment at a running local box (its URL, CA, accounts, database, lock file)."""
+        from pydantic import SecretStr
+
+        self.environment = self.environment.model_copy(update={
+            "base_url": info.url, "mongo_url": SecretStr(info.mongo_url), "ca_bundle": info.ca_bundle,
+            "accounts_file": info.accounts_file, "dependency_files": [info.dependency_file], "database": info.database,
+        })
+        self.target = {"embedded_box": True, "faults": list(info.faults)}
 
     def result_of(self, gate_id: str) -> GateResult:
         """Gate results are computed once, when the first gate is asked for (after every suite test)."""
@@ -70,5 +82,7 @@ class RunState:
 
     def report(self) -> dict:
         verdict = self.verdict or self.decide()
-        return json_report.build(verdict, self.store, environment=self.env_name, base_url=self.environment.display_url,
-                                 gates_file=str(self.gates_path), started=self.started)
+        report = json_report.build(verdict, self.store, environment=self.env_name, base_url=self.environment.display_url,
+                                   gates_file=str(self.gates_path), started=self.started)
+        report["target"] = self.target or {"embedded_box": False, "faults": []}
+        return report

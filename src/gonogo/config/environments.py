@@ -8,6 +8,7 @@ Passwords and database URLs are SecretStr: they never appear in output.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Mapping
@@ -170,7 +171,7 @@ class Environments:
         except ValidationError as exc:
             raise ConfigError(self.doc.path, problems_from(exc, self.doc, Environment, _place, loc)) from None
         _check_safety(environment, loc, self.doc)
-        return environment
+        return _resolve_paths(environment, self.doc.path.parent)
 
 
 def _check_secrets_are_placeholders(raw, loc, doc, problems) -> None:
@@ -208,6 +209,41 @@ def _resolve(raw, loc, env, doc, problems):
         return ""
 
     return _PLACEHOLDER.sub(substitute, raw)
+
+
+def _resolve_paths(environment: Environment, base: Path) -> Environment:
+    """Relative file paths in an environment are relative to the environments file."""
+
+    def absolute(value: str | None) -> str | None:
+        return None if value is None else str((base / value).resolve()) if not Path(value).is_absolute() else value
+
+    return environment.model_copy(update={
+        "ca_bundle": absolute(environment.ca_bundle), "accounts_file": absolute(environment.accounts_file),
+        "dependency_files": [absolute(p) for p in environment.dependency_files],
+    })
+
+
+class AccountsError(ValueError):
+    pass
+
+
+def load_accounts(environment: Environment) -> dict[str, list[Account]]:
+    """Accounts per role: the ones in environments.yaml plus those in ``accounts_file``."""
+    accounts = {role: list(items) for role, items in environment.accounts.items()}
+    if environment.accounts_file:
+        path = Path(environment.accounts_file)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            hint = " (the local box writes it when it boots)" if environment.embedded_stack else ""
+            raise AccountsError(f"accounts file {path} of environment '{environment.name}' not found{hint}") from None
+        except (OSError, ValueError) as exc:
+            raise AccountsError(f"accounts file {path} cannot be read: {exc}") from None
+        for role, items in data.items():
+            if role not in ROLES:
+                raise AccountsError(f"accounts file {path}: unknown role '{role}'; roles: {', '.join(ROLES)}")
+            accounts.setdefault(role, []).extend(Account(email=i["email"], password=i["password"]) for i in items)
+    return accounts
 
 
 def _check_safety(environment: Environment, loc: tuple, doc: YamlDocument) -> None:

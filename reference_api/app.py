@@ -1,0 +1,114 @@
+"""The reference API application: ``uvicorn --factory reference_api.app:create_app``."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import time
+import traceback
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+
+from . import __version__, metrics
+from .routes import auth, evaluations, files, health, models
+from .services import Services
+from .settings import Settings
+
+log = logging.getLogger("reference_api")
+
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"x-xss-protection", b"1; mode=block"),
+    (b"strict-transport-security", b"max-age=31536000; includeSubDomains"),
+    (b"content-security-policy", b"default-src 'self'"),
+    (b"referrer-policy", b"strict-origin-when-cross-origin"),
+]
+ERROR_BURST_EVERY = 200  # the fault error_burst: 0.5 % of API requests
+
+
+class Observe:
+    """Outermost app middleware (pure ASGI): S1 headers on every response, request
+    metrics by route template, and a JSON 500 for any unhandled error."""
+
+    def __init__(self, app, settings: Settings):
+        self.app = app
+        self.headers = [] if "no_security_headers" in settings.faults else SECURITY_HEADERS
+        self.leak_traces = "stack_trace_leak" in settings.faults
+        self.burst = itertools.count(1) if "error_burst" in settings.faults else None
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        start = time.perf_counter()
+        state = {"status": 500, "started": False}
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                state["status"], state["started"] = message["status"], True
+                message["headers"] = [h for h in message.get("headers", []) if h[0].lower() != b"server"] + self.headers
+            await send(message)
+
+        try:
+            path = scope.get("path", "")
+            if self.burst is not None and path.startswith("/api/") and not path.startswith("/api/health") \
+                    and next(self.burst) % ERROR_BURST_EVERY == 0:
+                await self._json(send_with_headers, 500, {"detail": "internal server error"})
+            else:
+                await self.app(scope, receive, send_with_headers)
+        except Exception as exc:  # never a bare stack trace to the client (unless the fault says so)
+            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            if not state["started"]:
+                detail = "".join(traceback.format_exception(exc)) if self.leak_traces else "internal server error"
+                await self._json(send_with_headers, 500, {"detail": detail})
+        finally:
+            route = scope.get("route")
+            labels = (scope.get("method", ""), getattr(route, "path", "unmatched"), str(state["status"]))
+            metrics.REQUEST_DURATION.labels(*labels).observe(time.perf_counter() - start)
+            metrics.REQUESTS.labels(*labels).inc()
+
+    @staticmethod
+    async def _json(send, status: int, body: dict) -> None:
+        payload = json.dumps(body).encode()
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]})
+        await send({"type": "http.response.body", "body": payload})
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    """422 with one readable message (the contract's {"detail": str}), never the input echoed back."""
+    parts = []
+    for err in exc.errors()[:5]:
+        where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
+        parts.append(f"{where}: {err.get('msg', 'invalid')}")
+    return JSONResponse({"detail": "; ".join(parts) or "invalid request"}, status_code=422)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        app.state.services = Services.build(settings)
+        yield
+        app.state.services.mongo.close()
+        metrics.mark_dead()
+
+    app = FastAPI(title="AI model management API (gonogo reference)", version=__version__, lifespan=lifespan,
+                  docs_url=None, redoc_url=None)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    for router in (health.router, auth.router, models.router, evaluations.router, files.router):
+        app.include_router(router)
+    if "cors_wildcard" in settings.faults:
+        app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=True, allow_methods=["*"], allow_headers=["*"])
+    else:
+        app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_credentials=True,
+                           allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"], allow_headers=["Authorization", "Content-Type"],
+                           max_age=600)
+    app.add_middleware(Observe, settings=settings)
+    return app

@@ -1,0 +1,54 @@
+"""MongoDB access: one pooled client per process (DATABASE_POOL_SIZE) and its pool gauges."""
+
+from __future__ import annotations
+
+import threading
+
+from bson import ObjectId
+from bson.errors import InvalidId
+from pymongo import MongoClient, monitoring
+
+from .metrics import POOL_IN_USE, POOL_MAX
+
+
+class _PoolGauge(monitoring.ConnectionPoolListener):
+    """Keeps db_pool_connections_in_use equal to checked-out connections."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.in_use = 0
+
+    def connection_checked_out(self, event):
+        with self._lock:
+            self.in_use += 1
+            POOL_IN_USE.set(self.in_use)
+
+    def connection_checked_in(self, event):
+        with self._lock:
+            self.in_use -= 1
+            POOL_IN_USE.set(self.in_use)
+
+    def pool_created(self, event): pass
+    def pool_ready(self, event): pass
+    def pool_cleared(self, event): pass
+    def pool_closed(self, event): pass
+    def connection_created(self, event): pass
+    def connection_ready(self, event): pass
+    def connection_closed(self, event): pass
+    def connection_check_out_started(self, event): pass
+    def connection_check_out_failed(self, event): pass
+
+
+def connect(url: str, pool_size: int) -> MongoClient:
+    POOL_MAX.set(pool_size)
+    POOL_IN_USE.set(0)
+    return MongoClient(url, maxPoolSize=pool_size, serverSelectionTimeoutMS=2000, connectTimeoutMS=2000,
+                       waitQueueTimeoutMS=10000, event_listeners=[_PoolGauge()], tz_aware=True)
+
+
+def object_id(value: str) -> ObjectId | None:
+    """The ObjectId in ``value``, or None when it cannot be one (then: 404, never 500)."""
+    try:
+        return ObjectId(value)
+    except (InvalidId, TypeError):
+        return None

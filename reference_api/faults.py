@@ -1,0 +1,44 @@
+"""Fault switches: realistic regressions, each meant to be caught by one gate.
+
+``GONOGO_FAULTS=name,name`` reaches every component of the box (API, init_db,
+nginx config, dependency lock).
+"""
+
+from __future__ import annotations
+
+import os
+
+FAULTS: dict[str, str] = {
+    "slow_models": "model reads take 1.2 s longer (K1, K7, K8)",
+    "error_burst": "one API request in 200 answers 500 (K2)",
+    "missing_index": "the evaluations {user_id: 1, created_at: -1} index is not created (K13, IDX)",
+    "cache_off": "reads bypass the Redis cache (K11)",
+    "no_security_headers": "no S1 security headers on responses (S1)",
+    "rate_limit_off": "no rate limiting (S2)",
+    "cors_wildcard": "Access-Control-Allow-Origin: * with credentials, for any origin (S3)",
+    "jwt_alg_none": "unsigned tokens (alg: none) are accepted (S4)",
+    "idor_evaluations": "other users' evaluations are readable by id (S4)",
+    "stack_trace_leak": "unexpected errors answer 500 with the Python traceback; bad ids are not validated",
+    "weak_tls": "nginx offers TLS 1.0-1.2 only, no TLS 1.3 (S5)",
+    "pool_exhaustion": "MongoDB connection pool of 2 instead of 20 (K14)",
+    "vulnerable_dependency": "the API's lock pins PyYAML 5.3, which has a Critical advisory (K4)",
+    "health_lies": "detailed health answers ok without probing, even when the database is down",
+}
+
+
+class UnknownFaultError(ValueError):
+    pass
+
+
+def parse_faults(text: str | None) -> frozenset[str]:
+    names = {n.strip() for n in (text or "").split(",") if n.strip()}
+    unknown = sorted(names - FAULTS.keys())
+    if unknown:
+        raise UnknownFaultError(
+            f"unknown fault(s) {', '.join(unknown)} in GONOGO_FAULTS; valid faults: {', '.join(FAULTS)}"
+        )
+    return frozenset(names)
+
+
+def active() -> frozenset[str]:
+    return parse_faults(os.environ.get("GONOGO_FAULTS"))

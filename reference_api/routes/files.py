@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from datetime import datetime, timezone
+from urllib.parse import quote
+
+from bson import ObjectId
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, UploadFile
+
+from ..schemas import File, FileList, UploadStatus
+from ..security import User
+from ..services import caller, services
+from . import convert
+
+router = APIRouter(prefix="/api/files", tags=["files"])
+
+
+def _scope(user: User) -> str:
+    return f"cache:files:{user.id}"
+
+
+def safe_filename(name: str | None) -> str:
+    """A display name only: no directories, no control characters (the stored name is server-generated)."""
+    name = unicodedata.normalize("NFC", name or "")
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = re.sub(r"[\x00-\x1f\x7f]", "", name).strip().lstrip(".")
+    return name[:200] or "upload"
+
+
+@router.post("/upload", response_model=File, status_code=201)
+def upload(file: UploadFile, request: Request, user: User = Depends(caller("upload", roles=("admin", "evaluator")))):
+    svc = services(request)
+    limit = svc.settings.max_upload_bytes
+    data = file.file.read(limit + 1)
+    if len(data) > limit:
+        raise HTTPException(413, f"file larger than {limit} bytes")
+    content_type = (file.content_type or "").split(";")[0].strip().lower()
+    if content_type not in svc.settings.allowed_content_types:
+        raise HTTPException(415, f"content type '{content_type}' is not allowed; allowed: {', '.join(svc.settings.allowed_content_types)}")
+    stored_name = svc.files.save(data)
+    doc = {"user_id": ObjectId(user.id), "filename": safe_filename(file.filename), "stored_name": stored_name, "size": len(data),
+           "content_type": content_type, "sha256": hashlib.sha256(data).hexdigest(), "upload_status": "stored",
+           "created_at": datetime.now(timezone.utc)}
+    doc["_id"] = svc.db.files.insert_one(doc).inserted_id
+    svc.cache.invalidate(_scope(user))
+    return convert.file(doc)
+
+
+@router.get("", response_model=FileList)
+def list_files(request: Request, upload_status: UploadStatus | None = None, limit: int = Query(20, ge=1, le=100),
+               offset: int = Query(0, ge=0, le=100_000), user: User = Depends(caller())):
+    svc = services(request)
+    key = f"list:{upload_status}:{limit}:{offset}"
+    cached = svc.cache.get(_scope(user), key)
+    if cached is not None:
+        return cached
+    query: dict = {"user_id": ObjectId(user.id)}
+    if upload_status is not None:
+        query["upload_status"] = upload_status
+    docs = list(svc.db.files.find(query).sort("created_at", -1).skip(offset).limit(limit))
+    result = {"items": [convert.file(d) for d in docs], "total": svc.db.files.count_documents(query)}
+    svc.cache.put(_scope(user), key, result)
+    return result
+
+
+def _owned(svc, file_id: str, user: User) -> dict:
+    oid = svc.oid(file_id)
+    doc = svc.db.files.find_one({"_id": oid}) if oid else None
+    if doc is None or (user.role != "admin" and str(doc["user_id"]) != user.id):
+        raise HTTPException(404, "file not found")
+    return doc
+
+
+@router.get("/{file_id}", response_model=File)
+def get_file(file_id: str, request: Request, user: User = Depends(caller())):
+    return convert.file(_owned(services(request), file_id, user))
+
+
+@router.get("/{file_id}/content", response_class=Response, responses={200: {"content": {"application/octet-stream": {}}}})
+def get_content(file_id: str, request: Request, user: User = Depends(caller())):
+    svc = services(request)
+    doc = _owned(svc, file_id, user)
+    try:
+        data = svc.files.load(doc["stored_name"])
+    except FileNotFoundError:
+        raise HTTPException(404, "file content not found") from None
+    ascii_name = doc["filename"].encode("ascii", "replace").decode().replace('"', "_")
+    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(doc['filename'])}"
+    return Response(data, media_type=doc["content_type"], headers={"Content-Disposition": disposition})
+
+
+@router.delete("/{file_id}", status_code=204)
+def delete_file(file_id: str, request: Request, user: User = Depends(caller())):
+    svc = services(request)
+    doc = _owned(svc, file_id, user)
+    svc.db.files.delete_one({"_id": doc["_id"]})
+    svc.files.delete(doc["stored_name"])
+    svc.cache.invalidate(f"cache:files:{doc['user_id']}")
+    return Response(status_code=204)

@@ -1,0 +1,83 @@
+"""A seeded database template, built once per machine and copied at every boot.
+
+Seeding 100k evaluations into the embedded server takes ~20 s; copying the
+stopped server's files takes about a second. The template is keyed by the
+seeding code and the server version, so a change to either rebuilds it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from importlib import metadata
+from pathlib import Path
+
+from .process import Component, StackError, free_port, tcp_open, wait_until
+
+LIGHT_ARGON2 = {"ARGON2_TIME_COST": "1", "ARGON2_MEMORY_KIB": "8192", "ARGON2_PARALLELISM": "1"}
+
+
+def secantus_command(port: int, storage: Path) -> list[str]:
+    return [sys.executable, "-m", "secantus", "--port", str(port), "--host", "127.0.0.1",
+            "--storage-path", str(storage), "--log-level", "WARNING"]
+
+
+def template_key(scale: float) -> str:
+    import reference_api.init_db as init_db
+
+    digest = hashlib.sha256(Path(init_db.__file__).read_bytes())
+    digest.update(f"{scale}|{metadata.version('SecantusDB')}".encode())
+    return digest.hexdigest()[:16]
+
+
+def ensure_template(cache_dir: Path, scale: float, database: str, log_dir: Path, log=print) -> Path:
+    """The template directory (mongo/, uploads/, accounts.json, file_key), built if missing."""
+    template = cache_dir / f"seed-{template_key(scale)}"
+    if (template / "ready").exists():
+        return template
+    log(f"local box: building the seed-data template once (scale {scale}: ~20 s); later boots copy it")
+    building = cache_dir / f".building-{os.getpid()}"
+    shutil.rmtree(building, ignore_errors=True)
+    (building / "mongo").mkdir(parents=True)
+    file_key = base64.b64encode(os.urandom(32)).decode()
+    (building / "file_key").write_text(file_key)
+    port = free_port()
+    mongo = Component("seed-mongodb", secantus_command(port, building / "mongo"), log_dir / "seed-mongodb.log")
+    mongo.start()
+    started = time.perf_counter()
+    try:
+        wait_until(mongo, lambda: tcp_open(port), 30, f"port {port}")
+        env = {**os.environ, **LIGHT_ARGON2, "MONGO_URL": f"mongodb://127.0.0.1:{port}/", "DATABASE_NAME": database,
+               "UPLOAD_DIR": str(building / "uploads"), "FILE_ENCRYPTION_KEY": file_key, "GONOGO_FAULTS": ""}
+        proc = subprocess.run(
+            [sys.executable, "-m", "reference_api.init_db", "--seed-data", "--create-indexes", "--scale", str(scale),
+             "--accounts-out", str(building / "accounts.json")],
+            env=env, capture_output=True, text=True, timeout=600,
+        )
+        if proc.returncode != 0:
+            raise StackError("init_db (seeding)", f"failed with exit {proc.returncode}", (proc.stdout + proc.stderr)[-3000:])
+    finally:
+        mongo.stop()
+    (building / "ready").write_text(json.dumps({"seconds": round(time.perf_counter() - started, 1), "scale": scale}))
+    try:
+        building.rename(template)
+    except OSError:  # another process built it first
+        shutil.rmtree(building, ignore_errors=True)
+    return template
+
+
+def copy_template(template: Path, run_dir: Path) -> None:
+    for name in ("mongo", "uploads"):
+        shutil.rmtree(run_dir / name, ignore_errors=True)
+        shutil.copytree(template / name, run_dir / name)
+    shutil.copy2(template / "accounts.json", run_dir / "accounts.json")
+    (run_dir / "accounts.json").chmod(0o600)
+
+
+
