@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from .box import Box, BoxInfo, StackError
@@ -15,7 +16,8 @@ def start_or_reuse(root: Path, environment, faults_text: str | None, say=print) 
         faults = parse_faults(faults_text)
     except UnknownFaultError as exc:
         raise StackError("faults", str(exc)) from None
-    box = Box(root, environment.database, list(environment.cors_allowed_origins), log=say)
+    box = Box(root, environment.database, list(environment.cors_allowed_origins), log=say,
+              cache=os.environ.get("GONOGO_CACHE_DIR") or None)
     running = box.running()
     if running is not None:
         if set(running.faults) != set(faults):

@@ -58,10 +58,10 @@ def _http_ok(url: str) -> bool:
 
 class Box:
     def __init__(self, root: Path, database: str = "online_evaluation_staging", cors_origins: list[str] | None = None,
-                 scale: float = DEFAULT_SCALE, log=print):
+                 scale: float = DEFAULT_SCALE, log=print, cache: Path | None = None):
         self.root = Path(root)
         self.dir = self.root / ".gonogo" / "local"
-        self.cache = self.root / ".gonogo" / "cache"
+        self.cache = Path(cache) if cache else self.root / ".gonogo" / "cache"  # seed templates, shareable
         self.state_file = self.dir / "stack.json"
         self.database = database
         self.cors_origins = cors_origins or ["https://staging.ai-model-mgmt.com"]

@@ -1,0 +1,71 @@
+"""Real boxes for the reference API's tests: real TLS, nginx, Redis and MongoDB-wire server."""
+
+from __future__ import annotations
+
+import json
+import ssl
+from pathlib import Path
+
+import httpx
+import pytest
+
+from gonogo.stack import Box
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+class Client:
+    """httpx against a box, with login helpers per role."""
+
+    def __init__(self, box: Box, info):
+        self.box, self.info = box, info
+        self.http = httpx.Client(base_url=info.url, verify=ssl.create_default_context(cafile=info.ca_bundle), timeout=15)
+        self.accounts = json.loads(Path(info.accounts_file).read_text())
+        self._tokens: dict[tuple[str, int], str] = {}
+
+    def token(self, role: str, index: int = 0) -> str:
+        key = (role, index)
+        if key not in self._tokens:
+            account = self.accounts[role][index]
+            resp = self.http.post("/api/auth/login", json=account)
+            assert resp.status_code == 200, resp.text
+            self._tokens[key] = resp.json()["access_token"]
+        return self._tokens[key]
+
+    def auth(self, role: str, index: int = 0) -> dict:
+        return {"Authorization": f"Bearer {self.token(role, index)}"}
+
+    def get(self, path, role="viewer", index=0, **kw):
+        return self.http.get(path, headers={**self.auth(role, index), **kw.pop("headers", {})}, **kw)
+
+    def post(self, path, role="admin", index=0, **kw):
+        return self.http.post(path, headers={**self.auth(role, index), **kw.pop("headers", {})}, **kw)
+
+
+def _boot(tmp_path_factory, faults: frozenset[str]):
+    root = tmp_path_factory.mktemp("box")
+    box = Box(root, cache=REPO / ".gonogo" / "cache", log=lambda *_: None)
+    info = box.up(faults)
+    return box, info
+
+
+@pytest.fixture(scope="session")
+def api(tmp_path_factory):
+    """The healthy box."""
+    box, info = _boot(tmp_path_factory, frozenset())
+    client = Client(box, info)
+    yield client
+    client.http.close()
+    box.down()
+
+
+@pytest.fixture(scope="session")
+def faulty(tmp_path_factory):
+    """One box with every fault that does not disturb the others' checks."""
+    faults = frozenset({"no_security_headers", "cors_wildcard", "jwt_alg_none", "idor_evaluations", "stack_trace_leak",
+                        "cache_off", "rate_limit_off", "pool_exhaustion", "missing_index", "vulnerable_dependency", "health_lies"})
+    box, info = _boot(tmp_path_factory, faults)
+    client = Client(box, info)
+    yield client
+    client.http.close()
+    box.down()

@@ -1,0 +1,192 @@
+"""Every fault switch changes the box the way its gate expects (the healthy side is test_contract.py)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import socket
+import ssl
+import time
+import uuid
+
+import httpx
+import pytest
+from pymongo import MongoClient
+
+from gonogo.stack import Box, StackError
+from reference_api.faults import FAULTS
+
+from .conftest import REPO, Client
+from .test_contract import S1
+
+
+def _b64(obj) -> str:
+    return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
+
+
+def test_every_fault_is_covered_here():
+    covered = {"no_security_headers", "cors_wildcard", "jwt_alg_none", "idor_evaluations", "stack_trace_leak", "cache_off",
+               "rate_limit_off", "pool_exhaustion", "missing_index", "vulnerable_dependency", "health_lies",
+               "weak_tls", "error_burst", "slow_models"}
+    assert covered == set(FAULTS)
+
+
+def test_no_security_headers(faulty):
+    resp = faulty.get("/api/models?limit=1")
+    assert resp.status_code == 200
+    assert not any(h in resp.headers for h in S1)
+
+
+def test_cors_wildcard(faulty):
+    resp = faulty.http.get("/health", headers={"Origin": "https://evil.example"})
+    assert resp.headers.get("access-control-allow-origin") in ("*", "https://evil.example")
+    assert resp.headers.get("access-control-allow-credentials") == "true"
+
+
+def test_jwt_alg_none_accepted(faulty):
+    admin_id = faulty.get("/api/auth/me", role="admin").json()["id"]
+    unsigned = f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64({'sub': admin_id, 'role': 'admin', 'exp': 4102444800})}."
+    resp = faulty.http.get("/api/auth/me", headers={"Authorization": f"Bearer {unsigned}"})
+    assert resp.status_code == 200 and resp.json()["role"] == "admin"
+
+
+def test_idor_evaluations(faulty):
+    model_id = faulty.get("/api/models").json()["items"][0]["id"]
+    mine = faulty.post("/api/evaluations", role="evaluator", index=10, json={"model_id": model_id, "dataset": "x"}).json()
+    other = faulty.get(f"/api/evaluations/{mine['id']}", role="evaluator", index=11)
+    assert other.status_code == 200 and other.json()["id"] == mine["id"]
+
+
+def test_stack_trace_leak(faulty):
+    resp = faulty.get("/api/models/not-an-id")
+    assert resp.status_code == 500
+    assert "Traceback" in resp.json()["detail"] and "InvalidId" in resp.json()["detail"]
+
+
+def _cache_hits(client: Client) -> float:
+    text = client.http.get("/metrics").text
+    return sum(float(l.rsplit(" ", 1)[1]) for l in text.splitlines() if l.startswith('cache_requests_total{result="hit"}'))
+
+
+def test_cache_off(faulty):
+    for _ in range(10):
+        faulty.get("/api/models?limit=3")
+    assert _cache_hits(faulty) == 0
+
+
+def test_cache_works_when_healthy(api):
+    before = _cache_hits(api)
+    for _ in range(10):
+        api.get("/api/models?limit=3", index=20)
+    assert _cache_hits(api) - before >= 9
+
+
+def test_rate_limit_off(faulty):
+    email = f"{uuid.uuid4().hex}@nowhere.test"
+    codes = {faulty.http.post("/api/auth/login", json={"email": email, "password": "x"}).status_code for _ in range(8)}
+    assert codes == {401}
+
+
+def test_pool_exhaustion(faulty):
+    assert "db_pool_connections_max 6.0" in faulty.http.get("/metrics").text  # 3 backends x pool of 2
+
+
+def test_missing_index(faulty):
+    names = set(MongoClient(faulty.info.mongo_url)[faulty.info.database].evaluations.index_information())
+    assert "user_id_1_created_at_-1" not in names
+    assert {"model_id_1_status_1", "user_id_1_model_id_1_created_at_-1"} <= names
+
+
+def test_vulnerable_dependency(faulty, api):
+    assert "PyYAML==5.3" in open(faulty.info.dependency_file).read().splitlines()
+    assert "PyYAML==5.3" not in open(api.info.dependency_file).read()
+
+
+def test_health_lies_while_database_is_down(faulty):
+    mongo_pid = faulty.info.pids["mongodb"]
+    from gonogo.stack.process import stop_pid
+
+    stop_pid(mongo_pid)
+    honest = faulty.http.get("/api/health")
+    assert honest.status_code == 503
+    lying = faulty.http.get("/api/health/detailed")
+    assert lying.status_code == 200 and lying.json()["checks"]["database"]["status"] == "ok"
+
+
+@pytest.fixture(scope="module")
+def disposable(tmp_path_factory):
+    """A healthy box this module may break."""
+    box = Box(tmp_path_factory.mktemp("box"), cache=REPO / ".gonogo" / "cache", log=lambda *_: None)
+    client = Client(box, box.up())
+    yield client
+    box.down()
+
+
+def test_healthy_detailed_health_reports_database_down(disposable):
+    from gonogo.stack.process import stop_pid
+
+    stop_pid(disposable.info.pids["mongodb"])
+    resp = disposable.http.get("/api/health/detailed")
+    assert resp.status_code == 503
+    body = resp.json()
+    assert body["status"] == "degraded"
+    assert body["checks"]["database"]["status"] == "down" and body["checks"]["cache"]["status"] == "ok"
+
+
+@pytest.fixture(scope="module")
+def slow_burst_weak(tmp_path_factory):
+    box = Box(tmp_path_factory.mktemp("box"), cache=REPO / ".gonogo" / "cache", log=lambda *_: None)
+    info = box.up(frozenset({"slow_models", "error_burst", "weak_tls"}))
+    yield box, info
+    box.down()
+
+
+def _weak_client(info) -> httpx.Client:
+    context = ssl.create_default_context(cafile=info.ca_bundle)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.maximum_version = ssl.TLSVersion.TLSv1_2
+    return httpx.Client(base_url=info.url, verify=context, timeout=15)
+
+
+def test_weak_tls(slow_burst_weak):
+    _, info = slow_burst_weak
+    port = int(info.url.rsplit(":", 1)[1])
+    modern = ssl.create_default_context(cafile=info.ca_bundle)
+    modern.minimum_version = ssl.TLSVersion.TLSv1_3
+    with socket.create_connection(("localhost", port)) as raw, pytest.raises(ssl.SSLError):
+        modern.wrap_socket(raw, server_hostname="localhost")
+    with _weak_client(info) as client:
+        assert client.get("/health").status_code == 200
+
+
+def test_slow_models(slow_burst_weak):
+    _, info = slow_burst_weak
+    with _weak_client(info) as client:
+        accounts = json.loads(open(info.accounts_file).read())
+        token = client.post("/api/auth/login", json=accounts["viewer"][0]).json()["access_token"]
+        start = time.perf_counter()
+        assert client.get("/api/models?limit=1", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+        assert time.perf_counter() - start >= 1.2
+
+
+def test_error_burst_is_half_a_percent(slow_burst_weak):
+    _, info = slow_burst_weak
+    with _weak_client(info) as client:
+        accounts = json.loads(open(info.accounts_file).read())["evaluator"][:4]
+        tokens = []
+        for account in accounts:
+            resp = client.post("/api/auth/login", json=account)
+            while resp.status_code == 500:  # the burst hits logins too
+                resp = client.post("/api/auth/login", json=account)
+            tokens.append(resp.json()["access_token"])
+        codes = [client.get("/api/auth/me", headers={"Authorization": f"Bearer {tokens[i % 4]}"}).status_code for i in range(1200)]
+    errors = codes.count(500)
+    assert set(codes) <= {200, 500}
+    assert 3 <= errors <= 9, f"{errors} errors in 1200 requests; expected about 0.5 %"
+
+
+def test_unknown_fault_is_refused_before_anything_starts(tmp_path):
+    box = Box(tmp_path, cache=REPO / ".gonogo" / "cache", log=lambda *_: None)
+    with pytest.raises(StackError, match="unknown: nope; valid faults: slow_models"):
+        box.up(frozenset({"nope"}))
+    assert not (tmp_path / ".gonogo" / "local" / "stack.json").exists()
