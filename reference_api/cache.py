@@ -8,6 +8,8 @@ hash expires CACHE_TTL after its first entry.
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 
 import redis
 
@@ -35,6 +37,27 @@ class Cache:
         pipe.hset(scope, key, json.dumps(value))
         pipe.expire(scope, self.ttl_s, nx=True)
         pipe.execute()
+
+    def get_or_compute(self, scope: str, key: str, compute: Callable[[], object], wait_s: float = 30.0):
+        """Cached value, or compute it once: concurrent misses wait for the one computing (no stampede)."""
+        value = self.get(scope, key)
+        if value is not None or not self.enabled:
+            return value if value is not None else compute()
+        lock = f"lock:{scope}:{key}"
+        if self.client.set(lock, 1, nx=True, ex=int(wait_s)):
+            try:
+                value = compute()
+                self.put(scope, key, value)
+                return value
+            finally:
+                self.client.delete(lock)
+        deadline = time.monotonic() + wait_s
+        while time.monotonic() < deadline and self.client.exists(lock):
+            time.sleep(0.02)
+            raw = self.client.hget(scope, key)
+            if raw is not None:
+                return json.loads(raw)
+        return compute()
 
     def invalidate(self, *scopes: str) -> None:
         self.client.delete(*scopes)

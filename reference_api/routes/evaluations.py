@@ -23,10 +23,6 @@ def list_evaluations(request: Request, model_id: str | None = Query(None, max_le
                      limit: int = Query(20, ge=1, le=100), offset: int = Query(0, ge=0, le=100_000),
                      user: User = Depends(caller("evaluations"))):
     svc = services(request)
-    key = f"list:{model_id}:{status}:{limit}:{offset}"
-    cached = svc.cache.get(_scope(user), key)
-    if cached is not None:
-        return cached
     query: dict = {} if user.role == "admin" else {"user_id": ObjectId(user.id)}
     if model_id is not None:
         oid = svc.oid(model_id)
@@ -35,10 +31,12 @@ def list_evaluations(request: Request, model_id: str | None = Query(None, max_le
         query["model_id"] = oid
     if status is not None:
         query["status"] = status
-    docs = list(svc.db.evaluations.find(query).sort("created_at", DESCENDING).skip(offset).limit(limit))
-    result = {"items": [convert.evaluation(d) for d in docs], "total": svc.db.evaluations.count_documents(query)}
-    svc.cache.put(_scope(user), key, result)
-    return result
+
+    def fetch():
+        docs = list(svc.db.evaluations.find(query).sort("created_at", DESCENDING).skip(offset).limit(limit))
+        return {"items": [convert.evaluation(d) for d in docs], "total": svc.db.evaluations.count_documents(query)}
+
+    return svc.cache.get_or_compute(_scope(user), f"list:{model_id}:{status}:{limit}:{offset}", fetch)
 
 
 @router.post("", response_model=Evaluation, status_code=201)

@@ -52,17 +52,15 @@ def upload(file: UploadFile, request: Request, user: User = Depends(caller("uplo
 def list_files(request: Request, upload_status: UploadStatus | None = None, limit: int = Query(20, ge=1, le=100),
                offset: int = Query(0, ge=0, le=100_000), user: User = Depends(caller())):
     svc = services(request)
-    key = f"list:{upload_status}:{limit}:{offset}"
-    cached = svc.cache.get(_scope(user), key)
-    if cached is not None:
-        return cached
     query: dict = {"user_id": ObjectId(user.id)}
     if upload_status is not None:
         query["upload_status"] = upload_status
-    docs = list(svc.db.files.find(query).sort("created_at", -1).skip(offset).limit(limit))
-    result = {"items": [convert.file(d) for d in docs], "total": svc.db.files.count_documents(query)}
-    svc.cache.put(_scope(user), key, result)
-    return result
+
+    def fetch():
+        docs = list(svc.db.files.find(query).sort("created_at", -1).skip(offset).limit(limit))
+        return {"items": [convert.file(d) for d in docs], "total": svc.db.files.count_documents(query)}
+
+    return svc.cache.get_or_compute(_scope(user), f"list:{upload_status}:{limit}:{offset}", fetch)
 
 
 def _owned(svc, file_id: str, user: User) -> dict:

@@ -27,30 +27,28 @@ def list_models(request: Request, provider: str | None = Query(None, max_length=
                 user: User = Depends(caller("models"))):
     svc = services(request)
     _slow(request)
-    key = f"list:{provider}:{status}:{limit}:{offset}"
-    cached = svc.cache.get(SCOPE, key)
-    if cached is not None:
-        return cached
     query = {k: v for k, v in (("provider", provider), ("status", status)) if v is not None}
-    docs = list(svc.db.models.find(query).sort("created_at", -1).skip(offset).limit(limit))
-    result = {"items": [convert.model(d) for d in docs], "total": svc.db.models.count_documents(query)}
-    svc.cache.put(SCOPE, key, result)
-    return result
+
+    def fetch():
+        docs = list(svc.db.models.find(query).sort("created_at", -1).skip(offset).limit(limit))
+        return {"items": [convert.model(d) for d in docs], "total": svc.db.models.count_documents(query)}
+
+    return svc.cache.get_or_compute(SCOPE, f"list:{provider}:{status}:{limit}:{offset}", fetch)
 
 
 @router.get("/{model_id}", response_model=Model)
 def get_model(model_id: str, request: Request, user: User = Depends(caller("models"))):
     svc = services(request)
     _slow(request)
-    cached = svc.cache.get(SCOPE, f"id:{model_id}")
-    if cached is not None:
-        return cached
     oid = svc.oid(model_id)
-    doc = svc.db.models.find_one({"_id": oid}) if oid else None
-    if doc is None:
+
+    def fetch():
+        doc = svc.db.models.find_one({"_id": oid}) if oid else None
+        return convert.model(doc) if doc else {}  # {} caches "not found" too
+
+    result = svc.cache.get_or_compute(SCOPE, f"id:{model_id}", fetch)
+    if not result:
         raise HTTPException(404, "model not found")
-    result = convert.model(doc)
-    svc.cache.put(SCOPE, f"id:{model_id}", result)
     return result
 
 

@@ -145,7 +145,7 @@ class Box:
         backend_ports = [free_port() for _ in range(BACKENDS)]
         backends = [self._add(Component(f"api-{i + 1}", [
             sys.executable, "-m", "uvicorn", "--factory", "reference_api.app:create_app", "--host", "127.0.0.1",
-            "--port", str(port), "--proxy-headers", "--forwarded-allow-ips", "127.0.0.1", "--no-access-log",
+            "--port", str(port), "--proxy-headers", "--forwarded-allow-ips", "127.0.0.1", "--no-access-log", "--timeout-keep-alive", "75",
             "--no-server-header", "--log-level", "warning",
         ], logs / f"api-{i + 1}.log", env=api_env, cwd=self.root), detached) for i, port in enumerate(backend_ports)]
         for backend, port in zip(backends, backend_ports):

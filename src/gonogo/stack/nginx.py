@@ -51,6 +51,7 @@ http {{
     upstream api {{
 {upstreams}
         keepalive 64;
+        keepalive_timeout 30s;  # shorter than the backends' own keep-alive (75 s), so nginx never reuses a closed one
     }}
     server {{
         listen 127.0.0.1:{port} ssl;
