@@ -117,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m reference_api.init_db", description=__doc__.split("\n\n")[0])
     parser.add_argument("--create-indexes", action="store_true", help="create the required indexes")
     parser.add_argument("--seed-data", action="store_true", help="insert seed data and test accounts (into an empty database)")
+    parser.add_argument("--if-empty", action="store_true", help="with --seed-data: skip seeding a database that has users")
     parser.add_argument("--scale", type=float, default=1.0, help="seed size relative to the default. Default: %(default)r")
     parser.add_argument("--accounts-out", metavar="PATH", help="write the test accounts' credentials here (mode 0600)")
     args = parser.parse_args(argv)
@@ -128,8 +129,13 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     if args.seed_data:
         if db.users.estimated_document_count():
-            print(f"init_db: database '{settings.database}' already has users; refusing to seed twice", file=sys.stderr)
-            return 2
+            if args.if_empty:
+                print(f"init_db: database '{settings.database}' already has users; not seeding")
+                args.seed_data = False
+            else:
+                print(f"init_db: database '{settings.database}' already has users; refusing to seed twice", file=sys.stderr)
+                return 2
+    if args.seed_data:
         accounts = seed(db, FileStore(settings.upload_dir, settings.file_key), args.scale)
         if args.accounts_out:
             out = Path(args.accounts_out)

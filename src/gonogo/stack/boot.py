@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from .box import Box, BoxInfo, StackError
@@ -16,8 +15,7 @@ def start_or_reuse(root: Path, environment, faults_text: str | None, say=print) 
         faults = parse_faults(faults_text)
     except UnknownFaultError as exc:
         raise StackError("faults", str(exc)) from None
-    box = Box(root, environment.database, list(environment.cors_allowed_origins), log=say,
-              cache=os.environ.get("GONOGO_CACHE_DIR") or None)
+    box = Box(root, environment.database, list(environment.cors_allowed_origins), log=say)
     running = box.running()
     if running is not None:
         if set(running.faults) != set(faults):

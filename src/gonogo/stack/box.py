@@ -61,7 +61,8 @@ class Box:
                  scale: float = DEFAULT_SCALE, log=print, cache: Path | None = None):
         self.root = Path(root)
         self.dir = self.root / ".gonogo" / "local"
-        self.cache = Path(cache) if cache else self.root / ".gonogo" / "cache"  # seed templates, shareable
+        # seed templates: shareable between checkouts and test boxes
+        self.cache = Path(cache or os.environ.get("GONOGO_CACHE_DIR") or self.root / ".gonogo" / "cache")
         self.state_file = self.dir / "stack.json"
         self.database = database
         self.cors_origins = cors_origins or ["https://staging.ai-model-mgmt.com"]
@@ -112,8 +113,13 @@ class Box:
         certs = tls.make_certificates(self.dir / "tls")
 
         # MongoDB-wire server and Redis, in parallel
-        if external_mongo:
-            mongo_url, file_key = external_mongo, base64.b64encode(os.urandom(32)).decode()
+        if external_mongo:  # seeded in place; the file key and uploads persist with it across boots
+            mongo_url = external_mongo
+            key_file = self.dir / "file_key"
+            if not key_file.exists():
+                key_file.write_text(base64.b64encode(os.urandom(32)).decode())
+                key_file.chmod(0o600)
+            file_key = key_file.read_text()
             (self.dir / "uploads").mkdir(exist_ok=True)
         else:
             template = ensure_template(self.cache, self.scale, self.database, logs, self.log)
@@ -181,11 +187,15 @@ class Box:
     def _init_db(self, env: dict, seed: bool) -> None:
         import subprocess
 
-        args = ["--create-indexes"] + (["--seed-data", "--accounts-out", str(self.dir / "accounts.json")] if seed else [])
+        accounts = self.dir / "accounts.json"
+        args = ["--create-indexes"] + (["--seed-data", "--if-empty", "--accounts-out", str(accounts)] if seed else [])
         proc = subprocess.run([sys.executable, "-m", "reference_api.init_db", *args], env={**os.environ, **env},
                               capture_output=True, text=True, timeout=600, cwd=self.root)
         if proc.returncode != 0:
             raise StackError("init_db", f"failed with exit {proc.returncode}", (proc.stdout + proc.stderr)[-3000:])
+        if seed and not accounts.exists():
+            raise StackError("init_db", f"found database '{self.database}' already seeded by someone else, so the test "
+                             "accounts' passwords are unknown; point GONOGO_LOCAL_MONGO_URL at an empty database")
 
     # -- down ------------------------------------------------------------------------
     def stop_components(self) -> None:
