@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 
 from . import __version__, metrics
 from .routes import auth, evaluations, files, health, models
+from .schemas import API_ERRORS
 from .services import Services
 from .settings import Settings
 
@@ -102,8 +103,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="AI model management API (gonogo reference)", version=__version__, lifespan=lifespan,
                   docs_url=None, redoc_url=None)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    for router in (health.router, auth.router, models.router, evaluations.router, files.router):
-        app.include_router(router)
+    app.include_router(health.router)
+    for router in (auth.router, models.router, evaluations.router, files.router):
+        app.include_router(router, responses=API_ERRORS)
     if "cors_wildcard" in settings.faults:
         app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=True, allow_methods=["*"], allow_headers=["*"])
     else:

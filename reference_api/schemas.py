@@ -12,6 +12,19 @@ EvaluationStatus = Literal["queued", "running", "completed", "failed"]
 UploadStatus = Literal["pending", "stored", "failed"]
 
 
+class Error(BaseModel):
+    """Every error of the contract: {"detail": "<message>"}."""
+
+    detail: str
+
+
+#: Documented on every /api route (the contract's error answers).
+API_ERRORS = {code: {"model": Error, "description": text} for code, text in [
+    (401, "missing, malformed, expired or wrongly signed token"), (403, "role not allowed"), (404, "not found"),
+    (422, "malformed request"), (429, "rate limit exceeded (Retry-After)"),
+]}
+
+
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

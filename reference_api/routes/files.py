@@ -29,7 +29,8 @@ def safe_filename(name: str | None) -> str:
     return name[:200] or "upload"
 
 
-@router.post("/upload", response_model=File, status_code=201)
+@router.post("/upload", response_model=File, status_code=201,
+             responses={413: {"description": "file too large"}, 415: {"description": "content type not allowed"}})
 def upload(file: UploadFile, request: Request, user: User = Depends(caller("upload", roles=("admin", "evaluator")))):
     svc = services(request)
     limit = svc.settings.max_upload_bytes

@@ -43,7 +43,10 @@ def health():
     return {"status": "ok"}
 
 
-@router.get("/api/health")
+_UNHEALTHY = {503: {"description": "a dependency is down"}}
+
+
+@router.get("/api/health", responses=_UNHEALTHY)
 def api_health(request: Request):
     svc = services(request)
     checks = _checks(svc)
@@ -51,7 +54,7 @@ def api_health(request: Request):
     return JSONResponse({"status": "ok" if ok else "down", "version": __version__}, status_code=200 if ok else 503)
 
 
-@router.get("/api/health/detailed")
+@router.get("/api/health/detailed", responses=_UNHEALTHY)
 def api_health_detailed(request: Request):
     svc = services(request)
     if svc.fault("health_lies"):

@@ -121,8 +121,21 @@ class ActiveRun:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
+        if self.config.option.collectonly:
+            return
+        self._start_box()
+        from .client import probe
+
+        problem = probe(self.state.environment)
+        if problem is not None:
+            self.state.unreachable = problem
+            reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+            if reporter is not None:
+                reporter.write_line(f"gonogo: target unreachable: {problem}", red=True, bold=True)
+
+    def _start_box(self) -> None:
         env = self.state.environment
-        if not env.embedded_stack or self.state.base_url_overridden or self.config.option.collectonly:
+        if not env.embedded_stack or self.state.base_url_overridden:
             return
         from .stack.boot import start_or_reuse
 
@@ -157,6 +170,10 @@ class ActiveRun:
             if suite not in SUITES:
                 raise pytest.UsageError(f"{item.nodeid}: unknown suite '{suite}' in its gonogo_suite marker; use one of {', '.join(SUITES)}")
             self.state.suites_run.add(suite)
+        if self.state.unreachable:  # measure nothing rather than fail every test the same way
+            skip = pytest.mark.skip(reason=f"target unreachable: {self.state.unreachable}")
+            for item in items:
+                item.add_marker(skip)
         gate_items = list(GatesFile.from_parent(session, path=self.state.gates_path, state=self.state).collect())
         self.gate_nodeids = {i.nodeid for i in gate_items}
         items.extend(gate_items)

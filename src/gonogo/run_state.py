@@ -44,6 +44,7 @@ class RunState:
     failed_tests: int = 0
     verdict: Verdict | None = None
     base_url_overridden: bool = False
+    unreachable: str | None = None  # why the target did not answer, when it did not
     target: dict = field(default_factory=dict)  # what was tested: {"embedded_box": bool, "faults": [...]}
     _results: dict[str, GateResult] | None = None
 
@@ -78,6 +79,8 @@ class RunState:
 
     def decide(self) -> Verdict:
         self.verdict = decide(self.gates, self.store, self.suites_run, self.failed_tests, self.baseline)
+        if self.unreachable:
+            self.verdict.block(f"target unreachable: {self.unreachable}")
         return self.verdict
 
     def report(self) -> dict:

@@ -1,1 +1,1 @@
-"""smoke suite: lands with its own issue. Until then it collects no test, so its gates are not_run."""
+"""Smoke suite: health, critical journeys per role, contract conformance (SMOKE, K1, K2)."""

@@ -78,6 +78,18 @@ class Safety(_Strict):
     load: LoadSafety = LoadSafety()
 
 
+class SmokeProfile(_Strict):
+    """How much contract fuzzing the smoke suite does (Schemathesis), per operation and in total."""
+
+    conformance_examples: int = Field(10, ge=1, le=500)
+    conformance_seconds: float = 120.0
+
+    @field_validator("conformance_seconds", mode="before")
+    @classmethod
+    def _durations(cls, value: object) -> float:
+        return _seconds(value)
+
+
 class Network(_Strict):
     must_be_closed: list[str] = []  # host:port not reachable from the runner (S6)
     must_be_open: list[str] = []
@@ -98,6 +110,7 @@ class Environment(_Strict):
     cors_allowed_origins: list[str] = []
     dependency_files: list[str] = []  # requirements/lock files of the target, for K4
     load: LoadProfile = LoadProfile()
+    smoke: SmokeProfile = SmokeProfile()
     safety: Safety = Safety()
     network: Network = Network()
 

@@ -93,8 +93,9 @@ class MetricsStore:
     def ratio(self, name: str, hits: int | bool, total: int = 1, **tags: object) -> None:
         self.series(name, Kind.RATIO, **tags).add(int(hits), total)
 
-    def check(self, name: str, check: str, passed: bool, detail: str = "", **tags: object) -> None:
-        self.series(name, Kind.CHECK, **tags).add(check, passed, detail)
+    def check(self, name: str, what: str, passed: bool, detail: str = "", /, **tags: object) -> None:
+        """Record one pass/fail check ``what`` (tags may include ``check=...`` too)."""
+        self.series(name, Kind.CHECK, **tags).add(what, passed, detail)
 
     def scan(self, name: str, findings: Iterable[Finding], **tags: object) -> None:
         """Record one *completed* scan. A scan that could not run records nothing."""

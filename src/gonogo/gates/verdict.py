@@ -29,6 +29,12 @@ class Verdict:
     suites_run: list[str]
     reasons: list[str] = field(default_factory=list)
     failed_tests: int = 0
+    blocker: str | None = None  # a run-wide reason for No-Go (the target did not answer)
+
+    def block(self, reason: str) -> None:
+        self.blocker = reason
+        self.reasons.insert(0, reason)
+        self.go = False
 
     @property
     def word(self) -> str:
@@ -56,7 +62,8 @@ class Verdict:
         head = "GO" if self.go else "NO-GO"
         partial = f" (this run decides only suites: {scope}; not run: {', '.join(skipped)})" if skipped else ""
         failures = f"; {self.failed_tests} suite test(s) failed" if self.failed_tests else ""
-        return f"{head} — gates: {tally}{failures}{partial}"
+        blocker = f"{self.blocker}; " if self.blocker else ""
+        return f"{head} — {blocker}gates: {tally}{failures}{partial}"
 
 
 def decide(

@@ -1,0 +1,1 @@
+"""gonogo's product suites: smoke, load, db, security."""

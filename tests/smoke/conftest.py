@@ -1,0 +1,77 @@
+"""Smoke suite fixtures: the client, the run's tag for test data, and guaranteed cleanup."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from gonogo.client import ApiClient
+
+from ..conftest import check_credentials
+
+
+@pytest.fixture(scope="session")
+def smoke(api_client) -> ApiClient:
+    client = api_client("smoke")
+    check_credentials(client)
+    return client
+
+
+@pytest.fixture(scope="session")
+def tag(gonogo_run_id) -> str:
+    """Every object a smoke test creates carries this, so it can be found and removed."""
+    return gonogo_run_id
+
+
+@pytest.fixture
+def cleanup():
+    """Register undo steps; they run after the test even when it fails (last registered first)."""
+    steps: list[tuple[str, Callable[[], object]]] = []
+    yield lambda what, step: steps.append((what, step))
+    errors = []
+    for what, step in reversed(steps):
+        try:
+            step()
+        except Exception as exc:  # keep undoing the rest; report every failure
+            errors.append(f"{what}: {exc}")
+    if errors:
+        pytest.fail("cleanup failed: " + "; ".join(errors))
+
+
+@pytest.fixture
+def writes(gonogo_env):
+    if not gonogo_env.safety.writes_allowed:
+        pytest.skip(f"environment '{gonogo_env.name}' does not allow writes (safety.writes_allowed)")
+
+
+@pytest.fixture
+def expect(gonogo_metrics):
+    """``expect(check, ok, detail, requirement="SMOKE")``: record a smoke check and fail the test when it
+    does not hold (``fail=False`` records only, so that several checks of one answer are all recorded)."""
+
+    def check(name: str, ok: bool, detail: str = "", requirement: str = "SMOKE", fail: bool = True) -> bool:
+        gonogo_metrics.check("smoke.checks", name, bool(ok), "" if ok else detail, check=name, requirement=requirement)
+        if not ok and fail:
+            pytest.fail(f"{name}: {detail}", pytrace=False)
+        return bool(ok)
+
+    return check
+
+
+@pytest.fixture(scope="session")
+def remove_tagged_evaluations(gonogo_env, tag):
+    """Evaluations have no DELETE in the contract: remove this run's through the database; returns how many remain."""
+
+    def remove() -> int:
+        if gonogo_env.mongo_url is None:
+            raise RuntimeError(f"evaluations tagged '{tag}' cannot be removed through the API (the contract has no DELETE); "
+                               f"give environment '{gonogo_env.name}' a mongo_url so gonogo can remove its test data")
+        from pymongo import MongoClient
+
+        with MongoClient(gonogo_env.mongo_url.get_secret_value(), serverSelectionTimeoutMS=5000) as client:
+            evaluations = client[gonogo_env.database].evaluations
+            evaluations.delete_many({"dataset": tag})
+            return evaluations.count_documents({"dataset": tag})
+
+    return remove

@@ -1,0 +1,34 @@
+"""Errors are {"detail": str} with the right 4xx, never a stack trace or internal path."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+LEAK = re.compile(r"Traceback \(most recent call last\)|File \"/[^\"]+\.py\", line \d+|\b(?:site-packages|/usr/lib/python)")
+
+CASES = [
+    ("GET", "/api/models/not-an-id", "viewer", None, 404),
+    ("GET", "/api/evaluations/not-an-id", "viewer", None, 404),
+    ("GET", "/api/models?limit=0", "viewer", None, 422),
+    ("POST", "/api/auth/login", None, {"email": 1, "password": []}, 422),
+    ("GET", "/api/no-such-route", "viewer", None, 404),
+    ("GET", "/api/models", None, None, 401),
+]
+
+
+@pytest.mark.parametrize("method, path, role, body, status", CASES, ids=[f"{c[0]} {c[1]}" for c in CASES])
+def test_error_answers(smoke, expect, method, path, role, body, status):
+    resp = smoke.request(method, path, role=role, json=body)
+    try:
+        detail = resp.json().get("detail")
+    except ValueError:
+        detail = None
+    leak = LEAK.search(resp.text)
+    results = [
+        expect(f"errors.{method} {path}.no_stack_trace", leak is None, f"the body shows '{leak.group(0) if leak else ''}'", fail=False),
+        expect(f"errors.{method} {path}.status", resp.status_code == status, f"expected {status}, got {resp.status_code}", fail=False),
+        expect(f"errors.{method} {path}.detail", isinstance(detail, str), f"expected {{\"detail\": str}}, got {resp.text[:200]}", fail=False),
+    ]
+    assert all(results), f"{method} {path} answered {resp.status_code}: {resp.text[:300]}"

@@ -1,0 +1,54 @@
+"""Health endpoints, each component separately, and whether detailed health tells the truth."""
+
+from __future__ import annotations
+
+import uuid
+
+COMPONENTS = ("database", "cache", "storage", "auth")
+
+
+def test_liveness(smoke, expect):
+    resp = smoke.get("/health")
+    expect("health.liveness", resp.status_code == 200 and resp.json() == {"status": "ok"}, f"{resp.status_code} {resp.text[:200]}")
+
+
+def test_api_health(smoke, expect):
+    resp = smoke.get("/api/health")
+    body = resp.json() if resp.headers.get("content-type", "").startswith("application/json") else {}
+    expect("health.api", resp.status_code == 200 and body.get("status") == "ok" and isinstance(body.get("version"), str),
+           f"{resp.status_code} {resp.text[:200]}")
+
+
+def test_detailed_health_per_component(smoke, expect, gonogo_metrics):
+    resp = smoke.get("/api/health/detailed")
+    body = resp.json()
+    checks = body.get("checks", {})
+    expect("health.detailed.shape", set(COMPONENTS) <= set(checks) and body.get("status") in ("ok", "degraded", "down"),
+           f"expected checks {COMPONENTS} and a status, got {body}")
+    for name in COMPONENTS:
+        check = checks[name]
+        latency = check.get("latency_ms")
+        expect(f"health.{name}", check.get("status") == "ok", f"{name} reported '{check.get('status')}' ({latency} ms)")
+
+
+def test_detailed_health_agrees_with_behaviour(smoke, expect, gonogo_env):
+    """A health endpoint that says ok while a dependency is down is caught by using that dependency."""
+    reported = {name: c.get("status") == "ok" for name, c in smoke.get("/api/health/detailed").json().get("checks", {}).items()}
+    behaviour = {}
+    # database: an id lookup that no cache can answer (404 = the database was asked and answered)
+    behaviour["database"] = smoke.get(f"/api/evaluations/{uuid.uuid4().hex[:24]}", role="viewer").status_code == 404
+    # cache: the same read twice, the second from the cache
+    reads = [smoke.get("/api/models?limit=5", role="viewer").status_code for _ in range(2)]
+    behaviour["cache"] = reads == [200, 200]
+    behaviour["auth"] = bool(smoke.token("viewer"))
+    if gonogo_env.safety.writes_allowed and smoke.accounts.get("evaluator"):
+        up = smoke.post("/api/files/upload", role="evaluator", files={"file": ("gonogo-health.txt", b"probe", "text/plain")})
+        ok = up.status_code == 201
+        if ok:
+            file_id = up.json()["id"]
+            ok = smoke.get(f"/api/files/{file_id}/content", role="evaluator").content == b"probe"
+            smoke.delete(f"/api/files/{file_id}", role="evaluator")
+        behaviour["storage"] = ok
+    disagreements = [f"{name}: health says {'ok' if reported.get(name) else 'not ok'}, behaviour says {'ok' if works else 'broken'}"
+                     for name, works in behaviour.items() if reported.get(name) != works]
+    expect("health.agrees_with_behaviour", not disagreements, "; ".join(disagreements))
