@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import __version__, metrics
 from .routes import auth, evaluations, files, health, models
@@ -90,6 +91,13 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
     return JSONResponse({"detail": "; ".join(parts) or "invalid request"}, status_code=422)
 
 
+async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    """FastAPI answers an unparseable body with 400; the contract says malformed bodies are 422."""
+    status = 422 if exc.status_code == 400 else exc.status_code
+    detail = "malformed request body" if exc.status_code == 400 else exc.detail
+    return JSONResponse({"detail": str(detail)}, status_code=status, headers=getattr(exc, "headers", None))
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
 
@@ -103,6 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="AI model management API (gonogo reference)", version=__version__, lifespan=lifespan,
                   docs_url=None, redoc_url=None)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
     app.include_router(health.router)
     for router in (auth.router, models.router, evaluations.router, files.router):
         app.include_router(router, responses=API_ERRORS)

@@ -17,4 +17,4 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-"$PYTHON" -m pip install --quiet --disable-pip-version-check -e '.[dev,stack]'
+"$PYTHON" -m pip install --quiet --disable-pip-version-check -e '.[dev,stack,smoke]'

@@ -75,3 +75,26 @@ def remove_tagged_evaluations(gonogo_env, tag):
             return evaluations.count_documents({"dataset": tag})
 
     return remove
+
+
+@pytest.fixture
+def remove_created(smoke, gonogo_env):
+    """``remove_created(path, role, body)`` for anything a test created by accident of generation; removed at the end."""
+    created: list[tuple[str, str, dict]] = []
+    yield lambda path, role, body: created.append((path, role, body))
+    evaluation_ids = []
+    for path, role, body in created:
+        if path.startswith("/api/models"):
+            smoke.delete(f"/api/models/{body['id']}", role=role)
+        elif path.startswith("/api/files"):
+            smoke.delete(f"/api/files/{body['id']}", role=role)
+        elif path.startswith("/api/evaluations"):
+            evaluation_ids.append(body["id"])
+    if evaluation_ids and gonogo_env.mongo_url is not None:
+        from bson import ObjectId
+        from pymongo import MongoClient
+
+        with MongoClient(gonogo_env.mongo_url.get_secret_value(), serverSelectionTimeoutMS=5000) as client:
+            client[gonogo_env.database].evaluations.delete_many({"_id": {"$in": [ObjectId(i) for i in evaluation_ids]}})
+    elif evaluation_ids:
+        pytest.fail(f"{len(evaluation_ids)} evaluations created by conformance could not be removed (no mongo_url)")

@@ -21,7 +21,7 @@ def test_viewer_reads_and_is_refused_writes(smoke, expect):
     models = _json(page).get("items", [])
     expect("journey.viewer.list_models", page.status_code == 200 and bool(models), f"{page.status_code} {page.text[:200]}")
     first = models[0]
-    filtered = _json(smoke.get(f"/api/models?provider={first['provider']}&status={first['status']}&limit=100", role="viewer"))
+    filtered = _json(smoke.get("/api/models", params={"provider": first["provider"], "status": first["status"], "limit": 100}, role="viewer"))
     expect("journey.viewer.filter_models", all(m["provider"] == first["provider"] and m["status"] == first["status"]
                                                for m in filtered.get("items", [])) and filtered.get("total", 0) >= 1,
            f"filter provider={first['provider']} status={first['status']} returned other models")
@@ -89,7 +89,7 @@ def test_admin_model_lifecycle(smoke, expect, tag, writes, cleanup):
     cleanup("delete the test model", lambda: smoke.delete(f"/api/models/{model['id']}", role="admin"))
     patched = _json(smoke.patch(f"/api/models/{model['id']}", role="admin", json={"status": "deprecated"}))
     expect("journey.admin.update_model", patched.get("status") == "deprecated", f"{patched}")
-    found = _json(smoke.get(f"/api/models?provider={tag}", role="admin")).get("items", [])
+    found = _json(smoke.get("/api/models", params={"provider": tag}, role="admin")).get("items", [])
     expect("journey.admin.find_model", [m["id"] for m in found] == [model["id"]] and found[0]["status"] == "deprecated",
            f"listing provider={tag} gave {found}")
     deleted = smoke.delete(f"/api/models/{model['id']}", role="admin")
@@ -100,7 +100,7 @@ def test_admin_model_lifecycle(smoke, expect, tag, writes, cleanup):
 def test_nothing_tagged_is_left(smoke, expect, tag, writes, remove_tagged_evaluations):
     """Runs after the journeys: their data is gone (files and models through the API, evaluations through the database)."""
     evaluations = remove_tagged_evaluations()  # counted in the database: the API's list may be cached
-    models = _json(smoke.get(f"/api/models?provider={tag}", role="viewer")).get("total", -1)
+    models = _json(smoke.get("/api/models", params={"provider": tag}, role="viewer")).get("total", -1)
     files = [f for f in _json(smoke.get("/api/files?limit=100", role="evaluator")).get("items", []) if f["filename"].startswith(tag)]
     expect("cleanup.nothing_left", models == 0 and not files and evaluations == 0,
            f"left behind: {models} models, {len(files)} files, {evaluations} evaluations tagged {tag}")

@@ -1,0 +1,1 @@
+"""The default contract (API-CONTRACT.md) as OpenAPI, for targets that serve none."""

@@ -1,0 +1,107 @@
+"""Contract conformance with Schemathesis against the target's own OpenAPI document
+(or the contract's, when the target serves none): no server errors, documented status
+codes, response schemas, malformed input rejected. Bounded in examples and time."""
+
+from __future__ import annotations
+
+import json
+import time
+from importlib import resources
+
+import pytest
+
+from gonogo.client import endpoint_of
+
+CHECK_NAMES = ("not_a_server_error", "status_code_conformance", "response_schema_conformance", "negative_data_rejection")
+WRITE_ROLE = {"/api/models": "admin", "/api/evaluations": "evaluator", "/api/files": "evaluator"}
+
+
+def _spec(smoke) -> tuple[dict, str]:
+    resp = smoke.get("/openapi.json")
+    if resp.status_code == 200:
+        try:
+            return resp.json(), "the target's /openapi.json"
+        except ValueError:
+            pass
+    text = resources.files("gonogo.contract").joinpath("openapi.json").read_text()
+    return json.loads(text), "the contract's openapi.json (the target serves none)"
+
+
+def _role(operation, env, accounts) -> str:
+    if operation.method.upper() == "GET":
+        return "evaluator" if accounts.get("evaluator") else "viewer"
+    if not env.safety.destructive_allowed:  # writes are sent as a viewer: they must be refused, and change nothing
+        return "viewer"
+    return next((role for prefix, role in WRITE_ROLE.items() if operation.path.startswith(prefix)), "admin")
+
+
+def _cases(operation, mode, examples: int):
+    from hypothesis import HealthCheck, Phase, given, settings
+    from hypothesis.errors import Unsatisfiable
+
+    cases = []
+
+    @settings(max_examples=examples, deadline=None, database=None, phases=[Phase.generate], suppress_health_check=list(HealthCheck))
+    @given(operation.as_strategy(generation_mode=mode))
+    def collect(case):
+        cases.append(case)
+
+    try:
+        collect()
+    except Unsatisfiable:
+        return []  # e.g. no invalid value exists for an unconstrained string: nothing to send
+    return cases
+
+
+def test_contract_conformance(smoke, gonogo_env, gonogo_metrics, accounts, remove_created):
+    schemathesis = pytest.importorskip("schemathesis", reason="pip install schemathesis (gonogo's [smoke] extra)")
+    import requests
+    from schemathesis.checks import not_a_server_error
+    from schemathesis.core.failures import Failure, FailureGroup
+    from schemathesis.generation.modes import GenerationMode
+    from schemathesis.specs.openapi.checks import negative_data_rejection, response_schema_conformance, status_code_conformance
+
+    checks = [not_a_server_error, status_code_conformance, response_schema_conformance, negative_data_rejection]
+    spec, source = _spec(smoke)
+    schema = schemathesis.openapi.from_dict(spec)
+    session = requests.Session()
+    session.trust_env = False  # REQUESTS_CA_BUNDLE must not replace the environment's CA
+    verify = gonogo_env.ca_bundle or gonogo_env.verify_tls
+    budget = gonogo_env.smoke
+    deadline = time.monotonic() + budget.conformance_seconds
+    failures, sent, skipped = [], 0, []
+
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        role = _role(operation, gonogo_env, accounts)
+        endpoint = endpoint_of(operation.method, operation.path)
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            cases = _cases(operation, mode, budget.conformance_examples)
+            if not cases:
+                skipped.append(f"{operation.label} ({mode.value}: nothing to generate)")
+            for i, case in enumerate(cases):
+                if time.monotonic() > deadline:
+                    pytest.fail(f"conformance stopped at its time budget ({budget.conformance_seconds:g} s) after {sent} requests")
+                headers = {"Authorization": f"Bearer {smoke.token(role, i)}"}  # spread over accounts: per-user limits
+                start = time.perf_counter()
+                response = case.call(base_url=gonogo_env.base_url, session=session, headers=headers, verify=verify, timeout=15)
+                smoke._record(endpoint, str(response.status_code), time.perf_counter() - start, failed=response.status_code >= 500)
+                sent += 1
+                if response.status_code == 201:
+                    remove_created(operation.path, role, response.json())
+                try:
+                    case.validate_response(response, checks=checks, headers=headers)
+                    problems = []
+                except FailureGroup as group:
+                    problems = list(group.exceptions)
+                except Failure as failure:
+                    problems = [failure]
+                for name in CHECK_NAMES + ("other",):
+                    failed = [p for p in problems if name in getattr(p, "checks", ())
+                              or (name == "other" and not set(getattr(p, "checks", ())) & set(CHECK_NAMES))]
+                    detail = "" if not failed else f"{operation.label} [{mode.value}] {response.status_code}: {failed[0].title}: {failed[0].message.splitlines()[0][:200]}"
+                    gonogo_metrics.check("smoke.conformance", name, not failed, detail, check=name)
+                failures += [f"{operation.label} [{mode.value}] → {response.status_code}: {p.title}: {p.message.splitlines()[0][:160]}"
+                             for p in problems]
+    assert sent > 0, f"no request could be generated from {source}"
+    assert not failures, f"{len(failures)} conformance failure(s) in {sent} requests against {source}:\n" + "\n".join(failures[:25])
