@@ -33,10 +33,15 @@ def api_client(gonogo_env, gonogo_metrics, accounts):
         client.close()
 
 
-def check_credentials(client: ApiClient) -> None:
-    """Log in the first account of every role once; refused credentials stop the run (exit 4), naming the account."""
+def check_credentials(client: ApiClient) -> list[str]:
+    """Log in the first account of every role once. Refused credentials stop the run (exit 4), naming the
+    account; a login the server fails at (5xx) is the target's fault: returned, for the suite to record."""
+    broken = []
     for role in client.accounts:
         try:
             client.token(role)
         except LoginFailed as exc:
-            pytest.exit(f"gonogo: {exc}", returncode=EXIT_USAGE)
+            if exc.refused:
+                pytest.exit(f"gonogo: {exc}", returncode=EXIT_USAGE)
+            broken.append(str(exc))
+    return broken

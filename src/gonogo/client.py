@@ -21,7 +21,9 @@ class TargetUnreachable(Exception):
 
 
 class LoginFailed(Exception):
-    pass
+    def __init__(self, message: str, refused: bool = False):
+        super().__init__(message)
+        self.refused = refused  # the credentials were refused (401/403), not a server failure
 
 
 def ssl_context(environment: Environment) -> ssl.SSLContext | bool:
@@ -138,7 +140,8 @@ class ApiClient:
         detail = _detail(response)
         if response.status_code in (401, 403):
             raise LoginFailed(f"login refused for account '{account.email}' (role {role}) of environment "
-                              f"'{self.environment.name}': {response.status_code} {detail}. Check that account's email and password.")
+                              f"'{self.environment.name}': {response.status_code} {detail}. Check that account's email and password.",
+                              refused=True)
         raise LoginFailed(f"login for account '{account.email}' (role {role}) answered {response.status_code} {detail}")
 
 

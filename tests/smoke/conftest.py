@@ -12,9 +12,10 @@ from ..conftest import check_credentials
 
 
 @pytest.fixture(scope="session")
-def smoke(api_client) -> ApiClient:
+def smoke(api_client, gonogo_metrics) -> ApiClient:
     client = api_client("smoke")
-    check_credentials(client)
+    broken = check_credentials(client)
+    gonogo_metrics.check("smoke.checks", "auth.login", not broken, "; ".join(broken), check="auth.login", requirement="S4")
     return client
 
 
