@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import http.server
 import json
 import textwrap
+import threading
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,7 @@ ENVIRONMENTS = """\
 version: 1
 environments:
   local:
-    base_url: http://127.0.0.1:9
+    base_url: {local_url}
     accounts:
       admin: [{email: admin@example.test, password: "${LOCAL_PW:-local-only}"}]
   staging:
@@ -56,11 +58,12 @@ addopts = -p no:cacheprovider
 class GateProject:
     """Writes a gonogo project into a pytester directory."""
 
-    def __init__(self, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch):
+    def __init__(self, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, target_url: str):
         self.pytester = pytester
         self.monkeypatch = monkeypatch
         self.path = pytester.path
-        self.write("environments.yaml", ENVIRONMENTS)
+        self.target_url = target_url
+        self.write("environments.yaml", ENVIRONMENTS.replace("{local_url}", target_url))
         self.write("gates.yaml", GATES)
         self.write("pytest.ini", INI)
 
@@ -90,8 +93,31 @@ class GateProject:
         return json.loads((self.path / path).read_text())
 
 
+class _Health(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = b'{"status": "ok"}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="session")
+def target_url():
+    """A real HTTP target that answers /health, for runs whose suites record figures without calling it."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Health)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
 @pytest.fixture
-def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> GateProject:
-    for var in ("GONOGO_ENV", "GONOGO_GATES", "GONOGO_ENVIRONMENTS", "GONOGO_BASE_URL"):
+def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, target_url: str) -> GateProject:
+    for var in ("GONOGO_ENV", "GONOGO_GATES", "GONOGO_ENVIRONMENTS", "GONOGO_BASE_URL", "GONOGO_FAULTS"):
         monkeypatch.delenv(var, raising=False)
-    return GateProject(pytester, monkeypatch)
+    return GateProject(pytester, monkeypatch, target_url)

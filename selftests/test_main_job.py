@@ -1,8 +1,9 @@
 """The README's main job, run as written: `pytest --env=local` at the repository root.
 
 It boots the real box, runs the product suites and ends in the verdict table.
-Until the suite issues land (4-7) no product suite exists, so the honest answer
-is UNDECIDED (exit 5), never Go; this test pins that, and changes to Go when they land.
+The smoke suite exists and passes; the load, db and security suites land with
+issues 5-7. Until then their gates are inconclusive and the honest answer is
+No-Go (exit 1), never Go: this test pins that, and changes to Go when they land.
 """
 
 from __future__ import annotations
@@ -28,10 +29,16 @@ def test_main_job_boots_the_box_and_ends_in_the_verdict(tmp_path):
     assert "gonogo: local box up in" in out, out + proc.stderr
     assert "gonogo verdict" in out and "Go/No-Go gates" in out
     last = out.strip().splitlines()[-1]
-    assert last.startswith("=") and "gonogo: UNDECIDED — no suite ran" in last and "[exit 5]" in last
-    assert proc.returncode == 5
+    assert last.startswith("=") and "gonogo: NO-GO" in last and "[exit 1]" in last
+    assert proc.returncode == 1
     data = json.loads(report.read_text())
-    assert data["target"]["embedded_box"] is True and data["decided"] is False
+    assert data["target"]["embedded_box"] is True and data["decided"] is True
+    by_suite = {}
+    for gate in data["gates"]:
+        by_suite.setdefault(gate["suite"], set()).add(gate["status"])
+    assert by_suite["smoke"] == {"pass"}
+    for suite in ("load", "db", "security"):
+        assert by_suite[suite] == {"inconclusive"}, f"{suite}: an empty suite must not shrink the verdict's scope"
     assert not (REPO / ".gonogo" / "local" / "stack.json").exists() or not all(
         pid_alive(p) for p in json.loads((REPO / ".gonogo" / "local" / "stack.json").read_text())["pids"].values()
     )

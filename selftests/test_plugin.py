@@ -17,7 +17,7 @@ def test_go_exit_0_and_verdict_table(project):
     result = project.run("--gate-report=report.json")
     assert result.ret == 0
     result.stdout.fnmatch_lines([
-        "gonogo: environment 'local' at http://127.0.0.1:9 (run id gonogo-*)",
+        f"gonogo: environment 'local' at {project.target_url} (run id gonogo-*)",
         "*gonogo verdict*",
         "*smoke.latency.p95*K1*200 ms*< 500 ms*+300 ms (60 %)*3*PASS*",
         "*smoke.checks*SMOKE*0*== 0*1*PASS*",
@@ -137,14 +137,16 @@ def test_missing_secret_names_the_variable_exit_4(project):
 
 def test_secrets_do_not_leak_into_output_or_report(project):
     project.smoke()
-    result = project.run("--env=staging", "--gate-report=report.json", "-v",
-                         STAGING_BASE_URL="https://svc:urlpass@staging.example.test", STAGING_MONGO_URL="mongodb://u:dbpass@db/",
-                         STAGING_ADMIN_EMAIL="a@x", STAGING_ADMIN_PASSWORD="adminpass")
-    assert result.ret == 0
-    everything = result.stdout.str() + result.stderr.str() + (project.path / "report.json").read_text()
-    for secret in ("urlpass", "dbpass", "adminpass"):
-        assert secret not in everything
-    assert project.report()["base_url"] == "https://staging.example.test"
+    secrets = {"STAGING_MONGO_URL": "mongodb://u:dbpass@db/", "STAGING_ADMIN_EMAIL": "a@x", "STAGING_ADMIN_PASSWORD": "adminpass"}
+    reachable = project.target_url.replace("http://", "http://svc:urlpass@")
+    for base_url, code in ((reachable, 0), ("https://svc:urlpass@no-such-host.invalid", 1)):
+        result = project.run("--env=staging", "--gate-report=report.json", "-v", STAGING_BASE_URL=base_url, **secrets)
+        assert result.ret == code
+        everything = result.stdout.str() + result.stderr.str() + (project.path / "report.json").read_text()
+        for secret in ("urlpass", "dbpass", "adminpass"):
+            assert secret not in everything
+    assert project.report()["base_url"] == "https://no-such-host.invalid"
+    result.stdout.fnmatch_lines(["gonogo: target unreachable: https://no-such-host.invalid/health: DNS lookup failed*"])
 
 
 def test_env_from_environment_variable_and_cli_wins(project):
@@ -158,11 +160,14 @@ def test_env_from_environment_variable_and_cli_wins(project):
 
 def test_base_url_option_overrides_file_and_variable(project):
     project.smoke()
-    result = project.run("--base-url=http://127.0.0.1:7777", "--gate-report=report.json", GONOGO_BASE_URL="http://127.0.0.1:6666")
-    result.stdout.fnmatch_lines(["*environment 'local' at http://127.0.0.1:7777*"])
-    assert project.report()["base_url"] == "http://127.0.0.1:7777"
-    project.run("--gate-report=report.json", GONOGO_BASE_URL="http://127.0.0.1:6666")
+    url = project.target_url.replace("127.0.0.1", "localhost")
+    result = project.run(f"--base-url={url}", "--gate-report=report.json", GONOGO_BASE_URL="http://127.0.0.1:6666")
+    result.stdout.fnmatch_lines([f"*environment 'local' at {url}*"])
+    assert result.ret == 0 and project.report()["base_url"] == url
+    result = project.run("--gate-report=report.json", GONOGO_BASE_URL="http://127.0.0.1:6666")
     assert project.report()["base_url"] == "http://127.0.0.1:6666"
+    result.stdout.fnmatch_lines(["gonogo: target unreachable: http://127.0.0.1:6666/health: connection refused*"])
+    assert result.ret == 1
 
 
 def test_bad_base_url_is_a_usage_error(project):
@@ -324,3 +329,22 @@ def test_allure_results_per_gate_with_table_and_environment(project):
     assert "smoke.latency.p95" in (allure / table["source"]).read_text()
     props = (allure / "environment.properties").read_text()
     assert "gonogo.environment=local" in props and "gonogo.verdict=go" in props
+
+
+# -- which suites a run covers ------------------------------------------------------------
+def test_a_covered_suite_without_figures_is_inconclusive_not_skipped(project):
+    project.smoke()
+    project.write("tests/security/__init__.py", "")  # the suite exists but measured nothing
+    result = project.run("--gate-report=report.json")
+    assert result.ret == 1
+    gates = {g["id"]: g["status"] for g in project.report()["gates"]}
+    assert gates["security.critical_high"] == "inconclusive" and gates["smoke.checks"] == "pass"
+
+
+def test_a_run_of_one_suite_does_not_cover_the_others(project):
+    project.smoke()
+    project.write("tests/security/__init__.py", "")
+    result = project.run("tests/smoke", "--gate-report=report.json")
+    assert result.ret == 0
+    assert project.report()["suites_run"] == ["smoke"]
+    assert {g["id"]: g["status"] for g in project.report()["gates"]}["security.critical_high"] == "not_run"

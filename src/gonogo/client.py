@@ -56,12 +56,11 @@ def describe(exc: Exception, url: str, timeout: float) -> str:
 
 def probe(environment: Environment, timeout: float = 5.0) -> str | None:
     """None when the target answers HTTP at /health (any status); else why not, in one line."""
-    url = f"{environment.base_url}/health"
     try:
         with httpx.Client(verify=ssl_context(environment), timeout=timeout, trust_env=False) as client:
-            client.get(url)
+            client.get(f"{environment.base_url}/health")
     except httpx.HTTPError as exc:
-        return describe(exc, url, timeout)
+        return describe(exc, f"{environment.display_url}/health", timeout)  # never user:password in output
     return None
 
 

@@ -110,6 +110,22 @@ def suite_of_item(item: pytest.Item, suites_dir: Path) -> str | None:
     return parts[0] if len(parts) > 1 and parts[0] in SUITES else None
 
 
+def selected_suites(config: pytest.Config, suites_dir: Path) -> set[str]:
+    """Suites whose directory the command line covers (``pytest`` = all of tests/, ``pytest tests/load`` = load).
+
+    A covered suite that produces no figure leaves its gates inconclusive, never not_run:
+    an empty or broken suite must not shrink the scope of the verdict.
+    """
+    selected = set()
+    for arg in config.args:
+        target = (config.invocation_params.dir / arg.split("::", 1)[0]).resolve()
+        for suite in SUITES:
+            suite_dir = (suites_dir / suite).resolve()
+            if suite_dir.is_dir() and (suite_dir == target or target in suite_dir.parents or suite_dir in target.parents):
+                selected.add(suite)
+    return selected
+
+
 class ActiveRun:
     """The hooks of a run that decides a verdict (registered only when an environment is chosen)."""
 
@@ -163,6 +179,7 @@ class ActiveRun:
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, session: pytest.Session, items: list[pytest.Item]) -> None:
         suites_dir = self.config.rootpath / self.config.getini("gonogo_suites_dir")
+        self.state.suites_run.update(selected_suites(self.config, suites_dir))
         for item in items:
             suite = suite_of_item(item, suites_dir)
             if suite is None:

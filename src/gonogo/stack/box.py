@@ -71,13 +71,21 @@ class Box:
         self.components: list[Component] = []
 
     # -- state -----------------------------------------------------------------------
-    def running(self) -> BoxInfo | None:
-        """The box described by stack.json, if all its processes are alive."""
+    def recorded(self) -> BoxInfo | None:
+        """The box stack.json describes, alive or not."""
         try:
-            info = BoxInfo(**json.loads(self.state_file.read_text()))
+            return BoxInfo(**json.loads(self.state_file.read_text()))
         except (OSError, ValueError, TypeError):
             return None
-        return info if all(pid_alive(p) for p in info.pids.values()) else None
+
+    def running(self) -> BoxInfo | None:
+        """The recorded box, if it still serves (nginx and a backend alive). A dependency that died
+        leaves a degraded target, which is still the box to judge, not a reason to boot another."""
+        info = self.recorded()
+        if info is None:
+            return None
+        serving = pid_alive(info.pids.get("nginx")) and any(pid_alive(p) for n, p in info.pids.items() if n.startswith("api-"))
+        return info if serving else None
 
     # -- up ----------------------------------------------------------------------------
     def up(self, faults: frozenset[str] = frozenset(), detached: bool = False) -> BoxInfo:
@@ -86,7 +94,8 @@ class Box:
         unknown = set(faults) - FAULTS.keys()
         if unknown:
             raise StackError("faults", f"unknown: {', '.join(sorted(unknown))}; valid faults: {', '.join(FAULTS)}")
-        if self.running():
+        recorded = self.recorded()
+        if recorded is not None and any(pid_alive(p) for p in recorded.pids.values()):
             raise StackError("box", f"is already running ({self.state_file}); stop it with `gonogo stack down`")
         started = time.perf_counter()
         self._fresh_dirs()
@@ -207,10 +216,7 @@ class Box:
         """Stop this process's box, or the one stack.json describes. True if something was stopped."""
         stopped = bool(self.components)
         self.stop_components()
-        try:
-            info = BoxInfo(**json.loads(self.state_file.read_text()))
-        except (OSError, ValueError, TypeError):
-            info = None
+        info = self.recorded()
         if info is not None:
             for pid in reversed(list(info.pids.values())):
                 if pid_alive(pid):

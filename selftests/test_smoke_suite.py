@@ -1,0 +1,124 @@
+"""The smoke suite (tests/smoke) proven both ways against real boxes: Go when healthy,
+No-Go with the faults it must catch, clear answers for an unreachable target and wrong credentials."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+PRODUCT = ["tests", "gates.yaml", "environments.yaml", "pytest.ini", "conftest.py"]
+
+
+@pytest.fixture(scope="module")
+def product(tmp_path_factory) -> Path:
+    """A copy of the product, so its box and reports live in a temporary directory."""
+    root = tmp_path_factory.mktemp("product")
+    for name in PRODUCT:
+        source = REPO / name
+        (shutil.copytree if source.is_dir() else shutil.copy2)(source, root / name)
+    return root
+
+
+def run(product: Path, *args: str, faults: str = "", **env: str) -> tuple[subprocess.CompletedProcess, dict]:
+    report = product / "reports" / "smoke.json"
+    report.unlink(missing_ok=True)
+    environ = {**_clean_env(), "GONOGO_CACHE_DIR": str(REPO / ".gonogo" / "cache"), "GONOGO_FAULTS": faults, **env}
+    proc = subprocess.run([sys.executable, "-m", "pytest", "tests/smoke", "-p", "no:cacheprovider", f"--gate-report={report}", *args],
+                          cwd=product, capture_output=True, text=True, env=environ, timeout=600)
+    return proc, json.loads(report.read_text()) if report.exists() else {}
+
+
+def _clean_env() -> dict:
+    import os
+
+    return {k: v for k, v in os.environ.items() if not k.startswith("GONOGO_")}
+
+
+def gates(report: dict) -> dict[str, dict]:
+    return {g["id"]: g for g in report["gates"] if g["suite"] == "smoke"}
+
+
+def test_healthy_box_is_go(product):
+    proc, report = run(product, "--env=local")
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    smoke = gates(report)
+    assert {g["status"] for g in smoke.values()} == {"pass"}, smoke
+    assert smoke["smoke.conformance"]["samples"] > 500, "Schemathesis sent a real number of cases"
+    assert smoke["smoke.latency.p95"]["samples"] > 500
+    assert smoke["smoke.checks"]["samples"] >= 40
+
+
+@pytest.mark.parametrize("fault, gate, evidence", [
+    ("error_burst", "smoke.server_errors", None),
+    ("stack_trace_leak", "smoke.checks", "no_stack_trace"),
+])
+def test_fault_makes_its_gate_fail(product, fault, gate, evidence):
+    proc, report = run(product, "--env=local", faults=fault)
+    assert proc.returncode == 1, proc.stdout[-3000:]
+    result = gates(report)[gate]
+    assert result["status"] == "fail", result
+    if evidence:
+        assert any(evidence in d for d in result["details"]), result["details"]
+    assert report["target"]["faults"] == [fault]
+
+
+def test_health_that_lies_is_caught(product):
+    up = subprocess.run(["gonogo", "stack", "up", "--faults", "health_lies"], cwd=product, capture_output=True, text=True,
+                        env={**_clean_env(), "GONOGO_CACHE_DIR": str(REPO / ".gonogo" / "cache")}, timeout=300)
+    assert up.returncode == 0, up.stdout + up.stderr
+    try:
+        info = json.loads((product / ".gonogo" / "local" / "stack.json").read_text())
+        from gonogo.stack.process import stop_pid
+
+        stop_pid(info["pids"]["mongodb"])  # the database goes down; the detailed health keeps saying ok
+        proc, report = run(product, "--env=local", faults="health_lies")
+    finally:
+        subprocess.run(["gonogo", "stack", "down"], cwd=product, capture_output=True, timeout=120)
+    assert proc.returncode == 1, proc.stdout[-3000:]
+    assert "using the running local box" in proc.stdout
+    details = gates(report)["smoke.checks"]["details"]
+    assert any("health.agrees_with_behaviour" in d and "database: health says ok, behaviour says broken" in d for d in details), details
+
+
+@pytest.mark.parametrize("url, why", [
+    ("https://127.0.0.1:9", "connection refused"),
+    ("https://no-such-host.invalid", "DNS lookup failed"),
+])
+def test_unreachable_target_is_no_go_fast_and_says_why(product, url, why):
+    start = time.monotonic()
+    proc, report = run(product, "--env=local", f"--base-url={url}")
+    assert time.monotonic() - start < 15
+    assert proc.returncode == 1
+    assert f"gonogo: target unreachable: {url}/health: {why}" in proc.stdout
+    assert {g["status"] for g in gates(report).values()} == {"inconclusive"}
+    assert report["reasons"][0].startswith(f"target unreachable: {url}/health")
+    assert proc.stdout.count("FAILED tests/") == 0, "no cascade of test failures"
+
+
+def test_wrong_credentials_name_the_account(product):
+    up = subprocess.run(["gonogo", "stack", "up"], cwd=product, capture_output=True, text=True,
+                        env={**_clean_env(), "GONOGO_CACHE_DIR": str(REPO / ".gonogo" / "cache")}, timeout=300)
+    assert up.returncode == 0, up.stdout
+    try:
+        info = json.loads((product / ".gonogo" / "local" / "stack.json").read_text())
+        admin = json.loads(Path(info["accounts_file"]).read_text())["admin"][0]["email"]
+        (product / "wrong.yaml").write_text(
+            "version: 1\nenvironments:\n  local: {base_url: 'https://localhost:1'}\n  other:\n"
+            f"    base_url: {info['url']}\n    ca_bundle: {info['ca_bundle']}\n"
+            f"    accounts:\n      admin: [{{email: {admin}, password: \"${{WRONG_PASSWORD}}\"}}]\n"
+        )
+        proc, _ = run(product, "--env=other", "--environments=wrong.yaml", WRONG_PASSWORD="not-the-password")
+    finally:
+        subprocess.run(["gonogo", "stack", "down"], cwd=product, capture_output=True, timeout=120)
+    assert proc.returncode == 4
+    out = proc.stdout + proc.stderr
+    assert f"login refused for account '{admin}' (role admin) of environment 'other': 401" in out
+    assert "not-the-password" not in out
+    assert out.count("login refused") == 1, "one clear error, not a cascade"
