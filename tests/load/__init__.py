@@ -1,2 +1,1 @@
-"""load suite: lands with its own issue. Until then a full gate run covers it and finds no figure,
-so its gates are inconclusive and the verdict is No-Go (never a silent Go)."""
+"""Load suite: Locust scenarios (locustfile.py) driven with the environment profile (K1-K3, K5-K11, K14)."""

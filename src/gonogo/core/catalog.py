@@ -28,7 +28,7 @@ class Kind(str, Enum):
 AGGREGATIONS: dict[Kind, tuple[str, ...]] = {
     Kind.HISTOGRAM: ("p50", "p90", "p95", "p99", "p99.9", "avg", "min", "max", "count"),
     Kind.COUNTER: ("count", "rate"),
-    Kind.GAUGE: ("value", "avg", "min", "max", "count"),
+    Kind.GAUGE: ("value", "avg", "min", "max", "count", "p50", "p90", "p95", "p99"),
     Kind.RATIO: ("rate", "count"),
     Kind.CHECK: ("failed", "count", "rate"),
     Kind.FINDINGS: ("count",),

@@ -98,6 +98,10 @@ class Gauge:
         values = [v for _, v in self.readings]
         if aggregation == "value":
             return max(self.readings)[1]
+        if aggregation in _PERCENTILES:  # nearest rank over the readings: "usage was below this X % of the time"
+            ordered = sorted(values)
+            rank = max(1, -(-len(ordered) * _PERCENTILES[aggregation] // 100))
+            return ordered[int(rank) - 1]
         if aggregation == "count":
             return float(len(values))
         return {"avg": lambda: sum(values) / len(values), "min": lambda: min(values), "max": lambda: max(values)}[aggregation]()
