@@ -12,37 +12,23 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-PRODUCT = ["tests", "gates.yaml", "environments.yaml", "pytest.ini", "conftest.py"]
+from product_run import REPO, clean_env as _clean_env, copy_product
+from product_run import gates as _gates
+from product_run import run as _run
 
 
 @pytest.fixture(scope="module")
 def product(tmp_path_factory) -> Path:
     """A copy of the product, so its box and reports live in a temporary directory."""
-    root = tmp_path_factory.mktemp("product")
-    for name in PRODUCT:
-        source = REPO / name
-        (shutil.copytree if source.is_dir() else shutil.copy2)(source, root / name)
-    return root
+    return copy_product(tmp_path_factory.mktemp("product"))
 
 
-def run(product: Path, *args: str, faults: str = "", **env: str) -> tuple[subprocess.CompletedProcess, dict]:
-    report = product / "reports" / "smoke.json"
-    report.unlink(missing_ok=True)
-    environ = {**_clean_env(), "GONOGO_CACHE_DIR": str(REPO / ".gonogo" / "cache"), "GONOGO_FAULTS": faults, **env}
-    proc = subprocess.run([sys.executable, "-m", "pytest", "tests/smoke", "-p", "no:cacheprovider", f"--gate-report={report}", *args],
-                          cwd=product, capture_output=True, text=True, env=environ, timeout=600)
-    return proc, json.loads(report.read_text()) if report.exists() else {}
-
-
-def _clean_env() -> dict:
-    import os
-
-    return {k: v for k, v in os.environ.items() if not k.startswith("GONOGO_")}
+def run(product: Path, *args: str, faults: str = "", **env: str):
+    return _run(product, "smoke", *args, faults=faults, **env)
 
 
 def gates(report: dict) -> dict[str, dict]:
-    return {g["id"]: g for g in report["gates"] if g["suite"] == "smoke"}
+    return _gates(report, "smoke")
 
 
 def test_healthy_box_is_go(product):

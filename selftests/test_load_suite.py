@@ -1,0 +1,41 @@
+"""The load suite (tests/load) proven both ways: its gates pass on the healthy box at the
+local profile, and each fault switch fails the gates meant to catch it (the table is data)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from product_run import copy_product, gates, run
+
+#: fault -> gates that must fail under it
+CAUGHT_BY = {
+    "slow_models": {"load.latency.p95", "load.latency.p50", "load.latency.p99"},
+    "error_burst": {"load.error_rate", "load.availability"},
+    "cache_off": {"server.cache_hit_rate"},
+    "pool_exhaustion": {"server.db_pool"},
+}
+
+
+@pytest.fixture(scope="module")
+def product(tmp_path_factory) -> Path:
+    return copy_product(tmp_path_factory.mktemp("product"))
+
+
+def test_healthy_box_passes_at_the_local_profile(product):
+    proc, report = run(product, "load", "--env=local")
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    load = gates(report, "load")
+    blocking = {i: g["status"] for i, g in load.items() if g["status"] == "fail" or (g["status"] == "inconclusive" and not g["optional"])}
+    assert not blocking, blocking
+    assert load["load.users"]["measured"] >= 200
+    assert load["load.latency.p95"]["samples"] >= 10_000, "every response of the measured window is recorded"
+    assert load["server.cpu"]["samples"] >= 10 and load["server.cache_hit_rate"]["samples"] >= 1000
+
+
+@pytest.mark.parametrize("fault", sorted(CAUGHT_BY))
+def test_fault_fails_its_gates(product, fault):
+    proc, report = run(product, "load", "--env=local", faults=fault)
+    assert proc.returncode == 1, proc.stdout[-3000:]
+    failed = {i for i, g in gates(report, "load").items() if g["status"] == "fail"}
+    assert CAUGHT_BY[fault] <= failed, f"{fault}: expected {CAUGHT_BY[fault]} among the failures, got {failed}"
