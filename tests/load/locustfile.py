@@ -28,12 +28,15 @@ import gevent
 from locust import FastHttpUser, constant_throughput, events, task
 
 from gonogo.client import endpoint_of
+from gonogo.core.histogram import LatencyHistogram
 from gonogo.core.store import MetricsStore
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNTS = json.loads(Path(os.environ.get("GONOGO_ACCOUNTS_FILE", ROOT / ".gonogo/local/accounts.json")).read_text())
 USER_RPS = float(os.environ.get("GONOGO_LOAD_USER_RPS", "2.4"))
 WARMUP_S = float(os.environ.get("GONOGO_LOAD_WARMUP", "10"))
+ABORT_ERROR_RATE = float(os.environ.get("GONOGO_LOAD_ABORT_ERROR_RATE", "0.5"))  # k6's abortOnFail: the run is lost
+PROGRESS_EVERY_S = 5
 PROVIDERS = ["openai", "anthropic", "google", "meta", "mistral", "cohere", "in-house"]
 _next_account = {role: itertools.count() for role in ACCOUNTS}
 
@@ -54,6 +57,11 @@ class Recorder:
         self.store = MetricsStore()
         self.measure_from: float | None = None
         self.completed_this_second = 0
+        self.recent: list[tuple[int, int]] = []  # (requests, server failures) per second, last 10 s
+        self.overall = LatencyHistogram()  # all endpoints together, for the progress line only
+        self.sent = self.failed = 0
+        self.failed_this_second = 0
+        self.aborted: str | None = None
 
     def on_request(self, request_type, name, response_time, response_length, exception=None, response=None, **_):
         if self.measure_from is None or time.time() < self.measure_from:
@@ -68,7 +76,11 @@ class Recorder:
         self.store.count("load.requests", 1, endpoint=endpoint)
         if not throttled:
             self.store.record_latency("load.http_latency", response_time / 1000.0, endpoint=endpoint)
+            self.overall.record_seconds(response_time / 1000.0)
+        self.sent += 1
+        self.failed += server_failure
         self.completed_this_second += 1
+        self.failed_this_second += server_failure or status == 0
 
 
 RECORDER = Recorder()
@@ -79,6 +91,8 @@ events.request.add_listener(RECORDER.on_request)
 def _start(environment, **_):
     RECORDER.measure_from = time.time() + WARMUP_S
 
+    started = time.time()
+
     def every_second():
         while True:
             gevent.sleep(1.0)
@@ -86,16 +100,36 @@ def _start(environment, **_):
             if now >= RECORDER.measure_from + 1:
                 RECORDER.store.gauge("load.throughput", RECORDER.completed_this_second, at=now)
                 RECORDER.store.gauge("load.users", environment.runner.user_count, at=now)
-            RECORDER.completed_this_second = 0
+                RECORDER.recent = (RECORDER.recent + [(RECORDER.completed_this_second, RECORDER.failed_this_second)])[-10:]
+                sent, failed = sum(r for r, _ in RECORDER.recent), sum(f for _, f in RECORDER.recent)
+                if sent >= 50 and failed / sent > ABORT_ERROR_RATE and RECORDER.aborted is None:
+                    RECORDER.aborted = f"aborted: {failed / sent:.0%} of requests failed over the last {len(RECORDER.recent)} s past warm-up"
+                    print(f"gonogo load: {RECORDER.aborted}", flush=True)
+                    environment.runner.quit()
+                    return
+            if int(now - started) % PROGRESS_EVERY_S == 0:
+                _progress(environment, now - started)
+            RECORDER.completed_this_second = RECORDER.failed_this_second = 0
 
     gevent.spawn(every_second)
+
+
+def _progress(environment, elapsed: float) -> None:
+    """One line for people watching: elapsed, users, RPS, exact P95 and error rate so far (after warm-up).
+    Cheap on purpose (one histogram, no merging): it runs inside the load generator's event loop."""
+    p95 = f"{RECORDER.overall.percentile_seconds(95) * 1000:.0f} ms" if RECORDER.overall.count else "—"
+    rate = f"{RECORDER.failed / RECORDER.sent:.2%}" if RECORDER.sent else "—"
+    phase = "warm-up" if time.time() < RECORDER.measure_from else "measuring"
+    print(f"gonogo load: {elapsed:4.0f} s {phase:9} users {environment.runner.user_count:4d}  "
+          f"rps {RECORDER.completed_this_second:5d}  p95 {p95:>7}  errors {rate}", flush=True)
 
 
 @events.quitting.add_listener
 def _write(environment, **_):
     out = os.environ.get("GONOGO_LOAD_OUT")
     if out:
-        Path(out).write_text(json.dumps({"measure_from": RECORDER.measure_from, "store": RECORDER.store.to_dict()}))
+        Path(out).write_text(json.dumps({"measure_from": RECORDER.measure_from, "aborted": RECORDER.aborted,
+                                         "store": RECORDER.store.to_dict()}))
 
 
 class ApiUser(FastHttpUser):

@@ -49,6 +49,7 @@ class LoadProfile(_Strict):
 
     users: int = Field(200, ge=1)
     spawn_rate: float = Field(20, gt=0)
+    user_rps: float = Field(2.4, gt=0, le=16)  # pacing per virtual user: keeps each account inside its rate limits
     duration: float = 120.0
     warmup: float = 30.0
 
