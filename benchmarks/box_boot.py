@@ -37,7 +37,7 @@ def main() -> None:
             info = box.up()
             times.append(time.perf_counter() - start)
             box.down()
-        print(f"warm boot to healthy (template copied): " + ", ".join(f"{t:.1f} s" for t in times)
+        print("warm boot to healthy (template copied): " + ", ".join(f"{t:.1f} s" for t in times)
               + f"   (target < 20 s; box reported {info.boot_seconds:.1f} s for the last)")
 
 

@@ -4,7 +4,6 @@ No-Go with the faults it must catch, clear answers for an unreachable target and
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 import time
