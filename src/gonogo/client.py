@@ -93,12 +93,13 @@ class ApiClient:
         try:
             response = self.http.request(method, path, headers=headers, **kwargs)
         except httpx.TransportError:
-            self._record(endpoint, "error", time.perf_counter() - start, failed=True)
+            self.record(endpoint, "error", time.perf_counter() - start, failed=True)
             raise
-        self._record(endpoint, str(response.status_code), time.perf_counter() - start, failed=response.status_code >= 500)
+        self.record(endpoint, str(response.status_code), time.perf_counter() - start, failed=response.status_code >= 500)
         return response
 
-    def _record(self, endpoint: str, status: str, seconds: float, failed: bool) -> None:
+    def record(self, endpoint: str, status: str, seconds: float, failed: bool) -> None:
+        """Count one request of this suite (also for requests sent by another client, e.g. Schemathesis)."""
         self.store.record_latency(f"{self.suite}.http_latency", seconds, endpoint=endpoint, status=status)
         self.store.ratio(f"{self.suite}.http_errors", failed, endpoint=endpoint)
 

@@ -85,7 +85,7 @@ def test_contract_conformance(smoke, gonogo_env, gonogo_metrics, accounts, remov
                 headers = {"Authorization": f"Bearer {smoke.token(role, i)}"}  # spread over accounts: per-user limits
                 start = time.perf_counter()
                 response = case.call(base_url=gonogo_env.base_url, session=session, headers=headers, verify=verify, timeout=15)
-                smoke._record(endpoint, str(response.status_code), time.perf_counter() - start, failed=response.status_code >= 500)
+                smoke.record(endpoint, str(response.status_code), time.perf_counter() - start, failed=response.status_code >= 500)
                 sent += 1
                 if response.status_code == 201:
                     remove_created(operation.path, role, response.json())

@@ -13,10 +13,10 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from ..core.units import Dimension, UnitError, parse_quantity
 from .errors import ConfigError, Problem, did_you_mean, one_of
@@ -39,6 +39,10 @@ def _seconds(value: object) -> float:
         raise ValueError(str(exc)) from None
 
 
+#: A duration written with its unit ("60 s", "5 min"), held in seconds.
+Seconds = Annotated[float, BeforeValidator(_seconds)]
+
+
 class Account(_Strict):
     email: str
     password: SecretStr
@@ -50,24 +54,14 @@ class LoadProfile(_Strict):
     users: int = Field(200, ge=1)
     spawn_rate: float = Field(20, gt=0)
     user_rps: float = Field(2.4, gt=0, le=16)  # pacing per virtual user: keeps each account inside its rate limits
-    duration: float = 120.0
-    warmup: float = 30.0
-
-    @field_validator("duration", "warmup", mode="before")
-    @classmethod
-    def _durations(cls, value: object) -> float:
-        return _seconds(value)
+    duration: Seconds = 120.0
+    warmup: Seconds = 30.0
 
 
 class LoadSafety(_Strict):
     allowed: bool = False
     max_users: int = Field(0, ge=0)
-    max_duration: float = 0.0
-
-    @field_validator("max_duration", mode="before")
-    @classmethod
-    def _durations(cls, value: object) -> float:
-        return _seconds(value)
+    max_duration: Seconds = 0.0
 
 
 class Safety(_Strict):
@@ -83,12 +77,7 @@ class SmokeProfile(_Strict):
     """How much contract fuzzing the smoke suite does (Schemathesis), per operation and in total."""
 
     conformance_examples: int = Field(10, ge=1, le=500)
-    conformance_seconds: float = 120.0
-
-    @field_validator("conformance_seconds", mode="before")
-    @classmethod
-    def _durations(cls, value: object) -> float:
-        return _seconds(value)
+    conformance_seconds: Seconds = 120.0
 
 
 class Network(_Strict):

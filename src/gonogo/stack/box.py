@@ -8,6 +8,7 @@ import os
 import secrets
 import shutil
 import ssl
+import subprocess
 import sys
 import time
 import urllib.request
@@ -194,8 +195,6 @@ class Box:
         return component
 
     def _init_db(self, env: dict, seed: bool) -> None:
-        import subprocess
-
         accounts = self.dir / "accounts.json"
         args = ["--create-indexes"] + (["--seed-data", "--if-empty", "--accounts-out", str(accounts)] if seed else [])
         proc = subprocess.run([sys.executable, "-m", "reference_api.init_db", *args], env={**os.environ, **env},
