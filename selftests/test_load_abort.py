@@ -51,6 +51,8 @@ def test_run_stops_when_the_gate_is_already_lost(tmp_path):
         server.shutdown()
     elapsed = time.monotonic() - start
     figures = json.loads(out.read_text())
-    assert re.match(r"aborted: (9\d|100)% of requests failed over the last \d+ s past warm-up", figures["aborted"]), figures["aborted"]
+    # Logins succeed, so the failed share depends on when the window closes; it must only exceed the 50 % limit.
+    said = re.match(r"aborted: (\d+)% of requests failed over the last \d+ s past warm-up", figures["aborted"] or "")
+    assert said and int(said.group(1)) > 50, figures["aborted"]
     assert elapsed < 30, f"a 60 s run should stop early, took {elapsed:.0f} s"
     assert "gonogo load: aborted" in proc.stdout
