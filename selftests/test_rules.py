@@ -1,5 +1,6 @@
 """Gate statuses and the verdict, decided directly from a store."""
 
+import json
 import textwrap
 
 import pytest
@@ -225,3 +226,63 @@ def test_nothing_ran_is_undecided_never_go():
     assert not verdict.go and not verdict.decided
     assert verdict.exit_code == EXIT_UNDECIDED
     assert verdict.headline().startswith("UNDECIDED")
+
+
+SUSTAINED = """
+- id: errors.sustained
+  requirement: K2
+  metric: load.http_errors
+  aggregation: rate
+  threshold: "< 5 %"
+  every: 30 s
+"""
+
+
+def timeline_store(error_share_per_slice, requests_per_slice=100, start=1000.0):
+    """A store cut into 10 s slices, slice i failing ``error_share_per_slice[i]`` of its requests."""
+    slices = {}
+    for i, share in enumerate(error_share_per_slice):
+        piece = MetricsStore()
+        failed = round(share * requests_per_slice)
+        piece.ratio("load.http_errors", failed, requests_per_slice, endpoint="GET /api/models")
+        slices[start + 10 * i] = piece
+    store = MetricsStore()
+    for piece in slices.values():
+        store.merge(piece)
+    store.set_timeline(10, slices)
+    return store
+
+
+def test_sustained_gate_fails_on_one_bad_window_the_overall_rate_hides():
+    store = timeline_store([0, 0, 0, 0.20, 0, 0, 0, 0, 0, 0])  # 2 % overall, 6.7 % over +30..+60 s
+    overall = gates(SUSTAINED.replace("  every: 30 s\n", ""))[0]
+    assert evaluate(overall, store, {"load"}).status is Status.PASS
+    result = evaluate(gates(SUSTAINED)[0], store, {"load"})
+    assert result.status is Status.FAIL
+    assert result.measured == pytest.approx(20 / 300)
+    assert "failed in 3 of 8 windows" in result.message and "(window +10..+40 s)" in result.message
+    assert len(result.details) == 3
+
+
+def test_sustained_gate_passes_when_every_window_holds():
+    result = evaluate(gates(SUSTAINED)[0], timeline_store([0.04] * 6), {"load"})
+    assert result.status is Status.PASS
+    assert "worst of 4 windows" in result.message and "in every 30 s window" in result.message
+
+
+def test_sustained_gate_without_a_complete_window_is_inconclusive():
+    result = evaluate(gates(SUSTAINED)[0], timeline_store([0, 0]), {"load"})  # 20 s covered, 30 s asked
+    assert result.status is Status.INCONCLUSIVE
+    assert "no complete 30 s window" in result.message
+
+
+def test_sustained_gate_on_a_store_without_timeline_is_inconclusive():
+    store = MetricsStore()
+    store.ratio("load.http_errors", 0, 100, endpoint="GET /api/models")
+    result = evaluate(gates(SUSTAINED)[0], store, {"load"})
+    assert result.status is Status.INCONCLUSIVE and "no timeline" in result.message
+
+
+def test_sustained_gate_survives_the_gate_report_round_trip():
+    store = MetricsStore.from_dict(json.loads(json.dumps(timeline_store([0, 0, 0.3, 0]).to_dict())))
+    assert evaluate(gates(SUSTAINED)[0], store, {"load"}).status is Status.FAIL

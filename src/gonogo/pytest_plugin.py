@@ -57,6 +57,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="Write the JSON gate report (schema gonogo.gate-report/1) here. Default: %(default)r")
     group.addoption(OPT_BASELINE, dest="gonogo_baseline", metavar="REPORT", default=None, type=_existing_file,
                     help="A saved gate report that relative gates compare against. Default: %(default)r")
+    group.addoption("--load-workers", dest="gonogo_load_workers", metavar="N", default=0, type=int,
+                    help="Run the load suite as a Locust master with N worker processes on this machine "
+                         "(figures merge on the master). 0: one Locust process. Default: %(default)r")
     parser.addini("gonogo_env", "Environment decided when --env is not given (activates the gate).", default=None)
     parser.addini("gonogo_environments", "Environments file, relative to the rootdir.", default=None)
     parser.addini("gonogo_gates", "Gates file, relative to the rootdir.", default=None)

@@ -1,18 +1,27 @@
-"""Load scenarios for the AI model management API (K1-K3, K5-K8): Locust users per role.
+"""Load scenarios for the AI model management API (K1-K8, K14): Locust users per role.
 
 Standalone:   locust -f tests/load --host https://localhost:PORT    (web UI, or add --headless -u 200 -r 50 -t 70s)
-From pytest:  pytest tests/load --env=local     (profile from environments.yaml; figures decide the gates)
+Distributed:  locust -f tests/load --master --expect-workers 4 ...  and on each load machine
+              locust -f tests/load --worker --master-host MASTER    (figures merge on the master)
+Open model:   GONOGO_LOAD_MODEL=open GONOGO_LOAD_RATE=300 GONOGO_LOAD_USERS=200 locust -f tests/load -u 1 ...
+              (-u = arrival schedulers, one per worker, = GONOGO_LOAD_SCHEDULERS; rate and users are shared among them)
+From pytest:  pytest tests/load --env=local [--load-workers N]   (profile from environments.yaml; figures decide the gates)
 
 Settings (environment variables; pytest sets them):
   GONOGO_ACCOUNTS_FILE  JSON {role: [{email, password}]}; default: the local box's .gonogo/local/accounts.json
   GONOGO_CA_BUNDLE      CA to trust; default: the local box's CA when the host is localhost
-  GONOGO_LOAD_USER_RPS  requests per second per virtual user (keeps each account inside its rate limits); default 2.4
+  GONOGO_LOAD_USER_RPS  closed model: iterations per second per virtual user (keeps each account inside its rate limits); default 2.4
+  GONOGO_LOAD_MODEL     closed (default: Locust users, each waits for its answer) or open (constant arrival rate)
+  GONOGO_LOAD_RATE      open model: iterations started per second, in total
+  GONOGO_LOAD_USERS     open model: virtual users pre-allocated for the arrivals, in total (k6's preAllocatedVUs)
+  GONOGO_LOAD_SCHEDULERS open model: the -u given to Locust (each scheduler takes rate/schedulers); default 1
   GONOGO_LOAD_WARMUP    seconds excluded from the figures from the start of the test; default 10
-  GONOGO_LOAD_OUT       where to write the exact figures (a gonogo metrics snapshot) when Locust quits
+  GONOGO_LOAD_DURATION  seconds to measure after the warm-up, then stop (instead of -t: waits for every worker's last figures)
+  GONOGO_LOAD_OUT       where the master (or the only process) writes the exact figures, a gonogo metrics snapshot
 
 Every response is recorded exactly (Locust's own statistics round to ~2 significant
-digits): latency into gonogo's HdrHistogram per endpoint, plus error, availability and
-throttled (429) ratios, requests per second and concurrent users, all after warm-up.
+digits) by gonogo.loadgen.Recorder: latency per endpoint, error, availability and
+throttled ratios, requests per second and users, all after warm-up, in 10 s slices.
 """
 
 from __future__ import annotations
@@ -22,23 +31,33 @@ import json
 import os
 import random
 import time
+import uuid
 from pathlib import Path
 
 import gevent
-from locust import FastHttpUser, constant_throughput, events, task
+from locust import FastHttpUser, User, constant, constant_throughput, events, task
+from locust.runners import WORKER_REPORT_INTERVAL, MasterRunner, WorkerRunner
 
-from gonogo.client import endpoint_of
-from gonogo.core.histogram import LatencyHistogram
-from gonogo.core.store import MetricsStore
+from gonogo.loadgen.arrivals import ArrivalScheduler
+from gonogo.loadgen.recorder import Recorder
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNTS = json.loads(Path(os.environ.get("GONOGO_ACCOUNTS_FILE", ROOT / ".gonogo/local/accounts.json")).read_text())
 USER_RPS = float(os.environ.get("GONOGO_LOAD_USER_RPS", "2.4"))
+OPEN_MODEL = os.environ.get("GONOGO_LOAD_MODEL", "closed") == "open"
+ARRIVAL_RATE = float(os.environ.get("GONOGO_LOAD_RATE", "0") or 0)
+OPEN_USERS = int(os.environ.get("GONOGO_LOAD_USERS", "200"))
+SCHEDULERS = int(os.environ.get("GONOGO_LOAD_SCHEDULERS", "1"))  # = -u in the open model
 WARMUP_S = float(os.environ.get("GONOGO_LOAD_WARMUP", "10"))
-ABORT_ERROR_RATE = float(os.environ.get("GONOGO_LOAD_ABORT_ERROR_RATE", "0.5"))  # k6's abortOnFail: the run is lost
+DURATION_S = float(os.environ.get("GONOGO_LOAD_DURATION", "0") or 0)
 PROGRESS_EVERY_S = 5
+FINAL_SHARE_TIMEOUT_S = 20
 PROVIDERS = ["openai", "anthropic", "google", "meta", "mistral", "cohere", "in-house"]
 _next_account = {role: itertools.count() for role in ACCOUNTS}
+
+RECORDER = Recorder(abort_error_rate=float(os.environ.get("GONOGO_LOAD_ABORT_ERROR_RATE", "0.5")))
+events.request.add_listener(RECORDER.on_request)
+_finals: list[str] = []  # workers whose last figures the master has
 
 
 def _ca_factory():
@@ -50,86 +69,97 @@ def _ca_factory():
     return factory
 
 
-class Recorder:
-    """The exact figures of this Locust process, after warm-up."""
-
-    def __init__(self) -> None:
-        self.store = MetricsStore()
-        self.measure_from: float | None = None
-        self.completed_this_second = 0
-        self.recent: list[tuple[int, int]] = []  # (requests, server failures) per second, last 10 s
-        self.overall = LatencyHistogram()  # all endpoints together, for the progress line only
-        self.sent = self.failed = 0
-        self.failed_this_second = 0
-        self.aborted: str | None = None
-
-    def on_request(self, request_type, name, response_time, response_length, exception=None, response=None, **_):
-        if self.measure_from is None or time.time() < self.measure_from:
-            return
-        status = getattr(response, "status_code", 0) or 0
-        endpoint = name if " " in name else endpoint_of(request_type, name)
-        throttled = status == 429
-        server_failure = exception is not None and not throttled and (status == 0 or status >= 500 or status < 400)
-        self.store.ratio("load.throttled", throttled, endpoint=endpoint)
-        self.store.ratio("load.http_errors", server_failure, endpoint=endpoint)
-        self.store.ratio("load.availability", not (status == 0 or status >= 500), endpoint=endpoint)
-        self.store.count("load.requests", 1, endpoint=endpoint)
-        if not throttled:
-            self.store.record_latency("load.http_latency", response_time / 1000.0, endpoint=endpoint)
-            self.overall.record_seconds(response_time / 1000.0)
-        self.sent += 1
-        self.failed += server_failure
-        self.completed_this_second += 1
-        self.failed_this_second += server_failure or status == 0
+# -- figures across processes ---------------------------------------------------
+@events.init.add_listener
+def _init(environment, **_):
+    runner = environment.runner
+    if isinstance(runner, WorkerRunner):
+        def measure_from(environment, msg, **_):
+            RECORDER.measure_from = msg.data
+        runner.register_message("gonogo_measure_from", measure_from)
+    if isinstance(runner, MasterRunner):
+        def final_share(environment, msg, **_):
+            RECORDER.add_share(msg.data)
+            _finals.append(msg.node_id)
+        runner.register_message("gonogo_final", final_share)
 
 
-RECORDER = Recorder()
-events.request.add_listener(RECORDER.on_request)
+@events.report_to_master.add_listener
+def _share(client_id, data, **_):
+    data["gonogo"] = RECORDER.take_share()
+
+
+@events.worker_report.add_listener
+def _merge(client_id, data, **_):
+    if "gonogo" in data:
+        RECORDER.add_share(data["gonogo"])
 
 
 @events.test_start.add_listener
 def _start(environment, **_):
-    RECORDER.measure_from = time.time() + WARMUP_S
+    runner = environment.runner
+    if isinstance(runner, WorkerRunner):
+        if RECORDER.measure_from is None:  # the master's instant normally arrives first
+            RECORDER.measure_from = time.time() + WARMUP_S
+        return
+    RECORDER.reset(time.time() + WARMUP_S)
+    _finals.clear()
+    if isinstance(runner, MasterRunner):
+        runner.send_message("gonogo_measure_from", RECORDER.measure_from)
+    gevent.spawn(_every_second, environment)
+    if DURATION_S:
+        gevent.spawn_later(WARMUP_S + DURATION_S, _finish, environment, "duration reached")
 
+
+@events.test_stop.add_listener
+def _stop(environment, **_):
+    runner = environment.runner
+    if isinstance(runner, WorkerRunner):
+        runner.send_message("gonogo_final", RECORDER.take_share())
+        RECORDER.measure_from = None
+    elif RECORDER.stopped_at is None:
+        RECORDER.stopped_at = time.time()
+
+
+def _every_second(environment):
+    runner = environment.runner
     started = time.time()
-
-    def every_second():
-        while True:
-            gevent.sleep(1.0)
-            now = time.time()
-            if now >= RECORDER.measure_from + 1:
-                RECORDER.store.gauge("load.throughput", RECORDER.completed_this_second, at=now)
-                RECORDER.store.gauge("load.users", environment.runner.user_count, at=now)
-                RECORDER.recent = (RECORDER.recent + [(RECORDER.completed_this_second, RECORDER.failed_this_second)])[-10:]
-                sent, failed = sum(r for r, _ in RECORDER.recent), sum(f for _, f in RECORDER.recent)
-                if sent >= 50 and failed / sent > ABORT_ERROR_RATE and RECORDER.aborted is None:
-                    RECORDER.aborted = f"aborted: {failed / sent:.0%} of requests failed over the last {len(RECORDER.recent)} s past warm-up"
-                    print(f"gonogo load: {RECORDER.aborted}", flush=True)
-                    environment.runner.quit()
-                    return
-            if int(now - started) % PROGRESS_EVERY_S == 0:
-                _progress(environment, now - started)
-            RECORDER.completed_this_second = RECORDER.failed_this_second = 0
-
-    gevent.spawn(every_second)
+    lag = WORKER_REPORT_INTERVAL + 1 if isinstance(runner, MasterRunner) else 0.0  # workers report every 3 s
+    while RECORDER.stopped_at is None:
+        gevent.sleep(1.0)
+        now = time.time()
+        RECORDER.record_users(OPEN_USERS if OPEN_MODEL else runner.user_count, now)
+        if RECORDER.check_abort(now, lag):
+            print(f"gonogo load: {RECORDER.aborted}", flush=True)
+            _finish(environment, RECORDER.aborted)
+            return
+        if int(now - started) % PROGRESS_EVERY_S == 0:
+            print(RECORDER.progress(now - started, OPEN_USERS if OPEN_MODEL else runner.user_count, now, lag), flush=True)
 
 
-def _progress(environment, elapsed: float) -> None:
-    """One line for people watching: elapsed, users, RPS, exact P95 and error rate so far (after warm-up).
-    Cheap on purpose (one histogram, no merging): it runs inside the load generator's event loop."""
-    p95 = f"{RECORDER.overall.percentile_seconds(95) * 1000:.0f} ms" if RECORDER.overall.count else "—"
-    rate = f"{RECORDER.failed / RECORDER.sent:.2%}" if RECORDER.sent else "—"
-    phase = "warm-up" if time.time() < RECORDER.measure_from else "measuring"
-    print(f"gonogo load: {elapsed:4.0f} s {phase:9} users {environment.runner.user_count:4d}  "
-          f"rps {RECORDER.completed_this_second:5d}  p95 {p95:>7}  errors {rate}", flush=True)
+def _finish(environment, why: str) -> None:
+    """Stop the users, wait for every worker's last figures, quit (Locust's -t gives workers only 0.5 s)."""
+    runner = environment.runner
+    if RECORDER.stopped_at is None:
+        RECORDER.stopped_at = time.time()
+    workers = runner.worker_count if isinstance(runner, MasterRunner) else 0
+    runner.stop()
+    deadline = time.time() + FINAL_SHARE_TIMEOUT_S + (environment.stop_timeout or 0)
+    while len(_finals) < workers and time.time() < deadline:
+        gevent.sleep(0.2)
+    if len(_finals) < workers:
+        print(f"gonogo load: only {len(_finals)} of {workers} workers sent their last figures", flush=True)
+    runner.quit()
 
 
 @events.quitting.add_listener
 def _write(environment, **_):
     out = os.environ.get("GONOGO_LOAD_OUT")
-    if out:
-        Path(out).write_text(json.dumps({"measure_from": RECORDER.measure_from, "aborted": RECORDER.aborted,
-                                         "store": RECORDER.store.to_dict()}))
+    if out and not isinstance(environment.runner, WorkerRunner) and RECORDER.measure_from is not None:
+        Path(out).write_text(json.dumps({
+            "measure_from": RECORDER.measure_from, "stopped_at": RECORDER.stopped_at, "aborted": RECORDER.aborted,
+            "model": "open" if OPEN_MODEL else "closed", "workers": len(_finals),
+            "store": RECORDER.figures().to_dict()}))
 
 
 class ApiUser(FastHttpUser):
@@ -147,7 +177,13 @@ class ApiUser(FastHttpUser):
         accounts = ACCOUNTS[self.role]
         self.account = accounts[next(_next_account[self.role]) % len(accounts)]
         self.token = None
+        self.intended = None  # open model: when this iteration should have started
         self.login()
+
+    def context(self):
+        """Open model: the first request of an iteration carries its intended start (latency counts from it)."""
+        intended, self.intended = getattr(self, "intended", None), None
+        return {"intended": intended} if intended is not None else {}
 
     def login(self):
         with self.client.post("/api/auth/login", json=self.account, name="POST /api/auth/login", catch_response=True) as resp:
@@ -189,6 +225,7 @@ class ApiUser(FastHttpUser):
 
 
 class ViewerUser(ApiUser):
+    abstract = OPEN_MODEL  # the open model drives these users itself
     role = "viewer"
     weight = 8
 
@@ -210,6 +247,7 @@ class ViewerUser(ApiUser):
 
 
 class EvaluatorUser(ApiUser):
+    abstract = OPEN_MODEL
     role = "evaluator"
     weight = 11
 
@@ -241,10 +279,23 @@ class EvaluatorUser(ApiUser):
             self.api("POST", "/api/evaluations", "POST /api/evaluations", json={"model_id": model_id, "dataset": "gonogo-load"},
                      check=lambda r: r.json().get("status") == "queued")
 
+    @task(1)
+    def file_round_trip(self):
+        """Upload a small results file, read it back byte for byte, delete it (test data never stays)."""
+        content = f"gonogo-load {uuid.uuid4()}\n".encode() * 64
+        resp = self.api("POST", "/api/files/upload", "POST /api/files/upload",
+                        files={"file": ("gonogo-load.csv", content, "text/csv")}, check=lambda r: "id" in r.json())
+        if resp.status_code != 201:
+            return
+        file_id = resp.json()["id"]
+        self.api("GET", f"/api/files/{file_id}/content", "GET /api/files/{id}/content", check=lambda r: r.content == content)
+        self.api("DELETE", f"/api/files/{file_id}", "DELETE /api/files/{id}")
+
 
 class AdminUser(ApiUser):
     """Admins look at one model's evaluations (indexed), not at every evaluation at once."""
 
+    abstract = OPEN_MODEL
     role = "admin"
     weight = 1
 
@@ -258,3 +309,24 @@ class AdminUser(ApiUser):
         if model_id:
             self.api("GET", f"/api/evaluations?model_id={model_id}&limit=20", "GET /api/evaluations?model_id",
                      check=lambda r: "items" in r.json())
+
+
+class OpenModel(User):
+    """The open model's arrival scheduler: one per Locust process (-u = number of workers), driving a pool of role users."""
+
+    abstract = not OPEN_MODEL
+    wait_time = constant(0)
+
+    @task
+    def arrivals(self):
+        schedulers = SCHEDULERS
+        roles = [ViewerUser, EvaluatorUser, AdminUser]
+        total_weight = sum(r.weight for r in roles)
+        size = max(1, OPEN_USERS // schedulers)
+        pool = [role(self.environment) for role in roles for _ in range(max(1, round(size * role.weight / total_weight)))]
+        gevent.joinall([gevent.spawn(vu.on_start) for vu in pool])
+        scheduler = ArrivalScheduler(ARRIVAL_RATE / schedulers, pool, lambda vu: random.choice(vu.tasks)(vu))
+        try:
+            scheduler.run()
+        finally:
+            print(f"gonogo load: open model started {scheduler.started} iterations, {scheduler.late} late", flush=True)

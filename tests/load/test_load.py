@@ -1,17 +1,17 @@
-"""The load run (K1-K3, K5-K11, K14): Locust with the environment's profile, exact figures, server-side scrape.
+"""The load run (K1-K8, K9-K11, K14): Locust with the environment's profile, exact figures, server-side scrape.
 
-Locust runs as its own process (gevent patches everything it imports), with the
-scenarios of locustfile.py; its exact figures come back as a gonogo metrics snapshot.
+Locust runs as its own processes (gevent patches everything it imports): one, or a
+master and ``--load-workers N`` workers, with the scenarios of locustfile.py; the
+exact figures of all of them come back from the master as one gonogo metrics snapshot.
 """
 
 from __future__ import annotations
 
 import json
-import os
-from collections import deque
 import subprocess
-import sys
 import time
+from collections import deque
+from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
@@ -19,6 +19,7 @@ import pytest
 
 from gonogo.client import ssl_context
 from gonogo.core.store import MetricsStore
+from gonogo.loadgen import launch
 from gonogo.scrape import ServerSampler
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
@@ -33,13 +34,7 @@ def test_load_profile(gonogo_env, gonogo_metrics, accounts, tmp_path, request):
     accounts_file.write_text(json.dumps({role: [{"email": a.email, "password": a.password.get_secret_value()} for a in items]
                                          for role, items in accounts.items()}))
     out = tmp_path / "figures.json"
-    run_time = profile.warmup + profile.duration
-    env = {**os.environ, "GONOGO_ACCOUNTS_FILE": str(accounts_file), "GONOGO_LOAD_OUT": str(out),
-           "GONOGO_LOAD_WARMUP": str(profile.warmup), "GONOGO_LOAD_USER_RPS": str(profile.user_rps),
-           "GONOGO_CA_BUNDLE": gonogo_env.ca_bundle or ""}
-    command = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--host", gonogo_env.base_url,
-               "-u", str(profile.users), "-r", str(profile.spawn_rate), "-t", f"{run_time:.0f}s", "--stop-timeout", "5",
-               "--only-summary", "--loglevel", "WARNING"]
+    run = launch.plan(gonogo_env, LOCUSTFILE, accounts_file, out, workers=request.config.getoption("gonogo_load_workers") or 0)
 
     with httpx.Client(base_url=gonogo_env.base_url, verify=ssl_context(gonogo_env), timeout=5, trust_env=False) as client:
         sampler = ServerSampler(client)
@@ -48,21 +43,49 @@ def test_load_profile(gonogo_env, gonogo_metrics, accounts, tmp_path, request):
         reporter = request.config.pluginmanager.get_plugin("terminalreporter")
         capture = request.config.pluginmanager.get_plugin("capturemanager")
         tail: deque[str] = deque(maxlen=60)
-        with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
-            for line in proc.stdout:  # live progress, past pytest's capture
-                tail.append(line)
-                if line.startswith("gonogo load:") and reporter is not None and capture is not None:
-                    with capture.global_and_fixture_disabled():
-                        reporter.write_line(line.rstrip())
-            proc.wait(timeout=run_time + 120)
-        stderr = "".join(tail)
+        with ExitStack() as stack:
+            for index, command in enumerate(run.workers):
+                stack.enter_context(_worker(command, run.env, tmp_path / f"worker-{index}.log"))
+            with subprocess.Popen(run.master, env=run.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
+                for line in proc.stdout:  # live progress, past pytest's capture
+                    tail.append(line)
+                    if line.startswith("gonogo load:") and reporter is not None and capture is not None:
+                        with capture.global_and_fixture_disabled():
+                            reporter.write_line(line.rstrip())
+                proc.wait(timeout=run.run_time + 120)
+        output = "".join(tail)
         sampler.stop()
-    assert out.exists(), f"Locust wrote no figures (exit {proc.returncode}):\n{stderr[-3000:]}"
+    assert out.exists(), f"Locust wrote no figures (exit {proc.returncode}):\n{output[-3000:]}"
     figures = json.loads(out.read_text())
     gonogo_metrics.merge(MetricsStore.from_dict(figures["store"]))
     measure_from = figures["measure_from"] or started + profile.warmup
-    window = sampler.record(gonogo_metrics, measure_from, time.time())
-    print(f"load: {profile.users} users, {profile.duration:g} s measured after {profile.warmup:g} s warm-up (excluded); "
-          f"{window} server samples" + (f"; /metrics problems: {sampler.errors[:3]}" if sampler.errors else ""))
+    window = sampler.record(gonogo_metrics, measure_from, figures.get("stopped_at") or time.time())
+    shape = (f"open model, {profile.arrival_rate:g} iterations/s on {profile.users} users" if figures.get("model") == "open"
+             else f"{profile.users} users")
+    print(f"load: {shape}, {profile.duration:g} s measured after {profile.warmup:g} s warm-up (excluded); "
+          f"{len(run.workers) or 'no'} workers; {window} server samples"
+          + (f"; /metrics problems: {sampler.errors[:3]}" if sampler.errors else ""))
+    assert figures.get("workers", 0) == len(run.workers), \
+        f"only {figures.get('workers')} of {len(run.workers)} Locust workers delivered their figures:\n{output[-3000:]}"
     assert not figures.get("aborted"), f"load run {figures['aborted']}: the gate is already lost (No-Go)"
-    assert proc.returncode in (0, 1), f"Locust failed (exit {proc.returncode}):\n{stderr[-3000:]}"  # 1 = some requests failed
+    assert proc.returncode in (0, 1), f"Locust failed (exit {proc.returncode}):\n{output[-3000:]}"  # 1 = some requests failed
+
+
+class _worker:
+    """A Locust worker process for the duration of the run; its log kept for the failure message."""
+
+    def __init__(self, command, env, log: Path):
+        self.command, self.env, self.log = command, env, log
+
+    def __enter__(self):
+        self.file = self.log.open("w")
+        self.proc = subprocess.Popen(self.command, env=self.env, stdout=self.file, stderr=subprocess.STDOUT)
+        return self.proc
+
+    def __exit__(self, *exc):
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.file.close()

@@ -56,12 +56,15 @@ class LoadProfile(_Strict):
     user_rps: float = Field(2.4, gt=0, le=16)  # pacing per virtual user: keeps each account inside its rate limits
     duration: Seconds = 120.0
     warmup: Seconds = 30.0
+    model: Literal["closed", "open"] = "closed"  # open: constant arrival rate, latency from the intended start
+    arrival_rate: float | None = Field(None, gt=0)  # open model: iterations started per second, in total
 
 
 class LoadSafety(_Strict):
     allowed: bool = False
     max_users: int = Field(0, ge=0)
     max_duration: Seconds = 0.0
+    max_rate: float | None = Field(None, gt=0)  # open model: highest arrival rate allowed (None: no cap besides max_users)
 
 
 class Safety(_Strict):
@@ -252,7 +255,11 @@ def load_accounts(environment: Environment) -> dict[str, list[Account]]:
 def _check_safety(environment: Environment, loc: tuple, doc: YamlDocument) -> None:
     """A load profile above the environment's own safety caps is a config error."""
     cap, profile, problems = environment.safety.load, environment.load, []
+    if profile.model == "open" and profile.arrival_rate is None:
+        problems.append(Problem(dotted(loc + ("load", "model")), "the open model needs load.arrival_rate (iterations per second, e.g. 300)", doc.line_of(loc + ("load", "model"))))
     if cap.allowed:
+        if profile.model == "open" and cap.max_rate is not None and (profile.arrival_rate or 0) > cap.max_rate:
+            problems.append(Problem(dotted(loc + ("load", "arrival_rate")), f"load.arrival_rate {profile.arrival_rate:g} exceeds safety.load.max_rate {cap.max_rate:g}", doc.line_of(loc + ("load", "arrival_rate"))))
         if profile.users > cap.max_users:
             problems.append(Problem(dotted(loc + ("load", "users")), f"load.users {profile.users} exceeds safety.load.max_users {cap.max_users}", doc.line_of(loc + ("load", "users"))))
         if profile.duration + profile.warmup > cap.max_duration:

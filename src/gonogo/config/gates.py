@@ -8,6 +8,7 @@ Shape of one gate (see docs/gates.md for the full reference)::
       aggregation: p95
       where: {endpoint: "GET /api/models*"}   # optional tag globs
       threshold: "< 500 ms"                     # or  relative: "<= +10 %" (vs --baseline)
+      every: 60 s                               # optional: must hold in every 60 s window, not just overall
       min_samples: 1000
       severity: fail                            # or warn
       optional: false                           # inconclusive fails the run unless optional
@@ -28,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ..core.catalog import AGGREGATIONS, CATALOG, Kind, MetricDef
 from ..core.series import Findings
 from ..core.requirements import REQUIREMENTS
-from ..core.units import Quantity, UnitError, parse_quantity
+from ..core.units import Dimension, Quantity, UnitError, parse_quantity
 from .errors import ConfigError, Problem, did_you_mean, one_of
 from .validation import dotted, problems_from
 from .yamlfile import YamlDocument, load_yaml
@@ -48,6 +49,7 @@ class OverrideSpec(_Strict):
     min_samples: int | None = Field(None, ge=0)
     optional: bool | None = None
     severity: Literal["fail", "warn"] | None = None
+    every: str | None = None
     reason: str = Field(min_length=1)  # every relaxation says why
 
 
@@ -60,6 +62,7 @@ class GateSpec(_Strict):
     where: dict[str, str | list[str]] = {}
     threshold: str | None = None
     relative: str | None = None
+    every: str | None = None
     severity: Literal["fail", "warn"] = "fail"
     optional: bool = False
     min_samples: int = Field(1, ge=0)
@@ -87,6 +90,7 @@ class Gate:
     severity: str = "fail"
     optional: bool = False
     min_samples: int = 1
+    every: Quantity | None = None  # sustained gate: the condition must hold in every window this long
     override_reason: str | None = None
     line: int | None = None  # where the gate is written in its file
 
@@ -101,7 +105,7 @@ class Gate:
     def threshold_text(self) -> str:
         if self.is_relative:
             return f"{self.op} baseline {self.relative_pct:+g} %"
-        return f"{self.op} {self.threshold}"
+        return f"{self.op} {self.threshold}" + (f" in every {self.every}" if self.every else "")
 
 
 @dataclass
@@ -168,6 +172,8 @@ class GateSet:
                     f"Its tags: {one_of(allowed) or 'none'}.")
             for message, sub in _threshold_problems(spec.threshold, spec.relative, metric, spec.aggregation):
                 add(i, sub, message)
+            for message, sub in _every_problems(spec.every, spec.relative):
+                add(i, sub, message)
             for env_name, override in spec.environments.items():
                 if env_names is not None and env_name not in env_names:
                     add(i, ("environments", env_name), f"unknown environment '{env_name}'.{did_you_mean(env_name, env_names)} "
@@ -177,6 +183,8 @@ class GateSet:
                     relative = override.relative if override.relative is not None else (None if override.threshold else spec.relative)
                     for message, sub in _threshold_problems(threshold, relative, metric, spec.aggregation):
                         add(i, ("environments", env_name) + sub, message)
+                for message, sub in _every_problems(override.every, None):
+                    add(i, ("environments", env_name) + sub, message)
         return problems
 
 
@@ -210,6 +218,21 @@ def _threshold_problems(threshold, relative, metric: MetricDef, aggregation: str
         yield f"relative '{relative}' must look like '<= +10 %' (measured compared with the baseline's figure plus 10 %)", ("relative",)
 
 
+def _every_problems(every, relative):
+    if every is None:
+        return
+    if relative is not None:
+        yield "'every' applies to absolute thresholds only; a relative gate compares whole runs", ("every",)
+        return
+    try:
+        window = parse_quantity(every, Dimension.DURATION)
+    except UnitError as exc:
+        yield f"every {exc}; write the window as a duration, e.g. '60 s' or '5 min'", ("every",)
+        return
+    if window.value <= 0:
+        yield f"every '{every}' must be a positive duration", ("every",)
+
+
 def _build(spec: GateSpec, env_name: str) -> Gate:
     metric = CATALOG[spec.metric]
     gate = Gate(
@@ -217,6 +240,7 @@ def _build(spec: GateSpec, env_name: str) -> Gate:
         metric=metric, aggregation=spec.aggregation, where=dict(spec.where), severity=spec.severity,
         optional=spec.optional, min_samples=spec.min_samples,
     )
+    every = spec.every
     threshold, relative = spec.threshold, spec.relative
     override = spec.environments.get(env_name)
     if override is not None:
@@ -231,6 +255,9 @@ def _build(spec: GateSpec, env_name: str) -> Gate:
             severity=override.severity or gate.severity,
             override_reason=override.reason,
         )
+        every = override.every or every
+    if every is not None:
+        gate = replace(gate, every=parse_quantity(every, Dimension.DURATION))
     if threshold is not None:
         op, value = _THRESHOLD.match(threshold).groups()
         return replace(gate, op=op, threshold=parse_quantity(value, metric.result_dimension(spec.aggregation)))

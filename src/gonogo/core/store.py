@@ -4,6 +4,10 @@ A series is a metric name plus string tags (suite-specific: endpoint, query,
 source...). Gates select series by name and tag globs and read the merged
 result. Snapshots (``to_dict``) merge across processes (Locust workers) and are
 saved in the gate report, so a run can be re-decided later.
+
+A store may also hold a *timeline*: the same figures cut into fixed time
+slices. Sustained gates ("in every 60 s window") read windows of consecutive
+slices from it.
 """
 
 from __future__ import annotations
@@ -39,6 +43,14 @@ def _key(tags: Mapping[str, object]) -> TagKey:
     return tuple(sorted((k, str(v)) for k, v in tags.items()))
 
 
+def _slice_key(timeline: Mapping[float, object], start: float) -> float:
+    """The key of the slice starting at ``start`` (float starts from different processes differ in the last bits)."""
+    for key in timeline:
+        if abs(key - start) < 1e-3:
+            return key
+    return start
+
+
 def _matches(value: str | None, pattern: str | list[str]) -> bool:
     if value is None:
         return False
@@ -52,6 +64,8 @@ class MetricsStore:
         self._series: dict[str, dict[TagKey, object]] = {}
         self._fast: dict[tuple, object] = {}
         self._lock = threading.Lock()
+        self.slice_seconds: float | None = None
+        self.timeline: dict[float, MetricsStore] = {}  # slice start (epoch s) -> the figures of that slice
 
     # -- producers ---------------------------------------------------------
     def series(self, name: str, kind: Kind, **tags: object):
@@ -111,6 +125,9 @@ class MetricsStore:
     def names(self) -> list[str]:
         return sorted(self._series)
 
+    def iter_series(self, name: str):
+        return iter(self._series.get(name, {}).values())
+
     def tag_sets(self, name: str) -> list[dict[str, str]]:
         return [dict(key) for key in self._series.get(name, {})]
 
@@ -138,9 +155,37 @@ class MetricsStore:
             )
         return merged
 
+    # -- timeline ------------------------------------------------------------
+    def set_timeline(self, slice_seconds: float, slices: Mapping[float, MetricsStore]) -> None:
+        self.slice_seconds = slice_seconds
+        self.timeline = dict(sorted(slices.items()))
+
+    def windows(self, seconds: float) -> list[tuple[float, MetricsStore]]:
+        """Every window of ``seconds`` that the timeline covers completely, sliding one slice at a time.
+
+        A slice with nothing recorded still counts as covered (it lies between
+        slices that were); a window that would reach past the last slice is left out.
+        """
+        if not self.timeline or not self.slice_seconds:
+            return []
+        span = max(1, round(seconds / self.slice_seconds))
+        starts = sorted(self.timeline)
+        first, last = starts[0], starts[-1]
+        count = round((last - first) / self.slice_seconds) + 1
+        result = []
+        for offset in range(0, count - span + 1):
+            start = first + offset * self.slice_seconds
+            window = MetricsStore(self.catalog)
+            for index in range(span):
+                piece = self.timeline.get(_slice_key(self.timeline, start + index * self.slice_seconds))
+                if piece is not None:
+                    window.merge(piece)
+            result.append((start, window))
+        return result
+
     # -- snapshots ---------------------------------------------------------
     def to_dict(self) -> dict:
-        return {
+        data = {
             "schema": SNAPSHOT_SCHEMA,
             "series": [
                 {"metric": name, "tags": dict(key), "data": series.to_dict()}
@@ -148,6 +193,10 @@ class MetricsStore:
                 for key, series in by_tags.items()
             ],
         }
+        if self.timeline:
+            data["timeline"] = {"slice_seconds": self.slice_seconds,
+                                "slices": [{"start": start, **piece.to_dict()} for start, piece in self.timeline.items()]}
+        return data
 
     @classmethod
     def from_dict(cls, data: dict, catalog: Mapping[str, MetricDef] = CATALOG) -> MetricsStore:
@@ -158,6 +207,10 @@ class MetricsStore:
             definition = store.definition(item["metric"])
             series = SERIES_CLASSES[definition.kind].from_dict(item["data"])
             store._series.setdefault(item["metric"], {})[_key(item["tags"])] = series
+        if data.get("timeline"):
+            timeline = data["timeline"]
+            store.set_timeline(timeline["slice_seconds"], {piece["start"]: cls.from_dict({**piece, "timeline": None}, catalog)
+                                                          for piece in timeline["slices"]})
         return store
 
     def merge(self, other: MetricsStore) -> None:
@@ -165,6 +218,16 @@ class MetricsStore:
             kind = self.definition(name).kind
             for key, series in by_tags.items():
                 self.series(name, kind, **dict(key)).merge(series)
+        if other.timeline:
+            if self.timeline and self.slice_seconds != other.slice_seconds:
+                raise ValueError(f"cannot merge timelines of {self.slice_seconds} s and {other.slice_seconds} s slices")
+            self.slice_seconds = other.slice_seconds
+            for start, piece in other.timeline.items():
+                mine = self.timeline.get(_slice_key(self.timeline, start))
+                if mine is None:
+                    mine = self.timeline[start] = MetricsStore(self.catalog)
+                mine.merge(piece)
+            self.timeline = dict(sorted(self.timeline.items()))
 
 
 __all__ = ["MetricsStore", "UnknownMetricError", "Histogram", "Counter", "Gauge", "Ratio", "Checks", "Findings"]

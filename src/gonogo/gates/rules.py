@@ -59,7 +59,7 @@ class GateResult:
             base = f"baseline {self.fmt(self.baseline)} {self.gate.relative_pct:+g} %" if self.baseline is not None else "baseline"
             return f"{self.gate.op} {base}"
         limit = self.limit if self.limit is not None else self.gate.threshold.value
-        return f"{self.gate.op} {self.fmt(limit)}"
+        return f"{self.gate.op} {self.fmt(limit)}" + (f" in every {self.gate.every} window" if self.gate.every else "")
 
     def margin_text(self) -> str:
         margin = self.margin
@@ -81,6 +81,8 @@ def evaluate(
     series = store.select(gate.metric.name, gate.where)
     if series is None:
         return GateResult(gate, Status.INCONCLUSIVE, message=_unmeasured(gate, store))
+    if gate.every is not None:
+        return _evaluate_sustained(gate, store, series.samples)
     samples = series.samples
     measured = series.aggregate(gate.aggregation)
     result = GateResult(gate, Status.INCONCLUSIVE, measured=measured, samples=samples, details=_details(series))
@@ -112,6 +114,44 @@ def evaluate(
     else:
         result.status = Status.FAIL if gate.severity == "fail" else Status.WARN
         result.message = f"{gate.id} failed: {gate.aggregation} {result.fmt(measured)}, needs {result.threshold_text()}"
+    return result
+
+
+def _evaluate_sustained(gate: Gate, store: MetricsStore, samples: int) -> GateResult:
+    """The condition must hold in every window of ``gate.every`` (sliding by one time slice); the worst window is shown."""
+    result = GateResult(gate, Status.INCONCLUSIVE, samples=samples, limit=gate.threshold.value)
+    if samples < gate.min_samples:
+        result.message = f"too few samples: {samples} < {gate.min_samples} required"
+        return result
+    windows = store.windows(gate.every.value)
+    if not windows:
+        covered = len(store.timeline) * (store.slice_seconds or 0)
+        result.message = (f"no complete {gate.every} window: the run's timeline covers {covered:g} s"
+                          if store.timeline else f"'{gate.metric.name}' has no timeline, so no window of {gate.every} can be judged")
+        return result
+    first = next(iter(store.timeline))
+    compare = _COMPARE[gate.op]
+    worst, failing = None, []
+    for start, window in windows:
+        series = window.select(gate.metric.name, gate.where)
+        value = None if series is None else series.aggregate(gate.aggregation)
+        where = f"window +{start - first:g}..+{start - first + gate.every.value:g} s"
+        if value is None:
+            result.message = f"{where} has no {gate.aggregation} of '{gate.metric.name}': the condition cannot be judged there"
+            return result
+        if worst is None or not compare(value, worst[1]) and value != worst[1]:
+            worst = (where, value)
+        if not compare(value, gate.threshold.value):
+            failing.append(f"{where}: {gate.aggregation} {result.fmt(value)}")
+    result.measured = worst[1]
+    result.details = failing
+    summary = f"worst of {len(windows)} windows ({worst[0]}) {gate.aggregation} {result.fmt(worst[1])}, needs {result.threshold_text()}"
+    if failing:
+        result.status = Status.FAIL if gate.severity == "fail" else Status.WARN
+        result.message = f"{gate.id} failed in {len(failing)} of {len(windows)} windows: {summary}"
+    else:
+        result.status = Status.PASS
+        result.message = summary
     return result
 
 

@@ -1,0 +1,126 @@
+"""The load generator's own parts: exact recording merged across workers, slices, open-model arrivals."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from types import SimpleNamespace
+
+import gevent
+import pytest
+
+from gonogo.loadgen import recorder as recorder_module
+from gonogo.loadgen.arrivals import ArrivalScheduler
+from gonogo.loadgen.recorder import Recorder
+
+T0 = 1_800_000_000.0
+
+
+class Clock:
+    def __init__(self, now):
+        self.now = now
+
+    def time(self):
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    clock = Clock(T0)
+    monkeypatch.setattr(recorder_module, "time", clock)
+    return clock
+
+
+def feed(recorder, clock, events):
+    for at, ms, status in events:
+        clock.now = at
+        recorder.on_request("GET", "GET /api/models", ms, 10, response=SimpleNamespace(status_code=status),
+                            exception=None if status < 400 else RuntimeError(str(status)))
+
+
+def synthetic(n=5000, seconds=40, seed=7):
+    rng = random.Random(seed)
+    return sorted((T0 + rng.uniform(0, seconds), rng.lognormvariate(3, 0.8), 500 if rng.random() < 0.01 else 200) for _ in range(n))
+
+
+def test_worker_shares_merge_to_exactly_what_one_process_would_record(clock):
+    events = synthetic()
+    alone = Recorder()
+    alone.reset(T0)
+    feed(alone, clock, events)
+
+    master, workers = Recorder(), [Recorder(), Recorder(), Recorder()]
+    for r in [master, *workers]:
+        r.reset(T0)
+    for i, event in enumerate(events):  # shares sent several times, through JSON, as Locust does
+        feed(workers[i % 3], clock, [event])
+        if i % 700 == 0:
+            master.add_share(json.loads(json.dumps(workers[i % 3].take_share())))
+    for w in workers:
+        master.add_share(json.loads(json.dumps(w.take_share())))
+
+    clock.now = alone.stopped_at = master.stopped_at = T0 + 40
+    a, m = alone.figures(), master.figures()
+    for aggregation in ("count", "p50", "p95", "p99", "p99.9", "max"):
+        assert m.select("load.http_latency").aggregate(aggregation) == a.select("load.http_latency").aggregate(aggregation)
+    assert m.select("load.http_errors").aggregate("rate") == a.select("load.http_errors").aggregate("rate")
+    # requests per second are sums over workers, one reading per full second
+    throughput = m.select("load.throughput")
+    assert throughput.samples == 40
+    assert sum(v for _, v in throughput.readings) == len(events)
+    assert [v for _, v in throughput.readings] == [v for _, v in a.select("load.throughput").readings]
+
+
+def test_figures_start_after_warm_up_and_slice_the_timeline(clock):
+    recorder = Recorder(slice_seconds=10)
+    recorder.reset(T0 + 5)
+    feed(recorder, clock, [(T0 + 1, 999, 200)] + [(T0 + 5 + s, 10, 200) for s in range(0, 30)])
+    recorder.stopped_at = T0 + 35
+    figures = recorder.figures()
+    assert figures.select("load.http_latency").count == 30  # the warm-up request is not in
+    assert sorted(figures.timeline) == [T0 + 5, T0 + 15, T0 + 25]
+    assert [w.select("load.http_latency").count for _, w in figures.windows(20)] == [20, 20]
+
+
+def test_open_model_latency_counts_from_the_intended_start(clock):
+    recorder = Recorder()
+    recorder.reset(T0)
+    clock.now = T0 + 2
+    # sent 0.8 s after its intended start (the generator waited for a free user), answered in 50 ms
+    recorder.on_request("GET", "GET /api/models", 50, 10, response=SimpleNamespace(status_code=200),
+                        context={"intended": T0 + 1.0}, start_time=T0 + 1.8)
+    recorder.on_request("GET", "GET /api/models", 50, 10, response=SimpleNamespace(status_code=200), start_time=T0 + 1.8)
+    latency = recorder.slices[0].select("load.http_latency")
+    assert latency.max_seconds() == pytest.approx(0.85, rel=1e-3)
+    assert latency.min_seconds() == pytest.approx(0.05, rel=1e-3)
+
+
+def test_abort_judges_only_full_seconds_past_warm_up(clock):
+    recorder = Recorder(abort_error_rate=0.5)
+    recorder.reset(T0)
+    feed(recorder, clock, [(T0 + s + 0.5, 5, 503 if s >= 3 else 200) for s in range(10) for _ in range(10)])
+    assert recorder.check_abort(T0 + 4.2) is None  # seconds 0-3: 10 of 40 failed
+    assert recorder.check_abort(T0 + 10.2).startswith("aborted: 70% of requests failed over the last 10 s")
+
+
+def test_arrivals_keep_their_rate_while_the_server_stalls():
+    """Two virtual users, every iteration takes 0.3 s: a closed model would start ~7 per second; arrivals stay at 20/s."""
+    intended = []
+
+    def iterate(vu):
+        intended.append(vu.intended)
+        gevent.sleep(0.3)
+
+    pool = [SimpleNamespace(intended=None) for _ in range(2)]
+    scheduler = ArrivalScheduler(20, pool, iterate)
+    start = time.time()
+    scheduler.run(stop_at=start + 1.0)
+    assert scheduler.started == 20
+    assert intended == pytest.approx([intended[0] + i * 0.05 for i in range(20)], abs=1e-6)
+    assert scheduler.late > 10  # most began late: their wait is part of their latency
+
+
+def test_arrival_rate_must_be_positive():
+    with pytest.raises(ValueError, match="positive"):
+        ArrivalScheduler(0, [], lambda vu: None)

@@ -1,0 +1,62 @@
+"""Open model: requests start at a constant arrival rate, whatever the server does (k6's constant-arrival-rate).
+
+A closed model (each user waits for its answer before the next request) sends
+less while the server stalls, so the stall hides in fewer, not slower, samples:
+coordinated omission. Here a scheduler starts one iteration every 1/rate
+seconds on a free virtual user from a pre-allocated pool, and every latency is
+measured from the *intended* start. If the pool runs dry, the iteration waits
+for a free user and the wait counts in its latency (wrk2's correction), so a
+stall is never hidden by the generator.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+import gevent
+from gevent.queue import Queue
+
+log = logging.getLogger(__name__)
+
+
+class ArrivalScheduler:
+    def __init__(self, rate: float, pool: list, iterate: Callable[[object], None]) -> None:
+        if rate <= 0:
+            raise ValueError(f"arrival rate must be positive, got {rate}")
+        self.interval = 1.0 / rate
+        self.idle: Queue = Queue()
+        self.pool_size = len(pool)
+        for vu in pool:
+            self.idle.put(vu)
+        self.iterate = iterate  # runs one iteration on a virtual user; reads vu.intended for its first request
+        self.started = 0
+        self.late = 0  # iterations that began more than one interval after their intended time
+
+    def run(self, stop_at: float | None = None) -> None:
+        next_at = time.time()
+        while stop_at is None or next_at < stop_at:
+            delay = next_at - time.time()
+            if delay > 0:
+                gevent.sleep(delay)
+            vu = self.idle.get()  # blocks while every user is busy; the wait is part of the latency
+            if time.time() - next_at > self.interval:
+                self.late += 1
+            vu.intended = next_at
+            self.started += 1
+            gevent.spawn(self._one, vu)
+            next_at += self.interval
+        while self.idle.qsize() < self.pool_size:  # let the iterations in flight finish
+            gevent.sleep(0.01)
+
+    def _one(self, vu) -> None:
+        try:
+            self.iterate(vu)
+        except gevent.GreenletExit:
+            raise
+        except Exception:  # one broken iteration must not stop the arrivals; Locust already counted its request
+            log.exception("open-model iteration failed")
+        finally:
+            vu.intended = None
+            self.idle.put(vu)

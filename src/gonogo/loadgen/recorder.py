@@ -1,0 +1,140 @@
+"""Exact figures of a Locust run: every response into gonogo's store, sliced in time, merged across workers.
+
+One ``Recorder`` per Locust process. A worker sends its share (the slices and
+per-second counts it gathered since its last report) with each Locust stats
+report and once more when its users have stopped; the master (or a local
+runner) merges the shares. Figures start after the warm-up, whose end the
+master decides and tells the workers, so every process cuts at the same instant.
+
+Time slices (``SLICE_SECONDS``) let a gate demand a condition in every window
+("error rate < 5 % in every 60 s window", see ``MetricsStore.windows``).
+"""
+
+from __future__ import annotations
+
+import time
+
+from ..client import endpoint_of
+from ..core.histogram import LatencyHistogram
+from ..core.store import MetricsStore
+
+SLICE_SECONDS = 10
+ABORT_WINDOW_S = 10
+
+
+class Recorder:
+    def __init__(self, slice_seconds: float = SLICE_SECONDS, abort_error_rate: float = 0.5) -> None:
+        self.slice_seconds = slice_seconds
+        self.abort_error_rate = abort_error_rate  # k6's abortOnFail: past this, the run is lost
+        self.reset()
+
+    def reset(self, measure_from: float | None = None) -> None:
+        self.measure_from = measure_from
+        self.stopped_at: float | None = None
+        self.slices: dict[int, MetricsStore] = {}  # slice index since measure_from -> its figures
+        self.seconds: dict[int, list[int]] = {}  # second since measure_from -> [completed, failed]
+        self.overall = LatencyHistogram()  # all endpoints together, for the progress line only
+        self.sent = self.failed = 0
+        self.aborted: str | None = None
+
+    # -- every response ------------------------------------------------------
+    def on_request(self, request_type, name, response_time, response_length, exception=None, response=None,
+                   context=None, start_time=None, **_) -> None:
+        now = time.time()
+        if self.measure_from is None or now < self.measure_from:
+            return
+        status = getattr(response, "status_code", 0) or 0
+        endpoint = name if " " in name else endpoint_of(request_type, name)
+        throttled = status == 429
+        server_failure = exception is not None and not throttled and (status == 0 or status >= 500 or status < 400)
+        elapsed = now - self.measure_from
+        store = self.slices.get(int(elapsed // self.slice_seconds))
+        if store is None:
+            store = self.slices[int(elapsed // self.slice_seconds)] = MetricsStore()
+        store.ratio("load.throttled", throttled, endpoint=endpoint)
+        store.ratio("load.http_errors", server_failure, endpoint=endpoint)
+        store.ratio("load.availability", not (status == 0 or status >= 500), endpoint=endpoint)
+        store.count("load.requests", 1, at=now, endpoint=endpoint)
+        if not throttled:
+            seconds = response_time / 1000.0
+            intended = (context or {}).get("intended")
+            if intended is not None and start_time is not None:  # open model: from the intended send time
+                seconds += max(0.0, start_time - intended)
+            store.record_latency("load.http_latency", seconds, endpoint=endpoint)
+            self.overall.record_seconds(seconds)
+        self.sent += 1
+        self.failed += server_failure
+        second = self.seconds.setdefault(int(elapsed), [0, 0])
+        second[0] += 1
+        second[1] += server_failure or status == 0
+
+    # -- distributed runs ----------------------------------------------------
+    def take_share(self) -> dict:
+        """A worker's figures since its last share, as JSON; the worker starts afresh."""
+        share = {"slices": {str(i): s.to_dict() for i, s in self.slices.items()},
+                 "seconds": {str(s): c for s, c in self.seconds.items()},
+                 "overall": self.overall.to_dict(), "sent": self.sent, "failed": self.failed}
+        self.slices, self.seconds, self.overall = {}, {}, LatencyHistogram()
+        self.sent = self.failed = 0
+        return share
+
+    def add_share(self, share: dict) -> None:
+        for index, data in share["slices"].items():
+            self.slices.setdefault(int(index), MetricsStore()).merge(MetricsStore.from_dict(data))
+        for second, (completed, failed) in share["seconds"].items():
+            mine = self.seconds.setdefault(int(second), [0, 0])
+            mine[0] += completed
+            mine[1] += failed
+        self.overall.merge(LatencyHistogram.from_dict(share["overall"]))
+        self.sent += share["sent"]
+        self.failed += share["failed"]
+
+    # -- while running ---------------------------------------------------------
+    def record_users(self, users: int, at: float) -> None:
+        if self.measure_from is not None and at >= self.measure_from and self.stopped_at is None:
+            self._slice_at(at).gauge("load.users", users, at=at)
+
+    def check_abort(self, now: float, lag: float = 0.0) -> str | None:
+        """Has the run already lost its error-rate gate? Judged on the last full seconds (``lag``: how late shares arrive)."""
+        if self.aborted or self.measure_from is None:
+            return self.aborted
+        last = int(now - lag - self.measure_from)  # the current second is not complete
+        recent = [self.seconds.get(s, [0, 0]) for s in range(max(0, last - ABORT_WINDOW_S), last)]
+        sent, failed = sum(c for c, _ in recent), sum(f for _, f in recent)
+        if sent >= 50 and failed / sent > self.abort_error_rate:
+            self.aborted = f"aborted: {failed / sent:.0%} of requests failed over the last {len(recent)} s past warm-up"
+        return self.aborted
+
+    def progress(self, elapsed: float, users: int, now: float, lag: float = 0.0) -> str:
+        p95 = f"{self.overall.percentile_seconds(95) * 1000:.0f} ms" if self.overall.count else "—"
+        rate = f"{self.failed / self.sent:.2%}" if self.sent else "—"
+        measuring = self.measure_from is not None and now >= self.measure_from
+        rps = self.seconds.get(int(now - lag - self.measure_from) - 1, [0])[0] if measuring else 0
+        return (f"gonogo load: {elapsed:4.0f} s {'measuring' if measuring else 'warm-up':9} users {users:4d}  "
+                f"rps {rps:5d}  p95 {p95:>7}  errors {rate}")
+
+    # -- at the end ------------------------------------------------------------
+    def figures(self) -> MetricsStore:
+        """Everything measured: the merged slices, requests per second (full seconds only) and the timeline."""
+        stopped = self.stopped_at or time.time()
+        for second, (completed, _) in self.seconds.items():
+            at = self.measure_from + second + 1
+            if at <= stopped:
+                self._slice_at(at - 0.5).gauge("load.throughput", completed, at=at)
+        total = MetricsStore()
+        for index in sorted(self.slices):
+            total.merge(self.slices[index])
+        starts = {self.measure_from + i * self.slice_seconds: s for i, s in self.slices.items()}
+        # stragglers answered after the stop stay in the totals, not in a window of their own
+        total.set_timeline(self.slice_seconds, {start: s for start, s in starts.items() if start + self.slice_seconds / 2 <= stopped})
+        for index, store in self.slices.items():  # a counter's window is its slice, not the first and last request
+            start = self.measure_from + index * self.slice_seconds
+            for counter in store.iter_series("load.requests"):
+                counter.set_window(start, min(start + self.slice_seconds, stopped))
+        for counter in total.iter_series("load.requests"):
+            counter.set_window(self.measure_from, stopped)
+        return total
+
+    def _slice_at(self, at: float) -> MetricsStore:
+        index = int((at - self.measure_from) // self.slice_seconds)
+        return self.slices.setdefault(index, MetricsStore())
