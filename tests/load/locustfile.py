@@ -321,6 +321,8 @@ class OpenModel(User):
     def arrivals(self):
         schedulers = SCHEDULERS
         roles = [ViewerUser, EvaluatorUser, AdminUser]
+        for role in roles:  # Locust gives the host only to the classes it spawns itself
+            role.host = role.host or self.host
         total_weight = sum(r.weight for r in roles)
         size = max(1, OPEN_USERS // schedulers)
         pool = [role(self.environment) for role in roles for _ in range(max(1, round(size * role.weight / total_weight)))]
