@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import random
 import time
 import traceback
 from contextlib import asynccontextmanager
@@ -32,6 +33,7 @@ SECURITY_HEADERS = [
     (b"referrer-policy", b"strict-origin-when-cross-origin"),
 ]
 ERROR_BURST_EVERY = 200  # the fault error_burst: 0.5 % of API requests
+INCIDENT_EVERY_S, INCIDENT_FOR_S, INCIDENT_SHARE = 60, 10, 0.4  # the fault incident; wall clock, so every backend agrees
 
 
 class Observe:
@@ -43,6 +45,7 @@ class Observe:
         self.headers = [] if "no_security_headers" in settings.faults else SECURITY_HEADERS
         self.leak_traces = "stack_trace_leak" in settings.faults
         self.burst = itertools.count(1) if "error_burst" in settings.faults else None
+        self.incident = "incident" in settings.faults
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -58,9 +61,11 @@ class Observe:
 
         try:
             path = scope.get("path", "")
-            if self.burst is not None and path.startswith("/api/") and not path.startswith("/api/health") \
-                    and next(self.burst) % ERROR_BURST_EVERY == 0:
+            api = path.startswith("/api/") and not path.startswith("/api/health")
+            if self.burst is not None and api and next(self.burst) % ERROR_BURST_EVERY == 0:
                 await self._json(send_with_headers, 500, {"detail": "internal server error"})
+            elif self.incident and api and time.time() % INCIDENT_EVERY_S < INCIDENT_FOR_S and random.random() < INCIDENT_SHARE:
+                await self._json(send_with_headers, 503, {"detail": "service unavailable"})
             else:
                 await self.app(scope, receive, send_with_headers)
         except Exception as exc:  # never a bare stack trace to the client (unless the fault says so)

@@ -9,13 +9,12 @@ import pytest
 from product_run import copy_product, gates, run
 
 #: fault -> gates that must fail under it.
-#: pool_exhaustion is not here yet: at the local profile (~300 req/s) point samples of the pool every
-#: 2 s show a pool of 2 saturated only part of the time (p90 67 %); K14 needs a time-weighted pool
-#: measure from the API (issue 5, open). At 480 req/s it was caught (p90 100 %).
 CAUGHT_BY = {
     "slow_models": {"load.latency.p95", "load.latency.p50", "load.latency.p99"},
     "error_burst": {"load.error_rate", "load.availability"},
+    "incident": {"load.error_rate.sustained", "load.error_rate"},
     "cache_off": {"server.cache_hit_rate"},
+    "pool_exhaustion": {"server.db_pool"},
 }
 
 

@@ -14,7 +14,12 @@ import pytest
 from pymongo import MongoClient
 
 from gonogo.stack import Box, StackError
+import asyncio
+import dataclasses
+
+from reference_api import app as app_module
 from reference_api.faults import FAULTS
+from reference_api.settings import Settings
 
 from .conftest import REPO, Client
 from .test_contract import S1
@@ -27,7 +32,7 @@ def _b64(obj) -> str:
 def test_every_fault_is_covered_here():
     covered = {"no_security_headers", "cors_wildcard", "jwt_alg_none", "idor_evaluations", "stack_trace_leak", "cache_off",
                "rate_limit_off", "pool_exhaustion", "missing_index", "vulnerable_dependency", "health_lies",
-               "weak_tls", "error_burst", "slow_models"}
+               "weak_tls", "error_burst", "slow_models", "incident"}
     assert covered == set(FAULTS)
 
 
@@ -88,7 +93,7 @@ def test_rate_limit_off(faulty):
 
 
 def test_pool_exhaustion(faulty):
-    assert "db_pool_connections_max 6.0" in faulty.http.get("/metrics").text  # 3 backends x pool of 2
+    assert "db_pool_connections_max 3.0" in faulty.http.get("/metrics").text  # 3 backends x pool of 1
 
 
 def test_missing_index(faulty):
@@ -190,3 +195,40 @@ def test_unknown_fault_is_refused_before_anything_starts(tmp_path):
     with pytest.raises(StackError, match="unknown: nope; valid faults: slow_models"):
         box.up(frozenset({"nope"}))
     assert not (tmp_path / ".gonogo" / "local" / "stack.json").exists()
+
+
+def _statuses(observe, path: str, n: int) -> list[int]:
+    """Status codes the outermost middleware answers for ``n`` requests to ``path`` (the app behind it always says 200)."""
+    codes = []
+
+    async def one():
+        async def send(message):
+            if message["type"] == "http.response.start":
+                codes.append(message["status"])
+
+        async def receive():
+            return {"type": "http.request", "body": b""}
+
+        await observe({"type": "http", "method": "GET", "path": path, "headers": []}, receive, send)
+
+    async def all_of_them():
+        for _ in range(n):
+            await one()
+
+    asyncio.run(all_of_them())
+    return codes
+
+
+async def _ok(scope, receive, send):
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"{}"})
+
+
+def test_incident_fails_40_percent_for_10_s_of_every_minute(monkeypatch):
+    observe = app_module.Observe(_ok, dataclasses.replace(Settings(), faults=frozenset({"incident"})))
+    monkeypatch.setattr(app_module.time, "time", lambda: 1_800_000_005.0)  # 5 s into a minute: the incident
+    during = _statuses(observe, "/api/models", 2000)
+    assert set(during) == {200, 503} and 0.35 < during.count(503) / 2000 < 0.45
+    assert set(_statuses(observe, "/api/health", 200)) == {200}  # health stays up: it is the API that is sick
+    monkeypatch.setattr(app_module.time, "time", lambda: 1_800_000_030.0)  # 30 s in: calm
+    assert set(_statuses(observe, "/api/models", 500)) == {200}

@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 
 from ..client import endpoint_of
+from ..core.catalog import Kind
 from ..core.histogram import LatencyHistogram
 from ..core.store import MetricsStore
 
@@ -32,6 +33,7 @@ class Recorder:
         self.measure_from = measure_from
         self.stopped_at: float | None = None
         self.slices: dict[int, MetricsStore] = {}  # slice index since measure_from -> its figures
+        self._handles: dict[tuple[int, str], tuple] = {}  # (slice, endpoint) -> its series, so a response costs no lookups
         self.seconds: dict[int, list[int]] = {}  # second since measure_from -> [completed, failed]
         self.overall = LatencyHistogram()  # all endpoints together, for the progress line only
         self.sent = self.failed = 0
@@ -48,25 +50,39 @@ class Recorder:
         throttled = status == 429
         server_failure = exception is not None and not throttled and (status == 0 or status >= 500 or status < 400)
         elapsed = now - self.measure_from
-        store = self.slices.get(int(elapsed // self.slice_seconds))
-        if store is None:
-            store = self.slices[int(elapsed // self.slice_seconds)] = MetricsStore()
-        store.ratio("load.throttled", throttled, endpoint=endpoint)
-        store.ratio("load.http_errors", server_failure, endpoint=endpoint)
-        store.ratio("load.availability", not (status == 0 or status >= 500), endpoint=endpoint)
-        store.count("load.requests", 1, at=now, endpoint=endpoint)
+        handles = self._handles.get((int(elapsed // self.slice_seconds), endpoint))
+        if handles is None:
+            handles = self._series_for(int(elapsed // self.slice_seconds), endpoint)
+        throttled_ratio, errors, availability, requests, latency = handles
+        throttled_ratio.add(throttled, 1)
+        errors.add(server_failure, 1)
+        availability.add(not (status == 0 or status >= 500), 1)
+        requests.add(1, now)
         if not throttled:
             seconds = response_time / 1000.0
             intended = (context or {}).get("intended")
             if intended is not None and start_time is not None:  # open model: from the intended send time
                 seconds += max(0.0, start_time - intended)
-            store.record_latency("load.http_latency", seconds, endpoint=endpoint)
-            self.overall.record_seconds(seconds)
+            latency.record_ns(int(seconds * 1e9))
+            self.overall.record_ns(int(seconds * 1e9))
         self.sent += 1
         self.failed += server_failure
         second = self.seconds.setdefault(int(elapsed), [0, 0])
         second[0] += 1
         second[1] += server_failure or status == 0
+
+    def _series_for(self, index: int, endpoint: str) -> tuple:
+        store = self.slices.get(index)
+        if store is None:
+            store = self.slices[index] = MetricsStore()
+        handles = self._handles[(index, endpoint)] = (
+            store.series("load.throttled", Kind.RATIO, endpoint=endpoint),
+            store.series("load.http_errors", Kind.RATIO, endpoint=endpoint),
+            store.series("load.availability", Kind.RATIO, endpoint=endpoint),
+            store.series("load.requests", Kind.COUNTER, endpoint=endpoint),
+            store.series("load.http_latency", Kind.HISTOGRAM, endpoint=endpoint),
+        )
+        return handles
 
     # -- distributed runs ----------------------------------------------------
     def take_share(self) -> dict:
@@ -74,7 +90,7 @@ class Recorder:
         share = {"slices": {str(i): s.to_dict() for i, s in self.slices.items()},
                  "seconds": {str(s): c for s, c in self.seconds.items()},
                  "overall": self.overall.to_dict(), "sent": self.sent, "failed": self.failed}
-        self.slices, self.seconds, self.overall = {}, {}, LatencyHistogram()
+        self.slices, self.seconds, self.overall, self._handles = {}, {}, LatencyHistogram(), {}
         self.sent = self.failed = 0
         return share
 
