@@ -99,3 +99,29 @@ def test_console_script_is_installed():
 def test_main_returns_exit_code(saved_run, monkeypatch):
     monkeypatch.chdir(saved_run.path)
     assert main(["evaluate", "run.json"]) == 0
+
+
+def test_figures_of_a_standalone_locust_run_are_decided_as_the_load_suite(tmp_path):
+    """The across-machines workflow: a Locust master's GONOGO_LOAD_OUT file, decided by `gonogo evaluate`."""
+    from gonogo.core.store import MetricsStore
+
+    slices = {}
+    for i, failed in enumerate([0, 0, 30, 0]):  # one 10 s slice with 30 % errors
+        piece = MetricsStore()
+        piece.ratio("load.http_errors", failed, 100, endpoint="GET /api/models")
+        slices[1000.0 + 10 * i] = piece
+    store = MetricsStore()
+    for piece in slices.values():
+        store.merge(piece)
+    store.set_timeline(10, slices)
+    (tmp_path / "figures.json").write_text(json.dumps({"schema": "gonogo.load-figures/1", "measure_from": 1000.0, "stopped_at": 1040.0, "aborted": None,
+                                                        "store": store.to_dict()}))
+    (tmp_path / "gates.yaml").write_text(
+        "version: 1\ngates:\n"
+        "  - {id: overall, requirement: K2, metric: load.http_errors, aggregation: rate, threshold: '< 10 %'}\n"
+        "  - {id: sustained, requirement: D3, metric: load.http_errors, aggregation: rate, threshold: '< 5 %', every: 20 s}\n")
+    proc = subprocess.run([sys.executable, "-m", "gonogo.cli", "evaluate", "figures.json", "--env", "staging"],
+                          cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "sustained failed in 2 of 3 windows" in proc.stdout
+    assert "this run decides only suites: load" in proc.stdout

@@ -28,7 +28,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="gonogo", description="gonogo release gate")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
     ev = commands.add_parser("evaluate", help="re-decide a saved gate report against gates (default: gates.yaml)")
-    ev.add_argument("report", metavar="REPORT.json", help="a gate report written by --gate-report")
+    ev.add_argument("report", metavar="REPORT.json",
+                    help="a gate report written by --gate-report, or the figures of a standalone Locust run (GONOGO_LOAD_OUT)")
     ev.add_argument("--gates", metavar="PATH", default="gates.yaml", help="gates file. Default: %(default)r")
     ev.add_argument("--env", metavar="NAME", default=None,
                     help="environment whose overrides apply. Default: the report's own environment")

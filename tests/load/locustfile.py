@@ -157,7 +157,7 @@ def _write(environment, **_):
     out = os.environ.get("GONOGO_LOAD_OUT")
     if out and not isinstance(environment.runner, WorkerRunner) and RECORDER.measure_from is not None:
         Path(out).write_text(json.dumps({
-            "measure_from": RECORDER.measure_from, "stopped_at": RECORDER.stopped_at, "aborted": RECORDER.aborted,
+            "schema": "gonogo.load-figures/1", "measure_from": RECORDER.measure_from, "stopped_at": RECORDER.stopped_at, "aborted": RECORDER.aborted,
             "model": "open" if OPEN_MODEL else "closed", "workers": len(_finals),
             "store": RECORDER.figures().to_dict()}))
 

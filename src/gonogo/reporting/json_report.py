@@ -85,7 +85,10 @@ class ReportError(ValueError):
     pass
 
 
-def read(path: str | Path) -> dict:
+LOAD_FIGURES_SCHEMA = "gonogo.load-figures/1"  # what a Locust master writes to GONOGO_LOAD_OUT
+
+
+def read(path: str | Path, accept: tuple[str, ...] = (SCHEMA,)) -> dict:
     path = Path(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -93,14 +96,17 @@ def read(path: str | Path) -> dict:
         raise ReportError(f"{path}: gate report not found") from None
     except json.JSONDecodeError as exc:
         raise ReportError(f"{path}: not JSON ({exc.msg} at line {exc.lineno})") from None
-    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+    if not isinstance(data, dict) or data.get("schema") not in accept:
         found = data.get("schema") if isinstance(data, dict) else type(data).__name__
-        raise ReportError(f"{path}: not a gonogo gate report (schema {found!r}, expected {SCHEMA!r})")
+        raise ReportError(f"{path}: not a gonogo gate report (schema {found!r}, expected {' or '.join(map(repr, accept))})")
     return data
 
 
 def load_store(path: str | Path) -> tuple[dict, MetricsStore]:
-    data = read(path)
+    """A gate report, or the figures file of a standalone Locust run (GONOGO_LOAD_OUT: a run of the load suite only)."""
+    data = read(path, accept=(SCHEMA, LOAD_FIGURES_SCHEMA))
+    if data["schema"] == LOAD_FIGURES_SCHEMA:
+        data = {**data, "metrics": data.get("store"), "suites_run": ["load"], "failed_tests": 1 if data.get("aborted") else 0}
     try:
         return data, MetricsStore.from_dict(data["metrics"])
     except (KeyError, ValueError, TypeError) as exc:
