@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs what gonogo needs on a fresh Debian/Ubuntu machine (idempotent):
-# redis-server and nginx for the local box, and the Python packages.
+# redis-server and nginx for the local box, prometheus for the selftests, and the Python packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v nginx >/dev/null 2>&1 || missing+=(nginx)
+command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)   # selftests: the load suite's PromQL source
 if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   # Keep Debian from starting system-wide services on install: the box runs its own.
@@ -15,6 +16,6 @@ if [ ${#missing[@]} -gt 0 ]; then
     trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
   fi
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 "$PYTHON" -m pip install --quiet --disable-pip-version-check -e '.[dev,stack,smoke]'

@@ -45,7 +45,7 @@ def test_run_stops_when_the_gate_is_already_lost(tmp_path):
              "-t", "60s", "--host", f"http://127.0.0.1:{server.server_address[1]}", "--only-summary"],
             env={"PATH": "/usr/bin:/bin", "GONOGO_ACCOUNTS_FILE": str(accounts), "GONOGO_LOAD_OUT": str(out),
                  "GONOGO_LOAD_WARMUP": "1", "GONOGO_LOAD_USER_RPS": "5"},
-            capture_output=True, text=True, timeout=90, cwd=tmp_path,
+            capture_output=True, text=True, timeout=90, cwd=tmp_path, stdin=subprocess.DEVNULL,
         )
     finally:
         server.shutdown()

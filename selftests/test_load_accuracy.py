@@ -44,7 +44,7 @@ def run_locust(url: str, tmp_path: Path, users: int, **settings: str) -> tuple[M
     env = {"PATH": "/usr/bin:/bin", "GONOGO_ACCOUNTS_FILE": str(accounts), "GONOGO_LOAD_OUT": str(out), **settings}
     proc = subprocess.run([sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "-u", str(users), "-r", str(users),
                            "--host", url, "--only-summary", "--loglevel", "WARNING"],
-                          env=env, capture_output=True, text=True, timeout=180, cwd=tmp_path)
+                          env=env, capture_output=True, text=True, timeout=180, cwd=tmp_path, stdin=subprocess.DEVNULL)
     assert out.exists(), proc.stdout[-2000:] + proc.stderr[-2000:]
     figures = json.loads(out.read_text())
     return MetricsStore.from_dict(figures["store"]), figures

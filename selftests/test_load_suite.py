@@ -40,3 +40,26 @@ def test_fault_fails_its_gates(product, fault):
     assert proc.returncode == 1, proc.stdout[-3000:]
     failed = {i for i, g in gates(report, "load").items() if g["status"] == "fail"}
     assert CAUGHT_BY[fault] <= failed, f"{fault}: expected {CAUGHT_BY[fault]} among the failures, got {failed}"
+
+
+def test_distributed_run_merges_every_worker(product):
+    proc, report = run(product, "load", "--env=local", "--load-workers=2")
+    assert "2 workers" in proc.stdout, proc.stdout[-3000:]
+    load = gates(report, "load")
+    assert load["load.latency.p95"]["samples"] >= 10_000, "both workers' responses reach the gates"
+    assert load["load.users"]["measured"] >= 200  # the master's count, summed over workers
+    assert load["load.throughput"]["status"] == "pass", load["load.throughput"]["message"]
+    assert proc.returncode == 0, proc.stdout[-3000:]
+
+
+def test_open_model_from_the_environment_profile(product, tmp_path):
+    environments = (product / "environments.yaml").read_text()
+    profile = "load: {users: 200, spawn_rate: 50, user_rps: 1.5, duration: 60 s, warmup: 10 s}"
+    assert profile in environments
+    open_env = tmp_path / "environments.yaml"
+    open_env.write_text(environments.replace(profile, "load: {model: open, arrival_rate: 300, users: 200, duration: 60 s, warmup: 10 s}"))
+    proc, report = run(product, "load", "--env=local", f"--environments={open_env}")
+    assert "open model, 300 iterations/s on 200 users" in proc.stdout, proc.stdout[-3000:]
+    load = gates(report, "load")
+    assert 250 <= load["load.throughput"]["measured"], load["load.throughput"]["message"]
+    assert proc.returncode == 0, proc.stdout[-3000:]

@@ -279,7 +279,7 @@ def test_baseline_that_is_not_a_report(project):
     project.write("junk.json", '{"hello": 1}')
     result = project.run("--baseline=junk.json")
     assert result.ret == 4
-    result.stderr.fnmatch_lines(["*--baseline: junk.json: not a gonogo gate report (schema None, expected 'gonogo.gate-report/1')*"])
+    result.stderr.fnmatch_lines(["*--baseline: junk.json: not a gonogo gate report (schema None, expected 'gonogo.gate-report/1'*"])
 
 
 def test_baseline_file_must_exist(project):

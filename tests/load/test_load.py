@@ -20,6 +20,7 @@ import pytest
 from gonogo.client import ssl_context
 from gonogo.core.store import MetricsStore
 from gonogo.loadgen import launch
+from gonogo.promql import PrometheusSource
 from gonogo.scrape import ServerSampler
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
@@ -38,37 +39,58 @@ def test_load_profile(gonogo_env, gonogo_metrics, accounts, tmp_path, request):
 
     with httpx.Client(base_url=gonogo_env.base_url, verify=ssl_context(gonogo_env), timeout=5, trust_env=False) as client:
         sampler = ServerSampler(client)
-        sampler.start()
+        if not gonogo_env.prometheus_url:  # with a Prometheus, its view of the fleet is asked afterwards instead
+            sampler.start()
         started = time.time()
-        reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-        capture = request.config.pluginmanager.get_plugin("capturemanager")
         tail: deque[str] = deque(maxlen=60)
         with ExitStack() as stack:
             for index, command in enumerate(run.workers):
                 stack.enter_context(_worker(command, run.env, tmp_path / f"worker-{index}.log"))
-            with subprocess.Popen(run.master, env=run.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
+            # stdin: Locust listens to the keyboard; from a background job that read would stop the process (SIGTTIN)
+            with subprocess.Popen(run.master, env=run.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, text=True) as proc:
                 for line in proc.stdout:  # live progress, past pytest's capture
                     tail.append(line)
-                    if line.startswith("gonogo load:") and reporter is not None and capture is not None:
-                        with capture.global_and_fixture_disabled():
-                            reporter.write_line(line.rstrip())
+                    if line.startswith("gonogo load:"):
+                        _say(request, line.rstrip())
                 proc.wait(timeout=run.run_time + 120)
         output = "".join(tail)
-        sampler.stop()
+        if sampler.is_alive():
+            sampler.stop()
     assert out.exists(), f"Locust wrote no figures (exit {proc.returncode}):\n{output[-3000:]}"
     figures = json.loads(out.read_text())
     gonogo_metrics.merge(MetricsStore.from_dict(figures["store"]))
     measure_from = figures["measure_from"] or started + profile.warmup
-    window = sampler.record(gonogo_metrics, measure_from, figures.get("stopped_at") or time.time())
+    stopped_at = figures.get("stopped_at") or time.time()
+    if gonogo_env.prometheus_url:
+        with httpx.Client(base_url=gonogo_env.prometheus_url, verify=ssl_context(gonogo_env), timeout=30, trust_env=False) as prometheus:
+            source = PrometheusSource(prometheus, gonogo_env.prometheus)
+            server = f"{source.record(gonogo_metrics, measure_from, stopped_at)} readings from Prometheus"
+            problems = source.errors
+    else:
+        server = f"{sampler.record(gonogo_metrics, measure_from, stopped_at)} /metrics samples"
+        problems = sampler.errors
     shape = (f"open model, {profile.arrival_rate:g} iterations/s on {profile.users} users" if figures.get("model") == "open"
              else f"{profile.users} users")
-    print(f"load: {shape}, {profile.duration:g} s measured after {profile.warmup:g} s warm-up (excluded); "
-          f"{len(run.workers) or 'no'} workers; {window} server samples"
-          + (f"; /metrics problems: {sampler.errors[:3]}" if sampler.errors else ""))
+    summary = (f"gonogo load: {shape}, {profile.duration:g} s measured after {profile.warmup:g} s warm-up (excluded); "
+               f"{len(run.workers) or 'no'} workers; server side: {server}"
+               + (f"; problems: {problems[:3]}" if problems else ""))
+    _say(request, summary)
     assert figures.get("workers", 0) == len(run.workers), \
         f"only {figures.get('workers')} of {len(run.workers)} Locust workers delivered their figures:\n{output[-3000:]}"
     assert not figures.get("aborted"), f"load run {figures['aborted']}: the gate is already lost (No-Go)"
     assert proc.returncode in (0, 1), f"Locust failed (exit {proc.returncode}):\n{output[-3000:]}"  # 1 = some requests failed
+
+
+def _say(request, line: str) -> None:
+    """A line on the console now, past pytest's capture (progress of a minute-long run must not wait for the end)."""
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None or capture is None:
+        print(line)
+        return
+    with capture.global_and_fixture_disabled():
+        reporter.write_line(line)
 
 
 class _worker:
@@ -79,7 +101,7 @@ class _worker:
 
     def __enter__(self):
         self.file = self.log.open("w")
-        self.proc = subprocess.Popen(self.command, env=self.env, stdout=self.file, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(self.command, env=self.env, stdin=subprocess.DEVNULL, stdout=self.file, stderr=subprocess.STDOUT)
         return self.proc
 
     def __exit__(self, *exc):

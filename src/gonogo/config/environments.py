@@ -60,6 +60,14 @@ class LoadProfile(_Strict):
     arrival_rate: float | None = Field(None, gt=0)  # open model: iterations started per second, in total
 
 
+class PrometheusQuery(_Strict):
+    """How to find the target's series in the Prometheus at ``prometheus_url`` (load suite, server side)."""
+
+    labels: dict[str, str] = {}  # label matchers for the target's series, e.g. {job: ai-model-api}
+    rate_window: Seconds = 60.0  # range of rate() for CPU readings; at least 2 scrape intervals (the plan's RPS uses 1m)
+    step: Seconds = 15.0  # one reading per step (the plan scrapes every 15 s)
+
+
 class LoadSafety(_Strict):
     allowed: bool = False
     max_users: int = Field(0, ge=0)
@@ -94,7 +102,8 @@ class Environment(_Strict):
     base_url: str = Field(repr=False)  # may carry user:password; print display_url instead
     mongo_url: SecretStr | None = None
     database: str = "online_evaluation_staging"
-    prometheus_url: str | None = None
+    prometheus_url: str | None = None  # set: server-side load figures come from PromQL instead of scraping /metrics
+    prometheus: PrometheusQuery = PrometheusQuery()
     ca_bundle: str | None = None
     verify_tls: bool = True
     embedded_stack: bool = False  # gonogo boots the local box for this environment

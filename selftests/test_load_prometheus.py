@@ -1,0 +1,104 @@
+"""The load suite's server side from a real Prometheus (apt-get install prometheus) with the plan's PromQL.
+
+A box is started first (the gate reuses it), a Prometheus scrapes its /metrics
+through nginx/TLS every second, and the environment names that Prometheus: the
+K9-K11, K14 and server-P95 gates are then decided from PromQL, not from gonogo's
+own scrape. Proven both ways: healthy passes, cache_off fails K11.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from product_run import REPO, copy_product, gates, run
+
+from gonogo.promql import matchers
+from gonogo.stack import Box
+from gonogo.stack.process import free_port
+
+PROMETHEUS = shutil.which("prometheus")
+pytestmark = pytest.mark.skipif(PROMETHEUS is None, reason="prometheus is not installed (scripts/setup.sh installs it)")
+
+PROFILE = "load: {users: 200, spawn_rate: 50, user_rps: 1.5, duration: 60 s, warmup: 10 s}"
+
+
+@contextmanager
+def prometheus_scraping(info, tmp: Path):
+    port = free_port()
+    config = tmp / "prometheus.yml"
+    host_port = info.url.removeprefix("https://")
+    config.write_text(f"""global: {{scrape_interval: 1s, evaluation_interval: 1s}}
+scrape_configs:
+  - job_name: ai-model-api
+    scheme: https
+    tls_config: {{ca_file: "{info.ca_bundle}", server_name: localhost}}
+    static_configs: [{{targets: ["{host_port}"]}}]
+""")
+    log = (tmp / "prometheus.log").open("w")
+    proc = subprocess.Popen([PROMETHEUS, f"--config.file={config}", f"--storage.tsdb.path={tmp / 'tsdb'}",
+                             f"--web.listen-address=127.0.0.1:{port}"], stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 60
+        while True:  # ready, and the box's series are in
+            try:
+                up = httpx.get(f"{url}/api/v1/query", params={"query": 'up{job="ai-model-api"}'}, trust_env=False).json()
+                if up["data"]["result"] and up["data"]["result"][0]["value"][1] == "1":
+                    break
+            except (httpx.HTTPError, ValueError, KeyError):
+                pass
+            assert time.time() < deadline and proc.poll() is None, (tmp / "prometheus.log").read_text()[-2000:]
+            time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
+
+
+def decide_with_prometheus(tmp_path: Path, faults: str) -> tuple[subprocess.CompletedProcess, dict]:
+    product = copy_product(tmp_path / "product")
+    box = Box(product, cache=REPO / ".gonogo" / "cache", log=lambda *_: None)
+    info = box.up(frozenset(filter(None, faults.split(","))))
+    try:
+        with prometheus_scraping(info, tmp_path) as url:
+            environments = (product / "environments.yaml").read_text()
+            assert PROFILE in environments
+            (product / "environments.yaml").write_text(environments.replace(
+                PROFILE, PROFILE + f'\n    prometheus_url: "{url}"\n'
+                                   "    prometheus: {labels: {job: ai-model-api}, rate_window: 10 s, step: 2 s}"))
+            return run(product, "load", "--env=local", faults=faults)
+    finally:
+        box.down()
+
+
+def test_server_gates_from_promql_on_the_healthy_box(tmp_path):
+    proc, report = decide_with_prometheus(tmp_path, "")
+    assert "readings from Prometheus" in proc.stdout, proc.stdout[-3000:]
+    load = gates(report, "load")
+    for gate in ("server.cpu", "server.memory", "server.cache_hit_rate", "server.db_pool", "server.latency.p95"):
+        assert load[gate]["status"] in ("pass", "warn"), (gate, load[gate]["message"])
+    assert load["server.cpu"]["samples"] >= 20  # one reading every 2 s over 50 s (after the first 10 s rate window)
+    assert load["server.cache_hit_rate"]["samples"] >= 1000  # lookups counted by increase() over the window
+    assert 0.001 < load["server.latency.p95"]["measured"] < 0.5
+    assert proc.returncode == 0, proc.stdout[-3000:]
+
+
+def test_cache_off_fails_k11_through_promql(tmp_path):
+    proc, report = decide_with_prometheus(tmp_path, "cache_off")
+    assert "readings from Prometheus" in proc.stdout, proc.stdout[-3000:]
+    cache = gates(report, "load")["server.cache_hit_rate"]
+    assert cache["status"] == "fail" and cache["measured"] == 0, cache["message"]
+    assert proc.returncode == 1
+
+
+def test_label_matchers_are_escaped():
+    assert matchers({}) == ""
+    assert matchers({"job": "api"}, result="hit") == '{job="api",result="hit"}'
+    assert matchers({"job": 'a"b\\c'}) == '{job="a\\"b\\\\c"}'
