@@ -121,3 +121,11 @@ def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, target_u
     for var in ("GONOGO_ENV", "GONOGO_GATES", "GONOGO_ENVIRONMENTS", "GONOGO_BASE_URL", "GONOGO_FAULTS"):
         monkeypatch.delenv(var, raising=False)
     return GateProject(pytester, monkeypatch, target_url)
+
+
+@pytest.fixture(scope="module")
+def product(tmp_path_factory) -> Path:
+    """A copy of the product (tests/, gates.yaml, ...) to run suites from, one per test module."""
+    from product_run import copy_product
+
+    return copy_product(tmp_path_factory.mktemp("product"))

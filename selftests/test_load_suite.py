@@ -3,10 +3,9 @@ local profile, and each fault switch fails the gates meant to catch it (the tabl
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
-from product_run import copy_product, gates, run
+from product_run import gates, run
 
 #: fault -> gates that must fail under it.
 CAUGHT_BY = {
@@ -16,11 +15,6 @@ CAUGHT_BY = {
     "cache_off": {"server.cache_hit_rate"},
     "pool_exhaustion": {"server.db_pool"},
 }
-
-
-@pytest.fixture(scope="module")
-def product(tmp_path_factory) -> Path:
-    return copy_product(tmp_path_factory.mktemp("product"))
 
 
 def test_healthy_box_passes_at_the_local_profile(product):

@@ -45,3 +45,40 @@ def check_credentials(client: ApiClient) -> list[str]:
                 pytest.exit(f"gonogo: {exc}", returncode=EXIT_USAGE)
             broken.append(str(exc))
     return broken
+
+
+@pytest.fixture(scope="session")
+def say(request):
+    """``say(line)``: a line on the console now, past pytest's capture (progress and findings people must see)."""
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+
+    def write(line: str) -> None:
+        if reporter is None or capture is None:
+            print(line)
+            return
+        with capture.global_and_fixture_disabled():
+            reporter.write_line(line)
+
+    return write
+
+
+@pytest.fixture(scope="session", autouse=True)
+def database_counters_at_start(request, gonogo_env):
+    """The database's query counters before anything else runs, so the db suite (which runs after the load
+    suite) can tell how the queries of the whole run were served. None, with the reason, when not possible."""
+    from gonogo.mongo.connect import MongoUnavailable, connect
+    from gonogo.mongo.counters import snapshot
+
+    if not any("tests/db/" in item.nodeid for item in request.session.items):
+        return None, "the database suite is not in this run"
+    if gonogo_env.mongo_url is None:
+        return None, "no mongo_url"
+    try:
+        server = connect(gonogo_env.mongo_url.get_secret_value(), gonogo_env.database)
+    except MongoUnavailable as exc:
+        return None, str(exc)  # the db suite reports it itself
+    try:
+        return snapshot(server.db, server.collections), ""
+    finally:
+        server.client.close()

@@ -183,6 +183,7 @@ class ActiveRun:
     def pytest_collection_modifyitems(self, session: pytest.Session, items: list[pytest.Item]) -> None:
         suites_dir = self.config.rootpath / self.config.getini("gonogo_suites_dir")
         self.state.suites_run.update(selected_suites(self.config, suites_dir))
+        order = {}
         for item in items:
             suite = suite_of_item(item, suites_dir)
             if suite is None:
@@ -190,6 +191,10 @@ class ActiveRun:
             if suite not in SUITES:
                 raise pytest.UsageError(f"{item.nodeid}: unknown suite '{suite}' in its gonogo_suite marker; use one of {', '.join(SUITES)}")
             self.state.suites_run.add(suite)
+            order[item.nodeid] = SUITES.index(suite)
+        # Suites run in the order of SUITES (smoke, load, db, security): the database suite reads the
+        # server's counters over the load run, and the active scans come last. Stable within a suite.
+        items.sort(key=lambda item: order.get(item.nodeid, -1))
         if self.state.unreachable:  # measure nothing rather than fail every test the same way
             skip = pytest.mark.skip(reason=f"target unreachable: {self.state.unreachable}")
             for item in items:

@@ -35,6 +35,7 @@ class RunState:
     environments_path: Path
     gates_path: Path
     gates: list[Gate]
+    indexes: list = field(default_factory=list)  # required MongoDB indexes (gonogo.mongo.indexes.IndexSpec)
     baseline: MetricsStore | None = None
     baseline_path: Path | None = None
     store: MetricsStore = field(default_factory=MetricsStore)
@@ -59,7 +60,7 @@ class RunState:
         if baseline_path is not None:
             _, baseline = json_report.load_store(baseline_path)
         return cls(env_name, environment, environments_path, gates_path, gate_set.for_environment(env_name),
-                   baseline=baseline, baseline_path=baseline_path, base_url_overridden=bool(base_url))
+                   indexes=gate_set.indexes, baseline=baseline, baseline_path=baseline_path, base_url_overridden=bool(base_url))
 
     def attach_box(self, info) -> None:
         """Point the environment at a running local box (its URL, CA, accounts, database, lock file)."""

@@ -26,7 +26,7 @@ from gonogo.scrape import ServerSampler
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 
 
-def test_load_profile(gonogo_env, gonogo_metrics, accounts, tmp_path, request):
+def test_load_profile(gonogo_env, gonogo_metrics, accounts, tmp_path, request, say):
     profile, safety = gonogo_env.load, gonogo_env.safety.load
     if not safety.allowed:
         pytest.skip(f"environment '{gonogo_env.name}' does not allow load (safety.load.allowed); its load gates stay inconclusive")
@@ -52,7 +52,7 @@ def test_load_profile(gonogo_env, gonogo_metrics, accounts, tmp_path, request):
                 for line in proc.stdout:  # live progress, past pytest's capture
                     tail.append(line)
                     if line.startswith("gonogo load:"):
-                        _say(request, line.rstrip())
+                        say(line.rstrip())
                 proc.wait(timeout=run.run_time + 120)
         output = "".join(tail)
         if sampler.is_alive():
@@ -75,22 +75,11 @@ def test_load_profile(gonogo_env, gonogo_metrics, accounts, tmp_path, request):
     summary = (f"gonogo load: {shape}, {profile.duration:g} s measured after {profile.warmup:g} s warm-up (excluded); "
                f"{len(run.workers) or 'no'} workers; server side: {server}"
                + (f"; problems: {problems[:3]}" if problems else ""))
-    _say(request, summary)
+    say(summary)
     assert figures.get("workers", 0) == len(run.workers), \
         f"only {figures.get('workers')} of {len(run.workers)} Locust workers delivered their figures:\n{output[-3000:]}"
     assert not figures.get("aborted"), f"load run {figures['aborted']}: the gate is already lost (No-Go)"
     assert proc.returncode in (0, 1), f"Locust failed (exit {proc.returncode}):\n{output[-3000:]}"  # 1 = some requests failed
-
-
-def _say(request, line: str) -> None:
-    """A line on the console now, past pytest's capture (progress of a minute-long run must not wait for the end)."""
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    capture = request.config.pluginmanager.get_plugin("capturemanager")
-    if reporter is None or capture is None:
-        print(line)
-        return
-    with capture.global_and_fixture_disabled():
-        reporter.write_line(line)
 
 
 class _worker:

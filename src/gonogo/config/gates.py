@@ -28,7 +28,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..core.catalog import AGGREGATIONS, CATALOG, Kind, MetricDef
 from ..core.series import Findings
-from ..core.requirements import REQUIREMENTS
+from ..core.requirements import REQUIRED_INDEXES, REQUIREMENTS
+from ..mongo.indexes import IndexSpec
 from ..core.units import Dimension, Quantity, UnitError, parse_quantity
 from .errors import ConfigError, Problem, did_you_mean, one_of
 from .validation import dotted, problems_from
@@ -69,8 +70,15 @@ class GateSpec(_Strict):
     environments: dict[str, OverrideSpec] = {}
 
 
+class IndexModel(_Strict):
+    collection: str = Field(min_length=1)
+    keys: dict[str, Literal[1, -1]] = Field(min_length=1)  # in order: {user_id: 1, created_at: -1}
+    unique: bool = False
+
+
 class GatesFileSpec(_Strict):
     version: Literal[1] = 1
+    indexes: list[IndexModel] | None = None  # required MongoDB indexes (IDX); default: REQUIREMENTS.md's six
     gates: list[GateSpec]
 
 
@@ -113,6 +121,7 @@ class GateSet:
     path: Path
     specs: list[GateSpec]
     doc: YamlDocument
+    index_models: list[IndexModel] | None = None
 
     @classmethod
     def from_path(cls, path: str | Path, environment_names: Iterable[str] | None = None) -> GateSet:
@@ -128,7 +137,7 @@ class GateSet:
             spec = GatesFileSpec.model_validate(doc.data)
         except ValidationError as exc:
             raise ConfigError(doc.path, problems_from(exc, doc, GatesFileSpec, place)) from None
-        gate_set = cls(doc.path, spec.gates, doc)
+        gate_set = cls(doc.path, spec.gates, doc, spec.indexes)
         problems = gate_set._check(list(environment_names) if environment_names is not None else None)
         if problems:
             raise ConfigError(doc.path, problems)
@@ -136,6 +145,13 @@ class GateSet:
 
     def for_environment(self, env_name: str) -> list[Gate]:
         return [replace(_build(spec, env_name), line=self.doc.line_of(("gates", i))) for i, spec in enumerate(self.specs)]
+
+    @property
+    def indexes(self) -> list[IndexSpec]:
+        """The MongoDB indexes the database suite requires."""
+        if self.index_models is None:
+            return [IndexSpec(c, keys, unique) for c, keys, unique in REQUIRED_INDEXES]
+        return [IndexSpec(m.collection, tuple(m.keys.items()), m.unique) for m in self.index_models]
 
     @property
     def ids(self) -> list[str]:

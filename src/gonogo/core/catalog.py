@@ -92,6 +92,7 @@ CATALOG: dict[str, MetricDef] = {
         _m("db.indexes", Kind.CHECK, "db", "required indexes present with the right keys and options", tags=["collection", "index"]),
         _m("db.query_plans", Kind.CHECK, "db", "canonical query plans: index scan, no COLLSCAN, no in-memory sort", tags=["query"]),
         _m("db.pool_usage", Kind.GAUGE, "db", "database connection-pool usage seen by the server", _F, "%"),
+        _m("db.examined_per_returned", Kind.GAUGE, "db", "keys or documents examined per document returned, one reading per explained query", tags=["query"]),
         # security
         _m("security.findings", Kind.FINDINGS, "security", "findings per completed scan (ZAP, dependencies, image, suite checks)", tags=["source"]),
         _m("security.checks", Kind.CHECK, "security", "security rule checks (headers, TLS, auth, rate limits, CORS, network)", tags=["check", "requirement"]),

@@ -1,0 +1,1 @@
+"""What the database suite needs from MongoDB, read-only: connection, index comparison, plan analysis, counters."""
