@@ -122,3 +122,15 @@ def test_base_url_override_wins():
 def test_environment_variable_default_can_be_overridden():
     env = Environments.from_path(ROOT / "environments.yaml").get("local", {"GONOGO_LOCAL_URL": "https://127.0.0.1:1234"})
     assert env.base_url == "https://127.0.0.1:1234"
+
+
+def test_gates_file_may_name_its_own_required_indexes(tmp_path):
+    from gonogo.config.gates import GateSet
+
+    path = tmp_path / "gates.yaml"
+    path.write_text("version: 1\nindexes:\n  - {collection: evaluations, keys: {user_id: 1, created_at: -1}}\n"
+                    "gates:\n  - {id: ix, requirement: IDX, metric: db.indexes, aggregation: failed, threshold: '== 0'}\n")
+    [spec] = GateSet.from_path(path).indexes
+    assert spec.label == "evaluations {user_id: 1, created_at: -1}"
+    path.write_text("version: 1\ngates:\n  - {id: ix, requirement: IDX, metric: db.indexes, aggregation: failed, threshold: '== 0'}\n")
+    assert len(GateSet.from_path(path).indexes) == 6  # REQUIREMENTS.md's own list
