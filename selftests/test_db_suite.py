@@ -9,8 +9,9 @@ from product_run import gates, run
 
 
 def test_healthy_box_passes_the_database_gates(product):
-    proc, report = run(product, "db", "--env=local")
+    proc, report = run(product, "db", "--env=local", "--benchmark-autosave", f"--benchmark-storage=file://{product}/.benchmarks")
     assert proc.returncode == 0, proc.stdout[-4000:]
+    assert "benchmark 'db: canonical queries (K12)'" in proc.stdout  # pytest-benchmark's own table
     db = gates(report, "db")
     for gate in ("db.indexes", "db.query_plans", "db.scan_efficiency", "db.query_time.avg", "db.index_hit_rate"):
         assert db[gate]["status"] == "pass", (gate, db[gate]["message"])
@@ -22,8 +23,10 @@ def test_healthy_box_passes_the_database_gates(product):
 
 
 def test_missing_index_fails_index_and_plan_gates_with_evidence(product):
-    proc, report = run(product, "db", "--env=local", "--alluredir=allure", faults="missing_index")
+    proc, report = run(product, "db", "--env=local", "--alluredir=allure", "--benchmark-compare",
+                       f"--benchmark-storage=file://{product}/.benchmarks", faults="missing_index")
     assert proc.returncode == 1
+    assert "0001_" in proc.stdout, "compared with the healthy run saved by the test before"
     db = gates(report, "db")
     assert db["db.indexes"]["status"] == "fail"
     assert any("evaluations {user_id: 1, created_at: -1}" in d and "missing" in d for d in db["db.indexes"]["details"])
