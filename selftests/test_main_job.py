@@ -39,8 +39,10 @@ def test_main_job_boots_the_box_and_ends_in_the_verdict(tmp_path):
     assert by_suite["smoke"] == {"pass"}
     assert "fail" not in by_suite["load"] and by_suite["load"] <= {"pass", "warn", "inconclusive"}
     assert [g["id"] for g in data["gates"] if g["suite"] == "load" and g["status"] == "inconclusive"] == ["load.latency.p95.vs_baseline"]
-    for suite in ("db", "security"):
-        assert by_suite[suite] == {"inconclusive"}, f"{suite}: an empty suite must not shrink the verdict's scope"
+    assert "fail" not in by_suite["db"] and by_suite["db"] <= {"pass", "warn", "inconclusive"}
+    # SecantusDB reports no connection limit: db.pool is the db suite's only inconclusive gate (optional on local)
+    assert [g["id"] for g in data["gates"] if g["suite"] == "db" and g["status"] == "inconclusive"] == ["db.pool"]
+    assert by_suite["security"] == {"inconclusive"}, "an empty suite must not shrink the verdict's scope"
     assert not (REPO / ".gonogo" / "local" / "stack.json").exists() or not all(
         pid_alive(p) for p in json.loads((REPO / ".gonogo" / "local" / "stack.json").read_text())["pids"].values()
     )

@@ -58,6 +58,8 @@ def say(request):
             print(line)
             return
         with capture.global_and_fixture_disabled():
+            if getattr(getattr(reporter, "_tw", None), "width_of_current_line", 0):  # after progress dots
+                reporter.write("\n")
             reporter.write_line(line)
 
     return write
