@@ -17,8 +17,12 @@ def test_index_hit_rate_over_the_run(mongo, database_counters_at_start, gonogo_m
         pytest.skip(f"no database counters from the start of the run: {why}")
     after = snapshot(mongo.db, mongo.collections)
     rate, explanation = index_hit_rate(before, after)
-    used = {name: ops for name, ops in used_indexes(before, after).items() if ops}
+    deltas = used_indexes(before, after)
+    used = {name: ops for name, ops in deltas.items() if ops}
     say(f"db: indexes used during the run: {used or 'none counted by this server'}")
+    if used:  # the server counts accesses, so an index with none was really not used
+        unused = sorted(name for name, ops in deltas.items() if not ops and not name.endswith("._id_"))
+        say(f"db: indexes with zero accesses during the run: {unused or 'none'}")
     if rate is None:
         pytest.skip(f"index hit rate over the run cannot be measured on {mongo.kind} {mongo.version}: {explanation}")
     gonogo_metrics.ratio("db.index_hits", rate[0], rate[1], query="*", source="run")
