@@ -48,6 +48,30 @@ def check_credentials(client: ApiClient) -> list[str]:
 
 
 @pytest.fixture(scope="session")
+def tag(gonogo_run_id) -> str:
+    """Every object a suite creates carries this, so it can be found and removed."""
+    return gonogo_run_id
+
+
+@pytest.fixture(scope="session")
+def remove_tagged_evaluations(gonogo_env, tag):
+    """Evaluations have no DELETE in the contract: remove this run's through the database; returns how many remain."""
+
+    def remove() -> int:
+        if gonogo_env.mongo_url is None:
+            raise RuntimeError(f"evaluations tagged '{tag}' cannot be removed through the API (the contract has no DELETE); "
+                               f"give environment '{gonogo_env.name}' a mongo_url so gonogo can remove its test data")
+        from pymongo import MongoClient
+
+        with MongoClient(gonogo_env.mongo_url.get_secret_value(), serverSelectionTimeoutMS=5000) as client:
+            evaluations = client[gonogo_env.database].evaluations
+            evaluations.delete_many({"dataset": tag})
+            return evaluations.count_documents({"dataset": tag})
+
+    return remove
+
+
+@pytest.fixture(scope="session")
 def say(request):
     """``say(line)``: a line on the console now, past pytest's capture (progress and findings people must see)."""
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")

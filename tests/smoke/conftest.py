@@ -19,12 +19,6 @@ def smoke(api_client, gonogo_metrics) -> ApiClient:
     return client
 
 
-@pytest.fixture(scope="session")
-def tag(gonogo_run_id) -> str:
-    """Every object a smoke test creates carries this, so it can be found and removed."""
-    return gonogo_run_id
-
-
 @pytest.fixture
 def cleanup():
     """Register undo steps; they run after the test even when it fails (last registered first)."""
@@ -58,24 +52,6 @@ def expect(gonogo_metrics):
         return bool(ok)
 
     return check
-
-
-@pytest.fixture(scope="session")
-def remove_tagged_evaluations(gonogo_env, tag):
-    """Evaluations have no DELETE in the contract: remove this run's through the database; returns how many remain."""
-
-    def remove() -> int:
-        if gonogo_env.mongo_url is None:
-            raise RuntimeError(f"evaluations tagged '{tag}' cannot be removed through the API (the contract has no DELETE); "
-                               f"give environment '{gonogo_env.name}' a mongo_url so gonogo can remove its test data")
-        from pymongo import MongoClient
-
-        with MongoClient(gonogo_env.mongo_url.get_secret_value(), serverSelectionTimeoutMS=5000) as client:
-            evaluations = client[gonogo_env.database].evaluations
-            evaluations.delete_many({"dataset": tag})
-            return evaluations.count_documents({"dataset": tag})
-
-    return remove
 
 
 @pytest.fixture

@@ -94,6 +94,8 @@ CATALOG: dict[str, MetricDef] = {
         _m("db.pool_usage", Kind.GAUGE, "db", "database connection-pool usage seen by the server", _F, "%"),
         _m("db.examined_per_returned", Kind.GAUGE, "db", "keys or documents examined per document returned, one reading per explained query", tags=["query"]),
         # security
+        _m("security.http_latency", Kind.HISTOGRAM, "security", "latency of the security suite's requests", _D, "ms", ["endpoint", "status"]),
+        _m("security.http_errors", Kind.RATIO, "security", "security suite requests answered 5xx or not at all", tags=["endpoint"]),
         _m("security.findings", Kind.FINDINGS, "security", "findings per completed scan (ZAP, dependencies, image, suite checks)", tags=["source"]),
         _m("security.checks", Kind.CHECK, "security", "security rule checks (headers, TLS, auth, rate limits, CORS, network)", tags=["check", "requirement"]),
         _m("security.tls_cert_days_left", Kind.GAUGE, "security", "days until the served certificate expires", _D, "days"),

@@ -1,0 +1,46 @@
+"""The security suite's API checks (tests/security) proven both ways on real boxes: the healthy box passes
+S1-S4, and each fault switch fails exactly the gate of its rule (and K4 when its findings are High/Critical),
+with the finding's evidence attached to Allure."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from product_run import gates, run
+
+API_GATES = ("security.headers", "security.cors", "security.auth", "security.rate_limits")
+
+#: fault -> (the gate of its rule, does it also fail K4 (a High/Critical finding)?)
+CAUGHT_BY = {
+    "no_security_headers": ("security.headers", False),
+    "stack_trace_leak": ("security.headers", False),
+    "cors_wildcard": ("security.cors", True),
+    "jwt_alg_none": ("security.auth", True),
+    "idor_evaluations": ("security.auth", True),
+    "rate_limit_off": ("security.rate_limits", False),
+}
+
+
+def test_healthy_box_passes_the_api_checks(product):
+    proc, report = run(product, "security", "--env=local")
+    security = gates(report, "security")
+    for gate in API_GATES + ("security.critical_high",):
+        assert security[gate]["status"] == "pass", (gate, security[gate]["message"], proc.stdout[-3000:])
+    assert security["security.auth"]["samples"] >= 12
+    # not built yet (issue 7 open): TLS, network, dependencies; they stay inconclusive, so the run is No-Go
+    assert {g for g, r in security.items() if r["status"] == "inconclusive" and not r["optional"]} == {
+        "security.dependencies", "security.tls", "security.tls_expiry", "security.network"}
+    assert proc.returncode == 1
+
+
+@pytest.mark.parametrize("fault", sorted(CAUGHT_BY))
+def test_fault_fails_exactly_its_gate(product, fault):
+    gate, k4 = CAUGHT_BY[fault]
+    proc, report = run(product, "security", "--env=local", "--alluredir=allure-" + fault, faults=fault)
+    security = gates(report, "security")
+    failed = {g for g, r in security.items() if r["status"] == "fail"}
+    assert failed == {gate} | ({"security.critical_high"} if k4 else set()), (fault, failed)
+    assert security[gate]["details"], "the failing checks are named"
+    results = [json.loads(p.read_text()) for p in (product / f"allure-{fault}").glob("*-result.json")]
+    assert any(a["name"].startswith("finding [") for r in results for a in r.get("attachments", [])), "evidence in Allure"

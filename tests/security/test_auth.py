@@ -1,0 +1,94 @@
+"""S4: no access without a valid token, roles enforced, no access to other users' data, no account enumeration."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+
+from .conftest import last_index
+
+
+def _b64(data: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+def _claims(token: str) -> dict:
+    payload = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+def test_tokens_are_required_and_verified(security, checks):
+    token = security.token("viewer", last_index(security, "viewer"))
+    header, payload, signature = token.split(".")
+    forged = {
+        "no token": None,
+        "malformed": "not-a-jwt",
+        "wrong signature": f"{header}.{payload}.{signature[:-4]}{'AAAA' if not signature.endswith('AAAA') else 'BBBB'}",
+        "alg none": f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64({**_claims(token), 'role': 'admin'})}.",
+    }
+    for kind, bad in forged.items():
+        resp = security.get("/api/evaluations?limit=1", headers={"Authorization": f"Bearer {bad}"} if bad else {})
+        severity = "critical" if kind == "alg none" else "high"
+        checks.check("auth", f"auth.refused ({kind})", resp.status_code == 401, f"GET /api/evaluations with {kind} token -> {resp.status_code}",
+                     "S4", severity)
+    checks.complete("auth")
+
+
+def test_roles_are_enforced(security, checks, writes, undo_created, tag):
+    """Each attempt would write if the roles were broken: allowed only where writes are, and undone."""
+    viewer, evaluator = last_index(security, "viewer"), last_index(security, "evaluator")
+    model_id = security.get("/api/models?limit=1", role="viewer", index=viewer).json()["items"][0]["id"]
+    attempts = [
+        ("viewer creates an evaluation", security.post("/api/evaluations", role="viewer", index=viewer,
+                                                       json={"model_id": model_id, "dataset": tag})),
+        ("viewer uploads a file", security.post("/api/files/upload", role="viewer", index=viewer,
+                                                files={"file": ("x.csv", b"a,b\n", "text/csv")})),
+        ("evaluator creates a model", security.post("/api/models", role="evaluator", index=evaluator,
+                                                    json={"name": f"gonogo-escalation-{uuid.uuid4().hex[:8]}", "provider": "in-house",
+                                                          "version": "1", "status": "active"})),
+        # an id that exists nowhere: a broken role check answers 404 (or 204) instead of 403, and nothing is lost
+        ("evaluator deletes a model", security.delete(f"/api/models/{'0' * 23}1", role="evaluator", index=evaluator)),
+    ]
+    for (what, resp), collection in zip(attempts, ("evaluations", "files", "models", "models")):
+        if resp.status_code == 201:
+            undo_created(collection, resp)
+        checks.check("auth", f"auth.role ({what})", resp.status_code == 403, f"{what} -> {resp.status_code}, needs 403", "S4", "high")
+    checks.complete("auth-roles")
+
+
+def test_other_users_data_is_invisible(security, checks, writes, tag, remove_tagged_evaluations):
+    owner, other = last_index(security, "evaluator", 2), last_index(security, "evaluator", 3)
+    model_id = security.get("/api/models?limit=1", role="evaluator", index=owner).json()["items"][0]["id"]
+    created = security.post("/api/evaluations", role="evaluator", index=owner, json={"model_id": model_id, "dataset": tag})
+    upload = security.post("/api/files/upload", role="evaluator", index=owner, files={"file": (f"{tag}.csv", b"secret,1\n", "text/csv")})
+    try:
+        assert created.status_code == 201 and upload.status_code == 201, (created.status_code, upload.status_code)
+        evaluation, file_id = created.json()["id"], upload.json()["id"]
+        probes = {
+            "evaluation by id": security.get(f"/api/evaluations/{evaluation}", role="evaluator", index=other),
+            "file by id": security.get(f"/api/files/{file_id}", role="evaluator", index=other),
+            "file content": security.get(f"/api/files/{file_id}/content", role="evaluator", index=other),
+        }
+        for what, resp in probes.items():
+            checks.check("auth-data", f"auth.other_users ({what})", resp.status_code == 404,
+                         f"another evaluator reads the owner's {what} -> {resp.status_code}, needs 404 (no existence leak)", "S4", "critical")
+        listed = security.get("/api/evaluations?limit=100", role="evaluator", index=other).json().get("items", [])
+        checks.check("auth-data", "auth.other_users (evaluation list)", all(e["id"] != evaluation for e in listed),
+                     "another evaluator's list shows the owner's evaluation", "S4", "critical")
+    finally:
+        if upload.status_code == 201:
+            security.delete(f"/api/files/{upload.json()['id']}", role="evaluator", index=owner)
+        remove_tagged_evaluations()
+    checks.complete("auth-data")
+
+
+def test_login_does_not_tell_which_emails_exist(security, checks):
+    real = security.account("viewer", last_index(security, "viewer", 4)).email
+    unknown = security.post("/api/auth/login", json={"email": f"nobody-{uuid.uuid4().hex[:8]}@gonogo.invalid", "password": "x" * 12})
+    wrong = security.post("/api/auth/login", json={"email": real, "password": "wrong-password-gonogo"})
+    same = (unknown.status_code, unknown.json().get("detail")) == (wrong.status_code, wrong.json().get("detail"))
+    checks.check("auth-login", "auth.no_enumeration", same and unknown.status_code == 401,
+                 f"unknown email -> {unknown.status_code} {unknown.text[:100]!r}; wrong password -> {wrong.status_code} {wrong.text[:100]!r}",
+                 "S4", "medium")
+    checks.complete("auth-login")

@@ -1,0 +1,51 @@
+"""S2: each limited endpoint answers 429 with Retry-After right after its limit, and not before.
+
+The limits are per minute in windows that may be fixed to the clock's minutes, so
+each burst starts early in a minute and stays inside it; every burst is bounded
+(limit + 1 requests) and uses an account no other check of this run uses.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+
+from .conftest import last_index
+
+LIMITS = {"login": 5, "models": 100, "evaluations": 50}  # API-CONTRACT.md, S2
+
+
+def _start_of_a_minute(burst_seconds: float) -> None:
+    """Wait, if needed, so that a burst of ``burst_seconds`` cannot cross a minute boundary."""
+    into = time.time() % 60
+    if into > 60 - burst_seconds - 2:
+        time.sleep(60 - into + 1)
+
+
+def _burst(send, limit: int) -> list:
+    return [send() for _ in range(limit + 1)]
+
+
+@pytest.mark.parametrize("endpoint", sorted(LIMITS))
+def test_limit_holds_exactly(endpoint, security, checks):
+    limit = LIMITS[endpoint]
+    if endpoint == "login":  # per (client IP, email): a fresh unknown email, so no account is locked out
+        body = {"email": f"ratelimit-{uuid.uuid4().hex[:8]}@gonogo.invalid", "password": "x" * 12}
+        send = lambda: security.post("/api/auth/login", json=body)  # noqa: E731
+    else:
+        role = "viewer"
+        index = last_index(security, role, 6 if endpoint == "models" else 7)
+        security.token(role, index)  # log in before the burst
+        path = "/api/models?limit=1" if endpoint == "models" else "/api/evaluations?limit=1"
+        send = lambda: security.get(path, role=role, index=index)  # noqa: E731
+    _start_of_a_minute(burst_seconds=10)
+    answers = _burst(send, limit)
+    early = [i + 1 for i, r in enumerate(answers[:limit]) if r.status_code == 429]
+    last = answers[-1]
+    checks.check(f"rate-{endpoint}", f"rate_limit.{endpoint}.not_before", not early,
+                 f"{endpoint}: 429 already at request(s) {early[:5]} of the first {limit}", "S2", "low")
+    checks.check(f"rate-{endpoint}", f"rate_limit.{endpoint}.after", last.status_code == 429 and last.headers.get("retry-after"),
+                 f"{endpoint}: request {limit + 1} -> {last.status_code}, Retry-After {last.headers.get('retry-after')!r}", "S2", "medium")
+    checks.complete(f"rate-{endpoint}")
