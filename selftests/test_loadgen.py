@@ -83,6 +83,17 @@ def test_figures_start_after_warm_up_and_slice_the_timeline(clock):
     assert [w.select("load.http_latency").count for _, w in figures.windows(20)] == [20, 20]
 
 
+def test_a_second_without_answers_reads_zero_requests_per_second(clock):
+    """A stalled server must lower the throughput figure, not vanish from it."""
+    recorder = Recorder()
+    recorder.reset(T0)
+    feed(recorder, clock, [(T0 + s + 0.5, 5, 200) for s in (0, 1, 4) for _ in range(10)])  # seconds 2 and 3: nothing
+    recorder.stopped_at = T0 + 5
+    throughput = recorder.figures().select("load.throughput")
+    assert [v for _, v in throughput.readings] == [10, 10, 0, 0, 10]
+    assert throughput.aggregate("min") == 0 and throughput.aggregate("avg") == 6
+
+
 def test_open_model_latency_counts_from_the_intended_start(clock):
     recorder = Recorder()
     recorder.reset(T0)

@@ -131,12 +131,12 @@ class Recorder:
 
     # -- at the end ------------------------------------------------------------
     def figures(self) -> MetricsStore:
-        """Everything measured: the merged slices, requests per second (full seconds only) and the timeline."""
+        """Everything measured: the merged slices, requests per second (full seconds only) and the timeline.
+        Call once, at the end of the run."""
         stopped = self.stopped_at or time.time()
-        for second, (completed, _) in self.seconds.items():
+        for second in range(int(stopped - self.measure_from)):  # a second in which nothing completed reads 0
             at = self.measure_from + second + 1
-            if at <= stopped:
-                self._slice_at(at - 0.5).gauge("load.throughput", completed, at=at)
+            self._slice_at(at - 0.5).gauge("load.throughput", self.seconds.get(second, [0, 0])[0], at=at)
         total = MetricsStore()
         for index in sorted(self.slices):
             total.merge(self.slices[index])
