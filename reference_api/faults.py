@@ -12,6 +12,8 @@ FAULTS: dict[str, str] = {
     "slow_models": "model reads take 1.2 s longer (K1, K7, K8)",
     "error_burst": "one API request in 200 answers 500 (K2)",
     "missing_index": "the evaluations {user_id: 1, created_at: -1} index is not created (K13, IDX)",
+    "files_unindexed": "files {user_id: 1, upload_status: 1} is not created: a user's files are found by a collection scan (K13, IDX)",
+    "unselective_index": "evaluations {model_id: 1, status: 1} is built as {status: 1}: queries by model examine most evaluations (K13, K12, IDX)",
     "cache_off": "reads bypass the Redis cache (K11)",
     "no_security_headers": "no S1 security headers on responses (S1)",
     "rate_limit_off": "no rate limiting (S2)",

@@ -41,6 +41,10 @@ REQUIRED_INDEXES = [
     ("files", [("user_id", ASCENDING), ("upload_status", ASCENDING)], {}),
 ]
 MISSING_INDEX_FAULT = ("evaluations", [("user_id", ASCENDING), ("created_at", DESCENDING)])
+#: the fault files_unindexed: files of a user are found by a collection scan
+FILES_UNINDEXED_FAULT = ("files", [("user_id", ASCENDING), ("upload_status", ASCENDING)])
+#: the fault unselective_index: {model_id, status} is built as {status} alone, which matches most evaluations
+UNSELECTIVE_INDEX_FAULT = (("evaluations", [("model_id", ASCENDING), ("status", ASCENDING)]), [("status", ASCENDING)])
 
 TEST_ACCOUNTS = {"admin": 10, "evaluator": 290, "viewer": 200}
 PROVIDERS = ["openai", "anthropic", "google", "meta", "mistral", "cohere", "in-house"]
@@ -52,13 +56,19 @@ def index_name(keys) -> str:
 
 
 def create_indexes(db, faults=frozenset()) -> list[str]:
-    """Make the required index set exist (idempotent); with missing_index, make sure that one does not."""
+    """Make the required index set exist (idempotent). Faults: missing_index and files_unindexed make sure
+    their index does not exist; unselective_index builds a weaker index in place of {model_id, status}."""
+    dropped_by = {"missing_index": MISSING_INDEX_FAULT, "files_unindexed": FILES_UNINDEXED_FAULT}
     done = []
     for collection, keys, options in REQUIRED_INDEXES:
-        if "missing_index" in faults and (collection, keys) == MISSING_INDEX_FAULT:
-            if index_name(keys) in db[collection].index_information():
-                db[collection].drop_index(index_name(keys))
+        dropped = any(fault in faults and (collection, keys) == index for fault, index in dropped_by.items())
+        weakened = "unselective_index" in faults and (collection, keys) == UNSELECTIVE_INDEX_FAULT[0]
+        if (dropped or weakened) and index_name(keys) in db[collection].index_information():
+            db[collection].drop_index(index_name(keys))
+        if dropped:
             continue
+        if weakened:
+            keys = UNSELECTIVE_INDEX_FAULT[1]
         done.append(f"{collection}.{db[collection].create_index(keys, **options)}")
     return done
 

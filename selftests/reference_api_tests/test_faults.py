@@ -32,7 +32,7 @@ def _b64(obj) -> str:
 def test_every_fault_is_covered_here():
     covered = {"no_security_headers", "cors_wildcard", "jwt_alg_none", "idor_evaluations", "stack_trace_leak", "cache_off",
                "rate_limit_off", "pool_exhaustion", "missing_index", "vulnerable_dependency", "health_lies",
-               "weak_tls", "error_burst", "slow_models", "incident"}
+               "weak_tls", "error_burst", "slow_models", "incident", "unselective_index", "files_unindexed"}
     assert covered == set(FAULTS)
 
 
@@ -99,7 +99,17 @@ def test_pool_exhaustion(faulty):
 def test_missing_index(faulty):
     names = set(MongoClient(faulty.info.mongo_url)[faulty.info.database].evaluations.index_information())
     assert "user_id_1_created_at_-1" not in names
-    assert {"model_id_1_status_1", "user_id_1_model_id_1_created_at_-1"} <= names
+    assert "user_id_1_model_id_1_created_at_-1" in names
+
+
+def test_files_unindexed(faulty):
+    names = set(MongoClient(faulty.info.mongo_url)[faulty.info.database].files.index_information())
+    assert names == {"_id_"}
+
+
+def test_unselective_index(faulty):
+    names = set(MongoClient(faulty.info.mongo_url)[faulty.info.database].evaluations.index_information())
+    assert "model_id_1_status_1" not in names and "status_1" in names
 
 
 def test_vulnerable_dependency(faulty, api):
