@@ -47,6 +47,13 @@ def check_credentials(client: ApiClient) -> list[str]:
     return broken
 
 
+@pytest.fixture
+def writes(gonogo_env):
+    """Tests that create (tagged, removed) data run only where the environment allows writes."""
+    if not gonogo_env.safety.writes_allowed:
+        pytest.skip(f"environment '{gonogo_env.name}' does not allow writes (safety.writes_allowed); what needs them stays unmeasured")
+
+
 @pytest.fixture(scope="session")
 def tag(gonogo_run_id) -> str:
     """Every object a suite creates carries this, so it can be found and removed."""

@@ -55,12 +55,6 @@ def checks(gonogo_metrics) -> SecurityChecks:
     return SecurityChecks(gonogo_metrics)
 
 
-@pytest.fixture
-def writes(gonogo_env):
-    if not gonogo_env.safety.writes_allowed:
-        pytest.skip(f"environment '{gonogo_env.name}' does not allow writes (safety.writes_allowed); this check stays unmeasured")
-
-
 def last_index(client: ApiClient, role: str, from_end: int = 1) -> int:
     """An account far from the ones the load suite used first (it takes accounts from the start)."""
     return max(0, len(client.accounts.get(role) or [None]) - from_end)

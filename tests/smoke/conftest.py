@@ -35,12 +35,6 @@ def cleanup():
 
 
 @pytest.fixture
-def writes(gonogo_env):
-    if not gonogo_env.safety.writes_allowed:
-        pytest.skip(f"environment '{gonogo_env.name}' does not allow writes (safety.writes_allowed)")
-
-
-@pytest.fixture
 def expect(gonogo_metrics):
     """``expect(check, ok, detail, requirement="SMOKE")``: record a smoke check and fail the test when it
     does not hold (``fail=False`` records only, so that several checks of one answer are all recorded)."""
