@@ -18,4 +18,4 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-"$PYTHON" -m pip install --quiet --disable-pip-version-check -e '.[load,db,smoke,stack,dev]'
+"$PYTHON" -m pip install --quiet --disable-pip-version-check -e '.[load,db,smoke,stack,security,dev]'

@@ -78,7 +78,7 @@ STAGING_VARS = {
     "STAGING_BASE_URL": "https://user:pw@staging.example.test", "STAGING_MONGO_URL": "mongodb://u:secret@db/",
     "STAGING_ADMIN_EMAIL": "a@x", "STAGING_ADMIN_PASSWORD": "s3cret-admin",
     "STAGING_EVALUATOR_EMAIL": "e@x", "STAGING_EVALUATOR_PASSWORD": "s3cret-eval",
-    "STAGING_VIEWER_EMAIL": "v@x", "STAGING_VIEWER_PASSWORD": "s3cret-view",
+    "STAGING_VIEWER_EMAIL": "v@x", "STAGING_VIEWER_PASSWORD": "s3cret-view", "STAGING_LOCK_FILE": "/srv/release/requirements.lock",
 }
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .config.environments import Environment, Environments
 from .config.gates import Gate, GateSet
+from .config.waivers import Waivers
 from .core.store import MetricsStore
 from .gates.rules import GateResult
 from .gates.verdict import Verdict, decide
@@ -36,6 +37,7 @@ class RunState:
     gates_path: Path
     gates: list[Gate]
     indexes: list = field(default_factory=list)  # required MongoDB indexes (gonogo.mongo.indexes.IndexSpec)
+    waivers: Waivers = field(default_factory=Waivers.none)
     baseline: MetricsStore | None = None
     baseline_path: Path | None = None
     store: MetricsStore = field(default_factory=MetricsStore)
@@ -59,8 +61,9 @@ class RunState:
         baseline = None
         if baseline_path is not None:
             _, baseline = json_report.load_store(baseline_path)
+        waivers = Waivers.from_path(environment.waivers_file) if environment.waivers_file else Waivers.none()
         return cls(env_name, environment, environments_path, gates_path, gate_set.for_environment(env_name),
-                   indexes=gate_set.indexes, baseline=baseline, baseline_path=baseline_path, base_url_overridden=bool(base_url))
+                   indexes=gate_set.indexes, waivers=waivers, baseline=baseline, baseline_path=baseline_path, base_url_overridden=bool(base_url))
 
     def attach_box(self, info) -> None:
         """Point the environment at a running local box (its URL, CA, accounts, database, lock file)."""

@@ -14,6 +14,7 @@ import allure
 import pytest
 
 from gonogo.client import ApiClient
+from gonogo.config.waivers import Waivers
 from gonogo.core.findings import Finding, Severity
 
 _TOKENS = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]+|eyJ[A-Za-z0-9._-]{10,}")
@@ -24,25 +25,47 @@ def redact(text: str) -> str:
 
 
 class SecurityChecks:
-    def __init__(self, store) -> None:
+    def __init__(self, store, waivers: Waivers) -> None:
         self.store = store
+        self.waivers = waivers
         self.found: dict[str, list[Finding]] = {}
 
     def check(self, source: str, name: str, ok: bool, evidence: str, requirement: str, severity: str) -> bool:
+        """One rule check; a failed one is a finding, and a check a valid waiver accepts counts as passed."""
         evidence = redact(evidence)
-        self.store.check("security.checks", name, bool(ok), "" if ok else evidence, check=name, requirement=requirement)
         found = self.found.setdefault(source, [])
         if not ok:
-            found.append(Finding(name, source, Severity.parse(severity), requirement, name, evidence))
-            allure.attach(evidence, f"finding [{severity}] {name}", allure.attachment_type.TEXT)
+            finding = self.waivers.apply(Finding(name, source, Severity.parse(severity), requirement, name, evidence))
+            found.append(finding)
+            label = f"waived finding [{severity}] {name}" if finding.waived else f"finding [{severity}] {name}"
+            allure.attach(finding.evidence + (f"\nwaived: {finding.waived}" if finding.waived else ""), label,
+                          allure.attachment_type.TEXT)
+            ok, evidence = bool(finding.waived), finding.evidence + (f" (waived: {finding.waived})" if finding.waived else "")
+        self.store.check("security.checks", name, bool(ok), "" if ok else evidence, check=name, requirement=requirement)
         return bool(ok)
 
-    def complete(self, source: str) -> None:
-        """Record ``source`` as a completed scan, then fail the test if any of its checks failed."""
+    def add(self, source: str, findings: list[Finding], aliases: dict[str, tuple[str, ...]] | None = None) -> None:
+        """Findings of a scanner (dependencies, ZAP), waivers applied, one Allure attachment each."""
+        found = self.found.setdefault(source, [])
+        for finding in findings:
+            finding = self.waivers.apply(finding, (aliases or {}).get(finding.id, ()))
+            found.append(finding)
+            allure.attach(finding.evidence + (f"\nwaived: {finding.waived}" if finding.waived else ""),
+                          f"{'waived ' if finding.waived else ''}finding [{finding.severity.value}] {finding.id}",
+                          allure.attachment_type.TEXT)
+
+    def complete(self, source: str, blocking: tuple[Severity, ...] = tuple(Severity)) -> None:
+        """Record ``source`` as a completed scan, then fail the test on any unwaived finding of ``blocking`` severity."""
         findings = self.found.get(source, [])
         self.store.scan("security.findings", findings, source=source)
-        assert not findings, f"{len(findings)} {source} finding(s):\n" + "\n".join(
-            f"[{f.severity.value}] {f.requirement} {f.id}: {f.evidence}" for f in findings)
+        bad = [f for f in findings if not f.waived and f.severity in blocking]
+        assert not bad, f"{len(bad)} {source} finding(s):\n" + "\n".join(
+            f"[{f.severity.value}] {f.requirement} {f.id}: {f.evidence}" for f in bad)
+
+    def incomplete(self, source: str, reason: str) -> None:
+        """The scan of ``source`` did not complete: nothing is recorded but the reason, and the test fails."""
+        self.store.unmeasured("security.findings", redact(reason), source=source)
+        pytest.fail(f"{source} scan not completed, so its gate is inconclusive: {redact(reason)}", pytrace=False)
 
 
 @pytest.fixture(scope="session")
@@ -51,8 +74,8 @@ def security(api_client) -> ApiClient:
 
 
 @pytest.fixture
-def checks(gonogo_metrics) -> SecurityChecks:
-    return SecurityChecks(gonogo_metrics)
+def checks(gonogo_metrics, gonogo_state) -> SecurityChecks:
+    return SecurityChecks(gonogo_metrics, gonogo_state.waivers)
 
 
 def last_index(client: ApiClient, role: str, from_end: int = 1) -> int:

@@ -111,12 +111,14 @@ class Environment(_Strict):
     accounts_file: str | None = None  # JSON written by the embedded stack
     cors_allowed_origins: list[str] = []
     dependency_files: list[str] = []  # requirements/lock files of the target, for K4
+    advisory_db: str | None = None  # offline OSV database (directory or .tar.gz): the source when snyk/pip-audit cannot check
+    waivers_file: str | None = None  # accepted findings with owner and expiry (gonogo.config.waivers)
     load: LoadProfile = LoadProfile()
     smoke: SmokeProfile = SmokeProfile()
     safety: Safety = Safety()
     network: Network = Network()
 
-    @field_validator("mongo_url", "prometheus_url", "ca_bundle", "accounts_file", mode="before")
+    @field_validator("mongo_url", "prometheus_url", "ca_bundle", "accounts_file", "advisory_db", "waivers_file", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value  # `${VAR:-}` left empty means "not configured"
@@ -235,6 +237,7 @@ def _resolve_paths(environment: Environment, base: Path) -> Environment:
     return environment.model_copy(update={
         "ca_bundle": absolute(environment.ca_bundle), "accounts_file": absolute(environment.accounts_file),
         "dependency_files": [absolute(p) for p in environment.dependency_files],
+        "advisory_db": absolute(environment.advisory_db), "waivers_file": absolute(environment.waivers_file),
     })
 
 

@@ -29,6 +29,7 @@ class Finding:
     requirement: str  # K4, S1, ...
     title: str
     evidence: str = ""  # already redacted by the producer
+    waived: str = ""  # "owner until date: reason" when a valid waiver accepts it (then no gate counts it)
 
     def to_dict(self) -> dict:
         data = asdict(self)

@@ -221,7 +221,8 @@ class Findings:
         return self.scans
 
     def aggregate(self, aggregation: str) -> float | None:
-        return float(len(self.findings)) if self.scans else None
+        """How many findings no waiver accepts (waived ones stay in the report, they just do not count)."""
+        return float(sum(1 for f in self.findings if not f.waived)) if self.scans else None
 
     def filtered(self, keep) -> Findings:
         out = Findings()

@@ -66,6 +66,7 @@ class MetricsStore:
         self._lock = threading.Lock()
         self.slice_seconds: float | None = None
         self.timeline: dict[float, MetricsStore] = {}  # slice start (epoch s) -> the figures of that slice
+        self.unmeasured_notes: list[dict] = []  # why a figure could not be measured: {metric, tags, reason}
 
     # -- producers ---------------------------------------------------------
     def series(self, name: str, kind: Kind, **tags: object):
@@ -114,6 +115,16 @@ class MetricsStore:
     def scan(self, name: str, findings: Iterable[Finding], **tags: object) -> None:
         """Record one *completed* scan. A scan that could not run records nothing."""
         self.series(name, Kind.FINDINGS, **tags).add_scan(list(findings))
+
+    def unmeasured(self, name: str, reason: str, **tags: object) -> None:
+        """Say why ``name`` (with ``tags``) was not measured; the gate that needed it shows the reason."""
+        self.definition(name)
+        self.unmeasured_notes.append({"metric": name, "tags": {k: str(v) for k, v in tags.items()}, "reason": reason})
+
+    def unmeasured_reasons(self, name: str, where: Where | None = None) -> list[str]:
+        where = where or {}
+        return [n["reason"] for n in self.unmeasured_notes if n["metric"] == name
+                and all(_matches(n["tags"].get(k), p) for k, p in where.items() if k in n["tags"])]
 
     # -- readers -----------------------------------------------------------
     def definition(self, name: str) -> MetricDef:
@@ -193,6 +204,8 @@ class MetricsStore:
                 for key, series in by_tags.items()
             ],
         }
+        if self.unmeasured_notes:
+            data["unmeasured"] = self.unmeasured_notes
         if self.timeline:
             data["timeline"] = {"slice_seconds": self.slice_seconds,
                                 "slices": [{"start": start, **piece.to_dict()} for start, piece in self.timeline.items()]}
@@ -207,6 +220,7 @@ class MetricsStore:
             definition = store.definition(item["metric"])
             series = SERIES_CLASSES[definition.kind].from_dict(item["data"])
             store._series.setdefault(item["metric"], {})[_key(item["tags"])] = series
+        store.unmeasured_notes = list(data.get("unmeasured") or [])
         if data.get("timeline"):
             timeline = data["timeline"]
             store.set_timeline(timeline["slice_seconds"], {piece["start"]: cls.from_dict({**piece, "timeline": None}, catalog)
@@ -214,6 +228,7 @@ class MetricsStore:
         return store
 
     def merge(self, other: MetricsStore) -> None:
+        self.unmeasured_notes.extend(n for n in other.unmeasured_notes if n not in self.unmeasured_notes)
         for name, by_tags in other._series.items():
             kind = self.definition(name).kind
             for key, series in by_tags.items():

@@ -156,6 +156,9 @@ def _evaluate_sustained(gate: Gate, store: MetricsStore, samples: int) -> GateRe
 
 
 def _unmeasured(gate: Gate, store: MetricsStore) -> str:
+    reasons = store.unmeasured_reasons(gate.metric.name, gate.where)
+    if reasons:
+        return "not measured: " + "; ".join(dict.fromkeys(reasons))
     tag_sets = store.tag_sets(gate.metric.name)
     if not tag_sets:
         return f"'{gate.metric.name}' was not measured: suite '{gate.suite}' ran but produced no figure"
@@ -167,5 +170,6 @@ def _details(series) -> list[str]:
     if kind is Kind.CHECK:
         return [f"{r.check}: {r.detail}" if r.detail else r.check for r in series.failures]
     if kind is Kind.FINDINGS:
-        return [f"[{f.severity.value}] {f.source} {f.id}: {f.title}" for f in series.findings]
+        return [f"[{f.severity.value}] {f.source} {f.id}: {f.title}" + (f" (waived: {f.waived})" if f.waived else "")
+                for f in series.findings]
     return []

@@ -177,7 +177,7 @@ class Box:
             wait_until(proxy, lambda: _https_ok(f"{url}/api/health", certs["ca"]), 30, f"{url}/api/health")
 
         lock = self.dir / "requirements.lock"
-        text = REQUIREMENTS_LOCK.read_text()
+        text = installed_lock(REQUIREMENTS_LOCK.read_text())
         if "vulnerable_dependency" in faults:
             text = "\n".join(l for l in text.splitlines() if not l.lower().startswith("pyyaml==")) + f"\n{VULNERABLE_PIN}\n"
         lock.write_text(text)
@@ -224,3 +224,19 @@ class Box:
         self.state_file.unlink(missing_ok=True)
         shutil.rmtree(self.dir / "prom", ignore_errors=True)
         return stopped
+
+
+def installed_lock(text: str) -> str:
+    """The lock with every pin set to the version actually installed, so the scan sees what the box runs."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    lines = []
+    for line in text.splitlines():
+        name, sep, _ = line.partition("==")
+        if sep and not line.startswith("#"):
+            try:
+                line = f"{name}=={version(name)}"
+            except PackageNotFoundError:
+                pass
+        lines.append(line)
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,27 @@
+"""K4/S7: the target's pinned dependencies have no Critical/High advisory.
+
+Sources, best first: the snyk CLI (with SNYK_TOKEN), pip-audit (pypi.org's JSON
+API), then the environment's offline OSV snapshot for every pin still unchecked.
+A pin no source could check makes the scan incomplete: the gate is inconclusive,
+never clean (pip-audit says "No known vulnerabilities found" after skipping
+every package). An advisory without a severity counts as High.
+"""
+
+from __future__ import annotations
+
+import allure
+
+from gonogo.core.findings import Severity
+from gonogo.deps.scan import scan
+
+
+def test_dependencies_have_no_critical_or_high_advisory(gonogo_env, checks, say):
+    result = scan(gonogo_env.dependency_files, gonogo_env.advisory_db)
+    allure.attach(result.summary() + "\n\nunchecked:\n" + "\n".join(result.unchecked or ["none"]),
+                  "dependency scan", allure.attachment_type.TEXT)
+    say(f"dependencies: {result.summary()}")
+    if not result.complete:
+        checks.incomplete("dependencies", f"{len(result.unchecked)} unchecked ({'; '.join(result.unchecked[:3])}); "
+                                          f"{'; '.join(result.notes[-2:])}")
+    checks.add("dependencies", result.findings, result.aliases)
+    checks.complete("dependencies", blocking=(Severity.CRITICAL, Severity.HIGH))
