@@ -22,6 +22,8 @@ FAULTS: dict[str, str] = {
     "idor_evaluations": "other users' evaluations are readable by id (S4)",
     "stack_trace_leak": "unexpected errors answer 500 with the Python traceback; bad ids are not validated",
     "weak_tls": "nginx offers TLS 1.0-1.2 only, no TLS 1.3 (S5)",
+    "exposed_redis": "Redis listens on its standard port 6379 instead of a private one (S6)",
+    "cert_expiring": "the served certificate expires in 5 days (S5: under the 14-day warning)",
     "pool_exhaustion": "MongoDB connection pool of 1 instead of 20 (K14)",
     "vulnerable_dependency": "the API's lock pins PyYAML 5.3, which has a Critical advisory (K4)",
     "incident": "for 10 s of every minute, 40 % of API requests answer 503 (D3: the rollback trigger's error rate)",

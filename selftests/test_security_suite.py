@@ -9,7 +9,8 @@ import json
 import pytest
 from product_run import gates, run
 
-API_GATES = ("security.headers", "security.cors", "security.auth", "security.rate_limits", "security.dependencies")
+API_GATES = ("security.headers", "security.cors", "security.auth", "security.rate_limits", "security.dependencies",
+             "security.tls", "security.tls_expiry", "security.network")
 
 #: fault -> (the gate of its rule, does it also fail K4 (a High/Critical finding)?)
 CAUGHT_BY = {
@@ -20,6 +21,8 @@ CAUGHT_BY = {
     "idor_evaluations": ("security.auth", True),
     "rate_limit_off": ("security.rate_limits", False),
     "vulnerable_dependency": ("security.dependencies", True),
+    "weak_tls": ("security.tls", True),
+    "exposed_redis": ("security.network", True),
 }
 
 
@@ -29,10 +32,9 @@ def test_healthy_box_passes_the_api_checks(product):
     for gate in API_GATES + ("security.critical_high",):
         assert security[gate]["status"] == "pass", (gate, security[gate]["message"], proc.stdout[-3000:])
     assert security["security.auth"]["samples"] >= 12
-    # not built yet (issue 7 open): TLS, network; they stay inconclusive, so the run is No-Go
-    assert {g for g, r in security.items() if r["status"] == "inconclusive" and not r["optional"]} == {
-        "security.tls", "security.tls_expiry", "security.network"}
-    assert proc.returncode == 1
+    assert {g for g, r in security.items() if r["status"] == "inconclusive"} == {"security.zap", "security.image"}
+    assert all(security[g]["optional"] for g in ("security.zap", "security.image")), "no daemon, no image on the box"
+    assert proc.returncode == 0, proc.stdout[-3000:]
 
 
 @pytest.mark.parametrize("fault", sorted(CAUGHT_BY))
@@ -45,6 +47,13 @@ def test_fault_fails_exactly_its_gate(product, fault):
     assert security[gate]["details"], "the failing checks are named"
     results = [json.loads(p.read_text()) for p in (product / f"allure-{fault}").glob("*-result.json")]
     assert any(a["name"].startswith("finding [") for r in results for a in r.get("attachments", [])), "evidence in Allure"
+
+
+def test_expiring_certificate_warns_without_blocking(product):
+    proc, report = run(product, "security/test_tls.py", "--env=local", faults="cert_expiring")
+    expiry = gates(report, "security")["security.tls_expiry"]
+    assert expiry["status"] == "warn" and 4 < expiry["measured"] / 86400 < 5.01, expiry
+    assert gates(report, "security")["security.tls"]["status"] == "pass"
 
 
 def test_waivers_accept_a_finding_until_they_expire(tmp_path):

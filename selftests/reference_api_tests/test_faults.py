@@ -32,7 +32,8 @@ def _b64(obj) -> str:
 def test_every_fault_is_covered_here():
     covered = {"no_security_headers", "cors_wildcard", "jwt_alg_none", "idor_evaluations", "stack_trace_leak", "cache_off",
                "rate_limit_off", "pool_exhaustion", "missing_index", "vulnerable_dependency", "health_lies",
-               "weak_tls", "error_burst", "slow_models", "incident", "unselective_index", "files_unindexed"}
+               "weak_tls", "error_burst", "slow_models", "incident", "unselective_index", "files_unindexed",
+               "exposed_redis", "cert_expiring"}
     assert covered == set(FAULTS)
 
 
@@ -151,7 +152,7 @@ def test_healthy_detailed_health_reports_database_down(disposable):
 @pytest.fixture(scope="module")
 def slow_burst_weak(tmp_path_factory):
     box = Box(tmp_path_factory.mktemp("box"), cache=REPO / ".gonogo" / "cache", log=lambda *_: None)
-    info = box.up(frozenset({"slow_models", "error_burst", "weak_tls"}))
+    info = box.up(frozenset({"slow_models", "error_burst", "weak_tls", "cert_expiring", "exposed_redis"}))
     yield box, info
     box.down()
 
@@ -172,6 +173,22 @@ def test_weak_tls(slow_burst_weak):
         modern.wrap_socket(raw, server_hostname="localhost")
     with _weak_client(info) as client:
         assert client.get("/health").status_code == 200
+
+
+def test_cert_expiring(slow_burst_weak):
+    _, info = slow_burst_weak
+    with socket.create_connection(("127.0.0.1", int(info.url.rsplit(":", 1)[1]))) as raw:
+        context = ssl.create_default_context(cafile=info.ca_bundle)
+        with context.wrap_socket(raw, server_hostname="localhost") as conn:
+            not_after = ssl.cert_time_to_seconds(conn.getpeercert()["notAfter"])
+    assert 4 * 86400 < not_after - time.time() <= 5 * 86400
+
+
+def test_exposed_redis(slow_burst_weak):
+    _, info = slow_burst_weak
+    assert info.redis_url.endswith("@127.0.0.1:6379/0")
+    with socket.create_connection(("127.0.0.1", 6379), timeout=3):
+        pass
 
 
 def test_slow_models(slow_burst_weak):

@@ -62,9 +62,12 @@ class SecurityChecks:
         assert not bad, f"{len(bad)} {source} finding(s):\n" + "\n".join(
             f"[{f.severity.value}] {f.requirement} {f.id}: {f.evidence}" for f in bad)
 
-    def incomplete(self, source: str, reason: str) -> None:
-        """The scan of ``source`` did not complete: nothing is recorded but the reason, and the test fails."""
+    def incomplete(self, source: str, reason: str, *also: tuple[str, dict]) -> None:
+        """The scan of ``source`` did not complete: nothing is recorded but the reason (for its findings and for
+        ``also``: (metric, tags) pairs its gates read), and the test fails."""
         self.store.unmeasured("security.findings", redact(reason), source=source)
+        for metric, tags in also:
+            self.store.unmeasured(metric, redact(reason), **tags)
         pytest.fail(f"{source} scan not completed, so its gate is inconclusive: {redact(reason)}", pytrace=False)
 
 

@@ -120,7 +120,7 @@ class Box:
     def _boot(self, faults: frozenset[str], detached: bool, started: float) -> BoxInfo:
         logs = self.dir / "logs"
         external_mongo = os.environ.get("GONOGO_LOCAL_MONGO_URL")
-        certs = tls.make_certificates(self.dir / "tls")
+        certs = tls.make_certificates(self.dir / "tls", tls.EXPIRING_DAYS if "cert_expiring" in faults else tls.VALID_DAYS)
 
         # MongoDB-wire server and Redis, in parallel
         if external_mongo:  # seeded in place; the file key and uploads persist with it across boots
@@ -138,7 +138,7 @@ class Box:
             mongo_port = free_port()
             mongo_url = f"mongodb://127.0.0.1:{mongo_port}/"
             mongo = self._add(Component("mongodb", secantus_command(mongo_port, self.dir / "mongo"), logs / "mongodb.log"), detached)
-        redis_port, redis_password = free_port(), secrets.token_urlsafe(18)
+        redis_port, redis_password = (6379 if "exposed_redis" in faults else free_port()), secrets.token_urlsafe(18)
         redis = self._add(Component("redis", [
             "redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--requirepass", redis_password,
             "--save", "", "--appendonly", "no", "--dir", str(self.dir / "redis"), "--maxclients", "2000",

@@ -1,0 +1,43 @@
+"""S6: from where gonogo runs, the database, cache, backends and SSH are not reachable; the entry point is.
+
+environments.yaml `network:` lists host:port pairs (``:port`` = the base URL's
+host). The base URL itself must be reachable. TCP connects only, bounded in
+count and time. A host name that does not resolve makes the check inconclusive.
+"""
+
+from __future__ import annotations
+
+import allure
+
+from gonogo import netcheck
+
+
+def test_network_exposure(gonogo_env, checks, say):
+    host, port = netcheck.base_host_port(gonogo_env.base_url)
+    network = gonogo_env.network
+    plan = [(entry, "closed") for entry in network.must_be_closed] + [(entry, "open") for entry in network.must_be_open]
+    if len(plan) > netcheck.MAX_TARGETS:
+        checks.incomplete("network", f"{len(plan)} entries in network: at most {netcheck.MAX_TARGETS} (S6 is not a port scan)",
+                          ("security.checks", {"requirement": "S6"}))
+    if not network.must_be_closed:
+        checks.incomplete("network", "environments.yaml lists no network.must_be_closed ports for this environment",
+                          ("security.checks", {"requirement": "S6"}))
+    probes = [(netcheck.probe(host, port), "open")]
+    for entry, wanted in plan:
+        target_host, target_port = netcheck.parse(entry, host)
+        probes.append((netcheck.probe(target_host, target_port), wanted))
+    allure.attach("\n".join(f"{p.target}: {p.state} (wanted {w}) - {p.detail}" for p, w in probes), "TCP probes",
+                  allure.attachment_type.TEXT)
+    unresolved = [p for p, _ in probes if p.state == "unresolved"]
+    if unresolved:
+        checks.incomplete("network", "; ".join(p.detail for p in unresolved), ("security.checks", {"requirement": "S6"}))
+    for probe, wanted in probes:
+        if wanted == "closed":
+            checks.check("network", f"network.closed {probe.target}", probe.state == "closed",
+                         f"{probe.target} is reachable from the runner: {probe.detail}", "S6", "high")
+        else:
+            checks.check("network", f"network.open {probe.target}", probe.state == "open",
+                         f"{probe.target} is not reachable from the runner: {probe.detail}", "S6", "medium")
+    say(f"network: {sum(w == 'closed' for _, w in probes)} ports must be closed, "
+        f"{sum(w == 'open' for _, w in probes)} open; {sum(p.state != ('closed' if w == 'closed' else 'open') for p, w in probes)} wrong")
+    checks.complete("network")

@@ -1,0 +1,55 @@
+"""S5: TLS 1.3 offered, TLS 1.1 and older refused, a valid chain for the host name, days to expiry; HSTS sent.
+
+One sslyze scan of the base URL's host and port (handshakes only: safe against
+any environment). Chain validation uses the environment's CA bundle when it has
+one, else sslyze's public trust stores.
+"""
+
+from __future__ import annotations
+
+import allure
+import pytest
+
+from gonogo import tls
+
+HSTS_MIN_AGE = 31536000  # S1 asks max-age=31536000
+
+
+@pytest.fixture(scope="module")
+def scanned(gonogo_env):
+    try:
+        return tls.scan(gonogo_env.base_url, gonogo_env.ca_bundle), ""
+    except (ConnectionError, ValueError, OSError) as exc:
+        return None, str(exc)
+
+
+def test_tls_configuration(scanned, checks, gonogo_metrics, say):
+    report, error = scanned
+    if report is None or report.errors:
+        checks.incomplete("tls", error or "; ".join(report.errors),
+                          ("security.checks", {"requirement": "S5"}), ("security.tls_cert_days_left", {}))
+    accepted = {p: len(s) for p, s in report.accepted.items()}
+    allure.attach("\n".join(f"{p}: {', '.join(s) or 'refused'}" for p, s in report.accepted.items())
+                  + f"\ncertificate: {report.subject}, names {report.names}, not after {report.not_after}, "
+                    f"chain {'valid' if report.chain_valid else 'INVALID'} ({report.trust_store})\nHSTS: {report.hsts}",
+                  "sslyze scan", allure.attachment_type.TEXT)
+    target = f"{report.host}:{report.port} ({report.address})"
+    legacy = [p for p in tls.LEGACY if accepted.get(p)]
+    checks.check("tls", "tls.1_3_offered", accepted.get("TLS 1.3", 0) > 0,
+                 f"{target} refuses TLS 1.3; it accepts {', '.join(p for p, n in accepted.items() if n) or 'nothing'}", "S5", "high")
+    checks.check("tls", "tls.legacy_refused", not legacy,
+                 f"{target} accepts {', '.join(f'{p} ({accepted[p]} suites)' for p in legacy)}", "S5", "high")
+    checks.check("tls", "tls.chain_valid", bool(report.chain_valid),
+                 f"{target}: certificate chain does not validate: {report.chain_error}", "S5", "high")
+    checks.check("tls", "tls.hostname", report.hostname_matches,
+                 f"{target}: certificate names {report.names} do not cover '{report.host}'", "S5", "high")
+    days = report.days_left()
+    checks.check("tls", "tls.not_expired", days is not None and days > 0,
+                 f"{target}: certificate expired on {report.not_after}", "S5", "critical")
+    checks.check("tls", "tls.hsts", report.hsts_max_age is not None and report.hsts_max_age >= HSTS_MIN_AGE,
+                 f"{target}: Strict-Transport-Security is {report.hsts or 'absent'}; S1/S5 want max-age >= {HSTS_MIN_AGE}",
+                 "S5", "medium")
+    if days is not None:
+        gonogo_metrics.gauge("security.tls_cert_days_left", days * 86400)  # canonical unit of a duration: seconds
+    say(f"TLS {target}: {', '.join(p for p, n in accepted.items() if n)} accepted; certificate {days:.0f} days left")
+    checks.complete("tls")
