@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-PRODUCT = ["tests", "gates.yaml", "environments.yaml", "waivers.yaml", "data", "pytest.ini", "conftest.py"]
+PRODUCT = ["tests", "gates.yaml", "environments.yaml", "waivers.yaml", "zap-rules.tsv", "data", "pytest.ini", "conftest.py"]
 
 
 def copy_product(root: Path) -> Path:

@@ -79,6 +79,7 @@ STAGING_VARS = {
     "STAGING_ADMIN_EMAIL": "a@x", "STAGING_ADMIN_PASSWORD": "s3cret-admin",
     "STAGING_EVALUATOR_EMAIL": "e@x", "STAGING_EVALUATOR_PASSWORD": "s3cret-eval",
     "STAGING_VIEWER_EMAIL": "v@x", "STAGING_VIEWER_PASSWORD": "s3cret-view", "STAGING_LOCK_FILE": "/srv/release/requirements.lock",
+    "ZAP_API_URL": "http://127.0.0.1:8090",
 }
 
 

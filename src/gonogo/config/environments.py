@@ -96,6 +96,23 @@ class Network(_Strict):
     must_be_open: list[str] = []
 
 
+class ZapSettings(_Strict):
+    """The OWASP ZAP daemon the security suite drives (S7). No api_url: no ZAP scan, its gate is inconclusive."""
+
+    api_url: str | None = None  # http://host:port of the ZAP API (ZAP_API_URL)
+    api_key: SecretStr | None = None
+    rules_file: str | None = None  # zap-baseline style: "<rule id><TAB>IGNORE|INFO|WARN|FAIL<TAB>(name)"
+    openapi_url: str | None = None  # an OpenAPI document ZAP imports so it knows every operation (else: spider only)
+    spider_time: Seconds = 120.0  # bounds, each step; a step that runs out makes the scan incomplete
+    passive_time: Seconds = 300.0
+    active_time: Seconds = 600.0  # only where safety.active_scan_allowed
+
+    @field_validator("api_url", "api_key", "rules_file", "openapi_url", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+
 class Environment(_Strict):
     name: str = ""
     description: str = ""
@@ -117,6 +134,7 @@ class Environment(_Strict):
     smoke: SmokeProfile = SmokeProfile()
     safety: Safety = Safety()
     network: Network = Network()
+    zap: ZapSettings = ZapSettings()
 
     @field_validator("mongo_url", "prometheus_url", "ca_bundle", "accounts_file", "advisory_db", "waivers_file", mode="before")
     @classmethod
@@ -238,6 +256,7 @@ def _resolve_paths(environment: Environment, base: Path) -> Environment:
         "ca_bundle": absolute(environment.ca_bundle), "accounts_file": absolute(environment.accounts_file),
         "dependency_files": [absolute(p) for p in environment.dependency_files],
         "advisory_db": absolute(environment.advisory_db), "waivers_file": absolute(environment.waivers_file),
+        "zap": environment.zap.model_copy(update={"rules_file": absolute(environment.zap.rules_file)}),
     })
 
 
