@@ -79,7 +79,7 @@ STAGING_VARS = {
     "STAGING_ADMIN_EMAIL": "a@x", "STAGING_ADMIN_PASSWORD": "s3cret-admin",
     "STAGING_EVALUATOR_EMAIL": "e@x", "STAGING_EVALUATOR_PASSWORD": "s3cret-eval",
     "STAGING_VIEWER_EMAIL": "v@x", "STAGING_VIEWER_PASSWORD": "s3cret-view", "STAGING_LOCK_FILE": "/srv/release/requirements.lock",
-    "ZAP_API_URL": "http://127.0.0.1:8090",
+    "ZAP_API_URL": "http://127.0.0.1:8090", "STAGING_JWT_SIGNING_KEY": "s3cret-jwt-key",
 }
 
 
@@ -95,7 +95,7 @@ def test_placeholders_resolve_for_the_selected_environment_only():
 def test_secrets_never_show_in_repr_or_display_url():
     staging = Environments.from_path(ROOT / "environments.yaml").get("staging", STAGING_VARS)
     text = repr(staging) + str(staging) + staging.display_url
-    for secret in ("s3cret-admin", "secret@db", "user:pw"):
+    for secret in ("s3cret-admin", "secret@db", "user:pw", "s3cret-jwt-key"):
         assert secret not in text
     assert staging.display_url == "https://staging.example.test"
 

@@ -72,6 +72,7 @@ class RunState:
         self.environment = self.environment.model_copy(update={
             "base_url": info.url, "mongo_url": SecretStr(info.mongo_url), "ca_bundle": info.ca_bundle,
             "accounts_file": info.accounts_file, "dependency_files": [info.dependency_file], "database": info.database,
+            **({"jwt_signing_key": SecretStr(Path(info.jwt_key_file).read_text().strip())} if info.jwt_key_file else {}),
         })
         self.target = {"embedded_box": True, "faults": list(info.faults)}
 

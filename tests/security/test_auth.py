@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 import uuid
 
 from .conftest import last_index
@@ -33,6 +34,30 @@ def test_tokens_are_required_and_verified(security, checks):
         checks.check("auth", f"auth.refused ({kind})", resp.status_code == 401, f"GET /api/evaluations with {kind} token -> {resp.status_code}",
                      "S4", severity)
     checks.complete("auth")
+
+
+def test_expired_and_unknown_user_tokens_are_refused(security, gonogo_env, checks):
+    """Validly signed tokens that must still get 401: one past its `exp`, one whose `sub` is no user.
+    Forging them needs the environment's signing key (jwt_signing_key); without it these cannot be checked."""
+    import jwt
+
+    if gonogo_env.jwt_signing_key is None:
+        checks.incomplete("auth-tokens", "no jwt_signing_key for this environment: expired and unknown-user tokens "
+                                         "were not checked (S4)", ("security.checks", {"requirement": "S4"}))
+    token = security.token("viewer", last_index(security, "viewer"))
+    algorithm = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "==")).get("alg", "HS256")
+    claims, now = _claims(token), int(time.time())
+    key = gonogo_env.jwt_signing_key.get_secret_value()
+    forged = {
+        "expired": {**claims, "iat": now - 7200, "exp": now - 3600},
+        "unknown user": {**claims, "sub": uuid.uuid4().hex[:24]},
+    }
+    for kind, payload in forged.items():
+        bad = jwt.encode(payload, key, algorithm=algorithm)
+        resp = security.get("/api/evaluations?limit=1", headers={"Authorization": f"Bearer {bad}"})
+        checks.check("auth-tokens", f"auth.refused ({kind})", resp.status_code == 401,
+                     f"GET /api/evaluations with a validly signed {kind} token -> {resp.status_code}", "S4", "high")
+    checks.complete("auth-tokens")
 
 
 def test_roles_are_enforced(security, checks, writes, undo_created, tag):

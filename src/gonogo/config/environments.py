@@ -25,7 +25,7 @@ from .yamlfile import YamlDocument, load_yaml
 
 ROLES = ("admin", "evaluator", "viewer")
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-_SECRET_KEYS = ("password", "mongo_url", "token", "api_key")
+_SECRET_KEYS = ("password", "mongo_url", "token", "api_key", "jwt_signing_key")
 
 
 class _Strict(BaseModel):
@@ -118,6 +118,9 @@ class Environment(_Strict):
     description: str = ""
     base_url: str = Field(repr=False)  # may carry user:password; print display_url instead
     mongo_url: SecretStr | None = None
+    # The API's token signing key (HS256 secret or RS256 private key PEM): lets S4 forge expired and unknown-user
+    # tokens. Without it those two checks cannot run and the auth checks stay incomplete.
+    jwt_signing_key: SecretStr | None = None
     database: str = "online_evaluation_staging"
     prometheus_url: str | None = None  # set: server-side load figures come from PromQL instead of scraping /metrics
     prometheus: PrometheusQuery = PrometheusQuery()
@@ -136,7 +139,7 @@ class Environment(_Strict):
     network: Network = Network()
     zap: ZapSettings = ZapSettings()
 
-    @field_validator("mongo_url", "prometheus_url", "ca_bundle", "accounts_file", "advisory_db", "waivers_file", mode="before")
+    @field_validator("mongo_url", "jwt_signing_key", "prometheus_url", "ca_bundle", "accounts_file", "advisory_db", "waivers_file", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value  # `${VAR:-}` left empty means "not configured"

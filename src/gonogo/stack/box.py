@@ -41,6 +41,7 @@ class BoxInfo:
     detached: bool
     boot_seconds: float
     started_at: float = field(default_factory=time.time)
+    jwt_key_file: str = ""  # the API's signing key (mode 0600): the security suite forges expired/unknown-user tokens
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=1)
@@ -149,9 +150,13 @@ class Box:
         wait_until(redis, lambda: tcp_open(redis_port), 15, f"port {redis_port}")
 
         # indexes (also the fault missing_index)
+        jwt_secret = secrets.token_urlsafe(32)
+        jwt_key = self.dir / "jwt.key"
+        jwt_key.touch(0o600)
+        jwt_key.write_text(jwt_secret)
         api_env = {
             **LIGHT_ARGON2, "MONGO_URL": mongo_url, "DATABASE_NAME": self.database, "REDIS_URL": redis_url,
-            "JWT_SECRET": secrets.token_urlsafe(32), "UPLOAD_DIR": str(self.dir / "uploads"), "FILE_ENCRYPTION_KEY": file_key,
+            "JWT_SECRET": jwt_secret, "UPLOAD_DIR": str(self.dir / "uploads"), "FILE_ENCRYPTION_KEY": file_key,
             "PROMETHEUS_MULTIPROC_DIR": str(self.dir / "prom"), "GONOGO_FAULTS": ",".join(sorted(faults)),
             "CORS_ORIGINS": ",".join(self.cors_origins), "CACHE_TTL": "300", "DATABASE_POOL_SIZE": "20", "REDIS_POOL_SIZE": "10",
         }
@@ -186,7 +191,7 @@ class Box:
             url=url, mongo_url=mongo_url, redis_url=redis_url, database=self.database, ca_bundle=str(self.dir / "ca.pem"),
             accounts_file=str(self.dir / "accounts.json"), dependency_file=str(lock), faults=sorted(faults),
             pids={c.name: c.pid for c in self.components}, detached=detached,
-            boot_seconds=round(time.perf_counter() - started, 2),
+            boot_seconds=round(time.perf_counter() - started, 2), jwt_key_file=str(jwt_key),
         )
 
     def _add(self, component: Component, detached: bool) -> Component:

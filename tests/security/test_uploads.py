@@ -1,0 +1,66 @@
+"""Uploads (API contract, S1, S4): size and type limits, client file names never become paths, downloads
+served as attachments with nosniff. Every file created is tagged with the run id and deleted."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import last_index
+
+LIMIT = 10 * 1024 * 1024  # the contract's default size limit
+HOSTILE_NAMES = ["../../../../etc/passwd.csv", "..\\..\\windows\\win.ini.csv", "/etc/shadow.csv", "a/../../b.csv",
+                 "x.csv\x00.exe", "evil\r\nX-Injected: 1.csv", "\u202etxt.exe.csv", "%2e%2e%2fescape.csv"]
+
+
+@pytest.fixture
+def uploader(security, writes, tag):
+    """``upload(name, data, type, index)``; every file created is deleted afterwards (admin token)."""
+    created = []
+
+    def upload(name: str, data: bytes, content_type: str = "text/csv", index: int = 0):
+        resp = security.post("/api/files/upload", role="evaluator", index=index, files={"file": (name, data, content_type)})
+        if resp.status_code == 201:
+            created.append(resp.json()["id"])
+        return resp
+
+    yield upload
+    for file_id in created:
+        security.delete(f"/api/files/{file_id}", role="admin")
+
+
+def test_size_and_type_limits(security, uploader, checks, tag):
+    account = last_index(security, "evaluator", 8)
+    too_big = uploader(f"{tag}.csv", b"a" * (LIMIT + 1), index=account)
+    checks.check("uploads", "upload.size_limit", too_big.status_code == 413,
+                 f"POST /api/files/upload of {LIMIT + 1} bytes -> {too_big.status_code}, needs 413", "S4", "medium")
+    for name, content_type in ((f"{tag}.exe", "application/x-msdownload"), (f"{tag}.html", "text/html"),
+                               (f"{tag}.svg", "image/svg+xml")):
+        resp = uploader(name, b"MZ<script>alert(1)</script>", content_type, index=account)
+        checks.check("uploads", f"upload.type_refused ({content_type})", resp.status_code == 415,
+                     f"upload of {content_type} -> {resp.status_code}, needs 415 (outside the allow-list)", "S4", "high")
+    checks.complete("uploads")
+
+
+def test_client_file_names_never_become_paths_and_downloads_are_attachments(security, uploader, checks, tag):
+    account = last_index(security, "evaluator", 9)
+    for number, name in enumerate(HOSTILE_NAMES):
+        body = f"{tag},{number}\n".encode()
+        resp = uploader(name, body, index=account if number < 4 else account - 1)  # 10 uploads/minute per user
+        if resp.status_code >= 500 or resp.status_code != 201:
+            checks.check("uploads", f"upload.name ({name!r})", 400 <= resp.status_code < 500,
+                         f"upload named {name!r} -> {resp.status_code}, needs 201 with a safe name or a 4xx", "S4", "high")
+            continue
+        stored = resp.json()
+        shown = stored.get("filename", "")
+        checks.check("uploads", f"upload.name ({name!r})", not any(bad in shown for bad in ("/", "\\", "\x00", "\r", "\n")),
+                     f"upload named {name!r} is kept as {shown!r}: path separators or control characters survive", "S4", "high")
+        download = security.get(f"/api/files/{stored['id']}/content", role="evaluator", index=account if number < 4 else account - 1)
+        disposition = download.headers.get("content-disposition", "")
+        checks.check("uploads", f"download.attachment ({name!r})",
+                     download.status_code == 200 and download.content == body and disposition.startswith("attachment")
+                     and "\r" not in disposition and "\n" not in disposition and "x-injected" not in {k.lower() for k in download.headers},
+                     f"download of {name!r} -> {download.status_code}, Content-Disposition {disposition!r}, "
+                     f"{'same' if download.content == body else 'different'} bytes", "S4", "high")
+        checks.check("uploads", f"download.nosniff ({name!r})", download.headers.get("x-content-type-options") == "nosniff",
+                     f"download of {name!r} without X-Content-Type-Options: nosniff", "S1", "medium")
+    checks.complete("uploads-names")
