@@ -1,0 +1,80 @@
+"""The fault matrix (selftests/fault_matrix.yaml): every fault switch is caught by the gates meant for it, and
+no other gate of the suites run cries wolf. One parametrized test over data, not one test per fault."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from product_run import run
+
+from reference_api.faults import FAULTS
+
+MATRIX_FILE = Path(__file__).with_name("fault_matrix.yaml")
+MATRIX = yaml.safe_load(MATRIX_FILE.read_text())
+RUNNABLE = {name: spec for name, spec in MATRIX["faults"].items() if "proven_by" not in spec}
+RESULTS = Path(__file__).resolve().parents[1] / "reports" / "fault-matrix"  # kept for docs/fault-matrix.md
+
+
+def expectation(names: list[str]) -> dict:
+    """The union of the faults' expectations (a pair must still be caught by each fault's gates)."""
+    specs = [RUNNABLE[n] for n in names]
+    merged = {"suites": [], "fail": {}, "may_fail": {}, "warn": {}}
+    for spec in specs:
+        merged["suites"] += [s for s in spec["suites"] if s not in merged["suites"]]
+        for key in ("fail", "may_fail", "warn"):
+            merged[key].update(spec.get(key) or {})
+    return merged
+
+
+def text_of(gate: dict) -> str:
+    return "\n".join([gate.get("message", ""), *gate.get("details", [])])
+
+
+def check(product: Path, names: list[str]) -> None:
+    want = expectation(names)
+    suite_dirs = [f"tests/{s}" for s in want["suites"]]
+    label = "+".join(names)
+    proc, report = run(product, want["suites"][0], *suite_dirs[1:], "--env=local", f"--alluredir=allure-{label}",
+                       faults=",".join(names))
+    assert report, proc.stdout[-3000:] + proc.stderr[-2000:]
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{label}.json").write_text(json.dumps(
+        {g["id"]: {k: g.get(k) for k in ("status", "message", "details", "requirement")} for g in report["gates"]
+         if g["status"] in ("fail", "warn")}, indent=1))
+    by_id = {g["id"]: g for g in report["gates"]}
+    failed = {i for i, g in by_id.items() if g["status"] == "fail"}
+    missed = set(want["fail"]) - failed
+    assert not missed, f"{label}: not caught by {missed}; failing: {sorted(failed)}\n{proc.stdout[-2000:]}"
+    false_alarms = failed - set(want["fail"]) - set(want["may_fail"])
+    assert not false_alarms, f"{label}: unrelated gates failed: " + "; ".join(f"{g}: {text_of(by_id[g])[:200]}" for g in false_alarms)
+    for gate, status in [(g, "warn") for g in want["warn"]]:
+        assert by_id[gate]["status"] == status, (label, gate, by_id[gate])
+    for gate, evidence in {**want["fail"], **want["warn"]}.items():
+        assert evidence in text_of(by_id[gate]), f"{label}: {gate} does not show '{evidence}': {text_of(by_id[gate])[:500]}"
+    assert report["target"]["faults"] == sorted(names)
+    assert proc.returncode == 1 or not want["fail"], "a fault that fails a gate makes the run No-Go"
+    if "security" in want["suites"] and any(g.startswith("security.") for g in want["fail"]):
+        results = [json.loads(p.read_text()) for p in (product / f"allure-{label}").glob("*-result.json")]
+        assert any(a["name"].startswith("finding [") for r in results for a in r.get("attachments", [])), "evidence in Allure"
+
+
+def test_every_fault_switch_is_in_the_matrix():
+    assert set(MATRIX["faults"]) == set(FAULTS)
+    for name, spec in MATRIX["faults"].items():
+        assert spec.get("fail") or spec.get("warn"), f"{name} catches nothing"
+        assert spec["requirement"], name
+        for gate, why in (spec.get("may_fail") or {}).items():
+            assert why and gate not in spec.get("fail", {}), (name, gate)
+
+
+@pytest.mark.parametrize("fault", sorted(RUNNABLE))
+def test_fault_is_caught_by_its_gates_only(product, fault):
+    check(product, [fault])
+
+
+@pytest.mark.parametrize("pair", MATRIX["pairs"], ids=lambda p: "+".join(p))
+def test_two_faults_at_once_are_both_caught(product, pair):
+    check(product, pair)
