@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
 # Installs what gonogo needs on a fresh Debian/Ubuntu machine (idempotent):
-# redis-server and nginx for the local box, prometheus for the selftests, and the Python packages.
+# redis-server and nginx for the local box, and the Python packages. With --selftest also what only the
+# project's own tests use: prometheus (the load suite's PromQL source), Java + npm (Allure's command line)
+# and chromium (renders the Allure report headless).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v nginx >/dev/null 2>&1 || missing+=(nginx)
-command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)   # selftests: the load suite's PromQL source
+if [ "${1:-}" = "--selftest" ]; then
+  command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
+  command -v java >/dev/null 2>&1 || missing+=(default-jre-headless)
+  command -v npm >/dev/null 2>&1 || missing+=(npm)
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   # Keep Debian from starting system-wide services on install: the box runs its own.

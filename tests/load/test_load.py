@@ -14,11 +14,13 @@ from collections import deque
 from contextlib import ExitStack
 from pathlib import Path
 
+import allure
 import httpx
 import pytest
 
 from gonogo.client import ssl_context
 from gonogo.core.store import MetricsStore
+from gonogo.reporting import histogram_svg
 from gonogo.loadgen import launch
 from gonogo.promql import PrometheusSource
 from gonogo.scrape import ServerSampler
@@ -26,7 +28,7 @@ from gonogo.scrape import ServerSampler
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 
 
-def test_load_profile(gonogo_env, gonogo_metrics, accounts, tmp_path, request, say):
+def test_load_profile(gonogo_env, gonogo_metrics, gonogo_state, accounts, tmp_path, request, say):
     profile, safety = gonogo_env.load, gonogo_env.safety.load
     if not safety.allowed:
         pytest.skip(f"environment '{gonogo_env.name}' does not allow load (safety.load.allowed); its load gates stay inconclusive")
@@ -60,6 +62,12 @@ def test_load_profile(gonogo_env, gonogo_metrics, accounts, tmp_path, request, s
     assert out.exists(), f"Locust wrote no figures (exit {proc.returncode}):\n{output[-3000:]}"
     figures = json.loads(out.read_text())
     gonogo_metrics.merge(MetricsStore.from_dict(figures["store"]))
+    latency = gonogo_metrics.select("load.http_latency")
+    if latency is not None:  # the picture in the Allure report, with the P95 gate's limit drawn
+        p95 = next((g for g in gonogo_state.gates if g.id == "load.latency.p95" and g.threshold is not None), None)
+        limit = p95.threshold.value if p95 else None
+        allure.attach(histogram_svg.render(latency, "load: latency of every measured response", limit_seconds=limit),
+                      "latency histogram", allure.attachment_type.SVG)
     measure_from = figures["measure_from"] or started + profile.warmup
     stopped_at = figures.get("stopped_at") or time.time()
     if gonogo_env.prometheus_url:

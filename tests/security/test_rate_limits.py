@@ -41,7 +41,13 @@ def test_limit_holds_exactly(endpoint, security, checks):
         path = "/api/models?limit=1" if endpoint == "models" else "/api/evaluations?limit=1"
         send = lambda: security.get(path, role=role, index=index)  # noqa: E731
     _start_of_a_minute(burst_seconds=10)
+    started = time.time()
     answers = _burst(send, limit)
+    took = time.time() - started
+    if int(started // 60) != int(time.time() // 60):  # the window reset mid-burst: the limit was not tested
+        checks.incomplete(f"rate-{endpoint}", f"{endpoint}: {limit + 1} requests took {took:.0f} s and crossed a minute "
+                                              "boundary, so a per-minute limit cannot be checked at this latency",
+                          ("security.checks", {"requirement": "S2"}))
     early = [i + 1 for i, r in enumerate(answers[:limit]) if r.status_code == 429]
     last = answers[-1]
     checks.check(f"rate-{endpoint}", f"rate_limit.{endpoint}.not_before", not early,

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Builds the Allure HTML report with Allure's own command line (npm allure-commandline, runs on Java 11+).
+#   scripts/allure-report.sh [RESULTS_DIR] [HTML_DIR]     defaults: reports/allure-results reports/allure-report
+# Open it through a web server (the report loads its data with fetch): python3 -m http.server -d HTML_DIR
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RESULTS=${1:-reports/allure-results}
+OUT=${2:-reports/allure-report}
+TOOLS=.gonogo/tools
+ALLURE_VERSION=2.46.1
+command -v java >/dev/null 2>&1 || { echo "Allure needs Java: apt-get install default-jre-headless" >&2; exit 3; }
+if [ ! -x "$TOOLS/node_modules/.bin/allure" ]; then
+  mkdir -p "$TOOLS"
+  npm install --silent --no-audit --no-fund --prefix "$TOOLS" "allure-commandline@$ALLURE_VERSION" >/dev/null
+fi
+"$TOOLS/node_modules/.bin/allure" generate "$RESULTS" -o "$OUT" --clean
