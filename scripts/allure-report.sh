@@ -13,4 +13,8 @@ if [ ! -x "$TOOLS/node_modules/.bin/allure" ]; then
   mkdir -p "$TOOLS"
   npm install --silent --no-audit --no-fund --prefix "$TOOLS" "allure-commandline@$ALLURE_VERSION" >/dev/null
 fi
-"$TOOLS/node_modules/.bin/allure" generate "$RESULTS" -o "$OUT" --clean
+# The report's title carries the verdict (from the environment properties gonogo writes into the results).
+prop() { sed -n "s/^$1=//p" "$RESULTS/environment.properties" 2>/dev/null | head -1; }
+VERDICT=$(prop gonogo.verdict | tr '[:lower:]' '[:upper:]'); ENV_NAME=$(prop gonogo.environment)
+NAME="gonogo ${ENV_NAME:-?}: ${VERDICT:-UNDECIDED}"
+"$TOOLS/node_modules/.bin/allure" generate "$RESULTS" -o "$OUT" --clean --report-name "$NAME"

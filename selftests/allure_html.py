@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import re
 import shutil
 import subprocess
 import threading
@@ -54,6 +55,22 @@ def _chromium(args: list[str], profile: Path) -> subprocess.CompletedProcess:
 def dom(url: str, profile: Path) -> str:
     """The page's DOM after its scripts ran."""
     return _chromium(["--dump-dom", url], profile).stdout
+
+
+def text(html: str) -> str:
+    """What a reader sees: the DOM without scripts, styles and tags."""
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def leaf_groups(node: dict, path: tuple[str, ...] = ()):
+    """(uid path of a group, its first test case uid) for every group of the suites tree whose children are cases."""
+    cases = [c for c in node.get("children", []) if "children" not in c]
+    if cases and path:
+        yield path, cases[0]["uid"]
+    for child in node.get("children", []):
+        if "children" in child:
+            yield from leaf_groups(child, (*path, child["uid"]))
 
 
 def screenshot(url: str, png: Path, profile: Path) -> subprocess.CompletedProcess:

@@ -210,3 +210,22 @@ def test_an_unmeasured_reason_reaches_the_gate_message():
     result = evaluate(gate["security.dependencies"], store, {"security"})
     assert result.status is Status.INCONCLUSIVE and "26 pins unchecked" in result.message
     assert "26 pins" not in evaluate(gate["security.zap"], store, {"security"}).message
+
+
+def test_a_partly_unmeasured_gate_is_inconclusive_not_passed():
+    """Two S2 checks passed, a third could not run: the S2 gate does not pass on the two; K4, which has no tag
+    in common with the note, is still decided."""
+    from gonogo.config.gates import GateSet
+    from gonogo.core.store import MetricsStore
+    from gonogo.gates.rules import Status, evaluate
+
+    store = MetricsStore()
+    for name in ("rate_limit.login.after", "rate_limit.evaluations.after"):
+        store.check("security.checks", name, True, check=name, requirement="S2")
+    store.unmeasured("security.checks", "models: 101 requests crossed a minute boundary", requirement="S2")
+    store.scan("security.findings", [], source="rate-login")
+    gate = {g.id: g for g in GateSet.from_path(REPO / "gates.yaml", ["local", "staging", "production"]).for_environment("local")}
+    limits = evaluate(gate["security.rate_limits"], store, {"security"})
+    assert limits.status is Status.INCONCLUSIVE and "crossed a minute boundary" in limits.message
+    assert evaluate(gate["security.critical_high"], store, {"security"}).status is Status.PASS
+    assert evaluate(gate["security.auth"], store, {"security"}).status is Status.INCONCLUSIVE  # nothing for S4 at all

@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from allure_html import Served, chromium, dom, generate, screenshot
+from allure_html import Served, chromium, dom, generate, leaf_groups, screenshot, text
 
 from gonogo.stack.process import pid_alive
 
@@ -61,7 +61,7 @@ def test_healthy_box_is_go_every_time(runs):
     (REPO / "reports").mkdir(exist_ok=True)
     (REPO / "reports" / "flake-check.json").write_text(json.dumps(result, indent=1))  # the spread, for the notes
     flake_check.print_summary(result)
-    assert [r["verdict"] for r in runs] == ["GO"] * RUNS, [(r["verdict"], r["failed"]) for r in runs]
+    assert [r["verdict"] for r in runs] == ["go"] * RUNS, [(r["verdict"], r["failed"]) for r in runs]
     assert all(r["p95_ms"] and r["rps"] for r in runs), "every run measured the load figures"
 
 
@@ -77,17 +77,25 @@ def test_allure_html_report_renders_the_verdict_and_every_gate(runs, tmp_path):
     # the report's own data: one test case per gate, the suites' tests, the picture, the environment
     cases = [json.loads(p.read_text()) for p in (html / "data" / "test-cases").glob("*.json")]
     names = {c["name"] for c in cases}
-    assert set(gates) <= names, set(gates) - names
+    assert all(any(n.startswith(f"{g} [") for n in names) for g in gates), [g for g in gates if not any(n.startswith(f"{g} [") for n in names)]
+    assert any(n.startswith("Verdict: GO") for n in names)
     assert any(n.startswith("test_load_profile") for n in names) and any(n.startswith("test_tls") for n in names)
-    attachments = [a for c in cases for step in [c.get("testStage") or {}] for a in step.get("attachments", [])]
+    attachments = [a for c in cases for a in (c.get("testStage") or {}).get("attachments", [])]
     assert any(a["type"] == "image/svg+xml" and a["name"] == "latency histogram" for a in attachments)
+    assert any(a["name"] == "gate table" for a in attachments)
     environment = json.loads((html / "widgets" / "environment.json").read_text())
-    assert {"name": "gonogo.verdict", "values": ["GO"]} in environment
+    assert environment[0] == {"name": "gonogo.verdict", "values": ["go"]}
+    # rendered: the overview with the verdict in the title, and each innermost group of the suites tree opened on
+    # one of its cases (the URL of a case names its direct parent), which lists every sibling: every gate appears
+    suites = json.loads((html / "data" / "suites.json").read_text())
     with Served(html) as served:
-        overview = dom(served.url, tmp_path / "chromium")
-        suites = dom(served.url + "#suites", tmp_path / "chromium")
+        overview = text(dom(served.url, tmp_path / "chromium"))
+        pages = [text(dom(f"{served.url}#suites/{path[-1]}/{case}", tmp_path / "chromium"))  # direct parent / case
+                 for path, case in leaf_groups(suites)]
         shot = screenshot(served.url, tmp_path / "overview.png", tmp_path / "chromium")
-    assert "gonogo.verdict" in overview and ">GO<" in overview.replace(" ", ""), overview[-2000:]
-    assert "gates.yaml" in suites or "verdict" in suites, suites[-2000:]
+    assert "gonogo local: GO" in overview and "gonogo.verdict go" in overview, overview[:1500]
+    rendered = " ".join(pages)
+    assert [g for g in gates if f"{g} [" not in rendered] == [], rendered[:3000]
+    assert "Verdict: GO" in rendered and "gate table" in rendered
     assert shot.returncode == 0 and (tmp_path / "overview.png").stat().st_size > 10_000
     shutil.copy(tmp_path / "overview.png", REPO / "reports" / "allure-overview.png")  # docs/img/ keeps a reviewed copy

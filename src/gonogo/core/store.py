@@ -121,10 +121,13 @@ class MetricsStore:
         self.definition(name)
         self.unmeasured_notes.append({"metric": name, "tags": {k: str(v) for k, v in tags.items()}, "reason": reason})
 
-    def unmeasured_reasons(self, name: str, where: Where | None = None) -> list[str]:
+    def unmeasured_reasons(self, name: str, where: Where | None = None, overlapping: bool = False) -> list[str]:
+        """Reasons recorded for ``name`` that do not contradict ``where``; with ``overlapping``, only those
+        naming at least one of ``where``'s tags (the part of a gate's figure that was not measured)."""
         where = where or {}
         return [n["reason"] for n in self.unmeasured_notes if n["metric"] == name
-                and all(_matches(n["tags"].get(k), p) for k, p in where.items() if k in n["tags"])]
+                and all(_matches(n["tags"].get(k), p) for k, p in where.items() if k in n["tags"])
+                and (not overlapping or set(n["tags"]) & set(where))]
 
     # -- readers -----------------------------------------------------------
     def definition(self, name: str) -> MetricDef:

@@ -81,6 +81,10 @@ def evaluate(
     series = store.select(gate.metric.name, gate.where)
     if series is None:
         return GateResult(gate, Status.INCONCLUSIVE, message=_unmeasured(gate, store))
+    partly = store.unmeasured_reasons(gate.metric.name, gate.where, overlapping=True)
+    if partly:  # e.g. one rate-limited endpoint could not be checked: the others passing do not decide S2
+        return GateResult(gate, Status.INCONCLUSIVE, samples=series.samples, details=_details(series),
+                          message="partly not measured: " + "; ".join(dict.fromkeys(partly)))
     if gate.every is not None:
         return _evaluate_sustained(gate, store, series.samples)
     samples = series.samples

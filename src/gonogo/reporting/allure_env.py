@@ -9,14 +9,14 @@ from .. import __version__
 
 def write_environment(alluredir: str | Path, state) -> None:
     verdict = state.verdict
-    props = {
+    props = {  # the verdict first: the overview page shows the first few
+        "gonogo.verdict": verdict.word if verdict else "undecided",
         "gonogo.version": __version__,
         "gonogo.environment": state.env_name,
         "gonogo.base_url": state.environment.display_url,
         "gonogo.gates_file": str(state.gates_path),
         "gonogo.run_id": state.run_id,
         "gonogo.suites_run": ",".join(verdict.suites_run) if verdict else "",
-        "gonogo.verdict": verdict.word if verdict else "undecided",
     }
     path = Path(alluredir)
     path.mkdir(parents=True, exist_ok=True)
