@@ -14,7 +14,7 @@ import pytest
 
 from .conftest import last_index
 
-LIMITS = {"login": 5, "models": 100, "evaluations": 50}  # API-CONTRACT.md, S2
+LIMITS = {"login": 5, "models": 100, "evaluations": 50, "upload": 10}  # API-CONTRACT.md, S2
 
 
 def _start_of_a_minute(burst_seconds: float) -> None:
@@ -28,12 +28,33 @@ def _burst(send, limit: int) -> list:
     return [send() for _ in range(limit + 1)]
 
 
+@pytest.fixture
+def uploaded(security):
+    """Ids of files the upload burst created, deleted afterwards with an admin token."""
+    created: list[str] = []
+    yield created
+    for file_id in created:
+        security.delete(f"/api/files/{file_id}", role="admin")
+
+
 @pytest.mark.parametrize("endpoint", sorted(LIMITS))
-def test_limit_holds_exactly(endpoint, security, checks):
+def test_limit_holds_exactly(endpoint, security, checks, gonogo_env, uploaded, tag):
     limit = LIMITS[endpoint]
     if endpoint == "login":  # per (client IP, email): a fresh unknown email, so no account is locked out
         body = {"email": f"ratelimit-{uuid.uuid4().hex[:8]}@gonogo.invalid", "password": "x" * 12}
         send = lambda: security.post("/api/auth/login", json=body)  # noqa: E731
+    elif endpoint == "upload":  # per user, and every accepted upload is a file to remove
+        if not gonogo_env.safety.writes_allowed:
+            pytest.skip(f"environment '{gonogo_env.name}' does not allow writes: the upload limit is not checked")
+        index = last_index(security, "evaluator", 16)
+        security.token("evaluator", index)
+
+        def send():
+            resp = security.post("/api/files/upload", role="evaluator", index=index,
+                                 files={"file": (f"{tag}.csv", b"gonogo,rate-limit\n", "text/csv")})
+            if resp.status_code == 201:
+                uploaded.append(resp.json()["id"])
+            return resp
     else:
         role = "viewer"
         index = last_index(security, role, 6 if endpoint == "models" else 7)
