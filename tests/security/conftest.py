@@ -33,26 +33,27 @@ class SecurityChecks:
     def check(self, source: str, name: str, ok: bool, evidence: str, requirement: str, severity: str) -> bool:
         """One rule check; a failed one is a finding, and a check a valid waiver accepts counts as passed."""
         evidence = redact(evidence)
-        found = self.found.setdefault(source, [])
+        self.found.setdefault(source, [])
         if not ok:
-            finding = self.waivers.apply(Finding(name, source, Severity.parse(severity), requirement, name, evidence))
-            found.append(finding)
-            label = f"waived finding [{severity}] {name}" if finding.waived else f"finding [{severity}] {name}"
-            allure.attach(finding.evidence + (f"\nwaived: {finding.waived}" if finding.waived else ""), label,
-                          allure.attachment_type.TEXT)
+            finding = self._keep(source, Finding(name, source, Severity.parse(severity), requirement, name, evidence))
             ok, evidence = bool(finding.waived), finding.evidence + (f" (waived: {finding.waived})" if finding.waived else "")
         self.store.check("security.checks", name, bool(ok), "" if ok else evidence, check=name, requirement=requirement)
         return bool(ok)
 
     def add(self, source: str, findings: list[Finding], aliases: dict[str, tuple[str, ...]] | None = None) -> None:
         """Findings of a scanner (dependencies, ZAP), waivers applied, one Allure attachment each."""
-        found = self.found.setdefault(source, [])
+        self.found.setdefault(source, [])
         for finding in findings:
-            finding = self.waivers.apply(finding, (aliases or {}).get(finding.id, ()))
-            found.append(finding)
-            allure.attach(finding.evidence + (f"\nwaived: {finding.waived}" if finding.waived else ""),
-                          f"{'waived ' if finding.waived else ''}finding [{finding.severity.value}] {finding.id}",
-                          allure.attachment_type.TEXT)
+            self._keep(source, finding, (aliases or {}).get(finding.id, ()))
+
+    def _keep(self, source: str, finding: Finding, aliases: tuple[str, ...] = ()) -> Finding:
+        """The finding with waivers applied, kept for ``source`` and attached to Allure."""
+        finding = self.waivers.apply(finding, aliases)
+        self.found[source].append(finding)
+        allure.attach(finding.evidence + (f"\nwaived: {finding.waived}" if finding.waived else ""),
+                      f"{'waived ' if finding.waived else ''}finding [{finding.severity.value}] {finding.id}",
+                      allure.attachment_type.TEXT)
+        return finding
 
     def complete(self, source: str, blocking: tuple[Severity, ...] = tuple(Severity)) -> None:
         """Record ``source`` as a completed scan, then fail the test on any unwaived finding of ``blocking`` severity."""

@@ -96,8 +96,7 @@ def _apply(result: DependencyScan, tool: str, answer: tools.ToolResult, pins, of
 def _enrich(checked: dict, offline_found: dict) -> None:
     known = {a.id: a for found in offline_found.values() for a in found}
     for key, found in checked.items():
-        checked[key] = [known.get(a.id, a) if "no severity" in a.severity_basis or a.severity_basis.startswith("pip-audit") else a
-                        for a in found]
+        checked[key] = [known.get(a.id, a) if "no severity" in a.severity_basis else a for a in found]
 
 
 def _record(result: DependencyScan, source: str, checked: dict, pins) -> None:
