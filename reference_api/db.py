@@ -7,6 +7,7 @@ import threading
 from bson import ObjectId
 from bson.errors import InvalidId
 from pymongo import MongoClient, monitoring
+from pymongo.server_selectors import writable_server_selector
 
 from .metrics import POOL_IN_USE, POOL_MAX
 
@@ -44,6 +45,17 @@ def connect(url: str, pool_size: int) -> MongoClient:
     POOL_IN_USE.set(0)
     return MongoClient(url, maxPoolSize=pool_size, serverSelectionTimeoutMS=2000, connectTimeoutMS=2000,
                        waitQueueTimeoutMS=10000, event_listeners=[_PoolGauge()], tz_aware=True)
+
+
+def leak_connections(client: MongoClient, count: int) -> list:
+    """The fault pool_exhaustion: check ``count`` connections out of the pool and never return them.
+
+    A connection leak is how pools run dry in production; holding them makes the pool's usage high whatever the
+    load or the host's speed (a merely small pool is busy only as often as the database is slow). pymongo has no
+    public call for this, so it uses the client's pool directly; the caller keeps the list alive.
+    """
+    server = client._get_topology().select_server(writable_server_selector, "gonogo fault pool_exhaustion")
+    return [server.pool.checkout().__enter__() for _ in range(count)]
 
 
 def object_id(value: str) -> ObjectId | None:

@@ -24,7 +24,7 @@ FAULTS: dict[str, str] = {
     "weak_tls": "nginx offers TLS 1.0-1.2 only, no TLS 1.3 (S5)",
     "exposed_redis": "Redis listens on its standard port 6379 instead of a private one (S6)",
     "cert_expiring": "the served certificate expires in 5 days (S5: under the 14-day warning)",
-    "pool_exhaustion": "MongoDB connection pool of 1 instead of 20 (K14)",
+    "pool_exhaustion": "MongoDB connection leak: all but one of the pool's 20 connections held and never returned (K14)",
     "vulnerable_dependency": "the API's lock pins PyYAML 5.3, which has a Critical advisory (K4)",
     "incident": "for 10 s of every minute, 40 % of API requests answer 503 (D3: the rollback trigger's error rate)",
     "health_lies": "detailed health answers ok without probing, even when the database is down",

@@ -28,6 +28,7 @@ class Services:
     tokens: Tokens
     files: FileStore
     _users: dict = field(default_factory=dict)
+    _leaked: list = field(default_factory=list)
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -36,12 +37,13 @@ class Services:
                                                      timeout=5, socket_timeout=2, socket_connect_timeout=2)
         client = redis.Redis(connection_pool=pool)
         faults = settings.faults
+        leaked = dbmod.leak_connections(mongo, settings.db_pool_size - 1) if "pool_exhaustion" in faults else []
         return cls(
             settings=settings, mongo=mongo, redis=client,
             cache=Cache(client, settings.cache_ttl_s, enabled="cache_off" not in faults),
             limiter=RateLimiter(client, settings.limits_per_minute, enabled="rate_limit_off" not in faults),
             tokens=Tokens(settings.jwt_secret, settings.jwt_ttl_s, accept_alg_none="jwt_alg_none" in faults),
-            files=FileStore(settings.upload_dir, settings.file_key),
+            files=FileStore(settings.upload_dir, settings.file_key), _leaked=leaked,
         )
 
     @property

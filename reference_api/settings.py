@@ -50,7 +50,7 @@ class Settings:
             upload_dir=env.get("UPLOAD_DIR", cls.upload_dir),
             file_key=base64.b64decode(key) if key else cls.file_key,
             cache_ttl_s=_int("CACHE_TTL", cls.cache_ttl_s),
-            db_pool_size=1 if "pool_exhaustion" in faults else _int("DATABASE_POOL_SIZE", cls.db_pool_size),
+            db_pool_size=_int("DATABASE_POOL_SIZE", cls.db_pool_size),
             redis_pool_size=_int("REDIS_POOL_SIZE", cls.redis_pool_size),
             max_upload_bytes=_int("MAX_UPLOAD_BYTES", cls.max_upload_bytes),
             cors_origins=tuple(o for o in env.get("CORS_ORIGINS", ",".join(cls.cors_origins)).split(",") if o),
