@@ -18,14 +18,15 @@ from gonogo.stack.process import pid_alive
 
 REPO = Path(__file__).resolve().parents[1]
 RUNS = 3
-# Gates that measure capacity on this shared 2-core VM (latency, throughput, pools, CPU): a noisy host can move them
-# past their limits on a healthy box (the flake check saw P95 626 ms once, 64-108 ms in other runs). Every other gate
-# decides correctness and must never fail on the healthy box.
+# Gates that measure capacity on this shared 2-core VM (latency, throughput, pools, CPU). The flake check requires
+# Go from them too; the first run's shape check lists the other failures apart, since those are correctness bugs.
 CAPACITY = ("load.latency.", "load.throughput", "server.", "db.query_time.")
 
 
 def correctness_failures(report: dict) -> list[str]:
     return [g["id"] for g in report["gates"] if g["status"] == "fail" and not g["id"].startswith(CAPACITY)]
+
+
 _spec = importlib.util.spec_from_file_location("flake_check", REPO / "benchmarks" / "flake_check.py")
 flake_check = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(flake_check)
@@ -63,10 +64,9 @@ def test_main_job_boots_the_box_and_ends_in_the_verdict(runs):
     )
 
 
-def test_healthy_box_never_fails_a_correctness_gate_and_the_spread_is_reported(runs):
-    """The flake check. Every run decided; no correctness gate fails on the healthy box in any run (a gate that
-    cries wolf there is not trusted); how many runs were Go and the run-to-run spread of P95 and RPS are written to
-    reports/flake-check.json. A capacity gate crossing its limit under host noise is reported, not hidden."""
+def test_healthy_box_is_go_three_times_and_the_spread_is_reported(runs):
+    """The flake check: the healthy box decided three times in a row is Go three times (a gate that cries wolf on a
+    healthy release is not trusted); the run-to-run spread of P95 and RPS is written to reports/flake-check.json."""
     result = flake_check.summary(runs)
     (REPO / "reports").mkdir(exist_ok=True)
     (REPO / "reports" / "flake-check.json").write_text(json.dumps(result, indent=1))  # the spread, for the notes
@@ -74,6 +74,7 @@ def test_healthy_box_never_fails_a_correctness_gate_and_the_spread_is_reported(r
     assert all(r["report"].get("decided") for r in runs), [r["verdict"] for r in runs]
     assert [correctness_failures(r["report"]) for r in runs] == [[]] * RUNS, [(r["verdict"], r["failed"]) for r in runs]
     assert all(r["p95_ms"] and r["rps"] for r in runs), "every run measured the load figures"
+    assert [(r["verdict"], r["exit"]) for r in runs] == [("go", 0)] * RUNS, [(r["verdict"], r["failed"]) for r in runs]
 
 
 @pytest.mark.skipif((chromium() is None or shutil.which("java") is None or shutil.which("npm") is None)
