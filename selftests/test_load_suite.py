@@ -32,16 +32,14 @@ def test_open_model_from_the_environment_profile(product):
     profile = "load: {users: 200, spawn_rate: 50, user_rps: 1.2, duration: 60 s, warmup: 10 s}"
     assert profile in environments
     open_env = product / "environments-open.yaml"  # beside the original: its relative paths (waivers, CA) still resolve
-    open_env.write_text(environments.replace(profile, "load: {model: open, arrival_rate: 300, users: 200, duration: 60 s, warmup: 10 s}"))
+    open_env.write_text(environments.replace(profile, "load: {model: open, arrival_rate: 240, users: 200, duration: 60 s, warmup: 10 s}"))
     proc, report = run(product, "load", "--env=local", f"--environments={open_env}")
-    assert "open model, 300 iterations/s on 200 users" in proc.stdout, proc.stdout[-3000:]
+    assert "open model, 240 iterations/s on 200 users" in proc.stdout, proc.stdout[-3000:]
     load = gates(report, "load")
-    assert 250 <= load["load.throughput"]["measured"], load["load.throughput"]["message"]
+    assert 220 <= load["load.throughput"]["measured"], load["load.throughput"]["message"]
     assert load["load.error_rate"]["status"] == "pass", load["load.error_rate"]["message"]
-    # every load gate decided from the open model's figures. Go itself is not asserted here: at 300 arrivals/s on
-    # two cores shared with the generator, the open model's honest P99 (queueing counted from the intended start)
-    # can cross 1 s (a CI run saw 1,178 ms); the healthy Go is proven at the closed local profile, three runs in a
-    # row, by test_main_job.py.
+    # every load gate decided from the open model's figures, and the healthy box is Go at the local profile's rate
+    # (at 300 arrivals/s, before uvloop, a CI run saw the open model's honest P99 at 1,178 ms)
     undecided = [i for i, g in load.items() if g["status"] in ("inconclusive", "not_run") and not g["optional"]]
     assert undecided == [], undecided
-    assert proc.returncode in (0, 1) and report["decided"], proc.stdout[-3000:]
+    assert proc.returncode == 0 and report["decided"], proc.stdout[-3000:]
