@@ -3,8 +3,10 @@ Each fault switch failing its load gates is proven by the fault matrix (selftest
 
 from __future__ import annotations
 
+import re
 
 from product_run import gates, run
+
 
 def test_healthy_box_passes_at_the_local_profile(product):
     proc, report = run(product, "load", "--env=local")
@@ -15,6 +17,8 @@ def test_healthy_box_passes_at_the_local_profile(product):
     assert load["load.users"]["measured"] >= 200
     assert load["load.latency.p95"]["samples"] >= 10_000, "every response of the measured window is recorded"
     assert load["server.cpu"]["samples"] >= 10 and load["server.cache_hit_rate"]["samples"] >= 1000
+    # what the load created is tagged with the run id and gone afterwards (counted in the database)
+    assert re.search(r"gonogo load: evaluations tagged '[\w.-]+' removed\n", proc.stdout), proc.stdout[-3000:]
 
 
 def test_distributed_run_merges_every_worker(product):

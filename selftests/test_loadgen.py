@@ -135,3 +135,17 @@ def test_arrivals_keep_their_rate_while_the_server_stalls():
 def test_arrival_rate_must_be_positive():
     with pytest.raises(ValueError, match="positive"):
         ArrivalScheduler(0, [], lambda vu: None)
+
+
+@pytest.mark.parametrize("writes", [True, False])
+def test_launch_passes_the_run_tag_and_the_environments_write_permission(tmp_path, writes):
+    from pathlib import Path
+
+    from gonogo.config.environments import Environments
+    from gonogo.loadgen import launch
+
+    local = Environments.from_path(Path(__file__).resolve().parents[1] / "environments.yaml").get("local", {})
+    env = local.model_copy(update={"safety": local.safety.model_copy(update={"writes_allowed": writes})})
+    run = launch.plan(env, tmp_path / "locustfile.py", tmp_path / "accounts.json", tmp_path / "out.json", tag="run-20261128-abc")
+    assert run.env["GONOGO_LOAD_TAG"] == "run-20261128-abc"
+    assert run.env["GONOGO_LOAD_WRITES"] == ("1" if writes else "0")

@@ -18,6 +18,9 @@ Settings (environment variables; pytest sets them):
   GONOGO_LOAD_WARMUP    seconds excluded from the figures from the start of the test; default 10
   GONOGO_LOAD_DURATION  seconds to measure after the warm-up, then stop (instead of -t: waits for every worker's last figures)
   GONOGO_LOAD_OUT       where the master (or the only process) writes the exact figures, a gonogo metrics snapshot
+  GONOGO_LOAD_TAG       the dataset name of the evaluations the load creates, so they can be found and removed
+                        (pytest: the run id; the evaluations are removed through the database afterwards); default gonogo-load
+  GONOGO_LOAD_WRITES    0: no writes (evaluations, uploads); those tasks read instead; default 1
 
 Every response is recorded exactly (Locust's own statistics round to ~2 significant
 digits) by gonogo.loadgen.Recorder: latency per endpoint, error, availability and
@@ -45,6 +48,8 @@ ROOT = Path(__file__).resolve().parents[2]
 ACCOUNTS = json.loads(Path(os.environ.get("GONOGO_ACCOUNTS_FILE", ROOT / ".gonogo/local/accounts.json")).read_text())
 USER_RPS = float(os.environ.get("GONOGO_LOAD_USER_RPS", "2.4"))
 OPEN_MODEL = os.environ.get("GONOGO_LOAD_MODEL", "closed") == "open"
+TAG = os.environ.get("GONOGO_LOAD_TAG", "gonogo-load")
+WRITES = os.environ.get("GONOGO_LOAD_WRITES", "1") != "0"
 ARRIVAL_RATE = float(os.environ.get("GONOGO_LOAD_RATE", "0") or 0)
 OPEN_USERS = int(os.environ.get("GONOGO_LOAD_USERS", "200"))
 SCHEDULERS = int(os.environ.get("GONOGO_LOAD_SCHEDULERS", "1"))  # = -u in the open model
@@ -275,13 +280,17 @@ class EvaluatorUser(ApiUser):
     @task(1)
     def create_evaluation(self):
         model_id = random.choice(getattr(self, "model_ids", None) or [None])
-        if model_id:
-            self.api("POST", "/api/evaluations", "POST /api/evaluations", json={"model_id": model_id, "dataset": "gonogo-load"},
+        if not WRITES:
+            self.my_evaluations()
+        elif model_id:
+            self.api("POST", "/api/evaluations", "POST /api/evaluations", json={"model_id": model_id, "dataset": TAG},
                      check=lambda r: r.json().get("status") == "queued")
 
     @task(1)
     def file_round_trip(self):
         """Upload a small results file, read it back byte for byte, delete it (test data never stays)."""
+        if not WRITES:
+            return self.my_evaluations()
         content = f"gonogo-load {uuid.uuid4()}\n".encode() * 64
         resp = self.api("POST", "/api/files/upload", "POST /api/files/upload",
                         files={"file": ("gonogo-load.csv", content, "text/csv")}, check=lambda r: "id" in r.json())

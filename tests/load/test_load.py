@@ -28,7 +28,7 @@ from gonogo.scrape import ServerSampler
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 
 
-def test_load_profile(gonogo_env, gonogo_metrics, gonogo_state, accounts, tmp_path, request, say):
+def test_load_profile(gonogo_env, gonogo_metrics, gonogo_state, accounts, tmp_path, request, say, tag, remove_tagged_evaluations):
     profile, safety = gonogo_env.load, gonogo_env.safety.load
     if not safety.allowed:
         pytest.skip(f"environment '{gonogo_env.name}' does not allow load (safety.load.allowed); its load gates stay inconclusive")
@@ -37,7 +37,10 @@ def test_load_profile(gonogo_env, gonogo_metrics, gonogo_state, accounts, tmp_pa
     accounts_file.write_text(json.dumps({role: [{"email": a.email, "password": a.password.get_secret_value()} for a in items]
                                          for role, items in accounts.items()}))
     out = tmp_path / "figures.json"
-    run = launch.plan(gonogo_env, LOCUSTFILE, accounts_file, out, workers=request.config.getoption("gonogo_load_workers") or 0)
+    run = launch.plan(gonogo_env, LOCUSTFILE, accounts_file, out, workers=request.config.getoption("gonogo_load_workers") or 0,
+                      tag=tag)
+    if gonogo_env.safety.writes_allowed:  # the evaluations the load created go, whatever happens to the run
+        request.addfinalizer(lambda: say(_removed(remove_tagged_evaluations, tag)))
 
     with httpx.Client(base_url=gonogo_env.base_url, verify=ssl_context(gonogo_env), timeout=5, trust_env=False) as client:
         sampler = ServerSampler(client)
@@ -88,6 +91,14 @@ def test_load_profile(gonogo_env, gonogo_metrics, gonogo_state, accounts, tmp_pa
         f"only {figures.get('workers')} of {len(run.workers)} Locust workers delivered their figures:\n{output[-3000:]}"
     assert not figures.get("aborted"), f"load run {figures['aborted']}: the gate is already lost (No-Go)"
     assert proc.returncode in (0, 1), f"Locust failed (exit {proc.returncode}):\n{output[-3000:]}"  # 1 = some requests failed
+
+
+def _removed(remove, tag: str) -> str:
+    try:
+        left = remove()
+    except Exception as exc:  # said loudly; the smoke suite's cleanup check fails the gate on what is left
+        return f"gonogo load: COULD NOT REMOVE the evaluations tagged '{tag}': {exc}"
+    return f"gonogo load: evaluations tagged '{tag}' removed" + (f"; {left} still there" if left else "")
 
 
 class _worker:

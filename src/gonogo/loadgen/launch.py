@@ -19,7 +19,9 @@ class LoadLaunch:
     run_time: float  # warm-up + measured duration, seconds
 
 
-def plan(environment: Environment, locustfile: Path, accounts_file: Path, out: Path, workers: int = 0) -> LoadLaunch:
+def plan(environment: Environment, locustfile: Path, accounts_file: Path, out: Path, workers: int = 0,
+         tag: str = "gonogo-load") -> LoadLaunch:
+    """The Locust commands and settings for the environment's load profile; what the load writes carries ``tag``."""
     profile = environment.load
     open_model = profile.model == "open"
     schedulers = max(1, workers)
@@ -27,7 +29,8 @@ def plan(environment: Environment, locustfile: Path, accounts_file: Path, out: P
            "GONOGO_LOAD_WARMUP": str(profile.warmup), "GONOGO_LOAD_DURATION": str(profile.duration),
            "GONOGO_LOAD_USER_RPS": str(profile.user_rps), "GONOGO_CA_BUNDLE": environment.ca_bundle or "",
            "GONOGO_LOAD_MODEL": profile.model, "GONOGO_LOAD_USERS": str(profile.users),
-           "GONOGO_LOAD_RATE": str(profile.arrival_rate or ""), "GONOGO_LOAD_SCHEDULERS": str(schedulers)}
+           "GONOGO_LOAD_RATE": str(profile.arrival_rate or ""), "GONOGO_LOAD_SCHEDULERS": str(schedulers),
+           "GONOGO_LOAD_TAG": tag, "GONOGO_LOAD_WRITES": "1" if environment.safety.writes_allowed else "0"}
     base = [sys.executable, "-m", "locust", "-f", str(locustfile), "--host", environment.base_url, "--loglevel", "WARNING"]
     # open model: one arrival scheduler per process drives the pre-allocated users; closed: Locust's users themselves
     users, spawn_rate = (schedulers, schedulers) if open_model else (profile.users, profile.spawn_rate)
