@@ -279,10 +279,10 @@ class EvaluatorUser(ApiUser):
 
     @task(1)
     def create_evaluation(self):
-        model_id = random.choice(getattr(self, "model_ids", None) or [None])
         if not WRITES:
-            self.my_evaluations()
-        elif model_id:
+            return self.my_evaluations()
+        model_id = random.choice(getattr(self, "model_ids", None) or [None])
+        if model_id:
             self.api("POST", "/api/evaluations", "POST /api/evaluations", json={"model_id": model_id, "dataset": TAG},
                      check=lambda r: r.json().get("status") == "queued")
 
