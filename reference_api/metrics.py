@@ -30,18 +30,9 @@ POOL_MAX = Gauge("db_pool_connections_max", "MongoDB pool size", **_gauge_mode)
 _PID = re.compile(r"_(\d+)\.db$")
 
 
-def _host_memory_limit() -> int:
-    try:  # a cgroup v2 limit, when the backends run in a constrained container
-        text = Path("/sys/fs/cgroup/memory.max").read_text().strip()
-        if text.isdigit():
-            return int(text)
-    except OSError:
-        pass
-    return psutil.virtual_memory().total
-
-
 class BackendProcesses:
-    """process_* figures summed over the live backends, plus the host's capacity."""
+    """process_* figures summed over the live backends (the contract's process collector, for the whole box).
+    The capacity they are a share of is the environment's to state (server_metrics.limits), not a gauge here."""
 
     def collect(self):
         pids = {int(m.group(1)) for p in Path(MULTIPROC_DIR).glob("*.db") if (m := _PID.search(p.name))} if MULTIPROC_DIR else {os.getpid()}
@@ -60,12 +51,6 @@ class BackendProcesses:
         m = GaugeMetricFamily("process_resident_memory_bytes", "Resident memory of the API backends")
         m.add_metric([], rss)
         yield m
-        cores = GaugeMetricFamily("host_cpu_cores", "CPU cores available to the backends")
-        cores.add_metric([], len(os.sched_getaffinity(0)))
-        yield cores
-        mem = GaugeMetricFamily("host_memory_limit_bytes", "Memory available to the backends (cgroup limit or host total)")
-        mem.add_metric([], _host_memory_limit())
-        yield mem
 
 
 def render() -> tuple[bytes, str]:

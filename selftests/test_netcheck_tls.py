@@ -40,6 +40,24 @@ def test_bad_entries_say_what_is_expected(entry):
 def tls_server(tmp_path):
     """A TLS 1.3-only server with the box's own certificates, answering one HTTP request per connection."""
     paths = make_certificates(tmp_path, valid_days=30)
+    yield from _serve_tls(paths)
+
+
+@pytest.fixture
+def trustme_server(tmp_path):
+    """The same server with a trustme certificate for 127.0.0.1 and localhost: an IP-address SAN, and the
+    subjectAltName marked critical beside a non-empty subject (OpenSSL accepts it, the strict profile does not)."""
+    trustme = pytest.importorskip("trustme")
+    ca = trustme.CA()
+    leaf = ca.issue_cert("127.0.0.1", "localhost")
+    paths = {"ca": tmp_path / "ca.pem", "cert": tmp_path / "cert.pem", "key": tmp_path / "key.pem"}
+    ca.cert_pem.write_to_path(str(paths["ca"]))
+    leaf.cert_chain_pems[0].write_to_path(str(paths["cert"]))
+    leaf.private_key_pem.write_to_path(str(paths["key"]))
+    yield from _serve_tls(paths)
+
+
+def _serve_tls(paths):
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_3
     context.load_cert_chain(paths["cert"], paths["key"])
@@ -73,14 +91,30 @@ def test_scan_reads_protocols_chain_names_expiry_and_hsts(tls_server):
     report = tls.scan(f"https://localhost:{port}", str(paths["ca"]))
     assert report.errors == []
     assert report.accepted["TLS 1.3"] and not any(report.accepted[p] for p in tls.LEGACY + ("TLS 1.2",))
-    assert report.chain_valid and report.trust_store == "Supplied CA file" and report.hostname_matches
+    assert report.chain_valid and report.trust_store == "the environment's CA bundle" and report.hostname_matches
+    assert report.strict_profile_error == ""  # the box's certificates are RFC 5280-clean
     assert 29 < report.days_left() < 30.01
     assert report.hsts_max_age == 600
     untrusted = tls.scan(f"https://localhost:{port}")  # no CA bundle: public stores do not know the box's CA
     assert untrusted.chain_valid is False and untrusted.chain_error
 
 
+def test_ip_san_and_strict_profile_are_judged_as_clients_judge_them(trustme_server):
+    port, paths = trustme_server
+    report = tls.scan(f"https://127.0.0.1:{port}", str(paths["ca"]))
+    assert report.errors == [] and "127.0.0.1" in report.names
+    assert report.hostname_matches, report.names  # the IP-address SAN covers the address
+    assert report.chain_valid, report.chain_error  # OpenSSL (httpx, curl) accepts this chain
+    assert "MUST NOT be critical" in report.strict_profile_error  # cryptography's strict RFC 5280 rule, reported apart
+    by_name = tls.scan(f"https://localhost:{port}", str(paths["ca"]))
+    assert by_name.hostname_matches and by_name.chain_valid
+
+
 def test_names_match_like_a_browser():
+    assert tls.TlsReport("127.0.0.1", 443, names=["127.0.0.1"]).hostname_matches
+    assert not tls.TlsReport("127.0.0.1", 443, names=["localhost"]).hostname_matches  # a DNS name never covers an address
+    assert not tls.TlsReport("localhost", 443, names=["127.0.0.1"]).hostname_matches
+    assert tls.TlsReport("::1", 443, names=["::1"]).hostname_matches
     report = tls.TlsReport("api.staging.example", 443, names=["*.staging.example"])
     assert report.hostname_matches
     assert not tls.TlsReport("a.b.staging.example", 443, names=["*.staging.example"]).hostname_matches

@@ -6,11 +6,13 @@ instance, so its view is the whole fleet's. Queries over the measured window onl
 
   server P95   histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{..}[window])))
   cache hits   increase(cache_requests_total{..,result="hit"}[window]) / increase(cache_requests_total{..}[window])
-  CPU          sum(rate(process_cpu_seconds_total{..}[rate_window])) / max(host_cpu_cores{..})   one reading per step
-  memory       sum(process_resident_memory_bytes{..}) / max(host_memory_limit_bytes{..})     one reading per step
   pool         sum(db_pool_connections_in_use{..}) / sum(db_pool_connections_max{..})        one reading per step
+  CPU (node)   1 - avg(rate(node_cpu_seconds_total{node_labels,mode="idle"}[rate_window]))  one reading per step
+  memory (node) max(1 - node_memory_MemAvailable_bytes{node_labels} / node_memory_MemTotal_bytes{node_labels})
+  CPU (process)    sum(rate(process_cpu_seconds_total{..}[rate_window])) / server_metrics.limits.cpu_cores
+  memory (process) sum(process_resident_memory_bytes{..}) / server_metrics.limits.memory
 
-A query that fails or returns nothing records nothing: its gate is inconclusive, and the error is kept.
+A query that fails or returns nothing records nothing: its gate is inconclusive, with the query as its reason.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import math
 
 import httpx
 
-from .config.environments import PrometheusQuery
+from .config.environments import PrometheusQuery, ServerMetrics
 from .core.store import MetricsStore
 
 
@@ -32,8 +34,9 @@ def matchers(labels: dict[str, str], **extra: str) -> str:
 
 
 class PrometheusSource:
-    def __init__(self, client: httpx.Client, query: PrometheusQuery) -> None:
+    def __init__(self, client: httpx.Client, query: PrometheusQuery, server: ServerMetrics | None = None) -> None:
         self.client, self.query = client, query  # client's base_url is the Prometheus server
+        self.server = server or ServerMetrics()
         self.errors: list[str] = []
 
     def record(self, store: MetricsStore, start: float, end: float) -> int:
@@ -51,17 +54,33 @@ class PrometheusSource:
         if hits is not None and lookups:
             store.ratio("server.cache_hits", min(round(hits), round(lookups)), round(lookups))
             recorded += 1
-        # CPU readings need a full rate window behind them, all inside the measured window
-        for metric, promql, first in (
-            ("server.cpu_usage", f"sum(rate(process_cpu_seconds_total{sel}[{rate_window}])) / max(host_cpu_cores{sel})",
-             start + min(self.query.rate_window, end - start)),
-            ("server.memory_usage", f"sum(process_resident_memory_bytes{sel}) / max(host_memory_limit_bytes{sel})", start),
-            ("server.db_pool_usage", f"sum(db_pool_connections_in_use{sel}) / sum(db_pool_connections_max{sel})", start),
-        ):
-            for at, value in self._range(promql, first, end):
-                if not math.isnan(value):
-                    store.gauge(metric, value, at=at)
-                    recorded += 1
+        nodes = matchers(self.query.node_labels)
+        limits = self.server.limits
+        first_rate = start + min(self.query.rate_window, end - start)  # a rate needs a full window behind it, inside ours
+        figures = [("server.db_pool_usage", f"sum(db_pool_connections_in_use{sel}) / sum(db_pool_connections_max{sel})", start)]
+        if self.server.cpu == "node":
+            figures.append(("server.cpu_usage", f"1 - avg(rate(node_cpu_seconds_total{matchers(self.query.node_labels, mode='idle')}"
+                                                f"[{rate_window}]))", first_rate))
+        elif limits.cpu_cores:
+            figures.append(("server.cpu_usage", f"sum(rate(process_cpu_seconds_total{sel}[{rate_window}])) / {limits.cpu_cores:g}", first_rate))
+        else:
+            store.unmeasured("server.cpu_usage", "server_metrics.cpu is 'process' but server_metrics.limits.cpu_cores is not set")
+        if self.server.memory == "node":
+            figures.append(("server.memory_usage", f"max(1 - node_memory_MemAvailable_bytes{nodes} / node_memory_MemTotal_bytes{nodes})", start))
+        elif limits.memory:
+            figures.append(("server.memory_usage", f"sum(process_resident_memory_bytes{sel}) / {limits.memory:.0f}", start))
+        else:
+            store.unmeasured("server.memory_usage", "server_metrics.memory is 'process' but server_metrics.limits.memory is not set")
+        for metric, promql, first in figures:
+            readings = [(at, v) for at, v in self._range(promql, first, end) if not math.isnan(v)]
+            for at, value in readings:
+                store.gauge(metric, value, at=at)
+            recorded += len(readings)
+            if not readings:
+                store.unmeasured(metric, f"Prometheus {self.client.base_url} returned no series for {promql}")
+        for metric, promql in (("server.http_latency_p95", "http_request_duration_seconds_bucket"), ("server.cache_hits", "cache_requests_total")):
+            if store.select(metric) is None:
+                store.unmeasured(metric, f"Prometheus {self.client.base_url} returned no series for {promql}{sel}")
         return recorded
 
     def _instant(self, promql: str, at: float) -> float | None:

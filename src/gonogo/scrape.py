@@ -1,21 +1,25 @@
-"""Server-side figures during a load run, from the target's Prometheus /metrics (K9, K10, K11, K14, K1).
+"""Server-side figures during a load run, scraped while it runs (K9, K10, K11, K14, K1).
 
-Sampled in a background thread; figures come from samples inside the measured window:
-CPU = rate(process_cpu_seconds_total) / host_cpu_cores, memory = RSS / host_memory_limit_bytes,
-pool = db_pool_connections_in_use / _max, cache hit rate and server-side P95 from counter and
-bucket deltas over the window (the plan's histogram_quantile, computed here).
-A target without /metrics yields no figure: those gates stay inconclusive.
+Sampled in a background thread; figures come from samples inside the measured window.
+From the target's /metrics (the contract's series): pool = db_pool_connections_in_use / _max,
+cache hit rate and server-side P95 from counter and bucket deltas over the window (the plan's
+histogram_quantile, computed here). CPU and memory (``server_metrics`` of the environment):
+  node     per node-exporter: 1 - rate(node_cpu_seconds_total{mode="idle"}) / rate(all modes),
+           1 - node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes
+  process  rate(process_cpu_seconds_total) / limits.cpu_cores, process_resident_memory_bytes / limits.memory
+A figure that cannot be computed records why, naming the series that was missing and where it looked.
 """
-
 from __future__ import annotations
 
 import threading
 import time
 from collections import defaultdict
+from urllib.parse import urlsplit
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from .config.environments import ServerMetrics
 from .core.store import MetricsStore
 
 
@@ -56,10 +60,12 @@ def quantile(q: float, counts: dict[float, float]) -> float | None:
     return lower_edge
 
 
-class ServerSampler(threading.Thread):
-    def __init__(self, client: httpx.Client, interval: float = 2.0):
-        super().__init__(daemon=True, name="gonogo-metrics-sampler")
-        self.client, self.interval = client, interval
+class _Source(threading.Thread):
+    """One /metrics endpoint sampled every ``interval`` seconds until stopped."""
+
+    def __init__(self, client: httpx.Client, url: str, interval: float):
+        super().__init__(daemon=True, name=f"gonogo-sampler {url}")
+        self.client, self.url, self.interval = client, url, interval
         self.samples: list[tuple[float, dict]] = []
         self.errors: list[str] = []
         self._halt = threading.Event()
@@ -67,30 +73,59 @@ class ServerSampler(threading.Thread):
     def run(self) -> None:
         while not self._halt.is_set():
             try:
-                resp = self.client.get("/metrics")
+                resp = self.client.get(self.url)
                 if resp.status_code == 200:
                     self.samples.append((time.time(), parse(resp.text)))
                 else:
-                    self.errors.append(f"/metrics answered {resp.status_code}")
-            except (httpx.HTTPError, ValueError) as exc:
-                self.errors.append(f"/metrics: {exc.__class__.__name__}")
+                    self.errors.append(f"{self.url} answered {resp.status_code}")
+            except (httpx.HTTPError, ValueError, RuntimeError) as exc:  # RuntimeError: the client was closed under us
+                self.errors.append(f"{self.url}: {exc.__class__.__name__}")
             self._halt.wait(self.interval)
 
     def stop(self) -> None:
         self._halt.set()
-        self.join(timeout=self.interval + 15)
+        if self.is_alive():
+            self.join(timeout=self.interval + 15)
+
+    def window(self, start: float, end: float) -> list[tuple[float, dict]]:
+        return [(t, s) for t, s in self.samples if start <= t <= end]
+
+
+def _host_of(url: str) -> str:
+    return urlsplit(url).netloc or url
+
+
+class ServerSampler:
+    """The target's /metrics and each configured node-exporter, sampled during the run."""
+
+    def __init__(self, client: httpx.Client, settings: ServerMetrics | None = None, interval: float = 2.0,
+                 exporter_client: httpx.Client | None = None):
+        self.settings = settings or ServerMetrics()
+        self.target = _Source(client, "/metrics", interval)
+        self.target_url = f"{str(client.base_url).rstrip('/')}/metrics"
+        self.nodes = [_Source(exporter_client or client, url, interval) for url in self.settings.node_exporters]
+
+    @property
+    def errors(self) -> list[str]:
+        return [e for source in (self.target, *self.nodes) for e in source.errors]
+
+    def start(self) -> None:
+        for source in (self.target, *self.nodes):
+            source.start()
+
+    def is_alive(self) -> bool:
+        return any(source.is_alive() for source in (self.target, *self.nodes))
+
+    def stop(self) -> None:
+        for source in (self.target, *self.nodes):
+            source.stop()
 
     def record(self, store: MetricsStore, start: float, end: float) -> int:
-        """Figures over [start, end] into the store; returns how many samples fell in the window."""
-        window = [(t, s) for t, s in self.samples if start <= t <= end]
-        for (t0, a), (t1, b) in zip(window, window[1:]):
-            cpu0, cpu1, cores = total(a, "process_cpu_seconds_total"), total(b, "process_cpu_seconds_total"), total(b, "host_cpu_cores")
-            if None not in (cpu0, cpu1, cores) and t1 > t0 and cores:
-                store.gauge("server.cpu_usage", (cpu1 - cpu0) / (t1 - t0) / cores, at=t1)
+        """Figures over [start, end] into the store; returns how many target samples fell in the window."""
+        window = self.target.window(start, end)
+        self._record_cpu(store, window, start, end)
+        self._record_memory(store, window, start, end)
         for t, s in window:
-            rss, limit = total(s, "process_resident_memory_bytes"), total(s, "host_memory_limit_bytes")
-            if rss is not None and limit:
-                store.gauge("server.memory_usage", rss / limit, at=t)
             in_use, size = total(s, "db_pool_connections_in_use"), total(s, "db_pool_connections_max")
             if in_use is not None and size:
                 store.gauge("server.db_pool_usage", in_use / size, at=t)
@@ -106,4 +141,80 @@ class ServerSampler(threading.Thread):
             p95 = quantile(0.95, {le: after[le] - before.get(le, 0.0) for le in after})
             if p95 is not None:
                 store.gauge("server.http_latency_p95", p95, at=window[-1][0])
+        for metric, series in (("server.db_pool_usage", "db_pool_connections_in_use / db_pool_connections_max"),
+                               ("server.cache_hits", 'cache_requests_total{result="hit"|"miss"}'),
+                               ("server.http_latency_p95", "http_request_duration_seconds_bucket")):
+            if store.select(metric) is None:
+                store.unmeasured(metric, _missing(series, self.target_url, window, self.target.errors))
         return len(window)
+
+    def _record_cpu(self, store, window, start, end) -> None:
+        settings = self.settings
+        if settings.cpu == "process":
+            cores = settings.limits.cpu_cores
+            if not cores:
+                store.unmeasured("server.cpu_usage", "server_metrics.cpu is 'process' but server_metrics.limits.cpu_cores "
+                                 "is not set: the backends' CPU seconds have nothing to be a share of")
+                return
+            for (t0, a), (t1, b) in zip(window, window[1:]):
+                cpu0, cpu1 = total(a, "process_cpu_seconds_total"), total(b, "process_cpu_seconds_total")
+                if None not in (cpu0, cpu1) and t1 > t0:
+                    store.gauge("server.cpu_usage", (cpu1 - cpu0) / (t1 - t0) / cores, at=t1, instance="target")
+            if store.select("server.cpu_usage") is None:
+                store.unmeasured("server.cpu_usage", _missing("process_cpu_seconds_total", self.target_url, window, self.target.errors))
+            return
+        if not self.nodes:
+            store.unmeasured("server.cpu_usage", _no_exporter("node_cpu_seconds_total"))
+            return
+        for node in self.nodes:
+            samples = node.window(start, end)
+            for (t0, a), (t1, b) in zip(samples, samples[1:]):
+                idle0, idle1 = total(a, "node_cpu_seconds_total", mode="idle"), total(b, "node_cpu_seconds_total", mode="idle")
+                all0, all1 = total(a, "node_cpu_seconds_total"), total(b, "node_cpu_seconds_total")
+                if None not in (idle0, idle1, all0, all1) and all1 > all0:
+                    store.gauge("server.cpu_usage", 1 - (idle1 - idle0) / (all1 - all0), at=t1, instance=_host_of(node.url))
+            if not store.tag_sets("server.cpu_usage") or {"instance": _host_of(node.url)} not in store.tag_sets("server.cpu_usage"):
+                store.unmeasured("server.cpu_usage", _missing('node_cpu_seconds_total{mode="idle"}', node.url, samples, node.errors),
+                                 instance=_host_of(node.url))
+
+    def _record_memory(self, store, window, start, end) -> None:
+        settings = self.settings
+        if settings.memory == "process":
+            limit = settings.limits.memory
+            if not limit:
+                store.unmeasured("server.memory_usage", "server_metrics.memory is 'process' but server_metrics.limits.memory "
+                                 "is not set: the backends' resident memory has nothing to be a share of")
+                return
+            for t, s in window:
+                rss = total(s, "process_resident_memory_bytes")
+                if rss is not None:
+                    store.gauge("server.memory_usage", rss / limit, at=t, instance="target")
+            if store.select("server.memory_usage") is None:
+                store.unmeasured("server.memory_usage", _missing("process_resident_memory_bytes", self.target_url, window, self.target.errors))
+            return
+        if not self.nodes:
+            store.unmeasured("server.memory_usage", _no_exporter("node_memory_MemAvailable_bytes"))
+            return
+        for node in self.nodes:
+            samples, seen = node.window(start, end), False
+            for t, s in samples:
+                available, size = total(s, "node_memory_MemAvailable_bytes"), total(s, "node_memory_MemTotal_bytes")
+                if available is not None and size:
+                    store.gauge("server.memory_usage", 1 - available / size, at=t, instance=_host_of(node.url))
+                    seen = True
+            if not seen:
+                store.unmeasured("server.memory_usage", _missing("node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes",
+                                                                 node.url, samples, node.errors), instance=_host_of(node.url))
+
+
+def _missing(series: str, where: str, samples: list, errors: list[str]) -> str:
+    if not samples:
+        why = f"; errors: {', '.join(dict.fromkeys(errors[:3]))}" if errors else ""
+        return f"no sample of {where} fell inside the measured window{why}"
+    return f"series {series} missing from {where} ({len(samples)} samples in the window)"
+
+
+def _no_exporter(series: str) -> str:
+    return (f"{series} (node-exporter) not available: the environment names no server_metrics.node_exporters and no "
+            "prometheus_url; add the backend hosts' node-exporter URLs, or set server_metrics.cpu/memory: process "
+            "with server_metrics.limits (the backends' CPU cores and memory)")

@@ -15,7 +15,9 @@ Settings (environment variables; pytest sets them):
   GONOGO_LOAD_RATE      open model: iterations started per second, in total
   GONOGO_LOAD_USERS     open model: virtual users pre-allocated for the arrivals, in total (k6's preAllocatedVUs)
   GONOGO_LOAD_SCHEDULERS open model: the -u given to Locust (each scheduler takes rate/schedulers); default 1
-  GONOGO_LOAD_WARMUP    seconds excluded from the figures from the start of the test; default 10
+  GONOGO_LOAD_WARMUP    seconds excluded from the figures from the start of the test; default 10. The measured window
+                        starts after it *and* once every virtual user has finished its start (login), at the latest
+                        after GONOGO_LOAD_WARMUP_MAX seconds (default 120); the figures say when and why
   GONOGO_LOAD_DURATION  seconds to measure after the warm-up, then stop (instead of -t: waits for every worker's last figures)
   GONOGO_LOAD_OUT       where the master (or the only process) writes the exact figures, a gonogo metrics snapshot
   GONOGO_LOAD_TAG       the dataset name of the evaluations the load creates, so they can be found and removed
@@ -38,6 +40,7 @@ import uuid
 from pathlib import Path
 
 import gevent
+import psutil
 from locust import FastHttpUser, User, constant, constant_throughput, events, task
 from locust.runners import WORKER_REPORT_INTERVAL, MasterRunner, WorkerRunner
 
@@ -54,6 +57,7 @@ ARRIVAL_RATE = float(os.environ.get("GONOGO_LOAD_RATE", "0") or 0)
 OPEN_USERS = int(os.environ.get("GONOGO_LOAD_USERS", "200"))
 SCHEDULERS = int(os.environ.get("GONOGO_LOAD_SCHEDULERS", "1"))  # = -u in the open model
 WARMUP_S = float(os.environ.get("GONOGO_LOAD_WARMUP", "10"))
+WARMUP_MAX_S = max(WARMUP_S, float(os.environ.get("GONOGO_LOAD_WARMUP_MAX", "120")))
 DURATION_S = float(os.environ.get("GONOGO_LOAD_DURATION", "0") or 0)
 PROGRESS_EVERY_S = 5
 FINAL_SHARE_TIMEOUT_S = 20
@@ -63,6 +67,9 @@ _next_account = {role: itertools.count() for role in ACCOUNTS}
 RECORDER = Recorder(abort_error_rate=float(os.environ.get("GONOGO_LOAD_ABORT_ERROR_RATE", "0.5")))
 events.request.add_listener(RECORDER.on_request)
 _finals: list[str] = []  # workers whose last figures the master has
+_sessions = {"starting": 0, "ready": 0}  # this process's virtual users that began / finished their start (login)
+_worker_sessions: dict[str, dict] = {}  # master: the latest counts each worker reported
+_began = [0.0]  # when the test started (master or the only process)
 
 
 def _ca_factory():
@@ -92,28 +99,75 @@ def _init(environment, **_):
 @events.report_to_master.add_listener
 def _share(client_id, data, **_):
     data["gonogo"] = RECORDER.take_share()
+    data["gonogo_sessions"] = dict(_sessions)
 
 
 @events.worker_report.add_listener
 def _merge(client_id, data, **_):
     if "gonogo" in data:
         RECORDER.add_share(data["gonogo"])
+    if "gonogo_sessions" in data:
+        _worker_sessions[client_id] = data["gonogo_sessions"]
 
 
 @events.test_start.add_listener
 def _start(environment, **_):
     runner = environment.runner
-    if isinstance(runner, WorkerRunner):
-        if RECORDER.measure_from is None:  # the master's instant normally arrives first
-            RECORDER.measure_from = time.time() + WARMUP_S
+    if not isinstance(runner, MasterRunner):  # the processes that generate load watch themselves
+        gevent.spawn(_watch_generator, environment)
+    if isinstance(runner, WorkerRunner):  # the master decides when measuring starts, and says so
         return
-    RECORDER.reset(time.time() + WARMUP_S)
+    RECORDER.reset(None)
+    _began[0] = time.time()
     _finals.clear()
+    gevent.spawn(_every_second, environment)
+
+
+def _watch_generator(environment):
+    """This process's CPU (Locust's own warning threshold is the anchor) and how late its event loop runs."""
+    runner, me = environment.runner, psutil.Process()
+    name = f"worker-{os.getpid()}" if isinstance(environment.runner, WorkerRunner) else "generator"
+    me.cpu_percent(None)
+    while runner.state not in ("stopping", "stopped", "cleanup"):
+        before = time.monotonic()
+        gevent.sleep(1.0)
+        lag = max(0.0, time.monotonic() - before - 1.0)
+        RECORDER.record_generator(name, me.cpu_percent(None) / 100, lag, time.time())
+
+
+def _sessions_now() -> tuple[int, int]:
+    counts = [_sessions, *_worker_sessions.values()]
+    return sum(c["starting"] for c in counts), sum(c["ready"] for c in counts)
+
+
+def _start_measuring(environment, now: float) -> bool:
+    """After the warm-up, once every user has finished its start (or at the cap): the measured window begins now."""
+    runner = environment.runner
+    elapsed = now - _began[0]
+    if elapsed < WARMUP_S:
+        return False
+    starting, ready = _sessions_now()
+    spawned = runner.user_count >= (runner.target_user_count or 0)
+    all_started = spawned and starting > 0 and ready >= starting
+    if not all_started and elapsed < WARMUP_MAX_S:
+        return False
+    RECORDER.measure_from = now
+    users = OPEN_USERS if OPEN_MODEL else runner.user_count
+    RECORDER.window = {
+        "warmup_planned_s": WARMUP_S, "warmup_s": round(elapsed, 3), "warmup_max_s": WARMUP_MAX_S,
+        "users_ready": ready, "users_starting": starting,
+        "why": (f"warm-up {WARMUP_S:g} s" + (f", extended by {elapsed - WARMUP_S:.1f} s until every virtual user had logged in"
+                                             if elapsed - WARMUP_S >= 1 else "") + f" ({ready} of {starting} ready)"
+                if all_started else
+                f"warm-up cap {WARMUP_MAX_S:g} s reached with {ready} of {starting} virtual users logged in: "
+                "session set-up was still running when measuring began"),
+    }
+    print(f"gonogo load: measuring from {elapsed:.1f} s: {RECORDER.window['why']}", flush=True)
     if isinstance(runner, MasterRunner):
         runner.send_message("gonogo_measure_from", RECORDER.measure_from)
-    gevent.spawn(_every_second, environment)
     if DURATION_S:
-        gevent.spawn_later(WARMUP_S + DURATION_S, _finish, environment, "duration reached")
+        gevent.spawn_later(DURATION_S, _finish, environment, "duration reached")
+    return True
 
 
 @events.test_stop.add_listener
@@ -133,6 +187,8 @@ def _every_second(environment):
     while RECORDER.stopped_at is None:
         gevent.sleep(1.0)
         now = time.time()
+        if RECORDER.measure_from is None:
+            _start_measuring(environment, now)
         RECORDER.record_users(OPEN_USERS if OPEN_MODEL else runner.user_count, now)
         if RECORDER.check_abort(now, lag):
             print(f"gonogo load: {RECORDER.aborted}", flush=True)
@@ -183,7 +239,11 @@ class ApiUser(FastHttpUser):
         self.account = accounts[next(_next_account[self.role]) % len(accounts)]
         self.token = None
         self.intended = None  # open model: when this iteration should have started
-        self.login()
+        _sessions["starting"] += 1
+        try:
+            self.login()
+        finally:
+            _sessions["ready"] += 1
 
     def context(self):
         """Open model: the first request of an iteration carries its intended start (latency counts from it)."""
@@ -191,7 +251,9 @@ class ApiUser(FastHttpUser):
         return {"intended": intended} if intended is not None else {}
 
     def login(self):
-        with self.client.post("/api/auth/login", json=self.account, name="POST /api/auth/login", catch_response=True) as resp:
+        """Session set-up: its latency is load.login_latency, apart from the measured requests' (context "login")."""
+        with self.client.post("/api/auth/login", json=self.account, name="POST /api/auth/login", catch_response=True,
+                              context={"login": True}) as resp:
             if resp.status_code == 200 and "access_token" in (resp.json() or {}):
                 self.token = resp.json()["access_token"]
                 resp.success()

@@ -83,7 +83,8 @@ def test_load_profile(gonogo_env, gonogo_metrics, gonogo_state, accounts, tmp_pa
         problems = sampler.errors
     shape = (f"open model, {profile.arrival_rate:g} iterations/s on {profile.users} users" if figures.get("model") == "open"
              else f"{profile.users} users")
-    summary = (f"gonogo load: {shape}, {profile.duration:g} s measured after {profile.warmup:g} s warm-up (excluded); "
+    window = gonogo_metrics.notes.get("load.window") or {}
+    summary = (f"gonogo load: {shape}, {profile.duration:g} s measured after {window.get('why') or f'{profile.warmup:g} s warm-up'} (excluded); "
                f"{len(run.workers) or 'no'} workers; server side: {server}"
                + (f"; problems: {problems[:3]}" if problems else ""))
     say(summary)

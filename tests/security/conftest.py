@@ -40,6 +40,11 @@ class SecurityChecks:
         self.store.check("security.checks", name, bool(ok), "" if ok else evidence, check=name, requirement=requirement)
         return bool(ok)
 
+    def advise(self, source: str, name: str, evidence: str, requirement: str, severity: str) -> None:
+        """A finding that is not a broken rule of ``requirement`` (no failed check): counted by severity only."""
+        self.found.setdefault(source, [])
+        self._keep(source, Finding(name, source, Severity.parse(severity), requirement, name, redact(evidence)))
+
     def add(self, source: str, findings: list[Finding], aliases: dict[str, tuple[str, ...]] | None = None) -> None:
         """Findings of a scanner (dependencies, ZAP), waivers applied, one Allure attachment each."""
         self.found.setdefault(source, [])

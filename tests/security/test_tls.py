@@ -1,8 +1,9 @@
 """S5: TLS 1.3 offered, TLS 1.1 and older refused, a valid chain for the host name, days to expiry; HSTS sent.
 
 One sslyze scan of the base URL's host and port (handshakes only: safe against
-any environment). Chain validation uses the environment's CA bundle when it has
-one, else sslyze's public trust stores.
+any environment). Chain validation is an OpenSSL client's, with the environment's CA bundle
+when it has one (else the system's store); what only the strict RFC 5280 profile
+refuses is a low-severity finding of its own, named after the rule.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import allure
 import pytest
 
 from gonogo import tls
+from gonogo.core.findings import Severity
 
 HSTS_MIN_AGE = 31536000  # S1 asks max-age=31536000
 
@@ -31,7 +33,9 @@ def test_tls_configuration(scanned, checks, gonogo_metrics, say):
     accepted = {p: len(s) for p, s in report.accepted.items()}
     allure.attach("\n".join(f"{p}: {', '.join(s) or 'refused'}" for p, s in report.accepted.items())
                   + f"\ncertificate: {report.subject}, names {report.names}, not after {report.not_after}, "
-                    f"chain {'valid' if report.chain_valid else 'INVALID'} ({report.trust_store})\nHSTS: {report.hsts}",
+                    f"chain {'valid' if report.chain_valid else 'INVALID'} ({report.trust_store})"
+                  + (f"\nstrict RFC 5280 profile: {report.strict_profile_error}" if report.strict_profile_error else "")
+                  + f"\nHSTS: {report.hsts}",
                   "sslyze scan", allure.attachment_type.TEXT)
     target = f"{report.host}:{report.port} ({report.address})"
     legacy = [p for p in tls.LEGACY if accepted.get(p)]
@@ -41,6 +45,9 @@ def test_tls_configuration(scanned, checks, gonogo_metrics, say):
                  f"{target} accepts {', '.join(f'{p} ({accepted[p]} suites)' for p in legacy)}", "S5", "high")
     checks.check("tls", "tls.chain_valid", bool(report.chain_valid),
                  f"{target}: certificate chain does not validate: {report.chain_error}", "S5", "high")
+    if report.strict_profile_error:  # clients accept the chain; a stricter validator would not
+        checks.advise("tls", "tls.strict_rfc5280_profile", f"{target}: OpenSSL clients accept the chain, the strict RFC 5280 "
+                      f"profile does not: {report.strict_profile_error}", "S5", "low")
     checks.check("tls", "tls.hostname", report.hostname_matches,
                  f"{target}: certificate names {report.names} do not cover '{report.host}'", "S5", "high")
     days = report.days_left()
@@ -53,4 +60,4 @@ def test_tls_configuration(scanned, checks, gonogo_metrics, say):
     if days is not None:
         gonogo_metrics.gauge("security.tls_cert_days_left", days * 86400)  # canonical unit of a duration: seconds
     say(f"TLS {target}: {', '.join(p for p, n in accepted.items() if n)} accepted; certificate {days:.0f} days left")
-    checks.complete("tls")
+    checks.complete("tls", blocking=(Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM))  # a low finding is advice

@@ -56,6 +56,9 @@ class LoadProfile(_Strict):
     user_rps: float = Field(2.4, gt=0, le=16)  # pacing per virtual user: keeps each account inside its rate limits
     duration: Seconds = 120.0
     warmup: Seconds = 30.0
+    # The measured window starts after the warm-up once every virtual user has logged in (session set-up is not
+    # steady state), at the latest after warmup_max.
+    warmup_max: Seconds = 120.0
     model: Literal["closed", "open"] = "closed"  # open: constant arrival rate, latency from the intended start
     arrival_rate: float | None = Field(None, gt=0)  # open model: iterations started per second, in total
 
@@ -64,8 +67,44 @@ class PrometheusQuery(_Strict):
     """How to find the target's series in the Prometheus at ``prometheus_url`` (load suite, server side)."""
 
     labels: dict[str, str] = {}  # label matchers for the target's series, e.g. {job: ai-model-api}
+    node_labels: dict[str, str] = {"job": "node-exporter"}  # the backend hosts' node-exporter series (the plan's job)
     rate_window: Seconds = 60.0  # range of rate() for CPU readings; at least 2 scrape intervals (the plan's RPS uses 1m)
     step: Seconds = 15.0  # one reading per step (the plan scrapes every 15 s)
+
+
+def _bytes(value: object) -> float:
+    try:
+        return parse_quantity(value, Dimension.BYTES).value
+    except UnitError as exc:
+        raise ValueError(str(exc)) from None
+
+
+class ServerLimits(_Strict):
+    """What the backends may use, as the deployment states it (container limits): the process source's denominators."""
+
+    cpu_cores: float | None = Field(None, gt=0)
+    memory: Annotated[float, BeforeValidator(_bytes)] | None = None  # e.g. "4 GiB"
+
+
+class ServerMetrics(_Strict):
+    """Where the server-side CPU and memory figures (K9, K10) come from.
+
+    node: node-exporter on each backend host (node_cpu_seconds_total, node_memory_MemAvailable_bytes / MemTotal_bytes),
+    scraped from ``node_exporters`` or, with a ``prometheus_url``, asked of Prometheus (``prometheus.node_labels``).
+    process: the contract's process collector on the target's /metrics (process_cpu_seconds_total,
+    process_resident_memory_bytes) against ``limits`` -- for backends that do not own their host.
+    """
+
+    node_exporters: list[str] = []  # http://host:9100/metrics of each backend host
+    cpu: Literal["node", "process"] = "node"
+    memory: Literal["node", "process"] = "node"
+    limits: ServerLimits = ServerLimits()
+    reason: str | None = None  # why this environment uses the process source (shown in the report)
+
+    @field_validator("node_exporters", mode="before")
+    @classmethod
+    def _drop_empty(cls, value: object) -> object:
+        return [v for v in value if v != ""] if isinstance(value, list) else value
 
 
 class LoadSafety(_Strict):
@@ -89,6 +128,10 @@ class SmokeProfile(_Strict):
 
     conformance_examples: int = Field(10, ge=1, le=500)
     conformance_seconds: Seconds = 120.0
+    # What responses are validated against: the contract (gonogo's bundled API-CONTRACT.md OpenAPI), the target's own
+    # /openapi.json, or a file (path relative to this file). The target's document is compared with the contract
+    # separately (smoke.openapi_drift): an auto-generated one lists only some status codes.
+    conformance_spec: str = "contract"
 
 
 class Network(_Strict):
@@ -124,6 +167,7 @@ class Environment(_Strict):
     database: str = "online_evaluation_staging"
     prometheus_url: str | None = None  # set: server-side load figures come from PromQL instead of scraping /metrics
     prometheus: PrometheusQuery = PrometheusQuery()
+    server_metrics: ServerMetrics = ServerMetrics()
     ca_bundle: str | None = None
     verify_tls: bool = True
     embedded_stack: bool = False  # gonogo boots the local box for this environment
@@ -260,6 +304,8 @@ def _resolve_paths(environment: Environment, base: Path) -> Environment:
         "dependency_files": [absolute(p) for p in environment.dependency_files],
         "advisory_db": absolute(environment.advisory_db), "waivers_file": absolute(environment.waivers_file),
         "zap": environment.zap.model_copy(update={"rules_file": absolute(environment.zap.rules_file)}),
+        "smoke": environment.smoke if environment.smoke.conformance_spec in ("contract", "target")
+        else environment.smoke.model_copy(update={"conformance_spec": absolute(environment.smoke.conformance_spec)}),
     })
 
 
@@ -296,7 +342,8 @@ def _check_safety(environment: Environment, loc: tuple, doc: YamlDocument) -> No
             problems.append(Problem(dotted(loc + ("load", "arrival_rate")), f"load.arrival_rate {profile.arrival_rate:g} exceeds safety.load.max_rate {cap.max_rate:g}", doc.line_of(loc + ("load", "arrival_rate"))))
         if profile.users > cap.max_users:
             problems.append(Problem(dotted(loc + ("load", "users")), f"load.users {profile.users} exceeds safety.load.max_users {cap.max_users}", doc.line_of(loc + ("load", "users"))))
-        if profile.duration + profile.warmup > cap.max_duration:
-            problems.append(Problem(dotted(loc + ("load", "duration")), f"load.duration + load.warmup ({profile.duration + profile.warmup:g} s) exceeds safety.load.max_duration ({cap.max_duration:g} s)", doc.line_of(loc + ("load", "duration"))))
+        longest = profile.duration + max(profile.warmup, profile.warmup_max)
+        if longest > cap.max_duration:
+            problems.append(Problem(dotted(loc + ("load", "duration")), f"load.duration + load.warmup_max ({longest:g} s: the warm-up lasts until every user has logged in, at most warmup_max) exceeds safety.load.max_duration ({cap.max_duration:g} s)", doc.line_of(loc + ("load", "duration"))))
     if problems:
         raise ConfigError(doc.path, problems)

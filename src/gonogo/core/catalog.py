@@ -72,6 +72,7 @@ CATALOG: dict[str, MetricDef] = {
         _m("smoke.http_errors", Kind.RATIO, "smoke", "smoke requests that failed (5xx, connection error, timeout)", tags=["endpoint"]),
         _m("smoke.checks", Kind.CHECK, "smoke", "health, journey and data-agreement checks", tags=["check", "requirement"]),
         _m("smoke.conformance", Kind.CHECK, "smoke", "API contract conformance checks (schema, status codes, server errors)", tags=["check"]),
+        _m("smoke.openapi_drift", Kind.CHECK, "smoke", "the target's own OpenAPI document against the contract, per operation", tags=["operation"]),
         # load: client side
         _m("load.http_latency", Kind.HISTOGRAM, "load", "latency of every load request, warm-up excluded", _D, "ms", ["endpoint", "model"]),
         _m("load.http_errors", Kind.RATIO, "load", "load requests that failed (5xx, connection error, timeout, wrong body)", tags=["endpoint"]),
@@ -80,6 +81,9 @@ CATALOG: dict[str, MetricDef] = {
         _m("load.requests", Kind.COUNTER, "load", "load requests sent in the measured window", tags=["endpoint"]),
         _m("load.throughput", Kind.GAUGE, "load", "requests completed per second, one reading per second", _T, "rps"),
         _m("load.users", Kind.GAUGE, "load", "concurrent virtual users", Dimension.COUNT),
+        _m("load.login_latency", Kind.HISTOGRAM, "load", "latency of the virtual users' logins (session set-up, warm-up included; not in load.http_latency)", _D, "ms"),
+        _m("load.generator_cpu", Kind.GAUGE, "load", "CPU usage of each load-generating process (one core = 100 %), one reading per second", _F, "%", ["process"]),
+        _m("load.generator_lag", Kind.GAUGE, "load", "event-loop lag of each load-generating process (how late a 1 s timer fires)", _D, "ms", ["process"]),
         # load: server side, scraped from /metrics or Prometheus during the run
         _m("server.cpu_usage", Kind.GAUGE, "load", "server CPU usage (share of the host's cores)", _F, "%", ["instance"]),
         _m("server.memory_usage", Kind.GAUGE, "load", "server memory usage (share of its limit)", _F, "%", ["instance"]),

@@ -67,6 +67,8 @@ class MetricsStore:
         self.slice_seconds: float | None = None
         self.timeline: dict[float, MetricsStore] = {}  # slice start (epoch s) -> the figures of that slice
         self.unmeasured_notes: list[dict] = []  # why a figure could not be measured: {metric, tags, reason}
+        self.unreliable_notes: list[dict] = []  # why a figure that was measured cannot be trusted: {metric, reason}
+        self.notes: dict[str, object] = {}  # how the run was measured (e.g. the load's window), for the report
 
     # -- producers ---------------------------------------------------------
     def series(self, name: str, kind: Kind, **tags: object):
@@ -120,6 +122,21 @@ class MetricsStore:
         """Say why ``name`` (with ``tags``) was not measured; the gate that needed it shows the reason."""
         self.definition(name)
         self.unmeasured_notes.append({"metric": name, "tags": {k: str(v) for k, v in tags.items()}, "reason": reason})
+
+    def unreliable(self, name: str, reason: str) -> None:
+        """The figures of ``name`` exist but cannot be trusted (e.g. the load generator was saturated): every gate
+        reading ``name`` is inconclusive with ``reason``."""
+        self.definition(name)
+        note = {"metric": name, "reason": reason}
+        if note not in self.unreliable_notes:
+            self.unreliable_notes.append(note)
+
+    def unreliable_reasons(self, name: str) -> list[str]:
+        return [n["reason"] for n in self.unreliable_notes if n["metric"] == name]
+
+    def note(self, key: str, value: object) -> None:
+        """A JSON-able fact about how the run was measured; kept in snapshots and the gate report."""
+        self.notes[key] = value
 
     def unmeasured_reasons(self, name: str, where: Where | None = None, overlapping: bool = False) -> list[str]:
         """Reasons recorded for ``name`` that do not contradict ``where``; with ``overlapping``, only those
@@ -209,6 +226,10 @@ class MetricsStore:
         }
         if self.unmeasured_notes:
             data["unmeasured"] = self.unmeasured_notes
+        if self.unreliable_notes:
+            data["unreliable"] = self.unreliable_notes
+        if self.notes:
+            data["notes"] = self.notes
         if self.timeline:
             data["timeline"] = {"slice_seconds": self.slice_seconds,
                                 "slices": [{"start": start, **piece.to_dict()} for start, piece in self.timeline.items()]}
@@ -224,6 +245,8 @@ class MetricsStore:
             series = SERIES_CLASSES[definition.kind].from_dict(item["data"])
             store._series.setdefault(item["metric"], {})[_key(item["tags"])] = series
         store.unmeasured_notes = list(data.get("unmeasured") or [])
+        store.unreliable_notes = list(data.get("unreliable") or [])
+        store.notes = dict(data.get("notes") or {})
         if data.get("timeline"):
             timeline = data["timeline"]
             store.set_timeline(timeline["slice_seconds"], {piece["start"]: cls.from_dict({**piece, "timeline": None}, catalog)
@@ -232,6 +255,8 @@ class MetricsStore:
 
     def merge(self, other: MetricsStore) -> None:
         self.unmeasured_notes.extend(n for n in other.unmeasured_notes if n not in self.unmeasured_notes)
+        self.unreliable_notes.extend(n for n in other.unreliable_notes if n not in self.unreliable_notes)
+        self.notes.update(other.notes)
         for name, by_tags in other._series.items():
             kind = self.definition(name).kind
             for key, series in by_tags.items():

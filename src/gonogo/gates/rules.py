@@ -81,6 +81,10 @@ def evaluate(
     series = store.select(gate.metric.name, gate.where)
     if series is None:
         return GateResult(gate, Status.INCONCLUSIVE, message=_unmeasured(gate, store))
+    unreliable = store.unreliable_reasons(gate.metric.name)
+    if unreliable:  # measured, but by something that cannot be trusted: neither a pass nor a fail
+        return GateResult(gate, Status.INCONCLUSIVE, samples=series.samples, details=_details(series),
+                          message="not trustworthy: " + "; ".join(dict.fromkeys(unreliable)))
     partly = store.unmeasured_reasons(gate.metric.name, gate.where, overlapping=True)
     if partly:  # e.g. one rate-limited endpoint could not be checked: the others passing do not decide S2
         return GateResult(gate, Status.INCONCLUSIVE, samples=series.samples, details=_details(series),

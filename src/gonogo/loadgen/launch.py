@@ -16,7 +16,7 @@ class LoadLaunch:
     master: list[str]
     workers: list[list[str]]
     env: dict[str, str]
-    run_time: float  # warm-up + measured duration, seconds
+    run_time: float  # longest warm-up + measured duration, seconds
 
 
 def plan(environment: Environment, locustfile: Path, accounts_file: Path, out: Path, workers: int = 0,
@@ -26,7 +26,8 @@ def plan(environment: Environment, locustfile: Path, accounts_file: Path, out: P
     open_model = profile.model == "open"
     schedulers = max(1, workers)
     env = {**os.environ, "GONOGO_ACCOUNTS_FILE": str(accounts_file), "GONOGO_LOAD_OUT": str(out),
-           "GONOGO_LOAD_WARMUP": str(profile.warmup), "GONOGO_LOAD_DURATION": str(profile.duration),
+           "GONOGO_LOAD_WARMUP": str(profile.warmup), "GONOGO_LOAD_WARMUP_MAX": str(profile.warmup_max),
+           "GONOGO_LOAD_DURATION": str(profile.duration),
            "GONOGO_LOAD_USER_RPS": str(profile.user_rps), "GONOGO_CA_BUNDLE": environment.ca_bundle or "",
            "GONOGO_LOAD_MODEL": profile.model, "GONOGO_LOAD_USERS": str(profile.users),
            "GONOGO_LOAD_RATE": str(profile.arrival_rate or ""), "GONOGO_LOAD_SCHEDULERS": str(schedulers),
@@ -41,5 +42,5 @@ def plan(environment: Environment, locustfile: Path, accounts_file: Path, out: P
         master += ["--master", "--expect-workers", str(workers), "--expect-workers-max-wait", "60",
                    "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port)]
         worker_cmds = [base + ["--worker", "--master-host", "127.0.0.1", "--master-port", str(port)] for _ in range(workers)]
-    return LoadLaunch(master, worker_cmds, env, profile.warmup + profile.duration)
+    return LoadLaunch(master, worker_cmds, env, profile.warmup_max + profile.duration)
 

@@ -8,6 +8,12 @@ master decides and tells the workers, so every process cuts at the same instant.
 
 Time slices (``SLICE_SECONDS``) let a gate demand a condition in every window
 ("error rate < 5 % in every 60 s window", see ``MetricsStore.windows``).
+
+Logins (requests sent with ``context={"login": True}``) are session set-up: their
+latency goes to ``load.login_latency`` from the first one on, never into
+``load.http_latency``. Each process also records its own CPU and event-loop lag;
+a generator past ``GENERATOR_CPU_LIMIT`` or ``GENERATOR_LAG_LIMIT_S`` timed
+latencies it could not time honestly, so the latency figures are marked unreliable.
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ from ..core.store import MetricsStore
 
 SLICE_SECONDS = 10
 ABORT_WINDOW_S = 10
+GENERATOR_CPU_LIMIT = 0.9  # Locust warns at 90 % CPU (locust.runners.CPU_WARNING_THRESHOLD): past it, its timings are not to be trusted
+GENERATOR_LAG_LIMIT_S = 0.1  # a loop this late adds as much to the latencies it times (P95 of the per-second readings)
 
 
 class Recorder:
@@ -38,11 +46,16 @@ class Recorder:
         self.overall = LatencyHistogram()  # all endpoints together, for the progress line only
         self.sent = self.failed = 0
         self.aborted: str | None = None
+        self.setup = MetricsStore()  # session set-up (logins), from the first request on
+        self.window: dict = {}  # how the measured window was chosen (set by the process that decides it)
 
     # -- every response ------------------------------------------------------
     def on_request(self, request_type, name, response_time, response_length, exception=None, response=None,
                    context=None, start_time=None, **_) -> None:
         now = time.time()
+        login = bool((context or {}).get("login"))
+        if login and exception is None:
+            self.setup.series("load.login_latency", Kind.HISTOGRAM).record_ns(int(response_time * 1e6))
         if self.measure_from is None or now < self.measure_from:
             return
         status = getattr(response, "status_code", 0) or 0
@@ -58,7 +71,7 @@ class Recorder:
         errors.add(server_failure, 1)
         availability.add(not (status == 0 or status >= 500), 1)
         requests.add(1, now)
-        if not throttled:
+        if not throttled and not login:
             seconds = response_time / 1000.0
             intended = (context or {}).get("intended")
             if intended is not None and start_time is not None:  # open model: from the intended send time
@@ -89,8 +102,9 @@ class Recorder:
         """A worker's figures since its last share, as JSON; the worker starts afresh."""
         share = {"slices": {str(i): s.to_dict() for i, s in self.slices.items()},
                  "seconds": {str(s): c for s, c in self.seconds.items()},
-                 "overall": self.overall.to_dict(), "sent": self.sent, "failed": self.failed}
+                 "overall": self.overall.to_dict(), "sent": self.sent, "failed": self.failed, "setup": self.setup.to_dict()}
         self.slices, self.seconds, self.overall, self._handles = {}, {}, LatencyHistogram(), {}
+        self.setup = MetricsStore()
         self.sent = self.failed = 0
         return share
 
@@ -102,6 +116,8 @@ class Recorder:
             mine[0] += completed
             mine[1] += failed
         self.overall.merge(LatencyHistogram.from_dict(share["overall"]))
+        if "setup" in share:
+            self.setup.merge(MetricsStore.from_dict(share["setup"]))
         self.sent += share["sent"]
         self.failed += share["failed"]
 
@@ -109,6 +125,13 @@ class Recorder:
     def record_users(self, users: int, at: float) -> None:
         if self.measure_from is not None and at >= self.measure_from and self.stopped_at is None:
             self._slice_at(at).gauge("load.users", users, at=at)
+
+    def record_generator(self, process: str, cpu: float, lag: float, at: float) -> None:
+        """This process's own CPU (share of one core) and event-loop lag, inside the measured window."""
+        if self.measure_from is not None and at >= self.measure_from and self.stopped_at is None:
+            piece = self._slice_at(at)
+            piece.gauge("load.generator_cpu", cpu, at=at, process=process)
+            piece.gauge("load.generator_lag", lag, at=at, process=process)
 
     def check_abort(self, now: float, lag: float = 0.0) -> str | None:
         """Has the run already lost its error-rate gate? Judged on the last full seconds (``lag``: how late shares arrive)."""
@@ -149,8 +172,34 @@ class Recorder:
                 counter.set_window(start, min(start + self.slice_seconds, stopped))
         for counter in total.iter_series("load.requests"):
             counter.set_window(self.measure_from, stopped)
+        total.merge(self.setup)
+        if self.window:
+            total.note("load.window", self.window)
+        saturated = generator_saturation(total)
+        if saturated:
+            for name in ("load.http_latency", "load.throughput"):
+                total.unreliable(name, saturated)
         return total
 
     def _slice_at(self, at: float) -> MetricsStore:
         index = int((at - self.measure_from) // self.slice_seconds)
         return self.slices.setdefault(index, MetricsStore())
+
+
+def generator_saturation(store: MetricsStore) -> str | None:
+    """Why the load generator's own figures cannot be trusted, or None: a process whose CPU averaged past
+    GENERATOR_CPU_LIMIT, or whose event loop ran late past GENERATOR_LAG_LIMIT_S (P95 of its readings)."""
+    problems = []
+    for tags in store.tag_sets("load.generator_cpu"):
+        process = tags.get("process", "?")
+        cpu = store.select("load.generator_cpu", tags).aggregate("avg")
+        lag_series = store.select("load.generator_lag", tags)
+        lag = lag_series.aggregate("p95") if lag_series is not None else None
+        if cpu is not None and cpu >= GENERATOR_CPU_LIMIT:
+            problems.append(f"{process} averaged {cpu:.0%} CPU (limit {GENERATOR_CPU_LIMIT:.0%})")
+        if lag is not None and lag > GENERATOR_LAG_LIMIT_S:
+            problems.append(f"{process}'s event loop ran {lag * 1000:.0f} ms late (P95; limit {GENERATOR_LAG_LIMIT_S * 1000:.0f} ms)")
+    if not problems:
+        return None
+    return ("the load generator was saturated, so the latencies and throughput it measured are its own limit, not the "
+            "target's: " + "; ".join(problems) + " — add load workers (--load-workers N) or machines")
