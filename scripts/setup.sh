@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what gonogo needs on a fresh Debian/Ubuntu machine (idempotent):
-# redis-server and nginx for the local box, and the Python packages. With --selftest also what only the
+# redis-server, nginx and prometheus-node-exporter for the local box, and the Python packages. With --selftest also what only the
 # project's own tests use: prometheus (the load suite's PromQL source), Java + npm (Allure's command line)
 # and chromium (renders the Allure report headless).
 set -euo pipefail
@@ -9,6 +9,7 @@ PYTHON=${PYTHON:-python3}
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v nginx >/dev/null 2>&1 || missing+=(nginx)
+command -v prometheus-node-exporter >/dev/null 2>&1 || missing+=(prometheus-node-exporter)
 if [ "${1:-}" = "--selftest" ]; then
   command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
   command -v java >/dev/null 2>&1 || missing+=(default-jre-headless)

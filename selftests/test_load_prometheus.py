@@ -1,7 +1,7 @@
 """The load suite's server side from a real Prometheus (apt-get install prometheus) with the plan's PromQL.
 
 A box is started first (the gate reuses it), a Prometheus scrapes its /metrics
-through nginx/TLS every second, and the environment names that Prometheus: the
+through nginx/TLS and the box's node-exporter every second, and the environment names that Prometheus: the
 K9-K11, K14 and server-P95 gates are then decided from PromQL, not from gonogo's
 own scrape. Proven both ways: healthy passes, cache_off fails K11.
 """
@@ -25,7 +25,7 @@ from gonogo.stack.process import free_port
 PROMETHEUS = shutil.which("prometheus")
 pytestmark = pytest.mark.skipif(PROMETHEUS is None, reason="prometheus is not installed (scripts/setup.sh installs it)")
 
-PROFILE = "load: {users: 200, spawn_rate: 50, user_rps: 1.2, duration: 60 s, warmup: 10 s}"
+PROFILE = "load: {users: 200, spawn_rate: 20, user_rps: 1.2, duration: 60 s, warmup: 10 s}"
 
 
 @contextmanager
@@ -39,6 +39,8 @@ scrape_configs:
     scheme: https
     tls_config: {{ca_file: "{info.ca_bundle}", server_name: localhost}}
     static_configs: [{{targets: ["{host_port}"]}}]
+  - job_name: node-exporter
+    static_configs: [{{targets: ["{info.node_exporter_url.removeprefix("http://").removesuffix("/metrics")}"]}}]
 """)
     log = (tmp / "prometheus.log").open("w")
     proc = subprocess.Popen([PROMETHEUS, f"--config.file={config}", f"--storage.tsdb.path={tmp / 'tsdb'}",

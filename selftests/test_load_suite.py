@@ -33,7 +33,7 @@ def test_distributed_run_merges_every_worker(product):
 
 def test_open_model_from_the_environment_profile(product):
     environments = (product / "environments.yaml").read_text()
-    profile = "load: {users: 200, spawn_rate: 50, user_rps: 1.2, duration: 60 s, warmup: 10 s}"
+    profile = "load: {users: 200, spawn_rate: 20, user_rps: 1.2, duration: 60 s, warmup: 10 s}"
     assert profile in environments
     open_env = product / "environments-open.yaml"  # beside the original: its relative paths (waivers, CA) still resolve
     open_env.write_text(environments.replace(profile, "load: {model: open, arrival_rate: 240, users: 200, duration: 60 s, warmup: 10 s}"))

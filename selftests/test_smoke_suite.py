@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -93,32 +92,3 @@ def test_wrong_credentials_name_the_account(product):
     assert f"login refused for account '{admin}' (role admin) of environment 'other': 401" in out
     assert "not-the-password" not in out
     assert out.count("login refused") == 1, "one clear error, not a cascade"
-
-
-def test_a_target_never_seen_needs_only_an_environments_entry(product, tmp_path):
-    """The smoke suite against selftests/second_target: another implementation of the contract,
-    over plain HTTP, serving no OpenAPI document (so conformance uses the bundled contract)."""
-    from gonogo.stack.process import Component, free_port, tcp_open, wait_until
-
-    port = free_port()
-    server = Component("second-target", [sys.executable, "-m", "uvicorn", "--factory", "selftests.second_target.app:build",
-                                         "--port", str(port), "--log-level", "warning"],
-                       tmp_path / "second.log", env={"SECOND_TARGET_PASSWORD": "second-secret"}, cwd=REPO)
-    server.start()
-    try:
-        wait_until(server, lambda: tcp_open(port), 30, f"port {port}")
-        accounts = "".join(f"      {r}: [{{email: {r}@second.test, password: \"${{SECOND_PASSWORD}}\"}}]\n"
-                           for r in ("admin", "evaluator", "viewer"))
-        (product / "second.yaml").write_text(
-            "version: 1\nenvironments:\n  local: {base_url: 'https://localhost:1'}\n"
-            f"  second:\n    base_url: http://127.0.0.1:{port}\n    accounts:\n{accounts}"
-            "    smoke: {conformance_examples: 10}\n    safety: {writes_allowed: false}\n"
-        )
-        proc, report = run(product, "--env=second", "--environments=second.yaml", SECOND_PASSWORD="second-secret")
-    finally:
-        server.stop()
-    assert proc.returncode == 0, proc.stdout[-4000:]
-    smoke = gates(report)
-    assert {g["status"] for g in smoke.values()} == {"pass"}, smoke
-    assert smoke["smoke.conformance"]["samples"] > 100
-    assert "does not allow writes" in proc.stdout or "skipped" in proc.stdout

@@ -1,181 +1,434 @@
-"""A second, independent implementation of API-CONTRACT.md, written apart from reference_api:
-Starlette without FastAPI, everything in memory, plain HTTP, no OpenAPI document served.
-It exists to show that gonogo's suites need only an environments entry to judge a target
-they have never seen. Read-only use: its environment allows no writes.
+"""A second, independent implementation of API-CONTRACT.md, written apart from reference_api the way a team
+would write a plain FastAPI service: one uvicorn worker, FastAPI's auto-generated /openapi.json (it lists
+only 200/422), prometheus_client's default registry (its process collector plus the contract's metrics),
+PBKDF2 password hashing (slow by design), pymongo on a MongoDB-wire server, an in-process TTL cache, a
+trustme certificate with an IP SAN, writes allowed. No gauge only the reference API exports.
 
-    SECOND_TARGET_PASSWORD=... uvicorn --factory selftests.second_target.app:build --port P
+It exists to show that gonogo judges a target it was never tuned to: the whole gate against it is Go
+(selftests/test_second_target.py), and nothing here was shaped to what gonogo measures.
+
+    SECOND_MONGO_URL=... SECOND_JWT_KEY=... SECOND_UPLOAD_DIR=... \
+        uvicorn --factory selftests.second_target.app:build --ssl-certfile C --ssl-keyfile K --port P
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
+import re
 import secrets
+import threading
 import time
+import unicodedata
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Literal
 
 import jwt
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
+from bson import ObjectId
+from bson.errors import InvalidId
+from fastapi import Depends, FastAPI, File, HTTPException, Query, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
+from pymongo import DESCENDING, MongoClient, monitoring
 
-SECRET = secrets.token_bytes(32)
-STATUSES = {"models": ("active", "deprecated", "archived"), "evaluations": ("queued", "running", "completed", "failed"),
-            "files": ("pending", "stored", "failed")}
+PBKDF2_ITERATIONS = 100_000
+POOL_SIZE = 20
+CACHE_TTL_S = 300
+MAX_UPLOAD = 10 * 1024 * 1024
+ALLOWED_TYPES = {"text/csv", "text/plain", "application/json"}
+LIMITS = {"login": 5, "models": 100, "evaluations": 50, "upload": 10, "api": 1000}  # per minute
+HEADERS = {
+    "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "X-XSS-Protection": "1; mode=block",
+    "Strict-Transport-Security": "max-age=31536000; includeSubDomains", "Content-Security-Policy": "default-src 'self'",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+}
+
+REQUESTS = Counter("http_requests_total", "HTTP requests", ["method", "path", "status"])
+DURATION = Histogram("http_request_duration_seconds", "HTTP request duration", ["method", "path", "status"])
+CACHE = Counter("cache_requests_total", "cache lookups", ["result"])
+POOL_IN_USE = Gauge("db_pool_connections_in_use", "MongoDB connections checked out")
+POOL_MAX = Gauge("db_pool_connections_max", "MongoDB pool size")
+for _result in ("hit", "miss"):
+    CACHE.labels(_result)
 
 
-class Problem(Exception):
-    def __init__(self, status: int, detail: str):
-        self.status, self.detail = status, detail
+def hash_password(password: str, salt: bytes | None = None) -> str:
+    salt = salt or secrets.token_bytes(16)
+    digest = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, PBKDF2_ITERATIONS)
+    return f"pbkdf2_sha256${PBKDF2_ITERATIONS}${salt.hex()}${digest.hex()}"
 
 
-def _now(days: float = 0) -> str:
-    return (datetime.now(timezone.utc) - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+def check_password(stored: str, password: str) -> bool:
+    _, rounds, salt, digest = stored.split("$")
+    return hmac.compare_digest(hashlib.pbkdf2_hmac("sha256", password.encode(), bytes.fromhex(salt), int(rounds)).hex(), digest)
 
 
-def _seed(password: str) -> dict:
-    users = {secrets.token_hex(12): {"email": f"{role}@second.test", "role": role, "password": password}
-             for role in ("admin", "evaluator", "viewer")}
-    models = [{"id": secrets.token_hex(12), "name": f"second-model-{i}", "provider": ("acme", "globex")[i % 2], "version": "1.0",
-               "status": STATUSES["models"][i % 3], "description": "", "created_at": _now(i)} for i in range(30)]
-    owner = next(uid for uid, u in users.items() if u["role"] == "evaluator")
-    evaluations = [{"id": secrets.token_hex(12), "user_id": owner, "model_id": models[i % 30]["id"], "dataset": "set",
-                    "status": "completed", "metrics": {"accuracy": 0.5}, "created_at": _now(i / 10)} for i in range(40)]
-    return {"users": users, "models": models, "evaluations": evaluations, "files": []}
+DUMMY_HASH = hash_password(secrets.token_urlsafe(12))
 
 
-def _int(request: Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query_params.get(name)
-    if raw is None:
-        return default
+class PoolWatcher(monitoring.ConnectionPoolListener):
+    """Connections checked out of pymongo's pool, for the contract's pool gauges."""
+
+    def __init__(self):
+        self.lock, self.out = threading.Lock(), 0
+
+    def connection_checked_out(self, event):
+        with self.lock:
+            self.out += 1
+            POOL_IN_USE.set(self.out)
+
+    def connection_checked_in(self, event):
+        with self.lock:
+            self.out -= 1
+            POOL_IN_USE.set(self.out)
+
+    def pool_created(self, event): ...
+    def pool_ready(self, event): ...
+    def pool_cleared(self, event): ...
+    def pool_closed(self, event): ...
+    def connection_created(self, event): ...
+    def connection_ready(self, event): ...
+    def connection_closed(self, event): ...
+    def connection_check_out_started(self, event): ...
+    def connection_check_out_failed(self, event): ...
+
+
+class TtlCache:
+    def __init__(self):
+        self.items: dict[str, tuple[float, object]] = {}
+        self.lock = threading.Lock()
+
+    def get(self, key: str, compute):
+        now = time.monotonic()
+        with self.lock:
+            hit = self.items.get(key)
+        if hit and hit[0] > now:
+            CACHE.labels("hit").inc()
+            return hit[1]
+        CACHE.labels("miss").inc()
+        value = compute()
+        with self.lock:
+            self.items[key] = (now + CACHE_TTL_S, value)
+        return value
+
+    def drop(self, prefix: str) -> None:
+        with self.lock:
+            for key in [k for k in self.items if k.startswith(prefix)]:
+                del self.items[key]
+
+
+class Limiter:
+    """Fixed one-minute windows, in memory (one worker)."""
+
+    def __init__(self):
+        self.counts: dict[tuple, int] = {}
+        self.lock = threading.Lock()
+
+    def hit(self, kind: str, who: str) -> None:
+        window = int(time.time() // 60)
+        with self.lock:
+            key = (kind, who, window)
+            self.counts[key] = self.counts.get(key, 0) + 1
+            if len(self.counts) > 50_000:
+                self.counts = {k: v for k, v in self.counts.items() if k[2] == window}
+            over = self.counts[key] > LIMITS[kind]
+        if over:
+            raise HTTPException(429, "rate limit exceeded", headers={"Retry-After": str(60 - int(time.time()) % 60)})
+
+
+class Login(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    email: StrictStr = Field(min_length=3, max_length=254)
+    password: StrictStr = Field(min_length=1, max_length=1024)
+
+
+class NewModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: StrictStr = Field(min_length=1, max_length=200)
+    provider: StrictStr = Field(min_length=1, max_length=100)
+    version: StrictStr = Field(min_length=1, max_length=50)
+    status: Literal["active", "deprecated", "archived"] = "active"
+    description: StrictStr = Field("", max_length=2000)
+
+
+class ModelPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: StrictStr | None = Field(None, min_length=1, max_length=200)
+    version: StrictStr | None = Field(None, min_length=1, max_length=50)
+    status: Literal["active", "deprecated", "archived"] | None = None
+    description: StrictStr | None = Field(None, max_length=2000)
+
+
+class NewEvaluation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    model_id: StrictStr = Field(min_length=1, max_length=64)
+    dataset: StrictStr = Field(min_length=1, max_length=200)
+    parameters: dict[str, float | int | str | bool] = {}
+
+
+def _iso(moment: datetime) -> str:
+    return moment.replace(tzinfo=timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _oid(value: str) -> ObjectId:
     try:
-        value = int(raw)
-    except ValueError:
-        raise Problem(422, f"{name} must be an integer") from None
-    if not low <= value <= high:
-        raise Problem(422, f"{name} must be between {low} and {high}")
-    return value
+        return ObjectId(value)
+    except (InvalidId, TypeError):
+        raise HTTPException(404, "not found") from None
 
 
-def _choice(request: Request, name: str, allowed: tuple[str, ...]) -> str | None:
-    raw = request.query_params.get(name)
-    if raw is not None and raw not in allowed:
-        raise Problem(422, f"{name} must be one of {', '.join(allowed)}")
-    return raw
+def _model(d: dict) -> dict:
+    return {"id": str(d["_id"]), "name": d["name"], "provider": d["provider"], "version": d["version"], "status": d["status"],
+            "description": d.get("description", ""), "created_at": _iso(d["created_at"])}
 
 
-def _text(request: Request, name: str, longest: int) -> str | None:
-    raw = request.query_params.get(name)
-    if raw is not None and len(raw) > longest:
-        raise Problem(422, f"{name} is longer than {longest}")
-    return raw
+def _evaluation(d: dict) -> dict:
+    return {"id": str(d["_id"]), "user_id": str(d["user_id"]), "model_id": str(d["model_id"]), "dataset": d["dataset"],
+            "status": d["status"], "metrics": d.get("metrics", {}), "created_at": _iso(d["created_at"])}
 
 
-def build() -> Starlette:
-    db = _seed(os.environ["SECOND_TARGET_PASSWORD"])
+def _file(d: dict) -> dict:
+    return {"id": str(d["_id"]), "user_id": str(d["user_id"]), "filename": d["filename"], "size": d["size"],
+            "content_type": d["content_type"], "sha256": d["sha256"], "upload_status": d["upload_status"],
+            "created_at": _iso(d["created_at"])}
 
-    def user_of(request: Request) -> dict:
+
+def _safe_name(name: str | None) -> str:
+    name = unicodedata.normalize("NFKC", name or "upload")
+    name = "".join(c for c in name if unicodedata.category(c)[0] != "C")
+    name = re.sub(r"[\\/]+", "_", name).lstrip(".") or "upload"
+    return name[:200]
+
+
+def build() -> FastAPI:
+    mongo = MongoClient(os.environ["SECOND_MONGO_URL"], maxPoolSize=POOL_SIZE, event_listeners=[PoolWatcher()],
+                        serverSelectionTimeoutMS=5000, tz_aware=False)
+    db = mongo[os.environ.get("SECOND_DATABASE", "online_evaluation_staging")]
+    key = os.environ["SECOND_JWT_KEY"]
+    uploads = Path(os.environ["SECOND_UPLOAD_DIR"])
+    origins = [o for o in os.environ.get("SECOND_CORS_ORIGINS", "").split(",") if o]
+    POOL_MAX.set(POOL_SIZE)
+    cache, limiter = TtlCache(), Limiter()
+    app = FastAPI(title="second target", version="2.0.0")
+    app.add_middleware(CORSMiddleware, allow_origins=origins, allow_credentials=True, allow_methods=["*"], allow_headers=["*"])
+
+    @app.middleware("http")
+    async def measure(request: Request, call_next):
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        labels = (request.method, path, str(response.status_code))
+        DURATION.labels(*labels).observe(time.perf_counter() - started)
+        REQUESTS.labels(*labels).inc()
+        response.headers.update(HEADERS)
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError):
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return JSONResponse({"detail": f"{where}: {first.get('msg', 'invalid request')}"}, status_code=422, headers=HEADERS)
+
+    def caller(request: Request) -> dict:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token:
-            raise Problem(401, "not authenticated")
+            raise HTTPException(401, "not authenticated", headers={"WWW-Authenticate": "Bearer"})
         try:
-            sub = jwt.decode(token, SECRET, algorithms=["HS256"])["sub"]
-        except (jwt.PyJWTError, KeyError):
-            raise Problem(401, "bad token") from None
-        if sub not in db["users"]:
-            raise Problem(401, "bad token")
-        return {"id": sub, **db["users"][sub]}
+            claims = jwt.decode(token, key, algorithms=["HS256"], options={"require": ["sub", "exp"]})
+            user = db.users.find_one({"_id": ObjectId(claims["sub"])}, {"email": 1, "role": 1})
+        except (jwt.PyJWTError, InvalidId, TypeError):
+            raise HTTPException(401, "invalid token", headers={"WWW-Authenticate": "Bearer"}) from None
+        if user is None:
+            raise HTTPException(401, "invalid token", headers={"WWW-Authenticate": "Bearer"})
+        user = {"id": str(user["_id"]), "email": user["email"], "role": user["role"]}
+        limiter.hit("api", user["id"])
+        for prefix, kind in (("/api/models", "models"), ("/api/evaluations", "evaluations"), ("/api/files/upload", "upload")):
+            if request.url.path.startswith(prefix):
+                limiter.hit(kind, user["id"])
+        return user
 
-    def page(items: list, request: Request) -> dict:
-        limit, offset = _int(request, "limit", 20, 1, 100), _int(request, "offset", 0, 0, 100_000)
-        return {"items": items[offset:offset + limit], "total": len(items)}
+    def role(*allowed: str):
+        def check(user: dict = Depends(caller)) -> dict:
+            if user["role"] not in allowed:
+                raise HTTPException(403, "not allowed for your role")
+            return user
+        return check
 
-    async def login(request: Request):
-        try:
-            body = await request.json()
-        except ValueError:
-            raise Problem(422, "body must be JSON") from None
-        if not isinstance(body, dict) or set(body) != {"email", "password"} or not all(isinstance(v, str) for v in body.values()) \
-                or not 3 <= len(body["email"]) <= 254 or not 1 <= len(body["password"]) <= 1024:
-            raise Problem(422, "email and password (strings) are required, nothing else")
-        for uid, user in db["users"].items():
-            if user["email"] == body["email"].lower() and secrets.compare_digest(user["password"], body["password"]):
-                token = jwt.encode({"sub": uid, "role": user["role"], "exp": int(time.time()) + 600}, SECRET, algorithm="HS256")
-                return JSONResponse({"access_token": token, "token_type": "bearer", "expires_in": 600})
-        raise Problem(401, "wrong email or password")
+    @app.get("/health")
+    def health():
+        return {"status": "ok"}
 
-    async def me(request: Request):
-        user = user_of(request)
-        return JSONResponse({"id": user["id"], "email": user["email"], "role": user["role"]})
+    def dependency_checks() -> dict:
+        checks = {}
+        for name, probe in (("database", lambda: db.command("ping")), ("cache", lambda: cache.items is not None),
+                            ("storage", uploads.is_dir), ("auth", lambda: bool(key))):
+            started = time.perf_counter()
+            try:
+                ok = probe() is not False
+            except Exception:  # noqa: BLE001 - a probe that raises is a dependency that is down
+                ok = False
+            checks[name] = {"status": "ok" if ok else "down", "latency_ms": round((time.perf_counter() - started) * 1000, 3)}
+        return checks
 
-    async def models(request: Request):
-        user = user_of(request)
-        if request.method == "POST":
-            raise Problem(403, "admins only") if user["role"] != "admin" else Problem(422, "this target is read-only")
-        provider, status = _text(request, "provider", 100), _choice(request, "status", STATUSES["models"])
-        items = [m for m in db["models"] if (provider is None or m["provider"] == provider) and (status is None or m["status"] == status)]
-        return JSONResponse(page(sorted(items, key=lambda m: m["created_at"], reverse=True), request))
+    @app.get("/api/health")
+    def api_health():
+        checks = dependency_checks()
+        ok = all(c["status"] == "ok" for c in checks.values())
+        return JSONResponse({"status": "ok" if ok else "down", "version": app.version}, status_code=200 if ok else 503)
 
-    async def model(request: Request):
-        user = user_of(request)
-        if request.method != "GET":
-            raise Problem(403, "admins only") if user["role"] != "admin" else Problem(404, "no such model")
-        found = next((m for m in db["models"] if m["id"] == request.path_params["id"]), None)
+    @app.get("/api/health/detailed")
+    def detailed():
+        checks = dependency_checks()
+        down = sum(c["status"] != "ok" for c in checks.values())
+        status = "ok" if not down else "down" if down == len(checks) else "degraded"
+        return JSONResponse({"status": status, "checks": checks}, status_code=200 if not down else 503)
+
+    @app.get("/metrics")
+    def metrics():
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    @app.post("/api/auth/login")
+    def login(body: Login, request: Request):
+        limiter.hit("login", f"{request.client.host if request.client else '?'}|{body.email.lower()}")
+        user = db.users.find_one({"email": body.email.lower()})
+        stored = user["password_hash"] if user else DUMMY_HASH  # the same work whether the account exists or not
+        if not check_password(stored, body.password) or user is None:
+            raise HTTPException(401, "wrong email or password")
+        token = jwt.encode({"sub": str(user["_id"]), "role": user["role"], "exp": datetime.now(timezone.utc) + timedelta(hours=1)},
+                           key, algorithm="HS256")
+        return {"access_token": token, "token_type": "bearer", "expires_in": 3600}
+
+    @app.get("/api/auth/me")
+    def me(user: dict = Depends(caller)):
+        return user
+
+    @app.get("/api/models")
+    def list_models(provider: str | None = Query(None, max_length=100), status: Literal["active", "deprecated", "archived"] | None = None,
+                    limit: int = Query(20, ge=1, le=100), offset: int = Query(0, ge=0, le=100_000), user: dict = Depends(caller)):
+        query = {k: v for k, v in (("provider", provider), ("status", status)) if v is not None}
+
+        def fetch():
+            docs = db.models.find(query).sort("created_at", DESCENDING).skip(offset).limit(limit)
+            return {"items": [_model(d) for d in docs], "total": db.models.count_documents(query)}
+
+        return cache.get(f"models:{provider}:{status}:{limit}:{offset}", fetch)
+
+    @app.get("/api/models/{model_id}")
+    def get_model(model_id: str, user: dict = Depends(caller)):
+        found = cache.get(f"model:{model_id}", lambda: db.models.find_one({"_id": _oid(model_id)}))
         if found is None:
-            raise Problem(404, "no such model")
-        return JSONResponse(found)
+            raise HTTPException(404, "model not found")
+        return _model(found)
 
-    async def evaluations(request: Request):
-        user = user_of(request)
-        if request.method == "POST":
-            raise Problem(403, "viewers cannot evaluate") if user["role"] == "viewer" else Problem(422, "this target is read-only")
-        model_id, status = _text(request, "model_id", 64), _choice(request, "status", STATUSES["evaluations"])
-        items = [e for e in db["evaluations"] if (user["role"] == "admin" or e["user_id"] == user["id"])
-                 and (model_id is None or e["model_id"] == model_id) and (status is None or e["status"] == status)]
-        return JSONResponse(page(sorted(items, key=lambda e: e["created_at"], reverse=True), request))
+    @app.post("/api/models", status_code=201)
+    def create_model(body: NewModel, user: dict = Depends(role("admin"))):
+        doc = {**body.model_dump(), "created_at": datetime.now(timezone.utc).replace(tzinfo=None)}
+        doc["_id"] = db.models.insert_one(doc).inserted_id
+        cache.drop("models:")
+        return _model(doc)
 
-    async def evaluation(request: Request):
-        user = user_of(request)
-        found = next((e for e in db["evaluations"] if e["id"] == request.path_params["id"]), None)
-        if found is None or (user["role"] != "admin" and found["user_id"] != user["id"]):
-            raise Problem(404, "no such evaluation")
-        return JSONResponse(found)
+    @app.patch("/api/models/{model_id}")
+    def patch_model(model_id: str, body: ModelPatch, user: dict = Depends(role("admin"))):
+        changes = body.model_dump(exclude_none=True)
+        found = db.models.find_one_and_update({"_id": _oid(model_id)}, {"$set": changes}, return_document=True) if changes \
+            else db.models.find_one({"_id": _oid(model_id)})
+        if found is None:
+            raise HTTPException(404, "model not found")
+        cache.drop("model")
+        return _model(found)
 
-    async def files(request: Request):
-        user = user_of(request)
-        _choice(request, "upload_status", STATUSES["files"])
-        return JSONResponse(page([f for f in db["files"] if f["user_id"] == user["id"]], request))
+    @app.delete("/api/models/{model_id}", status_code=204)
+    def delete_model(model_id: str, user: dict = Depends(role("admin"))):
+        if db.models.delete_one({"_id": _oid(model_id)}).deleted_count == 0:
+            raise HTTPException(404, "model not found")
+        cache.drop("model")
+        return Response(status_code=204)
 
-    async def upload(request: Request):
-        user = user_of(request)
-        raise Problem(403, "viewers cannot upload") if user["role"] == "viewer" else Problem(422, "this target is read-only")
+    @app.get("/api/evaluations")
+    def list_evaluations(model_id: str | None = Query(None, max_length=64),
+                         status: Literal["queued", "running", "completed", "failed"] | None = None,
+                         limit: int = Query(20, ge=1, le=100), offset: int = Query(0, ge=0, le=100_000), user: dict = Depends(caller)):
+        query: dict = {} if user["role"] == "admin" else {"user_id": ObjectId(user["id"])}
+        if model_id is not None:
+            query["model_id"] = _oid(model_id) if ObjectId.is_valid(model_id) else model_id
+        if status is not None:
+            query["status"] = status
+        docs = db.evaluations.find(query).sort("created_at", DESCENDING).skip(offset).limit(limit)
+        return {"items": [_evaluation(d) for d in docs], "total": db.evaluations.count_documents(query)}
 
-    async def one_file(request: Request):
-        user_of(request)
-        raise Problem(404, "no such file")
+    @app.post("/api/evaluations", status_code=201)
+    def create_evaluation(body: NewEvaluation, user: dict = Depends(role("admin", "evaluator"))):
+        if not ObjectId.is_valid(body.model_id) or db.models.find_one({"_id": ObjectId(body.model_id)}, {"_id": 1}) is None:
+            raise HTTPException(404, "model not found")
+        doc = {"user_id": ObjectId(user["id"]), "model_id": ObjectId(body.model_id), "dataset": body.dataset,
+               "parameters": body.parameters, "status": "queued", "metrics": {},
+               "created_at": datetime.now(timezone.utc).replace(tzinfo=None)}
+        doc["_id"] = db.evaluations.insert_one(doc).inserted_id
+        return _evaluation(doc)
 
-    async def health(request: Request):
-        return JSONResponse({"status": "ok"})
+    @app.get("/api/evaluations/{evaluation_id}")
+    def get_evaluation(evaluation_id: str, user: dict = Depends(caller)):
+        found = db.evaluations.find_one({"_id": _oid(evaluation_id)})
+        if found is None or (user["role"] != "admin" and str(found["user_id"]) != user["id"]):
+            raise HTTPException(404, "evaluation not found")
+        return _evaluation(found)
 
-    async def api_health(request: Request):
-        return JSONResponse({"status": "ok", "version": "second-1"})
+    @app.post("/api/files/upload", status_code=201)
+    def upload(file: UploadFile = File(...), user: dict = Depends(role("admin", "evaluator"))):
+        data = file.file.read(MAX_UPLOAD + 1)
+        if len(data) > MAX_UPLOAD:
+            raise HTTPException(413, "file too large")
+        content_type = (file.content_type or "").split(";")[0].strip().lower()
+        if content_type not in ALLOWED_TYPES:
+            raise HTTPException(415, "content type not allowed")
+        stored = secrets.token_hex(16)
+        (uploads / stored).write_bytes(data)
+        doc = {"user_id": ObjectId(user["id"]), "filename": _safe_name(file.filename), "stored": stored, "size": len(data),
+               "content_type": content_type, "sha256": hashlib.sha256(data).hexdigest(), "upload_status": "stored",
+               "created_at": datetime.now(timezone.utc).replace(tzinfo=None)}
+        doc["_id"] = db.files.insert_one(doc).inserted_id
+        return _file(doc)
 
-    async def detailed(request: Request):
-        checks = {name: {"status": "ok", "latency_ms": 0.01} for name in ("database", "cache", "storage", "auth")}
-        return JSONResponse({"status": "ok", "checks": checks})
+    def owned(file_id: str, user: dict) -> dict:
+        found = db.files.find_one({"_id": _oid(file_id)})
+        if found is None or (user["role"] != "admin" and str(found["user_id"]) != user["id"]):
+            raise HTTPException(404, "file not found")
+        return found
 
-    async def problem(request: Request, exc: Problem):
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status)
+    @app.get("/api/files")
+    def list_files(upload_status: Literal["pending", "stored", "failed"] | None = None, limit: int = Query(20, ge=1, le=100),
+                   offset: int = Query(0, ge=0, le=100_000), user: dict = Depends(caller)):
+        query: dict = {"user_id": ObjectId(user["id"])}
+        if upload_status:
+            query["upload_status"] = upload_status
+        docs = db.files.find(query).sort("created_at", DESCENDING).skip(offset).limit(limit)
+        return {"items": [_file(d) for d in docs], "total": db.files.count_documents(query)}
 
-    async def not_found(request: Request, exc):
-        return JSONResponse({"detail": "no such route"}, status_code=getattr(exc, "status_code", 404))
+    @app.get("/api/files/{file_id}")
+    def get_file(file_id: str, user: dict = Depends(caller)):
+        return _file(owned(file_id, user))
 
-    routes = [
-        Route("/health", health), Route("/api/health", api_health), Route("/api/health/detailed", detailed),
-        Route("/api/auth/login", login, methods=["POST"]), Route("/api/auth/me", me),
-        Route("/api/models", models, methods=["GET", "POST"]), Route("/api/models/{id}", model, methods=["GET", "PATCH", "DELETE"]),
-        Route("/api/evaluations", evaluations, methods=["GET", "POST"]), Route("/api/evaluations/{id}", evaluation),
-        Route("/api/files", files), Route("/api/files/upload", upload, methods=["POST"]),
-        Route("/api/files/{id}", one_file, methods=["GET", "DELETE"]), Route("/api/files/{id}/content", one_file),
-    ]
-    return Starlette(routes=routes, exception_handlers={Problem: problem, 404: not_found, 405: not_found})
+    @app.get("/api/files/{file_id}/content")
+    def get_content(file_id: str, user: dict = Depends(caller)):
+        found = owned(file_id, user)
+        path = uploads / found.get("stored", "-")
+        if not path.is_file():
+            raise HTTPException(404, "file content not found")
+        ascii_name = found["filename"].encode("ascii", "replace").decode().replace('"', "_")
+        return Response(path.read_bytes(), media_type=found["content_type"],
+                        headers={"Content-Disposition": f'attachment; filename="{ascii_name}"'})
+
+    @app.delete("/api/files/{file_id}", status_code=204)
+    def delete_file(file_id: str, user: dict = Depends(caller)):
+        found = owned(file_id, user)
+        db.files.delete_one({"_id": found["_id"]})
+        (uploads / found.get("stored", "-")).unlink(missing_ok=True)
+        return Response(status_code=204)
+
+    return app

@@ -69,8 +69,12 @@ class RunState:
         """Point the environment at a running local box (its URL, CA, accounts, database, lock file)."""
         from pydantic import SecretStr
 
+        server = self.environment.server_metrics
+        if info.node_exporter_url:  # the box states its host's exporter and cores, as a deployment states its limits
+            limits = server.limits.model_copy(update={"cpu_cores": server.limits.cpu_cores or info.cpu_cores or None})
+            server = server.model_copy(update={"node_exporters": [info.node_exporter_url], "limits": limits})
         self.environment = self.environment.model_copy(update={
-            "base_url": info.url, "mongo_url": SecretStr(info.mongo_url), "ca_bundle": info.ca_bundle,
+            "server_metrics": server, "base_url": info.url, "mongo_url": SecretStr(info.mongo_url), "ca_bundle": info.ca_bundle,
             "accounts_file": info.accounts_file, "dependency_files": [info.dependency_file], "database": info.database,
             **({"jwt_signing_key": SecretStr(Path(info.jwt_key_file).read_text().strip())} if info.jwt_key_file else {}),
         })

@@ -152,7 +152,6 @@ def _start_measuring(environment, now: float) -> bool:
     if not all_started and elapsed < WARMUP_MAX_S:
         return False
     RECORDER.measure_from = now
-    users = OPEN_USERS if OPEN_MODEL else runner.user_count
     RECORDER.window = {
         "warmup_planned_s": WARMUP_S, "warmup_s": round(elapsed, 3), "warmup_max_s": WARMUP_MAX_S,
         "users_ready": ready, "users_starting": starting,

@@ -42,8 +42,9 @@ def test_load_profile(gonogo_env, gonogo_metrics, gonogo_state, accounts, tmp_pa
     if gonogo_env.safety.writes_allowed:  # the evaluations the load created go, whatever happens to the run
         request.addfinalizer(lambda: say(_removed(remove_tagged_evaluations, tag)))
 
-    with httpx.Client(base_url=gonogo_env.base_url, verify=ssl_context(gonogo_env), timeout=5, trust_env=False) as client:
-        sampler = ServerSampler(client)
+    with httpx.Client(base_url=gonogo_env.base_url, verify=ssl_context(gonogo_env), timeout=5, trust_env=False) as client, \
+            httpx.Client(verify=ssl_context(gonogo_env), timeout=5, trust_env=False) as exporters:
+        sampler = ServerSampler(client, gonogo_env.server_metrics, exporter_client=exporters)
         if not gonogo_env.prometheus_url:  # with a Prometheus, its view of the fleet is asked afterwards instead
             sampler.start()
         started = time.time()
@@ -60,8 +61,7 @@ def test_load_profile(gonogo_env, gonogo_metrics, gonogo_state, accounts, tmp_pa
                         say(line.rstrip())
                 proc.wait(timeout=run.run_time + 120)
         output = "".join(tail)
-        if sampler.is_alive():
-            sampler.stop()
+        sampler.stop()
     assert out.exists(), f"Locust wrote no figures (exit {proc.returncode}):\n{output[-3000:]}"
     figures = json.loads(out.read_text())
     gonogo_metrics.merge(MetricsStore.from_dict(figures["store"]))
@@ -75,7 +75,7 @@ def test_load_profile(gonogo_env, gonogo_metrics, gonogo_state, accounts, tmp_pa
     stopped_at = figures.get("stopped_at") or time.time()
     if gonogo_env.prometheus_url:
         with httpx.Client(base_url=gonogo_env.prometheus_url, verify=ssl_context(gonogo_env), timeout=30, trust_env=False) as prometheus:
-            source = PrometheusSource(prometheus, gonogo_env.prometheus)
+            source = PrometheusSource(prometheus, gonogo_env.prometheus, gonogo_env.server_metrics)
             server = f"{source.record(gonogo_metrics, measure_from, stopped_at)} readings from Prometheus"
             problems = source.errors
     else:

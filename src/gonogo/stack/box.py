@@ -20,6 +20,7 @@ from .process import Component, StackError, free_port, pid_alive, stop_pid, tcp_
 from .seed import LIGHT_ARGON2, copy_template, ensure_template, secantus_command
 
 BACKENDS = 3
+NODE_EXPORTER = "prometheus-node-exporter"  # Debian's name of node_exporter
 DEFAULT_SCALE = 1.0
 REQUIREMENTS_LOCK = Path(__file__).resolve().parents[3] / "reference_api" / "requirements.lock"
 VULNERABLE_PIN = "PyYAML==5.3"  # PYSEC-2020-96 (arbitrary code execution): the fault vulnerable_dependency
@@ -42,6 +43,8 @@ class BoxInfo:
     boot_seconds: float
     started_at: float = field(default_factory=time.time)
     jwt_key_file: str = ""  # the API's signing key (mode 0600): the security suite forges expired/unknown-user tokens
+    node_exporter_url: str = ""  # the host's node-exporter (Debian's prometheus-node-exporter), as on each staging backend
+    cpu_cores: int = 0  # what the backends may use: the cores this host gives them (no container limit here)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=1)
@@ -145,9 +148,16 @@ class Box:
             "--save", "", "--appendonly", "no", "--dir", str(self.dir / "redis"), "--maxclients", "2000",
         ], logs / "redis.log"), detached)
         redis_url = f"redis://:{redis_password}@127.0.0.1:{redis_port}/0"
+        exporter_port = free_port()
+        exporter = self._add(Component("node-exporter", [
+            NODE_EXPORTER, f"--web.listen-address=127.0.0.1:{exporter_port}", "--collector.disable-defaults",
+            "--collector.cpu", "--collector.meminfo", "--collector.loadavg",
+        ], logs / "node-exporter.log"), detached)
         if not external_mongo:
             wait_until(mongo, lambda: tcp_open(mongo_port), 30, f"port {mongo_port}")
         wait_until(redis, lambda: tcp_open(redis_port), 15, f"port {redis_port}")
+        exporter_url = f"http://127.0.0.1:{exporter_port}/metrics"
+        wait_until(exporter, lambda: _http_ok(exporter_url), 15, exporter_url)
 
         # indexes (also the fault missing_index)
         jwt_secret = secrets.token_urlsafe(32)
@@ -192,6 +202,7 @@ class Box:
             accounts_file=str(self.dir / "accounts.json"), dependency_file=str(lock), faults=sorted(faults),
             pids={c.name: c.pid for c in self.components}, detached=detached,
             boot_seconds=round(time.perf_counter() - started, 2), jwt_key_file=str(jwt_key),
+            node_exporter_url=exporter_url, cpu_cores=len(os.sched_getaffinity(0)),
         )
 
     def _add(self, component: Component, detached: bool) -> Component:
