@@ -144,7 +144,7 @@ def test_the_whole_gate_against_a_target_never_seen_is_go(second, tmp_path):
     gates = {g["id"]: g for g in report["gates"]}
     not_passing = {i: (g["status"], g["message"]) for i, g in gates.items() if g["status"] not in ("pass", "warn")
                    and not (g["status"] == "inconclusive" and g["optional"])}
-    assert proc.returncode == 0 and report["verdict"] == "GO", f"{not_passing}\n{out[-5000:]}\n{second['api'].tail(30)}"
+    assert proc.returncode == 0 and report["verdict"] == "go", f"{not_passing}\n{out[-5000:]}\n{second['api'].tail(30)}"
     assert set(report["suites_run"]) == {"smoke", "load", "db", "security"}
     # conformance against the contract; the target's auto-generated document is drift, reported
     assert gates["smoke.conformance"]["status"] == "pass" and gates["smoke.conformance"]["samples"] > 100

@@ -35,6 +35,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 from pymongo import DESCENDING, MongoClient, monitoring
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PBKDF2_ITERATIONS = 100_000
 POOL_SIZE = 20
@@ -234,6 +235,13 @@ def build() -> FastAPI:
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()))
         return JSONResponse({"detail": f"{where}: {first.get('msg', 'invalid request')}"}, status_code=422, headers=HEADERS)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        # FastAPI answers a body it cannot parse with 400; the contract says malformed bodies are 422
+        status = 422 if exc.status_code == 400 else exc.status_code
+        return JSONResponse({"detail": "malformed request body" if exc.status_code == 400 else exc.detail}, status_code=status,
+                            headers={**(exc.headers or {}), **HEADERS})
 
     def caller(request: Request) -> dict:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")

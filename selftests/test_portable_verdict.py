@@ -1,0 +1,141 @@
+"""Issue 12's engine parts, each shown failing the way it did before the fix: conformance drift, server
+figures from node-exporter or stated limits (with the missing series named), logins apart from the measured
+latencies, and a saturated generator making its latency figures untrustworthy."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import httpx
+
+from gonogo.config.environments import ServerLimits, ServerMetrics
+from gonogo.contract import drift
+from gonogo.core.store import MetricsStore
+from gonogo.gates.rules import Status, evaluate
+from gonogo.loadgen import recorder as recorder_module
+from gonogo.loadgen.recorder import Recorder, generator_saturation
+from gonogo.scrape import ServerSampler
+from test_loadgen import T0, Clock
+from test_rules import P95, gates, latency_store
+
+
+def fastapi_style(contract: dict) -> dict:
+    """What FastAPI generates for the same routes: 200 (or 201/204) and 422 only; one operation left out."""
+    paths = {}
+    for path, item in contract["paths"].items():
+        for method, operation in item.items():
+            if (method, path) == ("delete", "/api/files/{file_id}"):
+                continue
+            ok = next(c for c in operation["responses"] if c.startswith("2"))
+            paths.setdefault(path.replace("{model_id}", "{id}"), {})[method] = {"responses": {ok: {}, "422": {}}}
+    return {"openapi": "3.1.0", "paths": paths}
+
+
+def test_a_generated_document_is_drift_not_a_contract_breach():
+    contract = drift.contract()
+    assert drift.drift(contract) == {}
+    found = drift.drift(fastapi_style(contract))
+    assert found["DELETE /api/files/{}"] == ["operation not documented"]
+    assert "status 401 not documented" in found["GET /api/models/{}"]  # parameter names do not matter
+    assert "status 429 not documented" in found["POST /api/auth/login"]
+    assert "GET /health" not in found  # 200 is all the contract lists there
+
+
+def exporter_text(idle: float, busy: float, available: float, total: float = 8e9) -> str:
+    return (f'node_cpu_seconds_total{{cpu="0",mode="idle"}} {idle}\nnode_cpu_seconds_total{{cpu="0",mode="user"}} {busy}\n'
+            f"node_memory_MemAvailable_bytes {available}\nnode_memory_MemTotal_bytes {total}\n")
+
+
+def target_text(cpu_seconds: float) -> str:
+    return (f"process_cpu_seconds_total {cpu_seconds}\nprocess_resident_memory_bytes 2e8\n"
+            "db_pool_connections_in_use 3\ndb_pool_connections_max 20\n")
+
+
+def sampler_with(settings: ServerMetrics, target: list[str], exporter: list[str]) -> ServerSampler:
+    """A sampler whose samples are given (at T0, T0+2, ...), as its threads would have scraped them."""
+    client = httpx.Client(base_url="https://api.example")
+    sampler = ServerSampler(client, settings)
+    from gonogo.scrape import parse
+
+    sampler.target.samples = [(T0 + 2 * i, parse(t)) for i, t in enumerate(target)]
+    for node in sampler.nodes:
+        node.samples = [(T0 + 2 * i, parse(t)) for i, t in enumerate(exporter)]
+    return sampler
+
+
+def test_cpu_and_memory_come_from_node_exporter():
+    settings = ServerMetrics(node_exporters=["http://10.0.1.11:9100/metrics"])
+    # 2 s apart: 0.5 s idle of 2 s -> 75 % busy; memory 6 of 8 GB used
+    sampler = sampler_with(settings, [target_text(1), target_text(2)], [exporter_text(10, 10, 2e9), exporter_text(10.5, 11.5, 2e9)])
+    store = MetricsStore()
+    sampler.record(store, T0, T0 + 10)
+    assert store.select("server.cpu_usage").aggregate("avg") == 0.75
+    assert store.select("server.memory_usage").aggregate("max") == 0.75
+    assert store.tag_sets("server.cpu_usage") == [{"instance": "10.0.1.11:9100"}]
+
+
+def test_a_missing_series_is_named_with_where_it_was_looked_for():
+    settings = ServerMetrics(node_exporters=["http://10.0.1.11:9100/metrics"])
+    sampler = sampler_with(settings, [target_text(1), target_text(2)], ["up 1\n", "up 1\n"])
+    store = MetricsStore()
+    sampler.record(store, T0, T0 + 10)
+    [gate] = gates('- {id: cpu, requirement: K9, metric: server.cpu_usage, aggregation: avg, threshold: "< 70 %"}')
+    result = evaluate(gate, store, {"load"})
+    assert result.status is Status.INCONCLUSIVE
+    assert 'node_cpu_seconds_total{mode="idle"} missing from http://10.0.1.11:9100/metrics' in result.message
+    nothing = MetricsStore()
+    sampler_with(ServerMetrics(), [target_text(1), target_text(2)], []).record(nothing, T0, T0 + 10)
+    assert "no server_metrics.node_exporters" in evaluate(gate, nothing, {"load"}).message  # not "suite ran but produced no figure"
+
+
+def test_process_figures_need_the_limits_the_environment_states():
+    target = [target_text(1), target_text(2)]
+    store = MetricsStore()
+    sampler_with(ServerMetrics(cpu="process", memory="process", limits=ServerLimits(cpu_cores=2, memory="1 GiB")), target, []).record(
+        store, T0, T0 + 10)
+    assert store.select("server.cpu_usage").aggregate("avg") == 0.25  # 1 CPU second in 2 s on 2 cores
+    assert abs(store.select("server.memory_usage").aggregate("max") - 2e8 / 2**30) < 1e-9
+    unstated = MetricsStore()
+    sampler_with(ServerMetrics(cpu="process", memory="process"), target, []).record(unstated, T0, T0 + 10)
+    assert "limits.cpu_cores is not set" in unstated.unmeasured_reasons("server.cpu_usage")[0]
+
+
+def test_logins_are_session_set_up_not_measured_latency(monkeypatch):
+    clock = Clock(T0)
+    monkeypatch.setattr(recorder_module, "time", clock)
+    recorder = Recorder()
+    recorder.reset(T0 + 10)
+    ok = SimpleNamespace(status_code=200)
+    clock.now = T0 + 5  # during the warm-up: a login still counts as a login
+    recorder.on_request("POST", "POST /api/auth/login", 7300, 10, response=ok, context={"login": True})
+    clock.now = T0 + 12
+    recorder.on_request("POST", "POST /api/auth/login", 7100, 10, response=ok, context={"login": True})
+    recorder.on_request("GET", "GET /api/models", 40, 10, response=ok)
+    figures = recorder.figures()
+    assert figures.select("load.login_latency").count == 2
+    latency = figures.select("load.http_latency")
+    assert latency.count == 1 and latency.percentile_seconds(99) < 0.05  # the 7 s logins are not in P99
+    assert figures.select("load.requests").aggregate("count") == 2  # the login in the window is still a request sent
+
+
+def test_a_saturated_generator_leaves_the_latency_gates_inconclusive():
+    store = latency_store([100] * 2000)
+    for second in range(30):
+        store.gauge("load.generator_cpu", 0.97, at=T0 + second, process="generator")
+        store.gauge("load.generator_lag", 0.02, at=T0 + second, process="generator")
+    reason = generator_saturation(store)
+    assert "generator averaged 97% CPU" in reason
+    store.unreliable("load.http_latency", reason)
+    [gate] = gates(P95)
+    result = evaluate(gate, store, {"load"})
+    assert result.status is Status.INCONCLUSIVE and "saturated" in result.message
+    calm = MetricsStore()
+    for second in range(30):
+        calm.gauge("load.generator_cpu", 0.4, at=T0 + second, process="worker-1")
+        calm.gauge("load.generator_lag", 0.25 if second == 7 else 0.002, at=T0 + second, process="worker-1")
+    assert generator_saturation(calm) is None  # one late tick in 30 is not a saturated loop (P95)
+    late = MetricsStore()
+    for second in range(30):
+        late.gauge("load.generator_cpu", 0.5, at=T0 + second, process="worker-1")
+        late.gauge("load.generator_lag", 0.3, at=T0 + second, process="worker-1")
+    assert "event loop ran 300 ms late" in generator_saturation(late)
