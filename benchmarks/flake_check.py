@@ -1,6 +1,7 @@
 """Flake check: the healthy local box decided several times in a row, and the run-to-run spread of its figures.
 
     python benchmarks/flake_check.py --runs 3
+    python benchmarks/flake_check.py --runs 3 --cpu-hogs 1     # a host at about half speed: one busy loop beside it
 
 Each run is the README's main job (`pytest --env=local`: boots the box, every suite, the verdict).
 Prints one line per run (verdict, P95, RPS, wall time, gates that failed) and the spread of P95 and
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -18,6 +20,14 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def host_speed() -> float:
+    """Seconds for a 10-million-iteration Python loop (0.4 s on a fast host here, 1.7 s on a slow one)."""
+    started = time.perf_counter()
+    for _ in range(10_000_000):
+        pass
+    return time.perf_counter() - started
 
 
 def run_once(out: Path, *extra: str) -> dict:
@@ -34,10 +44,12 @@ def run_once(out: Path, *extra: str) -> dict:
     def measured(gate_id: str) -> float | None:
         return (by_id.get(gate_id) or {}).get("measured")
 
-    p95 = measured("load.latency.p95")
+    p95, p99 = measured("load.latency.p95"), measured("load.latency.p99")
     return {
         "exit": proc.returncode, "verdict": data.get("verdict", "undecided"),
-        "p95_ms": None if p95 is None else p95 * 1000, "rps": measured("load.throughput"),
+        "p95_ms": None if p95 is None else p95 * 1000, "p99_ms": None if p99 is None else p99 * 1000,
+        "rps": measured("load.throughput"), "server_cpu": measured("server.cpu"), "pool_p90": measured("server.db_pool"),
+        "window": ((data.get("metrics") or {}).get("notes") or {}).get("load.window", {}).get("why"),
         "failed": sorted(i for i, g in by_id.items() if g["status"] == "fail"),
         "seconds": round(time.monotonic() - started, 1), "out": str(out), "stdout": proc.stdout, "report": data,
     }
@@ -52,7 +64,8 @@ def spread(values: list[float]) -> dict:
 
 
 def summary(runs: list[dict]) -> dict:
-    return {"runs": [{k: r[k] for k in ("exit", "verdict", "p95_ms", "rps", "failed", "seconds")} for r in runs],
+    return {"runs": [{k: r[k] for k in ("exit", "verdict", "p95_ms", "p99_ms", "rps", "server_cpu", "pool_p90", "failed", "seconds",
+                                        "window")} for r in runs],
             "go": sum(r["exit"] == 0 for r in runs), "p95_ms": spread([r["p95_ms"] for r in runs]),
             "rps": spread([r["rps"] for r in runs])}
 
@@ -61,7 +74,10 @@ def print_summary(result: dict) -> None:
     for index, run in enumerate(result["runs"], 1):
         p95 = f"{run['p95_ms']:.1f} ms" if run["p95_ms"] is not None else "—"
         rps = f"{run['rps']:.1f}" if run["rps"] is not None else "—"
-        print(f"run {index}: {run['verdict']:<9} exit {run['exit']}  P95 {p95:>9}  RPS {rps:>6}  {run['seconds']:>6.1f} s"
+        p99 = f"{run['p99_ms']:.1f} ms" if run.get("p99_ms") is not None else "—"
+        extra = "".join(f"  {label} {run[key] * 100:.0f} %" for key, label in (("server_cpu", "CPU"), ("pool_p90", "pool p90"))
+                        if run.get(key) is not None)
+        print(f"run {index}: {run['verdict']:<9} exit {run['exit']}  P95 {p95:>9}  P99 {p99:>9}  RPS {rps:>6}{extra}  {run['seconds']:>6.1f} s"
               + (f"  failed: {', '.join(run['failed'])}" if run["failed"] else ""))
     for name, unit in (("p95_ms", "ms"), ("rps", "req/s")):
         s = result[name]
@@ -75,9 +91,21 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--out", type=Path, default=REPO / "reports" / "flake-check")
+    parser.add_argument("--cpu-hogs", type=int, default=0, help="busy loops beside the box (python -c 'while True: pass')")
     args = parser.parse_args()
-    runs = [run_once(args.out / f"run-{i}") for i in range(1, args.runs + 1)]
+    speed = host_speed()
+    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.cpu_hogs)]
+    try:
+        loaded = host_speed() if hogs else speed
+        print(f"host: {len(os.sched_getaffinity(0))} cores, 10 M-iteration loop {speed:.2f} s"
+              + (f", {loaded:.2f} s with {len(hogs)} CPU hog(s) beside it" if hogs else ""), flush=True)
+        runs = [run_once(args.out / f"run-{i}") for i in range(1, args.runs + 1)]
+    finally:
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
     result = summary(runs)
+    result["host"] = {"loop_10m_s": speed, "cpu_hogs": args.cpu_hogs, "loop_10m_with_hogs_s": loaded}
     (args.out / "summary.json").write_text(json.dumps(result, indent=1))
     print_summary(result)
     return 0 if result["go"] == len(runs) else 1

@@ -15,9 +15,9 @@ Settings (environment variables; pytest sets them):
   GONOGO_LOAD_RATE      open model: iterations started per second, in total
   GONOGO_LOAD_USERS     open model: virtual users pre-allocated for the arrivals, in total (k6's preAllocatedVUs)
   GONOGO_LOAD_SCHEDULERS open model: the -u given to Locust (each scheduler takes rate/schedulers); default 1
-  GONOGO_LOAD_WARMUP    seconds excluded from the figures from the start of the test; default 10. The measured window
-                        starts after it *and* once every virtual user has finished its start (login), at the latest
-                        after GONOGO_LOAD_WARMUP_MAX seconds (default 120); the figures say when and why
+  GONOGO_LOAD_WARMUP    seconds of full load excluded from the figures after every virtual user has finished its
+                        start (ramp and logins are never measured); default 10. At the latest, measuring starts
+                        GONOGO_LOAD_WARMUP_MAX seconds into the test (default 120); the figures say when and why
   GONOGO_LOAD_DURATION  seconds to measure after the warm-up, then stop (instead of -t: waits for every worker's last figures)
   GONOGO_LOAD_OUT       where the master (or the only process) writes the exact figures, a gonogo metrics snapshot
   GONOGO_LOAD_TAG       the dataset name of the evaluations the load creates, so they can be found and removed
@@ -70,6 +70,7 @@ _finals: list[str] = []  # workers whose last figures the master has
 _sessions = {"starting": 0, "ready": 0}  # this process's virtual users that began / finished their start (login)
 _worker_sessions: dict[str, dict] = {}  # master: the latest counts each worker reported
 _began = [0.0]  # when the test started (master or the only process)
+_ready_at: list[float | None] = [None]  # when every virtual user had finished its start
 
 
 def _ca_factory():
@@ -118,7 +119,7 @@ def _start(environment, **_):
     if isinstance(runner, WorkerRunner):  # the master decides when measuring starts, and says so
         return
     RECORDER.reset(None)
-    _began[0] = time.time()
+    _began[0], _ready_at[0] = time.time(), None
     _finals.clear()
     gevent.spawn(_every_second, environment)
 
@@ -141,23 +142,26 @@ def _sessions_now() -> tuple[int, int]:
 
 
 def _start_measuring(environment, now: float) -> bool:
-    """After the warm-up, once every user has finished its start (or at the cap): the measured window begins now."""
+    """Measuring begins once every user has finished its start (the ramp and the logins are session set-up) and the
+    load has then run ``WARMUP_S`` at full strength (caches, pools, JIT paths settle) -- at the latest at the cap."""
     runner = environment.runner
     elapsed = now - _began[0]
-    if elapsed < WARMUP_S:
-        return False
     starting, ready = _sessions_now()
     spawned = runner.user_count >= (runner.target_user_count or 0)
-    all_started = spawned and starting > 0 and ready >= starting
-    if not all_started and elapsed < WARMUP_MAX_S:
+    if _ready_at[0] is None and spawned and starting > 0 and ready >= starting:
+        _ready_at[0] = now
+    settled = _ready_at[0] is not None and now - _ready_at[0] >= WARMUP_S
+    if not settled and elapsed < WARMUP_MAX_S:
         return False
     RECORDER.measure_from = now
+    set_up = None if _ready_at[0] is None else _ready_at[0] - _began[0]
     RECORDER.window = {
-        "warmup_planned_s": WARMUP_S, "warmup_s": round(elapsed, 3), "warmup_max_s": WARMUP_MAX_S,
-        "users_ready": ready, "users_starting": starting,
-        "why": (f"warm-up {WARMUP_S:g} s" + (f", extended by {elapsed - WARMUP_S:.1f} s until every virtual user had logged in"
-                                             if elapsed - WARMUP_S >= 1 else "") + f" ({ready} of {starting} ready)"
-                if all_started else
+        "warmup_s": round(elapsed, 3), "warmup_at_full_load_s": WARMUP_S, "warmup_max_s": WARMUP_MAX_S,
+        "session_setup_s": None if set_up is None else round(set_up, 3), "users_ready": ready, "users_starting": starting,
+        "why": (f"every virtual user had logged in after {set_up:.1f} s (ramp and logins, not measured), then {WARMUP_S:g} s "
+                f"of warm-up at full load ({ready} of {starting} users ready)" if settled else
+                f"warm-up cap {WARMUP_MAX_S:g} s reached {now - _ready_at[0]:.1f} s after every virtual user had logged in "
+                f"(less than the {WARMUP_S:g} s of warm-up at full load)" if _ready_at[0] is not None else
                 f"warm-up cap {WARMUP_MAX_S:g} s reached with {ready} of {starting} virtual users logged in: "
                 "session set-up was still running when measuring began"),
     }

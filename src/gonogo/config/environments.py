@@ -56,8 +56,8 @@ class LoadProfile(_Strict):
     user_rps: float = Field(2.4, gt=0, le=16)  # pacing per virtual user: keeps each account inside its rate limits
     duration: Seconds = 120.0
     warmup: Seconds = 30.0
-    # The measured window starts after the warm-up once every virtual user has logged in (session set-up is not
-    # steady state), at the latest after warmup_max.
+    # The measured window starts once every virtual user has logged in (ramp and logins are session set-up, not
+    # steady state) and the load has then run `warmup` at full strength; at the latest `warmup_max` into the test.
     warmup_max: Seconds = 120.0
     model: Literal["closed", "open"] = "closed"  # open: constant arrival rate, latency from the intended start
     arrival_rate: float | None = Field(None, gt=0)  # open model: iterations started per second, in total
@@ -337,6 +337,8 @@ def _check_safety(environment: Environment, loc: tuple, doc: YamlDocument) -> No
     cap, profile, problems = environment.safety.load, environment.load, []
     if profile.model == "open" and profile.arrival_rate is None:
         problems.append(Problem(dotted(loc + ("load", "model")), "the open model needs load.arrival_rate (iterations per second, e.g. 300)", doc.line_of(loc + ("load", "model"))))
+    if profile.warmup_max < profile.warmup:
+        problems.append(Problem(dotted(loc + ("load", "warmup_max")), f"load.warmup_max ({profile.warmup_max:g} s) is shorter than load.warmup ({profile.warmup:g} s): measuring starts after warmup at full load, at the latest at warmup_max", doc.line_of(loc + ("load", "warmup_max"))))
     if cap.allowed:
         if profile.model == "open" and cap.max_rate is not None and (profile.arrival_rate or 0) > cap.max_rate:
             problems.append(Problem(dotted(loc + ("load", "arrival_rate")), f"load.arrival_rate {profile.arrival_rate:g} exceeds safety.load.max_rate {cap.max_rate:g}", doc.line_of(loc + ("load", "arrival_rate"))))
