@@ -25,7 +25,7 @@ from gonogo.stack.process import free_port
 PROMETHEUS = shutil.which("prometheus")
 pytestmark = pytest.mark.skipif(PROMETHEUS is None, reason="prometheus is not installed (scripts/setup.sh installs it)")
 
-PROFILE = "load: {users: 200, spawn_rate: 20, user_rps: 1.2, duration: 60 s, warmup: 10 s}"
+PROFILE = "load: {users: 200, spawn_rate: 20, user_rps: 1.2, duration: 60 s, warmup: 10 s, calibrated: true}"
 
 
 @contextmanager

@@ -139,3 +139,47 @@ def test_a_saturated_generator_leaves_the_latency_gates_inconclusive():
         late.gauge("load.generator_cpu", 0.5, at=T0 + second, process="worker-1")
         late.gauge("load.generator_lag", 0.3, at=T0 + second, process="worker-1")
     assert "event loop ran 300 ms late" in generator_saturation(late)
+
+
+def test_pace_is_iterations_begun_out_of_those_intended(monkeypatch):
+    clock = Clock(T0)
+    monkeypatch.setattr(recorder_module, "time", clock)
+    recorder = Recorder()
+    recorder.reset(T0)
+    recorder.intended_rate = 4.0  # e.g. 2 users at 2 iterations/s
+    for tenth in range(100):  # 10 s, but the server held the users back: 3 iterations a second
+        if tenth % 10 < 3:
+            recorder.record_iteration(T0 + tenth / 10)
+    clock.now = T0 + 10
+    recorder.stopped_at = T0 + 10
+    pace = recorder.figures().select("load.pace")
+    assert (pace.hits, pace.total) == (30, 40)
+
+
+def test_the_calibration_keeps_the_pace_only_with_headroom():
+    from gonogo.stack import capacity
+
+    fast = [{"user_rps": 1.2, "pace": 0.995, "p95_ms": 147.0}]
+    assert capacity.choose(1.2, fast, 0.5) == (1.2, True)
+    saturated = [{"user_rps": 1.2, "pace": 0.7, "p95_ms": 900.0}]  # the box kept up with 70 %: half of that
+    assert capacity.choose(1.2, saturated, 0.5) == (0.42, False)
+    queueing = [{"user_rps": 1.2, "pace": 1.0, "p95_ms": 400.0}]  # kept the pace, but P95 over half the limit
+    assert capacity.choose(1.2, queueing, 0.5) == (0.6, False)
+    assert capacity.choose(1.2, [{"user_rps": 0.15, "pace": 0.2, "p95_ms": 5000.0}], 0.5) == (capacity.MIN_USER_RPS, False)
+
+
+def test_a_calibration_is_cached_per_machine_and_box_and_forgotten_on_request(tmp_path):
+    from gonogo.stack import capacity
+
+    root = tmp_path / "product"
+    (root / "tests" / "load").mkdir(parents=True)
+    (root / "tests" / "load" / "locustfile.py").write_text("# scenarios v1\n")
+    key = capacity.cache_key(root, 200, 1.2)
+    assert capacity.cached(tmp_path / "cache", key) is None
+    capacity.save(tmp_path / "cache", capacity.Calibration(key, 0.6, 1.2, [{"user_rps": 0.6, "pace": 1.0, "p95_ms": 90, "rps": 130}]))
+    assert capacity.cached(tmp_path / "cache", key).user_rps == 0.6
+    (root / "tests" / "load" / "locustfile.py").write_text("# scenarios v2\n")
+    assert capacity.cache_key(root, 200, 1.2) != key  # other scenarios: measured again
+    assert capacity.cache_key(root, 200, 1.5) != capacity.cache_key(root, 200, 1.2)
+    capacity.forget(tmp_path / "cache", key)
+    assert capacity.cached(tmp_path / "cache", key) is None

@@ -44,7 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--faults", metavar="A,B", default=None, help="fault switches (GONOGO_FAULTS). Default: none")
     down = actions.add_parser("down", help="stop the running box")
     status = actions.add_parser("status", help="is the box running, where, and with which faults")
-    for p in (up, down, status):
+    calibrate = actions.add_parser("calibrate", help="measure again the local profile this host carries (on the healthy box)")
+    calibrate.add_argument("--env", default="local", help="environment with a calibrated load profile. Default: %(default)r")
+    for p in (up, down, status, calibrate):
         p.add_argument("--root", metavar="DIR", default=".", help="project root holding .gonogo/. Default: %(default)r")
     return parser
 

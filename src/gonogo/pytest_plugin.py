@@ -156,15 +156,23 @@ class ActiveRun:
         env = self.state.environment
         if not env.embedded_stack or self.state.base_url_overridden:
             return
-        from .stack.boot import start_or_reuse
+        from .stack.boot import calibration_for, start_or_reuse
 
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
         say = reporter.write_line if reporter is not None else print
+        faults = os.environ.get("GONOGO_FAULTS")
+        suites_dir = self.config.rootpath / self.config.getini("gonogo_suites_dir")
         try:
-            info, self.box = start_or_reuse(self.config.rootpath, env, os.environ.get("GONOGO_FAULTS"), say)
+            calibration = None
+            if "load" in selected_suites(self.config, suites_dir) and env.safety.load.allowed:
+                calibration = calibration_for(self.config.rootpath, env, faults, self.state.p95_limit(), say)
+            info, self.box = start_or_reuse(self.config.rootpath, env, faults, say)
         except Exception as exc:  # StackError, unknown fault: named component, log tail, exit 4
             raise pytest.UsageError(f"{exc}\n(exit {EXIT_USAGE}: the local box could not start; nothing was decided)") from None
         self.state.attach_box(info)
+        if calibration is not None:
+            self.state.apply_calibration(calibration)
+            say(f"gonogo: {calibration.describe()}")
 
     def pytest_unconfigure(self) -> None:
         if self.box is not None:

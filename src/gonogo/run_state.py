@@ -29,6 +29,14 @@ def pick(cli: str | None, env_var: str, ini: str | None, default: str | None, en
     return ini or default
 
 
+def load_p95_limit(gates: list[Gate]) -> float:
+    """The limit of the load P95 gate (seconds) for an environment's gates: the calibration keeps half of it free."""
+    for gate in gates:
+        if gate.metric.name == "load.http_latency" and gate.aggregation == "p95" and gate.threshold is not None:
+            return gate.threshold.value
+    return 0.5
+
+
 @dataclass
 class RunState:
     env_name: str
@@ -79,6 +87,17 @@ class RunState:
             **({"jwt_signing_key": SecretStr(Path(info.jwt_key_file).read_text().strip())} if info.jwt_key_file else {}),
         })
         self.target = {"embedded_box": True, "faults": list(info.faults)}
+
+    def p95_limit(self) -> float:
+        return load_p95_limit(self.gates)
+
+    def apply_calibration(self, calibration) -> None:
+        """This host's pace for the local profile (gonogo.stack.capacity), said in the report."""
+        load = self.environment.load.model_copy(update={"user_rps": min(self.environment.load.user_rps, calibration.user_rps)})
+        self.environment = self.environment.model_copy(update={"load": load})
+        self.store.note("load.calibration", {"user_rps": load.user_rps, "asked_user_rps": calibration.asked_user_rps,
+                                             "probes": calibration.probes, "host": calibration.host,
+                                             "measured_at": calibration.measured_at, "summary": calibration.describe()})
 
     def result_of(self, gate_id: str) -> GateResult:
         """Gate results are computed once, when the first gate is asked for (after every suite test)."""

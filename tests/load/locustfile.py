@@ -154,6 +154,7 @@ def _start_measuring(environment, now: float) -> bool:
     if not settled and elapsed < WARMUP_MAX_S:
         return False
     RECORDER.measure_from = now
+    RECORDER.intended_rate = ARRIVAL_RATE if OPEN_MODEL else runner.user_count * USER_RPS  # iterations per second
     set_up = None if _ready_at[0] is None else _ready_at[0] - _began[0]
     RECORDER.window = {
         "warmup_s": round(elapsed, 3), "warmup_at_full_load_s": WARMUP_S, "warmup_max_s": WARMUP_MAX_S,
@@ -226,6 +227,22 @@ def _write(environment, **_):
             "store": RECORDER.figures().to_dict()}))
 
 
+def _paced(rate: float):
+    """constant_throughput, counting each iteration (Locust asks the wait time once per task run): load.pace."""
+    wait = constant_throughput(rate)
+
+    def wait_time(user):
+        RECORDER.record_iteration(time.time())
+        return wait(user)
+
+    return wait_time
+
+
+def _iterate(vu) -> None:
+    RECORDER.record_iteration(time.time())
+    random.choice(vu.tasks)(vu)
+
+
 class ApiUser(FastHttpUser):
     """One virtual user = one test account of its role, logged in once, paced to stay inside the per-user limits."""
 
@@ -233,7 +250,7 @@ class ApiUser(FastHttpUser):
     role = "viewer"
     insecure = False
     ssl_context_factory = staticmethod(_ca_factory())
-    wait_time = constant_throughput(USER_RPS)
+    wait_time = _paced(USER_RPS)
     network_timeout = 30.0
     connection_timeout = 10.0
 
@@ -401,7 +418,7 @@ class OpenModel(User):
         size = max(1, OPEN_USERS // schedulers)
         pool = [role(self.environment) for role in roles for _ in range(max(1, round(size * role.weight / total_weight)))]
         gevent.joinall([gevent.spawn(vu.on_start) for vu in pool])
-        scheduler = ArrivalScheduler(ARRIVAL_RATE / schedulers, pool, lambda vu: random.choice(vu.tasks)(vu))
+        scheduler = ArrivalScheduler(ARRIVAL_RATE / schedulers, pool, _iterate)
         try:
             scheduler.run()
         finally:

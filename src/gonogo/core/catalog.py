@@ -81,6 +81,7 @@ CATALOG: dict[str, MetricDef] = {
         _m("load.requests", Kind.COUNTER, "load", "load requests sent in the measured window", tags=["endpoint"]),
         _m("load.throughput", Kind.GAUGE, "load", "requests completed per second, one reading per second", _T, "rps"),
         _m("load.users", Kind.GAUGE, "load", "concurrent virtual users", Dimension.COUNT),
+        _m("load.pace", Kind.RATIO, "load", "task iterations begun out of those the profile intended over the measured window (users x user_rps, or the arrival rate)"),
         _m("load.login_latency", Kind.HISTOGRAM, "load", "latency of the virtual users' logins (session set-up, warm-up included; not in load.http_latency)", _D, "ms"),
         _m("load.generator_cpu", Kind.GAUGE, "load", "CPU usage of each load-generating process (one core = 100 %), one reading per second", _F, "%", ["process"]),
         _m("load.generator_lag", Kind.GAUGE, "load", "event-loop lag of each load-generating process (how late a 1 s timer fires)", _D, "ms", ["process"]),

@@ -47,6 +47,8 @@ class Recorder:
         self.sent = self.failed = 0
         self.aborted: str | None = None
         self.setup = MetricsStore()  # session set-up (logins), from the first request on
+        self.iterations: dict[int, int] = {}  # second since measure_from -> task iterations begun
+        self.intended_rate: float | None = None  # iterations per second the profile asks for (set with measure_from)
         self.window: dict = {}  # how the measured window was chosen (set by the process that decides it)
 
     # -- every response ------------------------------------------------------
@@ -102,8 +104,10 @@ class Recorder:
         """A worker's figures since its last share, as JSON; the worker starts afresh."""
         share = {"slices": {str(i): s.to_dict() for i, s in self.slices.items()},
                  "seconds": {str(s): c for s, c in self.seconds.items()},
-                 "overall": self.overall.to_dict(), "sent": self.sent, "failed": self.failed, "setup": self.setup.to_dict()}
+                 "overall": self.overall.to_dict(), "sent": self.sent, "failed": self.failed, "setup": self.setup.to_dict(),
+                 "iterations": {str(s): n for s, n in self.iterations.items()}}
         self.slices, self.seconds, self.overall, self._handles = {}, {}, LatencyHistogram(), {}
+        self.iterations = {}
         self.setup = MetricsStore()
         self.sent = self.failed = 0
         return share
@@ -118,6 +122,8 @@ class Recorder:
         self.overall.merge(LatencyHistogram.from_dict(share["overall"]))
         if "setup" in share:
             self.setup.merge(MetricsStore.from_dict(share["setup"]))
+        for second, n in share.get("iterations", {}).items():
+            self.iterations[int(second)] = self.iterations.get(int(second), 0) + n
         self.sent += share["sent"]
         self.failed += share["failed"]
 
@@ -125,6 +131,12 @@ class Recorder:
     def record_users(self, users: int, at: float) -> None:
         if self.measure_from is not None and at >= self.measure_from and self.stopped_at is None:
             self._slice_at(at).gauge("load.users", users, at=at)
+
+    def record_iteration(self, at: float) -> None:
+        """One task iteration begun (closed model: Locust asked for its wait time; open model: an arrival ran)."""
+        if self.measure_from is not None and at >= self.measure_from and self.stopped_at is None:
+            second = int(at - self.measure_from)
+            self.iterations[second] = self.iterations.get(second, 0) + 1
 
     def record_generator(self, process: str, cpu: float, lag: float, at: float) -> None:
         """This process's own CPU (share of one core) and event-loop lag, inside the measured window."""
@@ -173,6 +185,11 @@ class Recorder:
         for counter in total.iter_series("load.requests"):
             counter.set_window(self.measure_from, stopped)
         total.merge(self.setup)
+        if self.intended_rate:  # did the load keep the profile's pace? (a closed model slows down with the server)
+            full = int(stopped - self.measure_from)
+            intended = round(self.intended_rate * full)
+            if intended > 0:
+                total.ratio("load.pace", min(intended, sum(n for s, n in self.iterations.items() if s < full)), intended)
         if self.window:
             total.note("load.window", self.window)
         saturated = generator_saturation(total)

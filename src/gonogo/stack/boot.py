@@ -27,3 +27,33 @@ def start_or_reuse(root: Path, environment, faults_text: str | None, say=print) 
     info = box.up(faults)
     say(f"gonogo: local box up in {info.boot_seconds:.1f} s at {info.url} (faults: {', '.join(info.faults) or 'none'})")
     return info, box
+
+
+def calibration_for(root: Path, environment, faults_text: str | None, p95_limit_s: float, say=print):
+    """The cached calibration of this machine, measured first (on a healthy box) when there is none; None when the
+    profile is not calibrated or no healthy box can be probed now (a box with faults is already running)."""
+    from . import capacity
+
+    profile = environment.load
+    if not profile.calibrated or profile.model != "closed":
+        return None
+    box = Box(root, environment.database, list(environment.cors_allowed_origins), log=say)
+    key = capacity.cache_key(root, profile.users, profile.user_rps)
+    found = capacity.cached(box.cache, key)
+    if found is not None:
+        return found
+    running = box.running()
+    if running is not None and running.faults:
+        say(f"gonogo: no calibration of the local profile on this machine, and the running box has faults "
+            f"({', '.join(running.faults)}): the profile is used as written; a run on the healthy box measures it")
+        return None
+    info, started = (running, False) if running is not None else (box.up(frozenset()), True)
+    try:
+        if started:
+            say(f"gonogo: healthy box up for calibration in {info.boot_seconds:.1f} s")
+        calibration = capacity.measure(root, info, environment, p95_limit_s, say)
+    finally:
+        if started:
+            box.down()
+    capacity.save(box.cache, calibration)
+    return calibration

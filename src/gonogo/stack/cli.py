@@ -48,6 +48,8 @@ def run(args) -> int:
         print(f"local box up in {info.boot_seconds:.1f} s; stop it with `gonogo stack down`")
         print("\n".join(_describe(info)))
         return 0
+    if args.action == "calibrate":
+        return _calibrate(root, args.env)
     if args.action == "down":
         print("local box stopped" if box.down() else "no local box was running")
         return 0
@@ -57,4 +59,37 @@ def run(args) -> int:
         return 3
     print(f"local box running, health: {_health(info)}")
     print("\n".join(_describe(info)))
+    return 0
+
+
+def _calibrate(root: Path, env_name: str) -> int:
+    """Forget this machine's calibration and measure it again (gonogo.stack.capacity)."""
+    from ..config.environments import Environments
+    from ..config.errors import ConfigError
+    from . import capacity
+    from .boot import calibration_for
+
+    from ..config.gates import GateSet
+    from ..run_state import load_p95_limit
+
+    try:
+        environments = Environments.from_path(root / "environments.yaml")
+        environment = environments.get(env_name)
+        limit = load_p95_limit(GateSet.from_path(root / "gates.yaml", environments.names).for_environment(env_name))
+    except ConfigError as exc:
+        print(f"gonogo: {exc}")
+        return EXIT_USAGE
+    if not environment.load.calibrated:
+        print(f"gonogo: environment '{env_name}' has no calibrated load profile (load.calibrated: true)")
+        return EXIT_USAGE
+    box = Box(root)
+    capacity.forget(box.cache, capacity.cache_key(root, environment.load.users, environment.load.user_rps))
+    try:
+        calibration = calibration_for(root, environment, None, limit, print)
+    except StackError as exc:
+        print(f"gonogo: {exc}")
+        return EXIT_USAGE
+    if calibration is None:
+        return EXIT_USAGE
+    print(f"gonogo: {calibration.describe()}")
     return 0
