@@ -183,3 +183,16 @@ def test_a_calibration_is_cached_per_machine_and_box_and_forgotten_on_request(tm
     assert capacity.cache_key(root, 200, 1.5) != capacity.cache_key(root, 200, 1.2)
     capacity.forget(tmp_path / "cache", key)
     assert capacity.cached(tmp_path / "cache", key) is None
+
+
+def test_one_silent_node_exporter_leaves_the_fleet_figure_partly_measured():
+    settings = ServerMetrics(node_exporters=["http://10.0.1.11:9100/metrics", "http://10.0.1.12:9100/metrics"])
+    sampler = sampler_with(settings, [target_text(1), target_text(2)], [exporter_text(10, 10, 2e9), exporter_text(10.5, 11.5, 2e9)])
+    sampler.nodes[1].samples = []  # the second host's exporter never answered
+    sampler.nodes[1].errors = ["http://10.0.1.12:9100/metrics: ConnectError"]
+    store = MetricsStore()
+    sampler.record(store, T0, T0 + 10)
+    [gate] = gates('- {id: cpu, requirement: K9, metric: server.cpu_usage, aggregation: avg, threshold: "< 70 %"}')
+    result = evaluate(gate, store, {"load"})
+    assert result.status is Status.INCONCLUSIVE  # not a pass on the one host that answered
+    assert "partly measured (1 of 2 node-exporters)" in result.message and "10.0.1.12:9100" in result.message

@@ -149,62 +149,76 @@ class ServerSampler:
         return len(window)
 
     def _record_cpu(self, store, window, start, end) -> None:
-        settings = self.settings
-        if settings.cpu == "process":
-            cores = settings.limits.cpu_cores
-            if not cores:
-                store.unmeasured("server.cpu_usage", "server_metrics.cpu is 'process' but server_metrics.limits.cpu_cores "
-                                 "is not set: the backends' CPU seconds have nothing to be a share of")
-                return
-            for (t0, a), (t1, b) in zip(window, window[1:]):
-                cpu0, cpu1 = total(a, "process_cpu_seconds_total"), total(b, "process_cpu_seconds_total")
-                if None not in (cpu0, cpu1) and t1 > t0:
-                    store.gauge("server.cpu_usage", (cpu1 - cpu0) / (t1 - t0) / cores, at=t1, instance="target")
-            if store.select("server.cpu_usage") is None:
-                store.unmeasured("server.cpu_usage", _missing("process_cpu_seconds_total", self.target_url, window, self.target.errors))
+        if self.settings.cpu == "process":
+            cores = self._stated(store, "server.cpu_usage", "cpu", "cpu_cores", "the backends' CPU seconds")
+            if cores:
+                for (t0, a), (t1, b) in zip(window, window[1:]):
+                    cpu0, cpu1 = total(a, "process_cpu_seconds_total"), total(b, "process_cpu_seconds_total")
+                    if None not in (cpu0, cpu1) and t1 > t0:
+                        store.gauge("server.cpu_usage", (cpu1 - cpu0) / (t1 - t0) / cores, at=t1, instance="target")
+                self._from_target(store, "server.cpu_usage", "process_cpu_seconds_total", window)
             return
-        if not self.nodes:
-            store.unmeasured("server.cpu_usage", _no_exporter("node_cpu_seconds_total"))
-            return
-        for node in self.nodes:
-            samples = node.window(start, end)
+
+        def busy(node, samples) -> int:
+            readings = 0
             for (t0, a), (t1, b) in zip(samples, samples[1:]):
                 idle0, idle1 = total(a, "node_cpu_seconds_total", mode="idle"), total(b, "node_cpu_seconds_total", mode="idle")
                 all0, all1 = total(a, "node_cpu_seconds_total"), total(b, "node_cpu_seconds_total")
                 if None not in (idle0, idle1, all0, all1) and all1 > all0:
                     store.gauge("server.cpu_usage", 1 - (idle1 - idle0) / (all1 - all0), at=t1, instance=_host_of(node.url))
-            if not store.tag_sets("server.cpu_usage") or {"instance": _host_of(node.url)} not in store.tag_sets("server.cpu_usage"):
-                store.unmeasured("server.cpu_usage", _missing('node_cpu_seconds_total{mode="idle"}', node.url, samples, node.errors),
-                                 instance=_host_of(node.url))
+                    readings += 1
+            return readings
+
+        self._per_node(store, "server.cpu_usage", 'node_cpu_seconds_total{mode="idle"}', start, end, busy)
 
     def _record_memory(self, store, window, start, end) -> None:
-        settings = self.settings
-        if settings.memory == "process":
-            limit = settings.limits.memory
-            if not limit:
-                store.unmeasured("server.memory_usage", "server_metrics.memory is 'process' but server_metrics.limits.memory "
-                                 "is not set: the backends' resident memory has nothing to be a share of")
-                return
-            for t, s in window:
-                rss = total(s, "process_resident_memory_bytes")
-                if rss is not None:
-                    store.gauge("server.memory_usage", rss / limit, at=t, instance="target")
-            if store.select("server.memory_usage") is None:
-                store.unmeasured("server.memory_usage", _missing("process_resident_memory_bytes", self.target_url, window, self.target.errors))
+        if self.settings.memory == "process":
+            limit = self._stated(store, "server.memory_usage", "memory", "memory", "the backends' resident memory")
+            if limit:
+                for t, s in window:
+                    rss = total(s, "process_resident_memory_bytes")
+                    if rss is not None:
+                        store.gauge("server.memory_usage", rss / limit, at=t, instance="target")
+                self._from_target(store, "server.memory_usage", "process_resident_memory_bytes", window)
             return
-        if not self.nodes:
-            store.unmeasured("server.memory_usage", _no_exporter("node_memory_MemAvailable_bytes"))
-            return
-        for node in self.nodes:
-            samples, seen = node.window(start, end), False
+
+        def used(node, samples) -> int:
+            readings = 0
             for t, s in samples:
                 available, size = total(s, "node_memory_MemAvailable_bytes"), total(s, "node_memory_MemTotal_bytes")
                 if available is not None and size:
                     store.gauge("server.memory_usage", 1 - available / size, at=t, instance=_host_of(node.url))
-                    seen = True
-            if not seen:
-                store.unmeasured("server.memory_usage", _missing("node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes",
-                                                                 node.url, samples, node.errors), instance=_host_of(node.url))
+                    readings += 1
+            return readings
+
+        self._per_node(store, "server.memory_usage", "node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes", start, end, used)
+
+    def _stated(self, store, metric: str, source: str, limit: str, what: str) -> float | None:
+        value = getattr(self.settings.limits, limit)
+        if not value:
+            store.unmeasured(metric, f"server_metrics.{source} is 'process' but server_metrics.limits.{limit} is not set: "
+                             f"{what} have nothing to be a share of")
+        return value
+
+    def _from_target(self, store, metric: str, series: str, window) -> None:
+        if store.select(metric) is None:
+            store.unmeasured(metric, _missing(series, self.target_url, window, self.target.errors))
+
+    def _per_node(self, store, metric: str, series: str, start: float, end: float, read) -> None:
+        """``read(node, samples)`` records each node's readings; a node without any leaves the figure partly
+        measured (its gate inconclusive, naming the node), none at all leaves it unmeasured."""
+        if not self.nodes:
+            store.unmeasured(metric, _no_exporter(series.split(" ")[0].split("{")[0]))
+            return
+        missing = []
+        for node in self.nodes:
+            samples = node.window(start, end)
+            if not read(node, samples):
+                missing.append(_missing(series, node.url, samples, node.errors))
+        for reason in missing:
+            store.unmeasured(metric, reason)
+        if missing and store.select(metric) is not None:
+            store.unreliable(metric, f"partly measured ({len(missing)} of {len(self.nodes)} node-exporters): " + "; ".join(missing))
 
 
 def _missing(series: str, where: str, samples: list, errors: list[str]) -> str:
