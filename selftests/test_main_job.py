@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import os
 import shutil
 from pathlib import Path
@@ -52,6 +53,16 @@ def test_main_job_boots_the_box_and_ends_in_the_verdict(runs):
         by_suite.setdefault(gate["suite"], set()).add(gate["status"])
     assert by_suite["smoke"] == {"pass"}
     assert [g["id"] for g in data["gates"] if g["suite"] == "load" and g["status"] == "inconclusive"] == ["load.latency.p95.vs_baseline"]
+    load = {g["id"]: g for g in data["gates"] if g["suite"] == "load"}
+    assert load["load.users"]["measured"] >= 200
+    assert load["load.latency.p95"]["samples"] >= 10_000, "every response of the measured window is recorded"
+    assert load["server.cpu"]["samples"] >= 10 and load["server.cache_hit_rate"]["samples"] >= 1000
+    assert load["load.pace"]["status"] == "pass", load["load.pace"]["message"]
+    window = data["metrics"]["notes"]["load.window"]  # measured once every user had logged in, and said why
+    assert window["users_ready"] == window["users_starting"] >= 200 and "logged in" in window["why"], window
+    assert "load.calibration" in data["metrics"]["notes"]  # the local pace this host carries, with its figures
+    # what the load created is tagged with the run id and gone afterwards (counted in the database)
+    assert re.search(r"gonogo load: evaluations tagged '[\w.-]+' removed\n", out), out[-3000:]
     assert by_suite["db"] <= {"pass", "warn", "inconclusive", "fail"}
     # SecantusDB reports no connection limit: db.pool is the db suite's only inconclusive gate (optional on local)
     assert [g["id"] for g in data["gates"] if g["suite"] == "db" and g["status"] == "inconclusive"] == ["db.pool"]

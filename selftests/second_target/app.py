@@ -14,7 +14,6 @@ It exists to show that gonogo judges a target it was never tuned to: the whole g
 from __future__ import annotations
 
 import hashlib
-import hmac
 import os
 import re
 import secrets
@@ -37,7 +36,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr
 from pymongo import DESCENDING, MongoClient, monitoring
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-PBKDF2_ITERATIONS = 100_000
+from .passwords import check_password, hash_password
+
 POOL_SIZE = 20
 CACHE_TTL_S = 300
 MAX_UPLOAD = 10 * 1024 * 1024
@@ -56,17 +56,6 @@ POOL_IN_USE = Gauge("db_pool_connections_in_use", "MongoDB connections checked o
 POOL_MAX = Gauge("db_pool_connections_max", "MongoDB pool size")
 for _result in ("hit", "miss"):
     CACHE.labels(_result)
-
-
-def hash_password(password: str, salt: bytes | None = None) -> str:
-    salt = salt or secrets.token_bytes(16)
-    digest = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, PBKDF2_ITERATIONS)
-    return f"pbkdf2_sha256${PBKDF2_ITERATIONS}${salt.hex()}${digest.hex()}"
-
-
-def check_password(stored: str, password: str) -> bool:
-    _, rounds, salt, digest = stored.split("$")
-    return hmac.compare_digest(hashlib.pbkdf2_hmac("sha256", password.encode(), bytes.fromhex(salt), int(rounds)).hex(), digest)
 
 
 DUMMY_HASH = hash_password(secrets.token_urlsafe(12))

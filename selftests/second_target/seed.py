@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from pymongo import ASCENDING, DESCENDING, MongoClient
 
-from .app import hash_password
+from .passwords import hash_password
 
 ROLES = {"admin": 30, "evaluator": 130, "viewer": 100}  # enough for the load's users and the security suite's own
 PROVIDERS = ["openai", "anthropic", "google", "meta", "mistral", "cohere", "in-house"]
