@@ -129,18 +129,21 @@ class Recorder:
 
     # -- while running ---------------------------------------------------------
     def record_users(self, users: int, at: float) -> None:
-        if self.measure_from is not None and at >= self.measure_from and self.stopped_at is None:
+        if self._measuring(at):
             self._slice_at(at).gauge("load.users", users, at=at)
+
+    def _measuring(self, at: float) -> bool:
+        return self.measure_from is not None and at >= self.measure_from and self.stopped_at is None
 
     def record_iteration(self, at: float) -> None:
         """One task iteration begun (closed model: Locust asked for its wait time; open model: an arrival ran)."""
-        if self.measure_from is not None and at >= self.measure_from and self.stopped_at is None:
+        if self._measuring(at):
             second = int(at - self.measure_from)
             self.iterations[second] = self.iterations.get(second, 0) + 1
 
     def record_generator(self, process: str, cpu: float, lag: float, at: float) -> None:
         """This process's own CPU (share of one core) and event-loop lag, inside the measured window."""
-        if self.measure_from is not None and at >= self.measure_from and self.stopped_at is None:
+        if self._measuring(at):
             piece = self._slice_at(at)
             piece.gauge("load.generator_cpu", cpu, at=at, process=process)
             piece.gauge("load.generator_lag", lag, at=at, process=process)
