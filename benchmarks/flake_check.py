@@ -51,7 +51,7 @@ def run_once(out: Path, *extra: str) -> dict:
         "rps": measured("load.throughput"), "server_cpu": measured("server.cpu"), "pool_p90": measured("server.db_pool"),
         "window": ((data.get("metrics") or {}).get("notes") or {}).get("load.window", {}).get("why"),
         "failed": sorted(i for i, g in by_id.items() if g["status"] == "fail"),
-        "seconds": round(time.monotonic() - started, 1), "out": str(out), "stdout": proc.stdout, "report": data,
+        "seconds": round(time.monotonic() - started, 1), "out": str(out), "stdout": proc.stdout, "stderr": proc.stderr, "report": data,
     }
 
 

@@ -28,8 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from gonogo.core.processes import free_port
 from gonogo.stack import Box
-from gonogo.stack.process import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 HERE = Path(__file__).resolve().parent

@@ -5,7 +5,10 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import os
 import random
+import re
+import threading
 import time
 import traceback
 from contextlib import asynccontextmanager
@@ -33,6 +36,8 @@ SECURITY_HEADERS = [
     (b"referrer-policy", b"strict-origin-when-cross-origin"),
 ]
 ERROR_BURST_EVERY = 200  # the fault error_burst: 0.5 % of API requests
+DEAD_INSTANCE, DEAD_AFTER_S = "api-2", 20.0  # the fault dead_backend
+BROKEN_OPERATION = re.compile(r"/api/models/[^/]+")  # the fault broken_operation: PATCH on it answers 500
 INCIDENT_EVERY_S, INCIDENT_FOR_S, INCIDENT_SHARE = 60, 10, 0.4  # the fault incident; wall clock, so every backend agrees
 
 
@@ -46,6 +51,7 @@ class Observe:
         self.leak_traces = "stack_trace_leak" in settings.faults
         self.burst = itertools.count(1) if "error_burst" in settings.faults else None
         self.incident = "incident" in settings.faults
+        self.broken_operation = "broken_operation" in settings.faults
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -63,6 +69,8 @@ class Observe:
             path = scope.get("path", "")
             api = path.startswith("/api/") and not path.startswith("/api/health")
             if self.burst is not None and api and next(self.burst) % ERROR_BURST_EVERY == 0:
+                await self._json(send_with_headers, 500, {"detail": "internal server error"})
+            elif self.broken_operation and scope.get("method") == "PATCH" and BROKEN_OPERATION.fullmatch(path):
                 await self._json(send_with_headers, 500, {"detail": "internal server error"})
             elif self.incident and api and time.time() % INCIDENT_EVERY_S < INCIDENT_FOR_S and random.random() < INCIDENT_SHARE:
                 await self._json(send_with_headers, 503, {"detail": "service unavailable"})
@@ -109,6 +117,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.services = Services.build(settings)
+        if "dead_backend" in settings.faults and os.environ.get("API_INSTANCE") == DEAD_INSTANCE:
+            threading.Timer(DEAD_AFTER_S, os._exit, args=(70,)).start()  # a crash: no shutdown, no goodbye
         yield
         app.state.services.mongo.close()
         metrics.mark_dead()

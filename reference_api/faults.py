@@ -11,6 +11,8 @@ import os
 FAULTS: dict[str, str] = {
     "slow_models": "model reads take 1.2 s longer (K1, K7, K8)",
     "error_burst": "one API request in 200 answers 500 (K2)",
+    "dead_backend": "the second API instance (api-2) dies 20 s after it started; the load balancer hides it behind the other two (D3)",
+    "broken_operation": "one operation broken, the rest healthy: every PATCH /api/models/{model_id} answers 500 (SMOKE)",
     "missing_index": "the evaluations {user_id: 1, created_at: -1} index is not created (K13, IDX)",
     "files_unindexed": "files {user_id: 1, upload_status: 1} is not created: a user's files are found by a collection scan (K13, IDX)",
     "unselective_index": "evaluations {model_id: 1, status: 1} is built as {status: 1}: queries by model examine most evaluations (K13, K12, IDX)",
@@ -28,6 +30,11 @@ FAULTS: dict[str, str] = {
     "vulnerable_dependency": "the API's lock pins PyYAML 5.3, which has a Critical advisory (K4)",
     "incident": "for 10 s of every minute, 40 % of API requests answer 503 (D3: the rollback trigger's error rate)",
     "health_lies": "detailed health answers ok without probing, even when the database is down",
+    # the box's blue-green switch (gonogo.stack.colours), not the API
+    "switch_restart": "the blue-green switch and rollback restart nginx instead of reloading it: connections cut, new ones refused meanwhile (D1, D2)",
+    "switch_noop": "the switch answers success but routes nothing: the clients never see the new version (D1)",
+    "flip_flop": "the switch routes to both colours for 3 s before the new one alone: versions alternate (D1)",
+    "slow_rollback": "the rollback waits 40 s before routing back (D2: back within 30 s)",
 }
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from gonogo.stack.process import pid_alive
+from gonogo.core.processes import pid_alive
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -101,8 +101,10 @@ def test_component_that_fails_to_start_is_named_with_its_log(box_project, tmp_pa
 
 def _start_gate(project, waiting_suite: str) -> subprocess.Popen:
     project.suite_test("smoke", waiting_suite)
+    # SIGINT as from a terminal: a shell without job control starts background jobs with it ignored, inherited
     return subprocess.Popen([sys.executable, "-m", "pytest", "-p", "no:cacheprovider"], cwd=project.path,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 WAITING_SUITE = """
@@ -133,10 +135,12 @@ def _all_gone(pids: dict[str, int], timeout: float = 20) -> bool:
     return False
 
 
-def test_ctrl_c_stops_the_box_and_decides_nothing(box_project):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_stops_the_box_and_decides_nothing(box_project, sig):
+    """Ctrl-C, and SIGTERM (CI cancelling the job) as Ctrl-C: the box goes down, nothing is decided (exit 2)."""
     proc = _start_gate(box_project, WAITING_SUITE)
     _wait_for(box_project.path / "report-pids.json", proc)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 2, out
     assert "gonogo: UNDECIDED" in out

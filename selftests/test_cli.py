@@ -39,7 +39,7 @@ def test_stricter_gates_turn_it_no_go(saved_run):
     """)
     proc = run_cli(saved_run, "evaluate", "run.json", "--gates", "strict.yaml", "--gate-report", "again.json")
     assert proc.returncode == 1
-    assert "smoke.latency.p95.strict failed: p95 300 ms, needs < 250 ms" in proc.stdout
+    assert "smoke.latency.p95.strict failed: p95 300 ms, needs < 250 ms" in " ".join(proc.stdout.split())  # notes wrap at 80
     again = json.loads((saved_run.path / "again.json").read_text())
     assert again["verdict"] == "no-go" and again["gates"][0]["status"] == "fail"
 
@@ -125,3 +125,20 @@ def test_figures_of_a_standalone_locust_run_are_decided_as_the_load_suite(tmp_pa
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "sustained failed in 2 of 3 windows" in proc.stdout
     assert "this run decides only suites: load" in proc.stdout
+
+
+@pytest.mark.parametrize("content, says", [
+    (b"\xff\xfe\x00garbage", "not a UTF-8 text file"),
+    (None, "is a directory"),
+    (b'{"schema": "gonogo.gate-report/1", "metrics": "oops"}', "its 'metrics' must be a metrics snapshot (an object), found str"),
+    (b'{"schema": "gonogo.gate-report/1", "metrics": {"schema": "gonogo.metrics/1", "series": [{"metric": 1}]}}', "cannot be read"),
+])
+def test_a_bad_report_is_exit_4_with_a_message_never_the_no_go_code(tmp_path, content, says):
+    path = tmp_path / "report.json"
+    if content is None:
+        path.mkdir()
+    else:
+        path.write_bytes(content)
+    proc = subprocess.run([sys.executable, "-m", "gonogo.cli", "evaluate", str(path)], cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode == 4, (proc.returncode, proc.stdout, proc.stderr)
+    assert says in proc.stderr and "Traceback" not in proc.stderr, proc.stderr

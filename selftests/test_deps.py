@@ -1,4 +1,4 @@
-"""Dependency scanning (gonogo.deps): lock files, the offline OSV snapshot, the scanners' JSON, and the rule
+"""Dependency scanning (gonogo.security.deps): lock files, the offline OSV snapshot, the scanners' JSON, and the rule
 that a package nobody could check makes the scan incomplete, never clean."""
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ import pytest
 from gonogo.config.errors import ConfigError
 from gonogo.config.waivers import Waivers
 from gonogo.core.findings import Finding, Severity
-from gonogo.deps import lockfile, tools
-from gonogo.deps.osv import OfflineAdvisories
-from gonogo.deps.scan import scan
-from gonogo.deps.severity import of_osv
+from gonogo.security.deps import lockfile, tools
+from gonogo.security.deps.osv import OfflineAdvisories
+from gonogo.security.deps.scan import scan
+from gonogo.security.deps.severity import of_osv
 
 REPO = Path(__file__).resolve().parents[1]
 SNAPSHOT = REPO / "data" / "pypa-advisory-db-2024-10-10.tar.gz"

@@ -4,6 +4,7 @@ no other gate of the suites run cries wolf. One parametrized test over data, not
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,9 @@ from reference_api.faults import FAULTS
 MATRIX_FILE = Path(__file__).with_name("fault_matrix.yaml")
 MATRIX = yaml.safe_load(MATRIX_FILE.read_text())
 RUNNABLE = {name: spec for name, spec in MATRIX["faults"].items() if "proven_by" not in spec}
+# A fault of a pair is proven in its pair (its gates caught, nothing else failing); alone it would prove the same
+# again. The pairs' faults fail disjoint gates (or share only one both expect): neither hides the other's collateral.
+ALONE = sorted(name for name in RUNNABLE if not any(name in pair for pair in MATRIX["pairs"]))
 RESULTS = Path(__file__).resolve().parents[1] / "reports" / "fault-matrix"  # kept for docs/fault-matrix.md
 
 
@@ -24,6 +28,7 @@ def expectation(names: list[str]) -> dict:
     merged = {"suites": [], "fail": {}, "may_fail": {}, "warn": {}}
     for spec in specs:
         merged["suites"] += [s for s in spec["suites"] if s not in merged["suites"]]
+        merged["output"] = merged.get("output", []) + spec.get("output", [])
         for key in ("fail", "may_fail", "warn"):
             merged[key].update(spec.get(key) or {})
     return merged
@@ -38,6 +43,10 @@ LOCAL_PROFILE = "duration: 60 s, warmup: 10 s, calibrated: true}"
 # full minute to show (incident: 10 s of every minute).
 SHORT_PROFILE = "duration: 30 s, warmup: 5 s, calibrated: true}"
 FULL_MINUTE = {"incident"}
+# What the shortened run cannot judge: at a pace a slow host lowered (0.22 req/s per user here), 30 s hold too few
+# repeat reads for K11's 90 % (89.7 % and 89.9 % seen beside faults that do not touch the cache). The main job
+# judges K11 over the full minute; cache_off must still fail it here.
+SHORT_RUN_MAY_FAIL = {"server.cache_hit_rate": "a 30 s window at a lowered pace holds too few repeat reads for K11"}
 
 
 def environments_for(product: Path, names: list[str]) -> Path:
@@ -64,14 +73,19 @@ def check(product: Path, names: list[str]) -> None:
     failed = {i for i, g in by_id.items() if g["status"] == "fail"}
     missed = set(want["fail"]) - failed
     assert not missed, f"{label}: not caught by {missed}; failing: {sorted(failed)}\n{proc.stdout[-2000:]}"
-    false_alarms = failed - set(want["fail"]) - set(want["may_fail"])
+    short_run = {} if FULL_MINUTE & set(names) else SHORT_RUN_MAY_FAIL
+    false_alarms = failed - set(want["fail"]) - set(want["may_fail"]) - set(short_run)
     assert not false_alarms, f"{label}: unrelated gates failed: " + "; ".join(f"{g}: {text_of(by_id[g])[:200]}" for g in false_alarms)
     for gate, status in [(g, "warn") for g in want["warn"]]:
         assert by_id[gate]["status"] == status, (label, gate, by_id[gate])
     for gate, evidence in {**want["fail"], **want["warn"]}.items():
         assert evidence in text_of(by_id[gate]), f"{label}: {gate} does not show '{evidence}': {text_of(by_id[gate])[:500]}"
     assert report["target"]["faults"] == sorted(names)
-    assert proc.returncode == 1 or not want["fail"], "a fault that fails a gate makes the run No-Go"
+    for pattern in want["output"]:  # evidence a suite prints rather than a gate shows (a regular expression)
+        assert re.search(pattern, proc.stdout), f"{label}: the output does not say '{pattern}':\n{proc.stdout[-3000:]}"
+    # a fault that fails a gate makes the run No-Go; one that only warns (cert_expiring) leaves it Go, unless listed
+    # collateral failed with it
+    assert proc.returncode == (1 if failed else 0), (label, proc.returncode, sorted(failed), proc.stdout[-1500:])
     if "security" in want["suites"] and any(g.startswith("security.") for g in want["fail"]):
         results = [json.loads(p.read_text()) for p in (product / f"allure-{label}").glob("*-result.json")]
         assert any(a["name"].startswith("finding [") for r in results for a in r.get("attachments", [])), "evidence in Allure"
@@ -79,6 +93,13 @@ def check(product: Path, names: list[str]) -> None:
 
 def test_every_fault_switch_is_in_the_matrix():
     assert set(MATRIX["faults"]) == set(FAULTS)
+    paired = [name for pair in MATRIX["pairs"] for name in pair]
+    assert set(ALONE) | set(paired) == set(RUNNABLE), "every runnable fault is run, alone or in its pair"
+    assert len(paired) == len(set(paired)), "a fault in two pairs runs twice"
+    for first, second in MATRIX["pairs"]:  # neither may hide the other's collateral behind a gate it expects to fail
+        a, b = RUNNABLE[first], RUNNABLE[second]
+        shared = (set(a.get("fail", {})) | set(a.get("may_fail") or {})) & (set(b.get("fail", {})) | set(b.get("may_fail") or {}))
+        assert shared <= set(a.get("fail", {})) & set(b.get("fail", {})), (first, second, shared)
     for name, spec in MATRIX["faults"].items():
         assert spec.get("fail") or spec.get("warn"), f"{name} catches nothing"
         assert spec["requirement"], name
@@ -86,7 +107,7 @@ def test_every_fault_switch_is_in_the_matrix():
             assert why and gate not in spec.get("fail", {}), (name, gate)
 
 
-@pytest.mark.parametrize("fault", sorted(RUNNABLE))
+@pytest.mark.parametrize("fault", ALONE)
 def test_fault_is_caught_by_its_gates_only(product, fault):
     check(product, [fault])
 

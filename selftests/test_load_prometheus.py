@@ -18,9 +18,9 @@ import httpx
 import pytest
 from product_run import REPO, copy_product, gates, run
 
-from gonogo.promql import matchers
+from gonogo.core.processes import free_port
+from gonogo.server_metrics.promql import matchers
 from gonogo.stack import Box
-from gonogo.stack.process import free_port
 
 PROMETHEUS = shutil.which("prometheus")
 pytestmark = pytest.mark.skipif(PROMETHEUS is None, reason="prometheus is not installed (scripts/setup.sh installs it)")
@@ -84,8 +84,9 @@ def test_server_gates_from_promql_on_the_healthy_box(tmp_path):
     proc, report = decide_with_prometheus(tmp_path, "")
     assert "readings from Prometheus" in proc.stdout, proc.stdout[-3000:]
     load = gates(report, "load")
-    for gate in ("server.cpu", "server.memory", "server.cache_hit_rate", "server.db_pool", "server.latency.p95"):
+    for gate in ("server.cpu", "server.memory", "server.cache_hit_rate", "server.db_pool", "server.latency.p95", "server.instances"):
         assert load[gate]["status"] in ("pass", "warn"), (gate, load[gate]["message"])
+    assert load["server.instances"]["samples"] >= 1  # from Prometheus's up series of the job
     assert load["server.cpu"]["samples"] >= 20  # one reading every 2 s over 50 s (after the first 10 s rate window)
     assert load["server.cache_hit_rate"]["samples"] >= 1000  # lookups counted by increase() over the window
     assert 0.001 < load["server.latency.p95"]["measured"] < 0.5

@@ -1,4 +1,5 @@
-"""The load suite (tests/load) on the healthy box: distributed, open model. One process at the local profile is
+"""The load suite (tests/load) on the healthy box, distributed and in the open model at once: two Locust workers
+share the arrivals and their figures merge on the master. One process in the closed model at the local profile is
 the main job's (selftests/test_main_job.py); each fault switch failing its load gates is the fault matrix's."""
 
 from __future__ import annotations
@@ -6,29 +7,25 @@ from __future__ import annotations
 from product_run import gates, run
 
 
-def test_distributed_run_merges_every_worker(product):
-    proc, report = run(product, "load", "--env=local", "--load-workers=2")
-    assert "2 workers" in proc.stdout, proc.stdout[-3000:]
-    load = gates(report, "load")
-    assert load["load.latency.p95"]["samples"] >= 10_000, "both workers' responses reach the gates"
-    assert load["load.users"]["measured"] >= 200  # the master's count, summed over workers
-    assert load["load.pace"]["status"] == "pass", load["load.pace"]["message"]  # the box kept the (calibrated) pace
-    assert proc.returncode == 0, proc.stdout[-3000:]
-
-
-def test_open_model_from_the_environment_profile(product):
+def test_open_model_distributed_from_the_environment_profile(product):
     environments = (product / "environments.yaml").read_text()
     profile = "load: {users: 200, spawn_rate: 20, user_rps: 1.2, duration: 60 s, warmup: 10 s, calibrated: true}"
     assert profile in environments
     open_env = product / "environments-open.yaml"  # beside the original: its relative paths (waivers, CA) still resolve
-    open_env.write_text(environments.replace(profile, "load: {model: open, arrival_rate: 240, users: 200, duration: 60 s, warmup: 10 s}"))
-    proc, report = run(product, "load", "--env=local", f"--environments={open_env}")
-    assert "open model, 240 iterations/s on 200 users" in proc.stdout, proc.stdout[-3000:]
+    open_env.write_text(environments.replace(
+        profile, "load: {model: open, arrival_rate: 240, users: 200, duration: 60 s, warmup: 10 s, calibrated: true}"))
+    proc, report = run(product, "load", "--env=local", f"--environments={open_env}", "--load-workers=2")
+    assert "2 workers" in proc.stdout, proc.stdout[-3000:]
+    # calibrated like the closed profile: 240 arrivals/s where this host carries them, else its measured share
+    rate = report["metrics"]["notes"]["load.calibration"]["arrival_rate"]
+    assert rate <= 240 and f"open model, {rate:g} iterations/s on 200 users" in proc.stdout, proc.stdout[-3000:]
     load = gates(report, "load")
-    assert 220 <= load["load.throughput"]["measured"], load["load.throughput"]["message"]
+    assert load["load.latency.p95"]["samples"] >= 0.9 * rate * 60, "both workers' responses reach the gates"
+    assert load["load.users"]["measured"] >= 200  # the master's count
+    assert 0.9 * rate <= load["load.throughput"]["measured"], load["load.throughput"]["message"]
     assert load["load.error_rate"]["status"] == "pass", load["load.error_rate"]["message"]
-    # every load gate decided from the open model's figures, and the healthy box is Go at the local profile's rate
-    # (at 300 arrivals/s, before uvloop, a CI run saw the open model's honest P99 at 1,178 ms)
+    # every load gate decided from the open model's merged figures, and the healthy box is Go at the local profile's
+    # rate (at 300 arrivals/s, before uvloop, a CI run saw the open model's honest P99 at 1,178 ms)
     undecided = [i for i, g in load.items() if g["status"] in ("inconclusive", "not_run") and not g["optional"]]
     assert undecided == [], undecided
     assert proc.returncode == 0 and report["decided"], proc.stdout[-3000:]

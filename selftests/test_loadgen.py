@@ -149,3 +149,18 @@ def test_launch_passes_the_run_tag_and_the_environments_write_permission(tmp_pat
     run = launch.plan(env, tmp_path / "locustfile.py", tmp_path / "accounts.json", tmp_path / "out.json", tag="run-20261128-abc")
     assert run.env["GONOGO_LOAD_TAG"] == "run-20261128-abc"
     assert run.env["GONOGO_LOAD_WRITES"] == ("1" if writes else "0")
+
+
+def test_load_settings_round_trip_through_the_environment_and_default_to_the_profile(tmp_path):
+    from gonogo.config.environments import LoadProfile
+    from gonogo.loadgen.settings import LoadSettings
+
+    settings = LoadSettings(accounts_file=tmp_path / "a.json", ca_bundle="/ca.pem", model="open", user_rps=1.5, arrival_rate=120.0,
+                            users=150, schedulers=3, warmup=5.0, warmup_max=40.0, duration=60.0, out=tmp_path / "f.json",
+                            tag="run-x", writes=False, abort_error_rate=0.25)
+    assert LoadSettings.from_env(settings.to_env(), local_box=tmp_path) == settings
+    standalone = LoadSettings.from_env({}, local_box=tmp_path)  # `locust -f tests/load` with nothing set
+    profile = LoadProfile()
+    assert (standalone.warmup, standalone.warmup_max, standalone.user_rps, standalone.users, standalone.model) == \
+           (profile.warmup, profile.warmup_max, profile.user_rps, profile.users, profile.model)
+    assert standalone.accounts_file == tmp_path / "accounts.json" and standalone.ca_bundle is None and standalone.writes

@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import re
 import os
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 from allure_html import Served, chromium, dom, generate, leaf_groups, screenshot, text
 
-from gonogo.stack.process import pid_alive
+from gonogo.core.processes import pid_alive
 
 REPO = Path(__file__).resolve().parents[1]
 RUNS = 3
@@ -55,24 +55,60 @@ def test_main_job_boots_the_box_and_ends_in_the_verdict(runs):
     assert [g["id"] for g in data["gates"] if g["suite"] == "load" and g["status"] == "inconclusive"] == ["load.latency.p95.vs_baseline"]
     load = {g["id"]: g for g in data["gates"] if g["suite"] == "load"}
     assert load["load.users"]["measured"] >= 200
-    assert load["load.latency.p95"]["samples"] >= 10_000, "every response of the measured window is recorded"
+    calibration = data["metrics"]["notes"]["load.calibration"]  # the local pace this host carries, with its figures
+    intended = 200 * calibration["user_rps"] * 60  # iterations of the 60 s window at this host's pace; each sends >= 1 request
+    assert load["load.latency.p95"]["samples"] >= 0.9 * intended, "every response of the measured window is recorded"
     assert load["server.cpu"]["samples"] >= 10 and load["server.cache_hit_rate"]["samples"] >= 1000
     assert load["load.pace"]["status"] == "pass", load["load.pace"]["message"]
     window = data["metrics"]["notes"]["load.window"]  # measured once every user had logged in, and said why
     assert window["users_ready"] == window["users_starting"] >= 200 and "logged in" in window["why"], window
-    assert "load.calibration" in data["metrics"]["notes"]  # the local pace this host carries, with its figures
     # what the load created is tagged with the run id and gone afterwards (counted in the database)
     assert re.search(r"gonogo load: evaluations tagged '[\w.-]+' removed\n", out), out[-3000:]
-    assert by_suite["db"] <= {"pass", "warn", "inconclusive", "fail"}
+    assert by_suite["db"] <= {"pass", "inconclusive"}
     # SecantusDB reports no connection limit: db.pool is the db suite's only inconclusive gate (optional on local)
     assert [g["id"] for g in data["gates"] if g["suite"] == "db" and g["status"] == "inconclusive"] == ["db.pool"]
     # every security gate passes except ZAP and the image scan, optional on the box (no daemon, no image)
     assert "fail" not in by_suite["security"]
     assert {g["id"] for g in data["gates"] if g["suite"] == "security" and g["status"] == "inconclusive"} == {
         "security.zap", "security.image"}
-    assert not (REPO / ".gonogo" / "local" / "stack.json").exists() or not all(
+    # the blue-green drill ran last: switch and rollback lost no request (D1, D2)
+    assert by_suite["deploy"] == {"pass"}, [(g["id"], g["message"]) for g in data["gates"] if g["suite"] == "deploy"]
+    assert not (REPO / ".gonogo" / "local" / "stack.json").exists() or not any(
         pid_alive(p) for p in json.loads((REPO / ".gonogo" / "local" / "stack.json").read_text())["pids"].values()
     )
+
+
+def _box_secrets() -> dict[str, str]:
+    """Every secret of the box the runs used: each account's password, the JWT signing key, the file encryption key,
+    the TLS private key (the template's, copied at every boot, so the same for all three runs)."""
+    local = REPO / ".gonogo" / "local"
+    found = {f"password of {a['email']}": a["password"]
+             for accounts in json.loads((local / "accounts.json").read_text()).values() for a in accounts}
+    cache = Path(os.environ.get("GONOGO_CACHE_DIR") or REPO / ".gonogo" / "cache")
+    for name, path in [("jwt.key", local / "jwt.key"), ("tls/server.key", local / "tls" / "server.key"),
+                       *(("file_key", key) for key in cache.glob("seed-*/file_key"))]:
+        if path.is_file():  # a PEM key: its base64 body lines, any of which would be a leak
+            lines = [line for line in path.read_text().splitlines() if line and not line.startswith("-----")]
+            found.update({f"{name} line {i}": line for i, line in enumerate(lines) if len(line) >= 16})
+    return found
+
+
+def test_no_secret_appears_in_any_output_or_report(runs):
+    """Issue 14: console (stdout and stderr), the JSON gate report, JUnit and every Allure file of the three runs
+    are scanned for each of the box's secrets."""
+    secrets = _box_secrets()
+    assert len(secrets) >= 500, "the scan needs the accounts' passwords to look for"
+    scanned = 0
+    for run in runs:
+        out = Path(run["out"])
+        texts = {"console": run["stdout"] + run["stderr"]}
+        for path in [out / "gate-report.json", out / "junit.xml", *sorted((out / "allure").glob("*"))]:
+            texts[str(path.relative_to(out))] = path.read_text(errors="replace")
+        for where, content in texts.items():
+            leaked = [name for name, value in secrets.items() if value in content]
+            assert not leaked, f"{out.name}/{where} shows {leaked[:5]}"
+            scanned += len(content)
+    assert scanned >= 300_000 * len(runs), f"only {scanned} characters scanned: the reports are missing"
 
 
 def test_healthy_box_is_go_three_times_and_the_spread_is_reported(runs):

@@ -7,6 +7,8 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import httpx
+from test_loadgen import T0, Clock
+from test_rules import P95, gates, latency_store
 
 from gonogo.config.environments import ServerLimits, ServerMetrics
 from gonogo.contract import drift
@@ -14,9 +16,7 @@ from gonogo.core.store import MetricsStore
 from gonogo.gates.rules import Status, evaluate
 from gonogo.loadgen import recorder as recorder_module
 from gonogo.loadgen.recorder import Recorder, generator_saturation
-from gonogo.scrape import ServerSampler
-from test_loadgen import T0, Clock
-from test_rules import P95, gates, latency_store
+from gonogo.server_metrics.scrape import ServerSampler
 
 
 def fastapi_style(contract: dict) -> dict:
@@ -55,7 +55,7 @@ def sampler_with(settings: ServerMetrics, target: list[str], exporter: list[str]
     """A sampler whose samples are given (at T0, T0+2, ...), as its threads would have scraped them."""
     client = httpx.Client(base_url="https://api.example")
     sampler = ServerSampler(client, settings)
-    from gonogo.scrape import parse
+    from gonogo.server_metrics.scrape import parse
 
     sampler.target.samples = [(T0 + 2 * i, parse(t)) for i, t in enumerate(target)]
     for node in sampler.nodes:
@@ -118,17 +118,28 @@ def test_logins_are_session_set_up_not_measured_latency(monkeypatch):
     assert figures.select("load.requests").aggregate("count") == 2  # the login in the window is still a request sent
 
 
-def test_a_saturated_generator_leaves_the_latency_gates_inconclusive():
-    store = latency_store([100] * 2000)
+def test_a_held_back_generator_leaves_a_missed_latency_gate_inconclusive_and_a_met_one_passed():
+    """Its own delay can only add to the latencies it measures: a miss may be all its own (inconclusive, never a
+    fail), while a figure under the limit in spite of it proves the limit (pass, saying so)."""
+    store = latency_store([800] * 2000)
     for second in range(30):
         store.gauge("load.generator_cpu", 0.97, at=T0 + second, process="generator")
         store.gauge("load.generator_lag", 0.02, at=T0 + second, process="generator")
     reason = generator_saturation(store)
     assert "generator averaged 97% CPU" in reason
-    store.unreliable("load.http_latency", reason)
+    store.unreliable("load.http_latency", reason, bias="high")
     [gate] = gates(P95)
     result = evaluate(gate, store, {"load"})
-    assert result.status is Status.INCONCLUSIVE and "saturated" in result.message
+    assert result.status is Status.INCONCLUSIVE and "held back" in result.message
+    fast = latency_store([100] * 2000)
+    fast.unreliable("load.http_latency", reason, bias="high")
+    result = evaluate(gate, fast, {"load"})
+    assert result.status is Status.PASS and "held although the load generator was held back" in result.message
+    [floor] = gates('- {id: floor, requirement: K1, metric: load.http_latency, aggregation: p95, threshold: "> 50 ms"}')
+    assert evaluate(floor, fast, {"load"}).status is Status.INCONCLUSIVE  # "above" is not proven by a figure reading high
+    either = latency_store([100] * 2000)
+    either.unreliable("load.http_latency", "partly measured")  # no known direction: never decides
+    assert evaluate(gate, either, {"load"}).status is Status.INCONCLUSIVE
     calm = MetricsStore()
     for second in range(30):
         calm.gauge("load.generator_cpu", 0.4, at=T0 + second, process="worker-1")
@@ -156,16 +167,53 @@ def test_pace_is_iterations_begun_out_of_those_intended(monkeypatch):
     assert (pace.hits, pace.total) == (30, 40)
 
 
+LIMITS = {"p95": 0.5, "p99": 1.0}
+
+
 def test_the_calibration_keeps_the_pace_only_with_headroom():
     from gonogo.stack import capacity
 
-    fast = [{"user_rps": 1.2, "pace": 0.995, "p95_ms": 147.0}]
-    assert capacity.choose(1.2, fast, 0.5) == (1.2, True)
-    saturated = [{"user_rps": 1.2, "pace": 0.7, "p95_ms": 900.0}]  # the box kept up with 70 %: half of that
-    assert capacity.choose(1.2, saturated, 0.5) == (0.42, False)
-    queueing = [{"user_rps": 1.2, "pace": 1.0, "p95_ms": 400.0}]  # kept the pace, but P95 over half the limit
-    assert capacity.choose(1.2, queueing, 0.5) == (0.6, False)
-    assert capacity.choose(1.2, [{"user_rps": 0.15, "pace": 0.2, "p95_ms": 5000.0}], 0.5) == (capacity.MIN_USER_RPS, False)
+    fast = [{"user_rps": 1.2, "pace": 0.995, "p95_ms": 147.0, "p99_ms": 330.0}]
+    assert capacity.choose(1.2, fast, LIMITS) == (1.2, True)
+    saturated = [{"user_rps": 1.2, "pace": 0.85, "p95_ms": 1500.0, "p99_ms": 2300.0}]  # served 85 %: ask 60 % of that
+    assert capacity.choose(1.2, saturated, LIMITS) == (0.61, False)
+    queueing = [{"user_rps": 1.2, "pace": 1.0, "p95_ms": 400.0, "p99_ms": 700.0}]  # kept the pace, P95 over half its limit
+    assert capacity.choose(1.2, queueing, LIMITS) == (0.84, False)
+    tail = [{"user_rps": 0.6, "pace": 0.99, "p95_ms": 210.0, "p99_ms": 650.0}]  # P95 fine, P99 over half its limit
+    assert capacity.choose(1.2, tail, LIMITS) == (0.42, False)
+    assert capacity.choose(1.2, [{"user_rps": 0.15, "pace": 0.2, "p95_ms": 5000.0, "p99_ms": 9000.0}], LIMITS) == (capacity.MIN_USER_RPS, False)
+    # a probe that met the headroom only narrowly found this host's knee: the run keeps 80 % of its pace
+    settled = [*queueing, {"user_rps": 0.41, "pace": 0.99, "p95_ms": 216.0, "p99_ms": 322.0}]  # CI's probe before a false No-Go
+    assert capacity.choose(1.2, settled, LIMITS) == (0.33, True)
+    narrow = [{"user_rps": 1.2, "pace": 1.0, "p95_ms": 245.0, "p99_ms": 402.0}]  # the written pace, P99 1,743 ms in the run
+    assert capacity.choose(1.2, narrow, LIMITS) == (0.96, True)
+    lowered = [*queueing, {"user_rps": 0.62, "pace": 0.99, "p95_ms": 154.0, "p99_ms": 267.0}]  # the run read P99 1,089 ms
+    assert capacity.choose(1.2, lowered, LIMITS) == (0.5, True)  # a lowered pace is the knee, however roomy its probe
+
+
+def test_a_lowered_pace_stretches_the_warm_up_by_as_much_up_to_the_cap():
+    from gonogo.config.environments import LoadProfile
+    from gonogo.stack import capacity
+
+    written = LoadProfile(users=200, user_rps=1.2, warmup="10 s", warmup_max="120 s", calibrated=True)
+    kept = capacity.Calibration("k", 1.2, 1.2).applied_to(written)
+    assert (kept.user_rps, kept.warmup) == (1.2, 10.0)
+    halved = capacity.Calibration("k", 0.6, 1.2).applied_to(written)
+    assert (halved.user_rps, halved.warmup) == (0.6, 20.0)  # as many requests warm the box as at the written pace
+    slow = capacity.Calibration("k", 0.12, 1.2).applied_to(written)
+    assert slow.warmup == 60.0  # capped at half of warmup_max: session set-up needs the rest
+
+
+def test_a_calibration_is_measured_again_when_the_host_has_clearly_less_or_more_cpu_free():
+    from gonogo.stack import capacity
+
+    quiet = capacity.Calibration("k", 1.2, 1.2, host={"free_cores": 1.9})
+    assert capacity.host_changed(quiet, 1.8) is None  # noise
+    assert "0.9 cores free, 1.9 when calibrated" in capacity.host_changed(quiet, 0.9)  # a CPU hog started since
+    assert capacity.host_changed(quiet, 2.0) is None  # more free CPU cannot raise a pace that was never lowered
+    lowered = capacity.Calibration("k", 0.4, 1.2, host={"free_cores": 0.95})
+    assert "1.9 cores free, 0.9 when the pace was lowered" in capacity.host_changed(lowered, 1.9)  # the hog is gone
+    assert capacity.host_changed(capacity.Calibration("k", 0.4, 1.2), 0.5) is None  # older entry: no figure to compare
 
 
 def test_a_calibration_is_cached_per_machine_and_box_and_forgotten_on_request(tmp_path):
@@ -196,3 +244,15 @@ def test_one_silent_node_exporter_leaves_the_fleet_figure_partly_measured():
     result = evaluate(gate, store, {"load"})
     assert result.status is Status.INCONCLUSIVE  # not a pass on the one host that answered
     assert "partly measured (1 of 2 node-exporters)" in result.message and "10.0.1.12:9100" in result.message
+
+
+def test_an_open_profile_is_calibrated_as_the_same_iterations_per_second():
+    from gonogo.config.environments import LoadProfile
+    from gonogo.stack import capacity
+
+    open_profile = LoadProfile(model="open", arrival_rate=240, users=200, warmup="10 s", warmup_max="120 s", calibrated=True)
+    closed = capacity.closed_equivalent(open_profile)
+    assert (closed.model, closed.user_rps, closed.users) == ("closed", 1.2, 200)  # the same key as the closed profile
+    applied = capacity.Calibration("k", 0.6, 1.2).applied_to(open_profile)
+    assert (applied.model, applied.arrival_rate, applied.warmup) == ("open", 120.0, 20.0)
+    assert capacity.Calibration("k", 1.2, 1.2).applied_to(open_profile).arrival_rate == 240

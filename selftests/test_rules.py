@@ -4,15 +4,15 @@ import json
 import textwrap
 
 import pytest
+import yaml
 
 from gonogo.config.gates import GateSet
 from gonogo.config.yamlfile import YamlDocument
+from gonogo.core.exit_codes import EXIT_GO, EXIT_NO_GO, EXIT_UNDECIDED
 from gonogo.core.findings import Finding, Severity
 from gonogo.core.store import MetricsStore
 from gonogo.gates.rules import Status, evaluate
-from gonogo.gates.verdict import EXIT_GO, EXIT_NO_GO, EXIT_UNDECIDED, decide
-
-import yaml
+from gonogo.gates.verdict import decide
 
 
 def gates(text: str, env: str = "staging"):
@@ -286,3 +286,35 @@ def test_sustained_gate_on_a_store_without_timeline_is_inconclusive():
 def test_sustained_gate_survives_the_gate_report_round_trip():
     store = MetricsStore.from_dict(json.loads(json.dumps(timeline_store([0, 0, 0.3, 0]).to_dict())))
     assert evaluate(gates(SUSTAINED)[0], store, {"load"}).status is Status.FAIL
+
+
+def _gates_from_text(text: str):
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "gates.yaml"
+        path.write_text("version: 1\ngates:\n" + textwrap.indent(textwrap.dedent(text), "  "))
+        return GateSet.from_path(path).for_environment("staging")
+
+
+def test_a_check_skipped_for_safety_leaves_its_gate_inconclusive_unless_declared_out_of_scope():
+    [s2] = _gates_from_text('- {id: s2, requirement: S2, metric: security.checks, aggregation: failed, where: {requirement: S2}, threshold: "== 0"}')
+    [smoke] = _gates_from_text('- {id: smoke, requirement: SMOKE, metric: smoke.checks, aggregation: failed, threshold: "== 0"}')
+    skipped = MetricsStore()
+    skipped.check("security.checks", "rate_limit.login.after", True, check="rate_limit.login.after", requirement="S2")
+    skipped.unmeasured("security.checks", "rate_limit.upload not covered: no writes", requirement="S2")
+    skipped.check("smoke.checks", "health", True, check="health", requirement="SMOKE")
+    skipped.unmeasured("smoke.checks", "test_evaluator_journey not covered: no writes", requirement="SMOKE")
+    result = evaluate(s2, skipped, {"security"})
+    assert result.status is Status.INCONCLUSIVE and "rate_limit.upload not covered" in result.message
+    assert evaluate(smoke, skipped, {"smoke"}).status is Status.INCONCLUSIVE  # a gate without `where` reads it all
+    declared = MetricsStore()
+    declared.check("security.checks", "rate_limit.login.after", True, check="rate_limit.login.after", requirement="S2")
+    declared.out_of_scope("security.checks", "rate_limit.upload", "production takes no test uploads", requirement="S2")
+    result = evaluate(s2, declared, {"security"})
+    assert result.status is Status.PASS and result.out_of_scope == ["rate_limit.upload: production takes no test uploads"]
+    assert result.covered == ["rate_limit.login.after"]
+    nothing = MetricsStore()
+    nothing.out_of_scope("security.checks", "everything", "a read-only environment", requirement="S2")
+    assert evaluate(s2, nothing, {"security"}).status is Status.NOT_RUN

@@ -22,7 +22,8 @@ import pytest
 import yaml
 from product_run import REPO, clean_env, copy_product
 
-from gonogo.stack.process import Component, free_port, tcp_open, wait_until
+from gonogo.core.processes import free_port, tcp_open
+from gonogo.stack.process import Component, wait_until
 from gonogo.stack.seed import secantus_command
 
 trustme = pytest.importorskip("trustme")
@@ -107,6 +108,7 @@ environments:
     # it shares this host with the generator: CPU from its process collector against the host's cores
     server_metrics:
       node_exporters: ["{second['exporter']}"]
+      instances: ["{second['url']}/health"]   # its one instance, as a deployment lists the instances behind its balancer
       cpu: process
       memory: node
       limits: {{cpu_cores: {cores}}}
@@ -136,7 +138,9 @@ def test_the_whole_gate_against_a_target_never_seen_is_go(second, tmp_path):
     (product / "second-gates.yaml").write_text(_gates(product))
     report_path = product / "reports" / "second.json"
     env = {**clean_env(), "SECOND_MONGO_URL": second["mongo_url"], "SECOND_JWT_KEY": second["key"]}
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--env=second", "--environments=second.yaml",
+    # the four suites by path: the second target is one instance, with no second colour for the deploy drill
+    proc = subprocess.run([sys.executable, "-m", "pytest", "tests/smoke", "tests/load", "tests/db", "tests/security",
+                           "-p", "no:cacheprovider", "--env=second", "--environments=second.yaml",
                            "--gates=second-gates.yaml", f"--gate-report={report_path}"],
                           cwd=product, capture_output=True, text=True, env=env, timeout=900)
     out = proc.stdout + proc.stderr

@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 
 import pytest
-
-from product_run import REPO, clean_env as _clean_env, copy_product
+from product_run import REPO, copy_product
+from product_run import clean_env as _clean_env
 from product_run import gates as _gates
 from product_run import run as _run
 
@@ -45,7 +45,7 @@ def test_health_that_lies_is_caught(product):
     assert up.returncode == 0, up.stdout + up.stderr
     try:
         info = json.loads((product / ".gonogo" / "local" / "stack.json").read_text())
-        from gonogo.stack.process import stop_pid
+        from gonogo.core.processes import stop_pid
 
         stop_pid(info["pids"]["mongodb"])  # the database goes down; the detailed health keeps saying ok
         proc, report = run(product, "--env=local", faults="health_lies")
@@ -92,3 +92,45 @@ def test_wrong_credentials_name_the_account(product):
     assert f"login refused for account '{admin}' (role admin) of environment 'other': 401" in out
     assert "not-the-password" not in out
     assert out.count("login refused") == 1, "one clear error, not a cascade"
+
+
+def test_detailed_health_that_gives_away_hosts_versions_or_secrets_is_caught():
+    """API-CONTRACT.md: /api/health/detailed shows no secrets, host names or versions of dependencies."""
+    from tests.smoke.test_health import disclosures
+
+    assert disclosures('{"status": "ok", "checks": {"database": {"status": "ok", "latency_ms": 1.234}}}') == []
+    leaky = ('{"checks": {"database": {"status": "ok", "latency_ms": 2.5, "host": "mongo-0.db.internal", "server": "7.0.14",'
+             ' "uri": "mongodb://10.0.2.5:27017"}, "cache": {"status": "ok", "latency_ms": 0.4, "redis_password": "***"}}}')
+    assert [d.split(":")[0] for d in disclosures(leaky)] == [
+        "a connection string", "an IP address", "a host name", "a version", "a secret's name"]
+
+
+def test_metrics_that_break_the_contract_are_named():
+    """API-CONTRACT.md's /metrics: the families, their types and labels, the path template, hit/miss."""
+    from prometheus_client import (
+        CollectorRegistry,
+        Counter,
+        Gauge,
+        Histogram,
+        ProcessCollector,
+        generate_latest,
+    )
+
+    from tests.smoke.test_metrics import contract_problems
+
+    good = CollectorRegistry()
+    Histogram("http_request_duration_seconds", "", ["method", "path", "status"], registry=good).labels("GET", "/api/models/{id}", "200").observe(0.1)
+    Counter("http_requests_total", "", ["method", "path", "status"], registry=good).labels("GET", "/api/models/{id}", "200").inc()
+    Counter("cache_requests_total", "", ["result"], registry=good).labels("hit").inc()
+    Gauge("db_pool_connections_in_use", "", registry=good).set(1)
+    Gauge("db_pool_connections_max", "", registry=good).set(20)
+    ProcessCollector(registry=good)
+    assert contract_problems(generate_latest(good).decode()) == []
+    bad = CollectorRegistry()
+    Histogram("http_request_duration_seconds", "", ["method", "path"], registry=bad).labels("GET", "/api/models/65f1c2a9e4b0a1b2c3d4e5f6").observe(0.1)
+    Counter("cache_requests_total", "", ["outcome"], registry=bad).labels("found").inc()
+    problems = contract_problems(generate_latest(bad).decode())
+    assert "http_request_duration_seconds samples lack labels ['status']" in problems
+    assert "http_request_duration_seconds labels raw ids as paths (the contract asks for the path template)" in problems
+    assert "http_requests missing" in problems and "db_pool_connections_max missing" in problems
+    assert any(p.startswith("cache_requests samples lack labels ['result']") for p in problems)

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import ssl
 import subprocess
+import time
 from pathlib import Path
 
 import httpx
 import pytest
 
+from gonogo.core.processes import free_port, pid_alive, tcp_open
 from gonogo.stack import Box
-from gonogo.stack.process import Component, free_port, pid_alive, tcp_open, wait_until
+from gonogo.stack.process import Component, wait_until
 from gonogo.stack.seed import secantus_command
 
 REPO = Path(__file__).resolve().parents[1]
@@ -41,6 +45,11 @@ def test_up_status_down(tmp_path, cache_env):
         assert info["redis_url"].split("@")[0] not in status.stdout, "no secrets in the output"
         again = gonogo("stack", "up", cwd=tmp_path)
         assert again.returncode == 4 and "already running" in again.stdout
+        os.kill(info["pids"]["api-2"], signal.SIGKILL)  # one backend dies: nginx still answers through the others
+        time.sleep(0.5)
+        damaged = gonogo("stack", "status", cwd=tmp_path)
+        assert damaged.returncode == 1 and "local box damaged" in damaged.stdout, damaged.stdout
+        assert "api-2          DOWN (process gone)" in damaged.stdout and "not whole (api-2)" in damaged.stdout
     finally:
         down = gonogo("stack", "down", cwd=tmp_path)
     assert down.returncode == 0 and "local box stopped" in down.stdout

@@ -1,4 +1,4 @@
-"""The ZAP driver (gonogo.zap) against recorded ZAP API answers (selftests/zap_recorded.py: no ZAP daemon can be
+"""The ZAP driver (gonogo.security.zap) against recorded ZAP API answers (selftests/zap_recorded.py: no ZAP daemon can be
 installed here), and the security suite's ZAP gate decided from them on the real box."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import pytest
 from product_run import copy_product, gates, run
 from zap_recorded import RecordedZap
 
-from gonogo import zap
 from gonogo.core.findings import Severity
+from gonogo.security import zap
 
 REPO = Path(__file__).resolve().parents[1]
 RULES = zap.load_rules(REPO / "zap-rules.tsv")

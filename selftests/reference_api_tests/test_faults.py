@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import dataclasses
 import json
+import re
 import socket
 import ssl
-import re
 import time
 import uuid
 
@@ -15,9 +17,6 @@ import pytest
 from pymongo import MongoClient
 
 from gonogo.stack import Box, StackError
-import asyncio
-import dataclasses
-
 from reference_api import app as app_module
 from reference_api.faults import FAULTS
 from reference_api.settings import Settings
@@ -34,7 +33,7 @@ def test_every_fault_is_covered_here():
     covered = {"no_security_headers", "cors_wildcard", "jwt_alg_none", "idor_evaluations", "stack_trace_leak", "cache_off",
                "rate_limit_off", "pool_exhaustion", "missing_index", "vulnerable_dependency", "health_lies",
                "weak_tls", "error_burst", "slow_models", "incident", "unselective_index", "files_unindexed",
-               "exposed_redis", "cert_expiring"}
+               "exposed_redis", "cert_expiring", "dead_backend", "broken_operation"}
     assert covered == set(FAULTS)
 
 
@@ -125,7 +124,7 @@ def test_vulnerable_dependency(faulty, api):
 
 def test_health_lies_while_database_is_down(faulty):
     mongo_pid = faulty.info.pids["mongodb"]
-    from gonogo.stack.process import stop_pid
+    from gonogo.core.processes import stop_pid
 
     stop_pid(mongo_pid)
     honest = faulty.http.get("/api/health")
@@ -144,7 +143,7 @@ def disposable(tmp_path_factory):
 
 
 def test_healthy_detailed_health_reports_database_down(disposable):
-    from gonogo.stack.process import stop_pid
+    from gonogo.core.processes import stop_pid
 
     stop_pid(disposable.info.pids["mongodb"])
     resp = disposable.http.get("/api/health/detailed")
@@ -222,9 +221,34 @@ def test_error_burst_is_half_a_percent(slow_burst_weak):
     assert 3 <= errors <= 9, f"{errors} errors in 1200 requests; expected about 0.5 %"
 
 
+def test_dead_backend_dies_behind_the_balancer_and_broken_operation_breaks_one_operation(tmp_path):
+    box = Box(tmp_path, cache=REPO / ".gonogo" / "cache", log=lambda *_: None)
+    info = box.up(frozenset({"dead_backend", "broken_operation"}))
+    try:
+        client = Client(box, info)
+        model = client.get("/api/models?limit=1").json()["items"][0]
+        assert client.get(f"/api/models/{model['id']}").status_code == 200  # the rest of the API is healthy
+        resp = client.http.patch(f"/api/models/{model['id']}", json={"description": "x"}, headers=client.auth("admin"))
+        assert resp.status_code == 500 and resp.json() == {"detail": "internal server error"}
+        assert len(info.instances) == 3
+        deadline = time.monotonic() + app_module.DEAD_AFTER_S + 30
+        while time.monotonic() < deadline:  # api-2 crashes some 20 s after it started
+            try:
+                httpx.get(info.instances[1], timeout=2)
+            except httpx.ConnectError:
+                break
+            time.sleep(0.5)
+        else:
+            pytest.fail("api-2 still answers")
+        assert [httpx.get(url, timeout=5).status_code for url in (info.instances[0], info.instances[2])] == [200, 200]
+        assert all(client.http.get("/api/health").status_code == 200 for _ in range(6))  # the balancer hides it
+    finally:
+        box.down()
+
+
 def test_unknown_fault_is_refused_before_anything_starts(tmp_path):
     box = Box(tmp_path, cache=REPO / ".gonogo" / "cache", log=lambda *_: None)
-    with pytest.raises(StackError, match="unknown: nope; valid faults: slow_models"):
+    with pytest.raises(StackError, match="unknown fault\(s\) nope in GONOGO_FAULTS; valid faults: slow_models"):
         box.up(frozenset({"nope"}))
     assert not (tmp_path / ".gonogo" / "local" / "stack.json").exists()
 

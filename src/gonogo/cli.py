@@ -8,14 +8,16 @@ Exit codes as in pytest runs: 0 Go, 1 No-Go, 4 bad input, 5 nothing decided.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
-from .config.environments import Environments
-from .config.errors import ConfigError
-from .config.gates import GateSet
-from .gates.verdict import EXIT_USAGE, decide
-from .reporting import console, json_report
+from gonogo.config.environments import Environments
+from gonogo.config.errors import ConfigError
+from gonogo.config.gates import GateSet
+from gonogo.core.exit_codes import EXIT_INTERRUPTED, EXIT_UNDECIDED, EXIT_USAGE
+from gonogo.gates.verdict import decide
+from gonogo.reporting import console, json_report
 
 
 class _Parser(argparse.ArgumentParser):
@@ -46,7 +48,12 @@ def _parser() -> argparse.ArgumentParser:
     status = actions.add_parser("status", help="is the box running, where, and with which faults")
     calibrate = actions.add_parser("calibrate", help="measure again the local profile this host carries (on the healthy box)")
     calibrate.add_argument("--env", default="local", help="environment with a calibrated load profile. Default: %(default)r")
-    for p in (up, down, status, calibrate):
+    switch = actions.add_parser("switch", help="blue-green: route to the other colour (started if it is not up), nginx reloaded")
+    switch.add_argument("--to", choices=("blue", "green"), default=None,
+                        help="the colour to route to. Default: GONOGO_DEPLOY_TO, else the colour that is not live")
+    rollback = actions.add_parser("rollback", help="blue-green: route back to the colour that is not live")
+    current = actions.add_parser("current", help="blue-green: print the live colour")
+    for p in (up, down, status, calibrate, switch, rollback, current):
         p.add_argument("--root", metavar="DIR", default=".", help="project root holding .gonogo/. Default: %(default)r")
     return parser
 
@@ -63,7 +70,7 @@ def evaluate(args: argparse.Namespace) -> int:
     gates = GateSet.from_path(args.gates, env_names).for_environment(env_name)
     baseline = json_report.load_store(args.baseline)[1] if args.baseline else None
     verdict = decide(gates, store, data.get("suites_run", []), data.get("failed_tests", 0), baseline)
-    print(console.render(verdict, color=sys.stdout.isatty()), end="")
+    print(console.render(verdict, color=sys.stdout.isatty(), plain=not sys.stdout.isatty()), end="")
     print(f"gonogo: {verdict.headline()} [exit {verdict.exit_code}]")
     if args.gate_report:
         report = json_report.build(verdict, store, environment=env_name, base_url=data.get("base_url"), gates_file=str(args.gates))
@@ -72,7 +79,7 @@ def evaluate(args: argparse.Namespace) -> int:
 
 
 def stack(args: argparse.Namespace) -> int:
-    from .stack.cli import run
+    from gonogo.stack.cli import run
 
     return run(args)
 
@@ -84,6 +91,16 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, json_report.ReportError) as exc:
         print(f"gonogo: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:  # `gonogo evaluate ... | head`: the reader left; say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except KeyboardInterrupt:
+        print("gonogo: interrupted; nothing was decided", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # a crash must never exit 1, the No-Go code
+        print(f"gonogo: could not decide: {exc.__class__.__name__}: {exc} (a bug in gonogo; please report it with the "
+              "command line)", file=sys.stderr)
+        return EXIT_UNDECIDED
 
 
 if __name__ == "__main__":

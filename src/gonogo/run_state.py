@@ -8,13 +8,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config.environments import Environment, Environments
-from .config.gates import Gate, GateSet
-from .config.waivers import Waivers
-from .core.store import MetricsStore
-from .gates.rules import GateResult
-from .gates.verdict import Verdict, decide
-from .reporting import json_report
+from gonogo.config.environments import Environment, Environments
+from gonogo.config.gates import Gate, GateSet, IndexSpec
+from gonogo.config.waivers import Waivers
+from gonogo.core.store import MetricsStore
+from gonogo.gates.rules import GateResult
+from gonogo.gates.verdict import Verdict, decide
+from gonogo.reporting import json_report
 
 #: Precedence, lowest first: built-in defaults -> pytest.ini -> GONOGO_* environment variables -> command line.
 ENV_VARS = {"env": "GONOGO_ENV", "gates": "GONOGO_GATES", "environments": "GONOGO_ENVIRONMENTS", "base_url": "GONOGO_BASE_URL"}
@@ -29,12 +29,15 @@ def pick(cli: str | None, env_var: str, ini: str | None, default: str | None, en
     return ini or default
 
 
-def load_p95_limit(gates: list[Gate]) -> float:
-    """The limit of the load P95 gate (seconds) for an environment's gates: the calibration keeps half of it free."""
+def load_latency_limits(gates: list[Gate]) -> dict[str, float]:
+    """The limits (seconds) of the load latency gates by percentile ({"p95": 0.5, "p99": 1.0}): the calibration
+    keeps half of each free."""
+    limits: dict[str, float] = {}
     for gate in gates:
-        if gate.metric.name == "load.http_latency" and gate.aggregation == "p95" and gate.threshold is not None:
-            return gate.threshold.value
-    return 0.5
+        if (gate.metric.name == "load.http_latency" and gate.aggregation in ("p95", "p99") and gate.threshold is not None
+                and not gate.where):
+            limits[gate.aggregation] = min(gate.threshold.value, limits.get(gate.aggregation, float("inf")))
+    return limits or {"p95": 0.5}
 
 
 @dataclass
@@ -44,7 +47,7 @@ class RunState:
     environments_path: Path
     gates_path: Path
     gates: list[Gate]
-    indexes: list = field(default_factory=list)  # required MongoDB indexes (gonogo.mongo.indexes.IndexSpec)
+    indexes: list[IndexSpec] | None = None  # required MongoDB indexes from gates.yaml; None: the db suite's own
     waivers: Waivers = field(default_factory=Waivers.none)
     baseline: MetricsStore | None = None
     baseline_path: Path | None = None
@@ -81,6 +84,8 @@ class RunState:
         if info.node_exporter_url:  # the box states its host's exporter and cores, as a deployment states its limits
             limits = server.limits.model_copy(update={"cpu_cores": server.limits.cpu_cores or info.cpu_cores or None})
             server = server.model_copy(update={"node_exporters": [info.node_exporter_url], "limits": limits})
+        if info.instances:
+            server = server.model_copy(update={"instances": list(info.instances)})
         self.environment = self.environment.model_copy(update={
             "server_metrics": server, "base_url": info.url, "mongo_url": SecretStr(info.mongo_url), "ca_bundle": info.ca_bundle,
             "accounts_file": info.accounts_file, "dependency_files": [info.dependency_file], "database": info.database,
@@ -88,16 +93,35 @@ class RunState:
         })
         self.target = {"embedded_box": True, "faults": list(info.faults)}
 
-    def p95_limit(self) -> float:
-        return load_p95_limit(self.gates)
+    def latency_limits(self) -> dict[str, float]:
+        return load_latency_limits(self.gates)
 
     def apply_calibration(self, calibration) -> None:
-        """This host's pace for the local profile (gonogo.stack.capacity), said in the report."""
-        load = self.environment.load.model_copy(update={"user_rps": min(self.environment.load.user_rps, calibration.user_rps)})
+        """This host's pace for the local profile (gonogo.stack.capacity), said in the report. A lowered pace
+        stretches the warm-up by as much, so the measured window starts as warm as at the written pace."""
+        written = self.environment.load
+        load = calibration.applied_to(written)
         self.environment = self.environment.model_copy(update={"load": load})
-        self.store.note("load.calibration", {"user_rps": load.user_rps, "asked_user_rps": calibration.asked_user_rps,
+        self.store.note("load.calibration", {"user_rps": load.user_rps if written.model == "closed" else calibration.user_rps,
+                                             "asked_user_rps": calibration.asked_user_rps,
+                                             "warmup_s": load.warmup, "asked_warmup_s": written.warmup,
+                                             **({"arrival_rate": load.arrival_rate, "asked_arrival_rate": written.arrival_rate}
+                                                if written.model == "open" else {}),
                                              "probes": calibration.probes, "host": calibration.host,
                                              "measured_at": calibration.measured_at, "summary": calibration.describe()})
+
+    def not_covered(self, what: str, why: str, metrics: tuple[str, ...], **tags: object) -> str:
+        """``what`` did not run (``why``): record it on ``metrics`` as not covered -- or, where the environment
+        declares ``out_of_scope: {what: reason}``, as excluded by declaration. Returns the line to skip with."""
+        declared = self.environment.out_of_scope.get(what)
+        for metric in metrics:
+            if declared:
+                self.store.out_of_scope(metric, what, declared, **tags)
+            else:
+                self.store.unmeasured(metric, f"{what} not covered: {why}", **tags)
+        if declared:
+            return f"{what}: {why} (out of scope here: {declared})"
+        return f"{what}: {why}; its gates are inconclusive unless environments.yaml declares out_of_scope: {{{what}: reason}}"
 
     def result_of(self, gate_id: str) -> GateResult:
         """Gate results are computed once, when the first gate is asked for (after every suite test)."""

@@ -1,2 +1,1 @@
-"""db suite: lands with its own issue. Until then a full gate run covers it and finds no figure,
-so its gates are inconclusive and the verdict is No-Go (never a silent Go)."""
+"""Database suite: indexes, query plans and round-trip times of the canonical queries, server counters (K12-K14, IDX)."""

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gonogo.config.gates import IndexSpec
+
 
 @dataclass(frozen=True)
 class CanonicalQuery:
@@ -53,3 +55,13 @@ CANONICAL = [
     CanonicalQuery("files of a user by upload status", "files", ("user_id", "upload_status")),
 ]
 COLLECTIONS = tuple(sorted({q.collection for q in CANONICAL}))
+
+#: REQUIREMENTS.md's "Database indexes that must exist", the ones the queries above need; gates.yaml's ``indexes:`` replaces it.
+REQUIRED_INDEXES = [
+    IndexSpec("users", (("email", 1),), unique=True),
+    IndexSpec("models", (("provider", 1), ("status", 1))),
+    IndexSpec("evaluations", (("user_id", 1), ("created_at", -1))),
+    IndexSpec("evaluations", (("model_id", 1), ("status", 1))),
+    IndexSpec("evaluations", (("user_id", 1), ("model_id", 1), ("created_at", -1))),
+    IndexSpec("files", (("user_id", 1), ("upload_status", 1))),
+]

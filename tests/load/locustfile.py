@@ -16,17 +16,20 @@ Settings (environment variables; pytest sets them):
   GONOGO_LOAD_USERS     open model: virtual users pre-allocated for the arrivals, in total (k6's preAllocatedVUs)
   GONOGO_LOAD_SCHEDULERS open model: the -u given to Locust (each scheduler takes rate/schedulers); default 1
   GONOGO_LOAD_WARMUP    seconds of full load excluded from the figures after every virtual user has finished its
-                        start (ramp and logins are never measured); default 10. At the latest, measuring starts
+                        start (ramp and logins are never measured); default 30. At the latest, measuring starts
                         GONOGO_LOAD_WARMUP_MAX seconds into the test (default 120); the figures say when and why
   GONOGO_LOAD_DURATION  seconds to measure after the warm-up, then stop (instead of -t: waits for every worker's last figures)
   GONOGO_LOAD_OUT       where the master (or the only process) writes the exact figures, a gonogo metrics snapshot
   GONOGO_LOAD_TAG       the dataset name of the evaluations the load creates, so they can be found and removed
                         (pytest: the run id; the evaluations are removed through the database afterwards); default gonogo-load
   GONOGO_LOAD_WRITES    0: no writes (evaluations, uploads); those tasks read instead; default 1
+  (one definition of these: gonogo.loadgen.settings.LoadSettings; defaults are the environment profile's)
 
 Every response is recorded exactly (Locust's own statistics round to ~2 significant
 digits) by gonogo.loadgen.Recorder: latency per endpoint, error, availability and
 throttled ratios, requests per second and users, all after warm-up, in 10 s slices.
+This file is the scenarios; gonogo.loadgen.locust_hooks does the rest (figures across
+processes, the measured window, the generator's health, stopping).
 """
 
 from __future__ import annotations
@@ -35,212 +38,23 @@ import itertools
 import json
 import os
 import random
-import time
 import uuid
 from pathlib import Path
 
 import gevent
-import psutil
-from locust import FastHttpUser, User, constant, constant_throughput, events, task
-from locust.runners import WORKER_REPORT_INTERVAL, MasterRunner, WorkerRunner
+from locust import FastHttpUser, User, constant, task
 
 from gonogo.loadgen.arrivals import ArrivalScheduler
-from gonogo.loadgen.recorder import Recorder
+from gonogo.loadgen.locust_hooks import LoadRun, ssl_context_factory
+from gonogo.loadgen.settings import LoadSettings
 
 ROOT = Path(__file__).resolve().parents[2]
-ACCOUNTS = json.loads(Path(os.environ.get("GONOGO_ACCOUNTS_FILE", ROOT / ".gonogo/local/accounts.json")).read_text())
-USER_RPS = float(os.environ.get("GONOGO_LOAD_USER_RPS", "2.4"))
-OPEN_MODEL = os.environ.get("GONOGO_LOAD_MODEL", "closed") == "open"
-TAG = os.environ.get("GONOGO_LOAD_TAG", "gonogo-load")
-WRITES = os.environ.get("GONOGO_LOAD_WRITES", "1") != "0"
-ARRIVAL_RATE = float(os.environ.get("GONOGO_LOAD_RATE", "0") or 0)
-OPEN_USERS = int(os.environ.get("GONOGO_LOAD_USERS", "200"))
-SCHEDULERS = int(os.environ.get("GONOGO_LOAD_SCHEDULERS", "1"))  # = -u in the open model
-WARMUP_S = float(os.environ.get("GONOGO_LOAD_WARMUP", "10"))
-WARMUP_MAX_S = max(WARMUP_S, float(os.environ.get("GONOGO_LOAD_WARMUP_MAX", "120")))
-DURATION_S = float(os.environ.get("GONOGO_LOAD_DURATION", "0") or 0)
-PROGRESS_EVERY_S = 5
-FINAL_SHARE_TIMEOUT_S = 20
+SETTINGS = LoadSettings.from_env(os.environ, local_box=ROOT / ".gonogo" / "local")
+ACCOUNTS = json.loads(SETTINGS.accounts_file.read_text())
+RUN = LoadRun.install(SETTINGS)
+OPEN_MODEL, WRITES, TAG = SETTINGS.open_model, SETTINGS.writes, SETTINGS.tag
 PROVIDERS = ["openai", "anthropic", "google", "meta", "mistral", "cohere", "in-house"]
 _next_account = {role: itertools.count() for role in ACCOUNTS}
-
-RECORDER = Recorder(abort_error_rate=float(os.environ.get("GONOGO_LOAD_ABORT_ERROR_RATE", "0.5")))
-events.request.add_listener(RECORDER.on_request)
-_finals: list[str] = []  # workers whose last figures the master has
-_sessions = {"starting": 0, "ready": 0}  # this process's virtual users that began / finished their start (login)
-_worker_sessions: dict[str, dict] = {}  # master: the latest counts each worker reported
-_began = [0.0]  # when the test started (master or the only process)
-_ready_at: list[float | None] = [None]  # when every virtual user had finished its start
-
-
-def _ca_factory():
-    ca = os.environ.get("GONOGO_CA_BUNDLE") or (str(ROOT / ".gonogo/local/ca.pem") if (ROOT / ".gonogo/local/ca.pem").exists() else None)
-
-    def factory():
-        return gevent.ssl.create_default_context(cafile=ca) if ca else gevent.ssl.create_default_context()
-
-    return factory
-
-
-# -- figures across processes ---------------------------------------------------
-@events.init.add_listener
-def _init(environment, **_):
-    runner = environment.runner
-    if isinstance(runner, WorkerRunner):
-        def measure_from(environment, msg, **_):
-            RECORDER.measure_from = msg.data
-        runner.register_message("gonogo_measure_from", measure_from)
-    if isinstance(runner, MasterRunner):
-        def final_share(environment, msg, **_):
-            RECORDER.add_share(msg.data)
-            _finals.append(msg.node_id)
-        runner.register_message("gonogo_final", final_share)
-
-
-@events.report_to_master.add_listener
-def _share(client_id, data, **_):
-    data["gonogo"] = RECORDER.take_share()
-    data["gonogo_sessions"] = dict(_sessions)
-
-
-@events.worker_report.add_listener
-def _merge(client_id, data, **_):
-    if "gonogo" in data:
-        RECORDER.add_share(data["gonogo"])
-    if "gonogo_sessions" in data:
-        _worker_sessions[client_id] = data["gonogo_sessions"]
-
-
-@events.test_start.add_listener
-def _start(environment, **_):
-    runner = environment.runner
-    if not isinstance(runner, MasterRunner):  # the processes that generate load watch themselves
-        gevent.spawn(_watch_generator, environment)
-    if isinstance(runner, WorkerRunner):  # the master decides when measuring starts, and says so
-        return
-    RECORDER.reset(None)
-    _began[0], _ready_at[0] = time.time(), None
-    _finals.clear()
-    gevent.spawn(_every_second, environment)
-
-
-def _watch_generator(environment):
-    """This process's CPU (Locust's own warning threshold is the anchor) and how late its event loop runs."""
-    runner, me = environment.runner, psutil.Process()
-    name = f"worker-{os.getpid()}" if isinstance(environment.runner, WorkerRunner) else "generator"
-    me.cpu_percent(None)
-    while runner.state not in ("stopping", "stopped", "cleanup"):
-        before = time.monotonic()
-        gevent.sleep(1.0)
-        lag = max(0.0, time.monotonic() - before - 1.0)
-        RECORDER.record_generator(name, me.cpu_percent(None) / 100, lag, time.time())
-
-
-def _sessions_now() -> tuple[int, int]:
-    counts = [_sessions, *_worker_sessions.values()]
-    return sum(c["starting"] for c in counts), sum(c["ready"] for c in counts)
-
-
-def _start_measuring(environment, now: float) -> bool:
-    """Measuring begins once every user has finished its start (the ramp and the logins are session set-up) and the
-    load has then run ``WARMUP_S`` at full strength (caches, pools, JIT paths settle) -- at the latest at the cap."""
-    runner = environment.runner
-    elapsed = now - _began[0]
-    starting, ready = _sessions_now()
-    spawned = runner.user_count >= (runner.target_user_count or 0)
-    if _ready_at[0] is None and spawned and starting > 0 and ready >= starting:
-        _ready_at[0] = now
-    settled = _ready_at[0] is not None and now - _ready_at[0] >= WARMUP_S
-    if not settled and elapsed < WARMUP_MAX_S:
-        return False
-    RECORDER.measure_from = now
-    RECORDER.intended_rate = ARRIVAL_RATE if OPEN_MODEL else runner.user_count * USER_RPS  # iterations per second
-    set_up = None if _ready_at[0] is None else _ready_at[0] - _began[0]
-    RECORDER.window = {
-        "warmup_s": round(elapsed, 3), "warmup_at_full_load_s": WARMUP_S, "warmup_max_s": WARMUP_MAX_S,
-        "session_setup_s": None if set_up is None else round(set_up, 3), "users_ready": ready, "users_starting": starting,
-        "why": (f"every virtual user had logged in after {set_up:.1f} s (ramp and logins, not measured), then {WARMUP_S:g} s "
-                f"of warm-up at full load ({ready} of {starting} users ready)" if settled else
-                f"warm-up cap {WARMUP_MAX_S:g} s reached {now - _ready_at[0]:.1f} s after every virtual user had logged in "
-                f"(less than the {WARMUP_S:g} s of warm-up at full load)" if _ready_at[0] is not None else
-                f"warm-up cap {WARMUP_MAX_S:g} s reached with {ready} of {starting} virtual users logged in: "
-                "session set-up was still running when measuring began"),
-    }
-    print(f"gonogo load: measuring from {elapsed:.1f} s: {RECORDER.window['why']}", flush=True)
-    if isinstance(runner, MasterRunner):
-        runner.send_message("gonogo_measure_from", RECORDER.measure_from)
-    if DURATION_S:
-        gevent.spawn_later(DURATION_S, _finish, environment, "duration reached")
-    return True
-
-
-@events.test_stop.add_listener
-def _stop(environment, **_):
-    runner = environment.runner
-    if isinstance(runner, WorkerRunner):
-        runner.send_message("gonogo_final", RECORDER.take_share())
-        RECORDER.measure_from = None
-    elif RECORDER.stopped_at is None:
-        RECORDER.stopped_at = time.time()
-
-
-def _every_second(environment):
-    runner = environment.runner
-    started = time.time()
-    lag = WORKER_REPORT_INTERVAL + 1 if isinstance(runner, MasterRunner) else 0.0  # workers report every 3 s
-    while RECORDER.stopped_at is None:
-        gevent.sleep(1.0)
-        now = time.time()
-        if RECORDER.measure_from is None:
-            _start_measuring(environment, now)
-        RECORDER.record_users(OPEN_USERS if OPEN_MODEL else runner.user_count, now)
-        if RECORDER.check_abort(now, lag):
-            print(f"gonogo load: {RECORDER.aborted}", flush=True)
-            _finish(environment, RECORDER.aborted)
-            return
-        if int(now - started) % PROGRESS_EVERY_S == 0:
-            print(RECORDER.progress(now - started, OPEN_USERS if OPEN_MODEL else runner.user_count, now, lag), flush=True)
-
-
-def _finish(environment, why: str) -> None:
-    """Stop the users, wait for every worker's last figures, quit (Locust's -t gives workers only 0.5 s)."""
-    runner = environment.runner
-    if RECORDER.stopped_at is None:
-        RECORDER.stopped_at = time.time()
-    workers = runner.worker_count if isinstance(runner, MasterRunner) else 0
-    runner.stop()
-    deadline = time.time() + FINAL_SHARE_TIMEOUT_S + (environment.stop_timeout or 0)
-    while len(_finals) < workers and time.time() < deadline:
-        gevent.sleep(0.2)
-    if len(_finals) < workers:
-        print(f"gonogo load: only {len(_finals)} of {workers} workers sent their last figures", flush=True)
-    runner.quit()
-
-
-@events.quitting.add_listener
-def _write(environment, **_):
-    out = os.environ.get("GONOGO_LOAD_OUT")
-    if out and not isinstance(environment.runner, WorkerRunner) and RECORDER.measure_from is not None:
-        Path(out).write_text(json.dumps({
-            "schema": "gonogo.load-figures/1", "measure_from": RECORDER.measure_from, "stopped_at": RECORDER.stopped_at, "aborted": RECORDER.aborted,
-            "model": "open" if OPEN_MODEL else "closed", "workers": len(_finals),
-            "store": RECORDER.figures().to_dict()}))
-
-
-def _paced(rate: float):
-    """constant_throughput, counting each iteration (Locust asks the wait time once per task run): load.pace."""
-    wait = constant_throughput(rate)
-
-    def wait_time(user):
-        RECORDER.record_iteration(time.time())
-        return wait(user)
-
-    return wait_time
-
-
-def _iterate(vu) -> None:
-    RECORDER.record_iteration(time.time())
-    random.choice(vu.tasks)(vu)
 
 
 class ApiUser(FastHttpUser):
@@ -249,8 +63,8 @@ class ApiUser(FastHttpUser):
     abstract = True
     role = "viewer"
     insecure = False
-    ssl_context_factory = staticmethod(_ca_factory())
-    wait_time = _paced(USER_RPS)
+    ssl_context_factory = staticmethod(ssl_context_factory(SETTINGS.ca_bundle))
+    wait_time = RUN.paced(SETTINGS.user_rps)
     network_timeout = 30.0
     connection_timeout = 10.0
 
@@ -259,11 +73,8 @@ class ApiUser(FastHttpUser):
         self.account = accounts[next(_next_account[self.role]) % len(accounts)]
         self.token = None
         self.intended = None  # open model: when this iteration should have started
-        _sessions["starting"] += 1
-        try:
+        with RUN.session_start():
             self.login()
-        finally:
-            _sessions["ready"] += 1
 
     def context(self):
         """Open model: the first request of an iteration carries its intended start (latency counts from it)."""
@@ -410,15 +221,15 @@ class OpenModel(User):
 
     @task
     def arrivals(self):
-        schedulers = SCHEDULERS
+        schedulers = SETTINGS.schedulers
         roles = [ViewerUser, EvaluatorUser, AdminUser]
         for role in roles:  # Locust gives the host only to the classes it spawns itself
             role.host = role.host or self.host
         total_weight = sum(r.weight for r in roles)
-        size = max(1, OPEN_USERS // schedulers)
+        size = max(1, SETTINGS.users // schedulers)
         pool = [role(self.environment) for role in roles for _ in range(max(1, round(size * role.weight / total_weight)))]
         gevent.joinall([gevent.spawn(vu.on_start) for vu in pool])
-        scheduler = ArrivalScheduler(ARRIVAL_RATE / schedulers, pool, _iterate)
+        scheduler = ArrivalScheduler(SETTINGS.arrival_rate / schedulers, pool, RUN.iterate)
         try:
             scheduler.run()
         finally:

@@ -7,7 +7,9 @@ import json
 import time
 import uuid
 
-from .conftest import last_index
+import pytest
+
+pytestmark = pytest.mark.gonogo_covers("security.checks", requirement="S4")
 
 
 def _b64(data: dict) -> str:
@@ -19,8 +21,8 @@ def _claims(token: str) -> dict:
     return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
 
 
-def test_tokens_are_required_and_verified(security, checks):
-    token = security.token("viewer", last_index(security, "viewer"))
+def test_tokens_are_required_and_verified(security, checks, account):
+    token = security.token("viewer", account("viewer", "a token to forge"))
     header, payload, signature = token.split(".")
     forged = {
         "no token": None,
@@ -36,7 +38,7 @@ def test_tokens_are_required_and_verified(security, checks):
     checks.complete("auth")
 
 
-def test_expired_and_unknown_user_tokens_are_refused(security, gonogo_env, checks):
+def test_expired_and_unknown_user_tokens_are_refused(security, gonogo_env, checks, account):
     """Validly signed tokens that must still get 401: one past its `exp`, one whose `sub` is no user.
     Forging them needs the environment's signing key (jwt_signing_key); without it these cannot be checked."""
     import jwt
@@ -44,7 +46,7 @@ def test_expired_and_unknown_user_tokens_are_refused(security, gonogo_env, check
     if gonogo_env.jwt_signing_key is None:
         checks.incomplete("auth-tokens", "no jwt_signing_key for this environment: expired and unknown-user tokens "
                                          "were not checked (S4)", ("security.checks", {"requirement": "S4"}))
-    token = security.token("viewer", last_index(security, "viewer"))
+    token = security.token("viewer", account("viewer", "a token to forge"))
     algorithm = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "==")).get("alg", "HS256")
     claims, now = _claims(token), int(time.time())
     key = gonogo_env.jwt_signing_key.get_secret_value()
@@ -60,9 +62,10 @@ def test_expired_and_unknown_user_tokens_are_refused(security, gonogo_env, check
     checks.complete("auth-tokens")
 
 
-def test_roles_are_enforced(security, checks, writes, undo_created, tag):
+@pytest.mark.gonogo_covers("security.checks", requirement="S4")
+def test_roles_are_enforced(security, checks, writes, created, tag, account):
     """Each attempt would write if the roles were broken: allowed only where writes are, and undone."""
-    viewer, evaluator = last_index(security, "viewer"), last_index(security, "evaluator")
+    viewer, evaluator = account("viewer", "role escalation"), account("evaluator", "role escalation")
     model_id = security.get("/api/models?limit=1", role="viewer", index=viewer).json()["items"][0]["id"]
     attempts = [
         ("viewer creates an evaluation", security.post("/api/evaluations", role="viewer", index=viewer,
@@ -76,40 +79,39 @@ def test_roles_are_enforced(security, checks, writes, undo_created, tag):
         ("evaluator deletes a model", security.delete(f"/api/models/{'0' * 23}1", role="evaluator", index=evaluator)),
     ]
     for (what, resp), collection in zip(attempts, ("evaluations", "files", "models", "models")):
-        if resp.status_code == 201:
-            undo_created(collection, resp)
+        if resp.status_code == 201:  # the escalation worked: what it made goes
+            created.add(collection, resp.json().get("id"), role="admin")
         checks.check("auth", f"auth.role ({what})", resp.status_code == 403, f"{what} -> {resp.status_code}, needs 403", "S4", "high")
     checks.complete("auth-roles")
 
 
-def test_other_users_data_is_invisible(security, checks, writes, tag, remove_tagged_evaluations):
-    owner, other = last_index(security, "evaluator", 2), last_index(security, "evaluator", 3)
+@pytest.mark.gonogo_covers("security.checks", requirement="S4")
+def test_other_users_data_is_invisible(security, checks, writes, tag, created, account):
+    owner, other = account("evaluator", "owner of private data"), account("evaluator", "reader of another's data")
     model_id = security.get("/api/models?limit=1", role="evaluator", index=owner).json()["items"][0]["id"]
-    created = security.post("/api/evaluations", role="evaluator", index=owner, json={"model_id": model_id, "dataset": tag})
+    made = security.post("/api/evaluations", role="evaluator", index=owner, json={"model_id": model_id, "dataset": tag})
     upload = security.post("/api/files/upload", role="evaluator", index=owner, files={"file": (f"{tag}.csv", b"secret,1\n", "text/csv")})
-    try:
-        assert created.status_code == 201 and upload.status_code == 201, (created.status_code, upload.status_code)
-        evaluation, file_id = created.json()["id"], upload.json()["id"]
-        probes = {
-            "evaluation by id": security.get(f"/api/evaluations/{evaluation}", role="evaluator", index=other),
-            "file by id": security.get(f"/api/files/{file_id}", role="evaluator", index=other),
-            "file content": security.get(f"/api/files/{file_id}/content", role="evaluator", index=other),
-        }
-        for what, resp in probes.items():
-            checks.check("auth-data", f"auth.other_users ({what})", resp.status_code == 404,
-                         f"another evaluator reads the owner's {what} -> {resp.status_code}, needs 404 (no existence leak)", "S4", "critical")
-        listed = security.get("/api/evaluations?limit=100", role="evaluator", index=other).json().get("items", [])
-        checks.check("auth-data", "auth.other_users (evaluation list)", all(e["id"] != evaluation for e in listed),
-                     "another evaluator's list shows the owner's evaluation", "S4", "critical")
-    finally:
-        if upload.status_code == 201:
-            security.delete(f"/api/files/{upload.json()['id']}", role="evaluator", index=owner)
-        remove_tagged_evaluations()
+    for kind, resp in (("evaluations", made), ("files", upload)):
+        if resp.status_code == 201:
+            created.add(kind, resp.json().get("id"), role="evaluator", index=owner)
+    assert made.status_code == 201 and upload.status_code == 201, (made.status_code, upload.status_code)
+    evaluation, file_id = made.json()["id"], upload.json()["id"]
+    probes = {
+        "evaluation by id": security.get(f"/api/evaluations/{evaluation}", role="evaluator", index=other),
+        "file by id": security.get(f"/api/files/{file_id}", role="evaluator", index=other),
+        "file content": security.get(f"/api/files/{file_id}/content", role="evaluator", index=other),
+    }
+    for what, resp in probes.items():
+        checks.check("auth-data", f"auth.other_users ({what})", resp.status_code == 404,
+                     f"another evaluator reads the owner's {what} -> {resp.status_code}, needs 404 (no existence leak)", "S4", "critical")
+    listed = security.get("/api/evaluations?limit=100", role="evaluator", index=other).json().get("items", [])
+    checks.check("auth-data", "auth.other_users (evaluation list)", all(e["id"] != evaluation for e in listed),
+                 "another evaluator's list shows the owner's evaluation", "S4", "critical")
     checks.complete("auth-data")
 
 
-def test_login_does_not_tell_which_emails_exist(security, checks):
-    real = security.account("viewer", last_index(security, "viewer", 4)).email
+def test_login_does_not_tell_which_emails_exist(security, checks, account):
+    real = security.account("viewer", account("viewer", "a wrong password")).email
     unknown = security.post("/api/auth/login", json={"email": f"nobody-{uuid.uuid4().hex[:8]}@gonogo.invalid", "password": "x" * 12})
     wrong = security.post("/api/auth/login", json={"email": real, "password": "wrong-password-gonogo"})
     same = (unknown.status_code, unknown.json().get("detail")) == (wrong.status_code, wrong.json().get("detail"))

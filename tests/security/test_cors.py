@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+pytestmark = pytest.mark.gonogo_covers("security.checks", requirement="S3")
+
 OTHER = "https://evil.gonogo.invalid"
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import allure
 
 from gonogo.core.findings import Severity
-from gonogo.deps.scan import scan
+from gonogo.security.deps.scan import scan
 
 
 def test_dependencies_have_no_critical_or_high_advisory(gonogo_env, checks, say):

@@ -5,6 +5,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
+from gonogo.target.leaks import leaked
+
+pytestmark = pytest.mark.gonogo_covers("security.checks", requirement="S1")
+
 S1_HEADERS = {
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
@@ -13,7 +19,6 @@ S1_HEADERS = {
     "content-security-policy": "default-src 'self'",
     "referrer-policy": "strict-origin-when-cross-origin",
 }
-LEAKS = re.compile(r"Traceback \(most recent call last\)|File \"/|site-packages|/usr/lib/python|\.py\", line \d+")
 
 
 def test_security_headers_and_error_bodies(security, checks):
@@ -40,7 +45,7 @@ def test_security_headers_and_error_bodies(security, checks):
         "unknown route": security.get("/api/gonogo-no-such-route"),
     }
     for kind, resp in errors.items():
-        leak = LEAKS.search(resp.text)
+        leak = leaked(resp.text)
         checks.check("headers", f"errors.no_internals ({kind})", leak is None and resp.status_code < 500,
                      f"{resp.request.method} {resp.request.url.path} -> {resp.status_code}: {resp.text[:300]!r}", "S1", "medium")
     checks.complete("headers")

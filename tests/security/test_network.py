@@ -8,24 +8,27 @@ count and time. A host name that does not resolve makes the check inconclusive.
 from __future__ import annotations
 
 import allure
+import pytest
 
-from gonogo import netcheck
+from gonogo.security import network
+
+pytestmark = pytest.mark.gonogo_covers("security.checks", requirement="S6")
 
 
 def test_network_exposure(gonogo_env, checks, say):
-    host, port = netcheck.base_host_port(gonogo_env.base_url)
-    network = gonogo_env.network
-    plan = [(entry, "closed") for entry in network.must_be_closed] + [(entry, "open") for entry in network.must_be_open]
-    if len(plan) > netcheck.MAX_TARGETS:
-        checks.incomplete("network", f"{len(plan)} entries in network: at most {netcheck.MAX_TARGETS} (S6 is not a port scan)",
+    host, port = network.base_host_port(gonogo_env.base_url)
+    exposure = gonogo_env.network
+    plan = [(entry, "closed") for entry in exposure.must_be_closed] + [(entry, "open") for entry in exposure.must_be_open]
+    if len(plan) > network.MAX_TARGETS:
+        checks.incomplete("network", f"{len(plan)} entries in network: at most {network.MAX_TARGETS} (S6 is not a port scan)",
                           ("security.checks", {"requirement": "S6"}))
-    if not network.must_be_closed:
-        checks.incomplete("network", "environments.yaml lists no network.must_be_closed ports for this environment",
+    if not exposure.must_be_closed:
+        checks.incomplete("network", "environments.yaml lists no exposure.must_be_closed ports for this environment",
                           ("security.checks", {"requirement": "S6"}))
-    probes = [(netcheck.probe(host, port), "open")]
+    probes = [(network.probe(host, port), "open")]
     for entry, wanted in plan:
-        target_host, target_port = netcheck.parse(entry, host)
-        probes.append((netcheck.probe(target_host, target_port), wanted))
+        target_host, target_port = network.parse(entry, host)
+        probes.append((network.probe(target_host, target_port), wanted))
     allure.attach("\n".join(f"{p.target}: {p.state} (wanted {w}) - {p.detail}" for p, w in probes), "TCP probes",
                   allure.attachment_type.TEXT)
     unresolved = [p for p, _ in probes if p.state == "unresolved"]

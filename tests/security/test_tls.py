@@ -11,8 +11,10 @@ from __future__ import annotations
 import allure
 import pytest
 
-from gonogo import tls
 from gonogo.core.findings import Severity
+from gonogo.security import tls_scan
+
+pytestmark = pytest.mark.gonogo_covers("security.checks", requirement="S5")
 
 HSTS_MIN_AGE = 31536000  # S1 asks max-age=31536000
 
@@ -20,7 +22,7 @@ HSTS_MIN_AGE = 31536000  # S1 asks max-age=31536000
 @pytest.fixture(scope="module")
 def scanned(gonogo_env):
     try:
-        return tls.scan(gonogo_env.base_url, gonogo_env.ca_bundle), ""
+        return tls_scan.scan(gonogo_env.base_url, gonogo_env.ca_bundle), ""
     except (ConnectionError, ValueError, OSError) as exc:
         return None, str(exc)
 
@@ -38,7 +40,7 @@ def test_tls_configuration(scanned, checks, gonogo_metrics, say):
                   + f"\nHSTS: {report.hsts}",
                   "sslyze scan", allure.attachment_type.TEXT)
     target = f"{report.host}:{report.port} ({report.address})"
-    legacy = [p for p in tls.LEGACY if accepted.get(p)]
+    legacy = [p for p in tls_scan.LEGACY if accepted.get(p)]
     checks.check("tls", "tls.1_3_offered", accepted.get("TLS 1.3", 0) > 0,
                  f"{target} refuses TLS 1.3; it accepts {', '.join(p for p, n in accepted.items() if n) or 'nothing'}", "S5", "high")
     checks.check("tls", "tls.legacy_refused", not legacy,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import last_index
+pytestmark = pytest.mark.gonogo_covers("security.checks", requirement="S4")
 
 LIMIT = 10 * 1024 * 1024  # the contract's default size limit
 HOSTILE_NAMES = ["../../../../etc/passwd.csv", "..\\..\\windows\\win.ini.csv", "/etc/shadow.csv", "a/../../b.csv",
@@ -13,39 +13,37 @@ HOSTILE_NAMES = ["../../../../etc/passwd.csv", "..\\..\\windows\\win.ini.csv", "
 
 
 @pytest.fixture
-def uploader(security, writes, tag):
+def uploader(security, writes, created):
     """``upload(name, data, type, index)``; every file created is deleted afterwards (admin token)."""
-    created = []
 
     def upload(name: str, data: bytes, content_type: str = "text/csv", index: int = 0):
         resp = security.post("/api/files/upload", role="evaluator", index=index, files={"file": (name, data, content_type)})
         if resp.status_code == 201:
-            created.append(resp.json()["id"])
+            created.add("files", resp.json()["id"], role="admin")
         return resp
 
-    yield upload
-    for file_id in created:
-        security.delete(f"/api/files/{file_id}", role="admin")
+    return upload
 
 
-def test_size_and_type_limits(security, uploader, checks, tag):
-    account = last_index(security, "evaluator", 8)
-    too_big = uploader(f"{tag}.csv", b"a" * (LIMIT + 1), index=account)
+def test_size_and_type_limits(uploader, checks, tag, account):
+    uploads = account("evaluator", "upload limits")
+    too_big = uploader(f"{tag}.csv", b"a" * (LIMIT + 1), index=uploads)
     checks.check("uploads", "upload.size_limit", too_big.status_code == 413,
                  f"POST /api/files/upload of {LIMIT + 1} bytes -> {too_big.status_code}, needs 413", "S4", "medium")
     for name, content_type in ((f"{tag}.exe", "application/x-msdownload"), (f"{tag}.html", "text/html"),
                                (f"{tag}.svg", "image/svg+xml")):
-        resp = uploader(name, b"MZ<script>alert(1)</script>", content_type, index=account)
+        resp = uploader(name, b"MZ<script>alert(1)</script>", content_type, index=uploads)
         checks.check("uploads", f"upload.type_refused ({content_type})", resp.status_code == 415,
                      f"upload of {content_type} -> {resp.status_code}, needs 415 (outside the allow-list)", "S4", "high")
     checks.complete("uploads")
 
 
-def test_client_file_names_never_become_paths_and_downloads_are_attachments(security, uploader, checks, tag):
-    account = last_index(security, "evaluator", 9)
+def test_client_file_names_never_become_paths_and_downloads_are_attachments(security, uploader, checks, tag, account):
+    evaluators = account("evaluator", "hostile file names", count=2)  # 10 uploads/minute per user: half each
     for number, name in enumerate(HOSTILE_NAMES):
         body = f"{tag},{number}\n".encode()
-        resp = uploader(name, body, index=account if number < 4 else account - 1)  # 10 uploads/minute per user
+        uploads = evaluators[0] if number < 4 else evaluators[1]
+        resp = uploader(name, body, index=uploads)
         if resp.status_code >= 500 or resp.status_code != 201:
             checks.check("uploads", f"upload.name ({name!r})", 400 <= resp.status_code < 500,
                          f"upload named {name!r} -> {resp.status_code}, needs 201 with a safe name or a 4xx", "S4", "high")
@@ -54,7 +52,7 @@ def test_client_file_names_never_become_paths_and_downloads_are_attachments(secu
         shown = stored.get("filename", "")
         checks.check("uploads", f"upload.name ({name!r})", not any(bad in shown for bad in ("/", "\\", "\x00", "\r", "\n")),
                      f"upload named {name!r} is kept as {shown!r}: path separators or control characters survive", "S4", "high")
-        download = security.get(f"/api/files/{stored['id']}/content", role="evaluator", index=account if number < 4 else account - 1)
+        download = security.get(f"/api/files/{stored['id']}/content", role="evaluator", index=uploads)
         disposition = download.headers.get("content-disposition", "")
         checks.check("uploads", f"download.attachment ({name!r})",
                      download.status_code == 200 and download.content == body and disposition.startswith("attachment")

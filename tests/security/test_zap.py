@@ -13,8 +13,8 @@ from __future__ import annotations
 import allure
 import pytest
 
-from gonogo import zap
 from gonogo.core.findings import Severity
+from gonogo.security import zap
 
 
 def test_zap_scan_has_no_critical_or_high_alert(gonogo_env, gonogo_metrics, security, checks, say):

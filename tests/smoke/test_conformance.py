@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from gonogo.client import endpoint_of
 from gonogo.contract import drift
+from gonogo.core.endpoints import endpoint_of
 
 CHECK_NAMES = ("not_a_server_error", "status_code_conformance", "response_schema_conformance", "negative_data_rejection")
 WRITE_ROLE = {"/api/models": "admin", "/api/evaluations": "evaluator", "/api/files": "evaluator"}
@@ -42,6 +42,7 @@ def _spec(smoke, choice: str) -> tuple[dict, str]:
         pytest.fail(f"smoke.conformance_spec: {exc}", pytrace=False)
 
 
+@pytest.mark.gonogo_covers("smoke.openapi_drift")
 def test_openapi_drift(smoke, gonogo_metrics, say):
     """The target's own document against the contract: each contract operation it misses or documents only
     partly is drift (a warning: the document describes the target, the contract is the rule)."""
@@ -57,6 +58,11 @@ def test_openapi_drift(smoke, gonogo_metrics, say):
     if found:
         say(f"smoke: the target's /openapi.json differs from the contract on {len(found) - ('extra' in found)} operations "
             f"(e.g. {next(iter(found))}: {found[next(iter(found))][0]}); conformance is judged against the contract")
+
+
+def _first_line(text: str | None) -> str:
+    """A failure's first line; Schemathesis leaves the message of a server error empty."""
+    return (text or "").strip().splitlines()[0] if (text or "").strip() else "(no message)"
 
 
 def _role(operation, env, accounts) -> str:
@@ -85,13 +91,18 @@ def _cases(operation, mode, examples: int):
     return cases
 
 
-def test_contract_conformance(smoke, gonogo_env, gonogo_metrics, accounts, remove_created):
+@pytest.mark.gonogo_covers("smoke.conformance")
+def test_contract_conformance(smoke, gonogo_env, gonogo_metrics, accounts, created, say):
     schemathesis = pytest.importorskip("schemathesis", reason="pip install schemathesis (gonogo's [smoke] extra)")
     import requests
     from schemathesis.checks import not_a_server_error
     from schemathesis.core.failures import Failure, FailureGroup
     from schemathesis.generation.modes import GenerationMode
-    from schemathesis.specs.openapi.checks import negative_data_rejection, response_schema_conformance, status_code_conformance
+    from schemathesis.specs.openapi.checks import (
+        negative_data_rejection,
+        response_schema_conformance,
+        status_code_conformance,
+    )
 
     checks = [not_a_server_error, status_code_conformance, response_schema_conformance, negative_data_rejection]
     spec, source = _spec(smoke, gonogo_env.smoke.conformance_spec)
@@ -120,7 +131,7 @@ def test_contract_conformance(smoke, gonogo_env, gonogo_metrics, accounts, remov
                 smoke.record(endpoint, str(response.status_code), time.perf_counter() - start, failed=response.status_code >= 500)
                 sent += 1
                 if response.status_code == 201:
-                    remove_created(operation.path, role, response.json())
+                    created.add_response(operation.path, response.json(), role)
                 try:
                     case.validate_response(response, checks=checks, headers=headers)
                     problems = []
@@ -131,9 +142,11 @@ def test_contract_conformance(smoke, gonogo_env, gonogo_metrics, accounts, remov
                 for name in CHECK_NAMES + ("other",):
                     failed = [p for p in problems if name in getattr(p, "checks", ())
                               or (name == "other" and not set(getattr(p, "checks", ())) & set(CHECK_NAMES))]
-                    detail = "" if not failed else f"{operation.label} [{mode.value}] {response.status_code}: {failed[0].title}: {failed[0].message.splitlines()[0][:200]}"
+                    detail = "" if not failed else f"{operation.label} [{mode.value}] {response.status_code}: {failed[0].title}: {_first_line(failed[0].message)[:200]}"
                     gonogo_metrics.check("smoke.conformance", name, not failed, detail, check=name)
-                failures += [f"{operation.label} [{mode.value}] → {response.status_code}: {p.title}: {p.message.splitlines()[0][:160]}"
+                failures += [f"{operation.label} [{mode.value}] → {response.status_code}: {p.title}: {_first_line(p.message)[:160]}"
                              for p in problems]
+    say(f"smoke: conformance sent {sent} requests generated from {source}"
+        + (f"; nothing to generate for {len(skipped)}: {', '.join(skipped)}" if skipped else ""))
     assert sent > 0, f"no request could be generated from {source}"
     assert not failures, f"{len(failures)} conformance failure(s) in {sent} requests against {source}:\n" + "\n".join(failures[:25])

@@ -2,11 +2,30 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
-from gonogo.client import LoginFailed
+import pytest
+
+from gonogo.target.client import LoginFailed
+
+pytestmark = pytest.mark.gonogo_covers("smoke.checks")
 
 COMPONENTS = ("database", "cache", "storage", "auth")
+# what /api/health/detailed must not disclose (API-CONTRACT.md): connection strings, addresses and host names,
+# versions of dependencies, anything named like a secret
+DISCLOSURES = {
+    "a connection string": re.compile(r"\b(?:mongodb(?:\+srv)?|rediss?|amqp|postgres(?:ql)?|mysql|s3|https?)://", re.I),
+    "an IP address": re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b"),
+    "a host name": re.compile(r"\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:internal|local|lan|com|net|org|io|amazonaws\.com)\b", re.I),
+    "a version": re.compile(r"\bv?\d+\.\d+\.\d+\b"),
+    "a secret's name": re.compile(r"password|passwd|secret|token|api[_-]?key|credential", re.I),
+}
+
+
+def disclosures(text: str) -> list[str]:
+    """What the detailed health answer gives away: '<kind>: <the text that shows it>'."""
+    return [f"{kind}: {m.group(0)}" for kind, pattern in DISCLOSURES.items() for m in [pattern.search(text)] if m]
 
 
 def test_liveness(smoke, expect):
@@ -31,6 +50,8 @@ def test_detailed_health_per_component(smoke, expect, gonogo_metrics):
         check = checks[name]
         latency = check.get("latency_ms")
         expect(f"health.{name}", check.get("status") == "ok", f"{name} reported '{check.get('status')}' ({latency} ms)")
+    shown = disclosures(resp.text)
+    expect("health.detailed.no_disclosure", not shown, "; ".join(shown), requirement="SMOKE")
 
 
 def test_detailed_health_agrees_with_behaviour(smoke, expect, gonogo_env):

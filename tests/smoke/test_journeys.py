@@ -6,6 +6,8 @@ import hashlib
 
 import pytest
 
+pytestmark = pytest.mark.gonogo_covers("smoke.checks", requirement="SMOKE")
+
 
 def _json(resp):
     try:
@@ -38,16 +40,17 @@ def test_viewer_reads_and_is_refused_writes(smoke, expect):
            requirement="S4")
 
 
-def test_evaluator_journey(smoke, expect, tag, writes, cleanup, remove_tagged_evaluations):
+@pytest.mark.gonogo_covers("smoke.checks", requirement="SMOKE")
+def test_evaluator_journey(smoke, expect, tag, writes, created, remove_tagged_evaluations):
     me = _json(smoke.get("/api/auth/me", role="evaluator"))
     expect("journey.evaluator.me", me.get("role") == "evaluator", f"/api/auth/me says {me}")
     model = _json(smoke.get("/api/models?status=active&limit=1", role="evaluator"))["items"][0]
 
-    cleanup("remove tagged evaluations", remove_tagged_evaluations)
-    created = smoke.post("/api/evaluations", role="evaluator", json={"model_id": model["id"], "dataset": tag, "parameters": {"gonogo": True}})
-    evaluation = _json(created)
-    expect("journey.evaluator.create_evaluation", created.status_code == 201 and evaluation.get("status") == "queued",
-           f"{created.status_code} {created.text[:200]}")
+    created.add_step("remove tagged evaluations", remove_tagged_evaluations)
+    made = smoke.post("/api/evaluations", role="evaluator", json={"model_id": model["id"], "dataset": tag, "parameters": {"gonogo": True}})
+    evaluation = _json(made)
+    expect("journey.evaluator.create_evaluation", made.status_code == 201 and evaluation.get("status") == "queued",
+           f"{made.status_code} {made.text[:200]}")
     listed = _json(smoke.get("/api/evaluations?limit=20", role="evaluator")).get("items", [])
     times = [e["created_at"] for e in listed]
     expect("journey.evaluator.list_own_newest_first", bool(listed) and listed[0]["id"] == evaluation["id"] and times == sorted(times, reverse=True)
@@ -60,7 +63,7 @@ def test_evaluator_journey(smoke, expect, tag, writes, cleanup, remove_tagged_ev
     meta = _json(upload)
     expect("journey.evaluator.upload", upload.status_code == 201 and meta.get("sha256") == hashlib.sha256(data).hexdigest()
            and meta.get("size") == len(data), f"{upload.status_code} {upload.text[:200]}")
-    cleanup("delete the uploaded file", lambda: smoke.delete(f"/api/files/{meta['id']}", role="evaluator"))
+    created.add("files", meta.get("id"), role="evaluator")
     files = _json(smoke.get("/api/files?limit=100", role="evaluator")).get("items", [])
     expect("journey.evaluator.list_files", meta["id"] in [f["id"] for f in files], "the uploaded file is not listed")
     content = smoke.get(f"/api/files/{meta['id']}/content", role="evaluator")
@@ -79,14 +82,15 @@ def test_evaluator_journey(smoke, expect, tag, writes, cleanup, remove_tagged_ev
         expect("journey.admin.reads_any_evaluation", admin.status_code == 200, f"admin got {admin.status_code}", requirement="S4")
 
 
-def test_admin_model_lifecycle(smoke, expect, tag, writes, cleanup):
+@pytest.mark.gonogo_covers("smoke.checks", requirement="SMOKE")
+def test_admin_model_lifecycle(smoke, expect, tag, writes, created):
     if not smoke.accounts.get("admin"):
         pytest.skip("no admin account in this environment")
     body = {"name": f"{tag}-model", "provider": f"{tag}", "version": "0.0.1", "description": "gonogo smoke test model"}
-    created = smoke.post("/api/models", role="admin", json=body)
-    model = _json(created)
-    expect("journey.admin.create_model", created.status_code == 201 and model.get("name") == body["name"], f"{created.status_code} {created.text[:200]}")
-    cleanup("delete the test model", lambda: smoke.delete(f"/api/models/{model['id']}", role="admin"))
+    made = smoke.post("/api/models", role="admin", json=body)
+    model = _json(made)
+    created.add("models", model.get("id"), role="admin")
+    expect("journey.admin.create_model", made.status_code == 201 and model.get("name") == body["name"], f"{made.status_code} {made.text[:200]}")
     patched = _json(smoke.patch(f"/api/models/{model['id']}", role="admin", json={"status": "deprecated"}))
     expect("journey.admin.update_model", patched.get("status") == "deprecated", f"{patched}")
     found = _json(smoke.get("/api/models", params={"provider": tag}, role="admin")).get("items", [])
@@ -97,6 +101,7 @@ def test_admin_model_lifecycle(smoke, expect, tag, writes, cleanup):
            f"delete answered {deleted.status_code}")
 
 
+@pytest.mark.gonogo_covers("smoke.checks", requirement="SMOKE")
 def test_nothing_tagged_is_left(smoke, expect, tag, writes, remove_tagged_evaluations):
     """Runs after the journeys: their data is gone (files and models through the API, evaluations through the database)."""
     evaluations = remove_tagged_evaluations()  # counted in the database: the API's list may be cached

@@ -16,12 +16,27 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
-from ..core.units import Dimension, UnitError, parse_quantity
-from .errors import ConfigError, Problem, did_you_mean, one_of
-from .validation import dotted, problems_from
-from .yamlfile import YamlDocument, load_yaml
+from gonogo.config.errors import (
+    ConfigError,
+    Problem,
+    did_you_mean,
+    mask_userinfo,
+    one_of,
+)
+from gonogo.config.validation import dotted, problems_from
+from gonogo.config.yamlfile import YamlDocument, load_yaml
+from gonogo.core.units import Dimension, UnitError, parse_quantity
 
 ROLES = ("admin", "evaluator", "viewer")
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -99,12 +114,15 @@ class ServerMetrics(_Strict):
     """
 
     node_exporters: list[str] = []  # http://host:9100/metrics of each backend host
+    # each API instance's own health URL (http://10.0.1.5:8000/health), checked directly during the load; where the
+    # runner cannot reach the instances (S6), Prometheus's `up` series of the target's job says the same
+    instances: list[str] = []
     cpu: Literal["node", "process"] = "node"
     memory: Literal["node", "process"] = "node"
     limits: ServerLimits = ServerLimits()
     reason: str | None = None  # why this environment uses the process source (shown in the report)
 
-    @field_validator("node_exporters", mode="before")
+    @field_validator("node_exporters", "instances", mode="before")
     @classmethod
     def _drop_empty(cls, value: object) -> object:
         return [v for v in value if v != ""] if isinstance(value, list) else value
@@ -159,6 +177,97 @@ class ZapSettings(_Strict):
         return None if value == "" else value
 
 
+#: `${VAR:-}` left empty means "not configured": an empty text is None, an empty list entry is dropped
+OptionalText = Annotated[str | None, BeforeValidator(lambda v: None if v == "" else v)]
+TextList = Annotated[list[str], BeforeValidator(lambda v: [x for x in v if x != ""] if isinstance(v, list) else v)]
+
+
+class EcrImage(_Strict):
+    """The deployed image in AWS ECR (S7): its scan findings through boto3, credentials from the standard chain."""
+
+    repository: str
+    tag: OptionalText = None
+    digest: OptionalText = None  # sha256:... (preferred: a tag can move after the scan)
+    region: OptionalText = None  # else the standard chain's (AWS_REGION, profile)
+    registry_id: OptionalText = None  # another account's registry
+    endpoint_url: OptionalText = None  # a VPC endpoint or an ECR-compatible test server
+    wait: Seconds = 300.0  # how long a scan still in progress is waited for
+
+    @model_validator(mode="after")
+    def _tag_or_digest(self) -> EcrImage:
+        if not self.tag and not self.digest:
+            raise ValueError("image.ecr needs a tag or a digest of the deployed image")
+        return self
+
+
+class ImageSettings(_Strict):
+    """Where the deployed image's vulnerability scan comes from (S7): ECR, or Trivy/Grype JSON reports a CI runner
+    wrote (``report_files``), or both. ``digest``: the deployed image; a scan of any other image does not count."""
+
+    digest: OptionalText = None
+    ecr: EcrImage | None = None
+    report_files: TextList = []
+
+
+class AlbSwitch(_Strict):
+    """An AWS ALB's forward action between two target groups (boto3 elbv2): the listener's default action, or one
+    rule's (``rule_arn``), given weight 1 for the colour switched to and 0 for the other."""
+
+    listener_arn: str
+    blue_target_group: str
+    green_target_group: str
+    rule_arn: OptionalText = None
+    region: OptionalText = None
+    endpoint_url: OptionalText = None  # a VPC endpoint or an elbv2-compatible test server
+
+
+class DeployAction(_Strict):
+    """How the environment switches (or rolls back): exactly one of a command (run without a shell, the colour in
+    GONOGO_DEPLOY_TO), a webhook (POST {"action", "to"}, 2xx; then ``poll`` until 2xx) or an AWS ALB's weights.
+    Whatever it says, gonogo confirms by the version the clients see."""
+
+    command: OptionalText = None
+    webhook: OptionalText = None
+    poll: OptionalText = None  # webhook: a URL answering 2xx once the action is done
+    aws_alb: AlbSwitch | None = None
+    timeout: Seconds = 60.0
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> DeployAction:
+        given = [k for k in ("command", "webhook", "aws_alb") if getattr(self, k)]
+        if len(given) != 1:
+            raise ValueError(f"a deploy action needs exactly one of command, webhook, aws_alb (found: {', '.join(given) or 'none'})")
+        return self
+
+
+class TriggerDefinitions(_Strict):
+    """Where the deployment's own rollback triggers are defined, read back and compared with D3's: Prometheus rule
+    files and/or CloudWatch alarms, and which alert or alarm implements which of the plan's triggers."""
+
+    prometheus_rules: TextList = []  # rule files (YAML: groups -> rules -> alert, expr, for)
+    cloudwatch_region: OptionalText = None
+    cloudwatch_endpoint_url: OptionalText = None
+    alerts: dict[Literal["error_rate", "latency_p95", "cpu", "memory", "health_checks"], str] = {}  # plan trigger -> alert/alarm name
+
+
+class DeploySettings(_Strict):
+    """The blue-green actions the deployment suite drives (D1-D3). Switching is allowed only where
+    ``safety.destructive_allowed``; nothing configured leaves the D gates inconclusive, with the reason."""
+
+    version_header: OptionalText = None  # e.g. X-App-Version; else the JSON field ``version_field`` of /api/health
+    version_field: str = "version"
+    switch: DeployAction | None = None
+    rollback: DeployAction | None = None
+    current: DeployAction | None = None  # which colour is live (optional; else the version the clients see)
+    old_kept_for: Seconds | None = None  # how long the old colour stays up after a switch (D2 retention)
+    prober_rate: float = Field(50.0, gt=0, le=500)  # requests per second through a switch
+    window_before: Seconds = 10.0  # D1 judges from this long before the switch...
+    window_after: Seconds = 30.0  # ...to this long after it ends (drain included)
+    confirm_within: Seconds = 30.0  # after the switch action returns, the new version must answer within this
+    trigger_compression: float = Field(1.0, ge=1)  # local runs may divide D3's windows by this; the report says so
+    triggers: TriggerDefinitions = TriggerDefinitions()
+
+
 class Environment(_Strict):
     name: str = ""
     description: str = ""
@@ -185,6 +294,11 @@ class Environment(_Strict):
     safety: Safety = Safety()
     network: Network = Network()
     zap: ZapSettings = ZapSettings()
+    image: ImageSettings = ImageSettings()  # S7's registry image scan; nothing configured: security.image inconclusive
+    deploy: DeploySettings = DeploySettings()  # blue-green actions (D1-D3)
+    # checks that this environment's safety rules skip, declared not to be covered here: {check: reason}. Without a
+    # declaration a skipped check leaves its gate inconclusive; with one, the gate decides on the rest and shows it.
+    out_of_scope: dict[str, str] = {}
 
     @field_validator("mongo_url", "jwt_signing_key", "prometheus_url", "ca_bundle", "accounts_file", "advisory_db", "waivers_file", mode="before")
     @classmethod
@@ -196,8 +310,16 @@ class Environment(_Strict):
     def _url(cls, value: str) -> str:
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(f"'{value}' is not an http(s) URL like https://host:port")
+            raise ValueError(f"'{mask_userinfo(value)}' is not an http(s) URL like https://host:port")
         return value.rstrip("/")
+
+    @field_validator("out_of_scope")
+    @classmethod
+    def _reasons(cls, value: dict[str, str]) -> dict[str, str]:
+        short = [k for k, reason in value.items() if len(reason.strip()) < 10]
+        if short:
+            raise ValueError(f"out_of_scope needs a reason of at least 10 characters for: {', '.join(short)}")
+        return value
 
     @property
     def display_url(self) -> str:
@@ -263,11 +385,11 @@ def _check_secrets_are_placeholders(raw, loc, doc, problems) -> None:
     if isinstance(raw, dict):
         for key, value in raw.items():
             here = loc + (key,)
-            if key in _SECRET_KEYS and isinstance(value, str) and value and not _PLACEHOLDER.search(value):
+            if key in _SECRET_KEYS and isinstance(value, str) and value and not _PLACEHOLDER.fullmatch(value.strip()):
                 problems.append(
-                    Problem(dotted(here), f"'{key}' is a secret and must be a ${{VAR}} placeholder, not a literal value "
-                            "(write e.g. ${STAGING_ADMIN_PASSWORD} and export that variable)", doc.line_of(here))
-                )
+                    Problem(dotted(here), f"'{key}' is a secret and must be exactly one ${{VAR}} placeholder, not a literal "
+                            "value or text around one (write e.g. ${STAGING_ADMIN_PASSWORD} and export that variable)",
+                            doc.line_of(here)))
             else:
                 _check_secrets_are_placeholders(value, here, doc, problems)
     elif isinstance(raw, list):
@@ -307,6 +429,7 @@ def _resolve_paths(environment: Environment, base: Path) -> Environment:
         "dependency_files": [absolute(p) for p in environment.dependency_files],
         "advisory_db": absolute(environment.advisory_db), "waivers_file": absolute(environment.waivers_file),
         "zap": environment.zap.model_copy(update={"rules_file": absolute(environment.zap.rules_file)}),
+        "image": environment.image.model_copy(update={"report_files": [absolute(p) for p in environment.image.report_files]}),
         "smoke": environment.smoke if environment.smoke.conformance_spec in ("contract", "target")
         else environment.smoke.model_copy(update={"conformance_spec": absolute(environment.smoke.conformance_spec)}),
     })

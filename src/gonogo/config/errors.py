@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+_USERINFO = re.compile(r"([A-Za-z0-9._~%!$&'()*+,;=-]+):[^@\s/'\"]*@")
+
+
+def mask_userinfo(text: str) -> str:
+    """Every ``user:password@`` in ``text`` (a URL with or without its scheme) as ``user:***@``: messages that echo
+    a URL never carry its password."""
+    return _USERINFO.sub(r"\1:***@", text)
 
 
 @dataclass(frozen=True)
@@ -30,7 +39,7 @@ class ConfigError(Exception):
         for p in self.problems:
             where = p.place + (f" (line {p.line})" if p.line else "")
             lines.append(f"  - {where}: {p.message}" if where else f"  - {p.message}")
-        return "\n".join(lines)
+        return mask_userinfo("\n".join(lines))
 
 
 def did_you_mean(value: str, choices: Iterable[str]) -> str:

@@ -26,14 +26,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..core.catalog import AGGREGATIONS, CATALOG, Kind, MetricDef
-from ..core.series import Findings
-from ..core.requirements import REQUIRED_INDEXES, REQUIREMENTS
-from ..mongo.indexes import IndexSpec
-from ..core.units import Dimension, Quantity, UnitError, parse_quantity
-from .errors import ConfigError, Problem, did_you_mean, one_of
-from .validation import dotted, problems_from
-from .yamlfile import YamlDocument, load_yaml
+from gonogo.config.errors import ConfigError, Problem, did_you_mean, one_of
+from gonogo.config.validation import dotted, problems_from
+from gonogo.config.yamlfile import YamlDocument, load_yaml
+from gonogo.core.catalog import AGGREGATIONS, CATALOG, Kind, MetricDef
+from gonogo.core.requirements import REQUIREMENTS
+from gonogo.core.series import Findings
+from gonogo.core.units import Dimension, Quantity, UnitError, parse_quantity
 
 OPERATORS = ("<", "<=", ">", ">=", "==", "!=")
 _THRESHOLD = re.compile(r"^\s*(<=|>=|==|!=|<|>)\s*(.+?)\s*$")
@@ -70,6 +69,18 @@ class GateSpec(_Strict):
     environments: dict[str, OverrideSpec] = {}
 
 
+@dataclass(frozen=True)
+class IndexSpec:
+    collection: str
+    keys: tuple[tuple[str, int], ...]
+    unique: bool = False
+
+    @property
+    def label(self) -> str:
+        keys = ", ".join(f"{field}: {direction}" for field, direction in self.keys)
+        return f"{self.collection} {{{keys}}}" + (" unique" if self.unique else "")
+
+
 class IndexModel(_Strict):
     collection: str = Field(min_length=1)
     keys: dict[str, Literal[1, -1]] = Field(min_length=1)  # in order: {user_id: 1, created_at: -1}
@@ -78,7 +89,7 @@ class IndexModel(_Strict):
 
 class GatesFileSpec(_Strict):
     version: Literal[1] = 1
-    indexes: list[IndexModel] | None = None  # required MongoDB indexes (IDX); default: REQUIREMENTS.md's six
+    indexes: list[IndexModel] | None = None  # required MongoDB indexes (IDX); default: the db suite's (REQUIREMENTS.md's six)
     gates: list[GateSpec]
 
 
@@ -109,11 +120,6 @@ class Gate:
     @property
     def is_relative(self) -> bool:
         return self.relative_pct is not None
-
-    def threshold_text(self) -> str:
-        if self.is_relative:
-            return f"{self.op} baseline {self.relative_pct:+g} %"
-        return f"{self.op} {self.threshold}" + (f" in every {self.every}" if self.every else "")
 
 
 @dataclass
@@ -147,15 +153,11 @@ class GateSet:
         return [replace(_build(spec, env_name), line=self.doc.line_of(("gates", i))) for i, spec in enumerate(self.specs)]
 
     @property
-    def indexes(self) -> list[IndexSpec]:
-        """The MongoDB indexes the database suite requires."""
+    def indexes(self) -> list[IndexSpec] | None:
+        """The MongoDB indexes gates.yaml requires; None: the database suite's own list (tests/db/queries.py)."""
         if self.index_models is None:
-            return [IndexSpec(c, keys, unique) for c, keys, unique in REQUIRED_INDEXES]
+            return None
         return [IndexSpec(m.collection, tuple(m.keys.items()), m.unique) for m in self.index_models]
-
-    @property
-    def ids(self) -> list[str]:
-        return [s.id for s in self.specs]
 
     def _check(self, env_names: list[str] | None) -> list[Problem]:
         problems: list[Problem] = []
@@ -195,8 +197,7 @@ class GateSet:
                     add(i, ("environments", env_name), f"unknown environment '{env_name}'.{did_you_mean(env_name, env_names)} "
                         f"Valid environments: {one_of(env_names)}.")
                 if override.threshold is not None or override.relative is not None:
-                    threshold = override.threshold if override.threshold is not None else (None if override.relative else spec.threshold)
-                    relative = override.relative if override.relative is not None else (None if override.threshold else spec.relative)
+                    threshold, relative = _comparison(spec, override)
                     for message, sub in _threshold_problems(threshold, relative, metric, spec.aggregation):
                         add(i, ("environments", env_name) + sub, message)
                 for message, sub in _every_problems(override.every, None):
@@ -249,6 +250,14 @@ def _every_problems(every, relative):
         yield f"every '{every}' must be a positive duration", ("every",)
 
 
+def _comparison(spec: GateSpec, override: OverrideSpec | None) -> tuple[str | None, str | None]:
+    """(threshold, relative) in an environment: an override that gives either replaces the gate's comparison whole
+    (giving both is a problem _check reports)."""
+    if override is None or (override.threshold is None and override.relative is None):
+        return spec.threshold, spec.relative
+    return override.threshold, override.relative
+
+
 def _build(spec: GateSpec, env_name: str) -> Gate:
     metric = CATALOG[spec.metric]
     gate = Gate(
@@ -257,13 +266,9 @@ def _build(spec: GateSpec, env_name: str) -> Gate:
         optional=spec.optional, min_samples=spec.min_samples,
     )
     every = spec.every
-    threshold, relative = spec.threshold, spec.relative
     override = spec.environments.get(env_name)
+    threshold, relative = _comparison(spec, override)
     if override is not None:
-        if override.threshold is not None:
-            threshold, relative = override.threshold, None
-        if override.relative is not None:
-            threshold, relative = None, override.relative
         gate = replace(
             gate,
             min_samples=gate.min_samples if override.min_samples is None else override.min_samples,

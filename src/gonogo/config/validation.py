@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 from pydantic import BaseModel, ValidationError
 
-from .errors import Problem, did_you_mean, one_of
-from .yamlfile import YamlDocument
+from gonogo.config.errors import Problem, did_you_mean, one_of
+from gonogo.config.yamlfile import YamlDocument
 
 
 def _unwrap(annotation):

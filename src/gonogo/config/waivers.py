@@ -14,10 +14,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..core.findings import Finding
-from .errors import ConfigError
-from .validation import dotted, problems_from
-from .yamlfile import load_yaml
+from gonogo.config.errors import ConfigError
+from gonogo.config.validation import dotted, problems_from
+from gonogo.config.yamlfile import load_yaml
+from gonogo.core.findings import Finding
 
 
 class Waiver(BaseModel):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from .errors import ConfigError, Problem
+from gonogo.config.errors import ConfigError, Problem
 
 
 @dataclass
@@ -53,6 +53,10 @@ def load_yaml(path: str | Path, what: str) -> YamlDocument:
         if context and context_mark:  # "while parsing a flow mapping" started here
             reason += f" ({context} that starts at line {context_mark.line + 1})"
         raise ConfigError(path, [Problem("", f"not valid YAML: {reason}", line)]) from None
+    if data is None:
+        needs = {"gates": "`version: 1` and `gates:`", "environments": "`version: 1` and `environments:`",
+                 "waivers": "`waivers:` (none yet: `waivers: []`)"}.get(what, "content")
+        raise ConfigError(path, f"the file is empty: a {what} file needs {needs}")
     if not isinstance(data, dict):
         raise ConfigError(path, f"the {what} file must be a YAML mapping at the top level, got {type(data).__name__}")
     return YamlDocument(path, data, root)

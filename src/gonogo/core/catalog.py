@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
-from .units import Dimension
+from gonogo.core.units import Dimension
 
-SUITES = ("smoke", "load", "db", "security")
+SUITES = ("smoke", "load", "db", "security", "deploy")  # in run order: the deploy drill switches the target last
 
 
 class Kind(str, Enum):
@@ -90,6 +90,7 @@ CATALOG: dict[str, MetricDef] = {
         _m("server.memory_usage", Kind.GAUGE, "load", "server memory usage (share of its limit)", _F, "%", ["instance"]),
         _m("server.cache_hits", Kind.RATIO, "load", "cache lookups answered from the cache"),
         _m("server.http_latency_p95", Kind.GAUGE, "load", "server-side P95 from the duration histogram buckets", _D, "ms"),
+        _m("server.instances", Kind.CHECK, "load", "each API instance behind the load balancer kept answering its health check", tags=["instance"]),
         _m("server.db_pool_usage", Kind.GAUGE, "load", "database connection-pool usage (in use / max)", _F, "%", ["instance"]),
         # db
         _m("db.query_time", Kind.HISTOGRAM, "db", "round-trip time of the canonical queries", _D, "ms", ["query"]),
@@ -104,9 +105,15 @@ CATALOG: dict[str, MetricDef] = {
         _m("security.findings", Kind.FINDINGS, "security", "findings per completed scan (ZAP, dependencies, image, suite checks)", tags=["source"]),
         _m("security.checks", Kind.CHECK, "security", "security rule checks (headers, TLS, auth, rate limits, CORS, network)", tags=["check", "requirement"]),
         _m("security.tls_cert_days_left", Kind.GAUGE, "security", "days until the served certificate expires", _D, "days"),
+        # deploy
+        _m("deploy.requests_failed", Kind.RATIO, "deploy", "prober requests that failed around a switch or a rollback", tags=["action"]),
+        _m("deploy.versions_seen", Kind.CHECK, "deploy", "the old and the new version both answered through the switch", tags=["action"]),
+        _m("deploy.flip_flops", Kind.GAUGE, "deploy", "answers of the old version after the first of the new", tags=["action"]),
+        _m("deploy.route_back", Kind.GAUGE, "deploy", "from the rollback action to the last answer of the version rolled back from", _D, "s"),
     ]
 }
 
 
-def suite_of(metric: str) -> str:
-    return CATALOG[metric].suite
+def suite_metrics(suite: str) -> tuple[str, ...]:
+    """Every metric ``suite`` produces (what its gates read when it could not run)."""
+    return tuple(name for name, definition in CATALOG.items() if definition.suite == suite)

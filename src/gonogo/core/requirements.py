@@ -32,14 +32,3 @@ REQUIREMENTS: dict[str, str] = {
     "D2": "rollback within 30 s / 60 s / 4 min",
     "D3": "automatic rollback triggers",
 }
-
-#: The indexes of REQUIREMENTS.md ("Database indexes that must exist"): (collection, keys in order, unique).
-#: gates.yaml's ``indexes:`` section replaces this list.
-REQUIRED_INDEXES: list[tuple[str, tuple[tuple[str, int], ...], bool]] = [
-    ("users", (("email", 1),), True),
-    ("models", (("provider", 1), ("status", 1)), False),
-    ("evaluations", (("user_id", 1), ("created_at", -1)), False),
-    ("evaluations", (("model_id", 1), ("status", 1)), False),
-    ("evaluations", (("user_id", 1), ("model_id", 1), ("created_at", -1)), False),
-    ("files", (("user_id", 1), ("upload_status", 1)), False),
-]

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .catalog import Kind
-from .findings import Finding
-from .histogram import LatencyHistogram
+from gonogo.core.catalog import Kind
+from gonogo.core.findings import Finding
+from gonogo.core.histogram import LatencyHistogram
 
 _PERCENTILES = {"p50": 50.0, "p90": 90.0, "p95": 95.0, "p99": 99.0, "p99.9": 99.9}
 

@@ -18,9 +18,17 @@ import threading
 import time
 from collections.abc import Iterable, Mapping
 
-from .catalog import CATALOG, Kind, MetricDef
-from .findings import Finding
-from .series import SERIES_CLASSES, Checks, Counter, Findings, Gauge, Histogram, Ratio
+from gonogo.core.catalog import CATALOG, Kind, MetricDef
+from gonogo.core.findings import Finding
+from gonogo.core.series import (
+    SERIES_CLASSES,
+    Checks,
+    Counter,
+    Findings,
+    Gauge,
+    Histogram,
+    Ratio,
+)
 
 TagKey = tuple[tuple[str, str], ...]
 Where = Mapping[str, str | list[str]]
@@ -123,28 +131,50 @@ class MetricsStore:
         self.definition(name)
         self.unmeasured_notes.append({"metric": name, "tags": {k: str(v) for k, v in tags.items()}, "reason": reason})
 
-    def unreliable(self, name: str, reason: str) -> None:
-        """The figures of ``name`` exist but cannot be trusted (e.g. the load generator was saturated): every gate
-        reading ``name`` is inconclusive with ``reason``."""
+    def unreliable(self, name: str, reason: str, bias: str | None = None) -> None:
+        """The figures of ``name`` exist but cannot be trusted: every gate reading ``name`` is inconclusive with
+        ``reason`` -- except where ``bias`` says which way the error can go and the gate passes anyway.
+
+        ``bias="high"``: the figure can only read too high (a strained load generator adds its own delay to every
+        latency it measures), so "< limit" passing still holds; ``"low"``: it can only read too low (a strained
+        generator offers less than asked, so throughput), so "> limit" passing still holds."""
         self.definition(name)
-        note = {"metric": name, "reason": reason}
+        if bias not in (None, "high", "low"):
+            raise ValueError(f"bias must be 'high', 'low' or None, not {bias!r}")
+        note = {"metric": name, "reason": reason, **({"bias": bias} if bias else {})}
         if note not in self.unreliable_notes:
             self.unreliable_notes.append(note)
 
     def unreliable_reasons(self, name: str) -> list[str]:
         return [n["reason"] for n in self.unreliable_notes if n["metric"] == name]
 
+    def unreliable_biases(self, name: str) -> set[str | None]:
+        """Which ways ``name``'s untrusted figures can be wrong (None: either way)."""
+        return {n.get("bias") for n in self.unreliable_notes if n["metric"] == name}
+
     def note(self, key: str, value: object) -> None:
         """A JSON-able fact about how the run was measured; kept in snapshots and the gate report."""
         self.notes[key] = value
 
-    def unmeasured_reasons(self, name: str, where: Where | None = None, overlapping: bool = False) -> list[str]:
+    def out_of_scope(self, name: str, what: str, reason: str, **tags: object) -> None:
+        """``what`` (part of ``name`` with ``tags``) was not measured, and the environment declares it out of scope
+        with ``reason``: the gate decides on the rest and shows the declaration, like an override."""
+        self.definition(name)
+        note = {"metric": name, "tags": {k: str(v) for k, v in tags.items()}, "reason": f"{what}: {reason}", "out_of_scope": True}
+        if note not in self.unmeasured_notes:
+            self.unmeasured_notes.append(note)
+
+    def unmeasured_reasons(self, name: str, where: Where | None = None, overlapping: bool = False,
+                           out_of_scope: bool = False) -> list[str]:
         """Reasons recorded for ``name`` that do not contradict ``where``; with ``overlapping``, only those
-        naming at least one of ``where``'s tags (the part of a gate's figure that was not measured)."""
+        naming at least one of ``where``'s tags (the part of a gate's figure that was not measured; a gate without
+        ``where`` reads the whole metric, so every note on it is such a part). With
+        ``out_of_scope``, the declared exclusions instead of the unmeasured parts."""
         where = where or {}
         return [n["reason"] for n in self.unmeasured_notes if n["metric"] == name
+                and bool(n.get("out_of_scope")) == out_of_scope
                 and all(_matches(n["tags"].get(k), p) for k, p in where.items() if k in n["tags"])
-                and (not overlapping or set(n["tags"]) & set(where))]
+                and (not overlapping or not where or set(n["tags"]) & set(where))]
 
     # -- readers -----------------------------------------------------------
     def definition(self, name: str) -> MetricDef:
@@ -152,9 +182,6 @@ class MetricsStore:
             return self.catalog[name]
         except KeyError:
             raise UnknownMetricError(name, self.catalog) from None
-
-    def names(self) -> list[str]:
-        return sorted(self._series)
 
     def iter_series(self, name: str):
         return iter(self._series.get(name, {}).values())

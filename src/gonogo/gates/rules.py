@@ -7,12 +7,14 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from enum import Enum
 
-from ..config.gates import Gate
-from ..core.catalog import Kind
-from ..core.store import MetricsStore
-from ..core.units import format_value
+from gonogo.config.gates import Gate
+from gonogo.core.catalog import Kind
+from gonogo.core.store import MetricsStore
+from gonogo.core.units import format_value
 
 _COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq, "!=": operator.ne}
+#: A figure that can only read too high still proves "below a limit"; one that can only read too low, "above".
+_PASS_SURVIVES = {"high": {"<", "<="}, "low": {">", ">="}}
 
 
 class Status(str, Enum):
@@ -37,6 +39,8 @@ class GateResult:
     samples: int = 0
     message: str = ""
     details: list[str] = field(default_factory=list)  # failed checks, findings
+    out_of_scope: list[str] = field(default_factory=list)  # what the environment declared not covered, and why
+    covered: list[str] = field(default_factory=list)  # the checks a check-based gate was decided on
 
     @property
     def blocks(self) -> bool:
@@ -79,12 +83,30 @@ def evaluate(
     if gate.suite not in suites_run:
         return GateResult(gate, Status.NOT_RUN, message=f"suite '{gate.suite}' was not selected in this run")
     series = store.select(gate.metric.name, gate.where)
+    scoped = store.unmeasured_reasons(gate.metric.name, gate.where, out_of_scope=True)
     if series is None:
+        if scoped and not store.unmeasured_reasons(gate.metric.name, gate.where):  # nothing measured, by declaration
+            return GateResult(gate, Status.NOT_RUN, message="out of scope here: " + "; ".join(dict.fromkeys(scoped)),
+                              out_of_scope=list(dict.fromkeys(scoped)))
         return GateResult(gate, Status.INCONCLUSIVE, message=_unmeasured(gate, store))
+    result = _decide_measured(gate, store, series, baseline)
+    if series.kind is Kind.CHECK:
+        result.covered = sorted({r.check for r in series.results})
+    overlapping = store.unmeasured_reasons(gate.metric.name, gate.where, overlapping=True, out_of_scope=True)
+    if overlapping:  # decided on what was covered; what the environment excluded is shown beside it
+        result.out_of_scope = list(dict.fromkeys(overlapping))
+    return result
+
+
+def _decide_measured(gate: Gate, store: MetricsStore, series, baseline: MetricsStore | None) -> GateResult:
     unreliable = store.unreliable_reasons(gate.metric.name)
-    if unreliable:  # measured, but by something that cannot be trusted: neither a pass nor a fail
-        return GateResult(gate, Status.INCONCLUSIVE, samples=series.samples, details=_details(series),
-                          message="not trustworthy: " + "; ".join(dict.fromkeys(unreliable)))
+    # measured, but by something that cannot be trusted: neither a pass nor a fail -- unless the error can only go
+    # one way and the gate passes in spite of it (latency that reads too high and is still under the limit)
+    one_way = bool(unreliable) and gate.every is None and all(
+        bias is not None and gate.op in _PASS_SURVIVES[bias] for bias in store.unreliable_biases(gate.metric.name))
+    untrusted = "not trustworthy: " + "; ".join(dict.fromkeys(unreliable))
+    if unreliable and not one_way:
+        return GateResult(gate, Status.INCONCLUSIVE, samples=series.samples, details=_details(series), message=untrusted)
     partly = store.unmeasured_reasons(gate.metric.name, gate.where, overlapping=True)
     if partly:  # e.g. one rate-limited endpoint could not be checked: the others passing do not decide S2
         return GateResult(gate, Status.INCONCLUSIVE, samples=series.samples, details=_details(series),
@@ -116,9 +138,14 @@ def evaluate(
         result.limit = gate.threshold.value
 
     passed = _COMPARE[gate.op](measured, result.limit)
+    if unreliable and not passed:  # the error may be all of the miss
+        result.message = untrusted
+        return result
     if passed:
         result.status = Status.PASS
         result.message = f"{gate.aggregation} {result.fmt(measured)}, needs {result.threshold_text()}"
+        if unreliable:
+            result.message += f" -- held although {'; '.join(dict.fromkeys(unreliable))}"
     else:
         result.status = Status.FAIL if gate.severity == "fail" else Status.WARN
         result.message = f"{gate.id} failed: {gate.aggregation} {result.fmt(measured)}, needs {result.threshold_text()}"

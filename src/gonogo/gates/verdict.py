@@ -10,15 +10,11 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
-from ..config.gates import Gate
-from ..core.catalog import SUITES
-from ..core.store import MetricsStore
-from .rules import GateResult, Status, evaluate
-
-EXIT_GO = 0
-EXIT_NO_GO = 1
-EXIT_USAGE = 4  # configuration or usage error: nothing was sent to the target
-EXIT_UNDECIDED = 5  # nothing ran (pytest's "no tests collected")
+from gonogo.config.gates import Gate
+from gonogo.core.catalog import SUITES
+from gonogo.core.exit_codes import EXIT_GO, EXIT_NO_GO, EXIT_UNDECIDED
+from gonogo.core.store import MetricsStore
+from gonogo.gates.rules import GateResult, Status, evaluate
 
 
 @dataclass

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import time
 
-from ..client import endpoint_of
-from ..core.catalog import Kind
-from ..core.histogram import LatencyHistogram
-from ..core.store import MetricsStore
+from gonogo.core.catalog import Kind
+from gonogo.core.endpoints import endpoint_of
+from gonogo.core.histogram import LatencyHistogram
+from gonogo.core.store import MetricsStore
 
 SLICE_SECONDS = 10
 ABORT_WINDOW_S = 10
@@ -197,8 +197,8 @@ class Recorder:
             total.note("load.window", self.window)
         saturated = generator_saturation(total)
         if saturated:
-            for name in ("load.http_latency", "load.throughput"):
-                total.unreliable(name, saturated)
+            total.unreliable("load.http_latency", saturated, bias="high")  # its own delay adds to every latency
+            total.unreliable("load.throughput", saturated, bias="low")  # it offered less than asked
         return total
 
     def _slice_at(self, at: float) -> MetricsStore:
@@ -221,5 +221,6 @@ def generator_saturation(store: MetricsStore) -> str | None:
             problems.append(f"{process}'s event loop ran {lag * 1000:.0f} ms late (P95; limit {GENERATOR_LAG_LIMIT_S * 1000:.0f} ms)")
     if not problems:
         return None
-    return ("the load generator was saturated, so the latencies and throughput it measured are its own limit, not the "
-            "target's: " + "; ".join(problems) + " — add load workers (--load-workers N) or machines")
+    return ("the load generator was held back (by its own work or the host's), so the latencies it measured include its "
+            "own delay and the throughput its own limit: " + "; ".join(problems)
+            + " — add load workers (--load-workers N) or machines, or free the host's CPU")

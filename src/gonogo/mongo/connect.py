@@ -6,7 +6,13 @@ import re
 from dataclasses import dataclass
 
 from pymongo import MongoClient
-from pymongo.errors import ConfigurationError, InvalidURI, OperationFailure, PyMongoError, ServerSelectionTimeoutError
+from pymongo.errors import (
+    ConfigurationError,
+    InvalidURI,
+    OperationFailure,
+    PyMongoError,
+    ServerSelectionTimeoutError,
+)
 
 _CREDENTIALS = re.compile(r"//[^@/]*@")
 

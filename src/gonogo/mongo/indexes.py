@@ -4,17 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-
-@dataclass(frozen=True)
-class IndexSpec:
-    collection: str
-    keys: tuple[tuple[str, int], ...]
-    unique: bool = False
-
-    @property
-    def label(self) -> str:
-        keys = ", ".join(f"{field}: {direction}" for field, direction in self.keys)
-        return f"{self.collection} {{{keys}}}" + (" unique" if self.unique else "")
+from gonogo.config.gates import IndexSpec
 
 
 @dataclass

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .. import __version__
+from gonogo import __version__
+from gonogo.gates.verdict import Verdict
 
 
-def write_environment(alluredir: str | Path, state) -> None:
-    verdict = state.verdict
+def write_environment(alluredir: str | Path, verdict: Verdict | None, *, environment: str, base_url: str,
+                      gates_file: Path, run_id: str) -> None:
+    """``verdict`` None: the run was not decided. ``base_url``: the display form, never credentials."""
     props = {  # the verdict first: the overview page shows the first few
         "gonogo.verdict": verdict.word if verdict else "undecided",
         "gonogo.version": __version__,
-        "gonogo.environment": state.env_name,
-        "gonogo.base_url": state.environment.display_url,
-        "gonogo.gates_file": str(state.gates_path),
-        "gonogo.run_id": state.run_id,
+        "gonogo.environment": environment,
+        "gonogo.base_url": base_url,
+        "gonogo.gates_file": str(gates_file),
+        "gonogo.run_id": run_id,
         "gonogo.suites_run": ",".join(verdict.suites_run) if verdict else "",
     }
     path = Path(alluredir)

@@ -1,4 +1,5 @@
-"""The verdict table and line, rendered with rich for a terminal or plain text."""
+"""The verdict table and line: a rich table on a terminal, a plain layout that fits 80 columns elsewhere
+(CI logs, `| tee`), where rich would squash the columns and break each cell over several lines."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ import io
 from rich.console import Console
 from rich.table import Table
 
-from ..gates.rules import Status
-from ..gates.verdict import Verdict
+from gonogo.gates.rules import Status
+from gonogo.gates.verdict import Verdict
 
 _STYLE = {
     Status.PASS: "green",
@@ -25,8 +26,8 @@ def gate_table(verdict: Verdict) -> Table:
                             ("margin", "right"), ("samples", "right"), ("status", "left")]:
         table.add_column(column, justify=justify, no_wrap=column in ("gate", "status"))
     for r in verdict.results:
-        status = r.status.symbol + ("" if not (r.status is Status.INCONCLUSIVE and r.gate.optional) else " (optional)")
-        threshold = r.threshold_text() + (" *" if r.gate.override_reason else "")
+        status = _status_text(r)
+        threshold = r.threshold_text() + (" *" if r.gate.override_reason or r.out_of_scope else "")
         table.add_row(r.gate.id, r.gate.requirement, r.fmt(r.measured), threshold, r.margin_text(),
                       str(r.samples) if r.status is not Status.NOT_RUN else "—", f"[{_STYLE[r.status]}]{status}[/]")
     return table
@@ -44,10 +45,53 @@ def notes(verdict: Verdict) -> list[str]:
     for r in verdict.results:
         if r.gate.override_reason:
             lines.append(f"* {r.gate.id}: overridden for this environment — {r.gate.override_reason}")
+        for what in r.out_of_scope:
+            lines.append(f"* {r.gate.id}: not covered, out of scope for this environment — {what}")
     return lines
 
 
-def render(verdict: Verdict, width: int = 120, color: bool = False) -> str:
+PLAIN_WIDTH = 80
+PLAIN_THRESHOLD = 12  # a longer threshold does not widen the column for every row
+
+
+def _status_text(r) -> str:
+    return r.status.symbol + (" (optional)" if r.status is Status.INCONCLUSIVE and r.gate.optional else "")
+
+
+def plain_table(verdict: Verdict) -> list[str]:
+    """One line per gate, columns sized to their content: gate, requirement, measured, threshold, status, samples.
+    The margin is left to the gate report. A row that would pass 80 columns puts its status on a line of its own,
+    under its threshold."""
+    rows = []
+    for r in verdict.results:
+        threshold = r.threshold_text().replace(" window", "") + (" *" if r.gate.override_reason or r.out_of_scope else "")
+        samples = f"n={r.samples}" if r.status is not Status.NOT_RUN else ""
+        rows.append((r.gate.id, r.gate.requirement, r.fmt(r.measured), threshold, f"{_status_text(r)}  {samples}".strip()))
+    header = ("gate", "req", "measured", "threshold", "status")
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(3)]
+    widths.append(min(PLAIN_THRESHOLD, max(len(row[3]) for row in [header, *rows])))
+    lines = ["Go/No-Go gates"]
+    for gate, req, measured, threshold, status in [header, *rows]:
+        head = f"{gate:<{widths[0]}}  {req:<{widths[1]}}  {measured:>{widths[2]}}  "
+        line = f"{head}{threshold:<{widths[3]}}  {status}"
+        if len(line) <= PLAIN_WIDTH:
+            lines.append(line.rstrip())
+        else:
+            lines += [f"{head}{threshold}", " " * len(head) + status]
+    return lines
+
+
+def render(verdict: Verdict, width: int = 120, color: bool = False, plain: bool = False) -> str:
+    """The table and the notes. ``plain``: no terminal (see plain_table); the notes wrap at 80 columns."""
+    if plain:
+        import textwrap
+
+        out = plain_table(verdict)
+        for line in notes(verdict):
+            indent = line[: len(line) - len(line.lstrip())]
+            out += textwrap.wrap(line, PLAIN_WIDTH, subsequent_indent=indent + "    ", break_long_words=False,
+                                 break_on_hyphens=False) or [""]
+        return "\n".join(out) + "\n"
     buffer = io.StringIO()
     console = Console(file=buffer, width=width, force_terminal=color, color_system="standard" if color else None,
                       highlight=False, soft_wrap=False)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from html import escape
 
-from ..core.histogram import LatencyHistogram
+from gonogo.core.histogram import LatencyHistogram
 
 WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 760, 320, 60, 50, 30
 

@@ -13,10 +13,11 @@ import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .. import __version__
-from ..gates.rules import GateResult
-from ..gates.verdict import Verdict
-from ..core.store import MetricsStore
+from gonogo import __version__
+from gonogo.core.store import MetricsStore
+from gonogo.gates.rules import GateResult
+from gonogo.gates.verdict import Verdict
+from gonogo.loadgen import figures as load_figures
 
 SCHEMA = "gonogo.gate-report/1"
 
@@ -45,6 +46,8 @@ def gate_entry(r: GateResult) -> dict:
         "message": r.message,
         "details": r.details,
         "override_reason": g.override_reason,
+        "out_of_scope": r.out_of_scope,
+        "covered": r.covered,
     }
 
 
@@ -85,15 +88,18 @@ class ReportError(ValueError):
     pass
 
 
-LOAD_FIGURES_SCHEMA = "gonogo.load-figures/1"  # what a Locust master writes to GONOGO_LOAD_OUT
-
-
 def read(path: str | Path, accept: tuple[str, ...] = (SCHEMA,)) -> dict:
     path = Path(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ReportError(f"{path}: gate report not found") from None
+    except IsADirectoryError:
+        raise ReportError(f"{path}: is a directory; give the gate report file in it (e.g. {path}/gate-report.json)") from None
+    except UnicodeDecodeError as exc:
+        raise ReportError(f"{path}: not a UTF-8 text file ({exc.reason} at byte {exc.start}): not a gate report") from None
+    except OSError as exc:
+        raise ReportError(f"{path}: cannot be read: {exc.strerror or exc}") from None
     except json.JSONDecodeError as exc:
         raise ReportError(f"{path}: not JSON ({exc.msg} at line {exc.lineno})") from None
     if not isinstance(data, dict) or data.get("schema") not in accept:
@@ -104,10 +110,13 @@ def read(path: str | Path, accept: tuple[str, ...] = (SCHEMA,)) -> dict:
 
 def load_store(path: str | Path) -> tuple[dict, MetricsStore]:
     """A gate report, or the figures file of a standalone Locust run (GONOGO_LOAD_OUT: a run of the load suite only)."""
-    data = read(path, accept=(SCHEMA, LOAD_FIGURES_SCHEMA))
-    if data["schema"] == LOAD_FIGURES_SCHEMA:
+    data = read(path, accept=(SCHEMA, load_figures.SCHEMA))
+    if data["schema"] == load_figures.SCHEMA:
         data = {**data, "metrics": data.get("store"), "suites_run": ["load"], "failed_tests": 1 if data.get("aborted") else 0}
+    if not isinstance(data.get("metrics"), dict):
+        found = type(data.get("metrics")).__name__ if "metrics" in data else "nothing"
+        raise ReportError(f"{path}: its 'metrics' must be a metrics snapshot (an object), found {found}")
     try:
         return data, MetricsStore.from_dict(data["metrics"])
-    except (KeyError, ValueError, TypeError) as exc:
-        raise ReportError(f"{path}: its metrics snapshot cannot be read: {exc}") from None
+    except (KeyError, ValueError, TypeError, AttributeError) as exc:
+        raise ReportError(f"{path}: its metrics snapshot cannot be read: {exc!r}") from None

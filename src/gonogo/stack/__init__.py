@@ -4,6 +4,6 @@ MongoDB-wire server (SecantusDB, or a real mongod given by GONOGO_LOCAL_MONGO_UR
 Redis, three reference-API backends (uvicorn) and nginx terminating TLS 1.3.
 """
 
-from .box import Box, BoxInfo, StackError
+from gonogo.stack.box import Box, BoxInfo, StackError
 
 __all__ = ["Box", "BoxInfo", "StackError"]

@@ -4,17 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .box import Box, BoxInfo, StackError
+from gonogo.stack import faults as fault_switches
+from gonogo.stack.box import Box, BoxInfo, StackError
 
 
 def start_or_reuse(root: Path, environment, faults_text: str | None, say=print) -> tuple[BoxInfo, Box | None]:
     """(info, box to stop afterwards, or None when the box was already running)."""
-    from reference_api.faults import UnknownFaultError, parse_faults
-
-    try:
-        faults = parse_faults(faults_text)
-    except UnknownFaultError as exc:
-        raise StackError("faults", str(exc)) from None
+    faults = fault_switches.parse(faults_text)
     box = Box(root, environment.database, list(environment.cors_allowed_origins), log=say)
     running = box.running()
     if running is not None:
@@ -29,29 +25,37 @@ def start_or_reuse(root: Path, environment, faults_text: str | None, say=print) 
     return info, box
 
 
-def calibration_for(root: Path, environment, faults_text: str | None, p95_limit_s: float, say=print):
-    """The cached calibration of this machine, measured first (on a healthy box) when there is none; None when the
-    profile is not calibrated or no healthy box can be probed now (a box with faults is already running)."""
-    from . import capacity
+def calibration_for(root: Path, environment, faults_text: str | None, limits: dict[str, float], say=print):
+    """The cached calibration of this machine, measured first (on a healthy box) when there is none or when the
+    host's free CPU has changed clearly since; None when the profile is not calibrated or no healthy box can be
+    probed now (a box with faults is already running)."""
+    from gonogo.stack import capacity
 
-    profile = environment.load
-    if not profile.calibrated or profile.model != "closed":
+    if not environment.load.calibrated:
         return None
+    # The box's capacity is probed in the closed model; an open profile's arrival rate is the same iterations per
+    # second spread over its users, so both shapes of one load share a measurement.
+    profile = capacity.closed_equivalent(environment.load)
+    environment = environment.model_copy(update={"load": profile})
     box = Box(root, environment.database, list(environment.cors_allowed_origins), log=say)
     key = capacity.cache_key(root, profile.users, profile.user_rps)
     found = capacity.cached(box.cache, key)
-    if found is not None:
-        return found
     running = box.running()
+    free = capacity.free_cores() if running is None else None  # a running box's own idle CPU is not a neighbour's
+    if found is not None:
+        changed = None if free is None else capacity.host_changed(found, free)
+        if changed is None:
+            return found
+        say(f"gonogo: {changed}")
     if running is not None and running.faults:
         say(f"gonogo: no calibration of the local profile on this machine, and the running box has faults "
             f"({', '.join(running.faults)}): the profile is used as written; a run on the healthy box measures it")
-        return None
+        return found
     info, started = (running, False) if running is not None else (box.up(frozenset()), True)
     try:
         if started:
             say(f"gonogo: healthy box up for calibration in {info.boot_seconds:.1f} s")
-        calibration = capacity.measure(root, info, environment, p95_limit_s, say)
+        calibration = capacity.measure(root, info, environment, limits, say, free=free)
     finally:
         if started:
             box.down()

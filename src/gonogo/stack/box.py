@@ -12,17 +12,26 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from importlib import resources
 from pathlib import Path
 
-from . import nginx, tls
-from .process import Component, StackError, free_port, pid_alive, stop_pid, tcp_open, wait_until
-from .seed import LIGHT_ARGON2, copy_template, ensure_template, secantus_command
+from gonogo.core.processes import free_port, pid_alive, stop_pid, tcp_open
+from gonogo.stack import faults as fault_switches
+from gonogo.stack import nginx, tls
+from gonogo.stack.process import Component, StackError, wait_until
+from gonogo.stack.seed import (
+    LIGHT_ARGON2,
+    copy_template,
+    ensure_template,
+    secantus_command,
+)
 
 BACKENDS = 3
 NODE_EXPORTER = "prometheus-node-exporter"  # Debian's name of node_exporter
 DEFAULT_SCALE = 1.0
-REQUIREMENTS_LOCK = Path(__file__).resolve().parents[3] / "reference_api" / "requirements.lock"
+VERSIONS = {"blue": "1.0.0", "green": "1.1.0"}  # what each colour's /api/health says (the release and the next)
 VULNERABLE_PIN = "PyYAML==5.3"  # PYSEC-2020-96 (arbitrary code execution): the fault vulnerable_dependency
 
 
@@ -45,9 +54,22 @@ class BoxInfo:
     jwt_key_file: str = ""  # the API's signing key (mode 0600): the security suite forges expired/unknown-user tokens
     node_exporter_url: str = ""  # the host's node-exporter (Debian's prometheus-node-exporter), as on each staging backend
     cpu_cores: int = 0  # what the backends may use: the cores this host gives them (no container limit here)
+    instances: list[str] = field(default_factory=list)  # each backend's own /health, as a deployment lists its instances
+    live: str = "blue"  # the colour nginx routes to (gonogo.stack.colours)
+    colours: dict[str, list[int]] = field(default_factory=dict)  # each colour's backend ports, once started
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=1)
+
+
+def backend_name(colour: str, index: int) -> str:
+    return f"api-{index + 1}" if colour == "blue" else f"api-{colour}-{index + 1}"
+
+
+def _write_private(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
 
 
 def _https_ok(url: str, ca: Path) -> bool:
@@ -69,6 +91,8 @@ class Box:
         # seed templates: shareable between checkouts and test boxes
         self.cache = Path(cache or os.environ.get("GONOGO_CACHE_DIR") or self.root / ".gonogo" / "cache")
         self.state_file = self.dir / "stack.json"
+        self.api_env_file = self.dir / "api-env.json"
+        self.nginx_conf = self.dir / "nginx" / "nginx.conf"
         self.database = database
         self.cors_origins = cors_origins or ["https://staging.ai-model-mgmt.com"]
         self.scale = scale
@@ -94,11 +118,7 @@ class Box:
 
     # -- up ----------------------------------------------------------------------------
     def up(self, faults: frozenset[str] = frozenset(), detached: bool = False) -> BoxInfo:
-        from reference_api.faults import FAULTS  # validated by the caller; listed here for nginx/lock faults
-
-        unknown = set(faults) - FAULTS.keys()
-        if unknown:
-            raise StackError("faults", f"unknown: {', '.join(sorted(unknown))}; valid faults: {', '.join(FAULTS)}")
+        faults = fault_switches.parse(faults)
         recorded = self.recorded()
         if recorded is not None and any(pid_alive(p) for p in recorded.pids.values()):
             raise StackError("box", f"is already running ({self.state_file}); stop it with `gonogo stack down`")
@@ -109,10 +129,11 @@ class Box:
         except BaseException:
             self.stop_components()
             raise
-        fd = os.open(self.state_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # holds the Redis password
-        with os.fdopen(fd, "w") as fh:
-            fh.write(info.to_json())
+        self.save(info)
         return info
+
+    def save(self, info: BoxInfo) -> None:
+        _write_private(self.state_file, info.to_json())  # holds the Redis password
 
     def _fresh_dirs(self) -> None:
         for name in ("logs", "prom", "nginx", "redis", "tls"):
@@ -123,79 +144,20 @@ class Box:
 
     def _boot(self, faults: frozenset[str], detached: bool, started: float) -> BoxInfo:
         logs = self.dir / "logs"
-        external_mongo = os.environ.get("GONOGO_LOCAL_MONGO_URL")
         certs = tls.make_certificates(self.dir / "tls", tls.EXPIRING_DAYS if "cert_expiring" in faults else tls.VALID_DAYS)
-
-        # MongoDB-wire server and Redis, in parallel
-        if external_mongo:  # seeded in place; the file key and uploads persist with it across boots
-            mongo_url = external_mongo
-            key_file = self.dir / "file_key"
-            if not key_file.exists():
-                key_file.write_text(base64.b64encode(os.urandom(32)).decode())
-                key_file.chmod(0o600)
-            file_key = key_file.read_text()
-            (self.dir / "uploads").mkdir(exist_ok=True)
-        else:
-            template = ensure_template(self.cache, self.scale, self.database, logs, self.log)
-            copy_template(template, self.dir)
-            file_key = (template / "file_key").read_text()
-            mongo_port = free_port()
-            mongo_url = f"mongodb://127.0.0.1:{mongo_port}/"
-            mongo = self._add(Component("mongodb", secantus_command(mongo_port, self.dir / "mongo"), logs / "mongodb.log"), detached)
-        redis_port, redis_password = (6379 if "exposed_redis" in faults else free_port()), secrets.token_urlsafe(18)
-        redis = self._add(Component("redis", [
-            "redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--requirepass", redis_password,
-            "--save", "", "--appendonly", "no", "--dir", str(self.dir / "redis"), "--maxclients", "2000",
-        ], logs / "redis.log"), detached)
-        redis_url = f"redis://:{redis_password}@127.0.0.1:{redis_port}/0"
-        exporter_port = free_port()
-        exporter = self._add(Component("node-exporter", [
-            NODE_EXPORTER, f"--web.listen-address=127.0.0.1:{exporter_port}", "--collector.disable-defaults",
-            "--collector.cpu", "--collector.meminfo", "--collector.loadavg",
-        ], logs / "node-exporter.log"), detached)
-        if not external_mongo:
-            wait_until(mongo, lambda: tcp_open(mongo_port), 30, f"port {mongo_port}")
-        wait_until(redis, lambda: tcp_open(redis_port), 15, f"port {redis_port}")
-        exporter_url = f"http://127.0.0.1:{exporter_port}/metrics"
-        wait_until(exporter, lambda: _http_ok(exporter_url), 15, exporter_url)
-
-        # indexes (also the fault missing_index)
-        jwt_secret = secrets.token_urlsafe(32)
-        jwt_key = self.dir / "jwt.key"
-        jwt_key.touch(0o600)
-        jwt_key.write_text(jwt_secret)
-        api_env = {
-            **LIGHT_ARGON2, "MONGO_URL": mongo_url, "DATABASE_NAME": self.database, "REDIS_URL": redis_url,
-            "JWT_SECRET": jwt_secret, "UPLOAD_DIR": str(self.dir / "uploads"), "FILE_ENCRYPTION_KEY": file_key,
-            "PROMETHEUS_MULTIPROC_DIR": str(self.dir / "prom"), "GONOGO_FAULTS": ",".join(sorted(faults)),
-            "CORS_ORIGINS": ",".join(self.cors_origins), "CACHE_TTL": "300", "DATABASE_POOL_SIZE": "20", "REDIS_POOL_SIZE": "10",
-        }
-        self._init_db(api_env, seed=bool(external_mongo))
-
-        # backends, then nginx
-        backend_ports = [free_port() for _ in range(BACKENDS)]
-        backends = [self._add(Component(f"api-{i + 1}", [
-            sys.executable, "-m", "uvicorn", "--factory", "reference_api.app:create_app", "--host", "127.0.0.1",
-            "--port", str(port), "--proxy-headers", "--forwarded-allow-ips", "127.0.0.1", "--no-access-log", "--timeout-keep-alive", "75",
-            "--no-server-header", "--log-level", "warning",
-        ], logs / f"api-{i + 1}.log", env=api_env, cwd=self.root), detached) for i, port in enumerate(backend_ports)]
-        for backend, port in zip(backends, backend_ports):
-            wait_until(backend, lambda port=port: _http_ok(f"http://127.0.0.1:{port}/health"), 30, f"http://127.0.0.1:{port}/health")
-        nginx_port = free_port()
-        conf = self.dir / "nginx" / "nginx.conf"
-        conf.write_text(nginx.render(self.dir, nginx_port, backend_ports, certs["cert"], certs["key"], "weak_tls" in faults))
-        proxy = self._add(Component("nginx", ["nginx", "-c", str(conf), "-e", str(logs / "nginx-error.log")], logs / "nginx.log"), detached)
-        url = f"https://localhost:{nginx_port}"
-        if "weak_tls" in faults:  # our client refuses the weak protocols; check the port and the backends instead
-            wait_until(proxy, lambda: tcp_open(nginx_port), 15, f"port {nginx_port}")
-        else:
-            wait_until(proxy, lambda: _https_ok(f"{url}/api/health", certs["ca"]), 30, f"{url}/api/health")
-
-        lock = self.dir / "requirements.lock"
-        text = installed_lock(REQUIREMENTS_LOCK.read_text())
-        if "vulnerable_dependency" in faults:
-            text = "\n".join(l for l in text.splitlines() if not l.lower().startswith("pyyaml==")) + f"\n{VULNERABLE_PIN}\n"
-        lock.write_text(text)
+        external_mongo = os.environ.get("GONOGO_LOCAL_MONGO_URL")  # a server of the user's, seeded in place
+        # the servers the API needs start together, then each is waited for
+        mongo_url, file_key, mongo_ready = self._start_database(external_mongo, logs, detached)
+        redis_url, redis_ready = self._start_redis(faults, logs, detached)
+        exporter_url, exporter_ready = self._start_node_exporter(logs, detached)
+        for ready in (mongo_ready, redis_ready, exporter_ready):
+            ready()
+        api_env, jwt_key = self._api_settings(mongo_url, redis_url, file_key, faults)
+        _write_private(self.api_env_file, json.dumps(api_env))  # a colour started later runs with the same settings
+        self._init_db(api_env, seed=bool(external_mongo))  # indexes (also the fault missing_index)
+        backend_ports = self.start_backends("blue", api_env, detached)
+        url = self._start_proxy(backend_ports, certs, faults, logs, detached)
+        lock = self._write_dependency_lock(faults)
         shutil.copy2(certs["ca"], self.dir / "ca.pem")
         return BoxInfo(
             url=url, mongo_url=mongo_url, redis_url=redis_url, database=self.database, ca_bundle=str(self.dir / "ca.pem"),
@@ -203,7 +165,94 @@ class Box:
             pids={c.name: c.pid for c in self.components}, detached=detached,
             boot_seconds=round(time.perf_counter() - started, 2), jwt_key_file=str(jwt_key),
             node_exporter_url=exporter_url, cpu_cores=len(os.sched_getaffinity(0)),
+            instances=[f"http://127.0.0.1:{port}/health" for port in backend_ports], live="blue", colours={"blue": backend_ports},
         )
+
+    def _start_database(self, external_mongo: str | None, logs: Path, detached: bool) -> tuple[str, str, Callable[[], None]]:
+        """(mongo URL, file encryption key, wait until it serves): SecantusDB from the seeded template, or the user's
+        server (``external_mongo``; the file key and uploads persist with it across boots)."""
+        if external_mongo:
+            key_file = self.dir / "file_key"
+            if not key_file.exists():
+                key_file.write_text(base64.b64encode(os.urandom(32)).decode())
+                key_file.chmod(0o600)
+            (self.dir / "uploads").mkdir(exist_ok=True)
+            return external_mongo, key_file.read_text(), lambda: None
+        template = ensure_template(self.cache, self.scale, self.database, logs, self.log)
+        copy_template(template, self.dir)
+        port = free_port()
+        mongo = self._add(Component("mongodb", secantus_command(port, self.dir / "mongo"), logs / "mongodb.log"), detached)
+        return (f"mongodb://127.0.0.1:{port}/", (template / "file_key").read_text(),
+                lambda: wait_until(mongo, lambda: tcp_open(port), 30, f"port {port}"))
+
+    def _start_redis(self, faults: frozenset[str], logs: Path, detached: bool) -> tuple[str, Callable[[], None]]:
+        port, password = (6379 if "exposed_redis" in faults else free_port()), secrets.token_urlsafe(18)
+        redis = self._add(Component("redis", [
+            "redis-server", "--port", str(port), "--bind", "127.0.0.1", "--requirepass", password,
+            "--save", "", "--appendonly", "no", "--dir", str(self.dir / "redis"), "--maxclients", "2000",
+        ], logs / "redis.log"), detached)
+        return f"redis://:{password}@127.0.0.1:{port}/0", lambda: wait_until(redis, lambda: tcp_open(port), 15, f"port {port}")
+
+    def _start_node_exporter(self, logs: Path, detached: bool) -> tuple[str, Callable[[], None]]:
+        port = free_port()
+        exporter = self._add(Component("node-exporter", [
+            NODE_EXPORTER, f"--web.listen-address=127.0.0.1:{port}", "--collector.disable-defaults",
+            "--collector.cpu", "--collector.meminfo", "--collector.loadavg",
+        ], logs / "node-exporter.log"), detached)
+        url = f"http://127.0.0.1:{port}/metrics"
+        return url, lambda: wait_until(exporter, lambda: _http_ok(url), 15, url)
+
+    def _api_settings(self, mongo_url: str, redis_url: str, file_key: str, faults: frozenset[str]) -> tuple[dict, Path]:
+        """The backends' environment, and the file holding their JWT signing key (mode 0600)."""
+        jwt_secret = secrets.token_urlsafe(32)
+        jwt_key = self.dir / "jwt.key"
+        jwt_key.touch(0o600)
+        jwt_key.write_text(jwt_secret)
+        return {
+            **LIGHT_ARGON2, "MONGO_URL": mongo_url, "DATABASE_NAME": self.database, "REDIS_URL": redis_url,
+            "JWT_SECRET": jwt_secret, "UPLOAD_DIR": str(self.dir / "uploads"), "FILE_ENCRYPTION_KEY": file_key,
+            "PROMETHEUS_MULTIPROC_DIR": str(self.dir / "prom"), "GONOGO_FAULTS": ",".join(sorted(faults)),
+            "CORS_ORIGINS": ",".join(self.cors_origins), "CACHE_TTL": "300", "DATABASE_POOL_SIZE": "20", "REDIS_POOL_SIZE": "10",
+        }, jwt_key
+
+    def start_backends(self, colour: str, api_env: dict, detached: bool) -> list[int]:
+        """``colour``'s backends (blue: api-1.., green: api-green-1..), each answering with its colour's version."""
+        ports = [free_port() for _ in range(BACKENDS)]
+        names = [backend_name(colour, i) for i in range(BACKENDS)]
+        backends = [self._add(Component(name, [
+            sys.executable, "-m", "uvicorn", "--factory", "reference_api.app:create_app", "--host", "127.0.0.1",
+            "--port", str(port), "--proxy-headers", "--forwarded-allow-ips", "127.0.0.1", "--no-access-log", "--timeout-keep-alive", "75",
+            "--no-server-header", "--log-level", "warning",
+        ], self.dir / "logs" / f"{name}.log", env={**api_env, "API_INSTANCE": name, "API_VERSION": VERSIONS[colour]}, cwd=self.root),
+            detached) for name, port in zip(names, ports)]
+        for backend, port in zip(backends, ports):
+            wait_until(backend, lambda port=port: _http_ok(f"http://127.0.0.1:{port}/health"), 30, f"http://127.0.0.1:{port}/health")
+        return ports
+
+    def _start_proxy(self, backend_ports: list[int], certs: dict, faults: frozenset[str], logs: Path, detached: bool) -> str:
+        port = free_port()
+        self.nginx_conf.write_text(nginx.render(self.dir, port, backend_ports, certs["cert"], certs["key"], "weak_tls" in faults))
+        proxy = self.start_nginx(detached)
+        url = f"https://localhost:{port}"
+        if "weak_tls" in faults:  # our client refuses the weak protocols; check the port and the backends instead
+            wait_until(proxy, lambda: tcp_open(port), 15, f"port {port}")
+        else:
+            wait_until(proxy, lambda: _https_ok(f"{url}/api/health", certs["ca"]), 30, f"{url}/api/health")
+        return url
+
+    def start_nginx(self, detached: bool) -> Component:
+        logs = self.dir / "logs"
+        return self._add(Component("nginx", ["nginx", "-c", str(self.nginx_conf), "-e", str(logs / "nginx-error.log")],
+                                   logs / "nginx.log"), detached)
+
+    def _write_dependency_lock(self, faults: frozenset[str]) -> Path:
+        """The lock file the security suite scans (K4): the reference API's, pinned to what is installed."""
+        lock = self.dir / "requirements.lock"
+        text = installed_lock(resources.files("reference_api").joinpath("requirements.lock").read_text())
+        if "vulnerable_dependency" in faults:
+            text = "\n".join(l for l in text.splitlines() if not l.lower().startswith("pyyaml==")) + f"\n{VULNERABLE_PIN}\n"
+        lock.write_text(text)
+        return lock
 
     def _add(self, component: Component, detached: bool) -> Component:
         component.start(detached)

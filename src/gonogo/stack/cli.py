@@ -8,9 +8,10 @@ import ssl
 import urllib.request
 from pathlib import Path
 
-from .box import Box, StackError
-
-EXIT_USAGE = 4
+from gonogo.core.exit_codes import EXIT_USAGE
+from gonogo.core.processes import pid_alive
+from gonogo.stack import faults as fault_switches
+from gonogo.stack.box import Box, StackError
 
 
 def _health(info) -> str:
@@ -37,12 +38,10 @@ def run(args) -> int:
     root = Path(getattr(args, "root", ".")).resolve()
     box = Box(root)
     if args.action == "up":
-        from reference_api.faults import UnknownFaultError, parse_faults
-
         try:
-            faults = parse_faults(args.faults if args.faults is not None else os.environ.get("GONOGO_FAULTS"))
+            faults = fault_switches.parse(args.faults if args.faults is not None else os.environ.get("GONOGO_FAULTS"))
             info = box.up(faults, detached=True)
-        except (StackError, UnknownFaultError) as exc:
+        except StackError as exc:
             print(f"gonogo: {exc}")
             return EXIT_USAGE
         print(f"local box up in {info.boot_seconds:.1f} s; stop it with `gonogo stack down`")
@@ -53,29 +52,56 @@ def run(args) -> int:
     if args.action == "down":
         print("local box stopped" if box.down() else "no local box was running")
         return 0
-    info = box.running()
-    if info is None:
+    if args.action in ("switch", "rollback", "current"):
+        return _colours(box, args)
+    recorded = box.recorded()
+    if recorded is None or not any(pid_alive(p) for p in recorded.pids.values()):
         print("no local box is running (start one with `gonogo stack up`)")
         return 3
-    print(f"local box running, health: {_health(info)}")
-    print("\n".join(_describe(info)))
+    components = {name: "running" if pid_alive(pid) else "DOWN (process gone)" for name, pid in recorded.pids.items()}
+    down = sorted(name for name, state in components.items() if state != "running")
+    health = _health(recorded)
+    print(f"local box {'damaged' if down or health != 'ok' else 'running'}, health: {health}")
+    for name, state in components.items():
+        print(f"  {name:<14} {state} (pid {recorded.pids[name]})")
+    print("\n".join(_describe(recorded)))
+    if down or health != "ok":
+        print(f"gonogo: the box is not whole ({', '.join(down) or 'health ' + health}): `gonogo stack down` and up again")
+        return 1
+    return 0
+
+
+def _colours(box: Box, args) -> int:
+    """The blue-green actions the local environment's deploy: section calls (gonogo.stack.colours)."""
+    from gonogo.stack.colours import ColourSwitch
+
+    colours = ColourSwitch(box)
+    try:
+        if args.action == "current":
+            print(colours.current())
+        elif args.action == "rollback":
+            print(f"gonogo: {colours.rollback()}")
+        else:
+            print(f"gonogo: {colours.switch(args.to or os.environ.get('GONOGO_DEPLOY_TO') or None)}")
+    except StackError as exc:
+        print(f"gonogo: {exc}")
+        return EXIT_USAGE
     return 0
 
 
 def _calibrate(root: Path, env_name: str) -> int:
     """Forget this machine's calibration and measure it again (gonogo.stack.capacity)."""
-    from ..config.environments import Environments
-    from ..config.errors import ConfigError
-    from . import capacity
-    from .boot import calibration_for
-
-    from ..config.gates import GateSet
-    from ..run_state import load_p95_limit
+    from gonogo.config.environments import Environments
+    from gonogo.config.errors import ConfigError
+    from gonogo.config.gates import GateSet
+    from gonogo.run_state import load_latency_limits
+    from gonogo.stack import capacity
+    from gonogo.stack.boot import calibration_for
 
     try:
         environments = Environments.from_path(root / "environments.yaml")
         environment = environments.get(env_name)
-        limit = load_p95_limit(GateSet.from_path(root / "gates.yaml", environments.names).for_environment(env_name))
+        limits = load_latency_limits(GateSet.from_path(root / "gates.yaml", environments.names).for_environment(env_name))
     except ConfigError as exc:
         print(f"gonogo: {exc}")
         return EXIT_USAGE
@@ -85,7 +111,7 @@ def _calibrate(root: Path, env_name: str) -> int:
     box = Box(root)
     capacity.forget(box.cache, capacity.cache_key(root, environment.load.users, environment.load.user_rps))
     try:
-        calibration = calibration_for(root, environment, None, limit, print)
+        calibration = calibration_for(root, environment, None, limits, print)
     except StackError as exc:
         print(f"gonogo: {exc}")
         return EXIT_USAGE

@@ -19,9 +19,24 @@ _ERROR_HEADERS = "\n".join(
 )
 
 
+def upstream_file(run_dir: Path) -> Path:
+    return run_dir / "nginx" / "upstream.conf"
+
+
+def write_upstream(run_dir: Path, backends: list[int]) -> Path:
+    """The live colour's backends, written atomically (a reload reads the whole file or the old one)."""
+    path = upstream_file(run_dir)
+    temp = path.with_suffix(".tmp")
+    temp.write_text("".join(f"server 127.0.0.1:{p} max_fails=3 fail_timeout=5s;\n" for p in backends))
+    os.replace(temp, path)
+    return path
+
+
 def render(run_dir: Path, port: int, backends: list[int], cert: Path, key: Path, weak_tls: bool) -> str:
+    """nginx.conf; the upstream's servers are an include (``write_upstream``), so a blue-green switch rewrites that
+    file and reloads, as a deployment's switch does."""
     temp = run_dir / "nginx"
-    upstreams = "\n".join(f"        server 127.0.0.1:{p} max_fails=3 fail_timeout=5s;" for p in backends)
+    write_upstream(run_dir, backends)
     user = "user root;" if os.geteuid() == 0 else ""
     errors = "\n".join(
         f"""        location @error{code} {{
@@ -49,7 +64,7 @@ http {{
     uwsgi_temp_path {temp / 'uwsgi'};
     scgi_temp_path {temp / 'scgi'};
     upstream api {{
-{upstreams}
+        include {upstream_file(run_dir)};
         keepalive 64;
         keepalive_timeout 30s;  # shorter than the backends' own keep-alive (75 s), so nginx never reuses a closed one
     }}

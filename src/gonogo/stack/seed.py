@@ -18,7 +18,8 @@ import time
 from importlib import metadata
 from pathlib import Path
 
-from .process import Component, StackError, free_port, tcp_open, wait_until
+from gonogo.core.processes import free_port, tcp_open
+from gonogo.stack.process import Component, StackError, wait_until
 
 LIGHT_ARGON2 = {"ARGON2_TIME_COST": "1", "ARGON2_MEMORY_KIB": "8192", "ARGON2_PARALLELISM": "1"}
 

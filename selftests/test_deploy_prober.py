@@ -1,0 +1,142 @@
+"""The D1/D2 prober and its analysis against a real HTTP server over TCP whose colour switches: a clean switch
+is judged clean, a switch that resets keep-alive connections is caught, versions alternating after a switch are
+counted, and the route back of a rollback is timed."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from gonogo.deploy.analysis import route_back_s, switch_report
+from gonogo.deploy.prober import Prober, Shot, transport_outcome, version_from
+
+
+class Colours:
+    """What answers: ``live`` (blue or green), or a random pick of both (a half-done switch)."""
+
+    def __init__(self) -> None:
+        self.live = "blue"
+        self.alternate = False
+        self.count = 0
+        self.connections: set[socket.socket] = set()
+        self.lock = threading.Lock()
+
+    def answer(self) -> str:
+        with self.lock:
+            self.count += 1
+            return ("blue", "green")[self.count % 2] if self.alternate else self.live
+
+    def reset_connections(self) -> None:
+        """What a restart (instead of a reload) does to every open connection."""
+        with self.lock:
+            for conn in list(self.connections):
+                try:
+                    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")  # RST on close
+                    conn.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+
+@pytest.fixture
+def server():
+    colours = Colours()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def setup(self):
+            super().setup()
+            with colours.lock:
+                colours.connections.add(self.connection)
+
+        def finish(self):
+            with colours.lock:
+                colours.connections.discard(self.connection)
+            super().finish()
+
+        def do_GET(self):
+            body = json.dumps({"status": "ok", "version": colours.answer()}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}", colours
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def _switch(url, colours, during, rate=40.0, settle=1.5):
+    prober = Prober(url, verify=False, version_of=version_from(), rate=rate).start()
+    time.sleep(settle)
+    started = time.time()
+    during(colours)
+    finished = time.time()
+    time.sleep(settle)
+    return prober.stop(), started, finished
+
+
+def test_a_clean_switch_is_judged_clean(server):
+    url, colours = server
+    shots, started, finished = _switch(url, colours, lambda c: setattr(c, "live", "green"))
+    report = switch_report(shots, started, finished, "blue", "green", before=1.0, after=1.0)
+    assert report.failures == [] and set(report.versions) == {"blue", "green"}, report.describe()
+    assert report.requests >= 60 and report.failure_bound == pytest.approx(3 / report.requests)
+    # a request sent just before the flip may be answered after it: "first new" can be a few ms early
+    assert report.flip_flops == 0 and -0.1 < report.first_new_s < 0.5 and report.last_old_s <= 0.1, report.describe()
+    assert {s.kind for s in shots} == {"keepalive", "fresh"}
+    assert "0 of" in report.describe() and "failure rate <" in report.describe()
+
+
+def test_a_switch_that_resets_connections_is_caught(server):
+    url, colours = server
+
+    def restart(c):
+        c.live = "green"
+        for _ in range(10):  # a restart takes a moment: every connection open meanwhile is cut
+            c.reset_connections()
+            time.sleep(0.02)
+
+    shots, started, finished = _switch(url, colours, restart, rate=60.0)
+    report = switch_report(shots, started, finished, "blue", "green", before=1.0, after=1.0)
+    assert report.failures, report.describe()
+    assert {s.kind for s in report.failures} <= {"keepalive", "fresh"}
+    assert all(s.outcome in ("reset", "error", "refused") for s in report.failures), report.outcomes
+    assert "requests failed" in report.describe()
+
+
+def test_versions_alternating_after_the_switch_are_flip_flops(server):
+    url, colours = server
+    shots, started, finished = _switch(url, colours, lambda c: setattr(c, "alternate", True))
+    report = switch_report(shots, started, finished, "blue", "green", before=1.0, after=1.0)
+    assert report.failures == [] and report.flip_flops > 5, report.describe()
+
+
+def test_the_route_back_is_timed_from_the_rollback_action():
+    t0 = 1000.0
+    shots = [Shot(t0 + i * 0.1, "keepalive", "200", 0.01, "green" if i < 25 else "blue") for i in range(50)]
+    assert route_back_s(shots, t0 + 1.0, "green") == pytest.approx(1.4)
+    assert route_back_s(shots, t0 + 3.0, "green") == 0.0  # every answer after the action came from blue
+    assert route_back_s([Shot(t0 + 2, "fresh", "refused", None, None)], t0, "green") is None  # nothing shows the route
+
+
+def test_transport_errors_are_classed():
+    import httpx
+
+    assert transport_outcome(httpx.ConnectError("[Errno 111] Connection refused")) == "refused"
+    assert transport_outcome(httpx.ReadTimeout("timed out")) == "timeout"
+    assert transport_outcome(httpx.RemoteProtocolError("Server disconnected without sending a response.")) == "reset"
+    assert transport_outcome(httpx.ReadError("[Errno 104] Connection reset by peer")) == "reset"

@@ -1,0 +1,133 @@
+"""One deployment drill (D1, D2): the prober running, the environment's switch, the new version confirmed by what the
+clients see, the rollback, and every figure recorded.
+
+The switch goes to the colour that is not live (the ``current`` action says which is; without it, the switch
+action decides and GONOGO_DEPLOY_TO is empty). An action that fails, or a switch after which no answer of a new
+version comes, is said as it is: nothing measured is reported as a pass.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import httpx
+
+from gonogo.config.environments import Environment
+from gonogo.core.catalog import suite_metrics
+from gonogo.core.store import MetricsStore
+from gonogo.deploy import actions
+from gonogo.deploy.analysis import SwitchReport, route_back_s, switch_report
+from gonogo.deploy.prober import Prober, Shot, version_from
+
+POLL_S = 0.2
+
+
+class DrillFailed(Exception):
+    pass
+
+
+@dataclass
+class Drill:
+    old: str  # the version live before the switch
+    new: str | None = None  # the version the switch brought, as the clients saw it
+    switch: SwitchReport | None = None
+    rollback: SwitchReport | None = None
+    route_back_s: float | None = None
+    actions: list[actions.ActionRun] = field(default_factory=list)
+    shots: list[Shot] = field(default_factory=list)
+    dropped: int = 0
+
+
+def other_colour(colour: str) -> str:
+    return {"blue": "green", "green": "blue"}.get(colour, "")
+
+
+def run(environment: Environment, store: MetricsStore, *, verify, say: Callable[[str], None] = print) -> Drill:
+    """An action that fails or a target that does not say its version stops the drill: every deploy figure is then
+    unmeasured with that reason (the D gates inconclusive), and the error is raised."""
+    try:
+        return _run(environment, store, verify, say)
+    except (actions.ActionFailed, DrillFailed) as exc:
+        for metric in suite_metrics("deploy"):
+            store.unmeasured(metric, str(exc))
+        raise
+
+
+def _run(environment: Environment, store: MetricsStore, verify, say: Callable[[str], None]) -> Drill:
+    settings = environment.deploy
+    version_of = version_from(settings.version_header, settings.version_field)
+    with httpx.Client(base_url=environment.base_url, verify=verify, timeout=10, trust_env=False) as client:
+        old = version_of(client.get("/api/health"))
+    if old is None:
+        where = f"header {settings.version_header}" if settings.version_header else f"the '{settings.version_field}' field of /api/health"
+        raise DrillFailed(f"the target does not say its version ({where}): a switch cannot be confirmed")
+    live = actions.run(settings.current, "current", "").detail.strip() if settings.current else ""
+    to = other_colour(live)
+    drill = Drill(old=old)
+    prober = Prober(environment.base_url, verify=verify, version_of=version_of, rate=settings.prober_rate).start()
+    try:
+        time.sleep(settings.window_before)
+        say(f"gonogo deploy: switching {f'{live} -> {to}' if to else 'to the next colour'} (live version {old}), "
+            f"{settings.prober_rate:g} requests/s watching")
+        drill.actions.append(actions.run(settings.switch, "switch", to))
+        drill.new = _wait_for_other_version(prober, old, drill.actions[-1].started, settings.confirm_within)
+        time.sleep(settings.window_after)
+        if drill.new is not None and settings.rollback is not None:
+            say(f"gonogo deploy: version {drill.new} live; rolling back to {old}")
+            drill.actions.append(actions.run(settings.rollback, "rollback", live))
+            time.sleep(settings.window_after)
+    finally:
+        drill.shots = prober.stop()
+        drill.dropped = prober.dropped
+    _judge(drill, settings.window_before, settings.window_after)
+    record(drill, store)
+    return drill
+
+
+def _wait_for_other_version(prober: Prober, old: str, since: float, timeout: float) -> str | None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        seen = Counter(s.version for s in prober.answered_since(since) if s.version not in (None, old))
+        if seen:
+            return seen.most_common(1)[0][0]
+        time.sleep(POLL_S)
+    return None
+
+
+def _judge(drill: Drill, before: float, after: float) -> None:
+    switch = drill.actions[0]
+    drill.switch = switch_report(drill.shots, switch.started, switch.finished, drill.old, drill.new or "", before, after)
+    if len(drill.actions) > 1:
+        back = drill.actions[1]
+        drill.rollback = switch_report(drill.shots, back.started, back.finished, drill.new or "", drill.old, 0.0, after)
+        drill.route_back_s = route_back_s(drill.shots, back.started, drill.new or "")
+
+
+def record(drill: Drill, store: MetricsStore) -> None:
+    """deploy.* figures: failed requests per action (D1's rule holds for the rollback too), both versions seen,
+    flip-flops, the route back (D2)."""
+    for name, report in (("switch", drill.switch), ("rollback", drill.rollback)):
+        if report is None:
+            continue
+        store.ratio("deploy.requests_failed", len(report.failures), report.requests, action=name)
+        store.gauge("deploy.flip_flops", report.flip_flops, action=name)
+        store.note(f"deploy.{name}", {"summary": report.describe(), "requests": report.requests, "outcomes": report.outcomes,
+                                      "first_new_s": report.first_new_s, "last_old_s": report.last_old_s,
+                                      "failure_bound": report.failure_bound, "versions": report.versions,
+                                      "sends_dropped": drill.dropped})  # past the prober's in-flight cap: thinner traffic
+    switched = drill.new is not None
+    both = switched and {drill.old, drill.new} <= set(drill.switch.versions)
+    store.check("deploy.versions_seen", "switch", both,
+                "" if both else f"no answer of a version other than {drill.old} came after the switch action "
+                f"({drill.actions[0].detail})" if not switched else f"versions answering: {drill.switch.versions}", action="switch")
+    if drill.route_back_s is not None:
+        store.gauge("deploy.route_back", drill.route_back_s)
+    elif not switched:
+        store.unmeasured("deploy.route_back", "the switch never took effect, so nothing was rolled back")
+    elif drill.rollback is None:
+        store.unmeasured("deploy.route_back", "the environment states no deploy.rollback action")
+    else:
+        store.unmeasured("deploy.route_back", "no answer at all came after the rollback action")

@@ -1,0 +1,219 @@
+"""What every Locust process of a load run does besides the scenarios (tests/load/locustfile.py keeps those).
+
+- figures across processes: each worker ships its share of the exact figures with Locust's stats reports, and
+  its last share when it stops; the master merges them and writes the figures file;
+- the measured window: it starts once every virtual user has finished its start (the ramp and the logins are
+  session set-up) and the load has then run ``warmup`` seconds at full strength, at the latest at ``warmup_max``;
+  the master decides and tells the workers;
+- the generator watches itself (CPU, event-loop lag), so a late generator is not blamed on the target;
+- the run stops after ``duration``, or early when the errors say it is lost (k6's abortOnFail), waiting for every
+  worker's last figures (Locust's -t gives them 0.5 s).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import gevent
+import psutil
+from locust import constant_throughput, events
+from locust.runners import WORKER_REPORT_INTERVAL, MasterRunner, WorkerRunner
+
+from gonogo.loadgen import figures
+from gonogo.loadgen.recorder import Recorder
+from gonogo.loadgen.settings import LoadSettings
+
+PROGRESS_EVERY_S = 5
+FINAL_SHARE_TIMEOUT_S = 20
+
+
+def ssl_context_factory(ca_bundle: str | None) -> Callable:
+    """For FastHttpUser.ssl_context_factory: the environment's CA, or the system's."""
+    def factory():
+        return gevent.ssl.create_default_context(cafile=ca_bundle) if ca_bundle else gevent.ssl.create_default_context()
+
+    return factory
+
+
+class LoadRun:
+    """One Locust process's part of the run. ``install`` registers it with Locust's events."""
+
+    def __init__(self, settings: LoadSettings) -> None:
+        self.settings = settings
+        self.recorder = Recorder(abort_error_rate=settings.abort_error_rate)
+        self._finals: list[str] = []  # workers whose last figures the master has
+        self._sessions = {"starting": 0, "ready": 0}  # this process's virtual users that began / finished their start
+        self._worker_sessions: dict[str, dict] = {}  # master: the latest counts each worker reported
+        self._began = 0.0  # when the test started (master or the only process)
+        self._ready_at: float | None = None  # when every virtual user had finished its start
+
+    @classmethod
+    def install(cls, settings: LoadSettings) -> LoadRun:
+        run = cls(settings)
+        events.request.add_listener(run.recorder.on_request)
+        events.init.add_listener(run._init)
+        events.report_to_master.add_listener(run._share)
+        events.worker_report.add_listener(run._merge)
+        events.test_start.add_listener(run._start)
+        events.test_stop.add_listener(run._stop)
+        events.quitting.add_listener(run._write)
+        return run
+
+    # -- what the scenarios use ---------------------------------------------------
+    @contextmanager
+    def session_start(self) -> Iterator[None]:
+        """Around a virtual user's start (its login): measuring waits until every user is through."""
+        self._sessions["starting"] += 1
+        try:
+            yield
+        finally:
+            self._sessions["ready"] += 1
+
+    def paced(self, rate: float):
+        """constant_throughput, counting each iteration (Locust asks the wait time once per task run): load.pace."""
+        wait = constant_throughput(rate)
+
+        def wait_time(user):
+            self.recorder.record_iteration(time.time())
+            return wait(user)
+
+        return wait_time
+
+    def iterate(self, vu) -> None:
+        """One open-model iteration of a virtual user: a task of its own, counted."""
+        self.recorder.record_iteration(time.time())
+        random.choice(vu.tasks)(vu)
+
+    # -- figures across processes -------------------------------------------------
+    def _init(self, environment, **_):
+        runner = environment.runner
+        if isinstance(runner, WorkerRunner):
+            def measure_from(environment, msg, **_):
+                self.recorder.measure_from = msg.data
+            runner.register_message("gonogo_measure_from", measure_from)
+        if isinstance(runner, MasterRunner):
+            def final_share(environment, msg, **_):
+                self.recorder.add_share(msg.data)
+                self._finals.append(msg.node_id)
+            runner.register_message("gonogo_final", final_share)
+
+    def _share(self, client_id, data, **_):
+        data["gonogo"] = self.recorder.take_share()
+        data["gonogo_sessions"] = dict(self._sessions)
+
+    def _merge(self, client_id, data, **_):
+        if "gonogo" in data:
+            self.recorder.add_share(data["gonogo"])
+        if "gonogo_sessions" in data:
+            self._worker_sessions[client_id] = data["gonogo_sessions"]
+
+    def _start(self, environment, **_):
+        runner = environment.runner
+        if not isinstance(runner, MasterRunner):  # the processes that generate load watch themselves
+            gevent.spawn(self._watch_generator, environment)
+        if isinstance(runner, WorkerRunner):  # the master decides when measuring starts, and says so
+            return
+        self.recorder.reset(None)
+        self._began, self._ready_at = time.time(), None
+        self._finals.clear()
+        gevent.spawn(self._every_second, environment)
+
+    def _watch_generator(self, environment):
+        """This process's CPU (Locust's own warning threshold is the anchor) and how late its event loop runs."""
+        runner, me = environment.runner, psutil.Process()
+        name = f"worker-{os.getpid()}" if isinstance(environment.runner, WorkerRunner) else "generator"
+        me.cpu_percent(None)
+        while runner.state not in ("stopping", "stopped", "cleanup"):
+            before = time.monotonic()
+            gevent.sleep(1.0)
+            lag = max(0.0, time.monotonic() - before - 1.0)
+            self.recorder.record_generator(name, me.cpu_percent(None) / 100, lag, time.time())
+
+    def _sessions_now(self) -> tuple[int, int]:
+        counts = [self._sessions, *self._worker_sessions.values()]
+        return sum(c["starting"] for c in counts), sum(c["ready"] for c in counts)
+
+    def _users_now(self, runner) -> int:
+        return self.settings.users if self.settings.open_model else runner.user_count
+
+    # -- the measured window ------------------------------------------------------
+    def _start_measuring(self, environment, now: float) -> bool:
+        runner, settings, recorder = environment.runner, self.settings, self.recorder
+        warmup, cap = settings.warmup, settings.warmup_cap
+        elapsed = now - self._began
+        starting, ready = self._sessions_now()
+        spawned = runner.user_count >= (runner.target_user_count or 0)
+        if self._ready_at is None and spawned and starting > 0 and ready >= starting:
+            self._ready_at = now
+        settled = self._ready_at is not None and now - self._ready_at >= warmup
+        if not settled and elapsed < cap:
+            return False
+        recorder.measure_from = now
+        recorder.intended_rate = settings.arrival_rate if settings.open_model else runner.user_count * settings.user_rps
+        set_up = None if self._ready_at is None else self._ready_at - self._began
+        recorder.window = {
+            "warmup_s": round(elapsed, 3), "warmup_at_full_load_s": warmup, "warmup_max_s": cap,
+            "session_setup_s": None if set_up is None else round(set_up, 3), "users_ready": ready, "users_starting": starting,
+            "why": (f"every virtual user had logged in after {set_up:.1f} s (ramp and logins, not measured), then {warmup:g} s "
+                    f"of warm-up at full load ({ready} of {starting} users ready)" if settled else
+                    f"warm-up cap {cap:g} s reached {now - self._ready_at:.1f} s after every virtual user had logged in "
+                    f"(less than the {warmup:g} s of warm-up at full load)" if self._ready_at is not None else
+                    f"warm-up cap {cap:g} s reached with {ready} of {starting} virtual users logged in: "
+                    "session set-up was still running when measuring began"),
+        }
+        print(f"gonogo load: measuring from {elapsed:.1f} s: {recorder.window['why']}", flush=True)
+        if isinstance(runner, MasterRunner):
+            runner.send_message("gonogo_measure_from", recorder.measure_from)
+        if settings.duration:
+            gevent.spawn_later(settings.duration, self._finish, environment, "duration reached")
+        return True
+
+    def _every_second(self, environment):
+        runner, recorder = environment.runner, self.recorder
+        started = time.time()
+        lag = WORKER_REPORT_INTERVAL + 1 if isinstance(runner, MasterRunner) else 0.0  # workers report every 3 s
+        while recorder.stopped_at is None:
+            gevent.sleep(1.0)
+            now = time.time()
+            if recorder.measure_from is None:
+                self._start_measuring(environment, now)
+            recorder.record_users(self._users_now(runner), now)
+            if recorder.check_abort(now, lag):
+                print(f"gonogo load: {recorder.aborted}", flush=True)
+                self._finish(environment, recorder.aborted)
+                return
+            if int(now - started) % PROGRESS_EVERY_S == 0:
+                print(recorder.progress(now - started, self._users_now(runner), now, lag), flush=True)
+
+    # -- the end ------------------------------------------------------------------
+    def _stop(self, environment, **_):
+        runner = environment.runner
+        if isinstance(runner, WorkerRunner):
+            runner.send_message("gonogo_final", self.recorder.take_share())
+            self.recorder.measure_from = None
+        elif self.recorder.stopped_at is None:
+            self.recorder.stopped_at = time.time()
+
+    def _finish(self, environment, why: str) -> None:
+        """Stop the users, wait for every worker's last figures, quit."""
+        runner = environment.runner
+        if self.recorder.stopped_at is None:
+            self.recorder.stopped_at = time.time()
+        workers = runner.worker_count if isinstance(runner, MasterRunner) else 0
+        runner.stop()
+        deadline = time.time() + FINAL_SHARE_TIMEOUT_S + (environment.stop_timeout or 0)
+        while len(self._finals) < workers and time.time() < deadline:
+            gevent.sleep(0.2)
+        if len(self._finals) < workers:
+            print(f"gonogo load: only {len(self._finals)} of {workers} workers sent their last figures", flush=True)
+        runner.quit()
+
+    def _write(self, environment, **_):
+        out, recorder = self.settings.out, self.recorder
+        if out and not isinstance(environment.runner, WorkerRunner) and recorder.measure_from is not None:
+            figures.write(out, recorder.figures(), measure_from=recorder.measure_from, stopped_at=recorder.stopped_at,
+                          aborted=recorder.aborted, model=self.settings.model, workers=len(self._finals))

@@ -1,0 +1,97 @@
+"""One load run from the gate: Locust processes with the environment's profile, the server side sampled meanwhile
+(or asked of Prometheus afterwards), every figure merged into the run's store."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from gonogo.config.environments import Account, Environment
+from gonogo.core.store import MetricsStore
+from gonogo.loadgen import launch
+from gonogo.loadgen.processes import started
+from gonogo.server_metrics import ServerSource
+from gonogo.server_metrics.promql import PrometheusSource
+from gonogo.server_metrics.scrape import ServerSampler
+from gonogo.target.client import ssl_context
+
+OUTPUT_LINES_KEPT = 60
+
+
+@dataclass
+class LoadOutcome:
+    figures: dict | None  # what the master wrote (gonogo.loadgen.figures); None: nothing
+    returncode: int | None
+    workers_expected: int
+    output: str  # the last lines Locust printed
+    summary: str = ""  # one line: the shape of the run and where the server-side figures came from
+    problems: list[str] = field(default_factory=list)  # server-side figures that could not be read
+
+    @property
+    def workers_delivered(self) -> int:
+        return (self.figures or {}).get("workers", 0)
+
+    @property
+    def aborted(self) -> str | None:
+        return (self.figures or {}).get("aborted")
+
+
+def write_accounts(path: Path, accounts: Mapping[str, list[Account]]) -> Path:
+    """The accounts file the Locust processes read: owner-only, like any file holding passwords."""
+    path.touch(mode=0o600)
+    path.write_text(json.dumps({role: [{"email": a.email, "password": a.password.get_secret_value()} for a in items]
+                                for role, items in accounts.items()}))
+    return path
+
+
+def run(environment: Environment, store: MetricsStore, locustfile: Path, accounts: Mapping[str, list[Account]], workdir: Path,
+        *, workers: int = 0, tag: str = "gonogo-load", say: Callable[[str], None] = print) -> LoadOutcome:
+    """Ctrl-C, SIGTERM or an error: every Locust process is stopped before this returns (or raises)."""
+    profile = environment.load
+    out = workdir / "figures.json"
+    plan = launch.plan(environment, locustfile, write_accounts(workdir / "accounts.json", accounts), out, workers=workers, tag=tag)
+    tail: deque[str] = deque(maxlen=OUTPUT_LINES_KEPT)
+    verify = ssl_context(environment)
+    with ExitStack() as stack:
+        client = stack.enter_context(httpx.Client(base_url=environment.base_url, verify=verify, timeout=5, trust_env=False))
+        exporters = stack.enter_context(httpx.Client(verify=verify, timeout=5, trust_env=False))
+        sampler = ServerSampler(client, environment.server_metrics, exporter_client=exporters)
+        if not environment.prometheus_url:  # with a Prometheus, its view of the fleet is asked afterwards instead
+            sampler.start()
+            stack.callback(sampler.stop)  # before the clients close, however the run ends
+        began = time.time()
+        proc = stack.enter_context(started(plan, workdir))
+        for line in proc.stdout:  # live progress, past pytest's capture
+            tail.append(line)
+            if line.startswith("gonogo load:"):
+                say(line.rstrip())
+        proc.wait(timeout=plan.run_time + 120)
+    outcome = LoadOutcome(json.loads(out.read_text()) if out.exists() else None, proc.returncode, len(plan.workers), "".join(tail))
+    if outcome.figures is None:
+        return outcome
+    store.merge(MetricsStore.from_dict(outcome.figures["store"]))
+    measure_from = outcome.figures["measure_from"] or began + profile.warmup
+    stopped_at = outcome.figures.get("stopped_at") or time.time()
+    with ExitStack() as stack:
+        source: ServerSource = sampler
+        if environment.prometheus_url:
+            prometheus = stack.enter_context(httpx.Client(base_url=environment.prometheus_url, verify=verify, timeout=30, trust_env=False))
+            source = PrometheusSource(prometheus, environment.prometheus, environment.server_metrics)
+        readings = source.record(store, measure_from, stopped_at)
+        server = f"{readings} readings from Prometheus" if environment.prometheus_url else f"{readings} /metrics samples"
+        outcome.problems = source.errors
+    shape = (f"open model, {profile.arrival_rate:g} iterations/s on {profile.users} users" if outcome.figures.get("model") == "open"
+             else f"{profile.users} users")
+    window = store.notes.get("load.window") or {}
+    outcome.summary = (f"gonogo load: {shape}, {profile.duration:g} s measured after "
+                       f"{window.get('why') or f'{profile.warmup:g} s warm-up'} (excluded); "
+                       f"{len(plan.workers) or 'no'} workers; server side: {server}"
+                       + (f"; problems: {outcome.problems[:3]}" if outcome.problems else ""))
+    return outcome

@@ -1,0 +1,84 @@
+"""What a Locust process is told: one definition of the GONOGO_LOAD_* variables, written by the gate, read by the locustfile.
+
+The defaults are the environment profile's (gonogo.config.environments.LoadProfile), so a standalone
+``locust -f tests/load`` and ``pytest tests/load`` run the same profile unless told otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from gonogo.config.environments import Environment, LoadProfile
+
+_PROFILE = LoadProfile()
+
+
+@dataclass(frozen=True)
+class LoadSettings:
+    accounts_file: Path  # JSON {role: [{email, password}]}
+    ca_bundle: str | None = None  # CA to trust; None: the system's
+    model: str = _PROFILE.model  # closed: Locust's users wait for their answers; open: constant arrival rate
+    user_rps: float = _PROFILE.user_rps  # closed model: iterations per second per virtual user
+    arrival_rate: float = 0.0  # open model: iterations started per second, in total
+    users: int = _PROFILE.users  # open model: virtual users pre-allocated for the arrivals, in total
+    schedulers: int = 1  # open model: arrival schedulers (the -u given to Locust), each takes rate/schedulers
+    warmup: float = _PROFILE.warmup  # seconds at full load, after every user's start, excluded from the figures
+    warmup_max: float = _PROFILE.warmup_max  # measuring starts this far into the test at the latest
+    duration: float = 0.0  # seconds to measure after the warm-up; 0: until Locust stops (-t, Ctrl-C)
+    out: Path | None = None  # where the master (or the only process) writes the figures
+    tag: str = "gonogo-load"  # the dataset name of the evaluations the load creates
+    writes: bool = True  # False: no evaluations or uploads; those tasks read instead
+    abort_error_rate: float = 0.5  # error ratio over the last slices that stops the run as lost
+
+    @property
+    def open_model(self) -> bool:
+        return self.model == "open"
+
+    @property
+    def warmup_cap(self) -> float:
+        return max(self.warmup, self.warmup_max)
+
+    @classmethod
+    def for_environment(cls, environment: Environment, accounts_file: Path, out: Path, workers: int = 0,
+                        tag: str = "gonogo-load") -> LoadSettings:
+        profile = environment.load
+        return cls(accounts_file=accounts_file, ca_bundle=environment.ca_bundle, model=profile.model,
+                   user_rps=profile.user_rps, arrival_rate=profile.arrival_rate or 0.0, users=profile.users,
+                   schedulers=max(1, workers), warmup=profile.warmup, warmup_max=profile.warmup_max,
+                   duration=profile.duration, out=out, tag=tag, writes=environment.safety.writes_allowed)
+
+    def to_env(self) -> dict[str, str]:
+        return {"GONOGO_ACCOUNTS_FILE": str(self.accounts_file), "GONOGO_CA_BUNDLE": self.ca_bundle or "",
+                "GONOGO_LOAD_MODEL": self.model, "GONOGO_LOAD_USER_RPS": str(self.user_rps),
+                "GONOGO_LOAD_RATE": str(self.arrival_rate or ""), "GONOGO_LOAD_USERS": str(self.users),
+                "GONOGO_LOAD_SCHEDULERS": str(self.schedulers), "GONOGO_LOAD_WARMUP": str(self.warmup),
+                "GONOGO_LOAD_WARMUP_MAX": str(self.warmup_max), "GONOGO_LOAD_DURATION": str(self.duration),
+                "GONOGO_LOAD_OUT": str(self.out or ""), "GONOGO_LOAD_TAG": self.tag, "GONOGO_LOAD_WRITES": "1" if self.writes else "0",
+                "GONOGO_LOAD_ABORT_ERROR_RATE": str(self.abort_error_rate)}
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str], local_box: Path) -> LoadSettings:
+        """``local_box``: the directory of the local box (.gonogo/local), whose accounts and CA are the defaults."""
+        def get(name: str) -> str | None:
+            return environ.get(name) or None  # set but empty is unset
+
+        local_ca = local_box / "ca.pem"
+        defaults = cls(accounts_file=local_box / "accounts.json")
+        return cls(
+            accounts_file=Path(get("GONOGO_ACCOUNTS_FILE") or defaults.accounts_file),
+            ca_bundle=get("GONOGO_CA_BUNDLE") or (str(local_ca) if local_ca.exists() else None),
+            model=get("GONOGO_LOAD_MODEL") or defaults.model,
+            user_rps=float(get("GONOGO_LOAD_USER_RPS") or defaults.user_rps),
+            arrival_rate=float(get("GONOGO_LOAD_RATE") or 0),
+            users=int(get("GONOGO_LOAD_USERS") or defaults.users),
+            schedulers=int(get("GONOGO_LOAD_SCHEDULERS") or 1),
+            warmup=float(get("GONOGO_LOAD_WARMUP") or defaults.warmup),
+            warmup_max=float(get("GONOGO_LOAD_WARMUP_MAX") or defaults.warmup_max),
+            duration=float(get("GONOGO_LOAD_DURATION") or 0),
+            out=Path(out) if (out := get("GONOGO_LOAD_OUT")) else None,
+            tag=get("GONOGO_LOAD_TAG") or defaults.tag,
+            writes=environ.get("GONOGO_LOAD_WRITES", "1") != "0",
+            abort_error_rate=float(get("GONOGO_LOAD_ABORT_ERROR_RATE") or defaults.abort_error_rate),
+        )

@@ -1,0 +1,2 @@
+"""The pytest plugin (entry point ``gonogo = gonogo.plugin.hooks``): options, hooks, fixtures and one item per gate.
+The only part of gonogo that imports pytest."""

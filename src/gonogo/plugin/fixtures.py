@@ -1,0 +1,224 @@
+"""The fixtures gonogo gives every suite: the run's state, store and environment; accounts and an API client per
+suite; the run's tag and the one path that removes what a run created; console lines past pytest's capture; the
+checks protocol (``expect``, ``checks``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from gonogo.config.environments import AccountsError, load_accounts
+from gonogo.core.exit_codes import EXIT_USAGE
+from gonogo.mongo.cleanup import remove_evaluations
+from gonogo.plugin.checks import Checks, SecurityChecks
+from gonogo.plugin.cleanup import CreatedObjects
+from gonogo.plugin.suites import suite_of_item, suites_dir
+from gonogo.run_state import RunState
+from gonogo.target.accounts import AccountAllocator, AccountsExhausted
+from gonogo.target.client import ApiClient, LoginFailed
+
+STATE = pytest.StashKey[RunState]()
+
+
+@pytest.fixture(scope="session")
+def gonogo_state(request: pytest.FixtureRequest) -> RunState:
+    state = request.config.stash.get(STATE, None)
+    if state is None:
+        raise pytest.UsageError("gonogo fixtures need an environment: run with --env=NAME")
+    return state
+
+
+@pytest.fixture(scope="session")
+def gonogo_metrics(gonogo_state: RunState):
+    """The run's metrics store: suites record here, gates read from here."""
+    return gonogo_state.store
+
+
+@pytest.fixture(scope="session")
+def gonogo_env(gonogo_state: RunState):
+    """The selected environment (secrets resolved, never printed)."""
+    return gonogo_state.environment
+
+
+@pytest.fixture(scope="session")
+def gonogo_run_id(gonogo_state: RunState) -> str:
+    """Tag for test data created by this run, so it can be found and removed."""
+    return gonogo_state.run_id
+
+
+@pytest.fixture
+def gonogo_requires(request: pytest.FixtureRequest, gonogo_state: RunState):
+    """``requires(allowed, why, what=None, metrics=None, **tags)``: skip this check unless ``allowed``, and say what
+    it leaves uncovered. ``metrics``/``tags`` default to the test's ``gonogo_covers(metric, ..., **tags)`` marker,
+    ``what`` to the test's name. Undeclared, the gate reading them is inconclusive ("not covered: ..."); where
+    the environment declares ``out_of_scope: {what: reason}``, the gate decides on the rest and shows the reason."""
+
+    def requires(allowed: bool, why: str, what: str | None = None, metrics: tuple[str, ...] | str | None = None, **tags) -> None:
+        if allowed:
+            return
+        marker = request.node.get_closest_marker("gonogo_covers")
+        if metrics is None:
+            if marker is None:
+                raise pytest.UsageError(f"{request.node.nodeid} skips for safety ({why}) but does not say what it covers: "
+                                        "mark it @pytest.mark.gonogo_covers(METRIC, tag=value)")
+            metrics, tags = marker.args, {**marker.kwargs, **tags}
+        what = what or getattr(request.node, "originalname", request.node.name)
+        pytest.skip(gonogo_state.not_covered(what, why, (metrics,) if isinstance(metrics, str) else tuple(metrics), **tags))
+
+    return requires
+
+
+# -- accounts and clients -----------------------------------------------------------
+@pytest.fixture(scope="session")
+def accounts(gonogo_env):
+    """The environment's test accounts by role; missing or unreadable ones stop the run (exit 4)."""
+    try:
+        return load_accounts(gonogo_env)
+    except AccountsError as exc:
+        pytest.exit(f"gonogo: {exc}", returncode=EXIT_USAGE)
+
+
+@pytest.fixture(scope="session")
+def api_client(gonogo_env, gonogo_metrics, accounts):
+    """``api_client("smoke")``: a client whose requests are recorded as that suite's figures."""
+    clients: dict[str, ApiClient] = {}
+
+    def make(suite: str) -> ApiClient:
+        if suite not in clients:
+            clients[suite] = ApiClient(gonogo_env, gonogo_metrics, suite, accounts)
+        return clients[suite]
+
+    yield make
+    for client in clients.values():
+        client.close()
+
+
+@pytest.fixture(scope="session")
+def _account_allocator(gonogo_env, accounts) -> AccountAllocator:
+    return AccountAllocator(accounts, gonogo_env.name)
+
+
+@pytest.fixture
+def account(_account_allocator):
+    """``account(role, purpose, count=1)``: index(es) of accounts of ``role`` that only ``purpose`` uses (the same
+    ones each time it asks); one index for count 1, else a list. Too few accounts fails the test, naming the fix."""
+
+    def take(role: str, purpose: str, count: int = 1):
+        try:
+            indexes = _account_allocator.take(role, purpose, count)
+        except AccountsExhausted as exc:
+            pytest.fail(str(exc), pytrace=False)
+        return indexes[0] if count == 1 else indexes
+
+    return take
+
+
+def check_credentials(client: ApiClient) -> list[str]:
+    """Log in the first account of every role once. Refused credentials stop the run (exit 4), naming the
+    account; a login the server fails at (5xx) is the target's fault: returned, for the suite to record."""
+    broken = []
+    for role in client.accounts:
+        try:
+            client.token(role)
+        except LoginFailed as exc:
+            if exc.refused:
+                pytest.exit(f"gonogo: {exc}", returncode=EXIT_USAGE)
+            broken.append(str(exc))
+    return broken
+
+
+# -- test data: tagged, and removed on one path ---------------------------------------
+@pytest.fixture
+def writes(gonogo_env, gonogo_requires):
+    """Tests that create (tagged, removed) data run only where the environment allows writes; elsewhere what they
+    cover (their gonogo_covers marker) is recorded as not covered."""
+    gonogo_requires(gonogo_env.safety.writes_allowed, f"environment '{gonogo_env.name}' does not allow writes (safety.writes_allowed)")
+
+
+@pytest.fixture(scope="session")
+def tag(gonogo_run_id) -> str:
+    """Every object a suite creates carries this, so it can be found and removed."""
+    return gonogo_run_id
+
+
+@pytest.fixture(scope="session")
+def remove_tagged_evaluations(gonogo_env, tag):
+    """Evaluations have no DELETE in the contract: remove this run's through the database; returns how many remain."""
+
+    def remove() -> int:
+        if gonogo_env.mongo_url is None:
+            raise RuntimeError(f"evaluations tagged '{tag}' cannot be removed through the API (the contract has no DELETE); "
+                               f"give environment '{gonogo_env.name}' a mongo_url so gonogo can remove its test data")
+        return remove_evaluations(gonogo_env.mongo_url.get_secret_value(), gonogo_env.database, tag=tag)
+
+    return remove
+
+
+@pytest.fixture
+def created(request, api_client, gonogo_env, tag) -> Iterator[CreatedObjects]:
+    """``created.add(kind, object_id, role, index=0)`` / ``created.add_step(what, step)``: what this test created,
+    removed after it (last first) even when it fails, through the suite's own client; a removal that fails fails the test."""
+    suite = suite_of_item(request.node, suites_dir(request.config)) or "smoke"
+    registry = CreatedObjects(api_client(suite), gonogo_env, tag)
+    yield registry
+    errors = registry.remove()
+    if errors:
+        pytest.fail("cleanup failed: " + "; ".join(errors), pytrace=False)
+
+
+# -- console and checks ------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def say(request):
+    """``say(line)``: a line on the console now, past pytest's capture (progress and findings people must see)."""
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+
+    def write(line: str) -> None:
+        if reporter is None or capture is None:
+            print(line)
+            return
+        with capture.global_and_fixture_disabled():
+            if request.config.get_terminal_writer().width_of_current_line:  # after progress dots
+                reporter.write("\n")
+            reporter.write_line(line)
+
+    return write
+
+
+@pytest.fixture
+def expect(gonogo_metrics):
+    """``expect(check, ok, detail, requirement="SMOKE", fail=True)``: a ``smoke.checks`` entry; the test fails when it
+    does not hold (``fail=False`` records only, so that several checks of one answer are all recorded)."""
+    return Checks(gonogo_metrics, "smoke.checks").expect
+
+
+@pytest.fixture
+def checks(gonogo_metrics, gonogo_state) -> SecurityChecks:
+    """The security suite's checks and findings (waivers applied, scans completed or unmeasured, evidence redacted)."""
+    return SecurityChecks(gonogo_metrics, gonogo_state.waivers)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def database_counters_at_start(request):
+    """The database's query counters before anything else runs, so the db suite (which runs after the load
+    suite) can tell how the queries of the whole run were served. None, with the reason, when not possible."""
+    from gonogo.mongo.connect import MongoUnavailable, connect
+    from gonogo.mongo.counters import snapshot
+
+    state = request.config.stash.get(STATE, None)
+    if state is None:  # pytest without --env: gonogo is inert
+        return None, "no gate run"
+    gonogo_env, directory = state.environment, suites_dir(request.config)
+    if not any(suite_of_item(item, directory) == "db" for item in request.session.items):
+        return None, "the database suite is not in this run"
+    if gonogo_env.mongo_url is None:
+        return None, "no mongo_url"
+    try:
+        server = connect(gonogo_env.mongo_url.get_secret_value(), gonogo_env.database)
+    except MongoUnavailable as exc:
+        return None, str(exc)  # the db suite reports it itself
+    try:
+        return snapshot(server.db, server.collections), ""
+    finally:
+        server.client.close()

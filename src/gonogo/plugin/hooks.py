@@ -1,0 +1,346 @@
+"""gonogo's pytest plugin: options, run state, gate items, verdict and exit status.
+
+Inert unless an environment is chosen (``--env``, ``GONOGO_ENV`` or the ini
+key ``gonogo_env``), so installing gonogo does not change other test runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+
+from gonogo.config.errors import ConfigError, mask_userinfo
+from gonogo.core.catalog import SUITES
+from gonogo.core.exit_codes import EXIT_USAGE
+from gonogo.plugin import fixtures, suites
+from gonogo.plugin.fixtures import STATE
+from gonogo.plugin.items import GateItem, GatesFile
+from gonogo.reporting import console, json_report, undecided
+from gonogo.reporting.allure_env import write_environment
+from gonogo.run_state import ENV_VARS, RunState, pick
+
+OPT_ENV = "--env"
+OPT_ENVIRONMENTS = "--environments"
+OPT_GATES = "--gates"
+OPT_BASE_URL = "--base-url"
+OPT_GATE_REPORT = "--gate-report"
+OPT_BASELINE = "--baseline"
+
+
+#: Options whose value is a path: written as a separate argument (`--gates /etc/gonogo/gates.yaml`), pytest takes
+#: the value for a test path while it looks for its configuration, before any plugin's options are known.
+PATH_OPTIONS = (OPT_ENVIRONMENTS, OPT_GATES, OPT_GATE_REPORT, OPT_BASELINE)
+
+
+def joined_path_options(args: list[str]) -> list[str]:
+    """``args`` with every ``--gates PATH`` (and the other PATH_OPTIONS) written ``--gates=PATH``."""
+    joined, index = [], 0
+    while index < len(args):
+        if args[index] in PATH_OPTIONS and index + 1 < len(args):
+            joined.append(f"{args[index]}={args[index + 1]}")
+            index += 2
+        else:
+            joined.append(args[index])
+            index += 1
+    return joined
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config, args: list[str], parser: pytest.Parser) -> None:
+    """`--gates /elsewhere/gates.yaml` made pytest read its configuration from /elsewhere (or none): the project's
+    pytest.ini, its testpaths and addopts were lost, and selftests/ would be collected. Run again as
+    `--gates=/elsewhere/gates.yaml`, which pytest reads as intended; in-process (no command line to run), stop."""
+    from _pytest.config.findpaths import determine_setup
+
+    given = list(early_config.invocation_params.args)
+    joined = joined_path_options(given)
+    if joined == given:
+        return
+    ns = early_config.known_args_namespace
+    file_or_dir = [a for a in getattr(ns, "file_or_dir", []) if not a.startswith("-")]
+    _, intended_ini, _, _ = determine_setup(inifile=ns.inifilename, override_ini=ns.override_ini, args=file_or_dir,
+                                            rootdir_cmd_arg=ns.rootdir or None, invocation_dir=early_config.invocation_params.dir)
+    if intended_ini == early_config.inipath:
+        return
+    if sys.argv[1:] == given and not os.environ.get("GONOGO_REEXEC"):
+        os.environ["GONOGO_REEXEC"] = "1"  # once: a second detection would loop
+        capture = early_config.pluginmanager.getplugin("capturemanager")
+        if capture is not None:  # pytest already captures fds 1 and 2 here: the new process must get the real ones
+            capture.stop_global_capturing()
+        os.execv(sys.executable, [sys.executable, "-m", "pytest", *joined])
+    raise pytest.UsageError(
+        f"pytest read a path option's value as a test path and took its configuration from "
+        f"{early_config.inipath or early_config.rootpath}, not {intended_ini}; write the option with '=' "
+        f"({' '.join(a for a in joined if a.startswith(PATH_OPTIONS))}) (exit {EXIT_USAGE}: nothing was run)")
+
+
+def _existing_file(value: str) -> str:
+    if not Path(value).is_file():
+        raise argparse.ArgumentTypeError(f"file not found: {value}")
+    return value
+
+
+def _url(value: str) -> str:
+    if not value.startswith(("http://", "https://")):
+        raise argparse.ArgumentTypeError(f"'{mask_userinfo(value)}' is not an http(s) URL like https://host:port")
+    return value
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("gonogo", "gonogo release gate")
+    group.addoption(OPT_ENV, dest="gonogo_env", metavar="NAME", default=None,
+                    help=f"Environment from environments.yaml to decide (local, staging, production...). "
+                         f"Also ${ENV_VARS['env']} or ini gonogo_env. Default: %(default)r")
+    group.addoption(OPT_ENVIRONMENTS, dest="gonogo_environments", metavar="PATH", default=None,
+                    help="Environments file. Default: ini gonogo_environments, else environments.yaml at the rootdir.")
+    group.addoption(OPT_GATES, dest="gonogo_gates", metavar="PATH", default=None,
+                    help="Gates file. Default: ini gonogo_gates, else gates.yaml at the rootdir.")
+    group.addoption(OPT_BASE_URL, dest="gonogo_base_url", metavar="URL", default=None, type=_url,
+                    help="Override the environment's base URL. Default: %(default)r")
+    group.addoption(OPT_GATE_REPORT, dest="gonogo_gate_report", metavar="PATH", default=None,
+                    help="Write the JSON gate report (schema gonogo.gate-report/1) here. Default: %(default)r")
+    group.addoption(OPT_BASELINE, dest="gonogo_baseline", metavar="REPORT", default=None, type=_existing_file,
+                    help="A saved gate report that relative gates compare against. Default: %(default)r")
+    group.addoption("--load-workers", dest="gonogo_load_workers", metavar="N", default=0, type=int,
+                    help="Run the load suite as a Locust master with N worker processes on this machine "
+                         "(figures merge on the master). 0: one Locust process. Default: %(default)r")
+    parser.addini("gonogo_env", "Environment decided when --env is not given (activates the gate).", default=None)
+    parser.addini("gonogo_environments", "Environments file, relative to the rootdir.", default=None)
+    parser.addini("gonogo_gates", "Gates file, relative to the rootdir.", default=None)
+    parser.addini("gonogo_suites_dir", "Directory whose subdirectories are the suites.", default="tests")
+
+
+def _path(config: pytest.Config, cli: str | None, key: str, default: str) -> Path:
+    value = pick(cli, ENV_VARS[key], config.getini(f"gonogo_{key}"), default, os.environ)
+    path = Path(value)
+    return path if path.is_absolute() or cli else config.rootpath / path
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not config.pluginmanager.is_registered(fixtures):
+        config.pluginmanager.register(fixtures, "gonogo-fixtures")
+    config.addinivalue_line("markers", "gonogo_covers(metric, ..., **tags): the figures a check produces; a safety rule "
+                                       "that skips it leaves them not covered (fixture gonogo_requires)")
+    config.addinivalue_line("markers", f"gonogo_suite(name): the suite a test belongs to ({', '.join(SUITES)}); "
+                                       "by default the directory under gonogo_suites_dir")
+    opt = config.option
+    env_name = pick(opt.gonogo_env, ENV_VARS["env"], config.getini("gonogo_env"), None, os.environ)
+    if not env_name:
+        for flag, value in ((OPT_GATES, opt.gonogo_gates), (OPT_GATE_REPORT, opt.gonogo_gate_report), (OPT_BASELINE, opt.gonogo_baseline)):
+            if value:
+                raise pytest.UsageError(f"{flag} needs an environment: add {OPT_ENV}=NAME (or set {ENV_VARS['env']})")
+        return
+    try:
+        state = RunState.load(
+            env_name,
+            _path(config, opt.gonogo_environments, "environments", "environments.yaml"),
+            _path(config, opt.gonogo_gates, "gates", "gates.yaml"),
+            base_url=opt.gonogo_base_url or os.environ.get(ENV_VARS["base_url"]) or None,
+            baseline_path=Path(opt.gonogo_baseline) if opt.gonogo_baseline else None,
+        )
+    except (ConfigError, json_report.ReportError) as exc:
+        message = f"{OPT_BASELINE}: {exc}" if isinstance(exc, json_report.ReportError) else str(exc)
+        if opt.gonogo_gate_report:  # the last run's report must not stand for this one
+            undecided.gate_report(opt.gonogo_gate_report, f"bad input, nothing was run: {message.splitlines()[0]}", EXIT_USAGE,
+                                  environment=env_name, base_url=None, gates_file=None)
+        raise pytest.UsageError(f"{message}\n(exit {EXIT_USAGE}: nothing was sent to the target)") from None
+    config.stash[STATE] = state
+    config.pluginmanager.register(ActiveRun(config, state), "gonogo-active-run")
+    _stop_on_sigterm(config)
+
+
+def _stop_on_sigterm(config: pytest.Config) -> None:
+    """SIGTERM (CI cancelling the job, ``kill``) ends the run as Ctrl-C does: load stopped, test data removed,
+    box down, UNDECIDED (exit 2). Python's default would die on the spot and leave all of it behind. Once: a
+    second SIGTERM during that clean-up does not cut it short."""
+    def stop(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise KeyboardInterrupt(f"{signal.Signals(signum).name} received: stopping the load and cleaning up")
+
+    try:
+        previous = signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread (pytest run in-process by a tool): keep the default
+        return
+    config.add_cleanup(lambda: signal.signal(signal.SIGTERM, previous))
+
+
+UNDECIDED_BECAUSE = {
+    pytest.ExitCode.INTERRUPTED: "interrupted (Ctrl-C or SIGTERM) before the gates were decided",
+    pytest.ExitCode.INTERNAL_ERROR: "pytest stopped on an internal error before the gates were decided",
+    pytest.ExitCode.USAGE_ERROR: "the run could not start (usage error or the local box did not come up)",
+}
+
+
+class ActiveRun:
+    """The hooks of a run that decides a verdict (registered only when an environment is chosen)."""
+
+    def __init__(self, config: pytest.Config, state: RunState):
+        self.config = config
+        self.state = state
+        self.gate_nodeids: set[str] = set()
+        self.box = None  # the local box this run booted (and must stop)
+        self.undecided_reason: str | None = None
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        if self.config.option.collectonly:
+            return
+        self._start_box()
+        from gonogo.target.probe import probe
+
+        problem = probe(self.state.environment)
+        if problem is not None:
+            self.state.unreachable = problem
+            reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+            if reporter is not None:
+                reporter.write_line(f"gonogo: target unreachable: {problem}", red=True, bold=True)
+
+    def _start_box(self) -> None:
+        env = self.state.environment
+        if not env.embedded_stack or self.state.base_url_overridden:
+            return
+        from gonogo.stack.boot import calibration_for, start_or_reuse
+
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        say = reporter.write_line if reporter is not None else print
+        faults = os.environ.get("GONOGO_FAULTS")
+        suites_dir = suites.suites_dir(self.config)
+        try:
+            calibration = None
+            if "load" in suites.selected_suites(self.config, suites_dir) and env.safety.load.allowed:
+                calibration = calibration_for(self.config.rootpath, env, faults, self.state.latency_limits(), say)
+            info, self.box = start_or_reuse(self.config.rootpath, env, faults, say)
+        except Exception as exc:  # StackError, unknown fault: named component, log tail, exit 4
+            raise pytest.UsageError(f"{exc}\n(exit {EXIT_USAGE}: the local box could not start; nothing was decided)") from None
+        self.state.attach_box(info)
+        if calibration is not None:
+            self.state.apply_calibration(calibration)
+            say(f"gonogo: {calibration.describe()}")
+
+    def pytest_unconfigure(self) -> None:
+        if self.box is not None:
+            self.box.down()
+            self.box = None
+
+    def pytest_report_header(self) -> list[str]:
+        state, env = self.state, self.state.environment
+        return [
+            f"gonogo: environment '{state.env_name}' at {env.display_url} (run id {state.run_id})",
+            f"gonogo: gates {state.gates_path} ({len(state.gates)} gates), environments {state.environments_path}"
+            + (f", baseline {state.baseline_path}" if state.baseline_path else ""),
+        ]
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, session: pytest.Session, items: list[pytest.Item]) -> None:
+        suites_dir = suites.suites_dir(self.config)
+        self.state.suites_run.update(suites.selected_suites(self.config, suites_dir))
+        order = {}
+        for item in items:
+            suite = suites.suite_of_item(item, suites_dir)
+            if suite is None:
+                continue
+            if suite not in SUITES:
+                raise pytest.UsageError(f"{item.nodeid}: unknown suite '{suite}' in its gonogo_suite marker; use one of {', '.join(SUITES)}")
+            self.state.suites_run.add(suite)
+            order[item.nodeid] = SUITES.index(suite)
+        # Suites run in the order of SUITES (smoke, load, db, security): the database suite reads the
+        # server's counters over the load run, and the active scans come last. Stable within a suite.
+        items.sort(key=lambda item: order.get(item.nodeid, -1))
+        if self.state.unreachable:  # measure nothing rather than fail every test the same way
+            skip = pytest.mark.skip(reason=f"target unreachable: {self.state.unreachable}")
+            for item in items:
+                item.add_marker(skip)
+        gate_items = list(GatesFile.from_parent(session, path=self.state.gates_path, state=self.state).collect())
+        self.gate_nodeids = {i.nodeid for i in gate_items}
+        items.extend(gate_items)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call):
+        report = yield
+        # A skipped gate points at its line in gates.yaml, not at the plugin's source.
+        if report.skipped and isinstance(item, GateItem) and isinstance(report.longrepr, tuple):
+            gate = self.state.result_of(item.gate_id).gate
+            report.longrepr = (str(self.state.gates_path), gate.line or 0, report.longrepr[2])
+        # A check that crashed did not pass: what it covers is not measured (its gate inconclusive, with the reason),
+        # whatever it had recorded before the exception. An assertion or pytest.fail is a finding, not a crash.
+        if report.failed and call.excinfo is not None and not isinstance(item, GateItem) \
+                and not call.excinfo.errisinstance((AssertionError, pytest.fail.Exception, pytest.skip.Exception)):
+            marker = item.get_closest_marker("gonogo_covers")
+            if marker is not None:
+                exc = call.excinfo.value
+                reason = f"{item.name} crashed in {call.when}: {exc.__class__.__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
+                for metric in marker.args:
+                    self.state.store.unmeasured(metric, reason.rstrip(": "), **marker.kwargs)
+        return report
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        # A failing suite test (in any phase) is No-Go. A gate item's failing call is the gate itself.
+        if report.failed and not (report.nodeid in self.gate_nodeids and report.when == "call"):
+            self.state.failed_tests += 1
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int):
+        # Outermost wrapper: decide before the terminal summary prints the table, and
+        # print the one-line verdict after pytest's own stats line, as the last word.
+        decided = self._decide(session, exitstatus)
+        result = yield
+        if not decided and self.undecided_reason and getattr(self.config.option, "xmlpath", None):
+            undecided.junit(self.config.option.xmlpath, self.undecided_reason)  # after pytest's junitxml wrote it
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if decided and reporter is not None:
+            verdict = self.state.verdict
+            markup = {"green": True} if verdict.go else {"red": True}
+            reporter.write_sep("=", f"gonogo: {verdict.headline()} [exit {verdict.exit_code}]", bold=True, **markup)
+        return result
+
+    def _decide(self, session: pytest.Session, exitstatus: int) -> bool:
+        if self.config.option.collectonly:
+            return False
+        if exitstatus in UNDECIDED_BECAUSE:
+            self.state.verdict = None
+            self._write_undecided(UNDECIDED_BECAUSE[exitstatus], int(exitstatus))
+            return False  # could not decide: keep pytest's own exit status, never Go
+        verdict = self.state.decide()
+        session.exitstatus = verdict.exit_code
+        if self.config.option.gonogo_gate_report:
+            json_report.write(self.config.option.gonogo_gate_report, self.state.report())
+        alluredir = getattr(self.config.option, "allure_report_dir", None)
+        if alluredir:
+            self._write_allure_environment(alluredir)
+        return True
+
+    def _write_undecided(self, reason: str, exit_code: int) -> None:
+        """Every report this run writes says undecided, over whatever the last run left."""
+        self.undecided_reason = reason
+        env = self.state.environment
+        if self.config.option.gonogo_gate_report:
+            undecided.gate_report(self.config.option.gonogo_gate_report, reason, exit_code, environment=self.state.env_name,
+                                  base_url=env.display_url, gates_file=str(self.state.gates_path))
+        alluredir = getattr(self.config.option, "allure_report_dir", None)
+        if alluredir:
+            self._write_allure_environment(alluredir)
+            undecided.allure(alluredir, reason, since_ms=int(self.state.started * 1000))
+
+    def _write_allure_environment(self, alluredir: str) -> None:
+        state = self.state
+        write_environment(alluredir, state.verdict, environment=state.env_name, base_url=state.environment.display_url,
+                          gates_file=state.gates_path, run_id=state.run_id)
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        if self.config.option.collectonly:
+            return
+        verdict = self.state.verdict
+        if verdict is None:
+            why = self.undecided_reason or "the run was interrupted or could not start"
+            terminalreporter.write_sep("=", f"gonogo: UNDECIDED — {why}", red=True, bold=True)
+            return
+        terminalreporter.write_sep("=", "gonogo verdict", bold=True)
+        tw = self.config.get_terminal_writer()
+        terminalreporter.write(console.render(verdict, width=max(tw.fullwidth, 100), color=tw.hasmarkup, plain=not tw.hasmarkup))
+        if self.config.option.gonogo_gate_report:
+            terminalreporter.write_line(f"gate report: {self.config.option.gonogo_gate_report}")

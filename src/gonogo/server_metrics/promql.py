@@ -1,0 +1,125 @@
+"""Server-side figures of a load run from a Prometheus server, with the plan's PromQL (K9, K10, K11, K14, K1).
+
+The alternative to scraping the target's /metrics (scrape.py) when the environment
+names a ``prometheus_url``: the deployment's own Prometheus already scrapes every
+instance, so its view is the whole fleet's. Queries over the measured window only:
+
+  server P95   histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{..}[window])))
+  cache hits   increase(cache_requests_total{..,result="hit"}[window]) / increase(cache_requests_total{..}[window])
+  pool         sum(db_pool_connections_in_use{..}) / sum(db_pool_connections_max{..})        one reading per step
+  CPU (node)   1 - avg(rate(node_cpu_seconds_total{node_labels,mode="idle"}[rate_window]))  one reading per step
+  memory (node) max(1 - node_memory_MemAvailable_bytes{node_labels} / node_memory_MemTotal_bytes{node_labels})
+  CPU (process)    sum(rate(process_cpu_seconds_total{..}[rate_window])) / server_metrics.limits.cpu_cores
+  memory (process) sum(process_resident_memory_bytes{..}) / server_metrics.limits.memory
+  instances    up{..}, per instance, one reading per step: more than 3 zeros in a row fails (D3)
+
+A query that fails or returns nothing records nothing: its gate is inconclusive, with the query as its reason.
+"""
+
+from __future__ import annotations
+
+import math
+
+import httpx
+
+from gonogo.config.environments import PrometheusQuery, ServerMetrics
+from gonogo.core.store import MetricsStore
+from gonogo.server_metrics.scrape import record_instance
+
+
+def matchers(labels: dict[str, str], **extra: str) -> str:
+    items = {**labels, **extra}
+    if not items:
+        return ""
+    escaped = (f'{k}="{v.replace(chr(92), chr(92) * 2).replace(chr(34), chr(92) + chr(34))}"' for k, v in items.items())
+    return "{" + ",".join(escaped) + "}"
+
+
+class PrometheusSource:
+    def __init__(self, client: httpx.Client, query: PrometheusQuery, server: ServerMetrics | None = None) -> None:
+        self.client, self.query = client, query  # client's base_url is the Prometheus server
+        self.server = server or ServerMetrics()
+        self.errors: list[str] = []
+
+    def record(self, store: MetricsStore, start: float, end: float) -> int:
+        """Figures over [start, end] into the store; returns how many readings were recorded."""
+        sel, labels = matchers(self.query.labels), self.query.labels
+        window = f"{max(1, math.floor(end - start))}s"
+        rate_window = f"{max(1, math.floor(min(self.query.rate_window, end - start)))}s"
+        recorded = 0
+        p95 = self._instant(f"histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{sel}[{window}])))", end)
+        if p95 is not None and not math.isnan(p95):
+            store.gauge("server.http_latency_p95", p95, at=end)
+            recorded += 1
+        hits = self._instant(f"sum(increase(cache_requests_total{matchers(labels, result='hit')}[{window}]))", end)
+        lookups = self._instant(f"sum(increase(cache_requests_total{sel}[{window}]))", end)
+        if hits is not None and lookups:
+            store.ratio("server.cache_hits", min(round(hits), round(lookups)), round(lookups))
+            recorded += 1
+        nodes = matchers(self.query.node_labels)
+        limits = self.server.limits
+        first_rate = start + min(self.query.rate_window, end - start)  # a rate needs a full window behind it, inside ours
+        figures = [("server.db_pool_usage", f"sum(db_pool_connections_in_use{sel}) / sum(db_pool_connections_max{sel})", start)]
+        if self.server.cpu == "node":
+            figures.append(("server.cpu_usage", f"1 - avg(rate(node_cpu_seconds_total{matchers(self.query.node_labels, mode='idle')}"
+                                                f"[{rate_window}]))", first_rate))
+        elif limits.cpu_cores:
+            figures.append(("server.cpu_usage", f"sum(rate(process_cpu_seconds_total{sel}[{rate_window}])) / {limits.cpu_cores:g}", first_rate))
+        else:
+            store.unmeasured("server.cpu_usage", "server_metrics.cpu is 'process' but server_metrics.limits.cpu_cores is not set")
+        if self.server.memory == "node":
+            figures.append(("server.memory_usage", f"max(1 - node_memory_MemAvailable_bytes{nodes} / node_memory_MemTotal_bytes{nodes})", start))
+        elif limits.memory:
+            figures.append(("server.memory_usage", f"sum(process_resident_memory_bytes{sel}) / {limits.memory:.0f}", start))
+        else:
+            store.unmeasured("server.memory_usage", "server_metrics.memory is 'process' but server_metrics.limits.memory is not set")
+        for metric, promql, first in figures:
+            readings = [(at, v) for at, v in self._range(promql, first, end) if not math.isnan(v)]
+            for at, value in readings:
+                store.gauge(metric, value, at=at)
+            recorded += len(readings)
+            if not readings:
+                store.unmeasured(metric, f"Prometheus {self.client.base_url} returned no series for {promql}")
+        recorded += self._instances(store, sel, start, end)
+        for metric, promql in (("server.http_latency_p95", "http_request_duration_seconds_bucket"), ("server.cache_hits", "cache_requests_total")):
+            if store.select(metric) is None:
+                store.unmeasured(metric, f"Prometheus {self.client.base_url} returned no series for {promql}{sel}")
+        return recorded
+
+    def _instances(self, store: MetricsStore, sel: str, start: float, end: float) -> int:
+        """Each instance of the target's job, from Prometheus's own scrapes of it: ``up`` 0 is a failed check."""
+        promql = f"up{sel}"
+        series = self._get("/api/v1/query_range", {"query": promql, "start": f"{start:.3f}", "end": f"{end:.3f}",
+                                                   "step": f"{self.query.step:g}s"}, promql) if end > start else []
+        if not series:
+            store.unmeasured("server.instances", f"Prometheus {self.client.base_url} returned no series for {promql}")
+        for one in series:
+            checks = [float(v) >= 1 for _, v in one["values"]]
+            record_instance(store, one["metric"].get("instance", promql), checks, "up == 0: Prometheus could not scrape it",
+                            self.query.step)
+        return len(series)
+
+    def _instant(self, promql: str, at: float) -> float | None:
+        result = self._get("/api/v1/query", {"query": promql, "time": f"{at:.3f}"}, promql)
+        return float(result[0]["value"][1]) if result else None
+
+    def _range(self, promql: str, start: float, end: float) -> list[tuple[float, float]]:
+        if end <= start:
+            return []
+        result = self._get("/api/v1/query_range",
+                           {"query": promql, "start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{self.query.step:g}s"}, promql)
+        return [(float(t), float(v)) for t, v in result[0]["values"]] if result else []
+
+    def _get(self, path: str, params: dict, promql: str) -> list:
+        try:
+            resp = self.client.get(path, params=params)
+            body = resp.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            self.errors.append(f"{promql}: {exc.__class__.__name__}: {exc}")
+            return []
+        if resp.status_code != 200 or body.get("status") != "success":
+            self.errors.append(f"{promql}: {resp.status_code} {body.get('error', '')}".strip())
+            return []
+        if not body["data"]["result"]:
+            self.errors.append(f"{promql}: no series")
+        return body["data"]["result"]

@@ -1,0 +1,117 @@
+"""The local box as a blue-green deployment: two colours of the reference API behind nginx.
+
+A switch starts the other colour if it is not up (its own backends, the same database, cache and secrets,
+its own version), waits until each of its backends answers /health, rewrites nginx's upstream include
+atomically, checks the configuration (``nginx -t``) and reloads nginx: the graceful way, which lets requests
+in flight finish on the old workers. The old colour stays up, so a rollback is routing only.
+
+Faults (recorded with the box, GONOGO_FAULTS): ``switch_restart`` restarts nginx instead of reloading it (the
+connections in flight are cut and new ones refused meanwhile); ``switch_noop`` says it switched and routes
+nothing; ``flip_flop`` routes to both colours for a while first; ``slow_rollback`` waits before routing back.
+``restart=True`` asks for the careless restart directly.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+
+from gonogo.core.processes import pid_alive, stop_pid, tcp_open
+from gonogo.stack import nginx
+from gonogo.stack.box import BACKENDS, VERSIONS, Box, BoxInfo, backend_name
+from gonogo.stack.process import StackError, wait_until
+
+COLOURS = ("blue", "green")
+FLIP_FLOP_S = 3.0
+SLOW_ROLLBACK_S = 40.0
+
+
+def other(colour: str) -> str:
+    return "green" if colour == "blue" else "blue"
+
+
+class ColourSwitch:
+    def __init__(self, box: Box) -> None:
+        self.box = box
+
+    def _info(self) -> BoxInfo:
+        info = self.box.running()
+        if info is None:
+            raise StackError("box", "is not running; start it with `gonogo stack up` (or let a gate run boot it)")
+        return info
+
+    def current(self) -> str:
+        return self._info().live
+
+    def switch(self, to: str | None = None, *, rollback: bool = False, restart: bool = False) -> str:
+        """Route to ``to`` (default: the colour that is not live); what was done, in one line."""
+        info = self._info()
+        to = to or other(info.live)
+        if to not in COLOURS:
+            raise StackError("switch", f"the local box has the colours {', '.join(COLOURS)}, not '{to}'")
+        if to == info.live:
+            return f"{to} is already live"
+        faults = set(info.faults)
+        if "switch_noop" in faults:
+            return f"switched to {to} (version {VERSIONS[to]}); nginx reloaded"  # the lie the fault tells
+        if rollback and "slow_rollback" in faults:
+            time.sleep(SLOW_ROLLBACK_S)
+        restart = restart or "switch_restart" in faults
+        started = self._ensure_up(info, to)
+        if "flip_flop" in faults:  # both colours behind the balancer for a while
+            self._route(info, info.colours[info.live] + info.colours[to], restart=False)
+            time.sleep(FLIP_FLOP_S)
+        self._route(info, info.colours[to], restart)
+        old = info.live
+        info.live = to
+        info.instances = [f"http://127.0.0.1:{port}/health" for port in info.colours[to]]
+        self.box.save(info)
+        return (f"{'rolled back' if rollback else 'switched'} to {to} (version {VERSIONS[to]})"
+                + (f"; started {to}'s {BACKENDS} backends" if started else "")
+                + ("; nginx restarted" if restart else "; nginx reloaded") + f"; {old} kept up for a rollback")
+
+    def rollback(self) -> str:
+        """Back to the colour that is not live."""
+        return self.switch(other(self._info().live), rollback=True)
+
+    # -- steps ---------------------------------------------------------------------------
+    def _route(self, info: BoxInfo, ports: list[int], restart: bool) -> None:
+        nginx.write_upstream(self.box.dir, ports)
+        self._check_config()
+        if restart:
+            self._restart_nginx(info)
+        else:
+            self._reload_nginx()
+
+    def _ensure_up(self, info: BoxInfo, colour: str) -> bool:
+        """Start ``colour``'s backends unless every one of them is up; True when started."""
+        names = [backend_name(colour, i) for i in range(BACKENDS)]
+        if colour in info.colours and all(pid_alive(info.pids.get(n)) for n in names):
+            return False
+        api_env = json.loads(self.box.api_env_file.read_text())
+        before = len(self.box.components)
+        ports = self.box.start_backends(colour, api_env, detached=True)  # they outlive this command, as a deployment does
+        for component in self.box.components[before:]:
+            info.pids[component.name] = component.pid
+        info.colours[colour] = ports
+        self.box.save(info)
+        return True
+
+    def _check_config(self) -> None:
+        proc = subprocess.run(["nginx", "-t", "-c", str(self.box.nginx_conf)], capture_output=True, text=True, timeout=30)
+        if proc.returncode != 0:
+            raise StackError("nginx", "refused the switched configuration (nginx -t)", proc.stderr[-2000:])
+
+    def _reload_nginx(self) -> None:
+        proc = subprocess.run(["nginx", "-s", "reload", "-c", str(self.box.nginx_conf)], capture_output=True, text=True, timeout=30)
+        if proc.returncode != 0:
+            raise StackError("nginx", "did not reload (nginx -s reload)", proc.stderr[-2000:])
+
+    def _restart_nginx(self, info: BoxInfo) -> None:
+        """Stop and start again, as a careless deploy script does."""
+        stop_pid(info.pids["nginx"])
+        proxy = self.box.start_nginx(detached=True)
+        port = int(info.url.rsplit(":", 1)[1])
+        wait_until(proxy, lambda: tcp_open(port), 15, f"port {port}")
+        info.pids["nginx"] = proxy.pid

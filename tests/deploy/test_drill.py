@@ -1,0 +1,41 @@
+"""D1 zero-downtime switch and D2 rollback, from the client side: a fixed-rate prober runs through the environment's
+own switch and rollback actions (environments.yaml ``deploy:``); every request's outcome and answering version decide.
+
+Switching changes what serves the users, so it runs only where ``safety.destructive_allowed``; an environment
+that states no switch action leaves the D gates inconclusive, with the reason.
+"""
+
+from __future__ import annotations
+
+import allure
+import pytest
+
+from gonogo.core.catalog import suite_metrics
+from gonogo.deploy import drill
+from gonogo.deploy.actions import ActionFailed
+from gonogo.reporting import timeline_svg
+from gonogo.target.client import ssl_context
+
+pytestmark = pytest.mark.gonogo_covers(*suite_metrics("deploy"))
+
+
+def test_switch_and_rollback_lose_no_request(gonogo_env, gonogo_metrics, gonogo_state, gonogo_requires, say):
+    if gonogo_env.deploy.switch is None:
+        pytest.skip(gonogo_state.not_covered("deploy", f"environment '{gonogo_env.name}' states no deploy.switch action",
+                                             suite_metrics("deploy")))
+    gonogo_requires(gonogo_env.safety.destructive_allowed,
+                    f"environment '{gonogo_env.name}' does not allow a switch (safety.destructive_allowed)")
+    try:
+        result = drill.run(gonogo_env, gonogo_metrics, verify=ssl_context(gonogo_env), say=say)
+    except (ActionFailed, drill.DrillFailed) as exc:
+        pytest.fail(f"deploy drill stopped: {exc}", pytrace=False)
+    summary = "\n".join(f"{name}: {report.describe()}" for name, report in (("switch", result.switch), ("rollback", result.rollback))
+                        if report is not None)
+    allure.attach(summary + "\n" + "\n".join(f"{a.name} -> {a.to or 'next'}: {a.seconds:.2f} s, {a.detail}" for a in result.actions),
+                  "deploy drill", allure.attachment_type.TEXT)
+    allure.attach(timeline_svg.render(result.shots, result.actions, "deploy drill: requests per second by version"),
+                  "deploy timeline", allure.attachment_type.SVG)
+    say(f"gonogo deploy: {summary.replace(chr(10), '; ')}")
+    assert result.new is not None, f"the switch never took effect: no version other than {result.old} answered"
+    assert not result.switch.failures, f"switch: {result.switch.describe()}"
+    assert result.rollback is None or not result.rollback.failures, f"rollback: {result.rollback.describe()}"
