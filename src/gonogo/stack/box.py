@@ -219,6 +219,11 @@ class Box:
         """``colour``'s backends (blue: api-1.., green: api-green-1..), each answering with its colour's version."""
         ports = [free_port() for _ in range(BACKENDS)]
         names = [backend_name(colour, i) for i in range(BACKENDS)]
+        # each colour its own metrics, as separate hosts have: /metrics through nginx is the live colour's, and
+        # the idle colour's pools do not dilute K14's utilisation
+        metrics_dir = Path(api_env["PROMETHEUS_MULTIPROC_DIR"]) / colour
+        metrics_dir.mkdir(parents=True, exist_ok=True)
+        api_env = {**api_env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
         backends = [self._add(Component(name, [
             sys.executable, "-m", "uvicorn", "--factory", "reference_api.app:create_app", "--host", "127.0.0.1",
             "--port", str(port), "--proxy-headers", "--forwarded-allow-ips", "127.0.0.1", "--no-access-log", "--timeout-keep-alive", "75",

@@ -5,8 +5,8 @@ its own version), waits until each of its backends answers /health, rewrites ngi
 atomically, checks the configuration (``nginx -t``) and reloads nginx: the graceful way, which lets requests
 in flight finish on the old workers. The old colour stays up, so a rollback is routing only.
 
-Faults (recorded with the box, GONOGO_FAULTS): ``switch_restart`` restarts nginx instead of reloading it (the
-connections in flight are cut and new ones refused meanwhile); ``switch_noop`` says it switched and routes
+Faults (recorded with the box, GONOGO_FAULTS): ``switch_restart`` stops nginx and starts it again instead of reloading it (the
+connections in flight are cut and new ones refused for the half second between); ``switch_noop`` says it switched and routes
 nothing; ``flip_flop`` routes to both colours for a while first; ``slow_rollback`` waits before routing back.
 ``restart=True`` asks for the careless restart directly.
 """
@@ -25,6 +25,9 @@ from gonogo.stack.process import StackError, wait_until
 COLOURS = ("blue", "green")
 FLIP_FLOP_S = 3.0
 SLOW_ROLLBACK_S = 40.0
+# A careless deploy script stops nginx, puts the new configuration in place, and starts it again; the port is closed
+# in between. Held long enough that a 40 req/s prober always meets it (a bare restart's gap can be < 25 ms).
+RESTART_GAP_S = 0.5
 
 
 def other(colour: str) -> str:
@@ -111,6 +114,7 @@ class ColourSwitch:
     def _restart_nginx(self, info: BoxInfo) -> None:
         """Stop and start again, as a careless deploy script does."""
         stop_pid(info.pids["nginx"])
+        time.sleep(RESTART_GAP_S)
         proxy = self.box.start_nginx(detached=True)
         port = int(info.url.rsplit(":", 1)[1])
         wait_until(proxy, lambda: tcp_open(port), 15, f"port {port}")
