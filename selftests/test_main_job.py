@@ -1,7 +1,9 @@
-"""The README's main job, run as written (`pytest --env=local` at the repository root), three times in a row:
-the first run's shape is checked in detail, all three must be Go (the flake check: a gate that cries wolf on a
-healthy release is not trusted), and the first run's Allure results become the HTML report, rendered in
-headless Chromium."""
+"""The README's main job, run as written (`pytest --env=local` at the repository root): its shape is checked in
+detail, it must be Go, and its Allure results become the HTML report, rendered in headless Chromium.
+
+Run once here (GONOGO_MAIN_JOB_RUNS=3 repeats it); the repeated flake check, with or without CPU hogs beside the
+box, is `benchmarks/flake_check.py`: a figure of the host, not a correctness test, and three whole gates would
+cost CI a quarter of an hour."""
 
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from allure_html import Served, chromium, dom, generate, leaf_groups, screenshot
 from gonogo.core.processes import pid_alive
 
 REPO = Path(__file__).resolve().parents[1]
-RUNS = 3
+RUNS = int(os.environ.get("GONOGO_MAIN_JOB_RUNS", "1"))
 # Gates that measure capacity on this shared 2-core VM (latency, throughput, pools, CPU). The flake check requires
 # Go from them too; the first run's shape check lists the other failures apart, since those are correctness bugs.
 CAPACITY = ("load.latency.", "load.throughput", "server.", "db.query_time.")
@@ -80,7 +82,7 @@ def test_main_job_boots_the_box_and_ends_in_the_verdict(runs):
 
 def _box_secrets() -> dict[str, str]:
     """Every secret of the box the runs used: each account's password, the JWT signing key, the file encryption key,
-    the TLS private key (the template's, copied at every boot, so the same for all three runs)."""
+    the TLS private key (the template's, copied at every boot, so the same for every run)."""
     local = REPO / ".gonogo" / "local"
     found = {f"password of {a['email']}": a["password"]
              for accounts in json.loads((local / "accounts.json").read_text()).values() for a in accounts}
@@ -94,7 +96,7 @@ def _box_secrets() -> dict[str, str]:
 
 
 def test_no_secret_appears_in_any_output_or_report(runs):
-    """Issue 14: console (stdout and stderr), the JSON gate report, JUnit and every Allure file of the three runs
+    """Issue 14: console (stdout and stderr), the JSON gate report, JUnit and every Allure file of every run
     are scanned for each of the box's secrets."""
     secrets = _box_secrets()
     assert len(secrets) >= 500, "the scan needs the accounts' passwords to look for"
@@ -111,9 +113,9 @@ def test_no_secret_appears_in_any_output_or_report(runs):
     assert scanned >= 300_000 * len(runs), f"only {scanned} characters scanned: the reports are missing"
 
 
-def test_healthy_box_is_go_three_times_and_the_spread_is_reported(runs):
-    """The flake check: the healthy box decided three times in a row is Go three times (a gate that cries wolf on a
-    healthy release is not trusted); the run-to-run spread of P95 and RPS is written to reports/flake-check.json."""
+def test_healthy_box_is_go_and_the_figures_are_reported(runs):
+    """The healthy box is Go every time it is decided (a gate that cries wolf on a healthy release is not trusted);
+    the figures (and with several runs their spread) are written to reports/flake-check.json."""
     result = flake_check.summary(runs)
     (REPO / "reports").mkdir(exist_ok=True)
     (REPO / "reports" / "flake-check.json").write_text(json.dumps(result, indent=1))  # the spread, for the notes
