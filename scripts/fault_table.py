@@ -35,10 +35,10 @@ def render(matrix: dict) -> str:
         collateral = "; ".join(f"`{g}`: {why}" for g, why in (spec.get("may_fail") or {}).items()) or "none"
         lines.append(f"| `{name}` | {FAULTS[name]} | {spec['requirement']} | {suites} | {', '.join(caught)} | "
                      f"{', '.join(evidence)} | {collateral} |")
-    lines += ["", "Pairs run together (each fault must still be caught, nothing else may fail): "
-              + ", ".join(" + ".join(f"`{f}`" for f in pair) for pair in matrix["pairs"])
-              + ". A fault of a pair runs only in its pair: its faults fail disjoint gates (or share only one both "
-              "expect to fail), so neither hides the other's collateral.", "",
+    lines += ["", "Groups run together, one box each (each fault must still be caught, nothing else may fail): "
+              + ", ".join(" + ".join(f"`{f}`" for f in group) for group in matrix["groups"])
+              + ". A fault of a group runs only in its group: its faults fail disjoint gates (or share only gates "
+              "each of them expects to fail), so none hides another's collateral.", "",
               "The matrix shortens the load to 30 s (5 s warm-up) except for `incident`; in those short runs",
               "`server.cache_hit_rate` may fail beside any fault: at a pace a slow host lowered, 30 s hold too few repeat",
               "reads for K11 (the main job judges K11 over the full minute; `cache_off` must still fail it).", ""]

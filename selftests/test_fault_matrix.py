@@ -16,14 +16,14 @@ from reference_api.faults import FAULTS
 MATRIX_FILE = Path(__file__).with_name("fault_matrix.yaml")
 MATRIX = yaml.safe_load(MATRIX_FILE.read_text())
 RUNNABLE = {name: spec for name, spec in MATRIX["faults"].items() if "proven_by" not in spec}
-# A fault of a pair is proven in its pair (its gates caught, nothing else failing); alone it would prove the same
-# again. The pairs' faults fail disjoint gates (or share only one both expect): neither hides the other's collateral.
-ALONE = sorted(name for name in RUNNABLE if not any(name in pair for pair in MATRIX["pairs"]))
+# A fault of a group is proven in its group (its gates caught, nothing else failing); alone it would prove the same
+# again. A group's faults fail disjoint gates (or share only gates each expects): none hides another's collateral.
+ALONE = sorted(name for name in RUNNABLE if not any(name in group for group in MATRIX["groups"]))
 RESULTS = Path(__file__).resolve().parents[1] / "reports" / "fault-matrix"  # kept for docs/fault-matrix.md
 
 
 def expectation(names: list[str]) -> dict:
-    """The union of the faults' expectations (a pair must still be caught by each fault's gates)."""
+    """The union of the faults' expectations (a group must still be caught by each fault's gates)."""
     specs = [RUNNABLE[n] for n in names]
     merged = {"suites": [], "fail": {}, "may_fail": {}, "warn": {}}
     for spec in specs:
@@ -93,13 +93,17 @@ def check(product: Path, names: list[str]) -> None:
 
 def test_every_fault_switch_is_in_the_matrix():
     assert set(MATRIX["faults"]) == set(FAULTS)
-    paired = [name for pair in MATRIX["pairs"] for name in pair]
-    assert set(ALONE) | set(paired) == set(RUNNABLE), "every runnable fault is run, alone or in its pair"
-    assert len(paired) == len(set(paired)), "a fault in two pairs runs twice"
-    for first, second in MATRIX["pairs"]:  # neither may hide the other's collateral behind a gate it expects to fail
-        a, b = RUNNABLE[first], RUNNABLE[second]
-        shared = (set(a.get("fail", {})) | set(a.get("may_fail") or {})) & (set(b.get("fail", {})) | set(b.get("may_fail") or {}))
-        assert shared <= set(a.get("fail", {})) & set(b.get("fail", {})), (first, second, shared)
+    grouped = [name for group in MATRIX["groups"] for name in group]
+    assert set(ALONE) | set(grouped) == set(RUNNABLE), "every runnable fault is run, alone or in its group"
+    assert len(grouped) == len(set(grouped)), "a fault in two groups runs twice"
+    for group in MATRIX["groups"]:  # none may hide another's collateral behind a gate it expects to fail
+        assert len(group) >= 2, group
+        for i, first in enumerate(group):
+            for second in group[i + 1:]:
+                a, b = RUNNABLE[first], RUNNABLE[second]
+                shared = (set(a.get("fail", {})) | set(a.get("may_fail") or {}) | set(a.get("warn") or {})) & (
+                    set(b.get("fail", {})) | set(b.get("may_fail") or {}) | set(b.get("warn") or {}))
+                assert shared <= set(a.get("fail", {})) & set(b.get("fail", {})), (first, second, shared)
     for name, spec in MATRIX["faults"].items():
         assert spec.get("fail") or spec.get("warn"), f"{name} catches nothing"
         assert spec["requirement"], name
@@ -112,6 +116,6 @@ def test_fault_is_caught_by_its_gates_only(product, fault):
     check(product, [fault])
 
 
-@pytest.mark.parametrize("pair", MATRIX["pairs"], ids=lambda p: "+".join(p))
-def test_two_faults_at_once_are_both_caught(product, pair):
-    check(product, pair)
+@pytest.mark.parametrize("group", MATRIX["groups"], ids=lambda g: "+".join(g))
+def test_faults_at_once_are_each_caught(product, group):
+    check(product, group)
