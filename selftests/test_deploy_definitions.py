@@ -3,7 +3,10 @@ each way a definition can differ named."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import yaml
 
 from gonogo.deploy.definitions import (
     compare_cloudwatch,
@@ -79,3 +82,41 @@ def test_cloudwatch_alarms_read_back_and_compared(cloudwatch):
     assert not results["cpu"].matches and "treated as 'notBreaching', not breaching" in results["cpu"].detail
     assert not results["memory"].matches and "compares with '>='" in results["memory"].detail
     assert [r.detail for r in compare_cloudwatch([], {"cpu": "Gone"})] == ["no CloudWatch alarm named 'Gone'"]
+
+
+# -- the suite's gate, both ways, through the plugin (the real tests/deploy/test_triggers.py and gates.yaml entry) --
+REPO = Path(__file__).resolve().parents[1]
+ALL_ALERTS = "{error_rate: HighErrorRate, latency_p95: SlowP95, cpu: HighCPU, memory: HighMemory}"
+
+
+def _trigger_project(project, rules: str | None) -> None:
+    gate = next(g for g in yaml.safe_load((REPO / "gates.yaml").read_text())["gates"] if g["id"] == "deploy.trigger_definitions")
+    project.write("gates.yaml", yaml.safe_dump({"version": 1, "gates": [gate]}))
+    project.write("tests/deploy/test_triggers.py", (REPO / "tests" / "deploy" / "test_triggers.py").read_text())
+    triggers = "{}"
+    if rules is not None:
+        project.write("rollback.rules.yml", rules)
+        triggers = f"{{prometheus_rules: [rollback.rules.yml], alerts: {ALL_ALERTS}}}"
+    project.write("environments.yaml", f"""\
+        version: 1
+        environments:
+          local:
+            base_url: {project.target_url}
+          staging:
+            base_url: {project.target_url}
+            deploy: {{triggers: {triggers}}}
+        """)
+
+
+@pytest.mark.parametrize("rules, status, shown", [
+    (RULES.replace(">= 0.95\n        for: 1m", "> 0.95\n        for: 3m"), "pass", "failed 0, needs == 0"),
+    (RULES, "fail", "memory"),
+    (None, "inconclusive", "names no Prometheus rule file or CloudWatch region"),
+], ids=["as-planned", "memory-differs", "no-definitions"])
+def test_trigger_definitions_gate(project, rules, status, shown):
+    _trigger_project(project, rules)
+    result = project.run("--env=staging", "--gate-report=report.json")
+    gate = next(g for g in project.report()["gates"] if g["id"] == "deploy.trigger_definitions")
+    text = gate["message"] + "\n" + "\n".join(gate.get("details", []))
+    assert gate["status"] == status and shown in text, (gate, result.stdout.str()[-2000:])
+    assert result.ret == (0 if status == "pass" else 1)

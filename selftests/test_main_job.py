@@ -73,8 +73,10 @@ def test_main_job_boots_the_box_and_ends_in_the_verdict(runs):
     assert "fail" not in by_suite["security"]
     assert {g["id"] for g in data["gates"] if g["suite"] == "security" and g["status"] == "inconclusive"} == {
         "security.zap", "security.image"}
-    # the blue-green drill ran last: switch and rollback lost no request (D1, D2)
-    assert by_suite["deploy"] == {"pass"}, [(g["id"], g["message"]) for g in data["gates"] if g["suite"] == "deploy"]
+    # the blue-green drill ran last: switch and rollback lost no request (D1, D2); the box has no alerting system
+    # whose trigger definitions could be read back (optional there, with its reason)
+    deploy = {g["id"]: g["status"] for g in data["gates"] if g["suite"] == "deploy"}
+    assert deploy.pop("deploy.trigger_definitions") == "inconclusive" and set(deploy.values()) == {"pass"}, deploy
     assert not (REPO / ".gonogo" / "local" / "stack.json").exists() or not any(
         pid_alive(p) for p in json.loads((REPO / ".gonogo" / "local" / "stack.json").read_text())["pids"].values()
     )

@@ -10,19 +10,19 @@ from __future__ import annotations
 import allure
 import pytest
 
-from gonogo.core.catalog import suite_metrics
 from gonogo.deploy import drill
 from gonogo.deploy.actions import ActionFailed
 from gonogo.reporting import timeline_svg
 from gonogo.target.client import ssl_context
 
-pytestmark = pytest.mark.gonogo_covers(*suite_metrics("deploy"))
+DRILL_METRICS = ("deploy.requests_failed", "deploy.versions_seen", "deploy.flip_flops", "deploy.route_back")
+pytestmark = pytest.mark.gonogo_covers(*DRILL_METRICS)
 
 
 def test_switch_and_rollback_lose_no_request(gonogo_env, gonogo_metrics, gonogo_state, gonogo_requires, say):
     if gonogo_env.deploy.switch is None:
         pytest.skip(gonogo_state.not_covered("deploy", f"environment '{gonogo_env.name}' states no deploy.switch action",
-                                             suite_metrics("deploy")))
+                                             DRILL_METRICS))
     gonogo_requires(gonogo_env.safety.destructive_allowed,
                     f"environment '{gonogo_env.name}' does not allow a switch (safety.destructive_allowed)")
     try:

@@ -109,6 +109,7 @@ CATALOG: dict[str, MetricDef] = {
         _m("deploy.requests_failed", Kind.RATIO, "deploy", "prober requests that failed around a switch or a rollback", tags=["action"]),
         _m("deploy.versions_seen", Kind.CHECK, "deploy", "the old and the new version both answered through the switch", tags=["action"]),
         _m("deploy.flip_flops", Kind.GAUGE, "deploy", "answers of the old version after the first of the new", tags=["action"]),
+        _m("deploy.trigger_definitions", Kind.CHECK, "deploy", "the deployment's rollback triggers (alert rules, alarms) compared with the plan's", tags=["trigger"]),
         _m("deploy.route_back", Kind.GAUGE, "deploy", "from the rollback action to the last answer of the version rolled back from", _D, "s"),
     ]
 }

@@ -126,3 +126,39 @@ def read_cloudwatch(names: Iterable[str], region: str | None = None, endpoint_ur
 
         client = boto3.client("cloudwatch", region_name=region, endpoint_url=endpoint_url)
     return client.describe_alarms(AlarmNames=list(names))["MetricAlarms"]
+
+
+# The load balancer's health check decides the consecutive-failures trigger (an ALB target group's
+# UnhealthyThresholdCount, nginx's max_fails); it has no alert rule or alarm to read back here.
+NOT_AN_ALERT = {"health_checks": "decided by the load balancer's own health check, not by an alert rule or alarm"}
+
+
+def compare(settings, cloudwatch_client=None) -> tuple[list[Comparison], str | None]:
+    """Every plan trigger that an alert or alarm implements, compared (``settings``: config TriggerDefinitions);
+    a trigger the environment names no alert for is a failed comparison. Returns (comparisons, why nothing could be
+    read) - a source that cannot be read is not a definition that matched."""
+    sources = [s for s, wanted in (("prometheus", settings.prometheus_rules), ("cloudwatch", settings.cloudwatch_region)) if wanted]
+    if not sources:
+        return [], "the environment names no Prometheus rule file or CloudWatch region (deploy.triggers)"
+    results: list[Comparison] = []
+    if "prometheus" in sources:
+        try:
+            results += compare_prometheus(settings.prometheus_rules, settings.alerts)
+        except (OSError, yaml.YAMLError) as exc:
+            return [], f"the rule files could not be read: {exc}"
+    if "cloudwatch" in sources:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        named = [n for t, n in settings.alerts.items() if t not in NOT_AN_ALERT]
+        try:
+            alarms = read_cloudwatch(named, settings.cloudwatch_region, settings.cloudwatch_endpoint_url, cloudwatch_client)
+        except (BotoCoreError, ClientError) as exc:  # no credentials, no endpoint, access denied
+            return [], f"the CloudWatch alarms could not be read: {type(exc).__name__}: {exc}"
+        results += compare_cloudwatch(alarms, settings.alerts)
+    compared = {r.trigger for r in results}
+    for trigger in PLAN_TRIGGERS:
+        if trigger.name not in compared and trigger.name not in NOT_AN_ALERT:
+            results.append(Comparison(trigger.name, "deploy.triggers.alerts", False,
+                                      f"no alert or alarm is named for the plan's {trigger.name} trigger "
+                                      f"({trigger.op} {trigger.threshold:g} for {trigger.for_s:g} s)"))
+    return results, None
