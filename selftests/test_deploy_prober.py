@@ -59,6 +59,12 @@ def server():
                 colours.connections.discard(self.connection)
             super().finish()
 
+        def do_POST(self):  # the slow request: its body arrives chunked, a byte at a time
+            while int(self.rfile.readline().strip() or b"0", 16):
+                self.rfile.readline()  # the chunk (one byte of whitespace, or the JSON) and its CRLF in one line
+            self.rfile.readline()
+            self.do_GET()
+
         def do_GET(self):
             body = json.dumps({"status": "ok", "version": colours.answer()}).encode()
             self.send_response(200)
@@ -82,9 +88,13 @@ def server():
 def _switch(url, colours, during, rate=40.0, settle=1.5):
     prober = Prober(url, verify=False, version_of=version_from(), rate=rate).start()
     time.sleep(settle)
+    switched = threading.Event()
+    prober.slow("/login", b'{"email": "a@example.test", "password": "p"}', switched)  # held open across the switch
+    time.sleep(0.3)
     started = time.time()
     during(colours)
     finished = time.time()
+    switched.set()
     time.sleep(settle)
     return prober.stop(), started, finished
 
@@ -97,7 +107,9 @@ def test_a_clean_switch_is_judged_clean(server):
     assert report.requests >= 60 and report.failure_bound == pytest.approx(3 / report.requests)
     # a request sent just before the flip may be answered after it: "first new" can be a few ms early
     assert report.flip_flops == 0 and -0.1 < report.first_new_s < 0.5 and report.last_old_s <= 0.1, report.describe()
-    assert {s.kind for s in shots} == {"keepalive", "fresh"}
+    assert {s.kind for s in shots} == {"keepalive", "fresh", "slow"}
+    slow = next(s for s in shots if s.kind == "slow")
+    assert slow.outcome == "200" and slow.latency >= 0.3, slow  # held open, answered once the switch was over
     assert "0 of" in report.describe() and "failure rate <" in report.describe()
 
 
@@ -113,7 +125,8 @@ def test_a_switch_that_resets_connections_is_caught(server):
     shots, started, finished = _switch(url, colours, restart, rate=60.0)
     report = switch_report(shots, started, finished, "blue", "green", before=1.0, after=1.0)
     assert report.failures, report.describe()
-    assert {s.kind for s in report.failures} <= {"keepalive", "fresh"}
+    assert "slow" in {s.kind for s in report.failures}, report.describe()  # in flight through the restart: always cut
+    assert {s.kind for s in report.failures} <= {"keepalive", "fresh", "slow"}
     assert all(s.outcome in ("reset", "error", "refused") for s in report.failures), report.outcomes
     assert "requests failed" in report.describe()
 

@@ -4,9 +4,11 @@ TLS; a switch that restarts nginx instead of reloading it loses requests, and th
 
 from __future__ import annotations
 
+import json
 import ssl
 import subprocess
 import sys
+import threading
 import time
 
 from gonogo.deploy.analysis import route_back_s, switch_report
@@ -28,13 +30,28 @@ def _prober(api, rate: float = 40.0) -> Prober:
                   rate=rate).start()
 
 
+def _slow_login(api, prober: Prober) -> threading.Event:
+    """A login held open from now until the event is set (the drill's slow request)."""
+    done = threading.Event()
+    account = api.accounts["viewer"][-1]
+    prober.slow("/api/auth/login", json.dumps({"email": account["email"], "password": account["password"]}).encode(), done)
+    time.sleep(0.5)
+    return done
+
+
+def _slow_shot(shots):
+    return next(s for s in shots if s.kind == "slow")
+
+
 def test_switch_and_rollback_through_the_cli_lose_no_request(api):
     assert _stack(api, "current").stdout.strip() == "blue"
     prober = _prober(api)
     time.sleep(QUIET_S)
+    slow = _slow_login(api, prober)
     switch_at = time.time()
     switched = _stack(api, "switch")
     switch_done = time.time()
+    slow.set()
     time.sleep(QUIET_S)
     current = _stack(api, "current").stdout.strip()
     rollback_at = time.time()
@@ -50,6 +67,8 @@ def test_switch_and_rollback_through_the_cli_lose_no_request(api):
     switch = switch_report(shots, switch_at, switch_done, BLUE, GREEN, before=QUIET_S, after=QUIET_S)
     assert switch.failures == [] and {BLUE, GREEN} <= set(switch.versions), switch.describe()
     assert switch.flip_flops == 0, switch.describe()
+    held = _slow_shot(shots)  # in flight through the reload: the old workers finished it
+    assert held.outcome == "200" and held.sent < switch_at and held.latency > switch_done - switch_at, held
     back = switch_report(shots, rollback_at, rollback_done, GREEN, BLUE, before=0.0, after=QUIET_S)
     assert back.failures == [] and back.versions.get(BLUE), back.describe()
     route_back = route_back_s(shots, rollback_at, GREEN)
@@ -61,9 +80,11 @@ def test_a_switch_that_restarts_nginx_loses_requests(api):
     colours = ColourSwitch(api.box)
     prober = _prober(api)
     time.sleep(QUIET_S)
+    slow = _slow_login(api, prober)
     switch_at = time.time()
     said = colours.switch("green", restart=True)
     switch_done = time.time()
+    slow.set()
     time.sleep(QUIET_S)
     colours.rollback()  # the box goes back to blue (reloaded) for the tests after this one
     shots = prober.stop()
@@ -71,4 +92,5 @@ def test_a_switch_that_restarts_nginx_loses_requests(api):
     report = switch_report(shots, switch_at, switch_done, BLUE, GREEN, before=QUIET_S, after=QUIET_S)
     assert report.failures, report.describe()
     assert {s.outcome for s in report.failures} <= {"refused", "reset", "error", "502", "503"}, report.outcomes
+    assert _slow_shot(shots).outcome in ("reset", "error"), _slow_shot(shots)  # cut by the stop
     assert api.box.recorded().live == "blue"

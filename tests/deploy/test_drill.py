@@ -1,5 +1,7 @@
 """D1 zero-downtime switch and D2 rollback, from the client side: a fixed-rate prober runs through the environment's
 own switch and rollback actions (environments.yaml ``deploy:``); every request's outcome and answering version decide.
+One login is held open across the switch (its body streamed until the action returns): in-flight requests must
+finish too.
 
 Switching changes what serves the users, so it runs only where ``safety.destructive_allowed``; an environment
 that states no switch action leaves the D gates inconclusive, with the reason.
@@ -19,18 +21,24 @@ DRILL_METRICS = ("deploy.requests_failed", "deploy.versions_seen", "deploy.flip_
 pytestmark = pytest.mark.gonogo_covers(*DRILL_METRICS)
 
 
-def test_switch_and_rollback_lose_no_request(gonogo_env, gonogo_metrics, gonogo_state, gonogo_requires, say):
+def test_switch_and_rollback_lose_no_request(gonogo_env, gonogo_metrics, gonogo_state, gonogo_requires, say, accounts, account):
     if gonogo_env.deploy.switch is None:
         pytest.skip(gonogo_state.not_covered("deploy", f"environment '{gonogo_env.name}' states no deploy.switch action",
                                              DRILL_METRICS))
     gonogo_requires(gonogo_env.safety.destructive_allowed,
                     f"environment '{gonogo_env.name}' does not allow a switch (safety.destructive_allowed)")
+    role = next((r for r in ("viewer", "evaluator", "admin") if accounts.get(r)), None)  # any account can log in slowly
+    viewer = accounts[role][account(role, "the slow login held open across the switch")] if role else None
     try:
-        result = drill.run(gonogo_env, gonogo_metrics, verify=ssl_context(gonogo_env), say=say)
+        result = drill.run(gonogo_env, gonogo_metrics, verify=ssl_context(gonogo_env), say=say,
+                           slow_login=(viewer.email, viewer.password.get_secret_value()) if viewer else None)
     except (ActionFailed, drill.DrillFailed) as exc:
         pytest.fail(f"deploy drill stopped: {exc}", pytrace=False)
     summary = "\n".join(f"{name}: {report.describe()}" for name, report in (("switch", result.switch), ("rollback", result.rollback))
                         if report is not None)
+    held = next((s for s in result.shots if s.kind == "slow"), None)
+    if held is not None:
+        summary += f"\nslow login held open across the switch: {held.outcome}" + (f" after {held.latency:.1f} s" if held.latency else "")
     allure.attach(summary + "\n" + "\n".join(f"{a.name} -> {a.to or 'next'}: {a.seconds:.2f} s, {a.detail}" for a in result.actions),
                   "deploy drill", allure.attachment_type.TEXT)
     allure.attach(timeline_svg.render(result.shots, result.actions, "deploy drill: requests per second by version"),

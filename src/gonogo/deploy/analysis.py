@@ -50,7 +50,9 @@ def switch_report(shots: Sequence[Shot], started: float, finished: float, old: s
     """The shots sent from ``started - before`` to ``finished + after``, judged as one switch from ``old`` to ``new``."""
     low, high = started - before, finished + after
     window = [s for s in sorted(shots, key=lambda s: s.sent) if low <= s.sent <= high]
-    answered = [s for s in window if s.ok and s.version is not None]
+    # versions in send order, from the short requests: the slow one, sent before the switch and answered after
+    # it, may come from either side and says nothing about the order of the routing
+    answered = [s for s in window if s.ok and s.version is not None and s.kind != "slow"]
     first_new = next((s.sent for s in answered if s.version == new and s.sent >= low), None)
     old_answers = [s.sent for s in answered if s.version == old]
     flip_flops = 0 if first_new is None else sum(1 for s in answered if s.sent > first_new and s.version == old)
@@ -66,7 +68,7 @@ def switch_report(shots: Sequence[Shot], started: float, finished: float, old: s
 def route_back_s(shots: Sequence[Shot], action_at: float, rolled_back_from: str) -> float | None:
     """D2: seconds from the rollback action to the last answer of the version rolled back from (0 when none came
     after the action); None when no answer at all came after it (nothing shows the route)."""
-    after = [s for s in shots if s.sent >= action_at and s.ok and s.version is not None]
+    after = [s for s in shots if s.sent >= action_at and s.ok and s.version is not None and s.kind != "slow"]
     if not after:
         return None
     late = [s.sent for s in after if s.version == rolled_back_from]

@@ -8,6 +8,8 @@ version comes, is said as it is: nothing measured is reported as a pass.
 
 from __future__ import annotations
 
+import json
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -23,6 +25,7 @@ from gonogo.deploy.analysis import SwitchReport, route_back_s, switch_report
 from gonogo.deploy.prober import Prober, Shot, version_from
 
 POLL_S = 0.2
+SLOW_LEAD_S = 0.5  # the slow request is in flight this long before the switch action starts
 
 
 class DrillFailed(Exception):
@@ -45,18 +48,21 @@ def other_colour(colour: str) -> str:
     return {"blue": "green", "green": "blue"}.get(colour, "")
 
 
-def run(environment: Environment, store: MetricsStore, *, verify, say: Callable[[str], None] = print) -> Drill:
+def run(environment: Environment, store: MetricsStore, *, verify, say: Callable[[str], None] = print,
+        slow_login: tuple[str, str] | None = None) -> Drill:
     """An action that fails or a target that does not say its version stops the drill: every deploy figure is then
-    unmeasured with that reason (the D gates inconclusive), and the error is raised."""
+    unmeasured with that reason (the D gates inconclusive), and the error is raised. ``slow_login`` (email, password):
+    an account whose login is held open across the switch (the slow request; its answer must be a 2xx too)."""
     try:
-        return _run(environment, store, verify, say)
+        return _run(environment, store, verify, say, slow_login)
     except (actions.ActionFailed, DrillFailed) as exc:
         for metric in suite_metrics("deploy"):
             store.unmeasured(metric, str(exc))
         raise
 
 
-def _run(environment: Environment, store: MetricsStore, verify, say: Callable[[str], None]) -> Drill:
+def _run(environment: Environment, store: MetricsStore, verify, say: Callable[[str], None],
+         slow_login: tuple[str, str] | None) -> Drill:
     settings = environment.deploy
     version_of = version_from(settings.version_header, settings.version_field)
     with httpx.Client(base_url=environment.base_url, verify=verify, timeout=10, trust_env=False) as client:
@@ -68,11 +74,17 @@ def _run(environment: Environment, store: MetricsStore, verify, say: Callable[[s
     to = other_colour(live)
     drill = Drill(old=old)
     prober = Prober(environment.base_url, verify=verify, version_of=version_of, rate=settings.prober_rate).start()
+    switched = threading.Event()
     try:
         time.sleep(settings.window_before)
+        if slow_login is not None:  # held open until the switch action has returned
+            email, password = slow_login
+            prober.slow("/api/auth/login", json.dumps({"email": email, "password": password}).encode(), switched)
+            time.sleep(SLOW_LEAD_S)
         say(f"gonogo deploy: switching {f'{live} -> {to}' if to else 'to the next colour'} (live version {old}), "
-            f"{settings.prober_rate:g} requests/s watching")
+            f"{settings.prober_rate:g} requests/s watching" + (", one slow login held open across it" if slow_login else ""))
         drill.actions.append(actions.run(settings.switch, "switch", to))
+        switched.set()
         drill.new = _wait_for_other_version(prober, old, drill.actions[-1].started, settings.confirm_within)
         time.sleep(settings.window_after)
         if drill.new is not None and settings.rollback is not None:
@@ -80,6 +92,7 @@ def _run(environment: Environment, store: MetricsStore, verify, say: Callable[[s
             drill.actions.append(actions.run(settings.rollback, "rollback", live))
             time.sleep(settings.window_after)
     finally:
+        switched.set()
         drill.shots = prober.stop()
         drill.dropped = prober.dropped
     _judge(drill, settings.window_before, settings.window_after)
@@ -118,6 +131,10 @@ def record(drill: Drill, store: MetricsStore) -> None:
                                       "first_new_s": report.first_new_s, "last_old_s": report.last_old_s,
                                       "failure_bound": report.failure_bound, "versions": report.versions,
                                       "sends_dropped": drill.dropped})  # past the prober's in-flight cap: thinner traffic
+    slow = next((s for s in drill.shots if s.kind == "slow"), None)
+    if slow is not None:  # counted among the switch's requests; this says how it spanned the switch
+        store.note("deploy.slow_request", {"outcome": slow.outcome, "held_s": slow.latency,
+                                           "sent_before_switch_s": round(drill.actions[0].started - slow.sent, 2)})
     switched = drill.new is not None
     both = switched and {drill.old, drill.new} <= set(drill.switch.versions)
     store.check("deploy.versions_seen", "switch", both,

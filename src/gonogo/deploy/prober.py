@@ -5,6 +5,10 @@ traffic), with retries off. The requests mix keep-alive reads (one pooled connec
 hold them: the connections a switch resets), fresh-connection reads, and, where writes are allowed,
 non-idempotent writes; every request is recorded with when it was sent, its outcome (the status, or the class
 of transport error), its latency and the version that answered it.
+
+One slow request can be held open across a switch (``slow``): its body streams a byte at a time until the caller
+says the switch is over, so it is in flight when the routing changes. A graceful reload lets it finish on the
+old workers; a restart, or a deregistration that closes connections early, cuts it.
 """
 
 from __future__ import annotations
@@ -12,13 +16,15 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import httpx
 
 KINDS = ("keepalive", "fresh")
+SLOW_TICK_S = 0.2  # a byte of the slow request's body this often (far under any proxy's body-read timeout)
+SLOW_MAX_S = 300.0  # the slow request gives up streaming after this long, whatever the caller said
 
 
 @dataclass(frozen=True)
@@ -87,6 +93,22 @@ class Prober:
         with self._lock:
             return [s for s in self.shots if s.sent >= since and s.ok]
 
+    def slow(self, path: str, body: bytes, until: threading.Event) -> None:
+        """Send one POST whose JSON ``body`` is held open (whitespace, a byte every SLOW_TICK_S) until ``until`` is
+        set; recorded as a shot of kind ``slow`` like any other."""
+        def stream() -> Iterator[bytes]:
+            yield body[:-1]  # all but the closing brace; JSON allows the whitespace before it
+            deadline = time.monotonic() + SLOW_MAX_S
+            while not until.wait(SLOW_TICK_S) and time.monotonic() < deadline:
+                yield b" "
+            yield body[-1:]
+
+        def send(client: httpx.Client) -> httpx.Response:
+            with httpx.Client(base_url=self.base_url, verify=self.verify, timeout=self.timeout, trust_env=False) as fresh:
+                return fresh.post(path, content=stream(), headers={"Content-Type": "application/json"})
+
+        self._pool.submit(self._send, "slow", path, send)
+
     def _schedule(self) -> None:
         kinds = itertools.cycle(KINDS + (("write",) if self.write else ()))
         interval, next_at = 1.0 / self.rate, time.monotonic()
@@ -103,10 +125,12 @@ class Prober:
             future = self._pool.submit(self._send, next(kinds), self.path)
             future.add_done_callback(lambda _: in_flight.release())
 
-    def _send(self, kind: str, path: str) -> None:
+    def _send(self, kind: str, path: str, request: Callable[[httpx.Client], httpx.Response] | None = None) -> None:
         sent, started = time.time(), time.perf_counter()
         try:
-            if kind == "fresh":
+            if request is not None:
+                response = request(self._keepalive)
+            elif kind == "fresh":
                 with httpx.Client(base_url=self.base_url, verify=self.verify, timeout=self.timeout, trust_env=False) as client:
                     response = client.get(path, headers={"Connection": "close"})
             elif kind == "write":
