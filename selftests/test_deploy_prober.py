@@ -22,6 +22,9 @@ class Colours:
     def __init__(self) -> None:
         self.live = "blue"
         self.alternate = False
+        # close this many reused connections after reading a request, without an answer (the race of an idle
+        # keep-alive close); -1: every connection, fresh ones too (a server going down)
+        self.drop = 0
         self.count = 0
         self.connections: set[socket.socket] = set()
         self.lock = threading.Lock()
@@ -51,6 +54,7 @@ def server():
 
         def setup(self):
             super().setup()
+            self.served = 0  # requests answered on this connection (a reused one has answered before)
             with colours.lock:
                 colours.connections.add(self.connection)
 
@@ -63,9 +67,19 @@ def server():
             while int(self.rfile.readline().strip() or b"0", 16):
                 self.rfile.readline()  # the chunk (one byte of whitespace, or the JSON) and its CRLF in one line
             self.rfile.readline()
-            self.do_GET()
+            self.answer()
 
         def do_GET(self):
+            with colours.lock:  # the close of an idle connection can only cross a request on a reused one
+                drop = colours.drop == -1 or (colours.drop > 0 and self.served > 0)
+                colours.drop -= drop and colours.drop > 0
+            if drop:  # the close crossed the request on the wire: no byte of an answer
+                self.close_connection = True
+                return
+            self.answer()
+
+        def answer(self):
+            self.served += 1
             body = json.dumps({"status": "ok", "version": colours.answer()}).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
@@ -129,6 +143,24 @@ def test_a_switch_that_resets_connections_is_caught(server):
     assert {s.kind for s in report.failures} <= {"keepalive", "fresh", "slow"}
     assert all(s.outcome in ("reset", "error", "refused") for s in report.failures), report.outcomes
     assert "requests failed" in report.describe()
+
+
+def test_a_keepalive_get_closed_under_is_sent_again_as_clients_do_and_counted(server):
+    url, colours = server
+    shots, started, finished = _switch(url, colours, lambda c: setattr(c, "drop", 1))
+    report = switch_report(shots, started, finished, "blue", "green", before=1.0, after=1.0)
+    assert report.failures == [] and report.retried == 1, report.describe()
+    assert "1 keep-alive GET(s) closed under by the server, answered when sent again" in report.describe()
+
+
+def test_a_server_that_keeps_closing_under_requests_fails_them_retry_or_not(server):
+    url, colours = server
+    shots, started, finished = _switch(url, colours, lambda c: (setattr(c, "drop", -1), time.sleep(0.5), setattr(c, "drop", 0)))
+    report = switch_report(shots, started, finished, "blue", "green", before=1.0, after=1.0)
+    failed = {s.kind for s in report.failures}
+    assert {"keepalive", "fresh"} <= failed, report.describe()
+    assert all(s.retried for s in report.failures if s.kind == "keepalive"), report.describe()  # the retry met it too
+    assert all(s.outcome == "reset" for s in report.failures), report.outcomes
 
 
 def test_versions_alternating_after_the_switch_are_flip_flops(server):

@@ -27,6 +27,7 @@ class SwitchReport:
     flip_flops: int  # answers of the old version after the first of the new (in send order)
     window: tuple[float, float]
     outcomes: dict[str, int] = field(default_factory=dict)
+    retried: int = 0  # keep-alive GETs the server closed under, answered on a fresh connection (as clients retry)
 
     @property
     def failure_bound(self) -> float | None:
@@ -42,7 +43,8 @@ class SwitchReport:
         versions = ", ".join(f"{v}: {n}" for v, n in self.versions.items()) or "none"
         timing = ("" if self.first_new_s is None else f"; first new answer +{self.first_new_s:.2f} s") + \
                  ("" if self.last_old_s is None else f", last old answer +{self.last_old_s:.2f} s")
-        return f"{head}; versions {versions}{timing}; {self.flip_flops} flip-flop(s)"
+        retried = f"; {self.retried} keep-alive GET(s) closed under by the server, answered when sent again on a fresh connection" if self.retried else ""
+        return f"{head}; versions {versions}{timing}; {self.flip_flops} flip-flop(s){retried}"
 
 
 def switch_report(shots: Sequence[Shot], started: float, finished: float, old: str, new: str,
@@ -62,6 +64,7 @@ def switch_report(shots: Sequence[Shot], started: float, finished: float, old: s
         first_new_s=None if first_new is None else first_new - started,
         last_old_s=None if not old_answers else max(old_answers) - started,
         flip_flops=flip_flops, window=(low, high), outcomes=dict(Counter(s.outcome for s in window)),
+        retried=sum(1 for s in window if s.retried and s.ok),
     )
 
 

@@ -129,7 +129,7 @@ def record(drill: Drill, store: MetricsStore) -> None:
         store.gauge("deploy.flip_flops", report.flip_flops, action=name)
         store.note(f"deploy.{name}", {"summary": report.describe(), "requests": report.requests, "outcomes": report.outcomes,
                                       "first_new_s": report.first_new_s, "last_old_s": report.last_old_s,
-                                      "failure_bound": report.failure_bound, "versions": report.versions,
+                                      "failure_bound": report.failure_bound, "versions": report.versions, "retried": report.retried,
                                       "sends_dropped": drill.dropped})  # past the prober's in-flight cap: thinner traffic
     slow = next((s for s in drill.shots if s.kind == "slow"), None)
     if slow is not None:  # counted among the switch's requests; this says how it spanned the switch

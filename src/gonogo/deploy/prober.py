@@ -6,6 +6,12 @@ hold them: the connections a switch resets), fresh-connection reads, and, where 
 non-idempotent writes; every request is recorded with when it was sent, its outcome (the status, or the class
 of transport error), its latency and the version that answered it.
 
+Retries are off, with the one exception every mainstream client makes (browsers, curl, Go's net/http; RFC 9112
+section 9.3.1): a GET on a reused keep-alive connection that the server closed before sending any byte of an
+answer (a graceful reload closes idle keep-alive connections, and a request can cross the close on the wire) is
+sent once more on a fresh connection. The shot records that it was retried, and the report counts them; a
+refused connection, a timeout, a write, or a retry that fails too is a failure.
+
 One slow request can be held open across a switch (``slow``): its body streams a byte at a time until the caller
 says the switch is over, so it is in flight when the routing changes. A graceful reload lets it finish on the
 old workers; a restart, or a deregistration that closes connections early, cuts it.
@@ -34,6 +40,7 @@ class Shot:
     outcome: str  # the status code, or reset / refused / timeout / tls / error
     latency: float | None  # seconds; None when there was no answer
     version: str | None  # the version that answered, when it said
+    retried: bool = False  # a keep-alive GET the server closed under, sent once more on a fresh connection
 
     @property
     def ok(self) -> bool:
@@ -126,7 +133,7 @@ class Prober:
             future.add_done_callback(lambda _: in_flight.release())
 
     def _send(self, kind: str, path: str, request: Callable[[httpx.Client], httpx.Response] | None = None) -> None:
-        sent, started = time.time(), time.perf_counter()
+        sent, started, retried = time.time(), time.perf_counter(), False
         try:
             if request is not None:
                 response = request(self._keepalive)
@@ -136,10 +143,17 @@ class Prober:
             elif kind == "write":
                 response = self.write(self._keepalive)
             else:
-                response = self._keepalive.get(path)
-            shot = Shot(sent, kind, str(response.status_code), time.perf_counter() - started, self.version_of(response))
+                try:
+                    response = self._keepalive.get(path)
+                except httpx.HTTPError as exc:
+                    if transport_outcome(exc) != "reset":
+                        raise
+                    retried = True  # closed before any answer: what clients retry (see the module's docstring)
+                    with httpx.Client(base_url=self.base_url, verify=self.verify, timeout=self.timeout, trust_env=False) as client:
+                        response = client.get(path, headers={"Connection": "close"})
+            shot = Shot(sent, kind, str(response.status_code), time.perf_counter() - started, self.version_of(response), retried)
         except httpx.HTTPError as exc:
-            shot = Shot(sent, kind, transport_outcome(exc), None, None)
+            shot = Shot(sent, kind, transport_outcome(exc), None, None, retried)
         with self._lock:
             self.shots.append(shot)
 
