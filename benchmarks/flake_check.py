@@ -37,7 +37,7 @@ def run_once(out: Path, *extra: str) -> dict:
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "--env=local", "-p", "no:cacheprovider", f"--gate-report={report}",
          f"--junitxml={out / 'junit.xml'}", f"--alluredir={out / 'allure'}", *extra],
-        cwd=REPO, capture_output=True, text=True, timeout=1800)
+        cwd=REPO, capture_output=True, text=True, timeout=900)  # a full gate takes ~3 min
     data = json.loads(report.read_text()) if report.exists() else {}
     by_id = {g["id"]: g for g in data.get("gates", [])}
 
