@@ -165,8 +165,8 @@ def test_a_server_that_keeps_closing_under_requests_fails_them_retry_or_not(serv
 
 def test_versions_alternating_after_the_switch_are_flip_flops(server):
     url, colours = server
-    shots, started, finished = _switch(url, colours, lambda c: setattr(c, "alternate", True))
-    report = switch_report(shots, started, finished, "blue", "green", before=1.0, after=1.0)
+    shots, started, finished = _switch(url, colours, lambda c: setattr(c, "alternate", True), settle=3.0)
+    report = switch_report(shots, started, finished, "blue", "green", before=1.0, after=3.0)
     assert report.failures == [] and report.flip_flops > 5, report.describe()
 
 
@@ -185,3 +185,13 @@ def test_transport_errors_are_classed():
     assert transport_outcome(httpx.ReadTimeout("timed out")) == "timeout"
     assert transport_outcome(httpx.RemoteProtocolError("Server disconnected without sending a response.")) == "reset"
     assert transport_outcome(httpx.ReadError("[Errno 104] Connection reset by peer")) == "reset"
+
+
+def test_old_answers_draining_right_after_the_first_new_one_are_not_flip_flops():
+    t0 = 1000.0
+    shots = ([Shot(t0 + i * 0.02, "keepalive", "200", 0.01, "blue") for i in range(50)]  # up to +0.98 s
+             + [Shot(t0 + 0.5, "fresh", "200", 0.01, "green")]  # the first new answer, while old connections drain
+             + [Shot(t0 + 1.0 + i * 0.02, "fresh", "200", 0.01, "green") for i in range(50)])
+    assert switch_report(shots, t0, t0, "blue", "green", before=0.0, after=3.0).flip_flops == 0
+    late = shots + [Shot(t0 + 1.6, "keepalive", "200", 0.01, "blue")]  # sent 1.1 s after the first new answer
+    assert switch_report(late, t0, t0, "blue", "green", before=0.0, after=3.0).flip_flops == 1

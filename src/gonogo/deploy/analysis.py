@@ -16,6 +16,12 @@ from dataclasses import dataclass, field
 
 from gonogo.deploy.prober import Shot
 
+# A graceful switch drains: connections busy on the old side when the routing changes finish there (an nginx
+# reload's old workers, an ALB's deregistration delay), so a few old answers can follow the first new one by
+# milliseconds. A request sent this long after the first new answer that still reaches the old version is a
+# flip-flop: the routing itself goes back and forth.
+DRAIN_S = 1.0
+
 
 @dataclass
 class SwitchReport:
@@ -24,7 +30,7 @@ class SwitchReport:
     versions: dict[str, int]  # answers per version in the window
     first_new_s: float | None  # from the switch's start to the first answer of the new version
     last_old_s: float | None  # from the switch's start to the last answer of the old version
-    flip_flops: int  # answers of the old version after the first of the new (in send order)
+    flip_flops: int  # answers of the old version to requests sent over DRAIN_S after the first answer of the new
     window: tuple[float, float]
     outcomes: dict[str, int] = field(default_factory=dict)
     retried: int = 0  # keep-alive GETs the server closed under, answered on a fresh connection (as clients retry)
@@ -57,7 +63,7 @@ def switch_report(shots: Sequence[Shot], started: float, finished: float, old: s
     answered = [s for s in window if s.ok and s.version is not None and s.kind != "slow"]
     first_new = next((s.sent for s in answered if s.version == new and s.sent >= low), None)
     old_answers = [s.sent for s in answered if s.version == old]
-    flip_flops = 0 if first_new is None else sum(1 for s in answered if s.sent > first_new and s.version == old)
+    flip_flops = 0 if first_new is None else sum(1 for s in answered if s.sent > first_new + DRAIN_S and s.version == old)
     return SwitchReport(
         requests=len(window), failures=[s for s in window if not s.ok],
         versions=dict(Counter(s.version for s in answered)),
