@@ -31,7 +31,7 @@ FAULTS: dict[str, str] = {
     "incident": "for 10 s of every minute, 40 % of API requests answer 503 (D3: the rollback trigger's error rate)",
     "health_lies": "detailed health answers ok without probing, even when the database is down",
     # the box's blue-green switch (gonogo.stack.colours), not the API
-    "switch_restart": "the blue-green switch and rollback restart nginx instead of reloading it: connections cut, new ones refused meanwhile (D1, D2)",
+    "switch_restart": "the blue-green switch and rollback stop nginx and start it again instead of reloading it: connections cut, new ones refused for the 0.5 s between (D1, D2)",
     "switch_noop": "the switch answers success but routes nothing: the clients never see the new version (D1)",
     "flip_flop": "the switch routes to both colours for 3 s before the new one alone: versions alternate (D1)",
     "slow_rollback": "the rollback waits 40 s before routing back (D2: back within 30 s)",
