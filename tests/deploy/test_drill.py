@@ -17,26 +17,25 @@ from gonogo.deploy.actions import ActionFailed
 from gonogo.reporting import timeline_svg
 from gonogo.target.client import ssl_context
 
-DRILL_METRICS = ("deploy.requests_failed", "deploy.versions_seen", "deploy.flip_flops", "deploy.route_back")
-pytestmark = pytest.mark.gonogo_covers(*DRILL_METRICS)
+pytestmark = pytest.mark.gonogo_covers(*drill.METRICS)
 
 
 def test_switch_and_rollback_lose_no_request(gonogo_env, gonogo_metrics, gonogo_state, gonogo_requires, say, accounts, account):
     if gonogo_env.deploy.switch is None:
         pytest.skip(gonogo_state.not_covered("deploy", f"environment '{gonogo_env.name}' states no deploy.switch action",
-                                             DRILL_METRICS))
+                                             drill.METRICS))
     gonogo_requires(gonogo_env.safety.destructive_allowed,
                     f"environment '{gonogo_env.name}' does not allow a switch (safety.destructive_allowed)")
     role = next((r for r in ("viewer", "evaluator", "admin") if accounts.get(r)), None)  # any account can log in slowly
-    viewer = accounts[role][account(role, "the slow login held open across the switch")] if role else None
+    slow = accounts[role][account(role, "the slow login held open across the switch")] if role else None
     try:
         result = drill.run(gonogo_env, gonogo_metrics, verify=ssl_context(gonogo_env), say=say,
-                           slow_login=(viewer.email, viewer.password.get_secret_value()) if viewer else None)
+                           slow_login=(slow.email, slow.password.get_secret_value()) if slow else None)
     except (ActionFailed, drill.DrillFailed) as exc:
         pytest.fail(f"deploy drill stopped: {exc}", pytrace=False)
     summary = "\n".join(f"{name}: {report.describe()}" for name, report in (("switch", result.switch), ("rollback", result.rollback))
                         if report is not None)
-    held = next((s for s in result.shots if s.kind == "slow"), None)
+    held = result.slow_shot
     if held is not None:
         summary += f"\nslow login held open across the switch: {held.outcome}" + (f" after {held.latency:.1f} s" if held.latency else "")
     allure.attach(summary + "\n" + "\n".join(f"{a.name} -> {a.to or 'next'}: {a.seconds:.2f} s, {a.detail}" for a in result.actions),

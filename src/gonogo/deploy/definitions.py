@@ -137,16 +137,15 @@ def compare(settings, cloudwatch_client=None) -> tuple[list[Comparison], str | N
     """Every plan trigger that an alert or alarm implements, compared (``settings``: config TriggerDefinitions);
     a trigger the environment names no alert for is a failed comparison. Returns (comparisons, why nothing could be
     read) - a source that cannot be read is not a definition that matched."""
-    sources = [s for s, wanted in (("prometheus", settings.prometheus_rules), ("cloudwatch", settings.cloudwatch_region)) if wanted]
-    if not sources:
+    if not settings.prometheus_rules and not settings.cloudwatch_region:
         return [], "the environment names no Prometheus rule file or CloudWatch region (deploy.triggers)"
     results: list[Comparison] = []
-    if "prometheus" in sources:
+    if settings.prometheus_rules:
         try:
             results += compare_prometheus(settings.prometheus_rules, settings.alerts)
         except (OSError, yaml.YAMLError) as exc:
             return [], f"the rule files could not be read: {exc}"
-    if "cloudwatch" in sources:
+    if settings.cloudwatch_region:
         from botocore.exceptions import BotoCoreError, ClientError
 
         named = [n for t, n in settings.alerts.items() if t not in NOT_AN_ALERT]

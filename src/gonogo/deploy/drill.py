@@ -18,13 +18,15 @@ from dataclasses import dataclass, field
 import httpx
 
 from gonogo.config.environments import Environment
-from gonogo.core.catalog import suite_metrics
 from gonogo.core.store import MetricsStore
 from gonogo.deploy import actions
 from gonogo.deploy.analysis import SwitchReport, route_back_s, switch_report
 from gonogo.deploy.prober import Prober, Shot, version_from
 
 POLL_S = 0.2
+# What a drill measures; the deploy suite's other figure (the trigger definitions) is read apart and is not
+# left unmeasured when a drill stops.
+METRICS = ("deploy.requests_failed", "deploy.versions_seen", "deploy.flip_flops", "deploy.route_back")
 SLOW_LEAD_S = 0.5  # the slow request is in flight this long before the switch action starts
 
 
@@ -43,6 +45,11 @@ class Drill:
     shots: list[Shot] = field(default_factory=list)
     dropped: int = 0
 
+    @property
+    def slow_shot(self) -> Shot | None:
+        """The request held open across the switch, when there was one."""
+        return next((s for s in self.shots if s.kind == "slow"), None)
+
 
 def other_colour(colour: str) -> str:
     return {"blue": "green", "green": "blue"}.get(colour, "")
@@ -56,7 +63,7 @@ def run(environment: Environment, store: MetricsStore, *, verify, say: Callable[
     try:
         return _run(environment, store, verify, say, slow_login)
     except (actions.ActionFailed, DrillFailed) as exc:
-        for metric in suite_metrics("deploy"):
+        for metric in METRICS:
             store.unmeasured(metric, str(exc))
         raise
 
@@ -131,7 +138,7 @@ def record(drill: Drill, store: MetricsStore) -> None:
                                       "first_new_s": report.first_new_s, "last_old_s": report.last_old_s,
                                       "failure_bound": report.failure_bound, "versions": report.versions, "retried": report.retried,
                                       "sends_dropped": drill.dropped})  # past the prober's in-flight cap: thinner traffic
-    slow = next((s for s in drill.shots if s.kind == "slow"), None)
+    slow = drill.slow_shot
     if slow is not None:  # counted among the switch's requests; this says how it spanned the switch
         store.note("deploy.slow_request", {"outcome": slow.outcome, "held_s": slow.latency,
                                            "sent_before_switch_s": round(drill.actions[0].started - slow.sent, 2)})

@@ -111,10 +111,18 @@ class Prober:
             yield body[-1:]
 
         def send(client: httpx.Client) -> httpx.Response:
-            with httpx.Client(base_url=self.base_url, verify=self.verify, timeout=self.timeout, trust_env=False) as fresh:
+            with self._fresh() as fresh:
                 return fresh.post(path, content=stream(), headers={"Content-Type": "application/json"})
 
         self._pool.submit(self._send, "slow", path, send)
+
+    def _fresh(self) -> httpx.Client:
+        return httpx.Client(base_url=self.base_url, verify=self.verify, timeout=self.timeout, trust_env=False)
+
+    def _fresh_get(self, path: str) -> httpx.Response:
+        """A GET on a connection of its own, closed after the answer."""
+        with self._fresh() as client:
+            return client.get(path, headers={"Connection": "close"})
 
     def _schedule(self) -> None:
         kinds = itertools.cycle(KINDS + (("write",) if self.write else ()))
@@ -138,8 +146,7 @@ class Prober:
             if request is not None:
                 response = request(self._keepalive)
             elif kind == "fresh":
-                with httpx.Client(base_url=self.base_url, verify=self.verify, timeout=self.timeout, trust_env=False) as client:
-                    response = client.get(path, headers={"Connection": "close"})
+                response = self._fresh_get(path)
             elif kind == "write":
                 response = self.write(self._keepalive)
             else:
@@ -149,8 +156,7 @@ class Prober:
                     if transport_outcome(exc) != "reset":
                         raise
                     retried = True  # closed before any answer: what clients retry (see the module's docstring)
-                    with httpx.Client(base_url=self.base_url, verify=self.verify, timeout=self.timeout, trust_env=False) as client:
-                        response = client.get(path, headers={"Connection": "close"})
+                    response = self._fresh_get(path)
             shot = Shot(sent, kind, str(response.status_code), time.perf_counter() - started, self.version_of(response), retried)
         except httpx.HTTPError as exc:
             shot = Shot(sent, kind, transport_outcome(exc), None, None, retried)
