@@ -12,6 +12,8 @@ import httpx
 import pytest
 from pymongo import MongoClient
 
+from .conftest import inside_one_minute
+
 S1 = {
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
@@ -89,6 +91,7 @@ def test_login_malformed_is_422(api, body):
 
 def test_login_rate_limit_per_ip_and_email(api):
     email = f"{uuid.uuid4().hex}@nowhere.test"
+    inside_one_minute(burst_seconds=10)
     codes = [api.http.post("/api/auth/login", json={"email": email, "password": "x"}).status_code for _ in range(6)]
     assert codes == [401] * 5 + [429]
     last = api.http.post("/api/auth/login", json={"email": email, "password": "x"})
@@ -232,6 +235,7 @@ def test_cors_only_for_configured_origins(api):
 
 
 def test_per_user_rate_limit_on_models(api):
+    inside_one_minute(burst_seconds=20)
     codes = [api.get("/api/models?limit=1", role="viewer", index=50).status_code for _ in range(101)]
     assert codes[:100] == [200] * 100 and codes[100] == 429
     assert api.get("/api/auth/me", role="viewer", index=50).status_code == 200, "other routes keep their own budget"
