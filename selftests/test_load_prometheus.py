@@ -4,6 +4,11 @@ A box is started first (the gate reuses it), a Prometheus scrapes its /metrics
 through nginx/TLS and the box's node-exporter every second, and the environment names that Prometheus: the
 K9-K11, K14 and server-P95 gates are then decided from PromQL, not from gonogo's
 own scrape. Proven both ways: healthy passes, cache_off fails K11.
+
+The load itself is the local profile's 200 users at a third of its written pace (still calibrated, so a slow
+host lowers it further): this test is about where the server readings come from, and a Prometheus scraping
+every second beside the box is load the main profile's calibration never saw (stop 20's CI: the healthy box at
+the full calibrated pace with Prometheus beside it read P95 550 ms).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ PROMETHEUS = shutil.which("prometheus")
 pytestmark = pytest.mark.skipif(PROMETHEUS is None, reason="prometheus is not installed (scripts/setup.sh installs it)")
 
 PROFILE = "load: {users: 200, spawn_rate: 20, user_rps: 1.2, duration: 60 s, warmup: 10 s, calibrated: true}"
+LIGHT = "load: {users: 200, spawn_rate: 20, user_rps: 0.4, duration: 50 s, warmup: 10 s, calibrated: true}"
 
 
 @contextmanager
@@ -73,7 +79,7 @@ def decide_with_prometheus(tmp_path: Path, faults: str) -> tuple[subprocess.Comp
             environments = (product / "environments.yaml").read_text()
             assert PROFILE in environments
             (product / "environments.yaml").write_text(environments.replace(
-                PROFILE, PROFILE + f'\n    prometheus_url: "{url}"\n'
+                PROFILE, LIGHT + f'\n    prometheus_url: "{url}"\n'
                                    "    prometheus: {labels: {job: ai-model-api}, rate_window: 10 s, step: 2 s}"))
             return run(product, "load", "--env=local", faults=faults)
     finally:
@@ -87,7 +93,7 @@ def test_server_gates_from_promql_on_the_healthy_box(tmp_path):
     for gate in ("server.cpu", "server.memory", "server.cache_hit_rate", "server.db_pool", "server.latency.p95", "server.instances"):
         assert load[gate]["status"] in ("pass", "warn"), (gate, load[gate]["message"])
     assert load["server.instances"]["samples"] >= 1  # from Prometheus's up series of the job
-    assert load["server.cpu"]["samples"] >= 20  # one reading every 2 s over 50 s (after the first 10 s rate window)
+    assert load["server.cpu"]["samples"] >= 15  # one reading every 2 s over 40 s (after the first 10 s rate window)
     assert load["server.cache_hit_rate"]["samples"] >= 1000  # lookups counted by increase() over the window
     assert 0.001 < load["server.latency.p95"]["measured"] < 0.5
     assert proc.returncode == 0, proc.stdout[-3000:]
