@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import logging
@@ -20,6 +21,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import __version__, metrics
+from .chaos import ERROR_SHARE, SLOW_S, Chaos
 from .routes import auth, evaluations, files, health, models
 from .schemas import API_ERRORS
 from .services import Services
@@ -52,6 +54,7 @@ class Observe:
         self.burst = itertools.count(1) if "error_burst" in settings.faults else None
         self.incident = "incident" in settings.faults
         self.broken_operation = "broken_operation" in settings.faults
+        self.chaos = Chaos(os.environ.get("CHAOS_FILE"))
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -68,7 +71,14 @@ class Observe:
         try:
             path = scope.get("path", "")
             api = path.startswith("/api/") and not path.startswith("/api/health")
-            if self.burst is not None and api and next(self.burst) % ERROR_BURST_EVERY == 0:
+            chaos = self.chaos.now()  # on everything the clients call (/api/health included), never on /metrics
+            if chaos == "slow" and path.startswith("/api/"):
+                await asyncio.sleep(SLOW_S)
+            if chaos == "unhealthy" and (path == "/health" or path.startswith("/api/health")):
+                await self._json(send_with_headers, 503, {"detail": "unhealthy"})
+            elif chaos == "errors" and path.startswith("/api/") and random.random() < ERROR_SHARE:
+                await self._json(send_with_headers, 503, {"detail": "service unavailable"})
+            elif self.burst is not None and api and next(self.burst) % ERROR_BURST_EVERY == 0:
                 await self._json(send_with_headers, 500, {"detail": "internal server error"})
             elif self.broken_operation and scope.get("method") == "PATCH" and BROKEN_OPERATION.fullmatch(path):
                 await self._json(send_with_headers, 500, {"detail": "internal server error"})

@@ -25,7 +25,7 @@ def clean_env() -> dict:
 
 
 def run(product: Path, suite: str, *args: str, faults: str = "", **env: str) -> tuple[subprocess.CompletedProcess, dict]:
-    report = product / "reports" / f"{suite}.json"
+    report = product / "reports" / f"{suite.replace('/', '-')}.json"  # a suite, or one file of it (deploy/test_drill.py)
     report.unlink(missing_ok=True)
     environ = {**clean_env(), "GONOGO_CACHE_DIR": str(REPO / ".gonogo" / "cache"), "GONOGO_FAULTS": faults, **env}
     proc = subprocess.run([sys.executable, "-m", "pytest", f"tests/{suite}", "-p", "no:cacheprovider", f"--gate-report={report}", *args],

@@ -25,9 +25,13 @@ RESULTS = Path(__file__).resolve().parents[1] / "reports" / "fault-matrix"  # ke
 def expectation(names: list[str]) -> dict:
     """The union of the faults' expectations (a group must still be caught by each fault's gates)."""
     specs = [RUNNABLE[n] for n in names]
-    merged = {"suites": [], "fail": {}, "may_fail": {}, "warn": {}}
+    merged = {"suites": [], "fail": {}, "may_fail": {}, "warn": {}, "files": {}}
     for spec in specs:
         merged["suites"] += [s for s in spec["suites"] if s not in merged["suites"]]
+        for suite in spec["suites"]:  # a fault may need only some files of a suite (``files``); any other needs it all
+            wanted = (spec.get("files") or {}).get(suite)
+            had = merged["files"].get(suite, [])
+            merged["files"][suite] = None if wanted is None or had is None else sorted({*had, *wanted})
         merged["output"] = merged.get("output", []) + spec.get("output", [])
         for key in ("fail", "may_fail", "warn"):
             merged[key].update(spec.get(key) or {})
@@ -60,9 +64,9 @@ def environments_for(product: Path, names: list[str]) -> Path:
 
 def check(product: Path, names: list[str]) -> None:
     want = expectation(names)
-    suite_dirs = [f"tests/{s}" for s in want["suites"]]
+    paths = [p for s in want["suites"] for p in ([s] if want["files"][s] is None else [f"{s}/{f}" for f in want["files"][s]])]
     label = "+".join(names)
-    proc, report = run(product, want["suites"][0], *suite_dirs[1:], "--env=local", f"--alluredir=allure-{label}",
+    proc, report = run(product, paths[0], *(f"tests/{p}" for p in paths[1:]), "--env=local", f"--alluredir=allure-{label}",
                        f"--environments={environments_for(product, names)}", faults=",".join(names))
     assert report, proc.stdout[-3000:] + proc.stderr[-2000:]
     RESULTS.mkdir(parents=True, exist_ok=True)

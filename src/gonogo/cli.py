@@ -53,7 +53,16 @@ def _parser() -> argparse.ArgumentParser:
                         help="the colour to route to. Default: GONOGO_DEPLOY_TO, else the colour that is not live")
     rollback = actions.add_parser("rollback", help="blue-green: route back to the colour that is not live")
     current = actions.add_parser("current", help="blue-green: print the live colour")
-    for p in (up, down, status, calibrate, switch, rollback, current):
+    serving = actions.add_parser("serving", help="blue-green: exit 0 when every backend of a colour answers /health")
+    serving.add_argument("--colour", choices=("blue", "green"), default=None,
+                         help="the colour to look at. Default: GONOGO_DEPLOY_TO, else the colour that is not live")
+    inject = actions.add_parser("inject", help="chaos: a colour's backends answer 503s, slowly, or fail health checks for a while")
+    inject.add_argument("--kind", choices=("errors", "slow", "unhealthy", "none"), default=None,
+                        help="errors: half the API requests 503; slow: 2.5 s late; unhealthy: health checks 503; none: end it. "
+                             "Default: GONOGO_DEPLOY_FAULT")
+    inject.add_argument("--seconds", type=float, default=None, help="how long. Default: GONOGO_DEPLOY_FAULT_SECONDS, else 30")
+    inject.add_argument("--colour", choices=("blue", "green"), default=None, help="Default: GONOGO_DEPLOY_TO, else the live colour")
+    for p in (up, down, status, calibrate, switch, rollback, current, serving, inject):
         p.add_argument("--root", metavar="DIR", default=".", help="project root holding .gonogo/. Default: %(default)r")
     return parser
 

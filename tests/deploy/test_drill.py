@@ -1,5 +1,6 @@
 """D1 zero-downtime switch and D2 rollback, from the client side: a fixed-rate prober runs through the environment's
 own switch and rollback actions (environments.yaml ``deploy:``); every request's outcome and answering version decide.
+Between them the old colour is watched (D2 retention): a rollback may come as late as D3's slowest window + 60 s.
 One login is held open across the switch (its body streamed until the action returns): in-flight requests must
 finish too.
 
@@ -35,6 +36,9 @@ def test_switch_and_rollback_lose_no_request(gonogo_env, gonogo_metrics, gonogo_
         pytest.fail(f"deploy drill stopped: {exc}", pytrace=False)
     summary = "\n".join(f"{name}: {report.describe()}" for name, report in (("switch", result.switch), ("rollback", result.rollback))
                         if report is not None)
+    kept = result.retention
+    if kept is not None and kept.checks:
+        summary += f"\nold colour: {kept.describe()}"
     held = result.slow_shot
     if held is not None:
         summary += f"\nslow login held open across the switch: {held.outcome}" + (f" after {held.latency:.1f} s" if held.latency else "")
@@ -46,3 +50,5 @@ def test_switch_and_rollback_lose_no_request(gonogo_env, gonogo_metrics, gonogo_
     assert result.new is not None, f"the switch never took effect: no version other than {result.old} answered"
     assert not result.switch.failures, f"switch: {result.switch.describe()}"
     assert result.rollback is None or not result.rollback.failures, f"rollback: {result.rollback.describe()}"
+    judged = kept is not None and (kept.checks or (kept.stated_s is not None and kept.stated_s < kept.required_s))
+    assert not judged or kept.kept, f"old colour (D2 retention): {kept.describe()}"

@@ -221,6 +221,13 @@ class AlbSwitch(_Strict):
     endpoint_url: OptionalText = None  # a VPC endpoint or an elbv2-compatible test server
 
 
+def _exactly_one_of(model, keys: tuple[str, ...], what: str):
+    given = [k for k in keys if getattr(model, k)]
+    if len(given) != 1:
+        raise ValueError(f"{what} needs exactly one of {', '.join(keys)} (found: {', '.join(given) or 'none'})")
+    return model
+
+
 class DeployAction(_Strict):
     """How the environment switches (or rolls back): exactly one of a command (run without a shell, the colour in
     GONOGO_DEPLOY_TO), a webhook (POST {"action", "to"}, 2xx; then ``poll`` until 2xx) or an AWS ALB's weights.
@@ -234,10 +241,22 @@ class DeployAction(_Strict):
 
     @model_validator(mode="after")
     def _exactly_one(self) -> DeployAction:
-        given = [k for k in ("command", "webhook", "aws_alb") if getattr(self, k)]
-        if len(given) != 1:
-            raise ValueError(f"a deploy action needs exactly one of command, webhook, aws_alb (found: {', '.join(given) or 'none'})")
-        return self
+        return _exactly_one_of(self, ("command", "webhook", "aws_alb"), "a deploy action")
+
+
+class OldColourCheck(_Strict):
+    """How to ask whether the colour switched away from still serves (D2 retention: a rollback must find it up): a
+    command (exit 0 while it is up; the colour in GONOGO_DEPLOY_TO), a URL answering 2xx while it is up (a preview
+    service, a test listener), or the switch's ALB (``aws_alb: true``: a healthy target in the old target group)."""
+
+    command: OptionalText = None
+    url: OptionalText = None
+    aws_alb: bool = False
+    timeout: Seconds = 10.0
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> OldColourCheck:
+        return _exactly_one_of(self, ("command", "url", "aws_alb"), "deploy.old_colour")
 
 
 class TriggerDefinitions(_Strict):
@@ -259,12 +278,19 @@ class DeploySettings(_Strict):
     switch: DeployAction | None = None
     rollback: DeployAction | None = None
     current: DeployAction | None = None  # which colour is live (optional; else the version the clients see)
-    old_kept_for: Seconds | None = None  # how long the old colour stays up after a switch (D2 retention)
+    old_kept_for: Seconds | None = None  # how long the deployment says it keeps the old colour up after a switch (D2)
+    old_colour: OldColourCheck | None = None  # how to see that it does (watched after the switch until the rollback)
     prober_rate: float = Field(50.0, gt=0, le=500)  # requests per second through a switch
     window_before: Seconds = 10.0  # D1 judges from this long before the switch...
     window_after: Seconds = 30.0  # ...to this long after it ends (drain included)
     confirm_within: Seconds = 30.0  # after the switch action returns, the new version must answer within this
     trigger_compression: float = Field(1.0, ge=1)  # local runs may divide D3's windows by this; the report says so
+    # D3 live: a chaos action that faults the live colour (GONOGO_DEPLOY_FAULT errors|slow|unhealthy|none,
+    # GONOGO_DEPLOY_FAULT_SECONDS, GONOGO_DEPLOY_TO; a webhook gets fault and fault_seconds in its body)
+    inject: DeployAction | None = None
+    evaluation_interval: Seconds = 15.0  # how often the deployment's alerting evaluates its triggers
+    scrape_interval: Seconds = 15.0  # how often it reads the service's metrics
+    health_check_interval: Seconds = 10.0  # how often its health checks run (the consecutive-failures trigger)
     triggers: TriggerDefinitions = TriggerDefinitions()
 
 

@@ -111,6 +111,10 @@ CATALOG: dict[str, MetricDef] = {
         _m("deploy.flip_flops", Kind.GAUGE, "deploy", "answers of the old version after the first of the new", tags=["action"]),
         _m("deploy.trigger_definitions", Kind.CHECK, "deploy", "the deployment's rollback triggers (alert rules, alarms) compared with the plan's", tags=["trigger"]),
         _m("deploy.route_back", Kind.GAUGE, "deploy", "from the rollback action to the last answer of the version rolled back from", _D, "s"),
+        _m("deploy.trigger_fires", Kind.CHECK, "deploy", "a fault on the live new colour rolled the deployment back by itself, not before the trigger's window", tags=["trigger"]),
+        _m("deploy.short_fault_ignored", Kind.CHECK, "deploy", "a fault shorter than the trigger's window did not roll back", tags=["trigger"]),
+        _m("deploy.automatic_rollback", Kind.GAUGE, "deploy", "from when the trigger should have fired (on what the clients saw) to the old version steady again", _D, "s", ["trigger"]),
+        _m("deploy.old_colour_retention", Kind.CHECK, "deploy", "the colour switched away from kept serving as long as a rollback may need it"),
     ]
 }
 

@@ -36,20 +36,23 @@ class ActionRun:
         return self.finished - self.started
 
 
-def run(action: DeployAction, name: str, to: str, *, elbv2=None) -> ActionRun:
-    """``elbv2``: a boto3 elbv2 client to use (else one from the action's region and endpoint)."""
+def run(action: DeployAction, name: str, to: str, *, elbv2=None, extra: dict[str, str] | None = None) -> ActionRun:
+    """``elbv2``: a boto3 elbv2 client to use (else one from the action's region and endpoint). ``extra``: more for the
+    action to know (a command gets them as GONOGO_DEPLOY_<KEY>, a webhook in its JSON body)."""
     started = time.time()
+    extra = extra or {}
     if action.command:
-        detail = _command(action, name, to)
+        detail = _command(action, name, to, extra)
     elif action.webhook:
-        detail = _webhook(action, name, to)
+        detail = _webhook(action, name, to, extra)
     else:
         detail = alb_switch(action.aws_alb, to, action.timeout, elbv2)
     return ActionRun(name, to, started, time.time(), detail)
 
 
-def _command(action: DeployAction, name: str, to: str) -> str:
-    env = {**os.environ, "GONOGO_DEPLOY_ACTION": name, "GONOGO_DEPLOY_TO": to}
+def _command(action: DeployAction, name: str, to: str, extra: dict[str, str]) -> str:
+    env = {**os.environ, "GONOGO_DEPLOY_ACTION": name, "GONOGO_DEPLOY_TO": to,
+           **{f"GONOGO_DEPLOY_{key.upper()}": value for key, value in extra.items()}}
     try:
         proc = subprocess.run(shlex.split(action.command), env=env, capture_output=True, text=True, timeout=action.timeout)
     except FileNotFoundError:
@@ -62,11 +65,11 @@ def _command(action: DeployAction, name: str, to: str) -> str:
     return output.splitlines()[-1][:200] if output else f"'{action.command}' exited 0"
 
 
-def _webhook(action: DeployAction, name: str, to: str) -> str:
+def _webhook(action: DeployAction, name: str, to: str, extra: dict[str, str]) -> str:
     deadline = time.monotonic() + action.timeout
     try:
         with httpx.Client(timeout=action.timeout, trust_env=False) as client:
-            answer = client.post(action.webhook, json={"action": name, "to": to})
+            answer = client.post(action.webhook, json={"action": name, "to": to, **extra})
             if not answer.is_success:
                 raise ActionFailed(f"{name}: webhook answered {answer.status_code}: {answer.text[:300]}")
             if not action.poll:

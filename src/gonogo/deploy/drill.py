@@ -19,14 +19,15 @@ import httpx
 
 from gonogo.config.environments import Environment
 from gonogo.core.store import MetricsStore
-from gonogo.deploy import actions
+from gonogo.deploy import actions, retention
 from gonogo.deploy.analysis import SwitchReport, route_back_s, switch_report
 from gonogo.deploy.prober import Prober, Shot, version_from
+from gonogo.deploy.triggers import retention_required_s
 
 POLL_S = 0.2
 # What a drill measures; the deploy suite's other figure (the trigger definitions) is read apart and is not
 # left unmeasured when a drill stops.
-METRICS = ("deploy.requests_failed", "deploy.versions_seen", "deploy.flip_flops", "deploy.route_back")
+METRICS = ("deploy.requests_failed", "deploy.versions_seen", "deploy.flip_flops", "deploy.route_back", "deploy.old_colour_retention")
 SLOW_LEAD_S = 0.5  # the slow request is in flight this long before the switch action starts
 
 
@@ -41,6 +42,7 @@ class Drill:
     switch: SwitchReport | None = None
     rollback: SwitchReport | None = None
     route_back_s: float | None = None
+    retention: retention.Retention | None = None
     actions: list[actions.ActionRun] = field(default_factory=list)
     shots: list[Shot] = field(default_factory=list)
     dropped: int = 0
@@ -79,7 +81,13 @@ def _run(environment: Environment, store: MetricsStore, verify, say: Callable[[s
         raise DrillFailed(f"the target does not say its version ({where}): a switch cannot be confirmed")
     live = actions.run(settings.current, "current", "").detail.strip() if settings.current else ""
     to = other_colour(live)
-    drill = Drill(old=old)
+    drill = Drill(old=old, retention=retention.Retention(retention_required_s(settings.trigger_compression), settings.old_kept_for,
+                                                              compression=settings.trigger_compression))
+    try:
+        old_colour_up = None if settings.old_colour is None else retention.checker(
+            settings.old_colour, live, verify=verify, alb=settings.switch.aws_alb if settings.switch else None)
+    except ValueError as exc:
+        raise DrillFailed(str(exc)) from None
     prober = Prober(environment.base_url, verify=verify, version_of=version_of, rate=settings.prober_rate).start()
     switched = threading.Event()
     try:
@@ -93,7 +101,11 @@ def _run(environment: Environment, store: MetricsStore, verify, say: Callable[[s
         drill.actions.append(actions.run(settings.switch, "switch", to))
         switched.set()
         drill.new = _wait_for_other_version(prober, old, drill.actions[-1].started, settings.confirm_within)
-        time.sleep(settings.window_after)
+        switched_at = drill.actions[-1].finished
+        if drill.new is not None and old_colour_up is not None:
+            say(f"gonogo deploy: watching the old colour {live or ''} serve for {drill.retention.required_s:g} s (D2 retention)")
+            retention.watch(old_colour_up, switched_at, drill.retention)
+        time.sleep(max(0.0, switched_at + settings.window_after - time.time()))
         if drill.new is not None and settings.rollback is not None:
             say(f"gonogo deploy: version {drill.new} live; rolling back to {old}")
             drill.actions.append(actions.run(settings.rollback, "rollback", live))
@@ -147,6 +159,7 @@ def record(drill: Drill, store: MetricsStore) -> None:
     store.check("deploy.versions_seen", "switch", both,
                 "" if both else f"no answer of a version other than {drill.old} came after the switch action "
                 f"({drill.actions[0].detail})" if not switched else f"versions answering: {drill.switch.versions}", action="switch")
+    _record_retention(drill, store, switched)
     if drill.route_back_s is not None:
         store.gauge("deploy.route_back", drill.route_back_s)
     elif not switched:
@@ -155,3 +168,21 @@ def record(drill: Drill, store: MetricsStore) -> None:
         store.unmeasured("deploy.route_back", "the environment states no deploy.rollback action")
     else:
         store.unmeasured("deploy.route_back", "no answer at all came after the rollback action")
+
+
+def _record_retention(drill: Drill, store: MetricsStore, switched: bool) -> None:
+    kept = drill.retention
+    if kept is None:
+        return
+    store.note("deploy.old_colour_retention", {"required_s": kept.required_s, "stated_s": kept.stated_s, "watched_s": kept.watched_s,
+                                                "checks": kept.checks, "down_after_s": kept.down_after_s, "compression": kept.compression,
+                                                "summary": kept.describe()})
+    if kept.stated_s is not None and kept.stated_s < kept.required_s:
+        store.check("deploy.old_colour_retention", "old colour", False, kept.describe())
+    elif not switched:
+        store.unmeasured("deploy.old_colour_retention", "the switch never took effect, so no colour was switched away from")
+    elif not kept.checks:
+        store.unmeasured("deploy.old_colour_retention", "the environment states no deploy.old_colour check (a command, a preview "
+                         "URL or the ALB's old target group) to see the old colour serving after the switch")
+    else:
+        store.check("deploy.old_colour_retention", "old colour", kept.kept, kept.describe())

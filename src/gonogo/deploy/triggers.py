@@ -48,6 +48,15 @@ PLAN_TRIGGERS: tuple[Trigger, ...] = (
 )
 
 
+AUTOMATIC_ROLLBACK_S = 60.0  # D2: a full automatic rollback, from a trigger's firing to the old version answering
+
+
+def retention_required_s(compression: float = 1.0) -> float:
+    """How long the old colour must stay up after a switch: a rollback may come as late as the slowest trigger's
+    window (5 min) plus the automatic rollback's 60 s, and must find it serving. A compressed local run divides both."""
+    return (max(t.for_s for t in PLAN_TRIGGERS) + AUTOMATIC_ROLLBACK_S) / compression
+
+
 def compressed(triggers: Sequence[Trigger], factor: float) -> tuple[Trigger, ...]:
     """The triggers with every window divided by ``factor`` (a local run that cannot wait 5 min says so)."""
     return tuple(Trigger(t.name, t.series, t.threshold, t.for_s / factor, t.count, t.op) for t in triggers)

@@ -57,6 +57,7 @@ class BoxInfo:
     instances: list[str] = field(default_factory=list)  # each backend's own /health, as a deployment lists its instances
     live: str = "blue"  # the colour nginx routes to (gonogo.stack.colours)
     colours: dict[str, list[int]] = field(default_factory=dict)  # each colour's backend ports, once started
+    rollout: dict = field(default_factory=dict)  # the last switch, {colour, since}: the watchdog analyses it (cleared by a rollback)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=1)
@@ -141,6 +142,12 @@ class Box:
             (self.dir / name).mkdir(parents=True)
         for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
             (self.dir / "nginx" / name).mkdir()
+        for stale in (*self.dir.glob("chaos-*.json"), self.dir / "rollbacks.jsonl"):
+            stale.unlink(missing_ok=True)
+
+    def chaos_file(self, colour: str) -> Path:
+        """Where ``gonogo stack inject`` puts chaos for ``colour``'s backends (reference_api.chaos)."""
+        return self.dir / f"chaos-{colour}.json"
 
     def _boot(self, faults: frozenset[str], detached: bool, started: float) -> BoxInfo:
         logs = self.dir / "logs"
@@ -157,6 +164,8 @@ class Box:
         self._init_db(api_env, seed=bool(external_mongo))  # indexes (also the fault missing_index)
         backend_ports = self.start_backends("blue", api_env, detached)
         url = self._start_proxy(backend_ports, certs, faults, logs, detached)
+        self._add(Component("watchdog", [sys.executable, "-m", "gonogo.stack.watchdog", str(self.root)], logs / "watchdog.log",
+                            cwd=self.root), detached)  # the automatic rollback; idle until a switch
         lock = self._write_dependency_lock(faults)
         shutil.copy2(certs["ca"], self.dir / "ca.pem")
         return BoxInfo(
@@ -228,7 +237,8 @@ class Box:
             sys.executable, "-m", "uvicorn", "--factory", "reference_api.app:create_app", "--host", "127.0.0.1",
             "--port", str(port), "--proxy-headers", "--forwarded-allow-ips", "127.0.0.1", "--no-access-log", "--timeout-keep-alive", "75",
             "--no-server-header", "--log-level", "warning",
-        ], self.dir / "logs" / f"{name}.log", env={**api_env, "API_INSTANCE": name, "API_VERSION": VERSIONS[colour]}, cwd=self.root),
+        ], self.dir / "logs" / f"{name}.log", env={**api_env, "API_INSTANCE": name, "API_VERSION": VERSIONS[colour],
+                                                         "CHAOS_FILE": str(self.chaos_file(colour))}, cwd=self.root),
             detached) for name, port in zip(names, ports)]
         for backend, port in zip(backends, ports):
             wait_until(backend, lambda port=port: _http_ok(f"http://127.0.0.1:{port}/health"), 30, f"http://127.0.0.1:{port}/health")

@@ -52,7 +52,7 @@ def run(args) -> int:
     if args.action == "down":
         print("local box stopped" if box.down() else "no local box was running")
         return 0
-    if args.action in ("switch", "rollback", "current"):
+    if args.action in ("switch", "rollback", "current", "serving", "inject"):
         return _colours(box, args)
     recorded = box.recorded()
     if recorded is None or not any(pid_alive(p) for p in recorded.pids.values()):
@@ -79,6 +79,14 @@ def _colours(box: Box, args) -> int:
     try:
         if args.action == "current":
             print(colours.current())
+        elif args.action == "inject":
+            kind = args.kind or os.environ.get("GONOGO_DEPLOY_FAULT") or ""
+            seconds = args.seconds if args.seconds is not None else float(os.environ.get("GONOGO_DEPLOY_FAULT_SECONDS") or 30)
+            print(f"gonogo: {colours.inject(kind, seconds, args.colour or os.environ.get('GONOGO_DEPLOY_TO') or None)}")
+        elif args.action == "serving":
+            up, said = colours.serving(args.colour or os.environ.get("GONOGO_DEPLOY_TO") or None)
+            print(f"gonogo: {said}")
+            return 0 if up else 1
         elif args.action == "rollback":
             print(f"gonogo: {colours.rollback()}")
         else:

@@ -7,7 +7,9 @@ in flight finish on the old workers. The old colour stays up, so a rollback is r
 
 Faults (recorded with the box, GONOGO_FAULTS): ``switch_restart`` stops nginx and starts it again instead of reloading it (the
 connections in flight are cut and new ones refused for the half second between); ``switch_noop`` says it switched and routes
-nothing; ``flip_flop`` routes to both colours for a while first; ``slow_rollback`` waits before routing back.
+nothing; ``flip_flop`` routes to both colours for a while first; ``slow_rollback`` waits before routing back;
+``old_colour_stopped`` stops the old colour's backends right after a switch (a short scale-down delay), so that a
+rollback has to start them again.
 ``restart=True`` asks for the careless restart directly.
 """
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 import json
 import subprocess
 import time
+import urllib.request
 
 from gonogo.core.processes import pid_alive, stop_pid, tcp_open
 from gonogo.stack import nginx
@@ -25,9 +28,18 @@ from gonogo.stack.process import StackError, wait_until
 COLOURS = ("blue", "green")
 FLIP_FLOP_S = 3.0
 SLOW_ROLLBACK_S = 40.0
+SCALE_DOWN_DELAY_S = 1.0  # old_colour_stopped: Argo Rollouts' default 30 s scale-down delay, at the box's compressed scale
 # A careless deploy script stops nginx, puts the new configuration in place, and starts it again; the port is closed
 # in between. Held long enough that a 40 req/s prober always meets it (a bare restart's gap can be < 25 ms).
 RESTART_GAP_S = 0.5
+
+
+def _healthy(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=3) as answer:
+            return answer.status == 200
+    except OSError:
+        return False
 
 
 def other(colour: str) -> str:
@@ -68,11 +80,50 @@ class ColourSwitch:
         self._route(info, info.colours[to], restart)
         old = info.live
         info.live = to
+        info.rollout = {} if rollback else {"colour": to, "since": time.time()}  # the watchdog analyses a new colour
         info.instances = [f"http://127.0.0.1:{port}/health" for port in info.colours[to]]
         self.box.save(info)
+        kept = f"; {old} kept up for a rollback"
+        if not rollback and "old_colour_stopped" in faults:
+            time.sleep(SCALE_DOWN_DELAY_S)  # the reload's old workers finish their requests first
+            for pid in filter(None, (info.pids.get(backend_name(old, i)) for i in range(BACKENDS))):
+                stop_pid(pid)
+            kept = f"; {old} scaled down"
         return (f"{'rolled back' if rollback else 'switched'} to {to} (version {VERSIONS[to]})"
                 + (f"; started {to}'s {BACKENDS} backends" if started else "")
-                + ("; nginx restarted" if restart else "; nginx reloaded") + f"; {old} kept up for a rollback")
+                + ("; nginx restarted" if restart else "; nginx reloaded") + kept)
+
+    def inject(self, kind: str, seconds: float, colour: str | None = None) -> str:
+        """Chaos for ``seconds`` on ``colour``'s backends (default: the live colour; reference_api.chaos)."""
+        from reference_api.chaos import KINDS
+
+        info = self._info()
+        colour = colour or info.live
+        path = self.box.chaos_file(colour)
+        if kind == "none":
+            path.unlink(missing_ok=True)
+            return f"no chaos on {colour}"
+        if kind not in KINDS:
+            raise StackError("inject", f"unknown chaos '{kind}': the box injects {', '.join(KINDS)} (none ends it)")
+        if not 0 < seconds <= 600:
+            raise StackError("inject", f"chaos lasts 0-600 s, not {seconds:g}")
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"kind": kind, "until": time.time() + seconds}))
+        tmp.replace(path)
+        return f"{kind} on {colour} for {seconds:g} s"
+
+    def serving(self, colour: str | None = None) -> tuple[bool, str]:
+        """(every backend of ``colour`` (default: the colour that is not live) answers /health, what was seen)."""
+        info = self._info()
+        colour = colour or other(info.live)
+        ports = info.colours.get(colour, [])
+        if not ports:
+            return False, f"{colour} has never been started"
+        down = [f"{backend_name(colour, i)} (:{port})" for i, port in enumerate(ports)
+                if not (pid_alive(info.pids.get(backend_name(colour, i))) and _healthy(port))]
+        if down:
+            return False, f"{colour} is not serving: {', '.join(down)} down"
+        return True, f"{colour} serving ({len(ports)} backends answer /health)"
 
     def rollback(self) -> str:
         """Back to the colour that is not live."""
