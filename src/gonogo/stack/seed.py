@@ -25,8 +25,11 @@ LIGHT_ARGON2 = {"ARGON2_TIME_COST": "1", "ARGON2_MEMORY_KIB": "8192", "ARGON2_PA
 
 
 def secantus_command(port: int, storage: Path) -> list[str]:
+    # --standalone: no replica-set advertisement, so no oplog. Nothing here reads one (no change streams, no
+    # transactions), and SecantusDB prunes its oplog in one pass under its global lock on a write path: the first
+    # pass after boot removed the seed's ~100k entries and stalled every write 5-8 s, about a minute into a run.
     return [sys.executable, "-m", "secantus", "--port", str(port), "--host", "127.0.0.1",
-            "--storage-path", str(storage), "--log-level", "WARNING"]
+            "--storage-path", str(storage), "--log-level", "WARNING", "--standalone"]
 
 
 def template_key(scale: float) -> str:
