@@ -34,6 +34,7 @@ FAULTS: dict[str, str] = {
     "switch_restart": "the blue-green switch and rollback stop nginx and start it again instead of reloading it: connections cut, new ones refused for the 0.5 s between (D1, D2)",
     "switch_noop": "the switch answers success but routes nothing: the clients never see the new version (D1)",
     "flip_flop": "the switch routes to both colours for 3 s before the new one alone: versions alternate (D1)",
+    "keepalive_cut": "the switch closes the old side's connections at once (nginx's old workers stopped, not drained): keep-alive connections closed, requests in flight cut (D1)",
     "slow_rollback": "the rollback waits 40 s before routing back (D2: back within 30 s)",
     # the box's automatic rollback (gonogo.stack.watchdog)
     "eager_rollback": "the automatic rollback fires at the first breaching evaluation, without the trigger's window: a short blip rolls back (D3)",

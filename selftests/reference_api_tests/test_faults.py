@@ -36,7 +36,7 @@ def test_every_fault_is_covered_here():
                "exposed_redis", "cert_expiring", "dead_backend", "broken_operation"}
     # the blue-green faults act in the box's switch (gonogo.stack.colours), not in the API: test_blue_green.py shows
     # the restart's lost requests, and the fault matrix's deploy cases prove all of them against their gates
-    in_the_switch = {"switch_restart", "switch_noop", "flip_flop", "slow_rollback", "old_colour_stopped",
+    in_the_switch = {"switch_restart", "switch_noop", "flip_flop", "slow_rollback", "old_colour_stopped", "keepalive_cut",
                      "eager_rollback", "latency_trigger_off"}  # the last two in the box's watchdog
     assert covered | in_the_switch == set(FAULTS)
 

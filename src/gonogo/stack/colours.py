@@ -9,16 +9,20 @@ Faults (recorded with the box, GONOGO_FAULTS): ``switch_restart`` stops nginx an
 connections in flight are cut and new ones refused for the half second between); ``switch_noop`` says it switched and routes
 nothing; ``flip_flop`` routes to both colours for a while first; ``slow_rollback`` waits before routing back;
 ``old_colour_stopped`` stops the old colour's backends right after a switch (a short scale-down delay), so that a
-rollback has to start them again.
+rollback has to start them again; ``keepalive_cut`` stops nginx's old workers at once after the switch's reload
+instead of letting them drain, closing their keep-alive connections and cutting the requests in flight on them.
 ``restart=True`` asks for the careless restart directly.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import time
 import urllib.request
+
+import psutil
 
 from gonogo.core.processes import pid_alive, stop_pid, tcp_open
 from gonogo.stack import nginx
@@ -28,10 +32,19 @@ from gonogo.stack.process import StackError, wait_until
 COLOURS = ("blue", "green")
 FLIP_FLOP_S = 3.0
 SLOW_ROLLBACK_S = 40.0
+CUT_AFTER_S = 0.2  # keepalive_cut: the new workers are up when the old ones are stopped
 SCALE_DOWN_DELAY_S = 1.0  # old_colour_stopped: Argo Rollouts' default 30 s scale-down delay, at the box's compressed scale
 # A careless deploy script stops nginx, puts the new configuration in place, and starts it again; the port is closed
 # in between. Held long enough that a 40 req/s prober always meets it (a bare restart's gap can be < 25 ms).
 RESTART_GAP_S = 0.5
+
+
+def _workers(master: int) -> list:
+    """The nginx master's worker processes now (psutil)."""
+    try:
+        return psutil.Process(master).children()
+    except psutil.Error:
+        return []
 
 
 def _healthy(port: int) -> bool:
@@ -77,7 +90,7 @@ class ColourSwitch:
         if "flip_flop" in faults:  # both colours behind the balancer for a while
             self._route(info, info.colours[info.live] + info.colours[to], restart=False)
             time.sleep(FLIP_FLOP_S)
-        self._route(info, info.colours[to], restart)
+        self._route(info, info.colours[to], restart, cut=not rollback and "keepalive_cut" in faults)
         old = info.live
         info.live = to
         info.rollout = {} if rollback else {"colour": to, "since": time.time()}  # the watchdog analyses a new colour
@@ -130,13 +143,19 @@ class ColourSwitch:
         return self.switch(other(self._info().live), rollback=True)
 
     # -- steps ---------------------------------------------------------------------------
-    def _route(self, info: BoxInfo, ports: list[int], restart: bool) -> None:
+    def _route(self, info: BoxInfo, ports: list[int], restart: bool, cut: bool = False) -> None:
         nginx.write_upstream(self.box.dir, ports)
         self._check_config()
         if restart:
             self._restart_nginx(info)
-        else:
-            self._reload_nginx()
+            return
+        old_workers = _workers(info.pids["nginx"]) if cut else []
+        self._reload_nginx()
+        if old_workers:  # keepalive_cut: the old side's connections closed at once instead of drained
+            time.sleep(CUT_AFTER_S)
+            for worker in old_workers:
+                with contextlib.suppress(psutil.Error):
+                    worker.terminate()  # an nginx worker's SIGTERM is its fast shutdown: connections closed
 
     def _ensure_up(self, info: BoxInfo, colour: str) -> bool:
         """Start ``colour``'s backends unless every one of them is up; True when started."""
