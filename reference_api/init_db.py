@@ -2,7 +2,8 @@
 
     python -m reference_api.init_db --create-indexes --seed-data [--scale 1.0] [--accounts-out accounts.json]
 
-Connection and storage from MONGO_URL, DATABASE_NAME, UPLOAD_DIR, FILE_ENCRYPTION_KEY.
+Connection from MONGO_URL and DATABASE_NAME; the seed's file contents go to --files-out (a directory the box's
+object server loads as the bucket's first objects).
 Default scale: 1,000 users, 200 models, 100,000 evaluations, 2,000 files, plus
 test accounts of every role (10 admin, 290 evaluator, 200 viewer): enough that
 a 200-user load profile spreads over distinct accounts and stays inside the
@@ -29,7 +30,7 @@ from pymongo import ASCENDING, DESCENDING, MongoClient
 from .faults import active as active_faults
 from .security import hash_password
 from .settings import Settings
-from .storage import FileStore
+from .storage import SeedDirectory
 
 #: REQUIREMENTS.md "Database indexes that must exist": (collection, keys, options).
 REQUIRED_INDEXES = [
@@ -73,7 +74,7 @@ def create_indexes(db, faults=frozenset()) -> list[str]:
     return done
 
 
-def seed(db, store: FileStore, scale: float = 1.0, rng: random.Random | None = None) -> dict:
+def seed(db, store: SeedDirectory, scale: float = 1.0, rng: random.Random | None = None) -> dict:
     """Insert seed data and test accounts; returns the test accounts' credentials by role."""
     rng = rng or random.Random(20261127)
     now = datetime.now(timezone.utc)
@@ -130,9 +131,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--if-empty", action="store_true", help="with --seed-data: skip seeding a database that has users")
     parser.add_argument("--scale", type=float, default=1.0, help="seed size relative to the default. Default: %(default)r")
     parser.add_argument("--accounts-out", metavar="PATH", help="write the test accounts' credentials here (mode 0600)")
+    parser.add_argument("--files-out", metavar="DIR", help="with --seed-data: where the seed files' contents go (required)")
     args = parser.parse_args(argv)
     if not (args.create_indexes or args.seed_data):
         parser.error("nothing to do: give --create-indexes and/or --seed-data")
+    if args.seed_data and not args.files_out:
+        parser.error("--seed-data needs --files-out DIR (the seed files' contents)")
     settings = Settings.from_env()
     client = MongoClient(settings.mongo_url, serverSelectionTimeoutMS=5000)
     db = client[settings.database]
@@ -146,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"init_db: database '{settings.database}' already has users; refusing to seed twice", file=sys.stderr)
                 return 2
     if args.seed_data:
-        accounts = seed(db, FileStore(settings.upload_dir, settings.file_key), args.scale)
+        accounts = seed(db, SeedDirectory(args.files_out), args.scale)
         if args.accounts_out:
             out = Path(args.accounts_out)
             out.parent.mkdir(parents=True, exist_ok=True)

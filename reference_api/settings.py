@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import os
 from dataclasses import dataclass, field
 
@@ -25,8 +24,8 @@ class Settings:
     redis_url: str = "redis://127.0.0.1:6379/0"
     jwt_secret: str = "change-me"
     jwt_ttl_s: int = 3600
-    upload_dir: str = "./uploads"
-    file_key: bytes = b"\0" * 32  # AES-256 key for files at rest
+    s3_bucket: str = "ai-model-files"
+    s3_endpoint_url: str = ""  # empty: AWS's own (region and credentials from the standard AWS chain)
     cache_ttl_s: int = 300
     db_pool_size: int = 20
     redis_pool_size: int = 10
@@ -40,15 +39,14 @@ class Settings:
     def from_env(cls) -> Settings:
         env = os.environ
         faults = parse_faults(env.get("GONOGO_FAULTS"))
-        key = env.get("FILE_ENCRYPTION_KEY")
         return cls(
             mongo_url=env.get("MONGO_URL", cls.mongo_url),
             database=env.get("DATABASE_NAME", cls.database),
             redis_url=env.get("REDIS_URL", cls.redis_url),
             jwt_secret=env.get("JWT_SECRET", cls.jwt_secret),
             jwt_ttl_s=_int("JWT_TTL_SECONDS", cls.jwt_ttl_s),
-            upload_dir=env.get("UPLOAD_DIR", cls.upload_dir),
-            file_key=base64.b64decode(key) if key else cls.file_key,
+            s3_bucket=env.get("S3_BUCKET", cls.s3_bucket),
+            s3_endpoint_url=env.get("S3_ENDPOINT_URL", cls.s3_endpoint_url),
             cache_ttl_s=_int("CACHE_TTL", cls.cache_ttl_s),
             db_pool_size=_int("DATABASE_POOL_SIZE", cls.db_pool_size),
             redis_pool_size=_int("REDIS_POOL_SIZE", cls.redis_pool_size),

@@ -1,48 +1,58 @@
-"""Uploaded files under UPLOAD_DIR: server-generated names, AES-256-GCM at rest (S5)."""
+"""Uploaded files in an S3 bucket (S5: AES-256 at rest is the bucket's default encryption), under server-generated
+keys; and the seed's file directory, which the box's object server loads as the bucket's first objects."""
 
 from __future__ import annotations
 
-import os
 import uuid
 from pathlib import Path
 
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-_NONCE = 12
+def _new_key() -> str:
+    return uuid.uuid4().hex
 
 
 class FileStore:
-    def __init__(self, root: str, key: bytes):
-        self.root = Path(root)
-        self.root.mkdir(parents=True, exist_ok=True)
-        self._aead = AESGCM(key)
+    """The bucket through boto3 (endpoint, bucket and credentials from the settings and the standard AWS chain)."""
 
-    def _path(self, name: str) -> Path:
-        if not name or "/" in name or name.startswith("."):
-            raise ValueError("bad stored name")
-        return self.root / name
+    def __init__(self, bucket: str, endpoint_url: str | None = None, region: str | None = None):
+        import boto3
+        from botocore.config import Config
+
+        self.bucket = bucket
+        self._s3 = boto3.client("s3", endpoint_url=endpoint_url or None, region_name=region or None,
+                                config=Config(max_pool_connections=20, retries={"max_attempts": 2},
+                                              connect_timeout=2, read_timeout=10))
 
     def save(self, data: bytes) -> str:
-        """Store ``data`` encrypted; return the new server-generated name."""
-        name = uuid.uuid4().hex
-        nonce = os.urandom(_NONCE)
-        tmp = self.root / f".{name}.tmp"
-        tmp.write_bytes(nonce + self._aead.encrypt(nonce, data, name.encode()))
-        os.replace(tmp, self._path(name))
-        return name
+        """Store ``data``; return the new server-generated key. Encryption is the bucket's default, as S5 asks of it."""
+        key = _new_key()
+        self._s3.put_object(Bucket=self.bucket, Key=key, Body=data)
+        return key
 
-    def load(self, name: str) -> bytes:
-        blob = self._path(name).read_bytes()
-        return self._aead.decrypt(blob[:_NONCE], blob[_NONCE:], name.encode())
+    @property
+    def missing(self) -> type[Exception]:
+        """What ``load`` raises for a key the bucket does not hold."""
+        return self._s3.exceptions.NoSuchKey
 
-    def delete(self, name: str) -> None:
-        self._path(name).unlink(missing_ok=True)
+    def load(self, key: str) -> bytes:
+        return self._s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+
+    def delete(self, key: str) -> None:
+        self._s3.delete_object(Bucket=self.bucket, Key=key)
 
     def probe(self) -> None:
-        """Write, read back and delete a small file: what the storage health check needs."""
-        name = self.save(b"health-probe")
-        try:
-            if self.load(name) != b"health-probe":
-                raise OSError("storage read back different bytes")
-        finally:
-            self.delete(name)
+        """The bucket answers with these credentials (HeadBucket): what the storage health check needs."""
+        self._s3.head_bucket(Bucket=self.bucket)
+
+
+class SeedDirectory:
+    """``save`` into a plain directory, one file per object: the seed data the box's bucket starts with."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def save(self, data: bytes) -> str:
+        key = _new_key()
+        (self.root / key).write_bytes(data)
+        return key

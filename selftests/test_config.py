@@ -79,6 +79,8 @@ STAGING_VARS = {
     "STAGING_ADMIN_EMAIL": "a@x", "STAGING_ADMIN_PASSWORD": "s3cret-admin",
     "STAGING_EVALUATOR_EMAIL": "e@x", "STAGING_EVALUATOR_PASSWORD": "s3cret-eval",
     "STAGING_VIEWER_EMAIL": "v@x", "STAGING_VIEWER_PASSWORD": "s3cret-view", "STAGING_LOCK_FILE": "/srv/release/requirements.lock", "STAGING_IMAGE_DIGEST": "sha256:" + "ab" * 32,
+    "STAGING_FILES_BUCKET": "staging-files", "STAGING_ELASTICACHE_GROUP": "redis-staging", "STAGING_DOCDB_CLUSTER": "docdb-staging",
+    "STAGING_SG_ALB": "sg-a", "STAGING_SG_BACKEND": "sg-b", "STAGING_SG_DB": "sg-d", "STAGING_SG_CACHE": "sg-c",
     "ZAP_API_URL": "http://127.0.0.1:8090", "STAGING_JWT_SIGNING_KEY": "s3cret-jwt-key",
 }
 

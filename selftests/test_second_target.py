@@ -1,5 +1,6 @@
 """The whole gate, all four suites, against a target gonogo was never tuned to (selftests/second_target):
-a plain FastAPI implementation of the contract on a MongoDB-wire server, over TLS with a trustme
+a plain FastAPI implementation of the contract on a MongoDB-wire server (TLS, SCRAM), its files in S3 (the
+box's moto server, SSE-S3 asked for on each object), no Redis (cache and limits in process), over TLS with a trustme
 certificate whose SAN holds the IP address, one worker, slow password hashing, only the contract's
 metrics plus prometheus_client's default process collector, a node-exporter beside it. Healthy: Go.
 
@@ -35,7 +36,12 @@ OUT_OF_SCOPE = {
     "db.pool": {"optional": True, "reason": "SecantusDB reports no connection limit in serverStatus; K14 is decided by server.db_pool"},
     "security.zap": {"optional": True, "reason": "no ZAP daemon can be installed on this machine"},
     "security.image": {"optional": True, "reason": "this target runs from a checkout, not a registry image"},
+    "security.redis": {"optional": True, "reason": "this target keeps its cache and rate limits in process: it has no Redis"},
+    **{gate: {"optional": True, "reason": "this target runs on no cloud account; its MongoDB and files are judged on the wire and the S3 API"}
+       for gate in ("security.redis_config", "security.mongo_config", "security.network_rules")},
 }
+AWS = {"AWS_ACCESS_KEY_ID": "second", "AWS_SECRET_ACCESS_KEY": "second-secret", "AWS_DEFAULT_REGION": "us-east-1",
+       "AWS_EC2_METADATA_DISABLED": "true"}
 
 
 def _lock() -> str:
@@ -50,11 +56,12 @@ def second(tmp_path_factory):
     leaf = ca.issue_cert("127.0.0.1")  # an IP-address SAN; trustme marks subjectAltName critical beside a subject
     ca.cert_pem.write_to_path(str(tmp / "ca.pem"))
     leaf.private_key_and_cert_chain_pem.write_to_path(str(tmp / "server.pem"))
-    mongo_port, api_port, exporter_port = free_port(), free_port(), free_port()
-    (tmp / "uploads").mkdir()
+    leaf.cert_chain_pems[0].write_to_path(str(tmp / "cert.pem"))
+    leaf.private_key_pem.write_to_path(str(tmp / "key.pem"))
+    mongo_port, api_port, exporter_port, s3_port = free_port(), free_port(), free_port(), free_port()
     key = secrets.token_urlsafe(32)
     parts = [
-        Component("second-mongodb", secantus_command(mongo_port, tmp / "mongo"), tmp / "mongo.log"),
+        Component("second-mongodb-setup", secantus_command(mongo_port, tmp / "mongo"), tmp / "mongo-setup.log"),
         Component("second-node-exporter", ["prometheus-node-exporter", f"--web.listen-address=127.0.0.1:{exporter_port}",
                                            "--collector.disable-defaults", "--collector.cpu", "--collector.meminfo"], tmp / "exporter.log"),
     ]
@@ -63,24 +70,38 @@ def second(tmp_path_factory):
             part.start()
         wait_until(parts[0], lambda: tcp_open(mongo_port), 30, f"port {mongo_port}")
         wait_until(parts[1], lambda: tcp_open(exporter_port), 15, f"port {exporter_port}")
+        from pymongo import MongoClient
+
         from selftests.second_target.seed import seed
 
-        mongo_url = f"mongodb://127.0.0.1:{mongo_port}/"
-        password = secrets.token_urlsafe(12)
+        password, db_password = secrets.token_urlsafe(12), secrets.token_urlsafe(12)
         accounts = tmp / "accounts.json"
         accounts.touch(0o600)
-        accounts.write_text(json.dumps(seed(mongo_url, "second_target", password)))
+        accounts.write_text(json.dumps(seed(f"mongodb://127.0.0.1:{mongo_port}/", "second_target", password)))
+        with MongoClient(f"mongodb://127.0.0.1:{mongo_port}/") as setup:  # SecantusDB: users first, then --auth
+            setup.admin.command("createUser", "second", pwd=db_password, roles=[{"role": "root", "db": "admin"}])
+        parts[0].stop()
+        tls = {"cert": tmp / "cert.pem", "key": tmp / "key.pem"}
+        parts[0] = Component("second-mongodb", secantus_command(mongo_port, tmp / "mongo", tls, auth=True), tmp / "mongo.log")
+        parts.append(Component("second-s3", [sys.executable, "-m", "gonogo.stack.s3server", "--port", str(s3_port), "--bucket",
+                                             "second-files", "--ready", str(tmp / "s3-ready")], tmp / "s3.log"))
+        for part in (parts[0], parts[-1]):
+            part.start()
+        wait_until(parts[0], lambda: tcp_open(mongo_port), 30, f"port {mongo_port}")
+        wait_until(parts[-1], (tmp / "s3-ready").exists, 60, "the S3 server")
+        mongo_url = f"mongodb://second:{db_password}@127.0.0.1:{mongo_port}/?authSource=admin&tls=true&tlsCAFile={tmp / 'ca.pem'}"
         api = Component("second-api", [
             sys.executable, "-m", "uvicorn", "--factory", "selftests.second_target.app:build", "--host", "127.0.0.1",
             "--port", str(api_port), "--ssl-certfile", str(tmp / "server.pem"), "--ssl-keyfile", str(tmp / "server.pem"),
             "--no-server-header", "--no-access-log", "--log-level", "warning",
         ], tmp / "api.log", env={"SECOND_MONGO_URL": mongo_url, "SECOND_DATABASE": "second_target", "SECOND_JWT_KEY": key,
-                                 "SECOND_UPLOAD_DIR": str(tmp / "uploads"), "SECOND_CORS_ORIGINS": "https://app.second.test"}, cwd=REPO)
+                                 "SECOND_S3_BUCKET": "second-files", "SECOND_S3_ENDPOINT": f"http://127.0.0.1:{s3_port}", **AWS,
+                                 "SECOND_CORS_ORIGINS": "https://app.second.test"}, cwd=REPO)
         parts.append(api)
         api.start()
         wait_until(api, lambda: tcp_open(api_port), 30, f"port {api_port}")
         (tmp / "second.lock").write_text(_lock())
-        yield {"tmp": tmp, "url": f"https://127.0.0.1:{api_port}", "mongo_url": mongo_url, "key": key,
+        yield {"tmp": tmp, "url": f"https://127.0.0.1:{api_port}", "mongo_url": mongo_url, "key": key, "s3_port": s3_port,
                "exporter": f"http://127.0.0.1:{exporter_port}/metrics", "api": api}
     finally:
         for part in reversed(parts):
@@ -105,6 +126,7 @@ environments:
     advisory_db: data/pypa-advisory-db-2024-10-10.tar.gz
     waivers_file: waivers.yaml
     network: {{must_be_closed: [":27017", ":6379", ":8000", ":8001", ":8002"]}}
+    s3: {{bucket: second-files, endpoint_url: "http://127.0.0.1:{second['s3_port']}", region: us-east-1}}
     # it shares this host with the generator: CPU from its process collector against the host's cores
     server_metrics:
       node_exporters: ["{second['exporter']}"]
@@ -137,7 +159,7 @@ def test_the_whole_gate_against_a_target_never_seen_is_go(second, tmp_path):
     (product / "second.yaml").write_text(_environments(second))
     (product / "second-gates.yaml").write_text(_gates(product))
     report_path = product / "reports" / "second.json"
-    env = {**clean_env(), "SECOND_MONGO_URL": second["mongo_url"], "SECOND_JWT_KEY": second["key"]}
+    env = {**clean_env(), "SECOND_MONGO_URL": second["mongo_url"], "SECOND_JWT_KEY": second["key"], **AWS}
     # the four suites by path: the second target is one instance, with no second colour for the deploy drill
     proc = subprocess.run([sys.executable, "-m", "pytest", "tests/smoke", "tests/load", "tests/db", "tests/security",
                            "-p", "no:cacheprovider", "--env=second", "--environments=second.yaml",
@@ -156,6 +178,9 @@ def test_the_whole_gate_against_a_target_never_seen_is_go(second, tmp_path):
     assert drift["status"] == "warn" and any("status 401 not documented" in d for d in drift["details"]), drift
     # the IP SAN and the trustme chain are accepted; the strict-profile rule is a low finding
     assert gates["security.tls"]["status"] == "pass", gates["security.tls"]["message"]
+    # its data tier as the plan wants it, judged on the wire and through the S3 API
+    for gate in ("security.mongo", "security.files"):
+        assert gates[gate]["status"] == "pass" and gates[gate]["samples"] >= 3, (gate, gates[gate]["message"])
     tls_findings = [f for s in report["metrics"]["series"] if s["metric"] == "security.findings" and s["tags"].get("source") == "tls"
                     for f in s["data"]["findings"]]
     assert [f["id"] for f in tls_findings] == ["tls.strict_rfc5280_profile"] and tls_findings[0]["severity"] == "low", tls_findings

@@ -83,7 +83,7 @@ def get_content(file_id: str, request: Request, user: User = Depends(caller())):
     doc = _owned(svc, file_id, user)
     try:
         data = svc.files.load(doc["stored_name"])
-    except FileNotFoundError:
+    except svc.files.missing:
         raise HTTPException(404, "file content not found") from None
     ascii_name = doc["filename"].encode("ascii", "replace").decode().replace('"', "_")
     disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(doc['filename'])}"

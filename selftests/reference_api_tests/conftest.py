@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import ssl
 import time
 from pathlib import Path
@@ -76,9 +77,28 @@ def faulty(tmp_path_factory):
     """One box with every fault that does not disturb the others' checks."""
     faults = frozenset({"no_security_headers", "cors_wildcard", "jwt_alg_none", "idor_evaluations", "stack_trace_leak",
                         "cache_off", "rate_limit_off", "pool_exhaustion", "missing_index", "vulnerable_dependency", "health_lies",
-                        "unselective_index", "files_unindexed"})
+                        "unselective_index", "files_unindexed", "redis_no_auth", "bucket_unencrypted"})
     box, info = _boot(tmp_path_factory, faults)
     client = Client(box, info)
     yield client
     client.http.close()
     box.down()
+
+
+def redis_ping(port: int, ca: str | None = None) -> bytes:
+    """What Redis says to an unauthenticated PING, plaintext or (``ca``) over TLS; b"" if it closed."""
+    raw = socket.create_connection(("127.0.0.1", port), timeout=3)
+    conn = ssl.create_default_context(cafile=ca).wrap_socket(raw, server_hostname="127.0.0.1") if ca else raw
+    with conn:
+        conn.sendall(b"PING\r\n")
+        try:
+            return conn.recv(100)
+        except OSError:
+            return b""
+
+
+def s3_client(info):
+    import boto3
+
+    session = boto3.session.Session(aws_access_key_id="any", aws_secret_access_key="any")
+    return session.client("s3", endpoint_url=info.s3_endpoint, region_name="us-east-1")

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from pymongo import MongoClient
 
-from .conftest import inside_one_minute
+from .conftest import inside_one_minute, redis_ping
 
 S1 = {
     "x-content-type-options": "nosniff",
@@ -205,12 +205,36 @@ def test_upload_limits(api):
     assert api.post("/api/files/upload", role="viewer", files={"file": ("a.csv", b"a", "text/csv")}).status_code == 403
 
 
-def test_files_are_encrypted_at_rest(api):
+def test_files_are_stored_in_the_bucket_encrypted_at_rest_under_server_keys(api):
+    import boto3
+    from bson import ObjectId
+    from pymongo import MongoClient
+
     data = b"plaintext-marker-" + uuid.uuid4().hex.encode()
-    meta = api.post("/api/files/upload", role="evaluator", index=8, files={"file": ("m.csv", data, "text/csv")}).json()
-    stored = list((api.box.dir / "uploads").iterdir())
-    assert stored and not any(data in p.read_bytes() for p in stored if p.is_file())
+    meta = api.post("/api/files/upload", role="evaluator", index=8, files={"file": ("../m.csv", data, "text/csv")}).json()
+    with MongoClient(api.info.mongo_url) as client:
+        key = client[api.info.database].files.find_one({"_id": ObjectId(meta["id"])})["stored_name"]
+    s3 = boto3.session.Session(aws_access_key_id="any", aws_secret_access_key="any").client(
+        "s3", endpoint_url=api.info.s3_endpoint, region_name="us-east-1")
+    head = s3.head_object(Bucket=api.info.s3_bucket, Key=key)
+    assert head["ServerSideEncryption"] == "AES256" and head["ContentLength"] == len(data)
+    assert "m.csv" not in key and "/" not in key
     api.http.delete(f"/api/files/{meta['id']}", headers=api.auth("evaluator", 8))
+    assert s3.list_objects_v2(Bucket=api.info.s3_bucket, Prefix=key).get("KeyCount") == 0, "deleted from the bucket too"
+
+
+def test_redis_and_mongo_want_tls_and_authentication(api):
+    from pymongo.errors import OperationFailure, ServerSelectionTimeoutError
+
+    port = int(api.info.redis_url.rsplit(":", 1)[1].split("/")[0])
+    assert redis_ping(port) == b"", "plaintext: connection closed"
+    assert redis_ping(port, api.info.ca_bundle).startswith(b"-NOAUTH")
+    address = api.info.mongo_url.split("@")[1].split("/")[0]
+    with pytest.raises(ServerSelectionTimeoutError), MongoClient(address, serverSelectionTimeoutMS=1500) as plain:
+        plain.admin.command("hello")
+    with MongoClient(address, tls=True, tlsCAFile=api.info.ca_bundle, serverSelectionTimeoutMS=3000) as anonymous:
+        with pytest.raises(OperationFailure, match="requires authentication"):
+            anonymous.list_database_names()
 
 
 # -- cross-cutting -----------------------------------------------------------------------

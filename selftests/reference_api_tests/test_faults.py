@@ -21,7 +21,7 @@ from reference_api import app as app_module
 from reference_api.faults import FAULTS
 from reference_api.settings import Settings
 
-from .conftest import REPO, Client
+from .conftest import REPO, Client, redis_ping, s3_client
 from .test_contract import S1
 
 
@@ -33,7 +33,8 @@ def test_every_fault_is_covered_here():
     covered = {"no_security_headers", "cors_wildcard", "jwt_alg_none", "idor_evaluations", "stack_trace_leak", "cache_off",
                "rate_limit_off", "pool_exhaustion", "missing_index", "vulnerable_dependency", "health_lies",
                "weak_tls", "error_burst", "slow_models", "incident", "unselective_index", "files_unindexed",
-               "exposed_redis", "cert_expiring", "dead_backend", "broken_operation"}
+               "exposed_redis", "cert_expiring", "dead_backend", "broken_operation", "redis_no_auth", "redis_plaintext",
+               "mongo_plaintext", "bucket_public", "bucket_unencrypted", "object_unencrypted"}
     # the blue-green faults act in the box's switch (gonogo.stack.colours), not in the API: test_blue_green.py shows
     # the restart's lost requests, and the fault matrix's deploy cases prove all of them against their gates
     in_the_switch = {"switch_restart", "switch_noop", "flip_flop", "slow_rollback", "old_colour_stopped", "keepalive_cut",
@@ -160,7 +161,8 @@ def test_healthy_detailed_health_reports_database_down(disposable):
 @pytest.fixture(scope="module")
 def slow_burst_weak(tmp_path_factory):
     box = Box(tmp_path_factory.mktemp("box"), cache=REPO / ".gonogo" / "cache", log=lambda *_: None)
-    info = box.up(frozenset({"slow_models", "error_burst", "weak_tls", "cert_expiring", "exposed_redis"}))
+    info = box.up(frozenset({"slow_models", "error_burst", "weak_tls", "cert_expiring", "exposed_redis", "redis_plaintext",
+                             "mongo_plaintext", "bucket_public", "object_unencrypted"}))
     yield box, info
     box.down()
 
@@ -194,9 +196,42 @@ def test_cert_expiring(slow_burst_weak):
 
 def test_exposed_redis(slow_burst_weak):
     _, info = slow_burst_weak
-    assert info.redis_url.endswith("@127.0.0.1:6379/0")
+    assert "@127.0.0.1:6379/0" in info.redis_url
     with socket.create_connection(("127.0.0.1", 6379), timeout=3):
         pass
+
+
+def test_redis_plaintext_mongo_plaintext(slow_burst_weak):
+    _, info = slow_burst_weak
+    assert info.redis_url.startswith("redis://") and redis_ping(6379).startswith(b"-NOAUTH"), "plaintext answered, AUTH kept"
+    with MongoClient(info.mongo_url.split("@")[1].split("/")[0], directConnection=True, serverSelectionTimeoutMS=3000) as plain:
+        assert plain.admin.command("hello")["ok"] == 1.0, "no TLS needed"
+
+
+def test_bucket_public_and_object_unencrypted(slow_burst_weak):
+    import boto3
+    from botocore import UNSIGNED
+    from botocore.config import Config
+
+    _, info = slow_burst_weak
+    s3 = s3_client(info)
+    key = s3.list_objects_v2(Bucket=info.s3_bucket, MaxKeys=1)["Contents"][0]["Key"]
+    assert "ServerSideEncryption" not in s3.head_object(Bucket=info.s3_bucket, Key=key), "seed files stored before encryption"
+    assert s3.get_bucket_encryption(Bucket=info.s3_bucket)["ServerSideEncryptionConfiguration"]["Rules"], "turned on later"
+    unsigned = boto3.session.Session().client("s3", endpoint_url=info.s3_endpoint, region_name="us-east-1",
+                                              config=Config(signature_version=UNSIGNED))
+    assert unsigned.list_objects_v2(Bucket=info.s3_bucket, MaxKeys=1)["KeyCount"] == 1
+    assert unsigned.get_object(Bucket=info.s3_bucket, Key=key)["Body"].read()
+
+
+def test_redis_no_auth_and_bucket_unencrypted(faulty):
+    port = int(faulty.info.redis_url.rsplit(":", 1)[1].split("/")[0])
+    assert redis_ping(port, faulty.info.ca_bundle).startswith(b"+PONG"), "TLS kept, no AUTH"
+    s3 = s3_client(faulty.info)
+    with pytest.raises(s3.exceptions.ClientError, match="ServerSideEncryptionConfigurationNotFound"):
+        s3.get_bucket_encryption(Bucket=faulty.info.s3_bucket)
+    key = s3.list_objects_v2(Bucket=faulty.info.s3_bucket, MaxKeys=1)["Contents"][0]["Key"]
+    assert "ServerSideEncryption" not in s3.head_object(Bucket=faulty.info.s3_bucket, Key=key)
 
 
 def test_slow_models(slow_burst_weak):

@@ -1,13 +1,14 @@
 """A second, independent implementation of API-CONTRACT.md, written apart from reference_api the way a team
 would write a plain FastAPI service: one uvicorn worker, FastAPI's auto-generated /openapi.json (it lists
 only 200/422), prometheus_client's default registry (its process collector plus the contract's metrics),
-PBKDF2 password hashing (slow by design), pymongo on a MongoDB-wire server, an in-process TTL cache, a
-trustme certificate with an IP SAN, writes allowed. No gauge only the reference API exports.
+PBKDF2 password hashing (slow by design), pymongo on a MongoDB-wire server (TLS, SCRAM), an in-process TTL
+cache (no Redis), files in S3 through boto3 with SSE-S3 asked for on each object, a trustme certificate with an
+IP SAN, writes allowed. No gauge only the reference API exports.
 
 It exists to show that gonogo judges a target it was never tuned to: the whole gate against it is Go
 (selftests/test_second_target.py), and nothing here was shaped to what gonogo measures.
 
-    SECOND_MONGO_URL=... SECOND_JWT_KEY=... SECOND_UPLOAD_DIR=... \
+    SECOND_MONGO_URL=... SECOND_JWT_KEY=... SECOND_S3_BUCKET=... [SECOND_S3_ENDPOINT=...] AWS_...=... \
         uvicorn --factory selftests.second_target.app:build --ssl-certfile C --ssl-keyfile K --port P
 """
 
@@ -21,9 +22,9 @@ import threading
 import time
 import unicodedata
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Literal
 
+import boto3
 import jwt
 from bson import ObjectId
 from bson.errors import InvalidId
@@ -206,7 +207,8 @@ def build() -> FastAPI:
                         serverSelectionTimeoutMS=5000, tz_aware=False)
     db = mongo[os.environ.get("SECOND_DATABASE", "online_evaluation_staging")]
     key = os.environ["SECOND_JWT_KEY"]
-    uploads = Path(os.environ["SECOND_UPLOAD_DIR"])
+    bucket = os.environ["SECOND_S3_BUCKET"]  # files in S3, each stored with SSE-S3 asked for explicitly
+    s3 = boto3.client("s3", endpoint_url=os.environ.get("SECOND_S3_ENDPOINT") or None)
     origins = [o for o in os.environ.get("SECOND_CORS_ORIGINS", "").split(",") if o]
     POOL_MAX.set(POOL_SIZE)
     cache, limiter = TtlCache(), Limiter()
@@ -270,7 +272,7 @@ def build() -> FastAPI:
     def dependency_checks() -> dict:
         checks = {}
         for name, probe in (("database", lambda: db.command("ping")), ("cache", lambda: cache.items is not None),
-                            ("storage", uploads.is_dir), ("auth", lambda: bool(key))):
+                            ("storage", lambda: s3.head_bucket(Bucket=bucket)), ("auth", lambda: bool(key))):
             started = time.perf_counter()
             try:
                 ok = probe() is not False
@@ -391,7 +393,7 @@ def build() -> FastAPI:
         if content_type not in ALLOWED_TYPES:
             raise HTTPException(415, "content type not allowed")
         stored = secrets.token_hex(16)
-        (uploads / stored).write_bytes(data)
+        s3.put_object(Bucket=bucket, Key=stored, Body=data, ServerSideEncryption="AES256")
         doc = {"user_id": ObjectId(user["id"]), "filename": _safe_name(file.filename), "stored": stored, "size": len(data),
                "content_type": content_type, "sha256": hashlib.sha256(data).hexdigest(), "upload_status": "stored",
                "created_at": datetime.now(timezone.utc).replace(tzinfo=None)}
@@ -420,18 +422,19 @@ def build() -> FastAPI:
     @app.get("/api/files/{file_id}/content")
     def get_content(file_id: str, user: dict = Depends(caller)):
         found = owned(file_id, user)
-        path = uploads / found.get("stored", "-")
-        if not path.is_file():
-            raise HTTPException(404, "file content not found")
+        try:
+            data = s3.get_object(Bucket=bucket, Key=found.get("stored", "-"))["Body"].read()
+        except s3.exceptions.NoSuchKey:
+            raise HTTPException(404, "file content not found") from None
         ascii_name = found["filename"].encode("ascii", "replace").decode().replace('"', "_")
-        return Response(path.read_bytes(), media_type=found["content_type"],
+        return Response(data, media_type=found["content_type"],
                         headers={"Content-Disposition": f'attachment; filename="{ascii_name}"'})
 
     @app.delete("/api/files/{file_id}", status_code=204)
     def delete_file(file_id: str, user: dict = Depends(caller)):
         found = owned(file_id, user)
         db.files.delete_one({"_id": found["_id"]})
-        (uploads / found.get("stored", "-")).unlink(missing_ok=True)
+        s3.delete_object(Bucket=bucket, Key=found.get("stored", "-"))
         return Response(status_code=204)
 
     return app

@@ -89,6 +89,11 @@ class RunState:
         self.environment = self.environment.model_copy(update={
             "server_metrics": server, "base_url": info.url, "mongo_url": SecretStr(info.mongo_url), "ca_bundle": info.ca_bundle,
             "accounts_file": info.accounts_file, "dependency_files": [info.dependency_file], "database": info.database,
+            "redis_url": SecretStr(info.redis_url),
+            **({"s3": self.environment.s3.model_copy(update={"endpoint_url": info.s3_endpoint, "bucket": info.s3_bucket,
+                                                            "region": "us-east-1"}),
+                "aws": self.environment.aws.model_copy(update={"credentials_file": info.aws_credentials_file})}
+               if info.s3_endpoint else {}),
             **({"jwt_signing_key": SecretStr(Path(info.jwt_key_file).read_text().strip())} if info.jwt_key_file else {}),
         })
         self.target = {"embedded_box": True, "faults": list(info.faults)}

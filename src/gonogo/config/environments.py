@@ -40,7 +40,7 @@ from gonogo.core.units import Dimension, UnitError, parse_quantity
 
 ROLES = ("admin", "evaluator", "viewer")
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-_SECRET_KEYS = ("password", "mongo_url", "token", "api_key", "jwt_signing_key")
+_SECRET_KEYS = ("password", "mongo_url", "redis_url", "token", "api_key", "jwt_signing_key")
 
 
 class _Strict(BaseModel):
@@ -294,11 +294,44 @@ class DeploySettings(_Strict):
     triggers: TriggerDefinitions = TriggerDefinitions()
 
 
+class FileStorage(_Strict):
+    """The bucket holding the API's files (S5: AES-256 at rest, private), read back through the S3 API with boto3 and
+    the standard AWS credential chain; anonymous requests go to the same endpoint unsigned."""
+
+    bucket: OptionalText = None
+    endpoint_url: OptionalText = None  # MinIO, a VPC endpoint or a test server; else AWS's own for the region
+    region: OptionalText = None
+    max_objects: int = Field(5000, ge=1, le=100_000)  # each object's encryption is read (HeadObject): bounded
+
+
+class SecurityGroups(_Strict):
+    """The EC2 security groups S6 reads back (ids, sg-...): the load balancer's, the backends', MongoDB's, Redis's."""
+
+    alb: OptionalText = None
+    backend: OptionalText = None
+    db: OptionalText = None
+    cache: OptionalText = None
+
+
+class AwsSettings(_Strict):
+    """The cloud configuration of the data tier and the network (S5, S6), read only, with boto3 and the standard
+    credential chain (``credentials_file``: an AWS shared credentials file instead, e.g. the local box's)."""
+
+    region: OptionalText = None
+    credentials_file: OptionalText = None
+    elasticache_group: OptionalText = None  # the Redis replication group id
+    docdb_cluster: OptionalText = None  # the DocumentDB cluster id
+    security_groups: SecurityGroups = SecurityGroups()
+
+
 class Environment(_Strict):
     name: str = ""
     description: str = ""
     base_url: str = Field(repr=False)  # may carry user:password; print display_url instead
     mongo_url: SecretStr | None = None
+    redis_url: SecretStr | None = None  # the cache, as the backends reach it (S5 from the wire: TLS, AUTH); may be unreachable here
+    s3: FileStorage = FileStorage()  # the file storage (S5: encryption at rest, private)
+    aws: AwsSettings = AwsSettings()  # the cloud's configuration of the data tier and security groups (S5, S6)
     # The API's token signing key (HS256 secret or RS256 private key PEM): lets S4 forge expired and unknown-user
     # tokens. Without it those two checks cannot run and the auth checks stay incomplete.
     jwt_signing_key: SecretStr | None = None
@@ -326,7 +359,7 @@ class Environment(_Strict):
     # declaration a skipped check leaves its gate inconclusive; with one, the gate decides on the rest and shows it.
     out_of_scope: dict[str, str] = {}
 
-    @field_validator("mongo_url", "jwt_signing_key", "prometheus_url", "ca_bundle", "accounts_file", "advisory_db", "waivers_file", mode="before")
+    @field_validator("mongo_url", "redis_url", "jwt_signing_key", "prometheus_url", "ca_bundle", "accounts_file", "advisory_db", "waivers_file", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value  # `${VAR:-}` left empty means "not configured"
@@ -455,6 +488,7 @@ def _resolve_paths(environment: Environment, base: Path) -> Environment:
         "dependency_files": [absolute(p) for p in environment.dependency_files],
         "advisory_db": absolute(environment.advisory_db), "waivers_file": absolute(environment.waivers_file),
         "zap": environment.zap.model_copy(update={"rules_file": absolute(environment.zap.rules_file)}),
+        "aws": environment.aws.model_copy(update={"credentials_file": absolute(environment.aws.credentials_file)}),
         "image": environment.image.model_copy(update={"report_files": [absolute(p) for p in environment.image.report_files]}),
         "smoke": environment.smoke if environment.smoke.conformance_spec in ("contract", "target")
         else environment.smoke.model_copy(update={"conformance_spec": absolute(environment.smoke.conformance_spec)}),

@@ -103,7 +103,7 @@ CATALOG: dict[str, MetricDef] = {
         _m("security.http_latency", Kind.HISTOGRAM, "security", "latency of the security suite's requests", _D, "ms", ["endpoint", "status"]),
         _m("security.http_errors", Kind.RATIO, "security", "security suite requests answered 5xx or not at all", tags=["endpoint"]),
         _m("security.findings", Kind.FINDINGS, "security", "findings per completed scan (ZAP, dependencies, image, suite checks)", tags=["source"]),
-        _m("security.checks", Kind.CHECK, "security", "security rule checks (headers, TLS, auth, rate limits, CORS, network)", tags=["check", "requirement"]),
+        _m("security.checks", Kind.CHECK, "security", "security rule checks (headers, TLS, auth, rate limits, CORS, network, data tier)", tags=["check", "requirement", "source"]),
         _m("security.tls_cert_days_left", Kind.GAUGE, "security", "days until the served certificate expires", _D, "days"),
         # deploy
         _m("deploy.requests_failed", Kind.RATIO, "deploy", "prober requests that failed around a switch or a rollback", tags=["action"]),

@@ -25,8 +25,8 @@ class Checks:
     def __init__(self, store: MetricsStore, metric: str) -> None:
         self.store, self.metric = store, metric
 
-    def record(self, name: str, ok: bool, detail: str, requirement: str) -> bool:
-        self.store.check(self.metric, name, bool(ok), "" if ok else detail, check=name, requirement=requirement)
+    def record(self, name: str, ok: bool, detail: str, requirement: str, **tags: str) -> bool:
+        self.store.check(self.metric, name, bool(ok), "" if ok else detail, check=name, requirement=requirement, **tags)
         return bool(ok)
 
     def expect(self, name: str, ok: bool, detail: str = "", requirement: str = "SMOKE", fail: bool = True) -> bool:
@@ -55,7 +55,7 @@ class SecurityChecks(Checks):
         if not ok:
             finding = self._keep(source, Finding(name, source, Severity.parse(severity), requirement, name, evidence))
             ok, evidence = bool(finding.waived), finding.evidence + (f" (waived: {finding.waived})" if finding.waived else "")
-        return self.record(name, ok, evidence, requirement)
+        return self.record(name, ok, evidence, requirement, source=source)
 
     def advise(self, source: str, name: str, evidence: str, requirement: str, severity: str) -> None:
         """A finding that is not a broken rule of ``requirement`` (no failed check): counted by severity only."""
@@ -89,6 +89,6 @@ class SecurityChecks(Checks):
         """The scan of ``source`` did not complete: nothing is recorded but the reason (for its findings and for
         ``also``: (metric, tags) pairs its gates read), and the test fails."""
         self.store.unmeasured("security.findings", redact(reason), source=source)
-        for metric, tags in also:
-            self.store.unmeasured(metric, redact(reason), **tags)
+        for metric, tags in also:  # a source's checks are its own part of a requirement's checks
+            self.store.unmeasured(metric, redact(reason), **({**tags, "source": source} if metric == self.metric else tags))
         pytest.fail(f"{source} scan not completed, so its gate is inconclusive: {redact(reason)}", pytrace=False)

@@ -19,7 +19,7 @@ def start_or_reuse(root: Path, environment, faults_text: str | None, say=print) 
                              f"{sorted(faults) or 'none'}; stop it with `gonogo stack down` or match GONOGO_FAULTS")
         say(f"gonogo: using the running local box at {running.url} (faults: {', '.join(running.faults) or 'none'})")
         return running, None
-    say("gonogo: starting the local box (MongoDB-wire server, Redis, node-exporter, 3 API backends, nginx TLS 1.3)...")
+    say("gonogo: starting the local box (MongoDB-wire server and Redis with TLS + AUTH, S3 file storage, node-exporter, 3 API backends, nginx TLS 1.3)...")
     info = box.up(faults)
     say(f"gonogo: local box up in {info.boot_seconds:.1f} s at {info.url} (faults: {', '.join(info.faults) or 'none'})")
     return info, box

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import secrets
@@ -20,15 +19,19 @@ from pathlib import Path
 from gonogo.core.processes import free_port, pid_alive, stop_pid, tcp_open
 from gonogo.stack import faults as fault_switches
 from gonogo.stack import nginx, tls
-from gonogo.stack.process import Component, StackError, wait_until
+from gonogo.stack.process import Component, StackError, wait_until, write_private
 from gonogo.stack.seed import (
     LIGHT_ARGON2,
+    MONGO_USER,
     copy_template,
     ensure_template,
     secantus_command,
 )
 
 BACKENDS = 3
+BUCKET = "ai-model-files"
+# the file storage's account: moto's S3 server takes any credentials, and boto3 needs some
+S3_CREDENTIALS = {"aws_access_key_id": "gonogo-box", "aws_secret_access_key": "gonogo-box-secret", "region_name": "us-east-1"}
 NODE_EXPORTER = "prometheus-node-exporter"  # Debian's name of node_exporter
 DEFAULT_SCALE = 1.0
 VERSIONS = {"blue": "1.0.0", "green": "1.1.0"}  # what each colour's /api/health says (the release and the next)
@@ -58,6 +61,9 @@ class BoxInfo:
     live: str = "blue"  # the colour nginx routes to (gonogo.stack.colours)
     colours: dict[str, list[int]] = field(default_factory=dict)  # each colour's backend ports, once started
     rollout: dict = field(default_factory=dict)  # the last switch, {colour, since}: the watchdog analyses it (cleared by a rollback)
+    s3_endpoint: str = ""  # the file storage: moto's S3 server (gonogo.stack.s3server)
+    s3_bucket: str = ""
+    aws_credentials_file: str = ""  # the S3 server's credentials, an AWS shared credentials file (mode 0600)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=1)
@@ -65,12 +71,6 @@ class BoxInfo:
 
 def backend_name(colour: str, index: int) -> str:
     return f"api-{index + 1}" if colour == "blue" else f"api-{colour}-{index + 1}"
-
-
-def _write_private(path: Path, text: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
 
 
 def _https_ok(url: str, ca: Path) -> bool:
@@ -134,7 +134,7 @@ class Box:
         return info
 
     def save(self, info: BoxInfo) -> None:
-        _write_private(self.state_file, info.to_json())  # holds the Redis password
+        write_private(self.state_file, info.to_json())  # holds the Redis password
 
     def _fresh_dirs(self) -> None:
         for name in ("logs", "prom", "nginx", "redis", "tls"):
@@ -154,14 +154,18 @@ class Box:
         certs = tls.make_certificates(self.dir / "tls", tls.EXPIRING_DAYS if "cert_expiring" in faults else tls.VALID_DAYS)
         external_mongo = os.environ.get("GONOGO_LOCAL_MONGO_URL")  # a server of the user's, seeded in place
         # the servers the API needs start together, then each is waited for
-        mongo_url, file_key, mongo_ready = self._start_database(external_mongo, logs, detached)
-        redis_url, redis_ready = self._start_redis(faults, logs, detached)
+        mongo_url, files, mongo_ready = self._start_database(external_mongo, certs, faults, logs, detached)
+        redis_url, redis_ready = self._start_redis(faults, certs, logs, detached)
         exporter_url, exporter_ready = self._start_node_exporter(logs, detached)
+        s3_port = free_port()
+        start_s3 = lambda: self._start_object_store(s3_port, files, faults, logs, detached)  # noqa: E731
+        s3_ready = None if external_mongo else start_s3()  # else the seed's files exist once init_db has run
         for ready in (mongo_ready, redis_ready, exporter_ready):
             ready()
-        api_env, jwt_key = self._api_settings(mongo_url, redis_url, file_key, faults)
-        _write_private(self.api_env_file, json.dumps(api_env))  # a colour started later runs with the same settings
-        self._init_db(api_env, seed=bool(external_mongo))  # indexes (also the fault missing_index)
+        api_env, jwt_key = self._api_settings(mongo_url, redis_url, f"http://127.0.0.1:{s3_port}", faults)
+        write_private(self.api_env_file, json.dumps(api_env))  # a colour started later runs with the same settings
+        self._init_db(api_env, seed=bool(external_mongo), files=files)  # indexes (also the fault missing_index)
+        (s3_ready or start_s3())()
         backend_ports = self.start_backends("blue", api_env, detached)
         url = self._start_proxy(backend_ports, certs, faults, logs, detached)
         self._add(Component("watchdog", [sys.executable, "-m", "gonogo.stack.watchdog", str(self.root)], logs / "watchdog.log",
@@ -175,32 +179,53 @@ class Box:
             boot_seconds=round(time.perf_counter() - started, 2), jwt_key_file=str(jwt_key),
             node_exporter_url=exporter_url, cpu_cores=len(os.sched_getaffinity(0)),
             instances=[f"http://127.0.0.1:{port}/health" for port in backend_ports], live="blue", colours={"blue": backend_ports},
+            s3_endpoint=f"http://127.0.0.1:{s3_port}", s3_bucket=BUCKET, aws_credentials_file=str(self.dir / "aws-credentials"),
         )
 
-    def _start_database(self, external_mongo: str | None, logs: Path, detached: bool) -> tuple[str, str, Callable[[], None]]:
-        """(mongo URL, file encryption key, wait until it serves): SecantusDB from the seeded template, or the user's
-        server (``external_mongo``; the file key and uploads persist with it across boots)."""
+    def _start_database(self, external_mongo: str | None, certs: dict, faults: frozenset[str], logs: Path,
+                        detached: bool) -> tuple[str, Path, Callable[[], None]]:
+        """(mongo URL, the seed files' directory, wait until it serves): SecantusDB from the seeded template with TLS
+        and SCRAM authentication (S5; the fault mongo_plaintext leaves TLS out), or the user's server
+        (``external_mongo``; the seed files persist with it across boots)."""
         if external_mongo:
-            key_file = self.dir / "file_key"
-            if not key_file.exists():
-                key_file.write_text(base64.b64encode(os.urandom(32)).decode())
-                key_file.chmod(0o600)
-            (self.dir / "uploads").mkdir(exist_ok=True)
-            return external_mongo, key_file.read_text(), lambda: None
+            return external_mongo, self.dir / "seed-files", lambda: None
         template = ensure_template(self.cache, self.scale, self.database, logs, self.log)
         copy_template(template, self.dir)
-        port = free_port()
-        mongo = self._add(Component("mongodb", secantus_command(port, self.dir / "mongo"), logs / "mongodb.log"), detached)
-        return (f"mongodb://127.0.0.1:{port}/", (template / "file_key").read_text(),
+        port, tls_on = free_port(), "mongo_plaintext" not in faults
+        password = (template / "mongo_password").read_text()
+        mongo = self._add(Component("mongodb", secantus_command(port, self.dir / "mongo", certs if tls_on else None, auth=True),
+                                    logs / "mongodb.log"), detached)
+        options = "authSource=admin" + (f"&tls=true&tlsCAFile={certs['ca']}" if tls_on else "")
+        return (f"mongodb://{MONGO_USER}:{password}@127.0.0.1:{port}/?{options}", template / "files",
                 lambda: wait_until(mongo, lambda: tcp_open(port), 30, f"port {port}"))
 
-    def _start_redis(self, faults: frozenset[str], logs: Path, detached: bool) -> tuple[str, Callable[[], None]]:
+    def _start_redis(self, faults: frozenset[str], certs: dict, logs: Path, detached: bool) -> tuple[str, Callable[[], None]]:
+        """Redis with TLS only and a password (S5); the faults redis_plaintext and redis_no_auth each drop one."""
         port, password = (6379 if "exposed_redis" in faults else free_port()), secrets.token_urlsafe(18)
+        tls_on, auth_on = "redis_plaintext" not in faults, "redis_no_auth" not in faults
+        listen = (["--port", "0", "--tls-port", str(port), "--tls-cert-file", str(certs["cert"]), "--tls-key-file",
+                   str(certs["key"]), "--tls-ca-cert-file", str(certs["ca"]), "--tls-auth-clients", "no"]
+                  if tls_on else ["--port", str(port)])
         redis = self._add(Component("redis", [
-            "redis-server", "--port", str(port), "--bind", "127.0.0.1", "--requirepass", password,
+            "redis-server", *listen, "--bind", "127.0.0.1", *(["--requirepass", password] if auth_on else []),
             "--save", "", "--appendonly", "no", "--dir", str(self.dir / "redis"), "--maxclients", "2000",
         ], logs / "redis.log"), detached)
-        return f"redis://:{password}@127.0.0.1:{port}/0", lambda: wait_until(redis, lambda: tcp_open(port), 15, f"port {port}")
+        url = (f"{'rediss' if tls_on else 'redis'}://{f':{password}@' if auth_on else ''}127.0.0.1:{port}/0"
+               + (f"?ssl_ca_certs={certs['ca']}" if tls_on else ""))
+        return url, lambda: wait_until(redis, lambda: tcp_open(port), 15, f"port {port}")
+
+    def _start_object_store(self, port: int, files: Path, faults: frozenset[str], logs: Path,
+                            detached: bool) -> Callable[[], None]:
+        """The file storage (S5): moto's S3 server holding the seed's files in a private bucket encrypted by
+        default (gonogo.stack.s3server; its faults bucket_public, bucket_unencrypted, object_unencrypted)."""
+        ready = self.dir / "s3-ready.json"
+        ready.unlink(missing_ok=True)
+        write_private(self.dir / "aws-credentials", "[default]\n" + "".join(
+            f"{k} = {v}\n" for k, v in S3_CREDENTIALS.items() if k.startswith("aws_")))
+        s3 = self._add(Component("s3", [
+            sys.executable, "-m", "gonogo.stack.s3server", "--port", str(port), "--bucket", BUCKET, "--preload", str(files),
+            "--ready", str(ready), "--faults", ",".join(sorted(faults))], logs / "s3.log", cwd=self.root), detached)
+        return lambda: wait_until(s3, ready.exists, 60, f"bucket {BUCKET} on port {port}")
 
     def _start_node_exporter(self, logs: Path, detached: bool) -> tuple[str, Callable[[], None]]:
         port = free_port()
@@ -211,7 +236,7 @@ class Box:
         url = f"http://127.0.0.1:{port}/metrics"
         return url, lambda: wait_until(exporter, lambda: _http_ok(url), 15, url)
 
-    def _api_settings(self, mongo_url: str, redis_url: str, file_key: str, faults: frozenset[str]) -> tuple[dict, Path]:
+    def _api_settings(self, mongo_url: str, redis_url: str, s3_endpoint: str, faults: frozenset[str]) -> tuple[dict, Path]:
         """The backends' environment, and the file holding their JWT signing key (mode 0600)."""
         jwt_secret = secrets.token_urlsafe(32)
         jwt_key = self.dir / "jwt.key"
@@ -219,7 +244,9 @@ class Box:
         jwt_key.write_text(jwt_secret)
         return {
             **LIGHT_ARGON2, "MONGO_URL": mongo_url, "DATABASE_NAME": self.database, "REDIS_URL": redis_url,
-            "JWT_SECRET": jwt_secret, "UPLOAD_DIR": str(self.dir / "uploads"), "FILE_ENCRYPTION_KEY": file_key,
+            "JWT_SECRET": jwt_secret, "S3_ENDPOINT_URL": s3_endpoint, "S3_BUCKET": BUCKET,
+            "AWS_ACCESS_KEY_ID": S3_CREDENTIALS["aws_access_key_id"], "AWS_SECRET_ACCESS_KEY": S3_CREDENTIALS["aws_secret_access_key"],
+            "AWS_DEFAULT_REGION": S3_CREDENTIALS["region_name"], "AWS_EC2_METADATA_DISABLED": "true",
             "PROMETHEUS_MULTIPROC_DIR": str(self.dir / "prom"), "GONOGO_FAULTS": ",".join(sorted(faults)),
             "CORS_ORIGINS": ",".join(self.cors_origins), "CACHE_TTL": "300", "DATABASE_POOL_SIZE": "20", "REDIS_POOL_SIZE": "10",
         }, jwt_key
@@ -274,9 +301,10 @@ class Box:
         self.components.append(component)
         return component
 
-    def _init_db(self, env: dict, seed: bool) -> None:
+    def _init_db(self, env: dict, seed: bool, files: Path) -> None:
         accounts = self.dir / "accounts.json"
-        args = ["--create-indexes"] + (["--seed-data", "--if-empty", "--accounts-out", str(accounts)] if seed else [])
+        args = ["--create-indexes"] + (["--seed-data", "--if-empty", "--accounts-out", str(accounts), "--files-out", str(files)]
+                                       if seed else [])
         proc = subprocess.run([sys.executable, "-m", "reference_api.init_db", *args], env={**os.environ, **env},
                               capture_output=True, text=True, timeout=600, cwd=self.root)
         if proc.returncode != 0:

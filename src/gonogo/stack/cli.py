@@ -8,6 +8,7 @@ import ssl
 import urllib.request
 from pathlib import Path
 
+from gonogo.config.errors import mask_userinfo
 from gonogo.core.exit_codes import EXIT_USAGE
 from gonogo.core.processes import pid_alive
 from gonogo.stack import faults as fault_switches
@@ -27,7 +28,8 @@ def _describe(info) -> list[str]:
     return [
         f"  URL            {info.url}   (CA: {info.ca_bundle})",
         f"  accounts       {info.accounts_file}   (test accounts of every role; mode 0600)",
-        f"  MongoDB        {info.mongo_url}   database {info.database}",
+        f"  MongoDB        {mask_userinfo(info.mongo_url)}   database {info.database}",
+        f"  files (S3)     {info.s3_endpoint}   bucket {info.s3_bucket}   (credentials: {info.aws_credentials_file})",
         f"  faults         {', '.join(info.faults) or 'none'}",
         f"  logs           {Path(info.accounts_file).parent / 'logs'}",
         f"  load test      locust -f tests/load --host {info.url}",

@@ -72,3 +72,10 @@ def wait_until(component: Component, ready: Callable[[], bool], timeout: float, 
             pass
         time.sleep(0.1)
     raise StackError(component.name, f"not ready after {timeout:.0f} s (waiting for {what})", component.tail())
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to a file only its owner can read (passwords, keys, state holding them)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)

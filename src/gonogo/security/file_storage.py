@@ -1,0 +1,142 @@
+"""S5's file storage through the S3 API: AES-256 (or KMS) at rest by default and on every object, private.
+
+Read only: the bucket's encryption, public access block and policy, each object's encryption (HeadObject, at most
+``max_objects``), and two unsigned requests (LIST, GET of one object) as an anonymous client would send them.
+A read this account may not make is not a pass: the rule stays unmeasured and says which permission is missing.
+"""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+from gonogo.security import cloud_config
+from gonogo.security.datatier import NotMeasured, Rule
+
+AT_REST = ("AES256", "aws:kms", "aws:kms:dsse")  # S3's AES-256 (SSE-S3) or KMS keys (AES-256 too)
+BLOCKS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+
+
+def _code(exc: Exception) -> str:
+    return getattr(exc, "response", {}).get("Error", {}).get("Code", exc.__class__.__name__)
+
+
+def _read(what: str, call, absent: tuple[str, ...] = ()):
+    """``call()``'s answer; None for an error code in ``absent`` (the setting does not exist); NotMeasured otherwise."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        return call()
+    except ClientError as exc:
+        if _code(exc) in absent:
+            return None
+        raise NotMeasured(f"{what}: {_code(exc)} ({exc}); give gonogo's account read access to it") from None
+    except BotoCoreError as exc:
+        raise NotMeasured(f"{what}: {exc}") from None
+
+
+def _public_statements(policy: dict) -> list[dict]:
+    def everyone(principal) -> bool:
+        return principal == "*" or (isinstance(principal, dict) and "*" in (
+            principal.get("AWS") if isinstance(principal.get("AWS"), list) else [principal.get("AWS")]))
+
+    statements = policy.get("Statement", [])
+    return [s for s in (statements if isinstance(statements, list) else [statements])
+            if s.get("Effect") == "Allow" and everyone(s.get("Principal")) and not s.get("Condition")]
+
+
+def rules(s3, anonymous, bucket: str, max_objects: int) -> list[Rule]:
+    """``s3``: a boto3 S3 client with gonogo's credentials; ``anonymous``: one that signs nothing (botocore UNSIGNED)."""
+    where = f"s3://{bucket}"
+    found = []
+    encryption = _read(f"{where} GetBucketEncryption", lambda: s3.get_bucket_encryption(Bucket=bucket),
+                       ("ServerSideEncryptionConfigurationNotFoundError",))
+    algorithms = [r.get("ApplyServerSideEncryptionByDefault", {}).get("SSEAlgorithm")
+                  for r in (encryption or {}).get("ServerSideEncryptionConfiguration", {}).get("Rules", [])]
+    found.append(Rule("files.default_encryption", any(a in AT_REST for a in algorithms),
+                      f"{where} default encryption: {', '.join(map(str, algorithms)) or 'none'} (plan: AES256 or KMS)"))
+    block = _read(f"{where} GetPublicAccessBlock", lambda: s3.get_public_access_block(Bucket=bucket),
+                  ("NoSuchPublicAccessBlockConfiguration",))
+    settings = (block or {}).get("PublicAccessBlockConfiguration", {})
+    off = [k for k in BLOCKS if not settings.get(k)]
+    found.append(Rule("files.public_access_blocked", not off, f"{where} public access block: "
+                      + (f"{', '.join(off)} off" if off else "all four on") + " (plan: all four on)"))
+    policy = _read(f"{where} GetBucketPolicy", lambda: s3.get_bucket_policy(Bucket=bucket), ("NoSuchBucketPolicy",))
+    public = _public_statements(json.loads(policy["Policy"])) if policy else []
+    found.append(Rule("files.policy_not_public", not public, f"{where} policy: " + (
+        f"{len(public)} statement(s) allow {sorted({a for s in public for a in _list(s.get('Action'))})} to Principal '*'"
+        if public else ("no statement allows Principal '*'" if policy else "none")) + " (plan: private)"))
+
+    keys, truncated = _keys(s3, bucket, max_objects)
+    unsigned_list = _status(lambda: anonymous.list_objects_v2(Bucket=bucket, MaxKeys=1))
+    found.append(_anonymous_rule("files.anonymous_list_denied", f"{where}: an unsigned LIST", unsigned_list))
+    if keys:
+        unsigned_get = _status(lambda: anonymous.get_object(Bucket=bucket, Key=keys[0]))
+        found.append(_anonymous_rule("files.anonymous_get_denied", f"{where}/{keys[0]}: an unsigned GET", unsigned_get))
+    if truncated:
+        raise NotMeasured(f"{where} holds more than s3.max_objects ({max_objects}) objects: the encryption of the rest "
+                          "is unread; raise max_objects")
+    found.append(_objects_rule(s3, bucket, keys))
+    return found
+
+
+def _list(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def _keys(s3, bucket: str, limit: int) -> tuple[list[str], bool]:
+    keys: list[str] = []
+    token = None
+    while len(keys) < limit:
+        page = _read(f"s3://{bucket} ListObjectsV2", lambda: s3.list_objects_v2(
+            Bucket=bucket, MaxKeys=min(1000, limit - len(keys)), **({"ContinuationToken": token} if token else {})))
+        keys += [o["Key"] for o in page.get("Contents", [])]
+        token = page.get("NextContinuationToken")
+        if not page.get("IsTruncated"):
+            return keys, False
+    return keys, True
+
+
+def _status(call) -> tuple[int, str]:
+    """(HTTP status, error code) of an anonymous request: 200 if it was served."""
+    from botocore.exceptions import ClientError
+
+    try:
+        call()
+        return 200, ""
+    except ClientError as exc:
+        return exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0), _code(exc)
+
+
+def _anonymous_rule(name: str, what: str, answer: tuple[int, str]) -> Rule:
+    status, code = answer
+    if status not in (200, 403):
+        raise NotMeasured(f"{what} was answered {status} {code}: neither served nor denied")
+    return Rule(name, status == 403, f"{what} is {'denied (403 ' + code + ')' if status == 403 else 'served (200)'} "
+                "(plan: private)")
+
+
+def _objects_rule(s3, bucket: str, keys: list[str]) -> Rule:
+    def encryption(key: str) -> str | None:
+        head = _read(f"s3://{bucket}/{key} HeadObject", lambda: s3.head_object(Bucket=bucket, Key=key))
+        return head.get("ServerSideEncryption")
+
+    with ThreadPoolExecutor(8) as pool:  # bounded: at most max_objects HeadObject requests
+        found = dict(zip(keys, pool.map(encryption, keys)))
+    plain = [k for k, algorithm in found.items() if algorithm not in AT_REST]
+    return Rule("files.objects_encrypted", not plain, f"s3://{bucket}: {len(found) - len(plain)} of {len(found)} objects "
+                "encrypted at rest" + (f"; not: {', '.join(plain[:5])}{' ...' if len(plain) > 5 else ''}" if plain else "")
+                + " (plan: AES-256 on every object)")
+
+
+def clients(storage, credentials_file: str | None = None):
+    """(signed, unsigned) boto3 S3 clients for ``storage`` (environments.yaml ``s3``)."""
+    import boto3
+    from botocore import UNSIGNED
+    from botocore.config import Config
+
+    session = cloud_config.session(credentials_file)
+    options = {"region_name": storage.region, "endpoint_url": storage.endpoint_url,
+               "config": Config(retries={"max_attempts": 2}, connect_timeout=3, read_timeout=10)}
+    unsigned = boto3.session.Session().client("s3", **{**options, "config": options["config"].merge(Config(signature_version=UNSIGNED))})
+    return session.client("s3", **options), unsigned
