@@ -51,14 +51,6 @@ class _DocDBHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def do_GET(self):  # the entry point's health, all the run's pre-flight asks of the target here
-        body = b'{"status": "ok", "version": "1.0.0"}'
-        self.send_response(200 if self.path in ("/health", "/api/health") else 404)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
     def log_message(self, *args):
         pass
 
@@ -66,7 +58,6 @@ class _DocDBHandler(BaseHTTPRequestHandler):
 @dataclass
 class Cloud:
     endpoints: dict[str, str]  # AWS_ENDPOINT_URL... variables
-    base_url: str  # a stand-in entry point answering /health (the data-tier checks do not use it)
     security_groups: dict[str, str]  # role -> id
     elasticache_group: str
     docdb_cluster: str
@@ -76,13 +67,13 @@ class Cloud:
     def env(self) -> dict[str, str]:
         return {**CREDENTIALS, **self.endpoints}
 
-    def environments_yaml(self, product: Path, name: str = "staging") -> str:
-        """The product's environments.yaml with ``name`` replaced by one that reads this account and nothing else
-        (no base URL is contacted by the data-tier checks)."""
+    def environments_yaml(self, product: Path, base_url: str, name: str = "staging") -> str:
+        """The product's environments.yaml with ``name`` replaced by one that reads this account; ``base_url``: a
+        stand-in entry point answering /health (the data-tier checks do not call it)."""
         doc = yaml.safe_load((product / "environments.yaml").read_text())
         doc["environments"][name] = {
             "description": "staging-shaped: AWS answers from moto and recorded DocumentDB answers",
-            "base_url": self.base_url, "s3": {"bucket": self.bucket},
+            "base_url": base_url, "s3": {"bucket": self.bucket},
             "aws": {"region": REGION, "elasticache_group": self.elasticache_group, "docdb_cluster": self.docdb_cluster,
                     "security_groups": self.security_groups}}
         return yaml.safe_dump(doc, sort_keys=False)
@@ -154,7 +145,7 @@ def start(faults: set[str] = frozenset(), s3_faults: str = "") -> tuple[Cloud, c
         raise
     cloud = Cloud(endpoints={"AWS_ENDPOINT_URL": f"http://127.0.0.1:{moto_port}", "AWS_ENDPOINT_URL_S3": f"http://127.0.0.1:{s3_port}",
                              "AWS_ENDPOINT_URL_DOCDB": f"http://127.0.0.1:{docdb_port}"},
-                  base_url=f"http://127.0.0.1:{docdb_port}", security_groups=groups, elasticache_group="redis-staging",
+                  security_groups=groups, elasticache_group="redis-staging",
                   docdb_cluster="docdb-unencrypted" if "docdb_unencrypted" in faults else "docdb-staging",
                   bucket="staging-ai-model-files")
     return cloud, stop

@@ -22,18 +22,18 @@ def product(tmp_path_factory):
     return copy_product(tmp_path_factory.mktemp("product"))
 
 
-def decide(product, cloud) -> dict[str, dict]:
+def decide(product, cloud, target_url: str) -> dict[str, dict]:
     environments = product / "environments-cloud.yaml"
-    environments.write_text(cloud.environments_yaml(product))
+    environments.write_text(cloud.environments_yaml(product, target_url))
     proc, report = run(product, "security/test_data_tier.py", "--env=staging", f"--environments={environments}", **cloud.env)
     assert report, proc.stdout[-3000:] + proc.stderr[-3000:]
     return {g["id"]: g for g in report["gates"]}
 
 
-def test_a_staging_shaped_account_decides_s5_and_s6_from_configuration(product):
+def test_a_staging_shaped_account_decides_s5_and_s6_from_configuration(product, target_url):
     cloud, stop = aws_cloud.start()
     try:
-        gates = decide(product, cloud)
+        gates = decide(product, cloud, target_url)
     finally:
         stop()
     assert {g: gates[g]["status"] for g in CLOUD_GATES} == dict.fromkeys(CLOUD_GATES, "pass")
@@ -50,10 +50,10 @@ def test_a_staging_shaped_account_decides_s5_and_s6_from_configuration(product):
     ("docdb_unencrypted", "", "security.mongo_config", "StorageEncrypted = False"),
     ("", "bucket_unencrypted", "security.files", "default encryption: none"),
 ])
-def test_each_cloud_fault_fails_its_gate_with_the_setting_and_the_plans_value(product, fault, s3_fault, gate, evidence):
+def test_each_cloud_fault_fails_its_gate_with_the_setting_and_the_plans_value(product, target_url, fault, s3_fault, gate, evidence):
     cloud, stop = aws_cloud.start({fault} - {""}, s3_fault)
     try:
-        gates = decide(product, cloud)
+        gates = decide(product, cloud, target_url)
     finally:
         stop()
     failed = [g for g in CLOUD_GATES if gates[g]["status"] != "pass"]

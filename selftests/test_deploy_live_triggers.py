@@ -101,3 +101,36 @@ def test_the_watchdog_reads_the_contract_metrics_without_the_balancer_checks():
     assert quantile(0.5, buckets) == pytest.approx(0.3125)
     assert quantile(0.99, buckets) == 2.5  # in the +Inf bucket: its lower edge, as histogram_quantile says
     assert quantile(0.95, {}) is None
+
+
+def test_a_case_cut_short_clears_its_fault_and_restores_the_old_version(monkeypatch):
+    """Ctrl-C (or a failing read) while a fault is injected: the chaos is cleared and the old version routed back
+    before the interruption goes on, so the new colour is not left faulted and live."""
+    import time
+    from types import SimpleNamespace
+
+    from gonogo.deploy import rollback_drill
+
+    done: list[tuple[str, str]] = []
+
+    def ran(name: str, what: str):
+        done.append((name, what))
+        return SimpleNamespace(started=time.time(), finished=time.time(), detail="")
+
+    monkeypatch.setattr(rollback_drill.actions, "run", lambda action, name, to: ran(name, to))
+    monkeypatch.setattr(rollback_drill, "_inject", lambda action, fault, seconds, to: ran("inject", fault))
+
+    class Prober:
+        reads = 0
+
+        def answered_since(self, since):
+            self.reads += 1
+            if self.reads == 2:  # the first read while the fault is on
+                raise KeyboardInterrupt
+            return [Shot(time.time(), "keepalive", "200", 0.01, "1.1.0")]
+
+    settings = SimpleNamespace(switch=None, inject=None, rollback=None, confirm_within=0.2)
+    drill = rollback_drill.RollbackDrill("1.0.0", BOX, 30)
+    with pytest.raises(KeyboardInterrupt):
+        rollback_drill._case(drill, settings, Prober(), TRIGGERS["error_rate"], False, "blue", say=lambda _: None)
+    assert done == [("switch", "green"), ("inject", "errors"), ("inject", "none"), ("rollback", "blue")]

@@ -149,6 +149,8 @@ def _gates(product: Path) -> str:
     for gate in data["gates"]:
         if gate["id"] in OUT_OF_SCOPE:
             gate.setdefault("environments", {})["second"] = OUT_OF_SCOPE[gate["id"]]
+        if "environments" in gate:  # this environments file has only local and second
+            gate["environments"] = {k: v for k, v in gate["environments"].items() if k in ("local", "second")}
     return yaml.safe_dump(data, sort_keys=False)
 
 

@@ -90,17 +90,19 @@ def _case(drill: RollbackDrill, settings, prober: Prober, trigger, short: bool, 
     case = Case(trigger, fault, injected.finished, fault_s, short)
     deadline = case.deadline(drill.alerting)
     back = None
-    while time.time() < deadline:
-        back = back_on(prober.answered_since(case.injected_at), drill.old, case.injected_at, time.time())
-        if back is not None:
-            break
-        time.sleep(POLL_S)
-    case.back_at, case.watched_until = back, time.time()
-    drill.actions.append(_inject(settings.inject, "none", 0, to))
-    if back is None:  # restore the old version for the next case: gonogo's own rollback, not the deployment's
-        drill.actions.append(actions.run(settings.rollback, "rollback", live))
-        _wait(lambda: back_on(prober.answered_since(drill.actions[-1].started), drill.old, drill.actions[-1].started, time.time()) is not None,
-              settings.confirm_within)
+    try:
+        while time.time() < deadline:
+            back = back_on(prober.answered_since(case.injected_at), drill.old, case.injected_at, time.time())
+            if back is not None:
+                break
+            time.sleep(POLL_S)
+    finally:  # the fault and the new version never outlive the case, even one cut short (Ctrl-C, a failing action)
+        case.back_at, case.watched_until = back, time.time()
+        drill.actions.append(_inject(settings.inject, "none", 0, to))
+        if back is None:  # restore the old version for the next case: gonogo's own rollback, not the deployment's
+            drill.actions.append(actions.run(settings.rollback, "rollback", live))
+            _wait(lambda: back_on(prober.answered_since(drill.actions[-1].started), drill.old, drill.actions[-1].started,
+                                  time.time()) is not None, settings.confirm_within)
     return case
 
 

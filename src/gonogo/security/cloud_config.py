@@ -40,26 +40,28 @@ def _call(what: str, call):
         raise NotMeasured(f"{what}: {exc}") from None
 
 
+def _the_one(where: str, operation: str, call, key: str) -> dict:
+    """The resource a Describe call names, or NotMeasured."""
+    found = _call(f"{where}: {operation}", call)[key]
+    if not found:
+        raise NotMeasured(f"{where} not found")
+    return found[0]
+
+
 # -- ElastiCache (Redis) ----------------------------------------------------------------------------------------
 def elasticache_rules(client, group_id: str) -> list[Rule]:
-    groups = _call(f"ElastiCache DescribeReplicationGroups {group_id}",
-                   lambda: client.describe_replication_groups(ReplicationGroupId=group_id))["ReplicationGroups"]
-    if not groups:
-        raise NotMeasured(f"ElastiCache replication group {group_id} not found")
-    group = groups[0]
     where = f"ElastiCache replication group {group_id}"
+    group = _the_one(where, "DescribeReplicationGroups", lambda: client.describe_replication_groups(ReplicationGroupId=group_id),
+                     "ReplicationGroups")
     return [Rule(f"elasticache.{key}", group.get(key) is True, f"{where}: {key} = {group.get(key)} (plan: true)")
             for key in ("TransitEncryptionEnabled", "AuthTokenEnabled", "AtRestEncryptionEnabled")]
 
 
 # -- DocumentDB (MongoDB) ---------------------------------------------------------------------------------------
 def docdb_rules(client, cluster_id: str) -> list[Rule]:
-    clusters = _call(f"DocumentDB DescribeDBClusters {cluster_id}",
-                     lambda: client.describe_db_clusters(DBClusterIdentifier=cluster_id))["DBClusters"]
-    if not clusters:
-        raise NotMeasured(f"DocumentDB cluster {cluster_id} not found")
-    cluster = clusters[0]
     where = f"DocumentDB cluster {cluster_id}"
+    cluster = _the_one(where, "DescribeDBClusters", lambda: client.describe_db_clusters(DBClusterIdentifier=cluster_id),
+                       "DBClusters")
     group = cluster.get("DBClusterParameterGroup", "")
     parameters = _call(f"DocumentDB DescribeDBClusterParameters {group}",
                        lambda: client.describe_db_cluster_parameters(DBClusterParameterGroupName=group))["Parameters"]
