@@ -46,18 +46,23 @@ class Cache:
         lock = f"lock:{scope}:{key}"
         if self.client.set(lock, 1, nx=True, ex=int(wait_s)):
             try:
+                raw = self.client.hget(scope, key)  # the holder before us may have just stored it and let go
+                if raw is not None:
+                    return json.loads(raw)
                 value = compute()
                 self.put(scope, key, value)
                 return value
             finally:
                 self.client.delete(lock)
         deadline = time.monotonic() + wait_s
-        while time.monotonic() < deadline and self.client.exists(lock):
-            time.sleep(0.02)
+        while True:  # until the holder stored it, or let go without storing (then compute here)
+            held = self.client.exists(lock)  # read before the value: the holder stores, then lets go
             raw = self.client.hget(scope, key)
             if raw is not None:
                 return json.loads(raw)
-        return compute()
+            if not held or time.monotonic() >= deadline:
+                return compute()
+            time.sleep(0.02)
 
     def invalidate(self, *scopes: str) -> None:
         self.client.delete(*scopes)

@@ -60,7 +60,7 @@ def test_gate_run_boots_and_stops_the_box(box_project):
     assert result.ret == 0, result.stdout.str()
     result.stdout.fnmatch_lines(["gonogo: starting the local box*", "gonogo: local box up in * s at https://localhost:* (faults: none)"])
     pids = _box_pids(box_project)
-    assert set(pids) == {"mongodb", "redis", "node-exporter", "api-1", "api-2", "api-3", "nginx", "watchdog"}
+    assert set(pids) == {"mongodb", "redis", "s3", "node-exporter", "api-1", "api-2", "api-3", "nginx", "watchdog"}
     assert not any(pid_alive(p) for p in pids.values()), "the box is stopped after the run"
     assert box_project.report()["target"] == {"embedded_box": True, "faults": []}
 

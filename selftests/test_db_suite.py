@@ -45,7 +45,7 @@ def test_missing_index_fails_index_and_plan_gates_with_evidence(product):
 
 def test_an_unreachable_database_is_said_once_and_leaves_the_gates_inconclusive(product, target_url):
     (product / "dead-db.yaml").write_text(
-        "version: 1\nenvironments:\n  local: {base_url: 'https://localhost:1'}\n"
+        "version: 1\nenvironments:\n  local: {base_url: 'https://localhost:1'}\n  staging: {base_url: 'https://localhost:1'}\n"
         f"  deaddb: {{base_url: '{target_url}', mongo_url: '${{DEAD_MONGO_URL}}', database: ai_models}}\n")
     proc, report = run(product, "db", "--env=deaddb", "--environments=dead-db.yaml", "-rfEs", DEAD_MONGO_URL="mongodb://127.0.0.1:1/")
     assert proc.returncode == 1, proc.stdout[-3000:]

@@ -80,7 +80,7 @@ def test_wrong_credentials_name_the_account(product):
         info = json.loads((product / ".gonogo" / "local" / "stack.json").read_text())
         admin = json.loads(Path(info["accounts_file"]).read_text())["admin"][0]["email"]
         (product / "wrong.yaml").write_text(
-            "version: 1\nenvironments:\n  local: {base_url: 'https://localhost:1'}\n  other:\n"
+            "version: 1\nenvironments:\n  local: {base_url: 'https://localhost:1'}\n  staging: {base_url: 'https://localhost:1'}\n  other:\n"
             f"    base_url: {info['url']}\n    ca_bundle: {info['ca_bundle']}\n"
             f"    accounts:\n      admin: [{{email: {admin}, password: \"${{WRONG_PASSWORD}}\"}}]\n"
         )
