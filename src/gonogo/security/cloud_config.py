@@ -26,13 +26,21 @@ def session(credentials_file: str | None = None, region: str | None = None):
     return boto3.session.Session(botocore_session=core, region_name=region)
 
 
-def _call(what: str, call):
+def error_code(exc: Exception) -> str:
+    return getattr(exc, "response", {}).get("Error", {}).get("Code", exc.__class__.__name__)
+
+
+def read(what: str, call, absent: tuple[str, ...] = ()):
+    """``call()``'s answer; None for an error code in ``absent`` (the setting does not exist); NotMeasured otherwise,
+    saying what to fix."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
         return call()
     except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "")
+        code = error_code(exc)
+        if code in absent:
+            return None
         fix = ("check the name in environments.yaml aws:" if "NotFound" in code or code.startswith("InvalidGroup")
                else "give gonogo's account read access to it")
         raise NotMeasured(f"{what}: {code} ({exc}); {fix}") from None
@@ -42,7 +50,7 @@ def _call(what: str, call):
 
 def _the_one(where: str, operation: str, call, key: str) -> dict:
     """The resource a Describe call names, or NotMeasured."""
-    found = _call(f"{where}: {operation}", call)[key]
+    found = read(f"{where}: {operation}", call)[key]
     if not found:
         raise NotMeasured(f"{where} not found")
     return found[0]
@@ -63,7 +71,7 @@ def docdb_rules(client, cluster_id: str) -> list[Rule]:
     cluster = _the_one(where, "DescribeDBClusters", lambda: client.describe_db_clusters(DBClusterIdentifier=cluster_id),
                        "DBClusters")
     group = cluster.get("DBClusterParameterGroup", "")
-    parameters = _call(f"DocumentDB DescribeDBClusterParameters {group}",
+    parameters = read(f"DocumentDB DescribeDBClusterParameters {group}",
                        lambda: client.describe_db_cluster_parameters(DBClusterParameterGroupName=group))["Parameters"]
     tls = next((p.get("ParameterValue") for p in parameters if p.get("ParameterName") == "tls"), None)
     return [Rule("docdb.StorageEncrypted", cluster.get("StorageEncrypted") is True,
@@ -106,7 +114,7 @@ def security_group_rules(ec2, ids: dict[str, str]) -> list[Rule]:
     missing = [role for role in ("alb", "backend", "db", "cache") if not ids.get(role)]
     if missing:
         raise NotMeasured(f"aws.security_groups lacks {', '.join(missing)}: S6's rules need all four groups")
-    answer = _call("EC2 DescribeSecurityGroups", lambda: ec2.describe_security_groups(GroupIds=list(ids.values())))
+    answer = read("EC2 DescribeSecurityGroups", lambda: ec2.describe_security_groups(GroupIds=list(ids.values())))
     by_id = {g["GroupId"]: g for g in answer["SecurityGroups"]}
     absent = [f"{role} ({gid})" for role, gid in ids.items() if gid not in by_id]
     if absent:

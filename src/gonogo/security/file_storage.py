@@ -11,28 +11,11 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 
 from gonogo.security import cloud_config
+from gonogo.security.cloud_config import error_code, read
 from gonogo.security.datatier import NotMeasured, Rule
 
 AT_REST = ("AES256", "aws:kms", "aws:kms:dsse")  # S3's AES-256 (SSE-S3) or KMS keys (AES-256 too)
 BLOCKS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
-
-
-def _code(exc: Exception) -> str:
-    return getattr(exc, "response", {}).get("Error", {}).get("Code", exc.__class__.__name__)
-
-
-def _read(what: str, call, absent: tuple[str, ...] = ()):
-    """``call()``'s answer; None for an error code in ``absent`` (the setting does not exist); NotMeasured otherwise."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    try:
-        return call()
-    except ClientError as exc:
-        if _code(exc) in absent:
-            return None
-        raise NotMeasured(f"{what}: {_code(exc)} ({exc}); give gonogo's account read access to it") from None
-    except BotoCoreError as exc:
-        raise NotMeasured(f"{what}: {exc}") from None
 
 
 def _public_statements(policy: dict) -> list[dict]:
@@ -49,19 +32,19 @@ def rules(s3, anonymous, bucket: str, max_objects: int) -> list[Rule]:
     """``s3``: a boto3 S3 client with gonogo's credentials; ``anonymous``: one that signs nothing (botocore UNSIGNED)."""
     where = f"s3://{bucket}"
     found = []
-    encryption = _read(f"{where} GetBucketEncryption", lambda: s3.get_bucket_encryption(Bucket=bucket),
+    encryption = read(f"{where} GetBucketEncryption", lambda: s3.get_bucket_encryption(Bucket=bucket),
                        ("ServerSideEncryptionConfigurationNotFoundError",))
     algorithms = [r.get("ApplyServerSideEncryptionByDefault", {}).get("SSEAlgorithm")
                   for r in (encryption or {}).get("ServerSideEncryptionConfiguration", {}).get("Rules", [])]
     found.append(Rule("files.default_encryption", any(a in AT_REST for a in algorithms),
                       f"{where} default encryption: {', '.join(map(str, algorithms)) or 'none'} (plan: AES256 or KMS)"))
-    block = _read(f"{where} GetPublicAccessBlock", lambda: s3.get_public_access_block(Bucket=bucket),
+    block = read(f"{where} GetPublicAccessBlock", lambda: s3.get_public_access_block(Bucket=bucket),
                   ("NoSuchPublicAccessBlockConfiguration",))
     settings = (block or {}).get("PublicAccessBlockConfiguration", {})
     off = [k for k in BLOCKS if not settings.get(k)]
     found.append(Rule("files.public_access_blocked", not off, f"{where} public access block: "
                       + (f"{', '.join(off)} off" if off else "all four on") + " (plan: all four on)"))
-    policy = _read(f"{where} GetBucketPolicy", lambda: s3.get_bucket_policy(Bucket=bucket), ("NoSuchBucketPolicy",))
+    policy = read(f"{where} GetBucketPolicy", lambda: s3.get_bucket_policy(Bucket=bucket), ("NoSuchBucketPolicy",))
     public = _public_statements(json.loads(policy["Policy"])) if policy else []
     found.append(Rule("files.policy_not_public", not public, f"{where} policy: " + (
         f"{len(public)} statement(s) allow {sorted({a for s in public for a in _list(s.get('Action'))})} to Principal '*'"
@@ -88,7 +71,7 @@ def _keys(s3, bucket: str, limit: int) -> tuple[list[str], bool]:
     keys: list[str] = []
     token = None
     while len(keys) < limit:
-        page = _read(f"s3://{bucket} ListObjectsV2", lambda: s3.list_objects_v2(
+        page = read(f"s3://{bucket} ListObjectsV2", lambda: s3.list_objects_v2(
             Bucket=bucket, MaxKeys=min(1000, limit - len(keys)), **({"ContinuationToken": token} if token else {})))
         keys += [o["Key"] for o in page.get("Contents", [])]
         token = page.get("NextContinuationToken")
@@ -105,7 +88,7 @@ def _status(call) -> tuple[int, str]:
         call()
         return 200, ""
     except ClientError as exc:
-        return exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0), _code(exc)
+        return exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0), error_code(exc)
 
 
 def _anonymous_rule(name: str, what: str, answer: tuple[int, str]) -> Rule:
@@ -118,7 +101,7 @@ def _anonymous_rule(name: str, what: str, answer: tuple[int, str]) -> Rule:
 
 def _objects_rule(s3, bucket: str, keys: list[str]) -> Rule:
     def encryption(key: str) -> str | None:
-        head = _read(f"s3://{bucket}/{key} HeadObject", lambda: s3.head_object(Bucket=bucket, Key=key))
+        head = read(f"s3://{bucket}/{key} HeadObject", lambda: s3.head_object(Bucket=bucket, Key=key))
         return head.get("ServerSideEncryption")
 
     with ThreadPoolExecutor(8) as pool:  # bounded: at most max_objects HeadObject requests

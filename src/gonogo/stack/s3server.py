@@ -66,10 +66,7 @@ class _AnonymousByPolicy:
         return [_DENIED]
 
 
-def _configure(port: int, bucket: str, faults: set[str]) -> None:
-    import boto3
-
-    s3 = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{port}", **_SELF)
+def _configure(s3, bucket: str, faults: set[str]) -> None:
     s3.create_bucket(Bucket=bucket)
     if "bucket_public" in faults:
         s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(public_policy(bucket)))
@@ -78,10 +75,8 @@ def _configure(port: int, bucket: str, faults: set[str]) -> None:
             "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
 
 
-def _encrypt_by_default(port: int, bucket: str) -> None:
-    import boto3
-
-    boto3.client("s3", endpoint_url=f"http://127.0.0.1:{port}", **_SELF).put_bucket_encryption(
+def _encrypt_by_default(s3, bucket: str) -> None:
+    s3.put_bucket_encryption(
         Bucket=bucket, ServerSideEncryptionConfiguration={
             "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
 
@@ -104,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     faults = {f for f in args.faults.split(",") if f}
 
+    import boto3
     from moto.moto_server.werkzeug_app import create_backend_app
     from moto.s3.models import s3_backends
     from werkzeug.serving import make_server
@@ -112,13 +108,14 @@ def main(argv: list[str] | None = None) -> int:
     backend = s3_backends[ACCOUNT]["aws"]
     server = make_server("127.0.0.1", args.port, _AnonymousByPolicy(create_backend_app("s3"), backend), threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    _configure(args.port, args.bucket, faults)
+    s3 = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{args.port}", **_SELF)  # set up as its owner would
+    _configure(s3, args.bucket, faults)
     encrypted = not faults & {"bucket_unencrypted", "object_unencrypted"}
     if encrypted:  # set before the files are stored, so each is stored encrypted
-        _encrypt_by_default(args.port, args.bucket)
+        _encrypt_by_default(s3, args.bucket)
     loaded = _preload(backend, args.bucket, args.preload, "AES256" if encrypted else None) if args.preload else 0
     if "object_unencrypted" in faults:  # turned on late: the files already stored stay as they are
-        _encrypt_by_default(args.port, args.bucket)
+        _encrypt_by_default(s3, args.bucket)
     args.ready.write_text(json.dumps({"bucket": args.bucket, "objects": loaded}))
     print(f"s3server: bucket {args.bucket} on 127.0.0.1:{args.port}, {loaded} objects", flush=True)
     stop = threading.Event()
