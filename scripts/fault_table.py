@@ -42,7 +42,26 @@ def render(matrix: dict) -> str:
               "The matrix shortens the load to 30 s (5 s warm-up) except for `incident`; in those short runs",
               "`server.cache_hit_rate` may fail beside any fault: at a pace a slow host lowered, 30 s hold too few repeat",
               "reads for K11 (the main job judges K11 over the full minute; `cache_off` must still fail it).", ""]
+    lines += cloud_section(matrix.get("cloud") or {})
     return "\n".join(lines).replace("|  |", "| |")
+
+
+def cloud_section(cloud: dict) -> list[str]:
+    """The faults of the staging-shaped AWS account: S5/S6 as read from the cloud's configuration."""
+    sys.path.insert(0, str(ROOT / "selftests"))
+    from aws_cloud import FAULTS
+
+    lines = ["## The cloud's configuration (a staging-shaped AWS account)", "",
+             "`selftests/test_data_tier.py` runs `tests/security/test_data_tier.py` with `--env=staging` against a",
+             "staging-shaped account (`selftests/aws_cloud.py`: moto's EC2 and ElastiCache, the box's S3 server, recorded",
+             "DocumentDB answers) with each fault below, and asserts that its gate fails showing the evidence and the plan's",
+             "value, and that no other of `security.redis_config`, `security.mongo_config`, `security.network_rules`,",
+             "`security.files` fails. The healthy account passes all four.", "",
+             "| fault | what it breaks | req | gate that catches it | evidence the gate shows |", "|---|---|---|---|---|"]
+    for name, spec in cloud.items():
+        lines.append(f"| `{name}` | {FAULTS[name]} | {spec['requirement']} | {', '.join(f'`{g}`' for g in spec['fail'])} | "
+                     f"{', '.join(f'“{e}”' for e in spec['fail'].values())} |")
+    return lines + [""]
 
 
 def main() -> int:

@@ -31,7 +31,14 @@ REGION = "ap-northeast-2"
 RECORDED = Path(__file__).parent / "data" / "docdb"
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "gonogo-selftest", "AWS_SECRET_ACCESS_KEY": "gonogo-selftest", "AWS_DEFAULT_REGION": REGION,
                "AWS_EC2_METADATA_DISABLED": "true"}
-FAULTS = ("ssh_open_to_world", "mongo_open_to_world", "cache_without_transit_encryption", "docdb_unencrypted")
+FAULTS = {  # what each breaks (docs/fault-matrix.md); the matrix's ``cloud`` section says which gate must catch it
+    "ssh_open_to_world": "the backend security group also allows tcp 22 from 0.0.0.0/0 (S6: SSH not open to the world)",
+    "mongo_open_to_world": "the db security group also allows tcp 27017 from 0.0.0.0/0 (S6: MongoDB only from the backends)",
+    "cache_without_transit_encryption": "the ElastiCache replication group has no transit encryption and no AUTH token (S5: Redis TLS + AUTH)",
+    "docdb_unencrypted": "the DocumentDB cluster is not storage-encrypted and its parameter group has tls disabled (S5)",
+    "bucket_unencrypted": "the file bucket has no default encryption (S5: AES-256 at rest)",
+}
+S3_FAULTS = {"bucket_unencrypted"}  # served by the S3 server (gonogo.stack.s3server --faults), the rest by moto/recorded
 
 
 class _DocDBHandler(BaseHTTPRequestHandler):
@@ -101,7 +108,7 @@ def _security_groups(ec2, faults: set[str]) -> dict[str, str]:
     return ids
 
 
-def start(faults: set[str] = frozenset(), s3_faults: str = "") -> tuple[Cloud, callable]:
+def start(faults: set[str] = frozenset()) -> tuple[Cloud, callable]:
     """The account, and a function that stops its servers."""
     import boto3
     from moto.server import ThreadedMotoServer
@@ -117,7 +124,7 @@ def start(faults: set[str] = frozenset(), s3_faults: str = "") -> tuple[Cloud, c
     threading.Thread(target=docdb.serve_forever, daemon=True).start()
     ready = Path(f"/tmp/gonogo-s3-ready-{s3_port}.json")
     s3 = subprocess.Popen([sys.executable, "-m", "gonogo.stack.s3server", "--port", str(s3_port), "--bucket", "staging-ai-model-files",
-                           "--ready", str(ready), "--faults", s3_faults], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                           "--ready", str(ready), "--faults", ",".join(sorted(set(faults) & S3_FAULTS))], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def stop() -> None:
         s3.terminate()
