@@ -318,3 +318,17 @@ def test_a_check_skipped_for_safety_leaves_its_gate_inconclusive_unless_declared
     nothing = MetricsStore()
     nothing.out_of_scope("security.checks", "everything", "a read-only environment", requirement="S2")
     assert evaluate(s2, nothing, {"security"}).status is Status.NOT_RUN
+
+
+def test_a_passing_check_gate_shows_what_the_security_checks_saw_and_smoke_keeps_failure_text_only():
+    from gonogo.config.waivers import Waivers
+    from gonogo.plugin.checks import Checks, SecurityChecks
+
+    [s5] = _gates_from_text('- {id: s5, requirement: S5, metric: security.checks, aggregation: failed, where: {requirement: S5}, threshold: "== 0"}')
+    [smoke] = _gates_from_text('- {id: smoke, requirement: SMOKE, metric: smoke.checks, aggregation: failed, threshold: "== 0"}')
+    store = MetricsStore()
+    SecurityChecks(store, Waivers.none()).check("redis", "redis.tls", True, "cache:6380: TLSv1.3 handshake (plan: TLS)", "S5", "high")
+    Checks(store, "smoke.checks").expect("health.ok", True, "GET /health answered 503")  # written as the failure
+    result = evaluate(s5, store, {"security"})
+    assert result.status is Status.PASS and result.evidence == ["redis.tls: cache:6380: TLSv1.3 handshake (plan: TLS)"]
+    assert evaluate(smoke, store, {"smoke"}).evidence == []

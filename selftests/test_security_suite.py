@@ -86,6 +86,11 @@ def test_healthy_box_with_a_clean_ecr_scan_is_go(product):
     for gate in API_GATES + ("security.critical_high", "security.image", "security.redis", "security.mongo", "security.files"):
         assert security[gate]["status"] == "pass", (gate, security[gate]["message"], proc.stdout[-3000:])
     assert security["security.auth"]["samples"] >= 12
+    # a pass shows what was seen: the data tier's settings as found, each beside the plan's value
+    evidence = {g: "\n".join(security[g]["evidence"]) for g in ("security.redis", "security.mongo", "security.files")}
+    assert "redis.tls:" in evidence["security.redis"] and "handshake" in evidence["security.redis"], evidence
+    assert "mongo.auth_required:" in evidence["security.mongo"] and "(plan:" in evidence["security.mongo"], evidence
+    assert "objects encrypted at rest" in evidence["security.files"] and "AES256" in evidence["security.files"], evidence
     # no ZAP daemon, and no cloud account whose configuration could be read: optional on local, each with its reason
     elsewhere = {"security.zap", "security.redis_config", "security.mongo_config", "security.network_rules"}
     assert {g for g, r in security.items() if r["status"] == "inconclusive"} == elsewhere

@@ -41,6 +41,7 @@ class GateResult:
     details: list[str] = field(default_factory=list)  # failed checks, findings
     out_of_scope: list[str] = field(default_factory=list)  # what the environment declared not covered, and why
     covered: list[str] = field(default_factory=list)  # the checks a check-based gate was decided on
+    evidence: list[str] = field(default_factory=list)  # what the passing ones saw, where the suite kept it
 
     @property
     def blocks(self) -> bool:
@@ -92,6 +93,7 @@ def evaluate(
     result = _decide_measured(gate, store, series, baseline)
     if series.kind is Kind.CHECK:
         result.covered = sorted({r.check for r in series.results})
+        result.evidence = [f"{r.check}: {r.detail}" for r in series.results if r.passed and r.detail]
     overlapping = store.unmeasured_reasons(gate.metric.name, gate.where, overlapping=True, out_of_scope=True)
     if overlapping:  # decided on what was covered; what the environment excluded is shown beside it
         result.out_of_scope = list(dict.fromkeys(overlapping))

@@ -22,11 +22,15 @@ def redact(text: str) -> str:
 class Checks:
     """The pass/fail checks of one suite (``<suite>.checks``, each tagged with its requirement)."""
 
+    # keep what a passing check saw (a gate's evidence) -- not where the detail is written as a failure message
+    evidence_on_pass = False
+
     def __init__(self, store: MetricsStore, metric: str) -> None:
         self.store, self.metric = store, metric
 
     def record(self, name: str, ok: bool, detail: str, requirement: str, **tags: str) -> bool:
-        self.store.check(self.metric, name, bool(ok), "" if ok else detail, check=name, requirement=requirement, **tags)
+        kept = detail if not ok or self.evidence_on_pass else ""
+        self.store.check(self.metric, name, bool(ok), kept, check=name, requirement=requirement, **tags)
         return bool(ok)
 
     def expect(self, name: str, ok: bool, detail: str = "", requirement: str = "SMOKE", fail: bool = True) -> bool:
@@ -41,7 +45,10 @@ class Checks:
 class SecurityChecks(Checks):
     """Checks that are findings: a failed check is a Finding with a severity (K4 counts Critical/High across all of
     them), waivers applied; a source's findings count as one *completed* scan only when its test reached
-    ``complete``: a test that broke half-way leaves its source unmeasured. Evidence is redacted."""
+    ``complete``: a test that broke half-way leaves its source unmeasured. Evidence is redacted, and kept for passing
+    checks too: what was seen (a TLS version, a setting, a status code) is the gate's evidence either way."""
+
+    evidence_on_pass = True
 
     def __init__(self, store: MetricsStore, waivers: Waivers) -> None:
         super().__init__(store, "security.checks")

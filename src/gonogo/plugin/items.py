@@ -57,7 +57,7 @@ class GateItem(pytest.Item):
             allure.dynamic.parent_suite("Go/No-Go gates")
             allure.dynamic.suite(gate.suite)
             allure.dynamic.tag(gate.requirement)
-            allure.dynamic.description(result.message)
+            allure.dynamic.description("\n\n".join([result.message, *(f"- {line}" for line in result.details + result.evidence)]))
             allure.attach(json.dumps(json_report.gate_entry(result), indent=2), name="gate result",
                           attachment_type=allure.attachment_type.JSON)
         if result.status is Status.NOT_RUN:

@@ -48,6 +48,7 @@ def gate_entry(r: GateResult) -> dict:
         "override_reason": g.override_reason,
         "out_of_scope": r.out_of_scope,
         "covered": r.covered,
+        "evidence": r.evidence,
     }
 
 
