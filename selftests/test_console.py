@@ -60,3 +60,24 @@ def test_evaluate_into_a_pipe_prints_the_plain_table_and_a_closed_pipe_is_no_tra
     assert "Go/No-Go gates\ngate " in proc.stdout and "┃" not in proc.stdout, proc.stdout[:500] + proc.stderr
     head = subprocess.run(f"{' '.join(cmd)} | head -3", shell=True, cwd=REPO, capture_output=True, text=True)
     assert len(head.stdout.splitlines()) == 3 and "Traceback" not in head.stderr, head.stderr
+
+
+def test_a_passing_gate_shows_its_evidence_one_line_by_default_and_all_with_verbose():
+    from gonogo.config.waivers import Waivers
+    from gonogo.plugin.checks import SecurityChecks
+
+    gates = GateSet.from_path(REPO / "gates.yaml", ["local", "staging", "production"]).for_environment("local")
+    store = MetricsStore()
+    checks = SecurityChecks(store, Waivers.none())
+    checks.check("redis", "redis.plaintext_refused", True, "Redis 10.0.3.7:6380: a plaintext PING is answered with nothing "
+                 "(plan: TLS only)", "S5", "high")
+    checks.check("redis", "redis.tls", True, "Redis 10.0.3.7:6380: TLSv1.3 handshake, chain valid (plan: TLS)", "S5", "high")
+    checks.complete("redis")
+    verdict = decide(gates, store, ["security"])
+    short = console.notes(verdict)
+    assert "security.redis: passed on 2 checks" in short
+    assert "    redis.plaintext_refused: Redis 10.0.3.7:6380: a plaintext PING is answered with nothing (plan: TLS only)" in short
+    assert "    … 1 more in the gate report" in short and not any("TLSv1.3" in line for line in short)
+    every = console.render(verdict, plain=True, evidence_lines=None)
+    assert "TLSv1.3 handshake" in every and "more in the gate report" not in every.split("security.redis: passed")[1]
+    assert not any(line.startswith("security.redis:") for line in console.notes(verdict, evidence_lines=0))

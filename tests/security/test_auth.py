@@ -106,7 +106,8 @@ def test_other_users_data_is_invisible(security, checks, writes, tag, created, a
                      f"another evaluator reads the owner's {what} -> {resp.status_code}, needs 404 (no existence leak)", "S4", "critical")
     listed = security.get("/api/evaluations?limit=100", role="evaluator", index=other).json().get("items", [])
     checks.check("auth-data", "auth.other_users (evaluation list)", all(e["id"] != evaluation for e in listed),
-                 "another evaluator's list shows the owner's evaluation", "S4", "critical")
+                 f"another evaluator's list of {len(listed)} evaluations "
+                 f"{'shows' if any(e['id'] == evaluation for e in listed) else 'omits'} the owner's evaluation", "S4", "critical")
     checks.complete("auth-data")
 
 

@@ -25,7 +25,8 @@ def test_cors_only_for_configured_origins(security, checks, gonogo_env):
             star = resp.headers.get("access-control-allow-origin") == "*"
             with_creds = resp.headers.get("access-control-allow-credentials") == "true"
             checks.check("cors", f"cors.no_wildcard_with_credentials ({path})", not (star and with_creds),
-                         f"{path}: ACAO * with Access-Control-Allow-Credentials: true", "S3", "high")
+                         f"{path}: ACAO {resp.headers.get('access-control-allow-origin')!r}, Access-Control-Allow-Credentials "
+                         f"{resp.headers.get('access-control-allow-credentials')!r} (plan: never * with true)", "S3", "high")
     preflight = security.request("OPTIONS", "/api/evaluations", headers={
         "Origin": allowed, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization,content-type"})
     methods = preflight.headers.get("access-control-allow-methods", "")

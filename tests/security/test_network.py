@@ -37,10 +37,10 @@ def test_network_exposure(gonogo_env, checks, say):
     for probe, wanted in probes:
         if wanted == "closed":
             checks.check("network", f"network.closed {probe.target}", probe.state == "closed",
-                         f"{probe.target} is reachable from the runner: {probe.detail}", "S6", "high")
+                         f"{probe.target} from the runner: {probe.state} - {probe.detail} (plan: closed)", "S6", "high")
         else:
             checks.check("network", f"network.open {probe.target}", probe.state == "open",
-                         f"{probe.target} is not reachable from the runner: {probe.detail}", "S6", "medium")
+                         f"{probe.target} from the runner: {probe.state} - {probe.detail} (plan: open)", "S6", "medium")
     say(f"network: {sum(w == 'closed' for _, w in probes)} ports must be closed, "
         f"{sum(w == 'open' for _, w in probes)} open; {sum(p.state != ('closed' if w == 'closed' else 'open') for p, w in probes)} wrong")
     checks.complete("network")

@@ -77,7 +77,7 @@ def test_limit_holds_exactly(endpoint, security, checks, gonogo_env, gonogo_requ
         early = list(range(1, len(refused)))  # more than the one request past the limit was refused
         last = refused[0] if refused else answers[-1]
     checks.check(f"rate-{endpoint}", f"rate_limit.{endpoint}.not_before", not early,
-                 f"{endpoint}: 429 already at request(s) {early[:5]} of the first {limit}", "S2", "low")
+                 f"{endpoint}: 429 at request(s) {early[:5] or 'none'} of the first {limit} (plan: none)", "S2", "low")
     checks.check(f"rate-{endpoint}", f"rate_limit.{endpoint}.after", last.status_code == 429 and last.headers.get("retry-after"),
                  f"{endpoint}: request {limit + 1} -> {last.status_code}, Retry-After {last.headers.get('retry-after')!r}", "S2", "medium")
     checks.complete(f"rate-{endpoint}")

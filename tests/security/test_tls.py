@@ -42,19 +42,24 @@ def test_tls_configuration(scanned, checks, gonogo_metrics, say):
     target = f"{report.host}:{report.port} ({report.address})"
     legacy = [p for p in tls_scan.LEGACY if accepted.get(p)]
     checks.check("tls", "tls.1_3_offered", accepted.get("TLS 1.3", 0) > 0,
-                 f"{target} refuses TLS 1.3; it accepts {', '.join(p for p, n in accepted.items() if n) or 'nothing'}", "S5", "high")
+                 f"{target}: TLS 1.3 {'accepted' if accepted.get('TLS 1.3') else 'refused'}; it accepts "
+                 f"{', '.join(p for p, n in accepted.items() if n) or 'nothing'}", "S5", "high")
     checks.check("tls", "tls.legacy_refused", not legacy,
-                 f"{target} accepts {', '.join(f'{p} ({accepted[p]} suites)' for p in legacy)}", "S5", "high")
+                 f"{target}: legacy protocols accepted: {', '.join(f'{p} ({accepted[p]} suites)' for p in legacy) or 'none'}"
+                 f" (plan: none of {', '.join(tls_scan.LEGACY)})", "S5", "high")
     checks.check("tls", "tls.chain_valid", bool(report.chain_valid),
-                 f"{target}: certificate chain does not validate: {report.chain_error}", "S5", "high")
+                 f"{target}: certificate chain " + ("valid" if report.chain_valid else f"does not validate: {report.chain_error}")
+                 + f" ({report.trust_store})", "S5", "high")
     if report.strict_profile_error:  # clients accept the chain; a stricter validator would not
         checks.advise("tls", "tls.strict_rfc5280_profile", f"{target}: OpenSSL clients accept the chain, the strict RFC 5280 "
                       f"profile does not: {report.strict_profile_error}", "S5", "low")
     checks.check("tls", "tls.hostname", report.hostname_matches,
-                 f"{target}: certificate names {report.names} do not cover '{report.host}'", "S5", "high")
+                 f"{target}: certificate names {report.names} {'cover' if report.hostname_matches else 'do not cover'} "
+                 f"'{report.host}'", "S5", "high")
     days = report.days_left()
     checks.check("tls", "tls.not_expired", days is not None and days > 0,
-                 f"{target}: certificate expired on {report.not_after}", "S5", "critical")
+                 f"{target}: certificate valid until {report.not_after}"
+                 + (f" ({days} days left)" if days is not None and days > 0 else " - expired"), "S5", "critical")
     # HSTS as sslyze sees it; S1 lists the header, so it counts toward S1's gate (security.headers), not S5's
     checks.check("tls", "tls.hsts", report.hsts_max_age is not None and report.hsts_max_age >= HSTS_MIN_AGE,
                  f"{target}: Strict-Transport-Security is {report.hsts or 'absent'}; S1 wants max-age >= {HSTS_MIN_AGE}",

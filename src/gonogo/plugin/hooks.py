@@ -341,6 +341,8 @@ class ActiveRun:
             return
         terminalreporter.write_sep("=", "gonogo verdict", bold=True)
         tw = self.config.get_terminal_writer()
-        terminalreporter.write(console.render(verdict, width=max(tw.fullwidth, 100), color=tw.hasmarkup, plain=not tw.hasmarkup))
+        evidence = None if self.config.option.verbose > 0 else 1  # -v: every passing check's evidence
+        terminalreporter.write(console.render(verdict, width=max(tw.fullwidth, 100), color=tw.hasmarkup, plain=not tw.hasmarkup,
+                                              evidence_lines=evidence))
         if self.config.option.gonogo_gate_report:
             terminalreporter.write_line(f"gate report: {self.config.option.gonogo_gate_report}")

@@ -90,7 +90,7 @@ class VerdictItem(pytest.Item):
 
     def runtest(self) -> None:
         verdict = self.state.decide()
-        table = console.render(verdict)
+        table = console.render(verdict, evidence_lines=None)
         allure = _allure()
         if allure is not None:
             allure.dynamic.title(f"Verdict: {verdict.headline()}")

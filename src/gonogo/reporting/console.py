@@ -33,21 +33,30 @@ def gate_table(verdict: Verdict) -> Table:
     return table
 
 
-def notes(verdict: Verdict) -> list[str]:
-    """Why each non-passing gate is what it is, and every environment override in force."""
+def notes(verdict: Verdict, evidence_lines: int | None = 1) -> list[str]:
+    """Why each non-passing gate is what it is, what a passing gate saw (its first ``evidence_lines`` pieces of
+    evidence; None: all), and every environment override in force."""
     lines = []
     for r in verdict.results:
         if r.status in (Status.FAIL, Status.WARN, Status.INCONCLUSIVE):
             lines.append(f"{r.gate.id}: {r.message}")
-            lines.extend(f"    {d}" for d in r.details[:10])
-            if len(r.details) > 10:
-                lines.append(f"    … {len(r.details) - 10} more in the gate report")
+            lines.extend(_capped(r.details, 10))
+    for r in verdict.results:
+        if r.status is Status.PASS and r.evidence and evidence_lines != 0:
+            lines.append(f"{r.gate.id}: passed on {len(r.evidence)} check{'s' if len(r.evidence) > 1 else ''}")
+            lines.extend(_capped(r.evidence, evidence_lines))
     for r in verdict.results:
         if r.gate.override_reason:
             lines.append(f"* {r.gate.id}: overridden for this environment — {r.gate.override_reason}")
         for what in r.out_of_scope:
             lines.append(f"* {r.gate.id}: not covered, out of scope for this environment — {what}")
     return lines
+
+
+def _capped(items: list[str], limit: int | None) -> list[str]:
+    shown = items if limit is None else items[:limit]
+    more = [f"    … {len(items) - len(shown)} more in the gate report"] if len(items) > len(shown) else []
+    return [f"    {item}" for item in shown] + more
 
 
 PLAIN_WIDTH = 80
@@ -81,13 +90,14 @@ def plain_table(verdict: Verdict) -> list[str]:
     return lines
 
 
-def render(verdict: Verdict, width: int = 120, color: bool = False, plain: bool = False) -> str:
+def render(verdict: Verdict, width: int = 120, color: bool = False, plain: bool = False,
+           evidence_lines: int | None = 1) -> str:
     """The table and the notes. ``plain``: no terminal (see plain_table); the notes wrap at 80 columns."""
     if plain:
         import textwrap
 
         out = plain_table(verdict)
-        for line in notes(verdict):
+        for line in notes(verdict, evidence_lines):
             indent = line[: len(line) - len(line.lstrip())]
             out += textwrap.wrap(line, PLAIN_WIDTH, subsequent_indent=indent + "    ", break_long_words=False,
                                  break_on_hyphens=False) or [""]
@@ -96,6 +106,6 @@ def render(verdict: Verdict, width: int = 120, color: bool = False, plain: bool 
     console = Console(file=buffer, width=width, force_terminal=color, color_system="standard" if color else None,
                       highlight=False, soft_wrap=False)
     console.print(gate_table(verdict))
-    for line in notes(verdict):
+    for line in notes(verdict, evidence_lines):
         console.print(line, markup=False)
     return buffer.getvalue()

@@ -102,7 +102,8 @@ def _hello(host: str, port: int, **options) -> tuple[object, str]:
         return client, ""
     except PyMongoError as exc:
         client.close()
-        return None, str(exc).split(", Timeout:")[0][:300]
+        # pymongo appends its timeouts and topology to the reason; the reason is what the evidence needs
+        return None, str(exc).split(", Timeout:")[0].split(" (configured timeouts")[0][:300]
 
 
 def mongo_rules(url: str, ca_file: str | None = None) -> list[Rule]:
