@@ -87,6 +87,23 @@ def test_unmeasured_gate_is_inconclusive_and_no_go(project):
     assert gates["security.critical_high"]["status"] == "not_run"
 
 
+def test_a_deselected_test_leaves_what_it_covers_inconclusive(project):
+    """-k, -m and --deselect leave tests out: a gate they feed is not decided on what the others recorded."""
+    project.smoke()
+    project.suite_test("smoke", """
+        import pytest
+
+        @pytest.mark.gonogo_covers("smoke.checks")
+        def test_more_checks(gonogo_metrics):
+            gonogo_metrics.check("smoke.checks", "login", False)
+    """, name="test_more.py")
+    result = project.run("--gate-report=report.json", "-k", "not more_checks")
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(["*INCONCLUSIVE: partly not measured: tests/smoke/test_more.py::test_more_checks was deselected"])
+    gates = {g["id"]: g for g in project.report()["gates"]}
+    assert gates["smoke.checks"]["status"] == "inconclusive" and gates["smoke.latency.p95"]["status"] == "pass"
+
+
 def test_too_few_samples_is_inconclusive(project):
     project.smoke(latencies=(0.1, 0.1))
     result = project.run()

@@ -259,6 +259,14 @@ class ActiveRun:
         self.gate_nodeids = {i.nodeid for i in gate_items}
         items.extend(gate_items)
 
+    def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        # A test left out by -k, -m or --deselect measured nothing: the gates it feeds are inconclusive, never
+        # decided on what the other tests of the suite happened to record.
+        for item in items:
+            marker = item.get_closest_marker("gonogo_covers")
+            for metric in marker.args if marker is not None else ():
+                self.state.store.unmeasured(metric, f"{item.nodeid} was deselected", **marker.kwargs)
+
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call):
         report = yield
