@@ -33,7 +33,7 @@ def test_tokens_are_required_and_verified(security, checks, account):
     for kind, bad in forged.items():
         resp = security.get("/api/evaluations?limit=1", headers={"Authorization": f"Bearer {bad}"} if bad else {})
         severity = "critical" if kind == "alg none" else "high"
-        checks.check("auth", f"auth.refused ({kind})", resp.status_code == 401, f"GET /api/evaluations with {kind} token -> {resp.status_code}",
+        checks.check("auth", f"auth.refused ({kind})", resp.status_code == 401, f"GET /api/evaluations, token: {kind} -> {resp.status_code} (plan: 401)",
                      "S4", severity)
     checks.complete("auth")
 
