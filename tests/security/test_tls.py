@@ -57,9 +57,10 @@ def test_tls_configuration(scanned, checks, gonogo_metrics, say):
                  f"{target}: certificate names {report.names} {'cover' if report.hostname_matches else 'do not cover'} "
                  f"'{report.host}'", "S5", "high")
     days = report.days_left()
-    checks.check("tls", "tls.not_expired", days is not None and days > 0,
-                 f"{target}: certificate valid until {report.not_after}"
-                 + (f" ({days} days left)" if days is not None and days > 0 else " - expired"), "S5", "critical")
+    in_date = days is not None and days > 0
+    checks.check("tls", "tls.not_expired", in_date,
+                 f"{target}: certificate valid until {report.not_after}" + (f" ({days} days left)" if in_date else " - expired"),
+                 "S5", "critical")
     # HSTS as sslyze sees it; S1 lists the header, so it counts toward S1's gate (security.headers), not S5's
     checks.check("tls", "tls.hsts", report.hsts_max_age is not None and report.hsts_max_age >= HSTS_MIN_AGE,
                  f"{target}: Strict-Transport-Security is {report.hsts or 'absent'}; S1 wants max-age >= {HSTS_MIN_AGE}",
