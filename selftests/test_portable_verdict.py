@@ -39,6 +39,8 @@ def test_a_generated_document_is_drift_not_a_contract_breach():
     assert "status 401 not documented" in found["GET /api/models/{}"]  # parameter names do not matter
     assert "status 429 not documented" in found["POST /api/auth/login"]
     assert "GET /health" not in found  # 200 is all the contract lists there
+    # bad input "gets a 4xx (400 or 422)": a document listing 422 documents the refusal, 400 is not missing
+    assert not any("status 400" in line for lines in found.values() for line in lines), found
 
 
 def exporter_text(idle: float, busy: float, available: float, total: float = 8e9) -> str:

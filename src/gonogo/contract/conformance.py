@@ -1,0 +1,151 @@
+"""Contract conformance with Schemathesis, judged by the contract's Validation section (the engine of
+tests/smoke/test_conformance.py).
+
+Positive cases (valid by the contract) must get no 5xx, a status the operation documents and a body of its schema.
+Negative cases (a wrong type, a missing required field, ``limit`` outside 1..100, a body value outside an enum) must
+be refused: any 4xx is a refusal, with the contract's error body or, when a front server (nginx, an ALB, uvicorn's
+h11) answered before the application, with a body of its own. A 2xx is the failure, and so is a 5xx. Every failure
+names the request the way Schemathesis does: method, URL, body, headers (secrets masked) and a curl line to replay.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+CHECK_NAMES = ("not_a_server_error", "status_code_conformance", "response_schema_conformance", "negative_data_rejection",
+               "refusal_body")
+MASKED = "[masked]"
+SECRET_HEADERS = {"authorization", "cookie", "x-api-key", "proxy-authorization"}
+
+
+@dataclass
+class Problem:
+    check: str  # one of CHECK_NAMES
+    title: str
+    message: str
+
+    @property
+    def first_line(self) -> str:
+        text = (self.message or "").strip()
+        return text.splitlines()[0] if text else "(no message)"
+
+
+@dataclass
+class Outcome:
+    """One request of a case and what was wrong with its answer."""
+
+    operation: str  # "GET /api/models"
+    mode: str  # "positive" | "negative"
+    status: int
+    request: str  # the request, replayable (see describe_request)
+    problems: list[Problem] = field(default_factory=list)
+
+    def failed(self, check: str) -> list[Problem]:
+        return [p for p in self.problems if p.check == check]
+
+    def lines(self, limit: int = 160) -> list[str]:
+        return [f"{self.operation} [{self.mode}] -> {self.status}: {p.title}: {p.first_line[:limit]}" for p in self.problems]
+
+
+def load(spec: dict) -> Any:
+    """The Schemathesis schema of ``spec``, refusals judged as the contract says (any 4xx)."""
+    import schemathesis
+    from schemathesis.config import SchemathesisConfig
+
+    config = SchemathesisConfig.from_dict({"checks": {"negative_data_rejection": {"expected-statuses": ["4XX"]}}})
+    return schemathesis.openapi.from_dict(spec, config=config)
+
+
+def operations(schema) -> Iterator[Any]:
+    for result in schema.get_all_operations():
+        yield result.ok()
+
+
+def cases(operation, negative: bool, examples: int) -> list:
+    """Up to ``examples`` generated cases (none when nothing invalid can be made, e.g. of an unconstrained string)."""
+    from hypothesis import HealthCheck, Phase, given, settings
+    from hypothesis.errors import Unsatisfiable
+    from schemathesis.generation.modes import GenerationMode
+
+    found: list = []
+    mode = GenerationMode.NEGATIVE if negative else GenerationMode.POSITIVE
+
+    @settings(max_examples=examples, deadline=None, database=None, phases=[Phase.generate], suppress_health_check=list(HealthCheck))
+    @given(operation.as_strategy(generation_mode=mode))
+    def collect(case):
+        found.append(case)
+
+    try:
+        collect()
+    except Unsatisfiable:
+        return []
+    return found
+
+
+def _header(response, name: str) -> str:
+    """A header of a Schemathesis response (lower-case keys, list values) or of any requests-like one."""
+    value = response.headers.get(name) or ""
+    return ", ".join(value) if isinstance(value, list) else value
+
+
+def _json_body(response) -> tuple[bool, Any]:
+    if "json" not in _header(response, "content-type").lower():
+        return False, None
+    try:
+        return True, response.json()
+    except ValueError:
+        return False, None
+
+
+def judge(case, response, negative: bool, headers: dict[str, str]) -> list[Problem]:
+    """What is wrong with ``response`` to ``case``, by the contract (see the module docstring)."""
+    from schemathesis.checks import not_a_server_error
+    from schemathesis.core.failures import Failure, FailureGroup
+    from schemathesis.specs.openapi.checks import negative_data_rejection, response_schema_conformance, status_code_conformance
+
+    names = {not_a_server_error: "not_a_server_error", status_code_conformance: "status_code_conformance",
+             response_schema_conformance: "response_schema_conformance", negative_data_rejection: "negative_data_rejection"}
+    is_json, body = _json_body(response)
+    refused = 400 <= response.status_code < 500
+    if negative:  # a 5xx is not_a_server_error's alone
+        checks = [not_a_server_error] + ([negative_data_rejection] if response.status_code < 500 else [])
+    else:
+        checks = [not_a_server_error, status_code_conformance]
+        if is_json or not refused:  # a front server's own 4xx page is not the application's body
+            checks.append(response_schema_conformance)
+    problems: list[Problem] = []
+    for check in checks:
+        try:
+            case.validate_response(response, checks=[check], headers=headers)
+        except FailureGroup as group:
+            problems += [Problem(names[check], f.title, f.message) for f in group.exceptions]
+        except Failure as failure:
+            problems.append(Problem(names[check], failure.title, failure.message))
+    if negative and refused and is_json and not (isinstance(body, dict) and "detail" in body):
+        problems.append(Problem("refusal_body", "Refusal without the contract's error body",
+                                f"a JSON {response.status_code} answer must be {{\"detail\": ...}}; got {json.dumps(body)[:200]}"))
+    return problems
+
+
+def masked(headers: dict[str, str]) -> dict[str, str]:
+    return {k: (MASKED if k.lower() in SECRET_HEADERS else v) for k, v in headers.items()}
+
+
+def describe_request(case, response, headers: dict[str, str], base_url: str, verify: Any) -> str:
+    """The request as a user replays it: method and URL, body, headers with secrets masked, and a curl line."""
+    request = response.request
+    body = request.body
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "replace")
+    body = (body or "")[:500] + ("..." if body and len(body) > 500 else "")
+    sent = masked({k: v for k, v in request.headers.items() if k.lower() in {h.lower() for h in headers} | {"content-type"}})
+    curl = case.as_curl_command(headers=masked(headers), verify=verify is not False, base_url=base_url)
+    return "\n".join([f"{request.method} {request.url}", *(f"Body: {body}" for _ in [1] if body),
+                      f"Headers: {sent}", f"Reproduce with: {curl}"])
+
+
+def indent(text: str, prefix: str = "    ") -> str:
+    return "\n".join(prefix + line for line in text.splitlines())
