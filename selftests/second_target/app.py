@@ -3,7 +3,10 @@ would write a plain FastAPI service: one uvicorn worker, FastAPI's auto-generate
 only 200/422), prometheus_client's default registry (its process collector plus the contract's metrics),
 PBKDF2 password hashing (slow by design), pymongo on a MongoDB-wire server (TLS, SCRAM), an in-process TTL
 cache (no Redis), files in S3 through boto3 with SSE-S3 asked for on each object, a trustme certificate with an
-IP SAN, writes allowed. No gauge only the reference API exports.
+IP SAN, writes allowed. No gauge only the reference API exports. Where the contract leaves the choice it chooses
+unlike the reference: 3 admin, 30 viewer and 267 evaluator accounts (fewer viewers than the load has viewer
+users), no paging on GET /api/files, unknown body fields ignored, no string length limits, unknown filter values
+matching nothing, the framework's own 400 for a body it cannot parse, uvicorn in front (no nginx).
 
 It exists to show that gonogo judges a target it was never tuned to: the whole gate against it is Go
 (selftests/test_second_target.py), and nothing here was shaped to what gonogo measures.
@@ -138,34 +141,40 @@ class Limiter:
             raise HTTPException(429, "rate limit exceeded", headers={"Retry-After": str(60 - int(time.time()) % 60)})
 
 
+# Lenient where the contract leaves the choice (its "Validation" section): unknown fields ignored, no length limits
+# but the body's, unknown filter values match nothing, the framework's own 400 for what it cannot parse.
 class Login(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    email: StrictStr = Field(min_length=3, max_length=254)
-    password: StrictStr = Field(min_length=1, max_length=1024)
+    model_config = ConfigDict(extra="ignore")
+    email: StrictStr
+    password: StrictStr
 
 
 class NewModel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: StrictStr = Field(min_length=1, max_length=200)
-    provider: StrictStr = Field(min_length=1, max_length=100)
-    version: StrictStr = Field(min_length=1, max_length=50)
+    model_config = ConfigDict(extra="ignore")
+    name: StrictStr
+    provider: StrictStr
+    version: StrictStr
     status: Literal["active", "deprecated", "archived"] = "active"
-    description: StrictStr = Field("", max_length=2000)
+    description: StrictStr = ""
 
 
 class ModelPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: StrictStr | None = Field(None, min_length=1, max_length=200)
-    version: StrictStr | None = Field(None, min_length=1, max_length=50)
+    model_config = ConfigDict(extra="ignore")
+    name: StrictStr | None = None
+    provider: StrictStr | None = None
+    version: StrictStr | None = None
     status: Literal["active", "deprecated", "archived"] | None = None
-    description: StrictStr | None = Field(None, max_length=2000)
+    description: StrictStr | None = None
 
 
 class NewEvaluation(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    model_id: StrictStr = Field(min_length=1, max_length=64)
-    dataset: StrictStr = Field(min_length=1, max_length=200)
+    model_config = ConfigDict(extra="ignore")
+    model_id: StrictStr
+    dataset: StrictStr
     parameters: dict[str, float | int | str | bool] = {}
+
+
+MAX_SKIP = 10**9  # any offset is accepted; past the data it is just empty
 
 
 def _iso(moment: datetime) -> str:
@@ -235,10 +244,8 @@ def build() -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
-        # FastAPI answers a body it cannot parse with 400; the contract says malformed bodies are 422
-        status = 422 if exc.status_code == 400 else exc.status_code
-        return JSONResponse({"detail": "malformed request body" if exc.status_code == 400 else exc.detail}, status_code=status,
-                            headers={**(exc.headers or {}), **HEADERS})
+        # a body the framework cannot parse keeps its 400 ("400 or 422" is the implementation's choice)
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers={**(exc.headers or {}), **HEADERS})
 
     def caller(request: Request) -> dict:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
@@ -314,12 +321,12 @@ def build() -> FastAPI:
         return user
 
     @app.get("/api/models")
-    def list_models(provider: str | None = Query(None, max_length=100), status: Literal["active", "deprecated", "archived"] | None = None,
-                    limit: int = Query(20, ge=1, le=100), offset: int = Query(0, ge=0, le=100_000), user: dict = Depends(caller)):
+    def list_models(provider: str | None = None, status: str | None = None,
+                    limit: int = Query(20, ge=1, le=100), offset: int = Query(0, ge=0), user: dict = Depends(caller)):
         query = {k: v for k, v in (("provider", provider), ("status", status)) if v is not None}
 
         def fetch():
-            docs = db.models.find(query).sort("created_at", DESCENDING).skip(offset).limit(limit)
+            docs = db.models.find(query).sort("created_at", DESCENDING).skip(min(offset, MAX_SKIP)).limit(limit)
             return {"items": [_model(d) for d in docs], "total": db.models.count_documents(query)}
 
         return cache.get(f"models:{provider}:{status}:{limit}:{offset}", fetch)
@@ -356,15 +363,14 @@ def build() -> FastAPI:
         return Response(status_code=204)
 
     @app.get("/api/evaluations")
-    def list_evaluations(model_id: str | None = Query(None, max_length=64),
-                         status: Literal["queued", "running", "completed", "failed"] | None = None,
-                         limit: int = Query(20, ge=1, le=100), offset: int = Query(0, ge=0, le=100_000), user: dict = Depends(caller)):
+    def list_evaluations(model_id: str | None = None, status: str | None = None,
+                         limit: int = Query(20, ge=1, le=100), offset: int = Query(0, ge=0), user: dict = Depends(caller)):
         query: dict = {} if user["role"] == "admin" else {"user_id": ObjectId(user["id"])}
         if model_id is not None:
             query["model_id"] = _oid(model_id) if ObjectId.is_valid(model_id) else model_id
         if status is not None:
             query["status"] = status
-        docs = db.evaluations.find(query).sort("created_at", DESCENDING).skip(offset).limit(limit)
+        docs = db.evaluations.find(query).sort("created_at", DESCENDING).skip(min(offset, MAX_SKIP)).limit(limit)
         return {"items": [_evaluation(d) for d in docs], "total": db.evaluations.count_documents(query)}
 
     @app.post("/api/evaluations", status_code=201)
@@ -407,12 +413,12 @@ def build() -> FastAPI:
         return found
 
     @app.get("/api/files")
-    def list_files(upload_status: Literal["pending", "stored", "failed"] | None = None, limit: int = Query(20, ge=1, le=100),
-                   offset: int = Query(0, ge=0, le=100_000), user: dict = Depends(caller)):
+    def list_files(upload_status: str | None = None, user: dict = Depends(caller)):
+        """All of the caller's files: the contract names no paging here."""
         query: dict = {"user_id": ObjectId(user["id"])}
-        if upload_status:
+        if upload_status is not None:
             query["upload_status"] = upload_status
-        docs = db.files.find(query).sort("created_at", DESCENDING).skip(offset).limit(limit)
+        docs = db.files.find(query).sort("created_at", DESCENDING)
         return {"items": [_file(d) for d in docs], "total": db.files.count_documents(query)}
 
     @app.get("/api/files/{file_id}")

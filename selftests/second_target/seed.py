@@ -9,7 +9,7 @@ from pymongo import ASCENDING, DESCENDING, MongoClient
 
 from .passwords import hash_password
 
-ROLES = {"admin": 30, "evaluator": 130, "viewer": 100}  # enough for the load's users and the security suite's own
+ROLES = {"admin": 3, "evaluator": 267, "viewer": 30}  # fewer viewers and admins than the load has users of those roles
 PROVIDERS = ["openai", "anthropic", "google", "meta", "mistral", "cohere", "in-house"]
 INDEXES = {
     "users": [([("email", ASCENDING)], {"unique": True})],

@@ -21,14 +21,15 @@ from gonogo.target.client import ssl_context
 pytestmark = pytest.mark.gonogo_covers(*drill.METRICS)
 
 
+@pytest.mark.gonogo_accounts("the slow login held open across the switch", "viewer", "evaluator", "admin")
 def test_switch_and_rollback_lose_no_request(gonogo_env, gonogo_metrics, gonogo_state, gonogo_requires, say, accounts, account):
     if gonogo_env.deploy.switch is None:
         pytest.skip(gonogo_state.not_covered("deploy", f"environment '{gonogo_env.name}' states no deploy.switch action",
                                              drill.METRICS))
     gonogo_requires(gonogo_env.safety.destructive_allowed,
                     f"environment '{gonogo_env.name}' does not allow a switch (safety.destructive_allowed)")
-    role = next((r for r in ("viewer", "evaluator", "admin") if accounts.get(r)), None)  # any account can log in slowly
-    slow = accounts[role][account(role, "the slow login held open across the switch")] if role else None
+    mine = account("the slow login held open across the switch") if accounts else None  # any role can log in slowly
+    slow = accounts[mine.role][mine.index] if mine else None
     try:
         result = drill.run(gonogo_env, gonogo_metrics, verify=ssl_context(gonogo_env), say=say,
                            slow_login=(slow.email, slow.password.get_secret_value()) if slow else None)

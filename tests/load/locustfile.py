@@ -46,7 +46,7 @@ from locust import FastHttpUser, User, constant, task
 
 from gonogo.loadgen.arrivals import ArrivalScheduler
 from gonogo.loadgen.locust_hooks import LoadRun, ssl_context_factory
-from gonogo.loadgen.settings import LoadSettings
+from gonogo.loadgen.settings import ROLE_WEIGHTS, LoadSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = LoadSettings.from_env(os.environ, local_box=ROOT / ".gonogo" / "local")
@@ -125,7 +125,7 @@ class ApiUser(FastHttpUser):
 class ViewerUser(ApiUser):
     abstract = OPEN_MODEL  # the open model drives these users itself
     role = "viewer"
-    weight = 8
+    weight = ROLE_WEIGHTS["viewer"]
 
     @task(5)
     def models(self):
@@ -147,7 +147,7 @@ class ViewerUser(ApiUser):
 class EvaluatorUser(ApiUser):
     abstract = OPEN_MODEL
     role = "evaluator"
-    weight = 11
+    weight = ROLE_WEIGHTS["evaluator"]
 
     @task(4)
     def models(self):
@@ -199,7 +199,7 @@ class AdminUser(ApiUser):
 
     abstract = OPEN_MODEL
     role = "admin"
-    weight = 1
+    weight = ROLE_WEIGHTS["admin"]
 
     @task(3)
     def models(self):

@@ -8,6 +8,7 @@ exact figures of all of them come back from the master as one gonogo metrics sna
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import allure
@@ -20,14 +21,23 @@ from gonogo.reporting import histogram_svg
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 
 
-def test_load_profile(gonogo_env, gonogo_metrics, gonogo_state, accounts, tmp_path, request, say, tag, remove_tagged_evaluations):
+def test_load_profile(gonogo_env, gonogo_metrics, gonogo_state, accounts_for_load, account_uses, tmp_path, request, say, tag,
+                      remove_tagged_evaluations):
     if not gonogo_env.safety.load.allowed:
         pytest.skip(gonogo_state.not_covered("load", f"environment '{gonogo_env.name}' does not allow load (safety.load.allowed)",
                                              suite_metrics("load")))
     if gonogo_env.safety.writes_allowed:  # the evaluations the load created go, whatever happens to the run
         request.addfinalizer(lambda: say(_removed(remove_tagged_evaluations, tag)))
-    outcome = runner.run(gonogo_env, gonogo_metrics, LOCUSTFILE, accounts, tmp_path,
-                         workers=request.config.getoption("gonogo_load_workers") or 0, tag=tag, say=say)
+    for note in accounts_for_load.notes:  # the checks' own accounts are never the load's; too few left: users share
+        say(f"gonogo load: accounts: {note}")
+    gonogo_metrics.note("load.accounts", {"per_role": {r: len(a) for r, a in accounts_for_load.accounts.items()},
+                                          "notes": accounts_for_load.notes})
+    try:
+        outcome = runner.run(gonogo_env, gonogo_metrics, LOCUSTFILE, accounts_for_load.accounts, tmp_path,
+                             workers=request.config.getoption("gonogo_load_workers") or 0, tag=tag, say=say)
+    finally:  # a later burst on one of these accounts waits out the window the load's requests fall in
+        for account in (a for items in accounts_for_load.accounts.values() for a in items):
+            account_uses.mark(account.email, time.time())
     assert outcome.figures is not None, f"Locust wrote no figures (exit {outcome.returncode}):\n{outcome.output[-3000:]}"
     latency = gonogo_metrics.select("load.http_latency")
     if latency is not None:  # the picture in the Allure report, with the P95 limit drawn

@@ -21,8 +21,9 @@ def _claims(token: str) -> dict:
     return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
 
 
+@pytest.mark.gonogo_accounts("a token to forge", "viewer")
 def test_tokens_are_required_and_verified(security, checks, account):
-    token = security.token("viewer", account("viewer", "a token to forge"))
+    token = security.token("viewer", account("a token to forge").index)
     header, payload, signature = token.split(".")
     forged = {
         "no token": None,
@@ -38,6 +39,7 @@ def test_tokens_are_required_and_verified(security, checks, account):
     checks.complete("auth")
 
 
+@pytest.mark.gonogo_accounts("a token to forge", "viewer")
 def test_expired_and_unknown_user_tokens_are_refused(security, gonogo_env, checks, account):
     """Validly signed tokens that must still get 401: one past its `exp`, one whose `sub` is no user.
     Forging them needs the environment's signing key (jwt_signing_key); without it these cannot be checked."""
@@ -46,7 +48,7 @@ def test_expired_and_unknown_user_tokens_are_refused(security, gonogo_env, check
     if gonogo_env.jwt_signing_key is None:
         checks.incomplete("auth-tokens", "no jwt_signing_key for this environment: expired and unknown-user tokens "
                                          "were not checked (S4)", ("security.checks", {"requirement": "S4"}))
-    token = security.token("viewer", account("viewer", "a token to forge"))
+    token = security.token("viewer", account("a token to forge").index)
     algorithm = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "==")).get("alg", "HS256")
     claims, now = _claims(token), int(time.time())
     key = gonogo_env.jwt_signing_key.get_secret_value()
@@ -63,9 +65,11 @@ def test_expired_and_unknown_user_tokens_are_refused(security, gonogo_env, check
 
 
 @pytest.mark.gonogo_covers("security.checks", requirement="S4")
+@pytest.mark.gonogo_accounts("role escalation (viewer)", "viewer")
+@pytest.mark.gonogo_accounts("role escalation (evaluator)", "evaluator")
 def test_roles_are_enforced(security, checks, writes, created, tag, account):
     """Each attempt would write if the roles were broken: allowed only where writes are, and undone."""
-    viewer, evaluator = account("viewer", "role escalation"), account("evaluator", "role escalation")
+    viewer, evaluator = account("role escalation (viewer)").index, account("role escalation (evaluator)").index
     model_id = security.get("/api/models?limit=1", role="viewer", index=viewer).json()["items"][0]["id"]
     attempts = [
         ("viewer creates an evaluation", security.post("/api/evaluations", role="viewer", index=viewer,
@@ -86,8 +90,10 @@ def test_roles_are_enforced(security, checks, writes, created, tag, account):
 
 
 @pytest.mark.gonogo_covers("security.checks", requirement="S4")
+@pytest.mark.gonogo_accounts("owner of private data", "evaluator")
+@pytest.mark.gonogo_accounts("reader of another's data", "evaluator")
 def test_other_users_data_is_invisible(security, checks, writes, tag, created, account):
-    owner, other = account("evaluator", "owner of private data"), account("evaluator", "reader of another's data")
+    owner, other = account("owner of private data").index, account("reader of another's data").index
     model_id = security.get("/api/models?limit=1", role="evaluator", index=owner).json()["items"][0]["id"]
     made = security.post("/api/evaluations", role="evaluator", index=owner, json={"model_id": model_id, "dataset": tag})
     upload = security.post("/api/files/upload", role="evaluator", index=owner, files={"file": (f"{tag}.csv", b"secret,1\n", "text/csv")})
@@ -112,8 +118,10 @@ def test_other_users_data_is_invisible(security, checks, writes, tag, created, a
     checks.complete("auth-data")
 
 
+@pytest.mark.gonogo_accounts("a wrong password", "viewer", "evaluator")
 def test_login_does_not_tell_which_emails_exist(security, checks, account):
-    real = security.account("viewer", account("viewer", "a wrong password")).email
+    mine = account("a wrong password")
+    real = security.account(mine.role, mine.index).email
     unknown = security.post("/api/auth/login", json={"email": f"nobody-{uuid.uuid4().hex[:8]}@gonogo.invalid", "password": "x" * 12})
     wrong = security.post("/api/auth/login", json={"email": real, "password": "wrong-password-gonogo"})
     same = (unknown.status_code, unknown.json().get("detail")) == (wrong.status_code, wrong.json().get("detail"))

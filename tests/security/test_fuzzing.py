@@ -60,7 +60,7 @@ class Outcomes:
 #: The classic NoSQL login bypasses, each sent for sure: an operator as the email (with an account's real password:
 #: "the first user whose password matches") and as the password (with a real email: "any password").
 CLASSIC_OPERATORS = ({"$ne": None}, {"$gt": ""}, {"$regex": ".*"})
-# viewers no other check logs in with (the load takes viewers from the start); each gets at most four of the attempts
+# accounts no other check and not the load logs in with; each gets at most four of the attempts
 LOGIN_ACCOUNTS = 8
 
 
@@ -69,21 +69,23 @@ def _login_attempt(security, outcomes: Outcomes, body: dict, label: str) -> None
     if resp.status_code == 429:  # once more after the window the server names, within bounds
         time.sleep(min(float(resp.headers.get("Retry-After") or 1), 61))
         resp = security.post("/api/auth/login", json=body)
-    outcomes.see(resp.status_code in (401, 422, 429), f"{label} -> {resp.status_code}")
+    outcomes.see(resp.status_code in (400, 401, 422, 429), f"{label} -> {resp.status_code}")
     outcomes.throttled += resp.status_code == 429
 
 
+@pytest.mark.gonogo_accounts("login injection", "viewer", "evaluator", count=LOGIN_ACCOUNTS)
 def test_login_with_operators_never_authenticates(security, checks, attacks_allowed, account):
     """Each (client, email) pair may try 5 logins a minute (S2): the attempts rotate over eight viewers' emails, so the
     endpoint answers them, not the limiter; a run whose attempts were mostly throttled is inconclusive."""
     outcomes = Outcomes()
-    accounts = itertools.cycle([security.account("viewer", i) for i in account("viewer", "login injection", LOGIN_ACCOUNTS)])
+    mine = account("login injection")
+    accounts = itertools.cycle([security.account(mine.role, i) for i in mine.indexes])
     for operator in CLASSIC_OPERATORS:
         account = next(accounts)
         _login_attempt(security, outcomes, {"email": operator, "password": account.password.get_secret_value()},
-                       f"login {{email: {operator!r}, password: <a viewer's>}}")
+                       f"login {{email: {operator!r}, password: <a real one>}}")
         _login_attempt(security, outcomes, {"email": account.email, "password": operator},
-                       f"login {{email: <a viewer's>, password: {operator!r}}}")
+                       f"login {{email: <a real one>, password: {operator!r}}}")
 
     @FUZZ
     @given(email_value=st.one_of(st.none(), HOSTILE), password=HOSTILE)
@@ -97,10 +99,12 @@ def test_login_with_operators_never_authenticates(security, checks, attacks_allo
     checks.complete("fuzz")
 
 
+@pytest.mark.gonogo_accounts("filter injection", "viewer", "evaluator", count=5)
 def test_list_filters_with_operators_stay_within_own_data(security, checks, attacks_allowed, account):
-    viewers = account("viewer", "filter injection", 5)
-    own = {i: security.get("/api/auth/me", role="viewer", index=i).json()["id"] for i in viewers}
-    rotation = itertools.cycle(viewers)
+    mine = account("filter injection")
+    role = mine.role
+    own = {i: security.get("/api/auth/me", role=role, index=i).json()["id"] for i in mine.indexes}
+    rotation = itertools.cycle(mine.indexes)
     server, leaks = Outcomes(), Outcomes()
 
     @FUZZ
@@ -110,7 +114,7 @@ def test_list_filters_with_operators_stay_within_own_data(security, checks, atta
         index = next(rotation)
         value = value[:16_000]  # URLs stay under HTTP clients' 64 KiB; servers may answer 414, never 5xx
         params = {f"{field}[{operator}]": value} if bracketed else {field: f'{{"{operator}": "{value[:40]}"}}'}
-        resp = security.get(path, role="viewer", index=index, params=params)
+        resp = security.get(path, role=role, index=index, params=params)
         server.see(resp.status_code < 500, f"GET {path} {params!r:.100} -> {resp.status_code}")
         server.throttled += resp.status_code == 429
         if path == "/api/evaluations" and resp.status_code == 200:
@@ -123,8 +127,9 @@ def test_list_filters_with_operators_stay_within_own_data(security, checks, atta
     checks.complete("fuzz-filters")
 
 
+@pytest.mark.gonogo_accounts("body injection", "evaluator", count=5)
 def test_bodies_with_operators_and_odd_input_are_refused_cleanly(security, checks, attacks_allowed, writes, created, tag, account):
-    evaluators = itertools.cycle(account("evaluator", "body injection", 5))
+    evaluators = itertools.cycle(account("body injection").indexes)
     outcomes = Outcomes()
 
     @FUZZ
@@ -136,7 +141,7 @@ def test_bodies_with_operators_and_odd_input_are_refused_cleanly(security, check
         if resp.status_code == 201:
             created.add("evaluations", resp.json().get("id"))
         # an operator object or a non-id is never a valid model id: 201 means it reached the database as a query
-        outcomes.see(resp.status_code in (404, 422, 429), f"POST /api/evaluations {body!r:.120} -> {resp.status_code}")
+        outcomes.see(resp.status_code in (400, 404, 422, 429), f"POST /api/evaluations {body!r:.120} -> {resp.status_code}")
         outcomes.throttled += resp.status_code == 429
 
     attempt()

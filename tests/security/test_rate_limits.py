@@ -1,8 +1,9 @@
 """S2: each limited endpoint answers 429 with Retry-After right after its limit, and not before.
 
-The limits are per minute in windows that may be fixed to the clock's minutes, so
-each burst starts early in a minute and stays inside it; every burst is bounded
-(limit + 1 requests) and uses an account no other check of this run uses.
+The limits are per minute in windows that may be fixed to the clock's minutes or slide, so
+each burst starts once its account has been quiet for a minute, early in a clock minute, and
+stays inside it; every burst is bounded (limit + 1 requests) and uses an account no other
+check of this run and not the load uses (reserved before the load: gonogo_accounts).
 """
 
 from __future__ import annotations
@@ -12,17 +13,17 @@ import uuid
 
 import pytest
 
+from gonogo.target.accounts import burst_delay
+
 pytestmark = pytest.mark.gonogo_covers("security.checks", requirement="S2")
 
 LIMITS = {"login": 5, "models": 100, "evaluations": 50, "upload": 10, "api": 1000}  # API-CONTRACT.md, S2
 CONCURRENT = {"api": 8}  # the global limit's 1001 requests go out 8 at a time, to stay well inside one minute
-
-
-def _start_of_a_minute(burst_seconds: float) -> None:
-    """Wait, if needed, so that a burst of ``burst_seconds`` cannot cross a minute boundary."""
-    into = time.time() % 60
-    if into > 60 - burst_seconds - 2:
-        time.sleep(60 - into + 1)
+BURST_SECONDS = 10
+# each per-user burst's own account: any role reads; uploads need an evaluator
+ACCOUNTS = {"upload": ("upload rate limit", "evaluator"), "api": ("api rate limit", "viewer", "evaluator"),
+            "models": ("models rate limit", "viewer", "evaluator"), "evaluations": ("evaluations rate limit", "viewer", "evaluator")}
+ENDPOINTS = [pytest.param(e, marks=[pytest.mark.gonogo_accounts(*ACCOUNTS[e])] if e in ACCOUNTS else []) for e in sorted(LIMITS)]
 
 
 def _burst(send, limit: int, workers: int = 1) -> list:
@@ -34,17 +35,18 @@ def _burst(send, limit: int, workers: int = 1) -> list:
         return list(pool.map(lambda _: send(), range(limit + 1)))
 
 
-@pytest.mark.parametrize("endpoint", sorted(LIMITS))
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
 def test_limit_holds_exactly(endpoint, security, checks, gonogo_env, gonogo_requires, created, tag, account):
     limit = LIMITS[endpoint]
+    role = index = None
     if endpoint == "login":  # per (client IP, email): a fresh unknown email, so no account is locked out
         body = {"email": f"ratelimit-{uuid.uuid4().hex[:8]}@gonogo.invalid", "password": "x" * 12}
         send = lambda: security.post("/api/auth/login", json=body)  # noqa: E731
     elif endpoint == "upload":  # per user, and every accepted upload is a file to remove
         gonogo_requires(gonogo_env.safety.writes_allowed, f"environment '{gonogo_env.name}' does not allow writes "
                         "(safety.writes_allowed)", "rate_limit.upload", "security.checks", requirement="S2")
-        index = account("evaluator", "upload rate limit")
-        security.token("evaluator", index)
+        role, index = "evaluator", account("upload rate limit").index
+        security.token(role, index)
 
         def send():
             resp = security.post("/api/files/upload", role="evaluator", index=index,
@@ -53,16 +55,17 @@ def test_limit_holds_exactly(endpoint, security, checks, gonogo_env, gonogo_requ
                 created.add("files", resp.json()["id"], role="admin")
             return resp
     elif endpoint == "api":  # all /api/* together, per user: an endpoint no other limit counts (only the global one)
-        index = account("viewer", "api rate limit")  # no other check and not the load (it takes viewers from the start)
-        security.token("viewer", index)
-        send = lambda: security.get("/api/auth/me", role="viewer", index=index)  # noqa: E731
+        mine = account("api rate limit")
+        role, index = mine.role, mine.index
+        security.token(role, index)
+        send = lambda: security.get("/api/auth/me", role=role, index=index)  # noqa: E731
     else:
-        role = "viewer"
-        index = account(role, f"{endpoint} rate limit")
+        mine = account(f"{endpoint} rate limit")
+        role, index = mine.role, mine.index
         security.token(role, index)  # log in before the burst
         path = "/api/models?limit=1" if endpoint == "models" else "/api/evaluations?limit=1"
         send = lambda: security.get(path, role=role, index=index)  # noqa: E731
-    _start_of_a_minute(burst_seconds=10)
+    time.sleep(burst_delay(time.time(), security.last_use(role, index) if role else None, BURST_SECONDS))
     started = time.time()
     answers = _burst(send, limit, CONCURRENT.get(endpoint, 1))
     took = time.time() - started

@@ -25,8 +25,9 @@ def uploader(security, writes, created):
     return upload
 
 
+@pytest.mark.gonogo_accounts("upload limits", "evaluator")
 def test_size_and_type_limits(uploader, checks, tag, account):
-    uploads = account("evaluator", "upload limits")
+    uploads = account("upload limits").index
     too_big = uploader(f"{tag}.csv", b"a" * (LIMIT + 1), index=uploads)
     checks.check("uploads", "upload.size_limit", too_big.status_code == 413,
                  f"POST /api/files/upload of {LIMIT + 1} bytes -> {too_big.status_code}, needs 413", "S4", "medium")
@@ -38,8 +39,9 @@ def test_size_and_type_limits(uploader, checks, tag, account):
     checks.complete("uploads")
 
 
+@pytest.mark.gonogo_accounts("hostile file names", "evaluator", count=2)  # 10 uploads/minute per user: half each
 def test_client_file_names_never_become_paths_and_downloads_are_attachments(security, uploader, checks, tag, account):
-    evaluators = account("evaluator", "hostile file names", count=2)  # 10 uploads/minute per user: half each
+    evaluators = account("hostile file names").indexes
     for number, name in enumerate(HOSTILE_NAMES):
         body = f"{tag},{number}\n".encode()
         uploads = evaluators[0] if number < 4 else evaluators[1]

@@ -68,7 +68,7 @@ def _role(operation, env, accounts) -> str:
 
 
 @pytest.mark.gonogo_covers("smoke.conformance")
-def test_contract_conformance(smoke, gonogo_env, gonogo_metrics, accounts, created, say):
+def test_contract_conformance(smoke, gonogo_env, gonogo_metrics, accounts, shared_account, created, say):
     pytest.importorskip("schemathesis", reason="pip install schemathesis (gonogo's [smoke] extra)")
     import requests
 
@@ -92,7 +92,7 @@ def test_contract_conformance(smoke, gonogo_env, gonogo_metrics, accounts, creat
             for i, case in enumerate(cases):
                 if time.monotonic() > deadline:
                     pytest.fail(f"conformance stopped at its time budget ({budget.conformance_seconds:g} s) after {sent} requests")
-                headers = {"Authorization": f"Bearer {smoke.token(role, i)}"}  # spread: per-user limits
+                headers = {"Authorization": f"Bearer {smoke.token(role, shared_account(role, i))}"}  # spread: per-user limits
                 start = time.perf_counter()
                 response = case.call(base_url=gonogo_env.base_url, session=session, headers=headers, verify=verify, timeout=15)
                 smoke.record(endpoint, str(response.status_code), time.perf_counter() - start, failed=response.status_code >= 500)

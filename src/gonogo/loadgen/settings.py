@@ -13,6 +13,13 @@ from pathlib import Path
 from gonogo.config.environments import Environment, LoadProfile
 
 _PROFILE = LoadProfile()
+# The load's users by role (tests/load/locustfile.py's class weights): the accounts each role needs.
+ROLE_WEIGHTS = {"viewer": 8, "evaluator": 11, "admin": 1}
+
+
+def users_per_role(users: int) -> dict[str, int]:
+    total = sum(ROLE_WEIGHTS.values())
+    return {role: max(1, round(users * weight / total)) for role, weight in ROLE_WEIGHTS.items()}
 
 
 @dataclass(frozen=True)

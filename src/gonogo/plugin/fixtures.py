@@ -10,12 +10,13 @@ import pytest
 
 from gonogo.config.environments import AccountsError, load_accounts
 from gonogo.core.exit_codes import EXIT_USAGE
+from gonogo.loadgen.settings import users_per_role
 from gonogo.mongo.cleanup import remove_evaluations
 from gonogo.plugin.checks import Checks, SecurityChecks
 from gonogo.plugin.cleanup import CreatedObjects
 from gonogo.plugin.suites import suite_of_item, suites_dir
 from gonogo.run_state import RunState
-from gonogo.target.accounts import AccountAllocator, AccountsExhausted
+from gonogo.target.accounts import AccountAllocator, AccountsExhausted, AccountUses, LoadAccounts, Need, Reserved
 from gonogo.target.client import ApiClient, LoginFailed
 
 STATE = pytest.StashKey[RunState]()
@@ -80,13 +81,19 @@ def accounts(gonogo_env):
 
 
 @pytest.fixture(scope="session")
-def api_client(gonogo_env, gonogo_metrics, accounts):
+def account_uses() -> AccountUses:
+    """When each account last sent an authenticated request in this run (the clients and the load mark it)."""
+    return AccountUses()
+
+
+@pytest.fixture(scope="session")
+def api_client(gonogo_env, gonogo_metrics, accounts, account_uses):
     """``api_client("smoke")``: a client whose requests are recorded as that suite's figures."""
     clients: dict[str, ApiClient] = {}
 
     def make(suite: str) -> ApiClient:
         if suite not in clients:
-            clients[suite] = ApiClient(gonogo_env, gonogo_metrics, suite, accounts)
+            clients[suite] = ApiClient(gonogo_env, gonogo_metrics, suite, accounts, uses=account_uses)
         return clients[suite]
 
     yield make
@@ -94,24 +101,52 @@ def api_client(gonogo_env, gonogo_metrics, accounts):
         client.close()
 
 
+def _needs(item: pytest.Item) -> list[Need]:
+    return [Need(m.args[0], tuple(m.args[1:]), m.kwargs.get("count", 1)) for m in item.iter_markers("gonogo_accounts")]
+
+
 @pytest.fixture(scope="session")
-def _account_allocator(gonogo_env, accounts) -> AccountAllocator:
-    return AccountAllocator(accounts, gonogo_env.name)
+def _account_allocator(request: pytest.FixtureRequest, gonogo_env, accounts) -> AccountAllocator:
+    """Every collected check's accounts, reserved at once, before the load can log in with any of them."""
+    load_users = users_per_role(gonogo_env.load.users) if gonogo_env.safety.load.allowed else {}
+    allocator = AccountAllocator(accounts, gonogo_env.name, load_users)
+    allocator.reserve(need for item in request.session.items for need in _needs(item))
+    return allocator
 
 
 @pytest.fixture
-def account(_account_allocator):
-    """``account(role, purpose, count=1)``: index(es) of accounts of ``role`` that only ``purpose`` uses (the same
-    ones each time it asks); one index for count 1, else a list. Too few accounts fails the test, naming the fix."""
+def account(request: pytest.FixtureRequest, _account_allocator):
+    """``account(purpose)``: the accounts (``.role``, ``.index``, ``.indexes``) that only ``purpose`` uses, declared on
+    the test with ``@pytest.mark.gonogo_accounts(purpose, role, ...)``. Too few accounts fails the test, naming the fix."""
+    declared = {need.purpose for need in _needs(request.node)}
 
-    def take(role: str, purpose: str, count: int = 1):
+    def take(purpose: str) -> Reserved:
+        if purpose not in declared:
+            pytest.fail(f"{request.node.nodeid} asks for accounts '{purpose}' it does not declare: mark it "
+                        f"@pytest.mark.gonogo_accounts({purpose!r}, ROLE, ..., count=N) so that the load never uses them",
+                        pytrace=False)
         try:
-            indexes = _account_allocator.take(role, purpose, count)
+            return _account_allocator.take(purpose)
         except AccountsExhausted as exc:
             pytest.fail(str(exc), pytrace=False)
-        return indexes[0] if count == 1 else indexes
 
     return take
+
+
+@pytest.fixture(scope="session")
+def shared_account(_account_allocator):
+    """``shared_account(role, i)``: the i-th (cyclically) of ``role``'s accounts no check holds, for spread-out traffic."""
+    def index(role: str, i: int) -> int:
+        free = _account_allocator.shared(role)
+        return free[i % len(free)] if free else i
+
+    return index
+
+
+@pytest.fixture(scope="session")
+def accounts_for_load(_account_allocator, accounts) -> LoadAccounts:
+    """The accounts the load logs in with: none that a check holds; the notes say where its users share accounts."""
+    return _account_allocator.for_load(accounts)
 
 
 def check_credentials(client: ApiClient) -> list[str]:

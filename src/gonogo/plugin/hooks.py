@@ -126,6 +126,9 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(fixtures, "gonogo-fixtures")
     config.addinivalue_line("markers", "gonogo_covers(metric, ..., **tags): the figures a check produces; a safety rule "
                                        "that skips it leaves them not covered (fixture gonogo_requires)")
+    config.addinivalue_line("markers", "gonogo_accounts(purpose, role, ..., count=1): accounts a check needs for itself, of one "
+                                       "of the roles (the one with most to spare); reserved before the load, which never uses "
+                                       "them (fixture account)")
     config.addinivalue_line("markers", f"gonogo_suite(name): the suite a test belongs to ({', '.join(SUITES)}); "
                                        "by default the directory under gonogo_suites_dir")
     opt = config.option

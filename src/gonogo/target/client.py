@@ -10,6 +10,7 @@ from collections.abc import Mapping
 import httpx
 
 from gonogo.config.environments import Account, Environment
+from gonogo.target.accounts import AccountUses
 from gonogo.core.endpoints import endpoint_of
 from gonogo.core.store import MetricsStore
 
@@ -30,7 +31,7 @@ class ApiClient:
     """One suite's view of the target. ``suite`` names the metrics it records (smoke.http_latency...)."""
 
     def __init__(self, environment: Environment, store: MetricsStore, suite: str,
-                 accounts: Mapping[str, list[Account]] | None = None, timeout: float = 15.0):
+                 accounts: Mapping[str, list[Account]] | None = None, timeout: float = 15.0, uses: AccountUses | None = None):
         self.environment = environment
         self.store = store
         self.suite = suite
@@ -38,6 +39,7 @@ class ApiClient:
         self.timeout = timeout
         self.http = httpx.Client(base_url=environment.base_url, verify=ssl_context(environment), timeout=timeout, trust_env=False)
         self._tokens: dict[str, str] = {}
+        self.uses = uses or AccountUses()  # when each account last sent an authenticated request
 
     def close(self) -> None:
         self.http.close()
@@ -48,6 +50,7 @@ class ApiClient:
         headers = dict(kwargs.pop("headers", {}) or {})
         if token is None and role is not None:
             token = self.token(role, index)
+            self.uses.mark(self.account(role, index).email)
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
         endpoint = endpoint_of(method, path)
@@ -83,6 +86,10 @@ class ApiClient:
         if not accounts:
             raise LoginFailed(f"environment '{self.environment.name}' has no '{role}' account; add one under accounts.{role}")
         return accounts[index % len(accounts)]
+
+    def last_use(self, role: str, index: int = 0) -> float | None:
+        """When that account last sent an authenticated request in this run (None: never)."""
+        return self.uses.last(self.account(role, index).email)
 
     def token(self, role: str, index: int = 0) -> str:
         account = self.account(role, index)
