@@ -69,10 +69,10 @@ def test_a_passing_gate_shows_its_evidence_one_line_by_default_and_all_with_verb
     gates = GateSet.from_path(REPO / "gates.yaml", ["local", "staging", "production"]).for_environment("local")
     store = MetricsStore()
     checks = SecurityChecks(store, Waivers.none())
-    checks.check("redis", "redis.plaintext_refused", True, "Redis 10.0.3.7:6380: a plaintext PING is answered with nothing "
-                 "(plan: TLS only)", "S5", "high")
-    checks.check("redis", "redis.tls", True, "Redis 10.0.3.7:6380: TLSv1.3 handshake, chain valid (plan: TLS)", "S5", "high")
-    checks.complete("redis")
+    with checks.source("redis") as src:
+        src.check("redis.plaintext_refused", True, "Redis 10.0.3.7:6380: a plaintext PING is answered with nothing "
+                  "(plan: TLS only)", "S5", "high")
+        src.check("redis.tls", True, "Redis 10.0.3.7:6380: TLSv1.3 handshake, chain valid (plan: TLS)", "S5", "high")
     verdict = decide(gates, store, ["security"])
     short = console.notes(verdict)
     assert "security.redis: passed on 2 checks" in short

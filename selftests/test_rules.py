@@ -327,7 +327,8 @@ def test_a_passing_check_gate_shows_what_the_security_checks_saw_and_smoke_keeps
     [s5] = _gates_from_text('- {id: s5, requirement: S5, metric: security.checks, aggregation: failed, where: {requirement: S5}, threshold: "== 0"}')
     [smoke] = _gates_from_text('- {id: smoke, requirement: SMOKE, metric: smoke.checks, aggregation: failed, threshold: "== 0"}')
     store = MetricsStore()
-    SecurityChecks(store, Waivers.none()).check("redis", "redis.tls", True, "cache:6380: TLSv1.3 handshake (plan: TLS)", "S5", "high")
+    with SecurityChecks(store, Waivers.none()).source("redis") as src:
+        src.check("redis.tls", True, "cache:6380: TLSv1.3 handshake (plan: TLS)", "S5", "high")
     Checks(store, "smoke.checks").expect("health.ok", True, "GET /health answered 503")  # written as the failure
     result = evaluate(s5, store, {"security"})
     assert result.status is Status.PASS and result.evidence == ["redis.tls: cache:6380: TLSv1.3 handshake (plan: TLS)"]

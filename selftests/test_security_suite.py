@@ -149,20 +149,21 @@ def test_a_fuzz_target_answered_mostly_by_the_rate_limiter_is_not_a_pass():
 
     store = MetricsStore()
     checks = SecurityChecks(store, Waivers.none())
-    throttled = Outcomes()
-    for n in range(25):
-        throttled.see(True, f"attempt {n}")
-        throttled.throttled += n >= 5  # 20 of 25 answered 429
-    with _pytest.raises(_pytest.fail.Exception, match="20 of 25 attempts were answered 429"):
-        throttled.report(checks, "fuzz", "fuzz.login_injection", "critical")
+    with _pytest.raises(_pytest.fail.Exception, match="20 of 25 attempts were answered 429"), checks.source("fuzz") as src:
+        throttled = Outcomes(src, "fuzz.login_injection", "critical")
+        for n in range(25):
+            throttled.see(True, f"attempt {n}")
+            throttled.throttled += n >= 5  # 20 of 25 answered 429
+        throttled.report()
     assert store.select("security.checks") is None and "20 of 25" in store.unmeasured_notes[0]["reason"]
-    judged = Outcomes()
-    for n in range(25):
-        judged.see(n != 3, f"attempt {n}")
-        judged.throttled += n >= 20  # 5 throttled: judged on the other 20, the bad one counted
-    judged.report(checks, "fuzz", "fuzz.login_injection", "critical")
+    with _pytest.raises(AssertionError, match="1 fuzz-2 finding"), checks.source("fuzz-2") as src:
+        judged = Outcomes(src, "fuzz.login_injection", "critical")
+        for n in range(25):
+            judged.see(n != 3, f"attempt {n}")
+            judged.throttled += n >= 20  # 5 throttled: judged on the other 20, the bad one counted
+        judged.report()
     [check] = store.iter_series("security.checks")
-    assert [(r.check, r.passed, "1 of 20 requests" in r.detail) for r in check.results] == [("fuzz.login_injection", False, True)]
+    assert [(r.check, r.passed, "attempt 3" in r.detail) for r in check.results] == [("fuzz.login_injection", False, True)]
 
 
 READ_ONLY = "      writes_allowed: false\n      destructive_allowed: false\n      active_scan_allowed: false\n"

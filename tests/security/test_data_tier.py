@@ -25,18 +25,18 @@ def _not_measured(metrics, source: str, requirement: str, reason: str) -> None:
 def _judge(checks, metrics, say, source: str, requirement: str, read) -> None:
     """Record every rule ``read()`` returns as a check of ``source``. A service out of reach was not measured; a
     source that answered but could not be read is an incomplete scan (the test fails)."""
-    try:
-        rules = read()
-    except datatier.Unreachable as exc:
-        _not_measured(metrics, source, requirement, str(exc))
-    except datatier.NotMeasured as exc:
-        checks.incomplete(source, str(exc), ("security.checks", {"requirement": requirement}))
-    allure.attach("\n".join(f"{'PASS' if r.ok else 'FAIL'} {r.name}: {r.evidence}" for r in rules), f"{source} evidence",
-                  allure.attachment_type.TEXT)
-    for rule in rules:
-        checks.check(source, rule.name, rule.ok, rule.evidence, requirement, rule.severity)
-    say(f"{source}: {sum(r.ok for r in rules)} of {len(rules)} of the plan's settings hold")
-    checks.complete(source)
+    with checks.source(source) as src:
+        try:
+            rules = read()
+        except datatier.Unreachable as exc:
+            _not_measured(metrics, source, requirement, str(exc))
+        except datatier.NotMeasured as exc:
+            src.incomplete(str(exc), ("security.checks", {"requirement": requirement}))
+        allure.attach("\n".join(f"{'PASS' if r.ok else 'FAIL'} {r.name}: {r.evidence}" for r in rules), f"{source} evidence",
+                      allure.attachment_type.TEXT)
+        for rule in rules:
+            src.check(rule.name, rule.ok, rule.evidence, requirement, rule.severity)
+        say(f"{source}: {sum(r.ok for r in rules)} of {len(rules)} of the plan's settings hold")
 
 
 def _needs(metrics, source: str, requirement: str, value, what: str) -> None:

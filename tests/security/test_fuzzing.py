@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import time
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -36,25 +37,41 @@ def attacks_allowed(gonogo_env, gonogo_requires):
 
 
 class Outcomes:
-    """Failures of one fuzz target, reported as one check with the first examples as evidence. An answer that means
-    "not evaluated" (429: the rate limiter answered instead of the endpoint) is counted apart, never as a pass."""
+    """One fuzz target's rule, recorded as attempts happen: the first failure is a finding at once (with its example
+    as evidence), so that a crash later cannot lose it; ``report`` records the pass when none failed. An answer that
+    means "not evaluated" (429: the rate limiter answered instead of the endpoint) is counted apart, never as a pass;
+    a dropped connection on an attack payload is a failure like a 5xx, not a crash of the check."""
 
-    def __init__(self) -> None:
+    def __init__(self, src, name: str, severity: str) -> None:
+        self.src, self.name, self.severity = src, name, severity
         self.sent, self.bad, self.throttled = 0, [], 0
 
     def see(self, ok: bool, example: str) -> None:
         self.sent += 1
         if not ok:
             self.bad.append(example[:200])
+            if len(self.bad) == 1:
+                self.src.check(self.name, False, f"first failure: {self.bad[0]}", "S4", self.severity)
 
-    def report(self, checks, source: str, name: str, severity: str) -> None:
+    def answer(self, send, label: str, good) -> httpx.Response | None:
+        """``send()``'s answer, judged by ``good(status)``; None (and a failure) when the connection dropped."""
+        try:
+            resp = send()
+        except httpx.TransportError as exc:
+            self.see(False, f"{label} -> connection dropped without an answer ({exc.__class__.__name__})")
+            return None
+        self.see(good(resp.status_code), f"{label} -> {resp.status_code}")
+        self.throttled += resp.status_code == 429
+        return resp
+
+    def report(self) -> None:
         evaluated = self.sent - self.throttled
         if self.throttled * 2 > self.sent:  # mostly answered by the limiter: the endpoint was hardly tested
-            checks.incomplete(source, f"{name}: {self.throttled} of {self.sent} attempts were answered 429 by the rate "
-                                      f"limiter, so the endpoint judged only {evaluated}; spread them over more accounts")
-        checks.check(source, name, not self.bad and evaluated > 0,
-                     f"{len(self.bad)} of {evaluated} requests: " + " | ".join(self.bad[:3]) if self.bad
-                     else f"{evaluated} judged, {self.throttled} throttled (not counted)", "S4", severity)
+            self.src.incomplete(f"{self.name}: {self.throttled} of {self.sent} attempts were answered 429 by the rate "
+                                f"limiter, so the endpoint judged only {evaluated}; spread them over more accounts")
+        if not self.bad:
+            self.src.check(self.name, evaluated > 0, f"{evaluated} judged, {self.throttled} throttled (not counted)", "S4",
+                           self.severity)
 
 
 #: The classic NoSQL login bypasses, each sent for sure: an operator as the email (with an account's real password:
@@ -62,41 +79,44 @@ class Outcomes:
 CLASSIC_OPERATORS = ({"$ne": None}, {"$gt": ""}, {"$regex": ".*"})
 # accounts no other check and not the load logs in with; each gets at most four of the attempts
 LOGIN_ACCOUNTS = 8
+REFUSED_LOGIN = (400, 401, 422, 429)
 
 
 def _login_attempt(security, outcomes: Outcomes, body: dict, label: str) -> None:
-    resp = security.post("/api/auth/login", json=body)
-    if resp.status_code == 429:  # once more after the window the server names, within bounds
-        time.sleep(min(float(resp.headers.get("Retry-After") or 1), 61))
+    def send():
         resp = security.post("/api/auth/login", json=body)
-    outcomes.see(resp.status_code in (400, 401, 422, 429), f"{label} -> {resp.status_code}")
-    outcomes.throttled += resp.status_code == 429
+        if resp.status_code == 429:  # once more after the window the server names, within bounds
+            time.sleep(min(float(resp.headers.get("Retry-After") or 1), 61))
+            resp = security.post("/api/auth/login", json=body)
+        return resp
+
+    outcomes.answer(send, label, lambda status: status in REFUSED_LOGIN)
 
 
 @pytest.mark.gonogo_accounts("login injection", "viewer", "evaluator", count=LOGIN_ACCOUNTS)
 def test_login_with_operators_never_authenticates(security, checks, attacks_allowed, account):
-    """Each (client, email) pair may try 5 logins a minute (S2): the attempts rotate over eight viewers' emails, so the
-    endpoint answers them, not the limiter; a run whose attempts were mostly throttled is inconclusive."""
-    outcomes = Outcomes()
+    """Each (client, email) pair may try 5 logins a minute (S2): the attempts rotate over eight accounts' emails, so
+    the endpoint answers them, not the limiter; a run whose attempts were mostly throttled is inconclusive."""
     mine = account("login injection")
     accounts = itertools.cycle([security.account(mine.role, i) for i in mine.indexes])
-    for operator in CLASSIC_OPERATORS:
-        account = next(accounts)
-        _login_attempt(security, outcomes, {"email": operator, "password": account.password.get_secret_value()},
-                       f"login {{email: {operator!r}, password: <a real one>}}")
-        _login_attempt(security, outcomes, {"email": account.email, "password": operator},
-                       f"login {{email: <a real one>, password: {operator!r}}}")
+    with checks.source("fuzz") as src:
+        outcomes = Outcomes(src, "fuzz.login_injection", "critical")
+        for operator in CLASSIC_OPERATORS:
+            real = next(accounts)
+            _login_attempt(security, outcomes, {"email": operator, "password": real.password.get_secret_value()},
+                           f"login {{email: {operator!r}, password: <a real one>}}")
+            _login_attempt(security, outcomes, {"email": real.email, "password": operator},
+                           f"login {{email: <a real one>, password: {operator!r}}}")
 
-    @FUZZ
-    @given(email_value=st.one_of(st.none(), HOSTILE), password=HOSTILE)
-    def attempt(email_value, password):
-        email_value = next(accounts).email if email_value is None else email_value  # None: a real email
-        _login_attempt(security, outcomes, {"email": email_value, "password": password},
-                       f"login {{email: {email_value!r:.60}, password: {password!r:.60}}}")
+        @FUZZ
+        @given(email_value=st.one_of(st.none(), HOSTILE), password=HOSTILE)
+        def attempt(email_value, password):
+            email_value = next(accounts).email if email_value is None else email_value  # None: a real email
+            _login_attempt(security, outcomes, {"email": email_value, "password": password},
+                           f"login {{email: {email_value!r:.60}, password: {password!r:.60}}}")
 
-    attempt()
-    outcomes.report(checks, "fuzz", "fuzz.login_injection", "critical")
-    checks.complete("fuzz")
+        attempt()
+        outcomes.report()
 
 
 @pytest.mark.gonogo_accounts("filter injection", "viewer", "evaluator", count=5)
@@ -105,45 +125,44 @@ def test_list_filters_with_operators_stay_within_own_data(security, checks, atta
     role = mine.role
     own = {i: security.get("/api/auth/me", role=role, index=i).json()["id"] for i in mine.indexes}
     rotation = itertools.cycle(mine.indexes)
-    server, leaks = Outcomes(), Outcomes()
+    with checks.source("fuzz-filters") as src:
+        server = Outcomes(src, "fuzz.filters_no_5xx", "high")
+        leaks = Outcomes(src, "fuzz.filters_own_data_only", "critical")
 
-    @FUZZ
-    @given(field=st.sampled_from(["model_id", "status", "user_id", "limit", "offset"]), operator=OPERATORS, value=ODD_TEXT,
-           bracketed=st.booleans(), path=st.sampled_from(["/api/evaluations", "/api/models"]))
-    def attempt(field, operator, value, bracketed, path):
-        index = next(rotation)
-        value = value[:16_000]  # URLs stay under HTTP clients' 64 KiB; servers may answer 414, never 5xx
-        params = {f"{field}[{operator}]": value} if bracketed else {field: f'{{"{operator}": "{value[:40]}"}}'}
-        resp = security.get(path, role=role, index=index, params=params)
-        server.see(resp.status_code < 500, f"GET {path} {params!r:.100} -> {resp.status_code}")
-        server.throttled += resp.status_code == 429
-        if path == "/api/evaluations" and resp.status_code == 200:
-            foreign = [e for e in resp.json().get("items", []) if e.get("user_id") != own[index]]
-            leaks.see(not foreign, f"GET {path} {params!r:.100} listed {len(foreign)} evaluations of other users")
+        @FUZZ
+        @given(field=st.sampled_from(["model_id", "status", "user_id", "limit", "offset"]), operator=OPERATORS, value=ODD_TEXT,
+               bracketed=st.booleans(), path=st.sampled_from(["/api/evaluations", "/api/models"]))
+        def attempt(field, operator, value, bracketed, path):
+            index = next(rotation)
+            value = value[:16_000]  # URLs stay under HTTP clients' 64 KiB; servers may answer 414, never 5xx
+            params = {f"{field}[{operator}]": value} if bracketed else {field: f'{{"{operator}": "{value[:40]}"}}'}
+            resp = server.answer(lambda: security.get(path, role=role, index=index, params=params), f"GET {path} {params!r:.100}",
+                                 lambda status: status < 500)
+            if resp is not None and path == "/api/evaluations" and resp.status_code == 200:
+                foreign = [e for e in resp.json().get("items", []) if e.get("user_id") != own[index]]
+                leaks.see(not foreign, f"GET {path} {params!r:.100} listed {len(foreign)} evaluations of other users")
 
-    attempt()
-    server.report(checks, "fuzz-filters", "fuzz.filters_no_5xx", "high")
-    leaks.report(checks, "fuzz-filters", "fuzz.filters_own_data_only", "critical")
-    checks.complete("fuzz-filters")
+        attempt()
+        server.report()
+        leaks.report()
 
 
 @pytest.mark.gonogo_accounts("body injection", "evaluator", count=5)
 def test_bodies_with_operators_and_odd_input_are_refused_cleanly(security, checks, attacks_allowed, writes, created, tag, account):
     evaluators = itertools.cycle(account("body injection").indexes)
-    outcomes = Outcomes()
+    with checks.source("fuzz-bodies") as src:
+        outcomes = Outcomes(src, "fuzz.bodies_refused", "high")
 
-    @FUZZ
-    @given(model_id=HOSTILE, dataset=st.one_of(ODD_TEXT, OPERATOR_OBJECT), extra=st.dictionaries(
-        st.sampled_from(["$where", "user_id", "status", "metrics", "__proto__"]), HOSTILE, max_size=2))
-    def attempt(model_id, dataset, extra):
-        body = {"model_id": model_id, "dataset": dataset if not isinstance(dataset, str) else f"{tag}-{dataset[:60]}", **extra}
-        resp = security.post("/api/evaluations", role="evaluator", index=next(evaluators), json=body)
-        if resp.status_code == 201:
-            created.add("evaluations", resp.json().get("id"))
-        # an operator object or a non-id is never a valid model id: 201 means it reached the database as a query
-        outcomes.see(resp.status_code in (400, 404, 422, 429), f"POST /api/evaluations {body!r:.120} -> {resp.status_code}")
-        outcomes.throttled += resp.status_code == 429
+        @FUZZ
+        @given(model_id=HOSTILE, dataset=st.one_of(ODD_TEXT, OPERATOR_OBJECT), extra=st.dictionaries(
+            st.sampled_from(["$where", "user_id", "status", "metrics", "__proto__"]), HOSTILE, max_size=2))
+        def attempt(model_id, dataset, extra):
+            body = {"model_id": model_id, "dataset": dataset if not isinstance(dataset, str) else f"{tag}-{dataset[:60]}", **extra}
+            resp = outcomes.answer(lambda: security.post("/api/evaluations", role="evaluator", index=next(evaluators), json=body),
+                                   f"POST /api/evaluations {body!r:.120}", lambda status: status in (400, 404, 422, 429))
+            # an operator object or a non-id is never a valid model id: 201 means it reached the database as a query
+            if resp is not None and resp.status_code == 201:
+                created.add("evaluations", resp.json().get("id"))
 
-    attempt()
-    outcomes.report(checks, "fuzz-bodies", "fuzz.bodies_refused", "high")
-    checks.complete("fuzz-bodies")
+        attempt()
+        outcomes.report()

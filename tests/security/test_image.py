@@ -22,13 +22,13 @@ def test_deployed_image_has_no_critical_or_high_vulnerability(gonogo_env, gonogo
         reason = "no image scan configured (environments.yaml image: {ecr: {repository, tag|digest}} or {report_files: [...]})"
         gonogo_metrics.unmeasured("security.findings", reason, source="image")
         pytest.skip(f"{reason}: security.image is inconclusive, not passed")
-    scans = scan_all(settings)
-    summary = "\n".join(s.summary() for s in scans)
-    allure.attach(summary, "image scan", allure.attachment_type.TEXT)
-    for line in summary.splitlines():
-        say(f"image: {line}")
-    unusable = [s for s in scans if s.problem]
-    if unusable:
-        checks.incomplete("image", "; ".join(s.summary() for s in unusable))
-    checks.add("image", [f.to_finding(s.image) for s in scans for f in s.findings])
-    checks.complete("image", blocking=(Severity.CRITICAL, Severity.HIGH))
+    with checks.source("image", blocking=(Severity.CRITICAL, Severity.HIGH)) as src:
+        scans = scan_all(settings)
+        summary = "\n".join(s.summary() for s in scans)
+        allure.attach(summary, "image scan", allure.attachment_type.TEXT)
+        for line in summary.splitlines():
+            say(f"image: {line}")
+        unusable = [s for s in scans if s.problem]
+        if unusable:
+            src.incomplete("; ".join(s.summary() for s in unusable))
+        src.add([f.to_finding(s.image) for s in scans for f in s.findings])

@@ -37,50 +37,50 @@ def _burst(send, limit: int, workers: int = 1) -> list:
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
 def test_limit_holds_exactly(endpoint, security, checks, gonogo_env, gonogo_requires, created, tag, account):
-    limit = LIMITS[endpoint]
-    role = index = None
-    if endpoint == "login":  # per (client IP, email): a fresh unknown email, so no account is locked out
-        body = {"email": f"ratelimit-{uuid.uuid4().hex[:8]}@gonogo.invalid", "password": "x" * 12}
-        send = lambda: security.post("/api/auth/login", json=body)  # noqa: E731
-    elif endpoint == "upload":  # per user, and every accepted upload is a file to remove
-        gonogo_requires(gonogo_env.safety.writes_allowed, f"environment '{gonogo_env.name}' does not allow writes "
-                        "(safety.writes_allowed)", "rate_limit.upload", "security.checks", requirement="S2")
-        role, index = "evaluator", account("upload rate limit").index
-        security.token(role, index)
+    with checks.source(f"rate-{endpoint}") as src:
+        limit = LIMITS[endpoint]
+        role = index = None
+        if endpoint == "login":  # per (client IP, email): a fresh unknown email, so no account is locked out
+            body = {"email": f"ratelimit-{uuid.uuid4().hex[:8]}@gonogo.invalid", "password": "x" * 12}
+            send = lambda: security.post("/api/auth/login", json=body)  # noqa: E731
+        elif endpoint == "upload":  # per user, and every accepted upload is a file to remove
+            gonogo_requires(gonogo_env.safety.writes_allowed, f"environment '{gonogo_env.name}' does not allow writes "
+                            "(safety.writes_allowed)", "rate_limit.upload", "security.checks", requirement="S2")
+            role, index = "evaluator", account("upload rate limit").index
+            security.token(role, index)
 
-        def send():
-            resp = security.post("/api/files/upload", role="evaluator", index=index,
-                                 files={"file": (f"{tag}.csv", b"gonogo,rate-limit\n", "text/csv")})
-            if resp.status_code == 201:
-                created.add("files", resp.json()["id"], role="admin")
-            return resp
-    elif endpoint == "api":  # all /api/* together, per user: an endpoint no other limit counts (only the global one)
-        mine = account("api rate limit")
-        role, index = mine.role, mine.index
-        security.token(role, index)
-        send = lambda: security.get("/api/auth/me", role=role, index=index)  # noqa: E731
-    else:
-        mine = account(f"{endpoint} rate limit")
-        role, index = mine.role, mine.index
-        security.token(role, index)  # log in before the burst
-        path = "/api/models?limit=1" if endpoint == "models" else "/api/evaluations?limit=1"
-        send = lambda: security.get(path, role=role, index=index)  # noqa: E731
-    time.sleep(burst_delay(time.time(), security.last_use(role, index) if role else None, BURST_SECONDS))
-    started = time.time()
-    answers = _burst(send, limit, CONCURRENT.get(endpoint, 1))
-    took = time.time() - started
-    if int(started // 60) != int(time.time() // 60):  # the window reset mid-burst: the limit was not tested
-        checks.incomplete(f"rate-{endpoint}", f"{endpoint}: {limit + 1} requests took {took:.0f} s and crossed a minute "
-                                              "boundary, so a per-minute limit cannot be checked at this latency",
-                          ("security.checks", {"requirement": "S2"}))
-    early = [i + 1 for i, r in enumerate(answers[:limit]) if r.status_code == 429]
-    last = answers[-1]
-    if endpoint in CONCURRENT:  # sent concurrently, they reach the server in any order: judge by counts
-        refused = [r for r in answers if r.status_code == 429]
-        early = list(range(1, len(refused)))  # more than the one request past the limit was refused
-        last = refused[0] if refused else answers[-1]
-    checks.check(f"rate-{endpoint}", f"rate_limit.{endpoint}.not_before", not early,
-                 f"{endpoint}: 429 at request(s) {early[:5] or 'none'} of the first {limit} (plan: none)", "S2", "low")
-    checks.check(f"rate-{endpoint}", f"rate_limit.{endpoint}.after", last.status_code == 429 and last.headers.get("retry-after"),
-                 f"{endpoint}: request {limit + 1} -> {last.status_code}, Retry-After {last.headers.get('retry-after')!r}", "S2", "medium")
-    checks.complete(f"rate-{endpoint}")
+            def send():
+                resp = security.post("/api/files/upload", role="evaluator", index=index,
+                                     files={"file": (f"{tag}.csv", b"gonogo,rate-limit\n", "text/csv")})
+                if resp.status_code == 201:
+                    created.add("files", resp.json()["id"], role="admin")
+                return resp
+        elif endpoint == "api":  # all /api/* together, per user: an endpoint no other limit counts (only the global one)
+            mine = account("api rate limit")
+            role, index = mine.role, mine.index
+            security.token(role, index)
+            send = lambda: security.get("/api/auth/me", role=role, index=index)  # noqa: E731
+        else:
+            mine = account(f"{endpoint} rate limit")
+            role, index = mine.role, mine.index
+            security.token(role, index)  # log in before the burst
+            path = "/api/models?limit=1" if endpoint == "models" else "/api/evaluations?limit=1"
+            send = lambda: security.get(path, role=role, index=index)  # noqa: E731
+        time.sleep(burst_delay(time.time(), security.last_use(role, index) if role else None, BURST_SECONDS))
+        started = time.time()
+        answers = _burst(send, limit, CONCURRENT.get(endpoint, 1))
+        took = time.time() - started
+        if int(started // 60) != int(time.time() // 60):  # the window reset mid-burst: the limit was not tested
+            src.incomplete(f"{endpoint}: {limit + 1} requests took {took:.0f} s and crossed a minute "
+                           "boundary, so a per-minute limit cannot be checked at this latency",
+                           ("security.checks", {"requirement": "S2"}))
+        early = [i + 1 for i, r in enumerate(answers[:limit]) if r.status_code == 429]
+        last = answers[-1]
+        if endpoint in CONCURRENT:  # sent concurrently, they reach the server in any order: judge by counts
+            refused = [r for r in answers if r.status_code == 429]
+            early = list(range(1, len(refused)))  # more than the one request past the limit was refused
+            last = refused[0] if refused else answers[-1]
+        src.check(f"rate_limit.{endpoint}.not_before", not early,
+                  f"{endpoint}: 429 at request(s) {early[:5] or 'none'} of the first {limit} (plan: none)", "S2", "low")
+        src.check(f"rate_limit.{endpoint}.after", last.status_code == 429 and last.headers.get("retry-after"),
+                  f"{endpoint}: request {limit + 1} -> {last.status_code}, Retry-After {last.headers.get('retry-after')!r}", "S2", "medium")

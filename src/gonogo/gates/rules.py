@@ -111,8 +111,16 @@ def _decide_measured(gate: Gate, store: MetricsStore, series, baseline: MetricsS
         return GateResult(gate, Status.INCONCLUSIVE, samples=series.samples, details=_details(series), message=untrusted)
     partly = store.unmeasured_reasons(gate.metric.name, gate.where, overlapping=True)
     if partly:  # e.g. one rate-limited endpoint could not be checked: the others passing do not decide S2
-        return GateResult(gate, Status.INCONCLUSIVE, samples=series.samples, details=_details(series),
-                          message="partly not measured: " + "; ".join(dict.fromkeys(partly)))
+        unmeasured = "partly not measured: " + "; ".join(dict.fromkeys(partly))
+        found = _already_over(gate, series)
+        if found is None:
+            return GateResult(gate, Status.INCONCLUSIVE, samples=series.samples, details=_details(series), message=unmeasured)
+        # ...but a finding already made stands: a count can only grow with what was not measured
+        result = GateResult(gate, Status.FAIL if gate.severity == "fail" else Status.WARN, measured=found, samples=series.samples,
+                            limit=gate.threshold.value, details=_details(series))
+        result.message = (f"{gate.id} failed: {gate.aggregation} {result.fmt(found)} already, needs {result.threshold_text()} "
+                          f"({unmeasured})")
+        return result
     if gate.every is not None:
         return _evaluate_sustained(gate, store, series.samples)
     samples = series.samples
@@ -152,6 +160,19 @@ def _decide_measured(gate: Gate, store: MetricsStore, series, baseline: MetricsS
         result.status = Status.FAIL if gate.severity == "fail" else Status.WARN
         result.message = f"{gate.id} failed: {gate.aggregation} {result.fmt(measured)}, needs {result.threshold_text()}"
     return result
+
+
+_GROWS_ONLY = {"count", "failed"}
+
+
+def _already_over(gate: Gate, series) -> float | None:
+    """The measured count when it already breaks an upper limit (more data could only add to it), else None."""
+    if gate.aggregation not in _GROWS_ONLY or gate.is_relative or gate.every is not None or gate.op not in ("<", "<=", "=="):
+        return None
+    limit, value = gate.threshold.value, series.aggregate(gate.aggregation)
+    if value is None or (gate.op == "==" and limit != 0):
+        return None
+    return value if not _COMPARE[gate.op](value, limit) else None
 
 
 def _evaluate_sustained(gate: Gate, store: MetricsStore, samples: int) -> GateResult:

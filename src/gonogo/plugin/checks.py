@@ -4,6 +4,7 @@ completed vs unmeasured scans and redacted evidence (the security suite's ``chec
 from __future__ import annotations
 
 import re
+from typing import NoReturn
 
 import allure
 import pytest
@@ -44,58 +45,93 @@ class Checks:
 
 class SecurityChecks(Checks):
     """Checks that are findings: a failed check is a Finding with a severity (K4 counts Critical/High across all of
-    them), waivers applied; a source's findings count as one *completed* scan only when its test reached
-    ``complete``: a test that broke half-way leaves its source unmeasured. Evidence is redacted, and kept for passing
-    checks too: what was seen (a TLS version, a setting, a status code) is the gate's evidence either way."""
+    them), waivers applied. Each scan is a ``source``, used as a with-block: the block's checks and findings count
+    as one *completed* scan when it ends normally; a block that raises, or that says ``incomplete``, leaves the
+    source unmeasured with the reason but keeps every finding already made (a crash later cannot lose it).
+    Evidence is redacted, and kept for passing checks too: what was seen (a TLS version, a setting, a status code)
+    is the gate's evidence either way."""
 
     evidence_on_pass = True
 
     def __init__(self, store: MetricsStore, waivers: Waivers) -> None:
         super().__init__(store, "security.checks")
         self.waivers = waivers
-        self.found: dict[str, list[Finding]] = {}
+        self.open: dict[str, Source] = {}
 
-    def check(self, source: str, name: str, ok: bool, evidence: str, requirement: str, severity: str) -> bool:
+    def source(self, name: str, blocking: tuple[Severity, ...] = tuple(Severity)) -> Source:
+        """``with checks.source("auth-roles") as s: s.check(...)``; ``blocking``: the severities that fail the test."""
+        if name in self.open:
+            raise ValueError(f"source {name!r} is already open: one with-block per source")
+        return Source(self, name, blocking)
+
+    def unfinished(self) -> list[str]:
+        """Sources opened and never closed (a with-block is the only way to open one, so: none, unless misused)."""
+        return sorted(self.open)
+
+
+class Source:
+    """One scan's checks and findings (see SecurityChecks)."""
+
+    def __init__(self, owner: SecurityChecks, name: str, blocking: tuple[Severity, ...]) -> None:
+        self.owner, self.name, self.blocking = owner, name, blocking
+        self.findings: list[Finding] = []
+        self._unmeasured: list[tuple[str, tuple[tuple[str, dict], ...]]] = []
+
+    def __enter__(self) -> Source:
+        self.owner.open[self.name] = self
+        return self
+
+    def __exit__(self, kind, exc, tb) -> None:
+        self.owner.open.pop(self.name, None)
+        store = self.owner.store
+        if kind is not None and issubclass(kind, pytest.skip.Exception):  # a reason the test records itself
+            if self.findings:  # (not configured, not allowed here); what was found before it stands
+                store.scan("security.findings", self.findings, source=self.name)
+            return
+        if kind is None and not self._unmeasured:
+            store.scan("security.findings", self.findings, source=self.name)
+            bad = [f for f in self.findings if not f.waived and f.severity in self.blocking]
+            assert not bad, f"{len(bad)} {self.name} finding(s):\n" + "\n".join(
+                f"[{f.severity.value}] {f.requirement} {f.id}: {f.evidence}" for f in bad)
+            return
+        if self.findings:  # found before the scan broke off: they stand (K4 fails on them, not merely inconclusive)
+            store.scan("security.findings", self.findings, source=self.name)
+        if not self._unmeasured:  # a crash: the rest of the scan was not done
+            reason = f"{self.name} scan broke off: {kind.__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
+            store.unmeasured("security.findings", redact(reason).rstrip(": "), source=self.name)
+
+    # -- what a scan records ------------------------------------------------------------
+    def check(self, name: str, ok: bool, evidence: str, requirement: str, severity: str) -> bool:
         """One rule check; a failed one is a finding, and a check a valid waiver accepts counts as passed."""
         evidence = redact(evidence)
-        self.found.setdefault(source, [])
         if not ok:
-            finding = self._keep(source, Finding(name, source, Severity.parse(severity), requirement, name, evidence))
+            finding = self._keep(Finding(name, self.name, Severity.parse(severity), requirement, name, evidence))
             ok, evidence = bool(finding.waived), finding.evidence + (f" (waived: {finding.waived})" if finding.waived else "")
-        return self.record(name, ok, evidence, requirement, source=source)
+        return self.owner.record(name, ok, evidence, requirement, source=self.name)
 
-    def advise(self, source: str, name: str, evidence: str, requirement: str, severity: str) -> None:
+    def advise(self, name: str, evidence: str, requirement: str, severity: str) -> None:
         """A finding that is not a broken rule of ``requirement`` (no failed check): counted by severity only."""
-        self.found.setdefault(source, [])
-        self._keep(source, Finding(name, source, Severity.parse(severity), requirement, name, redact(evidence)))
+        self._keep(Finding(name, self.name, Severity.parse(severity), requirement, name, redact(evidence)))
 
-    def add(self, source: str, findings: list[Finding], aliases: dict[str, tuple[str, ...]] | None = None) -> None:
+    def add(self, findings: list[Finding], aliases: dict[str, tuple[str, ...]] | None = None) -> None:
         """Findings of a scanner (dependencies, ZAP), waivers applied, one Allure attachment each."""
-        self.found.setdefault(source, [])
         for finding in findings:
-            self._keep(source, finding, (aliases or {}).get(finding.id, ()))
+            self._keep(finding, (aliases or {}).get(finding.id, ()))
 
-    def _keep(self, source: str, finding: Finding, aliases: tuple[str, ...] = ()) -> Finding:
-        """The finding with waivers applied, kept for ``source`` and attached to Allure."""
-        finding = self.waivers.apply(finding, aliases)
-        self.found[source].append(finding)
+    def _keep(self, finding: Finding, aliases: tuple[str, ...] = ()) -> Finding:
+        finding = self.owner.waivers.apply(finding, aliases)
+        self.findings.append(finding)
         allure.attach(finding.evidence + (f"\nwaived: {finding.waived}" if finding.waived else ""),
                       f"{'waived ' if finding.waived else ''}finding [{finding.severity.value}] {finding.id}",
                       allure.attachment_type.TEXT)
         return finding
 
-    def complete(self, source: str, blocking: tuple[Severity, ...] = tuple(Severity)) -> None:
-        """Record ``source`` as a completed scan, then fail the test on any unwaived finding of ``blocking`` severity."""
-        findings = self.found.get(source, [])
-        self.store.scan("security.findings", findings, source=source)
-        bad = [f for f in findings if not f.waived and f.severity in blocking]
-        assert not bad, f"{len(bad)} {source} finding(s):\n" + "\n".join(
-            f"[{f.severity.value}] {f.requirement} {f.id}: {f.evidence}" for f in bad)
-
-    def incomplete(self, source: str, reason: str, *also: tuple[str, dict]) -> None:
-        """The scan of ``source`` did not complete: nothing is recorded but the reason (for its findings and for
-        ``also``: (metric, tags) pairs its gates read), and the test fails."""
-        self.store.unmeasured("security.findings", redact(reason), source=source)
+    def incomplete(self, reason: str, *also: tuple[str, dict]) -> NoReturn:
+        """The scan did not complete: the reason is recorded for its findings and for ``also`` ((metric, tags) pairs
+        its gates read), the findings already made stand, and the test fails."""
+        store, reason = self.owner.store, redact(reason)
+        self._unmeasured.append((reason, also))
+        store.unmeasured("security.findings", reason, source=self.name)
         for metric, tags in also:  # a source's checks are its own part of a requirement's checks
-            self.store.unmeasured(metric, redact(reason), **({**tags, "source": source} if metric == self.metric else tags))
-        pytest.fail(f"{source} scan not completed, so its gate is inconclusive: {redact(reason)}", pytrace=False)
+            store.unmeasured(metric, reason, **({**tags, "source": self.name} if metric == self.owner.metric else tags))
+        pytest.fail(f"{self.name} scan not completed, so its gate is inconclusive: {reason}", pytrace=False)
