@@ -258,3 +258,22 @@ def test_an_open_profile_is_calibrated_as_the_same_iterations_per_second():
     applied = capacity.Calibration("k", 0.6, 1.2).applied_to(open_profile)
     assert (applied.model, applied.arrival_rate, applied.warmup) == ("open", 120.0, 20.0)
     assert capacity.Calibration("k", 1.2, 1.2).applied_to(open_profile).arrival_rate == 240
+
+
+CACHE_FAMILY = "# HELP cache_requests_total cache lookups\n# TYPE cache_requests_total counter\n"
+
+
+def test_a_cache_that_never_hits_is_zero_percent_and_fails_not_unmeasured():
+    """Issue 27: prometheus_client writes no result="hit" series for a cache that never hit; the family is there
+    (with its misses), so the absent label value is zero hits: 0 % FAIL, not "not measured"."""
+    never = [target_text(1) + CACHE_FAMILY + f'cache_requests_total{{result="miss"}} {n}\n' for n in (100, 400)]
+    store = MetricsStore()
+    sampler_with(ServerMetrics(), never, []).record(store, T0, T0 + 10)
+    [gate] = gates('- {id: hits, requirement: K11, metric: server.cache_hits, aggregation: rate, threshold: "> 80 %"}')
+    result = evaluate(gate, store, {"load"})
+    assert result.status is Status.FAIL and result.measured == 0.0 and result.samples == 300, result.message
+    # declared but never used (no sample at all) is no lookup: nothing to judge; no family at all is not measured
+    for text in (target_text(1) + CACHE_FAMILY, target_text(1)):
+        store = MetricsStore()
+        sampler_with(ServerMetrics(), [text, text], []).record(store, T0, T0 + 10)
+        assert evaluate(gate, store, {"load"}).status is Status.INCONCLUSIVE

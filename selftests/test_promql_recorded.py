@@ -87,3 +87,16 @@ def test_process_figures_need_the_limits_the_environment_states():
     assert 'sum(rate(process_cpu_seconds_total{job="ai-model-api"}[60s])) / 4' in asked
     assert store.select("server.cpu_usage").aggregate("max") == 1.0
     assert any("limits.memory is not set" in n["reason"] for n in store.unmeasured_notes)
+
+
+def test_lookups_without_a_hit_series_are_a_cache_that_never_hits_not_an_unmeasured_one():
+    """prometheus_client writes no series for a label value never incremented: no result="hit" series is 0 hits."""
+    prometheus, _ = source({**HEALTHY, 'result="hit"': vector(None)})
+    store = MetricsStore()
+    prometheus.record(store, T0, T0 + 300)
+    hits = store.select("server.cache_hits")
+    assert hits is not None and (hits.hits, hits.total) == (0, 10000)
+    refused, _ = source({**HEALTHY, 'result="hit"': {"status": "error", "errorType": "timeout", "error": "query timed out"}})
+    store = MetricsStore()
+    refused.record(store, T0, T0 + 300)
+    assert store.select("server.cache_hits") is None, "a failed query is not a zero"

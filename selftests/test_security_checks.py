@@ -151,3 +151,23 @@ def test_a_planted_failing_check_fails_every_security_test_and_reaches_k4(plante
         source = re.search(r"in source (\S+)", message).group(1)
         assert f"{source} planted.failure" in k4, (case, source, k4[:2000])
     assert proc.returncode == 1 and security["security.critical_high"]["status"] == "fail"
+
+
+def test_a_dropped_connection_on_an_attack_payload_is_a_finding_recorded_at_once():
+    import httpx
+
+    from tests.security.test_fuzzing import Outcomes
+
+    store = MetricsStore()
+
+    def drop():
+        raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
+
+    with pytest.raises(RuntimeError), SecurityChecks(store, Waivers.none()).source("fuzz") as src:
+        outcomes = Outcomes(src, "fuzz.login_injection", "critical")
+        assert outcomes.answer(drop, "login {email: {'$where': 'x'}}", lambda status: status in (400, 401, 422)) is None
+        raise RuntimeError("a later attempt crashed the check")
+    k4 = evaluate(gate("security.critical_high"), store, {"security"})
+    assert k4.status is Status.FAIL, k4.message
+    [check] = store.iter_series("security.checks")
+    assert "connection dropped without an answer (RemoteProtocolError)" in check.results[0].detail

@@ -51,8 +51,12 @@ class PrometheusSource:
         if p95 is not None and not math.isnan(p95):
             store.gauge("server.http_latency_p95", p95, at=end)
             recorded += 1
+        errors = len(self.errors)
         hits = self._instant(f"sum(increase(cache_requests_total{matchers(labels, result='hit')}[{window}]))", end)
+        answered = all(e.endswith(": no series") for e in self.errors[errors:])
         lookups = self._instant(f"sum(increase(cache_requests_total{sel}[{window}]))", end)
+        if hits is None and answered and lookups:  # lookups but no hit series: a cache that never hit (0 %), not unmeasured
+            hits = 0.0
         if hits is not None and lookups:
             store.ratio("server.cache_hits", min(round(hits), round(lookups)), round(lookups))
             recorded += 1

@@ -24,16 +24,23 @@ from gonogo.core.store import MetricsStore
 
 
 def parse(text: str) -> dict[str, list[tuple[dict, float]]]:
+    """Samples by name; a family the target declares without a sample yet (a labelled counter never incremented)
+    is there with none."""
     samples: dict[str, list[tuple[dict, float]]] = defaultdict(list)
     for family in text_string_to_metric_families(text):
+        samples.setdefault(family.name + ("_total" if family.type == "counter" else ""), [])
         for sample in family.samples:
             samples[sample.name].append((sample.labels, sample.value))
     return samples
 
 
 def total(samples, name: str, **match) -> float | None:
-    values = [v for labels, v in samples.get(name, []) if all(labels.get(k) == x for k, x in match.items())]
-    return sum(values) if values else None
+    """The sum of ``name``'s samples whose labels match; None only when the family is absent altogether. A family
+    present without the label values asked for counts them as zero (Prometheus semantics: prometheus_client writes
+    no series for a label value never incremented, e.g. a cache that never hits)."""
+    if name not in samples:
+        return None
+    return float(sum(v for labels, v in samples[name] if all(labels.get(k) == x for k, x in match.items())))
 
 
 def buckets(samples) -> dict[float, float]:
