@@ -16,12 +16,15 @@ import psutil
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
+from . import faults
+
 MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
 
 REQUEST_DURATION = Histogram("http_request_duration_seconds", "HTTP request duration", ["method", "path", "status"])
 REQUESTS = Counter("http_requests_total", "HTTP requests", ["method", "path", "status"])
 CACHE_REQUESTS = Counter("cache_requests_total", "Cache lookups", ["result"])
-for _result in ("hit", "miss"):  # exported at 0 before the first lookup: "no lookups yet" is not "no metric"
+# exported at 0 before the first lookup ("no lookups yet" is not "no metric"); the fault cache_off never creates "hit"
+for _result in ("miss",) if "cache_off" in faults.active() else ("hit", "miss"):
     CACHE_REQUESTS.labels(_result)
 _gauge_mode = {"multiprocess_mode": "livesum"} if MULTIPROC_DIR else {}
 POOL_IN_USE = Gauge("db_pool_connections_in_use", "MongoDB pool connections checked out", **_gauge_mode)

@@ -47,10 +47,11 @@ class User:
 
 
 class Tokens:
-    def __init__(self, secret: str, ttl_s: int, accept_alg_none: bool = False):
+    def __init__(self, secret: str, ttl_s: int, accept_alg_none: bool = False, require_exp: bool = True):
         self.secret = secret
         self.ttl_s = ttl_s
         self.accept_alg_none = accept_alg_none
+        self.required = ["exp", "sub"] if require_exp else ["sub"]  # without exp: the fault jwt_no_exp
 
     def issue(self, user: User) -> str:
         now = int(time.time())
@@ -62,7 +63,7 @@ class Tokens:
             if self.accept_alg_none and jwt.get_unverified_header(token).get("alg") == "none":
                 claims = jwt.decode(token, options={"verify_signature": False})  # the fault jwt_alg_none
             else:
-                claims = jwt.decode(token, self.secret, algorithms=["HS256"], options={"require": ["exp", "sub"]})
+                claims = jwt.decode(token, self.secret, algorithms=["HS256"], options={"require": self.required})
         except jwt.PyJWTError:
             raise HTTPException(401, "invalid or expired token", headers={"WWW-Authenticate": "Bearer"}) from None
         sub = claims.get("sub")

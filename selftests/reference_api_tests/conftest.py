@@ -75,7 +75,7 @@ def api(tmp_path_factory):
 @pytest.fixture(scope="session")
 def faulty(tmp_path_factory):
     """One box with every fault that does not disturb the others' checks."""
-    faults = frozenset({"no_security_headers", "cors_wildcard", "jwt_alg_none", "idor_evaluations", "stack_trace_leak",
+    faults = frozenset({"no_security_headers", "cors_wildcard", "jwt_alg_none", "jwt_no_exp", "idor_evaluations", "stack_trace_leak",
                         "cache_off", "rate_limit_off", "pool_exhaustion", "missing_index", "vulnerable_dependency", "health_lies",
                         "unselective_index", "files_unindexed", "redis_no_auth", "bucket_unencrypted"})
     box, info = _boot(tmp_path_factory, faults)

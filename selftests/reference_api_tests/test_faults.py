@@ -11,6 +11,7 @@ import socket
 import ssl
 import time
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
@@ -30,7 +31,7 @@ def _b64(obj) -> str:
 
 
 def test_every_fault_is_covered_here():
-    covered = {"no_security_headers", "cors_wildcard", "jwt_alg_none", "idor_evaluations", "stack_trace_leak", "cache_off",
+    covered = {"no_security_headers", "cors_wildcard", "jwt_alg_none", "jwt_no_exp", "idor_evaluations", "stack_trace_leak", "cache_off",
                "rate_limit_off", "pool_exhaustion", "missing_index", "vulnerable_dependency", "health_lies",
                "weak_tls", "error_burst", "slow_models", "incident", "unselective_index", "files_unindexed",
                "exposed_redis", "cert_expiring", "dead_backend", "broken_operation", "redis_no_auth", "redis_plaintext",
@@ -83,6 +84,19 @@ def test_cache_off(faulty):
     for _ in range(10):
         faulty.get("/api/models?limit=3")
     assert _cache_hits(faulty) == 0
+    lines = faulty.http.get("/metrics").text.splitlines()  # no hit series at all, as a label value never incremented
+    assert any(l.startswith('cache_requests_total{result="miss"}') for l in lines)
+    assert not any(l.startswith('cache_requests_total{result="hit"}') for l in lines)
+
+
+def test_jwt_no_exp_accepted(faulty, api):
+    import jwt
+
+    for client, status in ((faulty, 200), (api, 401)):  # the healthy API refuses the same kind of token
+        me = client.get("/api/auth/me", role="viewer").json()["id"]
+        key = Path(client.info.jwt_key_file).read_text()
+        forever = jwt.encode({"sub": me, "role": "viewer"}, key, algorithm="HS256")
+        assert client.http.get("/api/auth/me", headers={"Authorization": f"Bearer {forever}"}).status_code == status
 
 
 def test_cache_works_when_healthy(api):

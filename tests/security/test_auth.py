@@ -41,13 +41,14 @@ def test_tokens_are_required_and_verified(security, checks, account):
 
 @pytest.mark.gonogo_accounts("a token to forge", "viewer")
 def test_expired_and_unknown_user_tokens_are_refused(security, gonogo_env, checks, account):
-    """Validly signed tokens that must still get 401: one past its `exp`, one whose `sub` is no user.
+    """Validly signed tokens that must still get 401: one past its `exp`, one without `exp` (it would never expire),
+    one whose `sub` is no user.
     Forging them needs the environment's signing key (jwt_signing_key); without it these cannot be checked."""
     with checks.source("auth-tokens") as src:
         import jwt
 
         if gonogo_env.jwt_signing_key is None:
-            src.incomplete("no jwt_signing_key for this environment: expired and unknown-user tokens "
+            src.incomplete("no jwt_signing_key for this environment: expired, exp-less and unknown-user tokens "
                                           "were not checked (S4)", ("security.checks", {"requirement": "S4"}))
         token = security.token("viewer", account("a token to forge").index)
         algorithm = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "==")).get("alg", "HS256")
@@ -55,6 +56,7 @@ def test_expired_and_unknown_user_tokens_are_refused(security, gonogo_env, check
         key = gonogo_env.jwt_signing_key.get_secret_value()
         forged = {
             "expired": {**claims, "iat": now - 7200, "exp": now - 3600},
+            "no exp": {k: v for k, v in claims.items() if k != "exp"},
             "unknown user": {**claims, "sub": uuid.uuid4().hex[:24]},
         }
         for kind, payload in forged.items():
