@@ -40,6 +40,7 @@ SECURITY_HEADERS = [
 ERROR_BURST_EVERY = 200  # the fault error_burst: 0.5 % of API requests
 DEAD_INSTANCE, DEAD_AFTER_S = "api-2", 20.0  # the fault dead_backend
 BROKEN_OPERATION = re.compile(r"/api/models/[^/]+")  # the fault broken_operation: PATCH on it answers 500
+FAILING_READ, FAILING_READ_EVERY = re.compile(r"/api/evaluations/[^/]+"), 50  # the fault endpoint_errors: 2 % of its GETs 503
 INCIDENT_EVERY_S, INCIDENT_FOR_S, INCIDENT_SHARE = 60, 10, 0.4  # the fault incident; wall clock, so every backend agrees
 
 
@@ -54,6 +55,7 @@ class Observe:
         self.burst = itertools.count(1) if "error_burst" in settings.faults else None
         self.incident = "incident" in settings.faults
         self.broken_operation = "broken_operation" in settings.faults
+        self.failing_reads = itertools.count(1) if "endpoint_errors" in settings.faults else None
         self.chaos = Chaos(os.environ.get("CHAOS_FILE"))
 
     async def __call__(self, scope, receive, send):
@@ -82,6 +84,9 @@ class Observe:
                 await self._json(send_with_headers, 500, {"detail": "internal server error"})
             elif self.broken_operation and scope.get("method") == "PATCH" and BROKEN_OPERATION.fullmatch(path):
                 await self._json(send_with_headers, 500, {"detail": "internal server error"})
+            elif (self.failing_reads is not None and scope.get("method") == "GET" and FAILING_READ.fullmatch(path)
+                  and next(self.failing_reads) % FAILING_READ_EVERY == FAILING_READ_EVERY // 2):  # the 25th, 75th...
+                await self._json(send_with_headers, 503, {"detail": "service unavailable"})
             elif self.incident and api and time.time() % INCIDENT_EVERY_S < INCIDENT_FOR_S and random.random() < INCIDENT_SHARE:
                 await self._json(send_with_headers, 503, {"detail": "service unavailable"})
             else:

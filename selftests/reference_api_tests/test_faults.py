@@ -31,7 +31,7 @@ def _b64(obj) -> str:
 
 
 def test_every_fault_is_covered_here():
-    covered = {"no_security_headers", "cors_wildcard", "jwt_alg_none", "jwt_no_exp", "idor_evaluations", "stack_trace_leak", "cache_off",
+    covered = {"no_security_headers", "cors_wildcard", "jwt_alg_none", "jwt_no_exp", "endpoint_errors", "idor_evaluations", "stack_trace_leak", "cache_off",
                "rate_limit_off", "pool_exhaustion", "missing_index", "vulnerable_dependency", "health_lies",
                "weak_tls", "error_burst", "slow_models", "incident", "unselective_index", "files_unindexed",
                "exposed_redis", "cert_expiring", "dead_backend", "broken_operation", "redis_no_auth", "redis_plaintext",
@@ -175,7 +175,7 @@ def test_healthy_detailed_health_reports_database_down(disposable):
 @pytest.fixture(scope="module")
 def slow_burst_weak(tmp_path_factory):
     box = Box(tmp_path_factory.mktemp("box"), cache=REPO / ".gonogo" / "cache", log=lambda *_: None)
-    info = box.up(frozenset({"slow_models", "error_burst", "weak_tls", "cert_expiring", "exposed_redis", "redis_plaintext",
+    info = box.up(frozenset({"slow_models", "error_burst", "endpoint_errors", "weak_tls", "cert_expiring", "exposed_redis", "redis_plaintext",
                              "mongo_plaintext", "bucket_public", "object_unencrypted"}))
     yield box, info
     box.down()
@@ -256,6 +256,22 @@ def test_slow_models(slow_burst_weak):
         start = time.perf_counter()
         assert client.get("/api/models?limit=1", headers={"Authorization": f"Bearer {token}"}).status_code == 200
         assert time.perf_counter() - start >= 1.2
+
+
+def test_endpoint_errors_are_two_percent_of_one_endpoint(slow_burst_weak):
+    _, info = slow_burst_weak
+    with _weak_client(info) as client:
+        account = json.loads(open(info.accounts_file).read())["evaluator"][5]
+        resp = client.post("/api/auth/login", json=account)
+        while resp.status_code == 500:  # the burst hits logins too
+            resp = client.post("/api/auth/login", json=account)
+        auth = {"Authorization": f"Bearer {resp.json()['access_token']}"}
+        listed = client.get("/api/evaluations?limit=1", headers=auth)
+        while listed.status_code == 500:
+            listed = client.get("/api/evaluations?limit=1", headers=auth)
+        path = f"/api/evaluations/{listed.json()['items'][0]['id']}"
+        codes = [client.get(path, headers=auth).status_code for _ in range(600)]
+    assert 9 <= codes.count(503) <= 15 and set(codes) <= {200, 500, 503}, sorted(set(codes))  # 2 % per backend; 500s: the burst
 
 
 def test_error_burst_is_half_a_percent(slow_burst_weak):

@@ -63,6 +63,7 @@ class GateSpec(_Strict):
     threshold: str | None = None
     relative: str | None = None
     every: str | None = None
+    per: str | None = None  # a tag: each of its values judged on its own (e.g. endpoint)
     severity: Literal["fail", "warn"] = "fail"
     optional: bool = False
     min_samples: int = Field(1, ge=0)
@@ -110,6 +111,7 @@ class Gate:
     optional: bool = False
     min_samples: int = 1
     every: Quantity | None = None  # sustained gate: the condition must hold in every window this long
+    per: str | None = None  # a tag of the metric: fails when any one of its values is shown past the limit
     override_reason: str | None = None
     line: int | None = None  # where the gate is written in its file
 
@@ -188,6 +190,9 @@ class GateSet:
             for key in [k for k in spec.where if k not in allowed]:
                 add(i, ("where", key), f"'{spec.metric}' has no tag '{key}'.{did_you_mean(key, allowed)} "
                     f"Its tags: {one_of(allowed) or 'none'}.")
+            if spec.per is not None and (spec.per not in metric.tags or metric.kind is not Kind.RATIO or spec.every or spec.relative):
+                add(i, ("per",), f"per '{spec.per}' needs a ratio metric with that tag and an absolute threshold without 'every' "
+                    f"('{spec.metric}' is a {metric.kind.value} with tags: {one_of(metric.tags) or 'none'})")
             for message, sub in _threshold_problems(spec.threshold, spec.relative, metric, spec.aggregation):
                 add(i, sub, message)
             for message, sub in _every_problems(spec.every, spec.relative):
@@ -263,7 +268,7 @@ def _build(spec: GateSpec, env_name: str) -> Gate:
     gate = Gate(
         id=spec.id, requirement=spec.requirement, description=spec.description or REQUIREMENTS.get(spec.requirement, ""),
         metric=metric, aggregation=spec.aggregation, where=dict(spec.where), severity=spec.severity,
-        optional=spec.optional, min_samples=spec.min_samples,
+        optional=spec.optional, min_samples=spec.min_samples, per=spec.per,
     )
     every = spec.every
     override = spec.environments.get(env_name)

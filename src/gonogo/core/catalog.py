@@ -44,6 +44,9 @@ class MetricDef:
     dimension: Dimension = Dimension.COUNT  # of the readings (histogram, gauge)
     unit: str | None = None  # display unit; None = the dimension's default
     tags: tuple[str, ...] = field(default=())  # tag keys producers attach
+    # a ratio counted over everything there is (the suite's own queries, the intended iterations), not a sample of a
+    # larger population: its rate is exact, judged without a confidence bound
+    census: bool = False
 
     def result_dimension(self, aggregation: str) -> Dimension:
         """The dimension of ``aggregation`` applied to this metric."""
@@ -58,8 +61,8 @@ class MetricDef:
         return self.unit if dimension is self.dimension else None
 
 
-def _m(name, kind, suite, description, dimension=Dimension.COUNT, unit=None, tags=()):
-    return MetricDef(name, kind, suite, description, dimension, unit, tuple(tags))
+def _m(name, kind, suite, description, dimension=Dimension.COUNT, unit=None, tags=(), census=False):
+    return MetricDef(name, kind, suite, description, dimension, unit, tuple(tags), census)
 
 
 _D, _F, _T = Dimension.DURATION, Dimension.FRACTION, Dimension.THROUGHPUT
@@ -81,7 +84,8 @@ CATALOG: dict[str, MetricDef] = {
         _m("load.requests", Kind.COUNTER, "load", "load requests sent in the measured window", tags=["endpoint"]),
         _m("load.throughput", Kind.GAUGE, "load", "requests completed per second, one reading per second", _T, "rps"),
         _m("load.users", Kind.GAUGE, "load", "concurrent virtual users", Dimension.COUNT),
-        _m("load.pace", Kind.RATIO, "load", "task iterations begun out of those the profile intended over the measured window (users x user_rps, or the arrival rate)"),
+        _m("load.pace", Kind.RATIO, "load", "task iterations begun out of those the profile intended over the measured window (users x user_rps, or the arrival rate)",
+           census=True),
         _m("load.login_latency", Kind.HISTOGRAM, "load", "latency of the virtual users' logins (session set-up, warm-up included; not in load.http_latency)", _D, "ms"),
         _m("load.generator_cpu", Kind.GAUGE, "load", "CPU usage of each load-generating process (one core = 100 %), one reading per second", _F, "%", ["process"]),
         _m("load.generator_lag", Kind.GAUGE, "load", "event-loop lag of each load-generating process (how late a 1 s timer fires)", _D, "ms", ["process"]),
@@ -94,7 +98,7 @@ CATALOG: dict[str, MetricDef] = {
         _m("server.db_pool_usage", Kind.GAUGE, "load", "database connection-pool usage (in use / max)", _F, "%", ["instance"]),
         # db
         _m("db.query_time", Kind.HISTOGRAM, "db", "round-trip time of the canonical queries", _D, "ms", ["query"]),
-        _m("db.index_hits", Kind.RATIO, "db", "queries answered from an index", tags=["query", "source"]),
+        _m("db.index_hits", Kind.RATIO, "db", "queries answered from an index", tags=["query", "source"], census=True),
         _m("db.indexes", Kind.CHECK, "db", "required indexes present with the right keys and options", tags=["collection", "index"]),
         _m("db.query_plans", Kind.CHECK, "db", "canonical query plans: index scan, no COLLSCAN, no in-memory sort", tags=["query"]),
         _m("db.pool_usage", Kind.GAUGE, "db", "database connection-pool usage seen by the server", _F, "%"),

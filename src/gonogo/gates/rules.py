@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from gonogo.config.gates import Gate
+from gonogo.core import confidence
 from gonogo.core.catalog import Kind
 from gonogo.core.store import MetricsStore
 from gonogo.core.units import format_value
@@ -123,6 +124,8 @@ def _decide_measured(gate: Gate, store: MetricsStore, series, baseline: MetricsS
         return result
     if gate.every is not None:
         return _evaluate_sustained(gate, store, series.samples)
+    if gate.per is not None:
+        return _evaluate_per(gate, store, series)
     samples = series.samples
     measured = series.aggregate(gate.aggregation)
     result = GateResult(gate, Status.INCONCLUSIVE, measured=measured, samples=samples, details=_details(series))
@@ -147,6 +150,8 @@ def _decide_measured(gate: Gate, store: MetricsStore, series, baseline: MetricsS
     else:
         result.limit = gate.threshold.value
 
+    if _sampled_rate(gate, series):
+        return _judge_rate(result, series)
     passed = _COMPARE[gate.op](measured, result.limit)
     if unreliable and not passed:  # the error may be all of the miss
         result.message = untrusted
@@ -159,6 +164,70 @@ def _decide_measured(gate: Gate, store: MetricsStore, series, baseline: MetricsS
     else:
         result.status = Status.FAIL if gate.severity == "fail" else Status.WARN
         result.message = f"{gate.id} failed: {gate.aggregation} {result.fmt(measured)}, needs {result.threshold_text()}"
+    return result
+
+
+def _sampled_rate(gate: Gate, series) -> bool:
+    """A rate of sampled events against a limit inside (0, 1): judged with its confidence. A zero (or 100 %) limit
+    is a count (any failure fails), a census is exact, a relative gate compares two runs' figures."""
+    return (series.kind is Kind.RATIO and gate.aggregation == "rate" and not gate.metric.census and not gate.is_relative
+            and gate.op in ("<", "<=", ">", ">=") and 0 < gate.threshold.value < 1)
+
+
+def _judge_rate(result: GateResult, series) -> GateResult:
+    """Pass when the bound the samples allow is inside the limit; fail when the observed rate is past it; in between,
+    undecided, with how many samples at this rate would decide."""
+    gate, limit = result.gate, result.limit
+    upper = gate.op in ("<", "<=")
+    low, high = confidence.bounds(series.hits, series.total)
+    bound = high if upper else low
+    observed = f"{gate.aggregation} {result.fmt(result.measured)} ({series.hits:,} of {series.total:,})"
+    stated = f"{'upper' if upper else 'lower'} bound {result.fmt(bound)} ({confidence.METHOD})"
+    result.details = [f"{observed}; {stated}"] + result.details
+    if _COMPARE[gate.op](bound, limit):
+        result.status = Status.PASS
+        result.message = f"{observed}, {stated}, needs {result.threshold_text()}"
+    elif not _COMPARE[gate.op](result.measured, limit):
+        result.status = Status.FAIL if gate.severity == "fail" else Status.WARN
+        result.message = f"{gate.id} failed: {observed}, needs {result.threshold_text()}"
+    else:
+        needed = confidence.samples_to_decide(result.measured, limit, upper)
+        result.message = (f"undecided: {observed} is inside the limit, but its {stated} is not {result.threshold_text()}: "
+                          f"{series.total:,} samples do not show it" + (f"; about {needed:,} at this rate would" if needed else ""))
+    return result
+
+
+def _evaluate_per(gate: Gate, store: MetricsStore, series) -> GateResult:
+    """Each value of ``gate.per`` judged on its own: the gate fails when any one is shown past the limit (its bound
+    past it, not only its observed rate: a few failures in a thin endpoint prove nothing); the others are listed."""
+    result = GateResult(gate, Status.INCONCLUSIVE, samples=series.samples, limit=gate.threshold.value)
+    if series.samples < gate.min_samples:
+        result.message = f"too few samples: {series.samples} < {gate.min_samples} required"
+        return result
+    upper = gate.op in ("<", "<=")
+    rows, shown = [], []
+    values = sorted({tags[gate.per] for tags in store.tag_sets(gate.metric.name) if gate.per in tags})
+    for value in values:
+        part = store.select(gate.metric.name, {**gate.where, gate.per: value})
+        if part is None or not part.total:
+            continue
+        low, high = confidence.bounds(part.hits, part.total)
+        past = not _COMPARE[gate.op](low if upper else high, gate.threshold.value)
+        line = (f"{value}: {result.fmt(part.hits / part.total)} ({part.hits:,} of {part.total:,}; "
+                f"{result.fmt(low)}..{result.fmt(high)})")
+        rows.append((past, part.hits / part.total, line))
+        if past:
+            shown.append(line)
+    rows.sort(key=lambda r: (not r[0], -r[1] if upper else r[1]))
+    result.details = [line for _, _, line in rows]
+    result.measured = max((r[1] for r in rows), default=None) if upper else min((r[1] for r in rows), default=None)
+    if shown:
+        result.status = Status.FAIL if gate.severity == "fail" else Status.WARN
+        result.message = (f"{gate.id} failed: {len(shown)} {gate.per}(s) shown past {result.threshold_text()} "
+                          f"({confidence.METHOD}): {shown[0]}")
+    else:
+        result.status = Status.PASS
+        result.message = f"no {gate.per} of {len(rows)} is shown past {result.threshold_text()} ({confidence.METHOD})"
     return result
 
 
