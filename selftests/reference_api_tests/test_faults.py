@@ -259,19 +259,25 @@ def test_slow_models(slow_burst_weak):
 
 
 def test_endpoint_errors_are_two_percent_of_one_endpoint(slow_burst_weak):
+    """300 reads of one evaluation by ten admins (30 each: inside the 50/minute limit): one in 50 per backend is 503."""
     _, info = slow_burst_weak
     with _weak_client(info) as client:
-        account = json.loads(open(info.accounts_file).read())["evaluator"][5]
-        resp = client.post("/api/auth/login", json=account)
-        while resp.status_code == 500:  # the burst hits logins too
+        auth = []
+        for account in json.loads(open(info.accounts_file).read())["admin"][:10]:
             resp = client.post("/api/auth/login", json=account)
-        auth = {"Authorization": f"Bearer {resp.json()['access_token']}"}
-        listed = client.get("/api/evaluations?limit=1", headers=auth)
-        while listed.status_code == 500:
-            listed = client.get("/api/evaluations?limit=1", headers=auth)
+            while resp.status_code == 500:  # the burst hits logins too
+                resp = client.post("/api/auth/login", json=account)
+            auth.append({"Authorization": f"Bearer {resp.json()['access_token']}"})
+        owner = json.loads(open(info.accounts_file).read())["evaluator"][7]
+        token = client.post("/api/auth/login", json=owner)
+        while token.status_code == 500:
+            token = client.post("/api/auth/login", json=owner)
+        listed = client.get("/api/evaluations?limit=1", headers={"Authorization": f"Bearer {token.json()['access_token']}"})
+        while listed.status_code == 500:  # an evaluator's own, newest first (indexed); admins read any by id
+            listed = client.get("/api/evaluations?limit=1", headers={"Authorization": f"Bearer {token.json()['access_token']}"})
         path = f"/api/evaluations/{listed.json()['items'][0]['id']}"
-        codes = [client.get(path, headers=auth).status_code for _ in range(600)]
-    assert 9 <= codes.count(503) <= 15 and set(codes) <= {200, 500, 503}, sorted(set(codes))  # 2 % per backend; 500s: the burst
+        codes = [client.get(path, headers=auth[i % 10]).status_code for i in range(300)]
+    assert 4 <= codes.count(503) <= 9 and set(codes) <= {200, 500, 503}, (codes.count(503), sorted(set(codes)))  # 500s: the burst
 
 
 def test_error_burst_is_half_a_percent(slow_burst_weak):
