@@ -129,3 +129,33 @@ def product(tmp_path_factory) -> Path:
     from product_run import copy_product
 
     return copy_product(tmp_path_factory.mktemp("product"))
+
+
+# -- tiers (docs/testing.md) ---------------------------------------------------------------------------------------------
+TIERS = ("unit", "box", "slow")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test not marked ``box`` or ``slow`` is ``unit``; ``slow`` implies ``box`` (a full gate, a load run, a drill or
+    the fault matrix needs the box or a target of its own)."""
+    for item in items:
+        if item.get_closest_marker("slow") is not None and item.get_closest_marker("box") is None:
+            item.add_marker(pytest.mark.box)
+        if item.get_closest_marker("box") is None:
+            item.add_marker(pytest.mark.unit)
+
+
+_SPENT: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    tier = next((t for t in ("slow", "box", "unit") if t in report.keywords), "unit")
+    _SPENT[tier] = _SPENT.get(tier, 0.0) + report.duration
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if _SPENT:
+        terminalreporter.write_sep("-", "time per tier (setup + call + teardown)")
+        for tier in TIERS:
+            if tier in _SPENT:
+                terminalreporter.write_line(f"{tier:5} {_SPENT[tier] / 60:6.1f} min")

@@ -14,6 +14,8 @@ import pytest
 
 from gonogo.core.processes import pid_alive
 
+pytestmark = pytest.mark.box
+
 REPO = Path(__file__).resolve().parents[1]
 
 LOCAL_ENV = """\

@@ -16,6 +16,8 @@ from product_run import copy_product, run
 from gonogo.security import cloud_config
 from gonogo.security.datatier import NotMeasured
 
+pytestmark = pytest.mark.box
+
 CLOUD_FAULTS = yaml.safe_load((Path(__file__).with_name("fault_matrix.yaml")).read_text())["cloud"]
 CLOUD_GATES = ("security.redis_config", "security.mongo_config", "security.network_rules", "security.files")
 

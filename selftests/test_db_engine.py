@@ -132,18 +132,21 @@ def auth_server(tmp_path_factory):
     proc.wait(timeout=30)
 
 
+@pytest.mark.box
 def test_connects_and_knows_the_server(auth_server):
     server = connect(f"mongodb://gate:right@127.0.0.1:{auth_server}/?authSource=admin", "app")
     assert server.kind == "secantusdb" and server.collections == ["users"]
     server.client.close()
 
 
+@pytest.mark.box
 def test_wrong_credentials(auth_server):
     with pytest.raises(MongoUnavailable) as info:
         connect(f"mongodb://gate:wrong@127.0.0.1:{auth_server}/?authSource=admin", "app")
     assert "refused the credentials" in str(info.value) and "wrong" not in str(info.value)  # the password is never shown
 
 
+@pytest.mark.box
 def test_missing_database_and_collection(auth_server):
     url = f"mongodb://gate:right@127.0.0.1:{auth_server}/?authSource=admin"
     with pytest.raises(MongoUnavailable, match="database 'nope' has no collections .* Check `database`"):

@@ -4,9 +4,13 @@ pool_exhaustion (load + db, the db suite reporting the API pools) and the other 
 
 from __future__ import annotations
 
+import pytest
+
 import json
 
 from product_run import gates, run
+
+pytestmark = pytest.mark.box
 
 
 def test_healthy_box_passes_the_database_gates(product):

@@ -115,11 +115,13 @@ def test_every_fault_switch_is_in_the_matrix():
             assert why and gate not in spec.get("fail", {}), (name, gate)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fault", ALONE)
 def test_fault_is_caught_by_its_gates_only(product, fault):
     check(product, [fault])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("group", MATRIX["groups"], ids=lambda g: "+".join(g))
 def test_faults_at_once_are_each_caught(product, group):
     check(product, group)

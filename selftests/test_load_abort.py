@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import http.server
 import json
 import re
@@ -10,6 +12,8 @@ import sys
 import threading
 import time
 from pathlib import Path
+
+pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[1]
 

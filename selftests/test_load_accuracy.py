@@ -18,6 +18,8 @@ import pytest
 
 from gonogo.core.store import MetricsStore
 
+pytestmark = pytest.mark.slow
+
 HERE = Path(__file__).resolve().parent
 LOCUSTFILE = HERE.parent / "tests" / "load" / "locustfile.py"
 STALL_EVERY_S, STALL_FOR_S = 10.0, 1.0

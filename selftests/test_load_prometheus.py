@@ -28,10 +28,11 @@ from gonogo.server_metrics.promql import matchers
 from gonogo.stack import Box
 
 PROMETHEUS = shutil.which("prometheus")
-pytestmark = pytest.mark.skipif(PROMETHEUS is None, reason="prometheus is not installed (scripts/setup.sh installs it)")
+needs_prometheus = pytest.mark.skipif(PROMETHEUS is None, reason="prometheus is not installed (scripts/setup.sh installs it)")
 
 PROFILE = "load: {users: 200, spawn_rate: 20, user_rps: 1.2, duration: 60 s, warmup: 10 s, calibrated: true}"
 LIGHT = "load: {users: 200, spawn_rate: 20, user_rps: 0.4, duration: 50 s, warmup: 10 s, calibrated: true}"
+SHORT = LIGHT.replace("duration: 50 s", "duration: 20 s")  # enough lookups to show a cache that never hits
 
 
 @contextmanager
@@ -70,7 +71,7 @@ scrape_configs:
         log.close()
 
 
-def decide_with_prometheus(tmp_path: Path, faults: str) -> tuple[subprocess.CompletedProcess, dict]:
+def decide_with_prometheus(tmp_path: Path, faults: str, profile: str = LIGHT) -> tuple[subprocess.CompletedProcess, dict]:
     product = copy_product(tmp_path / "product")
     box = Box(product, cache=REPO / ".gonogo" / "cache", log=lambda *_: None)
     info = box.up(frozenset(filter(None, faults.split(","))))
@@ -79,13 +80,15 @@ def decide_with_prometheus(tmp_path: Path, faults: str) -> tuple[subprocess.Comp
             environments = (product / "environments.yaml").read_text()
             assert PROFILE in environments
             (product / "environments.yaml").write_text(environments.replace(
-                PROFILE, LIGHT + f'\n    prometheus_url: "{url}"\n'
+                PROFILE, profile + f'\n    prometheus_url: "{url}"\n'
                                    "    prometheus: {labels: {job: ai-model-api}, rate_window: 10 s, step: 2 s}"))
             return run(product, "load", "--env=local", faults=faults)
     finally:
         box.down()
 
 
+@needs_prometheus
+@pytest.mark.slow
 def test_server_gates_from_promql_on_the_healthy_box(tmp_path):
     proc, report = decide_with_prometheus(tmp_path, "")
     assert "readings from Prometheus" in proc.stdout, proc.stdout[-3000:]
@@ -99,8 +102,11 @@ def test_server_gates_from_promql_on_the_healthy_box(tmp_path):
     assert proc.returncode == 0, proc.stdout[-3000:]
 
 
+@needs_prometheus
+@pytest.mark.slow
 def test_cache_off_fails_k11_through_promql(tmp_path):
-    proc, report = decide_with_prometheus(tmp_path, "cache_off")
+    """cache_off exports no result="hit" series: lookups without hits are 0 %, FAIL (not "not measured")."""
+    proc, report = decide_with_prometheus(tmp_path, "cache_off", SHORT)
     assert "readings from Prometheus" in proc.stdout, proc.stdout[-3000:]
     cache = gates(report, "load")["server.cache_hit_rate"]
     assert cache["status"] == "fail" and cache["measured"] == 0, cache["message"]

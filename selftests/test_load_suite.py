@@ -4,7 +4,11 @@ the main job's (selftests/test_main_job.py); each fault switch failing its load 
 
 from __future__ import annotations
 
+import pytest
 from product_run import gates, run
+
+pytestmark = pytest.mark.slow
+MEASURED = 30  # s: what merging two workers' figures needs to show; the main job measures the local profile's 60 s
 
 
 def test_open_model_distributed_from_the_environment_profile(product):
@@ -13,14 +17,14 @@ def test_open_model_distributed_from_the_environment_profile(product):
     assert profile in environments
     open_env = product / "environments-open.yaml"  # beside the original: its relative paths (waivers, CA) still resolve
     open_env.write_text(environments.replace(
-        profile, "load: {model: open, arrival_rate: 240, users: 200, duration: 60 s, warmup: 10 s, calibrated: true}"))
+        profile, f"load: {{model: open, arrival_rate: 240, users: 200, duration: {MEASURED} s, warmup: 10 s, calibrated: true}}"))
     proc, report = run(product, "load", "--env=local", f"--environments={open_env}", "--load-workers=2")
     assert "2 workers" in proc.stdout, proc.stdout[-3000:]
     # calibrated like the closed profile: 240 arrivals/s where this host carries them, else its measured share
     rate = report["metrics"]["notes"]["load.calibration"]["arrival_rate"]
     assert rate <= 240 and f"open model, {rate:g} iterations/s on 200 users" in proc.stdout, proc.stdout[-3000:]
     load = gates(report, "load")
-    assert load["load.latency.p95"]["samples"] >= 0.9 * rate * 60, "both workers' responses reach the gates"
+    assert load["load.latency.p95"]["samples"] >= 0.9 * rate * MEASURED, "both workers' responses reach the gates"
     assert load["load.users"]["measured"] >= 200  # the master's count
     assert 0.9 * rate <= load["load.throughput"]["measured"], load["load.throughput"]["message"]
     assert load["load.error_rate"]["status"] == "pass", load["load.error_rate"]["message"]

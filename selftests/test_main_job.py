@@ -19,6 +19,8 @@ from allure_html import Served, chromium, dom, generate, leaf_groups, screenshot
 
 from gonogo.core.processes import pid_alive
 
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[1]
 RUNS = int(os.environ.get("GONOGO_MAIN_JOB_RUNS", "1"))
 # Gates that measure capacity on this shared 2-core VM (latency, throughput, pools, CPU). The flake check requires

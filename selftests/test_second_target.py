@@ -30,6 +30,8 @@ from gonogo.core.processes import free_port, tcp_open
 from gonogo.stack.process import Component, wait_until
 from gonogo.stack.seed import secantus_command
 
+pytestmark = pytest.mark.slow
+
 trustme = pytest.importorskip("trustme")
 PACKAGES = ["fastapi", "starlette", "uvicorn", "pydantic", "pymongo", "PyJWT", "prometheus-client", "python-multipart"]
 # What this environment cannot have, each with its reason (the gate file a deployment of this target would keep).

@@ -137,6 +137,7 @@ SKIPPED_HERE = {"test_zap_scan_has_no_critical_or_high_alert", "test_elasticache
                 "test_security_groups"}  # nothing to scan on the box: they skip, with their reason, before opening a source
 
 
+@pytest.mark.box
 @pytest.mark.parametrize("name", [name for name, _ in _security_tests()])
 def test_a_planted_failing_check_fails_every_security_test_and_reaches_k4(planted, name):
     proc, security, cases = planted

@@ -4,11 +4,15 @@ exactly its gate, with the finding's evidence in Allure, is proven by the fault 
 
 from __future__ import annotations
 
+import pytest
+
 import json
 from contextlib import contextmanager
 from pathlib import Path
 
 from product_run import gates, run
+
+pytestmark = pytest.mark.box
 
 API_GATES = ("security.headers", "security.cors", "security.auth", "security.rate_limits", "security.dependencies",
              "security.tls", "security.tls_expiry", "security.network")

@@ -14,6 +14,8 @@ from product_run import clean_env as _clean_env
 from product_run import gates as _gates
 from product_run import run as _run
 
+pytestmark = pytest.mark.box
+
 
 @pytest.fixture(scope="module")
 def product(tmp_path_factory) -> Path:

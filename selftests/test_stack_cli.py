@@ -18,6 +18,8 @@ from gonogo.stack import Box
 from gonogo.stack.process import Component, wait_until
 from gonogo.stack.seed import secantus_command
 
+pytestmark = pytest.mark.box
+
 REPO = Path(__file__).resolve().parents[1]
 
 

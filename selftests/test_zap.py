@@ -12,6 +12,8 @@ from zap_recorded import RecordedZap
 from gonogo.core.findings import Severity
 from gonogo.security import zap
 
+pytestmark = pytest.mark.box
+
 REPO = Path(__file__).resolve().parents[1]
 RULES = zap.load_rules(REPO / "zap-rules.tsv")
 SCAN = dict(openapi_url=None, spider_time=5, passive_time=5, active_time=5)

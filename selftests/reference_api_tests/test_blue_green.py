@@ -4,6 +4,8 @@ TLS; a switch that restarts nginx instead of reloading it loses requests, and th
 
 from __future__ import annotations
 
+import pytest
+
 import json
 import ssl
 import subprocess
@@ -15,6 +17,8 @@ from gonogo.deploy.analysis import route_back_s, switch_report
 from gonogo.deploy.prober import Prober, version_from
 from gonogo.stack.box import VERSIONS
 from gonogo.stack.colours import ColourSwitch
+
+pytestmark = pytest.mark.slow
 
 BLUE, GREEN = VERSIONS["blue"], VERSIONS["green"]
 QUIET_S = 2.0  # prober traffic before and after each action

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import threading
 import time
 import uuid
@@ -9,6 +11,8 @@ import uuid
 import redis
 
 from reference_api.cache import Cache
+
+pytestmark = pytest.mark.box
 
 
 def _cache(api, ttl=300, enabled=True) -> Cache:

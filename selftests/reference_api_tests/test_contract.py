@@ -14,6 +14,8 @@ from pymongo import MongoClient
 
 from .conftest import inside_one_minute, redis_ping
 
+pytestmark = pytest.mark.box
+
 S1 = {
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",

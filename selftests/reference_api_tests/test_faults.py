@@ -25,6 +25,8 @@ from reference_api.settings import Settings
 from .conftest import REPO, Client, redis_ping, s3_client
 from .test_contract import S1
 
+pytestmark = pytest.mark.box
+
 
 def _b64(obj) -> str:
     return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
