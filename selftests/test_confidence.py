@@ -4,6 +4,8 @@ a census is exact; `per: endpoint` finds one bad endpoint among good ones."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from gonogo.config.gates import GateSet
@@ -12,7 +14,7 @@ from gonogo.core.store import MetricsStore
 from gonogo.gates.rules import Status, evaluate
 from test_rules import gates
 
-REPO_GATES = {g.id: g for g in GateSet.from_path(__import__("pathlib").Path(__file__).resolve().parents[1] / "gates.yaml",
+REPO_GATES = {g.id: g for g in GateSet.from_path(Path(__file__).resolve().parents[1] / "gates.yaml",
                                                   ["local", "staging", "production"]).for_environment("staging")}
 
 

@@ -146,6 +146,3 @@ def describe_request(case, response, headers: dict[str, str], base_url: str, ver
     return "\n".join([f"{request.method} {request.url}", *(f"Body: {body}" for _ in [1] if body),
                       f"Headers: {sent}", f"Reproduce with: {curl}"])
 
-
-def indent(text: str, prefix: str = "    ") -> str:
-    return "\n".join(prefix + line for line in text.splitlines())

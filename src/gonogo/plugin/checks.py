@@ -64,10 +64,6 @@ class SecurityChecks(Checks):
             raise ValueError(f"source {name!r} is already open: one with-block per source")
         return Source(self, name, blocking)
 
-    def unfinished(self) -> list[str]:
-        """Sources opened and never closed (a with-block is the only way to open one, so: none, unless misused)."""
-        return sorted(self.open)
-
 
 class Source:
     """One scan's checks and findings (see SecurityChecks)."""
