@@ -109,7 +109,7 @@ def test_contract_conformance(smoke, gonogo_env, gonogo_metrics, accounts, share
                     detail = "" if not failed else (f"{operation.label} [{mode}] {response.status_code}: {failed[0].title}: "
                                                      f"{failed[0].first_line[:200]}\n{outcome.request}")
                     gonogo_metrics.check("smoke.conformance", name, not failed, detail, check=name)
-                failures += [f"{line}\n{textwrap.indent(outcome.request, "    ")}" for line in outcome.lines()]
+                failures += [f"{line}\n{textwrap.indent(outcome.request, '    ')}" for line in outcome.lines()]
     say(f"smoke: conformance sent {sent} requests generated from {source}"
         + (f"; nothing to generate for {len(skipped)}: {', '.join(skipped)}" if skipped else ""))
     assert sent > 0, f"no request could be generated from {source}"
