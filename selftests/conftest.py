@@ -135,14 +135,21 @@ def product(tmp_path_factory) -> Path:
 TIERS = ("unit", "box", "slow")
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group marks (--dist loadgroup)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """A test not marked ``box`` or ``slow`` is ``unit``; ``slow`` implies ``box`` (a full gate, a load run, a drill or
-    the fault matrix needs the box or a target of its own)."""
+    the fault matrix needs the box or a target of its own); so does ``alone``.
+
+    Side by side (``-n``, scripts/selftest.sh), the tests of one module that needs a box stay on one worker: they share
+    its module-scoped box or product copy. A test that names its own group (a fault matrix case, which boots a box of
+    its own) keeps it."""
     for item in items:
-        if item.get_closest_marker("slow") is not None and item.get_closest_marker("box") is None:
+        if (item.get_closest_marker("slow") or item.get_closest_marker("alone")) and item.get_closest_marker("box") is None:
             item.add_marker(pytest.mark.box)
         if item.get_closest_marker("box") is None:
             item.add_marker(pytest.mark.unit)
+        elif item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
 
 
 _SPENT: dict[str, float] = {}

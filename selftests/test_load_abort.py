@@ -13,7 +13,7 @@ import threading
 import time
 from pathlib import Path
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.alone]  # alone: a load run's abort is timed
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -18,7 +18,7 @@ import pytest
 
 from gonogo.core.store import MetricsStore
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.alone]  # alone: the generator's figures are compared with the target's own
 
 HERE = Path(__file__).resolve().parent
 LOCUSTFILE = HERE.parent / "tests" / "load" / "locustfile.py"

@@ -89,6 +89,7 @@ def decide_with_prometheus(tmp_path: Path, faults: str, profile: str = LIGHT) ->
 
 @needs_prometheus
 @pytest.mark.slow
+@pytest.mark.alone  # its load is judged
 def test_server_gates_from_promql_on_the_healthy_box(tmp_path):
     proc, report = decide_with_prometheus(tmp_path, "")
     assert "readings from Prometheus" in proc.stdout, proc.stdout[-3000:]
@@ -104,6 +105,7 @@ def test_server_gates_from_promql_on_the_healthy_box(tmp_path):
 
 @needs_prometheus
 @pytest.mark.slow
+@pytest.mark.alone  # its load is judged
 def test_cache_off_fails_k11_through_promql(tmp_path):
     """cache_off exports no result="hit" series: lookups without hits are 0 %, FAIL (not "not measured")."""
     proc, report = decide_with_prometheus(tmp_path, "cache_off", SHORT)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from product_run import gates, run
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.alone]  # alone: its load is judged
 MEASURED = 30  # s: what merging two workers' figures needs to show; the main job measures the local profile's 60 s
 
 

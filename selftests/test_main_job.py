@@ -19,7 +19,7 @@ from allure_html import Served, chromium, dom, generate, leaf_groups, screenshot
 
 from gonogo.core.processes import pid_alive
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.alone]  # alone: the main job's load is judged
 
 REPO = Path(__file__).resolve().parents[1]
 RUNS = int(os.environ.get("GONOGO_MAIN_JOB_RUNS", "1"))

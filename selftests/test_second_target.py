@@ -30,7 +30,7 @@ from gonogo.core.processes import free_port, tcp_open
 from gonogo.stack.process import Component, wait_until
 from gonogo.stack.seed import secantus_command
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.alone]  # alone: its load is judged
 
 trustme = pytest.importorskip("trustme")
 PACKAGES = ["fastapi", "starlette", "uvicorn", "pydantic", "pymongo", "PyJWT", "prometheus-client", "python-multipart"]

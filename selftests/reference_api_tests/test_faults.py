@@ -25,7 +25,7 @@ from reference_api.settings import Settings
 from .conftest import REPO, Client, redis_ping, s3_client
 from .test_contract import S1
 
-pytestmark = pytest.mark.box
+pytestmark = [pytest.mark.box, pytest.mark.alone]  # alone: exposed_redis holds 6379, which every security run checks
 
 
 def _b64(obj) -> str:
