@@ -235,6 +235,35 @@ def test_a_calibration_is_cached_per_machine_and_box_and_forgotten_on_request(tm
     assert capacity.cached(tmp_path / "cache", key) is None
 
 
+def test_a_lighter_profile_of_the_same_users_reads_the_knee_already_measured(tmp_path):
+    """One probe per knee: a measurement at 1.2 req/s answers for 0.4; a lowered one answers for any pace above it; a
+    pace above every one kept as written, another user count or other scenarios are measured."""
+    from gonogo.stack import capacity
+
+    root = tmp_path / "product"
+    (root / "tests" / "load").mkdir(parents=True)
+    (root / "tests" / "load" / "locustfile.py").write_text("# scenarios v1\n")
+    cache, family = tmp_path / "cache", capacity.family_key(root, 200)
+
+    def derived(asked, users=200):
+        return capacity.derived(cache, capacity.family_key(root, users), capacity.cache_key(root, users, asked), asked)
+
+    assert derived(0.4) is None  # nothing measured yet
+    roomy = capacity.Calibration(capacity.cache_key(root, 200, 1.2), 1.2, 1.2, [{"user_rps": 1.2, "pace": 1.0}],
+                                 {"free_cores": 1.9}, "2026-12-05T01:00", family)
+    capacity.save(cache, roomy)
+    light = derived(0.4)
+    assert (light.user_rps, light.asked_user_rps, light.derived_from, light.probes) == (0.4, 0.4, 1.2, roomy.probes)
+    assert light.key == capacity.cache_key(root, 200, 0.4) and "read from the measurement at 1.2" in light.describe()
+    assert derived(1.5) is None  # above the written pace it kept: not known
+    assert derived(0.4, users=100) is None and capacity.family_key(root, 100) != family
+    capacity.save(cache, capacity.Calibration(capacity.cache_key(root, 200, 1.5), 0.6, 1.5, [], {}, "2026-12-05T02:00", family))
+    assert derived(2.0).user_rps == 0.6  # lowered at 1.5: 0.6 is the knee, for any pace asked above it
+    assert derived(0.4).user_rps == 0.4  # the newest answer: 0.6 carries 0.4
+    (root / "tests" / "load" / "locustfile.py").write_text("# scenarios v2\n")
+    assert derived(0.4) is None  # other scenarios: measured again
+
+
 def test_one_silent_node_exporter_leaves_the_fleet_figure_partly_measured():
     settings = ServerMetrics(node_exporters=["http://10.0.1.11:9100/metrics", "http://10.0.1.12:9100/metrics"])
     sampler = sampler_with(settings, [target_text(1), target_text(2)], [exporter_text(10, 10, 2e9), exporter_text(10.5, 11.5, 2e9)])

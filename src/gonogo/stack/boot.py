@@ -39,7 +39,9 @@ def calibration_for(root: Path, environment, faults_text: str | None, limits: di
     environment = environment.model_copy(update={"load": profile})
     box = Box(root, environment.database, list(environment.cors_allowed_origins), log=say)
     key = capacity.cache_key(root, profile.users, profile.user_rps)
-    found = capacity.cached(box.cache, key)
+    # a profile at another pace of the same users (a lighter run) reads the knee already measured
+    found = capacity.cached(box.cache, key) or capacity.derived(box.cache, capacity.family_key(root, profile.users), key,
+                                                                 profile.user_rps)
     running = box.running()
     free = capacity.free_cores() if running is None else None  # a running box's own idle CPU is not a neighbour's
     if found is not None:

@@ -15,7 +15,8 @@ The written pace with room to spare is kept as written.
 The result is cached per machine and per version of the box and the scenarios, with the CPU the host had
 free when it was measured; a run that finds clearly less (or, on a lowered pace, clearly more) CPU free than
 that measures again, so a busy neighbour or a CPU hog started since does not overload the box.
-`gonogo stack calibrate` measures again on request.
+`gonogo stack calibrate` measures again on request. A profile of the same users at another pace reads a measurement
+that already answers for it (``derived``): a pace kept with headroom carries any lower one, a lowered pace is the knee.
 
 A lowered pace also stretches the warm-up by the same factor (up to the profile's cap): the measured window
 then starts after as many requests as the profile's own warm-up would have sent, so caches and pools are as
@@ -56,6 +57,8 @@ class Calibration:
     probes: list[dict] = field(default_factory=list)  # {user_rps, pace, p95_ms, p99_ms, rps}
     host: dict = field(default_factory=dict)
     measured_at: str = ""
+    family: str = ""  # this machine, box, scenarios and users, whatever pace was asked (``family_key``)
+    derived_from: float | None = None  # the asked pace of the measurement this one was read from (``derived``)
 
     def applied_to(self, profile):
         """``profile`` (a LoadProfile) at this host's pace, its warm-up stretched as much as the pace was lowered; an
@@ -74,6 +77,8 @@ class Calibration:
                    f"P95 {last.get('p95_ms', 0):.0f} ms, P99 {last.get('p99_ms', 0):.0f} ms, {last.get('rps', 0):.0f} req/s") if last else "no probe"
         kept = ("as written" if self.user_rps >= self.asked_user_rps else f"lowered from {self.asked_user_rps:g}"
                 + (f", {SETTLE_MARGIN:.0%} of the last probe's pace" if self.probes and self.user_rps < self.probes[-1]["user_rps"] else ""))
+        if self.derived_from is not None:
+            kept += f"; read from the measurement at {self.derived_from:g}"
         free = f", {self.host['free_cores']:.1f} cores free" if self.host.get("free_cores") is not None else ""
         return (f"host {self.host.get('cpu', '?')} x{self.host.get('cores', '?')}, 10 M-iteration loop "
                 f"{self.host.get('loop_10m_s', 0):.2f} s{free}; local pace {self.user_rps:g} req/s per user ({kept}; "
@@ -105,16 +110,38 @@ def closed_equivalent(profile):
                                       "arrival_rate": None})
 
 
-def cache_key(root: Path, users: int, asked_user_rps: float) -> str:
-    """This machine, this box and these scenarios, this profile: a change to any is a new measurement."""
+def family_key(root: Path, users: int) -> str:
+    """This machine, this box and these scenarios, this many users: one knee, whatever pace a profile asks."""
     import reference_api  # the box runs the installed package, whatever checkout or copy the gate runs from
 
     digest = hashlib.sha256()
     for path in sorted([*Path(reference_api.__file__).parent.rglob("*.py"), root / "tests" / "load" / "locustfile.py"]):
         if path.is_file():
             digest.update(path.read_bytes())
-    ident = f"{platform.node()}|{_cpu_model()}|{len(os.sched_getaffinity(0))}|{users}|{asked_user_rps:g}|{digest.hexdigest()[:16]}"
+    ident = f"{platform.node()}|{_cpu_model()}|{len(os.sched_getaffinity(0))}|{users}|{digest.hexdigest()[:16]}"
     return hashlib.sha256(ident.encode()).hexdigest()[:20]
+
+
+def cache_key(root: Path, users: int, asked_user_rps: float) -> str:
+    """This machine, this box and these scenarios, this profile: a change to any is a new measurement."""
+    return hashlib.sha256(f"{family_key(root, users)}|{asked_user_rps:g}".encode()).hexdigest()[:20]
+
+
+def derived(cache_dir: Path, family: str, key: str, asked: float) -> Calibration | None:
+    """A calibration of the same family measured at another pace that already answers for ``asked``: it kept a pace at
+    least ``asked`` with headroom (so ``asked`` is carried), or it was lowered (its pace is this host's knee, whatever
+    was asked above it). None when none does: a pace above every one kept as written is measured."""
+    try:
+        entries = [Calibration(**e) for e in json.loads((cache_dir / CACHE_FILE).read_text()).values()]
+    except (OSError, ValueError, TypeError):
+        return None
+    answers = [c for c in entries if c.family == family and c.derived_from is None
+               and (c.user_rps >= asked or c.user_rps < c.asked_user_rps)]
+    if not answers:
+        return None
+    source = max(answers, key=lambda c: c.measured_at)
+    return Calibration(key, min(asked, source.user_rps), asked, source.probes, source.host, source.measured_at,
+                       family, source.asked_user_rps)
 
 
 def cached(cache_dir: Path, key: str) -> Calibration | None:
@@ -205,7 +232,7 @@ def measure(root: Path, info, environment, limits: dict[str, float], say=print, 
     calibration = Calibration(cache_key(root, environment.load.users, asked), asked, asked,
                               host={"cpu": _cpu_model(), "cores": len(os.sched_getaffinity(0)), "loop_10m_s": round(loop_seconds(), 3),
                                     "free_cores": free_cores() if free is None else free},
-                              measured_at=datetime.now(timezone.utc).isoformat())
+                              measured_at=datetime.now(timezone.utc).isoformat(), family=family_key(root, environment.load.users))
     pace = asked
     for _ in range(MAX_PROBES):
         say(f"gonogo: calibrating the local profile on this host: {environment.load.users} users at {pace:g} req/s, "
