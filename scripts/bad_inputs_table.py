@@ -15,7 +15,8 @@ CONFIG_FILES = {"broken_gates": "gates file", "broken_environments": "environmen
 
 
 def expectations(path: Path) -> list[str]:
-    return [line[len("# expect:"):].strip() for line in path.read_text().splitlines() if line.startswith("# expect:")]
+    return [line[len("# expect:"):].strip() for line in path.read_text(errors="replace").splitlines()
+             if line.startswith("# expect:")]  # errors: a file may be broken on purpose (not UTF-8)
 
 
 def _cell(text: str) -> str:

@@ -14,7 +14,8 @@ ROOT = Path(__file__).parent.parent
 
 
 def _expectations(path: Path) -> list[str]:
-    lines = [line[len("# expect:"):].strip() for line in path.read_text().splitlines() if line.startswith("# expect:")]
+    lines = [line[len("# expect:"):].strip() for line in path.read_text(errors="replace").splitlines()
+             if line.startswith("# expect:")]  # errors: a file may be broken on purpose (not UTF-8)
     assert lines, f"{path.name} declares no '# expect:' line"
     return lines
 

@@ -37,7 +37,7 @@ class ConfigError(Exception):
     def render(self) -> str:
         lines = [f"Error in {self.source}:"]
         for p in self.problems:
-            where = p.place + (f" (line {p.line})" if p.line else "")
+            where = (f"{p.place} (line {p.line})" if p.place else f"line {p.line}") if p.line else p.place
             lines.append(f"  - {where}: {p.message}" if where else f"  - {p.message}")
         return mask_userinfo("\n".join(lines))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,17 +35,47 @@ class YamlDocument:
         return line
 
 
+# libyaml where installed (about 10x faster on big files), the pure-Python loader otherwise; both keep line marks
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def duplicate_keys(node: yaml.Node | None) -> list[Problem]:
+    """Every key written twice in one mapping: YAML loaders silently keep the last, so a second ``gates:`` section would
+    replace the first and a second ``threshold:`` would win unseen."""
+    problems, stack = [], [(node, "")]
+    while stack:
+        node, place = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[str, int] = {}
+            for key, value in node.value:
+                name = key.value if isinstance(key, yaml.ScalarNode) else None
+                if name is not None and name != "<<":
+                    line = key.start_mark.line + 1
+                    if name in seen:
+                        problems.append(Problem(f"{place}{name}", f"written twice (lines {seen[name]} and {line}); YAML keeps only "
+                                                "the last, so one of them would be silently lost. Keep one", line))
+                    seen.setdefault(name, line)
+                stack.append((value, f"{place}{name}." if name is not None else place))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((item, f"{place[:-1] if place else ''}[{i}].") for i, item in enumerate(node.value))
+    return sorted(problems, key=lambda p: p.line or 0)
+
+
 def load_yaml(path: str | Path, what: str) -> YamlDocument:
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(path, f"{what} file not found. Create it or point to one with the matching option.") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(path, f"not a UTF-8 text file ({exc.reason} at byte {exc.start}): save the {what} file as UTF-8") from None
     except OSError as exc:
         raise ConfigError(path, f"cannot read the {what} file: {exc.strerror}") from None
+    collecting = gc.isenabled()
+    gc.disable()  # a big file's node tree is hundreds of thousands of objects: the cyclic collector made loading quadratic
     try:
-        data = yaml.safe_load(text)
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=_Loader)  # parsed once: the values are built from the same nodes
+        data = None if root is None else yaml.constructor.SafeConstructor().construct_document(root)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
@@ -53,6 +84,12 @@ def load_yaml(path: str | Path, what: str) -> YamlDocument:
         if context and context_mark:  # "while parsing a flow mapping" started here
             reason += f" ({context} that starts at line {context_mark.line + 1})"
         raise ConfigError(path, [Problem("", f"not valid YAML: {reason}", line)]) from None
+    finally:
+        if collecting:
+            gc.enable()
+    duplicates = duplicate_keys(root)
+    if duplicates:
+        raise ConfigError(path, duplicates)
     if data is None:
         needs = {"gates": "`version: 1` and `gates:`", "environments": "`version: 1` and `environments:`",
                  "waivers": "`waivers:` (none yet: `waivers: []`)"}.get(what, "content")
