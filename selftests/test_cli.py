@@ -131,7 +131,7 @@ def test_figures_of_a_standalone_locust_run_are_decided_as_the_load_suite(tmp_pa
     (b"\xff\xfe\x00garbage", "not a UTF-8 text file"),
     (None, "is a directory"),
     (b'{"schema": "gonogo.gate-report/1", "metrics": "oops"}', "its 'metrics' must be a metrics snapshot (an object), found str"),
-    (b'{"schema": "gonogo.gate-report/1", "metrics": {"schema": "gonogo.metrics/1", "series": [{"metric": 1}]}}', "cannot be read"),
+    (b'{"schema": "gonogo.gate-report/1", "metrics": {"schema": "gonogo.metrics/1", "series": [{"metric": 1}]}}', "series [0] must be {metric: name"),
 ])
 def test_a_bad_report_is_exit_4_with_a_message_never_the_no_go_code(tmp_path, content, says):
     path = tmp_path / "report.json"
@@ -142,3 +142,54 @@ def test_a_bad_report_is_exit_4_with_a_message_never_the_no_go_code(tmp_path, co
     proc = subprocess.run([sys.executable, "-m", "gonogo.cli", "evaluate", str(path)], cwd=tmp_path, capture_output=True, text=True)
     assert proc.returncode == 4, (proc.returncode, proc.stdout, proc.stderr)
     assert says in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+
+
+def _report_with(tmp_path, mutate) -> subprocess.CompletedProcess:
+    """A report gonogo could have written (a ratio, a histogram, a gauge), changed by ``mutate``, then evaluated."""
+    from gonogo.core.store import MetricsStore
+
+    store = MetricsStore()
+    store.ratio("load.http_errors", 0, 30, endpoint="GET /api/models")
+    for seconds in (0.05, 0.08, 0.12):
+        store.record_latency("load.http_latency", seconds, endpoint="GET /api/models")
+    store.gauge("server.cpu_usage", 0.4)
+    report = {"schema": "gonogo.gate-report/1", "environment": "staging", "suites_run": ["load"], "failed_tests": 0,
+              "metrics": store.to_dict()}
+    by_metric = {s["metric"]: s["data"] for s in report["metrics"]["series"]}
+    mutate(report, by_metric)
+    (tmp_path / "report.json").write_text(json.dumps(report))  # json writes NaN and Infinity as a hand-edited file would
+    (tmp_path / "gates.yaml").write_text(
+        "version: 1\ngates:\n"
+        "  - {id: errors, requirement: K2, metric: load.http_errors, aggregation: rate, threshold: '< 0.1 %', min_samples: 1}\n"
+        "  - {id: p95, requirement: K1, metric: load.http_latency, aggregation: p95, threshold: '< 500 ms', min_samples: 1}\n"
+        "  - {id: cpu, requirement: K9, metric: server.cpu_usage, aggregation: max, threshold: '< 70 %', min_samples: 1}\n")
+    return subprocess.run([sys.executable, "-m", "gonogo.cli", "evaluate", "report.json", "--gate-report", "out.json"],
+                          cwd=tmp_path, capture_output=True, text=True)
+
+
+def test_the_unmutated_report_is_decided(tmp_path):
+    """The control of the test below: the same report, unchanged, is judged (No-Go: 30 requests cannot show < 0.1 %)."""
+    proc = _report_with(tmp_path, lambda report, by_metric: None)
+    assert proc.returncode == 1 and "errors" in proc.stdout, proc.stdout + proc.stderr
+    assert "p95" in proc.stdout and "PASS" in proc.stdout
+
+
+@pytest.mark.parametrize("mutate, says", [
+    (lambda r, m: m["load.http_errors"].update(hits=-5),
+     "series load.http_errors {endpoint=GET /api/models}: hits: Input should be greater than or equal to 0"),
+    (lambda r, m: m["load.http_errors"].update(hits=31), "31 hits of 30: hits cannot exceed the total"),
+    (lambda r, m: m["load.http_errors"].update(total=float("inf")), "series load.http_errors {endpoint=GET /api/models}: total:"),
+    (lambda r, m: m["load.http_latency"].update(min_ns=-1, max_ns=-1), "min_ns: Input should be greater than or equal to 0"),
+    (lambda r, m: m["load.http_latency"].update(hdr="not-a-histogram"), "hdr: not an encoded HdrHistogram"),
+    (lambda r, m: m["server.cpu_usage"].update(readings=[[1e9, float("nan")]]), "readings.0.1: Input should be a finite number"),
+    (lambda r, m: r.update(failed_tests=-3), "failed_tests: Input should be greater than or equal to 0"),
+    (lambda r, m: r.update(suites_run="smoke"), "suites_run: Input should be a valid list"),
+], ids=["negative_hits", "hits_over_total", "infinite_total", "negative_latency", "not_a_histogram", "nan_gauge",
+        "negative_failed_tests", "suites_not_a_list"])
+def test_impossible_figures_are_refused_naming_the_series_never_decided(tmp_path, mutate, says):
+    """Issue 29: -5 hits of 30 read -16.67 % PASS and Go; a negative histogram a P95 of -1e-06 ms; Infinity crashed
+    (exit 5); NaN reached the written report as bare NaN; "smoke" was read as the suites s, m, o, k, e."""
+    proc = _report_with(tmp_path, mutate)
+    assert proc.returncode == 4, (proc.returncode, proc.stdout, proc.stderr)
+    assert says in proc.stderr and "nothing was decided" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr and "GO" not in proc.stdout and not (tmp_path / "out.json").exists()

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from hdrh.histogram import HdrHistogram
 
+from gonogo.core.snapshot import HistogramShape
+
 LOWEST_NS = 1
 HIGHEST_NS = 3_600 * 10**9  # one hour; longer samples are clamped and counted
 SIGNIFICANT_DIGITS = 3
@@ -91,11 +93,12 @@ class LatencyHistogram:
 
     @classmethod
     def from_dict(cls, data: dict) -> LatencyHistogram:
+        shape = HistogramShape.model_validate(data)
         hist = cls()
-        if data.get("hdr"):
-            hist._hdr.add(HdrHistogram.decode(data["hdr"].encode("ascii")))
-        hist.sum_ns = int(data.get("sum_ns", 0))
-        hist.min_ns = data.get("min_ns")
-        hist.max_ns = data.get("max_ns")
-        hist.clamped = int(data.get("clamped", 0))
+        if shape.hdr:
+            try:
+                hist._hdr.add(HdrHistogram.decode(shape.hdr.encode("ascii")))
+            except Exception as exc:  # base64, zlib or HdrHistogram's own header checks: not an encoded histogram
+                raise ValueError(f"hdr: not an encoded HdrHistogram ({exc.__class__.__name__})") from None
+        hist.sum_ns, hist.min_ns, hist.max_ns, hist.clamped = shape.sum_ns, shape.min_ns, shape.max_ns, shape.clamped
         return hist

@@ -6,11 +6,13 @@ events for counters and ratios, readings for gauges, checks run, scans completed
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from gonogo.core.catalog import Kind
 from gonogo.core.findings import Finding
 from gonogo.core.histogram import LatencyHistogram
+from gonogo.core.snapshot import ChecksShape, CounterShape, FindingsShape, GaugeShape, RatioShape
 
 _PERCENTILES = {"p50": 50.0, "p90": 90.0, "p95": 95.0, "p99": 99.0, "p99.9": 99.9}
 
@@ -72,8 +74,9 @@ class Counter:
 
     @classmethod
     def from_dict(cls, data: dict) -> Counter:
+        shape = CounterShape.model_validate(data)
         counter = cls()
-        counter.total, counter.start, counter.end = data["total"], data.get("start"), data.get("end")
+        counter.total, counter.start, counter.end = shape.total, shape.start, shape.end
         return counter
 
 
@@ -86,7 +89,9 @@ class Gauge:
         self.readings: list[tuple[float, float]] = []
 
     def set(self, value: float, at: float) -> None:
-        self.readings.append((at, float(value)))
+        value = float(value)
+        if math.isfinite(value):  # NaN or Inf (a Prometheus 0/0) is no reading: fewer samples, never a figure
+            self.readings.append((at, value))
 
     @property
     def samples(self) -> int:
@@ -115,7 +120,7 @@ class Gauge:
     @classmethod
     def from_dict(cls, data: dict) -> Gauge:
         gauge = cls()
-        gauge.readings = [(float(t), float(v)) for t, v in data["readings"]]
+        gauge.readings = list(GaugeShape.model_validate(data).readings)
         return gauge
 
 
@@ -152,8 +157,9 @@ class Ratio:
 
     @classmethod
     def from_dict(cls, data: dict) -> Ratio:
+        shape = RatioShape.model_validate(data)
         ratio = cls()
-        ratio.hits, ratio.total = int(data["hits"]), int(data["total"])
+        ratio.hits, ratio.total = shape.hits, shape.total
         return ratio
 
 
@@ -198,7 +204,7 @@ class Checks:
     @classmethod
     def from_dict(cls, data: dict) -> Checks:
         checks = cls()
-        checks.results = [CheckResult(c, bool(p), d) for c, p, d in data["results"]]
+        checks.results = [CheckResult(c, p, d) for c, p, d in ChecksShape.model_validate(data).results]
         return checks
 
 
@@ -239,9 +245,10 @@ class Findings:
 
     @classmethod
     def from_dict(cls, data: dict) -> Findings:
+        shape = FindingsShape.model_validate(data)
         out = cls()
-        out.scans = int(data["scans"])
-        out.findings = [Finding.from_dict(f) for f in data["findings"]]
+        out.scans = shape.scans
+        out.findings = [Finding.from_dict(f) for f in shape.findings]
         return out
 
 

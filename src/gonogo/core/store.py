@@ -18,6 +18,9 @@ import threading
 import time
 from collections.abc import Iterable, Mapping
 
+from pydantic import ValidationError
+
+from gonogo.core import snapshot
 from gonogo.core.catalog import CATALOG, Kind, MetricDef
 from gonogo.core.findings import Finding
 from gonogo.core.series import (
@@ -45,6 +48,12 @@ class UnknownMetricError(KeyError):
 
     def __str__(self) -> str:
         return self.args[0]
+
+
+def _label(item: dict) -> str:
+    """A series as a reader finds it: its metric and tags (``load.error_ratio {endpoint=GET /api/models}``)."""
+    tags = ", ".join(f"{k}={v}" for k, v in sorted(item["tags"].items()))
+    return item["metric"] + (f" {{{tags}}}" if tags else "")
 
 
 def _key(tags: Mapping[str, object]) -> TagKey:
@@ -267,9 +276,19 @@ class MetricsStore:
         if data.get("schema") != SNAPSHOT_SCHEMA:
             raise ValueError(f"not a gonogo metrics snapshot (schema {data.get('schema')!r}, expected {SNAPSHOT_SCHEMA!r})")
         store = cls(catalog)
-        for item in data["series"]:
+        if not isinstance(data.get("series"), list):
+            raise ValueError(f"'series' must be a list, found {type(data.get('series')).__name__}")
+        for i, item in enumerate(data["series"]):
+            if not (isinstance(item, dict) and isinstance(item.get("metric"), str) and isinstance(item.get("tags"), dict)
+                    and isinstance(item.get("data"), dict)):
+                raise ValueError(f"series [{i}] must be {{metric: name, tags: {{...}}, data: {{...}}}}")
             definition = store.definition(item["metric"])
-            series = SERIES_CLASSES[definition.kind].from_dict(item["data"])
+            try:
+                series = SERIES_CLASSES[definition.kind].from_dict(item["data"])
+            except ValidationError as exc:
+                raise ValueError(f"series {_label(item)}: {snapshot.problem(exc)}") from None
+            except ValueError as exc:
+                raise ValueError(f"series {_label(item)}: {exc}") from None
             store._series.setdefault(item["metric"], {})[_key(item["tags"])] = series
         store.unmeasured_notes = list(data.get("unmeasured") or [])
         store.unreliable_notes = list(data.get("unreliable") or [])

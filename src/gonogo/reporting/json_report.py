@@ -13,7 +13,10 @@ import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from gonogo import __version__
+from gonogo.core.snapshot import ReportHeader, problem
 from gonogo.core.store import MetricsStore
 from gonogo.gates.rules import GateResult
 from gonogo.gates.verdict import Verdict
@@ -79,10 +82,14 @@ def write(path: str | Path, report: dict) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(report, fh, indent=2, sort_keys=False)
-        fh.write("\n")
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(report, fh, indent=2, sort_keys=False, allow_nan=False)  # NaN is not JSON: a bug, never a report
+            fh.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 class ReportError(ValueError):
@@ -118,6 +125,13 @@ def load_store(path: str | Path) -> tuple[dict, MetricsStore]:
         found = type(data.get("metrics")).__name__ if "metrics" in data else "nothing"
         raise ReportError(f"{path}: its 'metrics' must be a metrics snapshot (an object), found {found}")
     try:
-        return data, MetricsStore.from_dict(data["metrics"])
-    except (KeyError, ValueError, TypeError, AttributeError) as exc:
+        header = ReportHeader.model_validate(data)
+    except ValidationError as exc:
+        raise ReportError(f"{path}: {problem(exc)}: not a report gonogo wrote; nothing was decided") from None
+    try:
+        store = MetricsStore.from_dict(data["metrics"])
+    except ValueError as exc:
+        raise ReportError(f"{path}: {exc}: impossible figures, nothing was decided") from None
+    except (KeyError, TypeError, AttributeError) as exc:
         raise ReportError(f"{path}: its metrics snapshot cannot be read: {exc!r}") from None
+    return {**data, "suites_run": header.suites_run, "failed_tests": header.failed_tests}, store
