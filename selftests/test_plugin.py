@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -474,6 +480,57 @@ def test_an_interrupted_run_overwrites_every_report_with_undecided(project):
     assert [r["status"] for r in results if r["name"] == "test_smoke" and r["start"] == latest] != ["passed"]
     assert any(r["name"] == "gonogo verdict: UNDECIDED" and r["status"] == "broken" for r in results)
     assert "gonogo.verdict=undecided" in (project.path / "allure" / "environment.properties").read_text()
+
+
+@pytest.mark.parametrize("sig, wait", [(signal.SIGINT, 1.5), (signal.SIGTERM, 1.5), (signal.SIGTERM, 0.0), (signal.SIGINT, 0.0)],
+                         ids=["sigint-in-the-probe", "sigterm-in-the-probe", "sigterm-at-start", "sigint-at-start"])
+def test_a_signal_before_the_verdict_never_leaves_the_last_go(project, sig, wait):
+    """Issue 29: Ctrl-C while the reachability probe waits on a silent listener, or a signal in the first moments of
+    a run, left the last run's Go report standing (pytest skips its session-finish hooks then) and printed a
+    traceback with exit 130/143. The report says undecided from the start; the signal ends the run with exit 2."""
+    project.smoke()
+    assert project.run("--gate-report=report.json", "--junitxml=junit.xml").ret == 0 and project.report()["verdict"] == "go"
+    with socket.socket() as silent:  # accepts connections (the kernel's backlog) and never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        environments = (project.path / "environments.yaml").read_text()
+        project.write("environments.yaml", environments.replace(project.target_url, f"http://127.0.0.1:{silent.getsockname()[1]}"))
+        proc = subprocess.Popen([sys.executable, "-m", "pytest", "--gate-report=report.json", "--junitxml=junit.xml"],
+                                cwd=project.path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 30
+        while time.time() < deadline and proc.poll() is None:  # the start-up has replaced the last report
+            if json.loads((project.path / "report.json").read_text())["verdict"] == "undecided":
+                break
+            time.sleep(0.05)
+        time.sleep(wait)
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2, (proc.returncode, out[-2000:], err[-2000:])
+    assert "Traceback" not in out + err and "before the run started" in out + err, (out + err)[-3000:]
+    report = project.report()
+    assert (report["verdict"], report["decided"], report["gates"]) == ("undecided", False, []), report
+    cases = list(ET.parse(project.path / "junit.xml").getroot().iter("testcase"))  # the last Go's JUnit is gone too
+    assert [(c.get("name"), c.find("error") is not None) for c in cases] == [("verdict", True)], cases
+
+
+@pytest.mark.parametrize("where", ["directory", "unwritable"])
+def test_a_gate_report_that_cannot_be_written_is_refused_before_the_run(project, where, tmp_path):
+    project.smoke()
+    target = tmp_path / "reports"
+    target.mkdir()
+    if where == "unwritable":
+        target.chmod(0o500)
+        if os.access(target, os.W_OK):  # root writes anywhere: a path under a file cannot be created by anyone
+            (tmp_path / "file").write_text("")
+            target = tmp_path / "file"
+    path = target if where == "directory" else target / "report.json"
+    result = project.run(f"--gate-report={path}")
+    assert result.ret == 4, result.stdout.str()[-2000:]
+    says = "is a directory; name the report file" if where == "directory" else "cannot be written"
+    assert says in result.stderr.str() + result.stdout.str() and "Traceback" not in result.stderr.str()
+    cli = subprocess.run([sys.executable, "-m", "gonogo.cli", "evaluate", "missing.json", "--gate-report", str(path)],
+                         cwd=project.path, capture_output=True, text=True)
+    assert cli.returncode == 4 and says in cli.stderr and "GO" not in cli.stdout, (cli.stdout, cli.stderr)
 
 
 def test_bad_input_overwrites_the_last_report_with_undecided(project):

@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from gonogo.config.environments import Environments
+from gonogo.config.environments import Environments, masked_url
 from gonogo.config.errors import ConfigError
 from gonogo.config.gates import GateSet
 from gonogo.core.exit_codes import EXIT_INTERRUPTED, EXIT_UNDECIDED, EXIT_USAGE
@@ -68,6 +68,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def evaluate(args: argparse.Namespace) -> int:
+    if args.gate_report:
+        json_report.check_writable(args.gate_report)
     data, store = json_report.load_store(args.report)
     env_name = args.env or data.get("environment")
     env_names = None
@@ -82,7 +84,9 @@ def evaluate(args: argparse.Namespace) -> int:
     print(console.render(verdict, color=sys.stdout.isatty(), plain=not sys.stdout.isatty()), end="")
     print(f"gonogo: {verdict.headline()} [exit {verdict.exit_code}]")
     if args.gate_report:
-        report = json_report.build(verdict, store, environment=env_name, base_url=data.get("base_url"), gates_file=str(args.gates))
+        base_url = data.get("base_url")  # the input's, as it was written: a password in it is not copied
+        report = json_report.build(verdict, store, environment=env_name, base_url=masked_url(base_url) if base_url else None,
+                                   gates_file=str(args.gates))
         json_report.write(args.gate_report, report)
     return verdict.exit_code
 

@@ -17,6 +17,7 @@ from typing import Annotated, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -113,19 +114,14 @@ class ServerMetrics(_Strict):
     process_resident_memory_bytes) against ``limits`` -- for backends that do not own their host.
     """
 
-    node_exporters: list[str] = []  # http://host:9100/metrics of each backend host
+    node_exporters: UrlList = []  # http://host:9100/metrics of each backend host
     # each API instance's own health URL (http://10.0.1.5:8000/health), checked directly during the load; where the
     # runner cannot reach the instances (S6), Prometheus's `up` series of the target's job says the same
-    instances: list[str] = []
+    instances: UrlList = []
     cpu: Literal["node", "process"] = "node"
     memory: Literal["node", "process"] = "node"
     limits: ServerLimits = ServerLimits()
     reason: str | None = None  # why this environment uses the process source (shown in the report)
-
-    @field_validator("node_exporters", "instances", mode="before")
-    @classmethod
-    def _drop_empty(cls, value: object) -> object:
-        return [v for v in value if v != ""] if isinstance(value, list) else value
 
 
 class LoadSafety(_Strict):
@@ -160,10 +156,52 @@ class Network(_Strict):
     must_be_open: list[str] = []
 
 
+#: `${VAR:-}` left empty means "not configured": an empty text is None, an empty list entry is dropped
+OptionalText = Annotated[str | None, BeforeValidator(lambda v: None if v == "" else v)]
+
+
+def masked_url(value: str) -> str:
+    """``value`` with everything between ``://`` and its last ``@`` but the user name as ``***``: a password with an
+    unencoded ``#``, ``/`` or ``@`` in it breaks the URL's own parsing, so it is masked before anything else reads it."""
+    scheme, sep, rest = value.partition("://")
+    if not sep or "@" not in rest:
+        return mask_userinfo(value)
+    userinfo, host = rest.rsplit("@", 1)
+    return f"{scheme}://{userinfo.split(':', 1)[0]}:***@{host}"
+
+
+def http_url(value: str) -> str:
+    """An http(s) URL a run can reach: a host, a port in 1-65535 if given, no spaces; its password never echoed."""
+    if value != value.strip():
+        raise ValueError(f"'{masked_url(value.strip())}' has spaces around it: remove them")
+    bad = f"'{masked_url(value)}' is not an http(s) URL like https://host:port"
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in value):
+        raise ValueError(bad)
+    encode = "a password with '/', '?', '#' or '@' in it must be percent-encoded (%2F, %3F, %23, %40)"
+    after_colon = parts.netloc.rpartition(":")[2] if ":" in parts.netloc else ""
+    if "@" not in parts.netloc and "@" in value.partition("://")[2] and after_colon and not after_colon.isdigit():
+        raise ValueError(f"{bad}: {encode}")  # the URL's own parser would take the password's tail as host or port
+    try:
+        port = parts.port
+    except ValueError:  # urllib's message would quote the text after the last ':', the password included
+        raise ValueError(f"{bad}: its port must be a number from 1 to 65535" + (f" ({encode})" if "@" in value else "")) from None
+    if port == 0:
+        raise ValueError(f"{bad}: its port must be a number from 1 to 65535")
+    if not parts.hostname:
+        raise ValueError(f"{bad}: it names no host")
+    return value
+
+
+HttpUrl = Annotated[str, AfterValidator(http_url)]
+OptionalUrl = Annotated[HttpUrl | None, BeforeValidator(lambda v: None if v == "" else v)]
+UrlList = Annotated[list[HttpUrl], BeforeValidator(lambda v: [x for x in v if x != ""] if isinstance(v, list) else v)]
+
+
 class ZapSettings(_Strict):
     """The OWASP ZAP daemon the security suite drives (S7). No api_url: no ZAP scan, its gate is inconclusive."""
 
-    api_url: str | None = None  # http://host:port of the ZAP API (ZAP_API_URL)
+    api_url: OptionalUrl = None  # http://host:port of the ZAP API (ZAP_API_URL)
     api_key: SecretStr | None = None
     rules_file: str | None = None  # zap-baseline style: "<rule id><TAB>IGNORE|INFO|WARN|FAIL<TAB>(name)"
     openapi_url: str | None = None  # an OpenAPI document ZAP imports so it knows every operation (else: spider only)
@@ -171,14 +209,12 @@ class ZapSettings(_Strict):
     passive_time: Seconds = 300.0
     active_time: Seconds = 600.0  # only where safety.active_scan_allowed
 
-    @field_validator("api_url", "api_key", "rules_file", "openapi_url", mode="before")
+    @field_validator("api_key", "rules_file", "openapi_url", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value
 
 
-#: `${VAR:-}` left empty means "not configured": an empty text is None, an empty list entry is dropped
-OptionalText = Annotated[str | None, BeforeValidator(lambda v: None if v == "" else v)]
 TextList = Annotated[list[str], BeforeValidator(lambda v: [x for x in v if x != ""] if isinstance(v, list) else v)]
 
 
@@ -190,7 +226,7 @@ class EcrImage(_Strict):
     digest: OptionalText = None  # sha256:... (preferred: a tag can move after the scan)
     region: OptionalText = None  # else the standard chain's (AWS_REGION, profile)
     registry_id: OptionalText = None  # another account's registry
-    endpoint_url: OptionalText = None  # a VPC endpoint or an ECR-compatible test server
+    endpoint_url: OptionalUrl = None  # a VPC endpoint or an ECR-compatible test server
     wait: Seconds = 300.0  # how long a scan still in progress is waited for
 
     @model_validator(mode="after")
@@ -218,7 +254,7 @@ class AlbSwitch(_Strict):
     green_target_group: str
     rule_arn: OptionalText = None
     region: OptionalText = None
-    endpoint_url: OptionalText = None  # a VPC endpoint or an elbv2-compatible test server
+    endpoint_url: OptionalUrl = None  # a VPC endpoint or an elbv2-compatible test server
 
 
 def _exactly_one_of(model, keys: tuple[str, ...], what: str):
@@ -234,8 +270,8 @@ class DeployAction(_Strict):
     Whatever it says, gonogo confirms by the version the clients see."""
 
     command: OptionalText = None
-    webhook: OptionalText = None
-    poll: OptionalText = None  # webhook: a URL answering 2xx once the action is done
+    webhook: OptionalUrl = None
+    poll: OptionalUrl = None  # webhook: a URL answering 2xx once the action is done
     aws_alb: AlbSwitch | None = None
     timeout: Seconds = 60.0
 
@@ -250,7 +286,7 @@ class OldColourCheck(_Strict):
     service, a test listener), or the switch's ALB (``aws_alb: true``: a healthy target in the old target group)."""
 
     command: OptionalText = None
-    url: OptionalText = None
+    url: OptionalUrl = None
     aws_alb: bool = False
     timeout: Seconds = 10.0
 
@@ -265,7 +301,7 @@ class TriggerDefinitions(_Strict):
 
     prometheus_rules: TextList = []  # rule files (YAML: groups -> rules -> alert, expr, for)
     cloudwatch_region: OptionalText = None
-    cloudwatch_endpoint_url: OptionalText = None
+    cloudwatch_endpoint_url: OptionalUrl = None
     alerts: dict[Literal["error_rate", "latency_p95", "cpu", "memory", "health_checks"], str] = {}  # plan trigger -> alert/alarm name
 
 
@@ -299,7 +335,7 @@ class FileStorage(_Strict):
     the standard AWS credential chain; anonymous requests go to the same endpoint unsigned."""
 
     bucket: OptionalText = None
-    endpoint_url: OptionalText = None  # MinIO, a VPC endpoint or a test server; else AWS's own for the region
+    endpoint_url: OptionalUrl = None  # MinIO, a VPC endpoint or a test server; else AWS's own for the region
     region: OptionalText = None
     max_objects: int = Field(5000, ge=1, le=100_000)  # each object's encryption is read (HeadObject): bounded
 
@@ -336,7 +372,7 @@ class Environment(_Strict):
     # tokens. Without it those two checks cannot run and the auth checks stay incomplete.
     jwt_signing_key: SecretStr | None = None
     database: str = "online_evaluation_staging"
-    prometheus_url: str | None = None  # set: server-side load figures come from PromQL instead of scraping /metrics
+    prometheus_url: OptionalUrl = None  # set: server-side load figures come from PromQL instead of scraping /metrics
     prometheus: PrometheusQuery = PrometheusQuery()
     server_metrics: ServerMetrics = ServerMetrics()
     ca_bundle: str | None = None
@@ -359,7 +395,7 @@ class Environment(_Strict):
     # declaration a skipped check leaves its gate inconclusive; with one, the gate decides on the rest and shows it.
     out_of_scope: dict[str, str] = {}
 
-    @field_validator("mongo_url", "redis_url", "jwt_signing_key", "prometheus_url", "ca_bundle", "accounts_file", "advisory_db", "waivers_file", mode="before")
+    @field_validator("mongo_url", "redis_url", "jwt_signing_key", "ca_bundle", "accounts_file", "advisory_db", "waivers_file", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value  # `${VAR:-}` left empty means "not configured"
@@ -367,10 +403,7 @@ class Environment(_Strict):
     @field_validator("base_url")
     @classmethod
     def _url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(f"'{mask_userinfo(value)}' is not an http(s) URL like https://host:port")
-        return value.rstrip("/")
+        return http_url(value).rstrip("/")
 
     @field_validator("out_of_scope")
     @classmethod
@@ -444,7 +477,8 @@ def _check_secrets_are_placeholders(raw, loc, doc, problems) -> None:
     if isinstance(raw, dict):
         for key, value in raw.items():
             here = loc + (key,)
-            if key in _SECRET_KEYS and isinstance(value, str) and value and not _PLACEHOLDER.fullmatch(value.strip()):
+            literal = isinstance(value, (int, float)) or (isinstance(value, str) and value and not _PLACEHOLDER.fullmatch(value.strip()))
+            if key in _SECRET_KEYS and literal:  # a number is a literal too (YAML reads `password: 918273645` as one)
                 problems.append(
                     Problem(dotted(here), f"'{key}' is a secret and must be exactly one ${{VAR}} placeholder, not a literal "
                             "value or text around one (write e.g. ${STAGING_ADMIN_PASSWORD} and export that variable)",

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from gonogo.config.errors import ConfigError, mask_userinfo
+from gonogo.config.environments import http_url
+from gonogo.config.errors import ConfigError
 from gonogo.core.catalog import SUITES
-from gonogo.core.exit_codes import EXIT_USAGE
+from gonogo.core.exit_codes import EXIT_INTERRUPTED, EXIT_UNDECIDED, EXIT_USAGE
 from gonogo.plugin import fixtures, suites
 from gonogo.plugin.fixtures import STATE
 from gonogo.plugin.items import GateItem, GatesFile
@@ -52,6 +53,51 @@ def joined_path_options(args: list[str]) -> list[str]:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_load_initial_conftests(early_config: pytest.Config, args: list[str], parser: pytest.Parser) -> None:
+    _run_again_with_joined_path_options(early_config)
+    _undecided_from_the_start(early_config)
+
+
+STARTED = "the run started and did not reach its verdict (interrupted, killed or crashed before the gates were decided)"
+
+
+def _undecided_from_the_start(early_config: pytest.Config) -> None:
+    """Before anything can fail: the last run's reports say undecided, and Ctrl-C or SIGTERM ends the start-up with
+    exit 2 and one line (no traceback). pytest skips its session-finish hooks when the start is cut short (the box
+    boot, the reachability probe), so a report left for them would let the last run's Go stand for this one."""
+    ns = early_config.known_args_namespace
+    env_name = pick(getattr(ns, "gonogo_env", None), ENV_VARS["env"], early_config.getini("gonogo_env"), None, os.environ)
+    if not env_name or getattr(ns, "collectonly", False):
+        return
+    path = getattr(ns, "gonogo_gate_report", None)
+    if path:
+        try:
+            json_report.check_writable(path)
+        except json_report.ReportError as exc:
+            raise pytest.UsageError(f"{OPT_GATE_REPORT}: {exc} (exit {EXIT_USAGE}: nothing was run)") from None
+        undecided.gate_report(path, STARTED, EXIT_UNDECIDED, environment=env_name, base_url=None, gates_file=None)
+    junit = getattr(ns, "xmlpath", None)
+    if junit and Path(junit).is_file():  # the last run's cases are not this run's: only the undecided verdict stays
+        Path(junit).unlink()
+        undecided.junit(junit, STARTED)
+    alluredir = getattr(ns, "allure_report_dir", None)
+    if alluredir and Path(alluredir).is_dir():
+        write_environment(alluredir, None, environment=env_name, base_url="", gates_file=Path(""), run_id="")
+
+    def stop(signum, frame):
+        if path:
+            undecided.gate_report(path, f"{signal.Signals(signum).name} before the run started", EXIT_INTERRUPTED,
+                                  environment=env_name, base_url=None, gates_file=None)
+        os.write(2, f"\ngonogo: {signal.Signals(signum).name} before the run started: nothing was decided [exit {EXIT_INTERRUPTED}]\n".encode())
+        os._exit(EXIT_INTERRUPTED)  # nothing to clean up yet: no box, no load, no test data
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        try:
+            signal.signal(signum, stop)
+        except ValueError:  # not the main thread (pytest run in-process by a tool): keep the defaults
+            return
+
+
+def _run_again_with_joined_path_options(early_config: pytest.Config) -> None:
     """`--gates /elsewhere/gates.yaml` made pytest read its configuration from /elsewhere (or none): the project's
     pytest.ini, its testpaths and addopts were lost, and selftests/ would be collected. Run again as
     `--gates=/elsewhere/gates.yaml`, which pytest reads as intended; in-process (no command line to run), stop."""
@@ -86,9 +132,10 @@ def _existing_file(value: str) -> str:
 
 
 def _url(value: str) -> str:
-    if not value.startswith(("http://", "https://")):
-        raise argparse.ArgumentTypeError(f"'{mask_userinfo(value)}' is not an http(s) URL like https://host:port")
-    return value
+    try:
+        return http_url(value)
+    except ValueError as exc:  # its message masks any password, even one that breaks the URL's parsing
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -138,6 +185,7 @@ def pytest_configure(config: pytest.Config) -> None:
             if value:
                 raise pytest.UsageError(f"{flag} needs an environment: add {OPT_ENV}=NAME (or set {ENV_VARS['env']})")
         return
+    _stop_on_signals(config)  # from here pytest's own Ctrl-C handling runs the clean-up hooks
     try:
         state = RunState.load(
             env_name,
@@ -154,19 +202,20 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"{message}\n(exit {EXIT_USAGE}: nothing was sent to the target)") from None
     config.stash[STATE] = state
     config.pluginmanager.register(ActiveRun(config, state), "gonogo-active-run")
-    _stop_on_sigterm(config)
 
 
-def _stop_on_sigterm(config: pytest.Config) -> None:
+def _stop_on_signals(config: pytest.Config) -> None:
     """SIGTERM (CI cancelling the job, ``kill``) ends the run as Ctrl-C does: load stopped, test data removed,
     box down, UNDECIDED (exit 2). Python's default would die on the spot and leave all of it behind. Once: a
-    second SIGTERM during that clean-up does not cut it short."""
+    second SIGTERM during that clean-up does not cut it short. Ctrl-C is Python's own KeyboardInterrupt again
+    (the start-up's quick exit ends here)."""
     def stop(signum, frame):
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         raise KeyboardInterrupt(f"{signal.Signals(signum).name} received: stopping the load and cleaning up")
 
     try:
         previous = signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     except ValueError:  # not the main thread (pytest run in-process by a tool): keep the default
         return
     config.add_cleanup(lambda: signal.signal(signal.SIGTERM, previous))
@@ -193,10 +242,18 @@ class ActiveRun:
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         if self.config.option.collectonly:
             return
-        self._start_box()
         from gonogo.target.probe import probe
 
-        problem = probe(self.state.environment)
+        try:
+            self._start_box()
+            problem = probe(self.state.environment)
+        except KeyboardInterrupt:  # pytest skips the session-finish hooks now: say it and write it here
+            reason = "interrupted (Ctrl-C or SIGTERM) before the run started"
+            self._write_undecided(reason, EXIT_INTERRUPTED)
+            reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+            if reporter is not None:
+                reporter.write_line(f"gonogo: UNDECIDED — {reason}: nothing was decided [exit {EXIT_INTERRUPTED}]", red=True, bold=True)
+            raise
         if problem is not None:
             self.state.unreachable = problem
             reporter = self.config.pluginmanager.get_plugin("terminalreporter")

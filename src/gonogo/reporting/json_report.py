@@ -96,6 +96,19 @@ class ReportError(ValueError):
     pass
 
 
+def check_writable(path: str | Path) -> None:
+    """Before a run: a report path that names a directory or cannot be written is bad input, said before anything
+    is sent (after the run, its verdict would be printed and then lost)."""
+    path = Path(path)
+    if path.is_dir():
+        raise ReportError(f"{path} is a directory; name the report file (e.g. {path / 'gate-report.json'})")
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:  # the directories a run would create
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise ReportError(f"{path} cannot be written (no permission, or {parent} is not a directory)")
+
+
 def read(path: str | Path, accept: tuple[str, ...] = (SCHEMA,)) -> dict:
     path = Path(path)
     try:
