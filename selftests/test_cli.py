@@ -193,3 +193,12 @@ def test_impossible_figures_are_refused_naming_the_series_never_decided(tmp_path
     assert proc.returncode == 4, (proc.returncode, proc.stdout, proc.stderr)
     assert says in proc.stderr and "nothing was decided" in proc.stderr, proc.stderr
     assert "Traceback" not in proc.stderr and "GO" not in proc.stdout and not (tmp_path / "out.json").exists()
+
+
+def test_evaluate_never_copies_the_password_of_the_input_base_url(tmp_path):
+    """Issue 29: `gonogo evaluate REPORT --gate-report OUT` copied the input's base_url, password and all, into OUT."""
+    proc = _report_with(tmp_path, lambda report, by_metric: report.update(base_url="https://admin:hunter2-6410@staging.example.com"))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    written = (tmp_path / "out.json").read_text()
+    assert "hunter2-6410" not in written + proc.stdout + proc.stderr
+    assert json.loads(written)["base_url"] == "https://admin:***@staging.example.com"

@@ -415,6 +415,28 @@ def test_a_base_url_option_with_a_password_is_refused_without_echoing_it():
     assert "topsecret9" not in proc.stderr + proc.stdout
 
 
+@pytest.mark.parametrize("given", ["option", "variable", "file"])
+@pytest.mark.parametrize("password", ["s3cr#et-6401", "s3/cr3t-6402", "s3cr?t-6403"])
+def test_a_password_that_breaks_the_url_is_refused_without_echoing_it(project, given, password):
+    """Issue 29: an unencoded '#' or '/' in the password made urllib read its tail as the port, an INTERNALERROR whose
+    traceback printed it ("Invalid port: '<password>'"), even under --collect-only."""
+    url = f"https://admin:{password}@staging.example.com:8443"
+    args, env = ["--co", "-q"], {}
+    if given == "option":
+        args.append(f"--base-url={url}")
+    elif given == "variable":
+        env["GONOGO_BASE_URL"] = url
+    else:
+        environments = (project.path / "environments.yaml").read_text()
+        project.write("environments.yaml", environments.replace(f"base_url: {project.target_url}", 'base_url: "${TARGET}"'))
+        env["TARGET"] = url
+    result = project.run(*args, **env)
+    out = result.stdout.str() + result.stderr.str()
+    assert result.ret == 4, out[-2000:]
+    assert "admin:***@staging.example.com:8443" in out and "percent-encoded" in out, out[-2000:]
+    assert password not in out and password.split("-")[0][:5] not in out and "Traceback" not in out, out[-2000:]
+
+
 def test_https_against_a_plain_http_server_says_so(tmp_path):
     """base_url https:// where the server speaks plain HTTP: the probe names the likely cause and the fix."""
     import http.server

@@ -40,6 +40,9 @@ def model_at(model: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
     return current if isinstance(current, type) and issubclass(current, BaseModel) else None
 
 
+_SECRET_WORDS = ("password", "secret", "token", "key", "mongo_url", "redis_url")
+
+
 def problems_from(
     exc: ValidationError,
     doc: YamlDocument,
@@ -64,7 +67,10 @@ def problems_from(
             message = f"required key '{err['loc'][-1]}' is missing"
         else:
             bad = err.get("input")
-            shown = f" (got {bad!r})" if not isinstance(bad, (dict, list)) else ""
+            # a validator's own message names the value (masked where it holds a password); a secret is never echoed
+            quiet = err["type"] == "value_error" or isinstance(bad, (dict, list)) or any(
+                word in str(err["loc"][-1] if err["loc"] else "").lower() for word in _SECRET_WORDS)
+            shown = "" if quiet else f" (got {bad!r})"
             message = f"{err['msg']}{shown}"
         problems.append(Problem(place, message, line))
     return problems
