@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import ssl
 import sys
 from pathlib import Path
 
@@ -246,6 +247,7 @@ class ActiveRun:
 
         try:
             self._start_box()
+            self._check_ca_bundle()
             problem = probe(self.state.environment)
         except KeyboardInterrupt:  # pytest skips the session-finish hooks now: say it and write it here
             reason = "interrupted (Ctrl-C or SIGTERM) before the run started"
@@ -259,6 +261,23 @@ class ActiveRun:
             reporter = self.config.pluginmanager.get_plugin("terminalreporter")
             if reporter is not None:
                 reporter.write_line(f"gonogo: target unreachable: {problem}", red=True, bold=True)
+
+    def _check_ca_bundle(self) -> None:
+        """A CA bundle that is missing or not PEM is bad input (exit 4), said before anything is sent: left to the first
+        TLS connection it was an INTERNALERROR."""
+        env = self.state.environment
+        if not env.ca_bundle or not env.verify_tls:
+            return
+        from gonogo.target.client import ssl_context
+
+        try:
+            ssl_context(env)
+        except (OSError, ssl.SSLError) as exc:
+            why = "not found" if isinstance(exc, FileNotFoundError) else f"cannot be read as PEM certificates ({exc.__class__.__name__})"
+            hint = (" (the local box writes it when it boots; with --base-url no box boots, so give the target's own CA "
+                    "in ca_bundle)") if env.embedded_stack and isinstance(exc, FileNotFoundError) else ""
+            raise pytest.UsageError(f"ca_bundle {env.ca_bundle} of environment '{env.name}' {why}{hint} "
+                                    f"(exit {EXIT_USAGE}: nothing was sent to the target)") from None
 
     def _start_box(self) -> None:
         env = self.state.environment
@@ -311,10 +330,6 @@ class ActiveRun:
         # Suites run in the order of SUITES (smoke, load, db, security): the database suite reads the
         # server's counters over the load run, and the active scans come last. Stable within a suite.
         items.sort(key=lambda item: order.get(item.nodeid, -1))
-        if self.state.unreachable:  # measure nothing rather than fail every test the same way
-            skip = pytest.mark.skip(reason=f"target unreachable: {self.state.unreachable}")
-            for item in items:
-                item.add_marker(skip)
         gate_items = list(GatesFile.from_parent(session, path=self.state.gates_path, state=self.state).collect())
         self.gate_nodeids = {i.nodeid for i in gate_items}
         items.extend(gate_items)
@@ -326,6 +341,13 @@ class ActiveRun:
             marker = item.get_closest_marker("gonogo_covers")
             for metric in marker.args if marker is not None else ():
                 self.state.store.unmeasured(metric, f"{item.nodeid} was deselected", **marker.kwargs)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        """An unreachable target: measure nothing rather than fail every test the same way. Skipped from here, not
+        by a marker on each test, so that pytest's summary folds them into one line instead of one per file."""
+        if self.state.unreachable and item.nodeid not in self.gate_nodeids:
+            pytest.skip(f"target unreachable: {self.state.unreachable}")
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call):
