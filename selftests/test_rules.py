@@ -85,7 +85,7 @@ def test_inconclusive_when_where_matches_nothing():
     [gate] = gates(P95 + '  where: {endpoint: "POST /api/files*"}\n')
     result = evaluate(gate, latency_store([100] * 200), {"load"})
     assert result.status is Status.INCONCLUSIVE
-    assert "no 'load.http_latency' series matches" in result.message
+    assert "'load.http_latency' was not measured for endpoint=POST /api/files*" in result.message
 
 
 def test_per_endpoint_gate_reads_only_its_routes():
@@ -333,3 +333,16 @@ def test_a_passing_check_gate_shows_what_the_security_checks_saw_and_smoke_keeps
     result = evaluate(s5, store, {"security"})
     assert result.status is Status.PASS and result.evidence == ["redis.tls: cache:6380: TLSv1.3 handshake (plan: TLS)"]
     assert evaluate(smoke, store, {"smoke"}).evidence == []
+
+
+def test_a_figure_measured_only_for_other_tags_is_named_in_one_short_line():
+    """Issue 29: a partial run listed the recorded series' tags in every unfed gate's message (1,500 characters)."""
+    store = MetricsStore()
+    for i in range(200):
+        store.ratio("load.http_errors", 0, 10, endpoint=f"GET /api/models/{i}-{'x' * 40}")
+    [gate] = gates('- {id: e, requirement: K2, metric: load.http_errors, aggregation: rate, threshold: "< 1 %", '
+                   'where: {endpoint: "POST /api/evaluations"}}')
+    result = evaluate(gate, store, {"load"})
+    assert result.status is Status.INCONCLUSIVE
+    assert result.message == ("'load.http_errors' was not measured for endpoint=POST /api/evaluations (200 other series "
+                              "were): the checks that record it did not run"), result.message

@@ -289,7 +289,10 @@ def _unmeasured(gate: Gate, store: MetricsStore) -> str:
     tag_sets = store.tag_sets(gate.metric.name)
     if not tag_sets:
         return f"'{gate.metric.name}' was not measured: suite '{gate.suite}' ran but produced no figure"
-    return f"no '{gate.metric.name}' series matches where={gate.where} (recorded tags: {tag_sets[:5]})"
+    # the recorded series themselves are not listed: a partial run recorded hundreds (a 1,500-character line per gate)
+    where = ", ".join(f"{k}={v}" for k, v in gate.where.items())
+    return (f"'{gate.metric.name}' was not measured for {where} ({len(tag_sets)} other series were): the checks that "
+            f"record it did not run")
 
 
 def _details(series) -> list[str]:
