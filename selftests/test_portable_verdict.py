@@ -216,6 +216,8 @@ def test_a_calibration_is_measured_again_when_the_host_has_clearly_less_or_more_
     lowered = capacity.Calibration("k", 0.4, 1.2, host={"free_cores": 0.95})
     assert "1.9 cores free, 0.9 when the pace was lowered" in capacity.host_changed(lowered, 1.9)  # the hog is gone
     assert capacity.host_changed(capacity.Calibration("k", 0.4, 1.2), 0.5) is None  # older entry: no figure to compare
+    busy = capacity.Calibration("k", 0.67, 1.2, host={"free_cores": 0.0})  # measured while the host was saturated
+    assert "1.9 cores free, 0.0 when the pace was lowered" in capacity.host_changed(busy, 1.9)
 
 
 def test_a_calibration_is_cached_per_machine_and_box_and_forgotten_on_request(tmp_path):

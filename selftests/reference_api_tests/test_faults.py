@@ -25,7 +25,10 @@ from reference_api.settings import Settings
 from .conftest import REPO, Client, redis_ping, s3_client
 from .test_contract import S1
 
-pytestmark = [pytest.mark.box, pytest.mark.alone]  # alone: exposed_redis holds 6379, which every security run checks
+pytestmark = pytest.mark.box
+# The box of slow_burst_weak has exposed_redis on (Redis on 6379, which every security run beside it would find open):
+# its tests run alone (scripts/selftest.sh); the other boxes of this module run side by side.
+ALONE = pytest.mark.alone
 
 
 def _b64(obj) -> str:
@@ -190,6 +193,7 @@ def _weak_client(info) -> httpx.Client:
     return httpx.Client(base_url=info.url, verify=context, timeout=15)
 
 
+@ALONE
 def test_weak_tls(slow_burst_weak):
     _, info = slow_burst_weak
     port = int(info.url.rsplit(":", 1)[1])
@@ -201,6 +205,7 @@ def test_weak_tls(slow_burst_weak):
         assert client.get("/health").status_code == 200
 
 
+@ALONE
 def test_cert_expiring(slow_burst_weak):
     _, info = slow_burst_weak
     with socket.create_connection(("127.0.0.1", int(info.url.rsplit(":", 1)[1]))) as raw:
@@ -210,6 +215,7 @@ def test_cert_expiring(slow_burst_weak):
     assert 4 * 86400 < not_after - time.time() <= 5 * 86400
 
 
+@ALONE
 def test_exposed_redis(slow_burst_weak):
     _, info = slow_burst_weak
     assert "@127.0.0.1:6379/0" in info.redis_url
@@ -217,6 +223,7 @@ def test_exposed_redis(slow_burst_weak):
         pass
 
 
+@ALONE
 def test_redis_plaintext_mongo_plaintext(slow_burst_weak):
     _, info = slow_burst_weak
     assert info.redis_url.startswith("redis://") and redis_ping(6379).startswith(b"-NOAUTH"), "plaintext answered, AUTH kept"
@@ -224,6 +231,7 @@ def test_redis_plaintext_mongo_plaintext(slow_burst_weak):
         assert plain.admin.command("hello")["ok"] == 1.0, "no TLS needed"
 
 
+@ALONE
 def test_bucket_public_and_object_unencrypted(slow_burst_weak):
     import boto3
     from botocore import UNSIGNED
@@ -250,6 +258,7 @@ def test_redis_no_auth_and_bucket_unencrypted(faulty):
     assert "ServerSideEncryption" not in s3.head_object(Bucket=faulty.info.s3_bucket, Key=key)
 
 
+@ALONE
 def test_slow_models(slow_burst_weak):
     _, info = slow_burst_weak
     with _weak_client(info) as client:
@@ -260,6 +269,7 @@ def test_slow_models(slow_burst_weak):
         assert time.perf_counter() - start >= 1.2
 
 
+@ALONE
 def test_endpoint_errors_are_two_percent_of_one_endpoint(slow_burst_weak):
     """300 reads of one evaluation by ten admins (30 each: inside the 50/minute limit): one in 50 per backend is 503."""
     _, info = slow_burst_weak
@@ -282,6 +292,7 @@ def test_endpoint_errors_are_two_percent_of_one_endpoint(slow_burst_weak):
     assert 4 <= codes.count(503) <= 9 and set(codes) <= {200, 500, 503}, (codes.count(503), sorted(set(codes)))  # 500s: the burst
 
 
+@ALONE
 def test_error_burst_is_half_a_percent(slow_burst_weak):
     _, info = slow_burst_weak
     with _weak_client(info) as client:

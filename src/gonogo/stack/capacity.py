@@ -186,7 +186,7 @@ def free_cores(seconds: float = 2.0) -> float:
 def host_changed(calibration: Calibration, free_now: float) -> str | None:
     """Why the cached calibration no longer describes this host's free CPU, or None."""
     then = calibration.host.get("free_cores")
-    if not then:
+    if then is None:  # an entry older than the figure (0.0, a host busy when it was measured, is a figure)
         return None
     if free_now < then * FREE_CPU_DRIFT:
         return f"the host has {free_now:.1f} cores free, {then:.1f} when calibrated: measuring again"
