@@ -154,3 +154,15 @@ def test_a_url_with_a_password_is_never_echoed(tmp_path):
         Environments.from_path(env).get("staging", {"STAGING_BASE_URL": "ops:hunter2-x@staging.example.com"})
     assert "hunter2-x" not in str(info.value)
     assert mask_userinfo("see https://ops:p%40ss@h:443/x and user:pw@host") == "see https://ops:***@h:443/x and user:***@host"
+
+
+def test_a_waiver_key_written_twice_is_an_error(tmp_path):
+    """Issue 29: YAML keeps the last of two keys; a second `expires:` would silently extend a waiver."""
+    from gonogo.config.waivers import Waivers
+
+    path = tmp_path / "waivers.yaml"
+    path.write_text("version: 1\nwaivers:\n  - id: PYSEC-2020-96\n    reason: never called on untrusted input\n"
+                    "    owner: security@example.test\n    expires: 2026-01-31\n    expires: 2099-12-31\n")
+    with pytest.raises(ConfigError) as info:
+        Waivers.from_path(path)
+    assert "waivers[0].expires (line 7): written twice (lines 6 and 7)" in str(info.value)
