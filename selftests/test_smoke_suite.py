@@ -70,7 +70,9 @@ def test_unreachable_target_is_no_go_fast_and_says_why(product, url, why):
     assert proc.stdout.count("FAILED tests/") == 0, "no cascade of test failures"
     # said once, not once per test file (issue 29: 15 times in 179 lines): the skips fold into one summary line
     assert len([line for line in proc.stdout.splitlines() if line.startswith("SKIPPED") and "target unreachable" in line]) == 1
-    assert proc.stdout.count("target unreachable") <= 6, proc.stdout
+    # the first line, the verdict's reasons (table, verdict item, last line) and that one summary line: a fixed count,
+    # not one more per test (18 skipped here)
+    assert proc.stdout.count("target unreachable") <= 8, proc.stdout
 
 
 def test_a_missing_ca_bundle_is_bad_input_before_anything_is_sent(tmp_path):
