@@ -75,6 +75,24 @@ def _undecided_from_the_start(early_config: pytest.Config) -> None:
             json_report.check_writable(path)
         except json_report.ReportError as exc:
             raise pytest.UsageError(f"{OPT_GATE_REPORT}: {exc} (exit {EXIT_USAGE}: nothing was run)") from None
+
+    capture = early_config.pluginmanager.getplugin("capturemanager")
+
+    def stop(signum, frame):
+        if path:
+            undecided.gate_report(path, f"{signal.Signals(signum).name} before the run started", EXIT_INTERRUPTED,
+                                  environment=env_name, base_url=None, gates_file=None)
+        if capture is not None:  # pytest captures fds 1 and 2 already: the line must reach the real stderr
+            capture.suspend_global_capture(in_=False)
+        os.write(2, f"\ngonogo: {signal.Signals(signum).name} before the run started: nothing was decided [exit {EXIT_INTERRUPTED}]\n".encode())
+        os._exit(EXIT_INTERRUPTED)  # nothing to clean up yet: no box, no load, no test data
+
+    for signum in (signal.SIGINT, signal.SIGTERM):  # first: a signal while the reports below are written is caught too
+        try:
+            signal.signal(signum, stop)
+        except ValueError:  # not the main thread (pytest run in-process by a tool): keep the defaults
+            break
+    if path:
         undecided.gate_report(path, STARTED, EXIT_UNDECIDED, environment=env_name, base_url=None, gates_file=None)
     junit = getattr(ns, "xmlpath", None)
     if junit and Path(junit).is_file():  # the last run's cases are not this run's: only the undecided verdict stays
@@ -83,19 +101,6 @@ def _undecided_from_the_start(early_config: pytest.Config) -> None:
     alluredir = getattr(ns, "allure_report_dir", None)
     if alluredir and Path(alluredir).is_dir():
         write_environment(alluredir, None, environment=env_name, base_url="", gates_file=Path(""), run_id="")
-
-    def stop(signum, frame):
-        if path:
-            undecided.gate_report(path, f"{signal.Signals(signum).name} before the run started", EXIT_INTERRUPTED,
-                                  environment=env_name, base_url=None, gates_file=None)
-        os.write(2, f"\ngonogo: {signal.Signals(signum).name} before the run started: nothing was decided [exit {EXIT_INTERRUPTED}]\n".encode())
-        os._exit(EXIT_INTERRUPTED)  # nothing to clean up yet: no box, no load, no test data
-
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        try:
-            signal.signal(signum, stop)
-        except ValueError:  # not the main thread (pytest run in-process by a tool): keep the defaults
-            return
 
 
 def _run_again_with_joined_path_options(early_config: pytest.Config) -> None:
