@@ -59,7 +59,7 @@ class GateSpec(_Strict):
     description: str = ""
     metric: str
     aggregation: str
-    where: dict[str, str | list[str]] = {}
+    where: dict[str, str | list[str]] = Field(default_factory=dict)  # a factory: pydantic deep-copies a literal {} per gate
     threshold: str | None = None
     relative: str | None = None
     every: str | None = None
@@ -67,7 +67,7 @@ class GateSpec(_Strict):
     severity: Literal["fail", "warn"] = "fail"
     optional: bool = False
     min_samples: int = Field(1, ge=0)
-    environments: dict[str, OverrideSpec] = {}
+    environments: dict[str, OverrideSpec] = Field(default_factory=dict)
 
 
 @dataclass(frozen=True)

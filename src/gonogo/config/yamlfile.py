@@ -42,9 +42,9 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 def duplicate_keys(node: yaml.Node | None) -> list[Problem]:
     """Every key written twice in one mapping: YAML loaders silently keep the last, so a second ``gates:`` section would
     replace the first and a second ``threshold:`` would win unseen."""
-    problems, stack = [], [(node, "")]
+    problems, stack = [], [(node, ())]
     while stack:
-        node, place = stack.pop()
+        node, path = stack.pop()
         if isinstance(node, yaml.MappingNode):
             seen: dict[str, int] = {}
             for key, value in node.value:
@@ -52,13 +52,19 @@ def duplicate_keys(node: yaml.Node | None) -> list[Problem]:
                 if name is not None and name != "<<":
                     line = key.start_mark.line + 1
                     if name in seen:
-                        problems.append(Problem(f"{place}{name}", f"written twice (lines {seen[name]} and {line}); YAML keeps only "
-                                                "the last, so one of them would be silently lost. Keep one", line))
+                        problems.append(Problem(_dotted(path + (name,)), f"written twice (lines {seen[name]} and {line}); "
+                                                "YAML keeps only the last, so one of them would be silently lost. Keep one", line))
                     seen.setdefault(name, line)
-                stack.append((value, f"{place}{name}." if name is not None else place))
+                if isinstance(value, (yaml.MappingNode, yaml.SequenceNode)):
+                    stack.append((value, path + (name,)))
         elif isinstance(node, yaml.SequenceNode):
-            stack.extend((item, f"{place[:-1] if place else ''}[{i}].") for i, item in enumerate(node.value))
+            stack.extend((item, path + (i,)) for i, item in enumerate(node.value)
+                         if isinstance(item, (yaml.MappingNode, yaml.SequenceNode)))
     return sorted(problems, key=lambda p: p.line or 0)
+
+
+def _dotted(path: tuple) -> str:
+    return "".join(f"[{part}]" if isinstance(part, int) else (f".{part}" if i else str(part)) for i, part in enumerate(path))
 
 
 def load_yaml(path: str | Path, what: str) -> YamlDocument:
