@@ -156,8 +156,17 @@ class Network(_Strict):
     must_be_open: list[str] = []
 
 
+def _none_if_empty(value: object) -> object:
+    return None if value == "" else value
+
+
+def _without_empty(value: object) -> object:
+    return [x for x in value if x != ""] if isinstance(value, list) else value
+
+
 #: `${VAR:-}` left empty means "not configured": an empty text is None, an empty list entry is dropped
-OptionalText = Annotated[str | None, BeforeValidator(lambda v: None if v == "" else v)]
+OptionalText = Annotated[str | None, BeforeValidator(_none_if_empty)]
+TextList = Annotated[list[str], BeforeValidator(_without_empty)]
 
 
 def masked_url(value: str) -> str:
@@ -194,8 +203,8 @@ def http_url(value: str) -> str:
 
 
 HttpUrl = Annotated[str, AfterValidator(http_url)]
-OptionalUrl = Annotated[HttpUrl | None, BeforeValidator(lambda v: None if v == "" else v)]
-UrlList = Annotated[list[HttpUrl], BeforeValidator(lambda v: [x for x in v if x != ""] if isinstance(v, list) else v)]
+OptionalUrl = Annotated[HttpUrl | None, BeforeValidator(_none_if_empty)]
+UrlList = Annotated[list[HttpUrl], BeforeValidator(_without_empty)]
 
 
 class ZapSettings(_Strict):
@@ -215,7 +224,6 @@ class ZapSettings(_Strict):
         return None if value == "" else value
 
 
-TextList = Annotated[list[str], BeforeValidator(lambda v: [x for x in v if x != ""] if isinstance(v, list) else v)]
 
 
 class EcrImage(_Strict):
