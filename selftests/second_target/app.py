@@ -42,9 +42,11 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from pydantic import BaseModel, ConfigDict, Field, StrictStr
+from pydantic import BaseModel, ConfigDict, StrictStr
 from pymongo import DESCENDING, MongoClient, monitoring
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from gonogo.core.requirements import S1_HEADERS
 
 from .passwords import check_password, hash_password
 
@@ -53,11 +55,7 @@ CACHE_TTL_S = 300
 MAX_UPLOAD = 10 * 1024 * 1024
 ALLOWED_TYPES = {"text/csv", "text/plain", "application/json"}
 LIMITS = {"login": 5, "models": 100, "evaluations": 50, "upload": 10, "api": 1000}  # per minute
-HEADERS = {
-    "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "X-XSS-Protection": "1; mode=block",
-    "Strict-Transport-Security": "max-age=31536000; includeSubDomains", "Content-Security-Policy": "default-src 'self'",
-    "Referrer-Policy": "strict-origin-when-cross-origin",
-}
+HEADERS = S1_HEADERS  # S1 as gonogo reads it (the reference API keeps its own copy: a check on both)
 
 REQUESTS = Counter("http_requests_total", "HTTP requests", ["method", "path", "status"])
 DURATION = Histogram("http_request_duration_seconds", "HTTP request duration", ["method", "path", "status"])

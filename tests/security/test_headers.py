@@ -7,18 +7,10 @@ import re
 
 import pytest
 
+from gonogo.core.requirements import S1_HEADERS
 from gonogo.target.leaks import leaked
 
 pytestmark = pytest.mark.gonogo_covers("security.checks", requirement="S1")
-
-S1_HEADERS = {
-    "x-content-type-options": "nosniff",
-    "x-frame-options": "DENY",
-    "x-xss-protection": "1; mode=block",
-    "strict-transport-security": "max-age=31536000; includeSubDomains",
-    "content-security-policy": "default-src 'self'",
-    "referrer-policy": "strict-origin-when-cross-origin",
-}
 
 
 def test_security_headers_and_error_bodies(security, checks):
@@ -33,7 +25,7 @@ def test_security_headers_and_error_bodies(security, checks):
             where = f"{resp.request.method} {resp.request.url.path} -> {resp.status_code}"
             for header, value in S1_HEADERS.items():
                 got = resp.headers.get(header)
-                src.check(f"headers.{header} ({kind})", got == value, f"{where}: {header}: {got!r}, needs {value!r}",
+                src.check(f"headers.{header.lower()} ({kind})", got == value, f"{where}: {header}: {got!r}, needs {value!r}",
                           "S1", "medium")
             server, powered = resp.headers.get("server", ""), resp.headers.get("x-powered-by")
             src.check(f"headers.no_version ({kind})", not re.search(r"\d", server) and powered is None,

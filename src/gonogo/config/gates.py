@@ -30,12 +30,12 @@ from gonogo.config.errors import ConfigError, Problem, did_you_mean, one_of
 from gonogo.config.validation import dotted, problems_from
 from gonogo.config.yamlfile import YamlDocument, load_yaml
 from gonogo.core.catalog import AGGREGATIONS, CATALOG, Kind, MetricDef
+from gonogo.core.comparison import OPERATOR_PATTERN, OPERATORS
 from gonogo.core.requirements import REQUIREMENTS
 from gonogo.core.series import Findings
 from gonogo.core.units import Dimension, Quantity, UnitError, parse_quantity
 
-OPERATORS = ("<", "<=", ">", ">=", "==", "!=")
-_THRESHOLD = re.compile(r"^\s*(<=|>=|==|!=|<|>)\s*(.+?)\s*$")
+_THRESHOLD = re.compile(rf"^\s*({OPERATOR_PATTERN})\s*(.+?)\s*$")
 _RELATIVE = re.compile(r"^\s*(<=|>=|<|>)\s*([-+]?\d+(?:\.\d+)?)\s*%\s*$")
 
 

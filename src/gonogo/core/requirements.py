@@ -32,3 +32,13 @@ REQUIREMENTS: dict[str, str] = {
     "D2": "rollback within 30 s / 60 s / 4 min",
     "D3": "automatic rollback triggers",
 }
+
+#: S1: the security headers every answer carries, and their values (REQUIREMENTS.md, "Security headers").
+S1_HEADERS: dict[str, str] = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "X-XSS-Protection": "1; mode=block",
+    "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
+    "Content-Security-Policy": "default-src 'self'",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+}

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import httpx
 
 from gonogo.config.environments import AlbSwitch, DeployAction
+from gonogo.core.variables import deploy_action_environ
 
 POLL_EVERY_S = 1.0
 
@@ -51,8 +52,7 @@ def run(action: DeployAction, name: str, to: str, *, elbv2=None, extra: dict[str
 
 
 def _command(action: DeployAction, name: str, to: str, extra: dict[str, str]) -> str:
-    env = {**os.environ, "GONOGO_DEPLOY_ACTION": name, "GONOGO_DEPLOY_TO": to,
-           **{f"GONOGO_DEPLOY_{key.upper()}": value for key, value in extra.items()}}
+    env = deploy_action_environ(dict(os.environ), name, to, extra)
     try:
         proc = subprocess.run(shlex.split(action.command), env=env, capture_output=True, text=True, timeout=action.timeout)
     except FileNotFoundError:

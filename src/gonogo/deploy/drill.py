@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from gonogo.config.environments import Environment
+from gonogo.core.blue_green import other_colour
 from gonogo.core.store import MetricsStore
 from gonogo.deploy import actions, retention
 from gonogo.deploy.analysis import SwitchReport, route_back_s, switch_report
@@ -51,10 +52,6 @@ class Drill:
     def slow_shot(self) -> Shot | None:
         """The request held open across the switch, when there was one."""
         return next((s for s in self.shots if s.kind == "slow"), None)
-
-
-def other_colour(colour: str) -> str:
-    return {"blue": "green", "green": "blue"}.get(colour, "")
 
 
 def run(environment: Environment, store: MetricsStore, *, verify, say: Callable[[str], None] = print,

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import httpx
 
 from gonogo.config.environments import AlbSwitch, OldColourCheck
+from gonogo.core.variables import deploy_action_environ
 
 CHECK_EVERY_S = 1.0
 
@@ -87,7 +88,7 @@ def watch(check: Callable[[], tuple[bool, str]], since: float, retention: Retent
 
 
 def _command(spec: OldColourCheck, colour: str) -> tuple[bool, str]:
-    env = {**os.environ, "GONOGO_DEPLOY_ACTION": "old_colour", "GONOGO_DEPLOY_TO": colour}
+    env = deploy_action_environ(dict(os.environ), "old_colour", colour)
     try:
         proc = subprocess.run(shlex.split(spec.command), env=env, capture_output=True, text=True, timeout=spec.timeout)
     except FileNotFoundError:

@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 import httpx
 
 from gonogo.config.environments import DeployAction, Environment
+from gonogo.core.blue_green import other_colour
 from gonogo.core.store import MetricsStore
 from gonogo.deploy import actions
-from gonogo.deploy.drill import DrillFailed, other_colour
+from gonogo.deploy.drill import DrillFailed
 from gonogo.deploy.live_triggers import CASES, SHORT_CASE, Alerting, Case, back_on, expected_fire
 from gonogo.deploy.prober import Prober, Shot, version_from
 from gonogo.deploy.triggers import PLAN_TRIGGERS, compressed

@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from gonogo.core.comparison import COMPARE
+
 Missing = Literal["not_breaching", "breaching"]
 
 
@@ -29,7 +31,7 @@ class Trigger:
     op: Literal[">", ">="] = ">"
 
     def breached(self, value: float) -> bool:
-        return value > self.threshold if self.op == ">" else value >= self.threshold
+        return COMPARE[self.op](value, self.threshold)
 
     @property
     def describe(self) -> str:

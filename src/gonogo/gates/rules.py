@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from enum import Enum
@@ -10,10 +9,10 @@ from enum import Enum
 from gonogo.config.gates import Gate
 from gonogo.core import confidence
 from gonogo.core.catalog import Kind
+from gonogo.core.comparison import COMPARE
 from gonogo.core.store import MetricsStore
 from gonogo.core.units import format_value
 
-_COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq, "!=": operator.ne}
 #: A figure that can only read too high still proves "below a limit"; one that can only read too low, "above".
 _PASS_SURVIVES = {"high": {"<", "<="}, "low": {">", ">="}}
 
@@ -152,7 +151,7 @@ def _decide_measured(gate: Gate, store: MetricsStore, series, baseline: MetricsS
 
     if _sampled_rate(gate, series):
         return _judge_rate(result, series)
-    passed = _COMPARE[gate.op](measured, result.limit)
+    passed = COMPARE[gate.op](measured, result.limit)
     if unreliable and not passed:  # the error may be all of the miss
         result.message = untrusted
         return result
@@ -184,10 +183,10 @@ def _judge_rate(result: GateResult, series) -> GateResult:
     observed = f"{gate.aggregation} {result.fmt(result.measured)} ({series.hits:,} of {series.total:,})"
     stated = f"{'upper' if upper else 'lower'} bound {result.fmt(bound)} ({confidence.METHOD})"
     result.details = [f"{observed}; {stated}"] + result.details
-    if _COMPARE[gate.op](bound, limit):
+    if COMPARE[gate.op](bound, limit):
         result.status = Status.PASS
         result.message = f"{observed}, {stated}, needs {result.threshold_text()}"
-    elif not _COMPARE[gate.op](result.measured, limit):
+    elif not COMPARE[gate.op](result.measured, limit):
         result.status = Status.FAIL if gate.severity == "fail" else Status.WARN
         result.message = f"{gate.id} failed: {observed}, needs {result.threshold_text()}"
     else:
@@ -212,7 +211,7 @@ def _evaluate_per(gate: Gate, store: MetricsStore, series) -> GateResult:
         if part is None or not part.total:
             continue
         low, high = confidence.bounds(part.hits, part.total)
-        past = not _COMPARE[gate.op](low if upper else high, gate.threshold.value)
+        past = not COMPARE[gate.op](low if upper else high, gate.threshold.value)
         line = (f"{value}: {result.fmt(part.hits / part.total)} ({part.hits:,} of {part.total:,}; "
                 f"{result.fmt(low)}..{result.fmt(high)})")
         rows.append((past, part.hits / part.total, line))
@@ -241,7 +240,7 @@ def _already_over(gate: Gate, series) -> float | None:
     limit, value = gate.threshold.value, series.aggregate(gate.aggregation)
     if value is None or (gate.op == "==" and limit != 0):
         return None
-    return value if not _COMPARE[gate.op](value, limit) else None
+    return value if not COMPARE[gate.op](value, limit) else None
 
 
 def _evaluate_sustained(gate: Gate, store: MetricsStore, samples: int) -> GateResult:
@@ -257,7 +256,7 @@ def _evaluate_sustained(gate: Gate, store: MetricsStore, samples: int) -> GateRe
                           if store.timeline else f"'{gate.metric.name}' has no timeline, so no window of {gate.every} can be judged")
         return result
     first = next(iter(store.timeline))
-    compare = _COMPARE[gate.op]
+    compare = COMPARE[gate.op]
     worst, failing = None, []
     for start, window in windows:
         series = window.select(gate.metric.name, gate.where)

@@ -17,6 +17,7 @@ import pytest
 
 from gonogo.config.environments import http_url
 from gonogo.config.errors import ConfigError
+from gonogo.core import variables
 from gonogo.core.catalog import SUITES
 from gonogo.core.exit_codes import EXIT_INTERRUPTED, EXIT_UNDECIDED, EXIT_USAGE
 from gonogo.plugin import fixtures, suites
@@ -119,8 +120,8 @@ def _run_again_with_joined_path_options(early_config: pytest.Config) -> None:
                                             rootdir_cmd_arg=ns.rootdir or None, invocation_dir=early_config.invocation_params.dir)
     if intended_ini == early_config.inipath:
         return
-    if sys.argv[1:] == given and not os.environ.get("GONOGO_REEXEC"):
-        os.environ["GONOGO_REEXEC"] = "1"  # once: a second detection would loop
+    if sys.argv[1:] == given and not os.environ.get(variables.REEXEC):
+        os.environ[variables.REEXEC] = "1"  # once: a second detection would loop
         capture = early_config.pluginmanager.getplugin("capturemanager")
         if capture is not None:  # pytest already captures fds 1 and 2 here: the new process must get the real ones
             capture.stop_global_capturing()
@@ -292,7 +293,7 @@ class ActiveRun:
 
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
         say = reporter.write_line if reporter is not None else print
-        faults = os.environ.get("GONOGO_FAULTS")
+        faults = os.environ.get(variables.FAULTS)
         suites_dir = suites.suites_dir(self.config)
         try:
             calibration = None

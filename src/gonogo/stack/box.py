@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from gonogo.core import variables
 from gonogo.core.processes import free_port, pid_alive, stop_pid, tcp_open
 from gonogo.stack import faults as fault_switches
 from gonogo.stack import nginx, tls
@@ -90,7 +91,7 @@ class Box:
         self.root = Path(root)
         self.dir = self.root / ".gonogo" / "local"
         # seed templates: shareable between checkouts and test boxes
-        self.cache = Path(cache or os.environ.get("GONOGO_CACHE_DIR") or self.root / ".gonogo" / "cache")
+        self.cache = Path(cache or os.environ.get(variables.CACHE_DIR) or self.root / ".gonogo" / "cache")
         self.state_file = self.dir / "stack.json"
         self.api_env_file = self.dir / "api-env.json"
         self.nginx_conf = self.dir / "nginx" / "nginx.conf"
@@ -152,7 +153,7 @@ class Box:
     def _boot(self, faults: frozenset[str], detached: bool, started: float) -> BoxInfo:
         logs = self.dir / "logs"
         certs = tls.make_certificates(self.dir / "tls", tls.EXPIRING_DAYS if "cert_expiring" in faults else tls.VALID_DAYS)
-        external_mongo = os.environ.get("GONOGO_LOCAL_MONGO_URL")  # a server of the user's, seeded in place
+        external_mongo = os.environ.get(variables.LOCAL_MONGO_URL)  # a server of the user's, seeded in place
         # the servers the API needs start together, then each is waited for
         mongo_url, files, mongo_ready = self._start_database(external_mongo, certs, faults, logs, detached)
         redis_url, redis_ready = self._start_redis(faults, certs, logs, detached)
@@ -247,7 +248,7 @@ class Box:
             "JWT_SECRET": jwt_secret, "S3_ENDPOINT_URL": s3_endpoint, "S3_BUCKET": BUCKET,
             "AWS_ACCESS_KEY_ID": S3_CREDENTIALS["aws_access_key_id"], "AWS_SECRET_ACCESS_KEY": S3_CREDENTIALS["aws_secret_access_key"],
             "AWS_DEFAULT_REGION": S3_CREDENTIALS["region_name"], "AWS_EC2_METADATA_DISABLED": "true",
-            "PROMETHEUS_MULTIPROC_DIR": str(self.dir / "prom"), "GONOGO_FAULTS": ",".join(sorted(faults)),
+            "PROMETHEUS_MULTIPROC_DIR": str(self.dir / "prom"), variables.FAULTS: ",".join(sorted(faults)),
             "CORS_ORIGINS": ",".join(self.cors_origins), "CACHE_TTL": "300", "DATABASE_POOL_SIZE": "20", "REDIS_POOL_SIZE": "10",
         }, jwt_key
 

@@ -9,7 +9,8 @@ import urllib.request
 from pathlib import Path
 
 from gonogo.config.errors import mask_userinfo
-from gonogo.core.exit_codes import EXIT_USAGE
+from gonogo.core import variables
+from gonogo.core.exit_codes import EXIT_NOT_RUNNING, EXIT_USAGE
 from gonogo.core.processes import pid_alive
 from gonogo.stack import faults as fault_switches
 from gonogo.stack.box import Box, StackError
@@ -41,7 +42,7 @@ def run(args) -> int:
     box = Box(root)
     if args.action == "up":
         try:
-            faults = fault_switches.parse(args.faults if args.faults is not None else os.environ.get("GONOGO_FAULTS"))
+            faults = fault_switches.parse(args.faults if args.faults is not None else os.environ.get(variables.FAULTS))
             info = box.up(faults, detached=True)
         except StackError as exc:
             print(f"gonogo: {exc}")
@@ -59,7 +60,7 @@ def run(args) -> int:
     recorded = box.recorded()
     if recorded is None or not any(pid_alive(p) for p in recorded.pids.values()):
         print("no local box is running (start one with `gonogo stack up`)")
-        return 3
+        return EXIT_NOT_RUNNING
     components = {name: "running" if pid_alive(pid) else "DOWN (process gone)" for name, pid in recorded.pids.items()}
     down = sorted(name for name, state in components.items() if state != "running")
     health = _health(recorded)
@@ -69,7 +70,7 @@ def run(args) -> int:
     print("\n".join(_describe(recorded)))
     if down or health != "ok":
         print(f"gonogo: the box is not whole ({', '.join(down) or 'health ' + health}): `gonogo stack down` and up again")
-        return 1
+        return EXIT_NOT_RUNNING
     return 0
 
 
@@ -82,17 +83,17 @@ def _colours(box: Box, args) -> int:
         if args.action == "current":
             print(colours.current())
         elif args.action == "inject":
-            kind = args.kind or os.environ.get("GONOGO_DEPLOY_FAULT") or ""
-            seconds = args.seconds if args.seconds is not None else float(os.environ.get("GONOGO_DEPLOY_FAULT_SECONDS") or 30)
-            print(f"gonogo: {colours.inject(kind, seconds, args.colour or os.environ.get('GONOGO_DEPLOY_TO') or None)}")
+            kind = args.kind or os.environ.get(variables.DEPLOY_FAULT) or ""
+            seconds = args.seconds if args.seconds is not None else float(os.environ.get(variables.DEPLOY_FAULT_SECONDS) or 30)
+            print(f"gonogo: {colours.inject(kind, seconds, args.colour or os.environ.get(variables.DEPLOY_TO) or None)}")
         elif args.action == "serving":
-            up, said = colours.serving(args.colour or os.environ.get("GONOGO_DEPLOY_TO") or None)
+            up, said = colours.serving(args.colour or os.environ.get(variables.DEPLOY_TO) or None)
             print(f"gonogo: {said}")
-            return 0 if up else 1
+            return 0 if up else EXIT_NOT_RUNNING
         elif args.action == "rollback":
             print(f"gonogo: {colours.rollback()}")
         else:
-            print(f"gonogo: {colours.switch(args.to or os.environ.get('GONOGO_DEPLOY_TO') or None)}")
+            print(f"gonogo: {colours.switch(args.to or os.environ.get(variables.DEPLOY_TO) or None)}")
     except StackError as exc:
         print(f"gonogo: {exc}")
         return EXIT_USAGE

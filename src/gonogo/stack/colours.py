@@ -24,12 +24,12 @@ import urllib.request
 
 import psutil
 
+from gonogo.core.blue_green import COLOURS, other_colour
 from gonogo.core.processes import pid_alive, stop_pid, tcp_open
 from gonogo.stack import nginx
 from gonogo.stack.box import BACKENDS, VERSIONS, Box, BoxInfo, backend_name
 from gonogo.stack.process import StackError, wait_until
 
-COLOURS = ("blue", "green")
 FLIP_FLOP_S = 3.0
 SLOW_ROLLBACK_S = 40.0
 CUT_AFTER_S = 0.2  # keepalive_cut: the new workers are up when the old ones are stopped
@@ -55,10 +55,6 @@ def _healthy(port: int) -> bool:
         return False
 
 
-def other(colour: str) -> str:
-    return "green" if colour == "blue" else "blue"
-
-
 class ColourSwitch:
     def __init__(self, box: Box) -> None:
         self.box = box
@@ -75,7 +71,7 @@ class ColourSwitch:
     def switch(self, to: str | None = None, *, rollback: bool = False, restart: bool = False) -> str:
         """Route to ``to`` (default: the colour that is not live); what was done, in one line."""
         info = self._info()
-        to = to or other(info.live)
+        to = to or other_colour(info.live)
         if to not in COLOURS:
             raise StackError("switch", f"the local box has the colours {', '.join(COLOURS)}, not '{to}'")
         if to == info.live:
@@ -128,7 +124,7 @@ class ColourSwitch:
     def serving(self, colour: str | None = None) -> tuple[bool, str]:
         """(every backend of ``colour`` (default: the colour that is not live) answers /health, what was seen)."""
         info = self._info()
-        colour = colour or other(info.live)
+        colour = colour or other_colour(info.live)
         ports = info.colours.get(colour, [])
         if not ports:
             return False, f"{colour} has never been started"
@@ -140,7 +136,7 @@ class ColourSwitch:
 
     def rollback(self) -> str:
         """Back to the colour that is not live."""
-        return self.switch(other(self._info().live), rollback=True)
+        return self.switch(other_colour(self._info().live), rollback=True)
 
     # -- steps ---------------------------------------------------------------------------
     def _route(self, info: BoxInfo, ports: list[int], restart: bool, cut: bool = False) -> None:

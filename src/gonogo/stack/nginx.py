@@ -5,17 +5,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from gonogo.core.requirements import S1_HEADERS
+
 TLS_STRONG = "ssl_protocols TLSv1.3;"
 # The fault weak_tls: no TLS 1.3, old protocols on (OpenSSL 3 needs security level 0 for them).
 TLS_WEAK = "ssl_protocols TLSv1 TLSv1.1 TLSv1.2;\n        ssl_ciphers DEFAULT:@SECLEVEL=0;"
 
 _ERROR_HEADERS = "\n".join(
     f"            add_header {name} \"{value}\" always;"
-    for name, value in [
-        ("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DENY"), ("X-XSS-Protection", "1; mode=block"),
-        ("Strict-Transport-Security", "max-age=31536000; includeSubDomains"),
-        ("Content-Security-Policy", "default-src 'self'"), ("Referrer-Policy", "strict-origin-when-cross-origin"),
-    ]
+    for name, value in S1_HEADERS.items()
 )
 
 

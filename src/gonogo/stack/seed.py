@@ -18,6 +18,7 @@ import time
 from importlib import metadata
 from pathlib import Path
 
+from gonogo.core import variables
 from gonogo.core.processes import free_port, tcp_open
 from gonogo.stack.process import Component, StackError, wait_until, write_private
 
@@ -63,7 +64,7 @@ def ensure_template(cache_dir: Path, scale: float, database: str, log_dir: Path,
     started = time.perf_counter()
     try:
         wait_until(mongo, lambda: tcp_open(port), 30, f"port {port}")
-        env = {**os.environ, **LIGHT_ARGON2, "MONGO_URL": f"mongodb://127.0.0.1:{port}/", "DATABASE_NAME": database, "GONOGO_FAULTS": ""}
+        env = {**os.environ, **LIGHT_ARGON2, "MONGO_URL": f"mongodb://127.0.0.1:{port}/", "DATABASE_NAME": database, variables.FAULTS: ""}
         proc = subprocess.run(
             [sys.executable, "-m", "reference_api.init_db", "--seed-data", "--create-indexes", "--scale", str(scale),
              "--accounts-out", str(building / "accounts.json"), "--files-out", str(building / "files")],
