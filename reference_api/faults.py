@@ -44,7 +44,7 @@ FAULTS: dict[str, str] = {
     "flip_flop": "the switch routes to both colours for 3 s before the new one alone: versions alternate (D1)",
     "keepalive_cut": "the switch closes the old side's connections at once (nginx's old workers stopped, not drained): keep-alive connections closed, requests in flight cut (D1)",
     "slow_rollback": "the rollback waits 40 s before routing back (D2: back within 30 s)",
-    # the box's automatic rollback (gonogo.stack.watchdog)
+    # the box's automatic rollback (gonogo.local.watchdog)
     "eager_rollback": "the automatic rollback fires at the first breaching evaluation, without the trigger's window: a short blip rolls back (D3)",
     "latency_trigger_off": "the automatic rollback never evaluates the P95 trigger: slow answers on a new version stay (D3)",
     "old_colour_stopped": "the switch stops the old colour 1 s after routing away from it; a rollback must start it again (D2: retention)",

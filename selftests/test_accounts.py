@@ -12,7 +12,8 @@ import textwrap
 import pytest
 
 from gonogo.loadgen.settings import users_per_role
-from gonogo.target.accounts import AccountAllocator, AccountsExhausted, AccountUses, Need, burst_delay
+from gonogo.target.accounts import AccountAllocator, AccountsExhausted, AccountUses, Need
+from gonogo.target.bursts import burst_delay
 
 FLEX = ("viewer", "evaluator")
 # the suites' declarations (tests/security, tests/deploy), as their gonogo_accounts markers say

@@ -130,14 +130,15 @@ def test_environment_variable_default_can_be_overridden():
 
 def test_gates_file_may_name_its_own_required_indexes(tmp_path):
     from gonogo.config.gates import GateSet
+    from gonogo.mongo.indexes import IndexSpec
 
     path = tmp_path / "gates.yaml"
     path.write_text("version: 1\nindexes:\n  - {collection: evaluations, keys: {user_id: 1, created_at: -1}}\n"
                     "gates:\n  - {id: ix, requirement: IDX, metric: db.indexes, aggregation: failed, threshold: '== 0'}\n")
-    [spec] = GateSet.from_path(path).indexes
-    assert spec.label == "evaluations {user_id: 1, created_at: -1}"
+    [model] = GateSet.from_path(path).index_models
+    assert IndexSpec.from_config(model).label == "evaluations {user_id: 1, created_at: -1}"
     path.write_text("version: 1\ngates:\n  - {id: ix, requirement: IDX, metric: db.indexes, aggregation: failed, threshold: '== 0'}\n")
-    assert GateSet.from_path(path).indexes is None  # the db suite's own list (REQUIREMENTS.md's six) applies
+    assert GateSet.from_path(path).index_models is None  # the db suite's own list (REQUIREMENTS.md's six) applies
 
 
 def test_a_url_with_a_password_is_never_echoed(tmp_path):

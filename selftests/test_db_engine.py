@@ -11,10 +11,9 @@ import time
 import pytest
 from pymongo import MongoClient
 
-from gonogo.config.gates import IndexSpec
 from gonogo.mongo.connect import MongoUnavailable, connect, redact
 from gonogo.mongo.counters import Counters, index_hit_rate
-from gonogo.mongo.indexes import compare, extra
+from gonogo.mongo.indexes import IndexSpec, compare, extra
 from gonogo.mongo.plans import analyze, index_provides_sort
 
 # -- plans ----------------------------------------------------------------------

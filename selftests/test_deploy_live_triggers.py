@@ -1,5 +1,5 @@
 """D3 live, judged from the client side (gonogo.deploy.live_triggers) on synthetic prober shots, and the box's
-watchdog's readings (gonogo.stack.watchdog) on real Prometheus text."""
+watchdog's readings (gonogo.local.watchdog) on real Prometheus text."""
 
 from __future__ import annotations
 
@@ -92,7 +92,7 @@ http_request_duration_seconds_sum{method="GET",path="/api/models",status="200"} 
 
 def test_the_watchdog_reads_the_contract_metrics_without_the_balancer_checks():
     pytest.importorskip("reference_api")
-    from gonogo.stack.watchdog import quantile, totals
+    from gonogo.local.watchdog import quantile, totals
 
     requests, errors, buckets = totals(METRICS)
     assert (requests, errors) == (100.0, 10.0)  # /health's 503s are the balancer's checks, not the clients'

@@ -15,7 +15,8 @@ LINT = [sys.executable, "-c", "import sys; from importlinter.cli import lint_imp
 
 
 def lint(root: Path) -> subprocess.CompletedProcess:
-    """lint-imports over the gonogo under ``root``/src, with the repository's contracts."""
+    """lint-imports over the gonogo under ``root``/src and the suites under ``root``/tests, with the repository's
+    contracts."""
     env = {**os.environ, "PYTHONPATH": str(root / "src")}
     return subprocess.run([*LINT, str(REPO / "pyproject.toml"), "--no-cache"], cwd=root, env=env,
                           capture_output=True, text=True, timeout=300)
@@ -24,7 +25,7 @@ def lint(root: Path) -> subprocess.CompletedProcess:
 def test_the_engine_keeps_its_layers():
     result = lint(REPO)
     assert result.returncode == 0, result.stdout[-3000:]
-    assert "Contracts: 3 kept, 0 broken." in result.stdout
+    assert "Contracts: 4 kept, 0 broken." in result.stdout
 
 
 @pytest.mark.parametrize("module, stray, broken", [
@@ -32,9 +33,12 @@ def test_the_engine_keeps_its_layers():
     ("mongo/plans.py", "import gonogo.security.zap", "gonogo.mongo.plans -> gonogo.security.zap"),  # engines are independent
     ("gates/rules.py", "import pytest", "gonogo.gates.rules -> pytest"),  # pytest outside the plugin
     ("target/client.py", "import reference_api.faults", "gonogo.target.client -> reference_api"),  # the suites know any target
+    ("stack/nginx.py", "import gonogo.local.capacity", "gonogo.stack.nginx -> gonogo.local.capacity"),  # the box's infrastructure
+    ("../../tests/smoke/test_health.py", "import gonogo.core.units", "tests.smoke.test_health -> gonogo.core.units"),  # the face
 ])
 def test_one_stray_import_breaks_the_contract(tmp_path, module, stray, broken):
-    shutil.copytree(REPO / "src" / "gonogo", tmp_path / "src" / "gonogo", ignore=shutil.ignore_patterns("__pycache__"))
+    for tree in ("src/gonogo", "tests"):
+        shutil.copytree(REPO / tree, tmp_path / tree, ignore=shutil.ignore_patterns("__pycache__"))
     path = tmp_path / "src" / "gonogo" / module
     path.write_text(path.read_text() + f"\n{stray}  # the deliberate violation\n")
     result = lint(tmp_path)

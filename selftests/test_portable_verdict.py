@@ -173,7 +173,7 @@ LIMITS = {"p95": 0.5, "p99": 1.0}
 
 
 def test_the_calibration_keeps_the_pace_only_with_headroom():
-    from gonogo.stack import capacity
+    from gonogo.local import capacity
 
     fast = [{"user_rps": 1.2, "pace": 0.995, "p95_ms": 147.0, "p99_ms": 330.0}]
     assert capacity.choose(1.2, fast, LIMITS) == (1.2, True)
@@ -195,7 +195,7 @@ def test_the_calibration_keeps_the_pace_only_with_headroom():
 
 def test_a_lowered_pace_stretches_the_warm_up_by_as_much_up_to_the_cap():
     from gonogo.config.environments import LoadProfile
-    from gonogo.stack import capacity
+    from gonogo.local import capacity
 
     written = LoadProfile(users=200, user_rps=1.2, warmup="10 s", warmup_max="120 s", calibrated=True)
     kept = capacity.Calibration("k", 1.2, 1.2).applied_to(written)
@@ -207,7 +207,7 @@ def test_a_lowered_pace_stretches_the_warm_up_by_as_much_up_to_the_cap():
 
 
 def test_a_calibration_is_measured_again_when_the_host_has_clearly_less_or_more_cpu_free():
-    from gonogo.stack import capacity
+    from gonogo.local import capacity
 
     quiet = capacity.Calibration("k", 1.2, 1.2, host={"free_cores": 1.9})
     assert capacity.host_changed(quiet, 1.8) is None  # noise
@@ -221,7 +221,7 @@ def test_a_calibration_is_measured_again_when_the_host_has_clearly_less_or_more_
 
 
 def test_a_calibration_is_cached_per_machine_and_box_and_forgotten_on_request(tmp_path):
-    from gonogo.stack import capacity
+    from gonogo.local import capacity
 
     root = tmp_path / "product"
     (root / "tests" / "load").mkdir(parents=True)
@@ -240,7 +240,7 @@ def test_a_calibration_is_cached_per_machine_and_box_and_forgotten_on_request(tm
 def test_a_lighter_profile_of_the_same_users_reads_the_knee_already_measured(tmp_path):
     """One probe per knee: a measurement at 1.2 req/s answers for 0.4; a lowered one answers for any pace above it; a
     pace above every one kept as written, another user count or other scenarios are measured."""
-    from gonogo.stack import capacity
+    from gonogo.local import capacity
 
     root = tmp_path / "product"
     (root / "tests" / "load").mkdir(parents=True)
@@ -281,7 +281,7 @@ def test_one_silent_node_exporter_leaves_the_fleet_figure_partly_measured():
 
 def test_an_open_profile_is_calibrated_as_the_same_iterations_per_second():
     from gonogo.config.environments import LoadProfile
-    from gonogo.stack import capacity
+    from gonogo.local import capacity
 
     open_profile = LoadProfile(model="open", arrival_rate=240, users=200, warmup="10 s", warmup_max="120 s", calibrated=True)
     closed = capacity.closed_equivalent(open_profile)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import socket
 import ssl
-import time
 from pathlib import Path
 
 import httpx
@@ -42,17 +41,6 @@ class Client:
 
     def post(self, path, role="admin", index=0, **kw):
         return self.http.post(path, headers={**self.auth(role, index), **kw.pop("headers", {})}, **kw)
-
-
-def inside_one_minute(burst_seconds: float) -> None:
-    """Wait, if needed, so that a burst of ``burst_seconds`` cannot cross a minute boundary.
-
-    The reference API counts rate limits in windows fixed to the clock's minutes; a burst
-    that crosses one is counted in two windows and never reaches its limit.
-    """
-    into = time.time() % 60
-    if into > 60 - burst_seconds - 2:
-        time.sleep(60 - into + 1)
 
 
 def _boot(tmp_path_factory, faults: frozenset[str]):

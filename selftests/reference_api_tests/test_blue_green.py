@@ -4,14 +4,14 @@ TLS; a switch that restarts nginx instead of reloading it loses requests, and th
 
 from __future__ import annotations
 
-import pytest
-
 import json
 import ssl
 import subprocess
 import sys
 import threading
 import time
+
+import pytest
 
 from gonogo.deploy.analysis import route_back_s, switch_report
 from gonogo.deploy.prober import Prober, version_from

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
-
 import threading
 import time
 import uuid
 
+import pytest
 import redis
 
 from reference_api.cache import Cache

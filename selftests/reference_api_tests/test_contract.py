@@ -13,8 +13,9 @@ import pytest
 from pymongo import MongoClient
 
 from gonogo.core.requirements import S1_HEADERS
+from gonogo.target.bursts import wait_for_a_clean_window
 
-from .conftest import inside_one_minute, redis_ping
+from .conftest import redis_ping
 
 pytestmark = pytest.mark.box
 
@@ -88,7 +89,7 @@ def test_login_malformed_is_422(api, body):
 
 def test_login_rate_limit_per_ip_and_email(api):
     email = f"{uuid.uuid4().hex}@nowhere.test"
-    inside_one_minute(burst_seconds=10)
+    wait_for_a_clean_window(burst_seconds=10)
     codes = [api.http.post("/api/auth/login", json={"email": email, "password": "x"}).status_code for _ in range(6)]
     assert codes == [401] * 5 + [429]
     last = api.http.post("/api/auth/login", json={"email": email, "password": "x"})
@@ -256,7 +257,7 @@ def test_cors_only_for_configured_origins(api):
 
 
 def test_per_user_rate_limit_on_models(api):
-    inside_one_minute(burst_seconds=20)
+    wait_for_a_clean_window(burst_seconds=20)
     codes = [api.get("/api/models?limit=1", role="viewer", index=50).status_code for _ in range(101)]
     assert codes[:100] == [200] * 100 and codes[100] == 429
     assert api.get("/api/auth/me", role="viewer", index=50).status_code == 200, "other routes keep their own budget"

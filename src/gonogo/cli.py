@@ -92,7 +92,7 @@ def evaluate(args: argparse.Namespace) -> int:
 
 
 def stack(args: argparse.Namespace) -> int:
-    from gonogo.stack.cli import run
+    from gonogo.local.stack_command import run
 
     return run(args)
 

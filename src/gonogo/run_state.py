@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gonogo.config.environments import Environment, Environments
-from gonogo.config.gates import Gate, GateSet, IndexSpec
+from gonogo.config.gates import Gate, GateSet
 from gonogo.config.waivers import Waivers
 from gonogo.core.store import MetricsStore
 from gonogo.gates.rules import GateResult
 from gonogo.gates.verdict import Verdict, decide
+from gonogo.mongo.indexes import IndexSpec
 from gonogo.reporting import json_report
 
 #: Precedence, lowest first: built-in defaults -> pytest.ini -> GONOGO_* environment variables -> command line.
@@ -74,7 +75,7 @@ class RunState:
             _, baseline = json_report.load_store(baseline_path)
         waivers = Waivers.from_path(environment.waivers_file) if environment.waivers_file else Waivers.none()
         return cls(env_name, environment, environments_path, gates_path, gate_set.for_environment(env_name),
-                   indexes=gate_set.indexes, waivers=waivers, baseline=baseline, baseline_path=baseline_path, base_url_overridden=bool(base_url))
+                   indexes=None if gate_set.index_models is None else [IndexSpec.from_config(m) for m in gate_set.index_models], waivers=waivers, baseline=baseline, baseline_path=baseline_path, base_url_overridden=bool(base_url))
 
     def attach_box(self, info) -> None:
         """Point the environment at a running local box (its URL, CA, accounts, database, lock file)."""
@@ -102,7 +103,7 @@ class RunState:
         return load_latency_limits(self.gates)
 
     def apply_calibration(self, calibration) -> None:
-        """This host's pace for the local profile (gonogo.stack.capacity), said in the report. A lowered pace
+        """This host's pace for the local profile (gonogo.local.capacity), said in the report. A lowered pace
         stretches the warm-up by as much, so the measured window starts as warm as at the written pace."""
         written = self.environment.load
         load = calibration.applied_to(written)

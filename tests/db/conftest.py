@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gonogo.core.catalog import suite_metrics
-from gonogo.mongo.connect import MongoUnavailable, connect
+from gonogo.suite.db import MongoUnavailable, connect, suite_metrics
 
 from .queries import CANONICAL, COLLECTIONS, REQUIRED_INDEXES
 

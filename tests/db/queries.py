@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gonogo.config.gates import IndexSpec
+from gonogo.suite.db import IndexSpec
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import allure
 
-from gonogo.mongo.indexes import compare, extra
+from gonogo.suite.db import compare, extra
 
 
 def test_required_indexes(mongo, required_indexes, gonogo_metrics, say):

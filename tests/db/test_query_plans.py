@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gonogo.mongo.plans import analyze
+from gonogo.suite.db import analyze
 
 from .queries import CANONICAL
 

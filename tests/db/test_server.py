@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from gonogo.mongo.counters import index_hit_rate, snapshot, used_indexes
+from gonogo.suite.db import index_hit_rate, snapshot, used_indexes
 
 READINGS = 5
 

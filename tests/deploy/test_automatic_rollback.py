@@ -12,11 +12,7 @@ from __future__ import annotations
 import allure
 import pytest
 
-from gonogo.deploy import rollback_drill
-from gonogo.deploy.actions import ActionFailed
-from gonogo.deploy.drill import DrillFailed
-from gonogo.reporting import timeline_svg
-from gonogo.target.client import ssl_context
+from gonogo.suite.deploy import ActionFailed, DrillFailed, rollback_drill, ssl_context, timeline_svg
 
 pytestmark = pytest.mark.gonogo_covers(*rollback_drill.METRICS)
 

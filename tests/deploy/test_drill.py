@@ -13,10 +13,7 @@ from __future__ import annotations
 import allure
 import pytest
 
-from gonogo.deploy import drill
-from gonogo.deploy.actions import ActionFailed
-from gonogo.reporting import timeline_svg
-from gonogo.target.client import ssl_context
+from gonogo.suite.deploy import ActionFailed, drill, ssl_context, timeline_svg
 
 pytestmark = pytest.mark.gonogo_covers(*drill.METRICS)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import allure
 import pytest
 
-from gonogo.deploy import definitions
+from gonogo.suite.deploy import definitions
 
 pytestmark = pytest.mark.gonogo_covers("deploy.trigger_definitions")
 

@@ -41,12 +41,17 @@ import random
 import uuid
 from pathlib import Path
 
-import gevent
 from locust import FastHttpUser, User, constant, task
 
-from gonogo.loadgen.arrivals import ArrivalScheduler
-from gonogo.loadgen.locust_hooks import LoadRun, ssl_context_factory
-from gonogo.loadgen.settings import ROLE_WEIGHTS, LoadSettings
+from gonogo.suite.locust import (
+    ROLE_WEIGHTS,
+    TOKEN_REFUSED,
+    LoadRun,
+    LoadSettings,
+    drive_arrivals,
+    failure_of,
+    ssl_context_factory,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = LoadSettings.from_env(os.environ, local_box=ROOT / ".gonogo" / "local")
@@ -95,17 +100,13 @@ class ApiUser(FastHttpUser):
         """A request with this user's token; a body that breaks the contract counts as an error ("wrong body")."""
         headers = {"Authorization": f"Bearer {self.token}"}
         with self.client.request(method, path, name=name, headers=headers, catch_response=True, **kwargs) as resp:
-            if resp.status_code == 429:
-                resp.failure("throttled (429)")
-            elif resp.status_code == 401:
-                resp.failure("token refused")
-                self.login()
-            elif resp.status_code >= 400:
-                resp.failure(f"{resp.status_code}")
-            elif check is not None and not check(resp):
-                resp.failure("wrong body")
-            else:
+            failure = failure_of(resp.status_code, check and (lambda: check(resp)))
+            if failure is None:
                 resp.success()
+            else:
+                resp.failure(failure)
+                if failure == TOKEN_REFUSED:
+                    self.login()
             return resp
 
     def browse_models(self):
@@ -222,15 +223,5 @@ class OpenModel(User):
     @task
     def arrivals(self):
         schedulers = SETTINGS.schedulers
-        roles = [ViewerUser, EvaluatorUser, AdminUser]
-        for role in roles:  # Locust gives the host only to the classes it spawns itself
-            role.host = role.host or self.host
-        total_weight = sum(r.weight for r in roles)
-        size = max(1, SETTINGS.users // schedulers)
-        pool = [role(self.environment) for role in roles for _ in range(max(1, round(size * role.weight / total_weight)))]
-        gevent.joinall([gevent.spawn(vu.on_start) for vu in pool])
-        scheduler = ArrivalScheduler(SETTINGS.arrival_rate / schedulers, pool, RUN.iterate)
-        try:
-            scheduler.run()
-        finally:
-            print(f"gonogo load: open model started {scheduler.started} iterations, {scheduler.late} late", flush=True)
+        drive_arrivals(self.environment, self.host, [ViewerUser, EvaluatorUser, AdminUser], SETTINGS.arrival_rate / schedulers,
+                       SETTINGS.users // schedulers, RUN.iterate)

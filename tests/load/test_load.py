@@ -14,9 +14,7 @@ from pathlib import Path
 import allure
 import pytest
 
-from gonogo.core.catalog import suite_metrics
-from gonogo.loadgen import runner
-from gonogo.reporting import histogram_svg
+from gonogo.suite.load import histogram_svg, runner, suite_metrics
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from gonogo.target.client import ApiClient
+from gonogo.suite.security import ApiClient
 
 
 @pytest.fixture(scope="session")

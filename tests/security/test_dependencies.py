@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import allure
 
-from gonogo.core.findings import Severity
-from gonogo.security.deps.scan import scan
+from gonogo.suite.security import Severity, scan_dependencies
 
 
 def test_dependencies_have_no_critical_or_high_advisory(gonogo_env, checks, say):
     with checks.source("dependencies", blocking=(Severity.CRITICAL, Severity.HIGH)) as src:
-        result = scan(gonogo_env.dependency_files, gonogo_env.advisory_db)
+        result = scan_dependencies(gonogo_env.dependency_files, gonogo_env.advisory_db)
         allure.attach(result.summary() + "\n\nunchecked:\n" + "\n".join(result.unchecked or ["none"]),
                       "dependency scan", allure.attachment_type.TEXT)
         say(f"dependencies: {result.summary()}")

@@ -7,10 +7,11 @@ from __future__ import annotations
 import itertools
 import time
 
-import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from gonogo.suite.security import Outcomes
 
 EXAMPLES = 25  # per target; each target spreads its requests over several accounts to stay under S2's limits
 FUZZ = settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
@@ -34,44 +35,6 @@ pytestmark = pytest.mark.gonogo_covers("security.checks", requirement="S4")
 def attacks_allowed(gonogo_env, gonogo_requires):
     gonogo_requires(gonogo_env.safety.active_scan_allowed,
                     f"environment '{gonogo_env.name}' does not allow attack payloads (safety.active_scan_allowed)")
-
-
-class Outcomes:
-    """One fuzz target's rule, recorded as attempts happen: the first failure is a finding at once (with its example
-    as evidence), so that a crash later cannot lose it; ``report`` records the pass when none failed. An answer that
-    means "not evaluated" (429: the rate limiter answered instead of the endpoint) is counted apart, never as a pass;
-    a dropped connection on an attack payload is a failure like a 5xx, not a crash of the check."""
-
-    def __init__(self, src, name: str, severity: str) -> None:
-        self.src, self.name, self.severity = src, name, severity
-        self.sent, self.bad, self.throttled = 0, [], 0
-
-    def see(self, ok: bool, example: str) -> None:
-        self.sent += 1
-        if not ok:
-            self.bad.append(example[:200])
-            if len(self.bad) == 1:
-                self.src.check(self.name, False, f"first failure: {self.bad[0]}", "S4", self.severity)
-
-    def answer(self, send, label: str, good) -> httpx.Response | None:
-        """``send()``'s answer, judged by ``good(status)``; None (and a failure) when the connection dropped."""
-        try:
-            resp = send()
-        except httpx.TransportError as exc:
-            self.see(False, f"{label} -> connection dropped without an answer ({exc.__class__.__name__})")
-            return None
-        self.see(good(resp.status_code), f"{label} -> {resp.status_code}")
-        self.throttled += resp.status_code == 429
-        return resp
-
-    def report(self) -> None:
-        evaluated = self.sent - self.throttled
-        if self.throttled * 2 > self.sent:  # mostly answered by the limiter: the endpoint was hardly tested
-            self.src.incomplete(f"{self.name}: {self.throttled} of {self.sent} attempts were answered 429 by the rate "
-                                f"limiter, so the endpoint judged only {evaluated}; spread them over more accounts")
-        if not self.bad:
-            self.src.check(self.name, evaluated > 0, f"{evaluated} judged, {self.throttled} throttled (not counted)", "S4",
-                           self.severity)
 
 
 #: The classic NoSQL login bypasses, each sent for sure: an operator as the email (with an account's real password:

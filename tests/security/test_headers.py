@@ -7,8 +7,7 @@ import re
 
 import pytest
 
-from gonogo.core.requirements import S1_HEADERS
-from gonogo.target.leaks import leaked
+from gonogo.suite.security import S1_HEADERS, leaked
 
 pytestmark = pytest.mark.gonogo_covers("security.checks", requirement="S1")
 

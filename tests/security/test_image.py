@@ -12,8 +12,7 @@ from __future__ import annotations
 import allure
 import pytest
 
-from gonogo.core.findings import Severity
-from gonogo.security.imagescan import scan_all
+from gonogo.suite.security import Severity, scan_images
 
 
 def test_deployed_image_has_no_critical_or_high_vulnerability(gonogo_env, gonogo_metrics, checks, say):
@@ -23,7 +22,7 @@ def test_deployed_image_has_no_critical_or_high_vulnerability(gonogo_env, gonogo
         gonogo_metrics.unmeasured("security.findings", reason, source="image")
         pytest.skip(f"{reason}: security.image is inconclusive, not passed")
     with checks.source("image", blocking=(Severity.CRITICAL, Severity.HIGH)) as src:
-        scans = scan_all(settings)
+        scans = scan_images(settings)
         summary = "\n".join(s.summary() for s in scans)
         allure.attach(summary, "image scan", allure.attachment_type.TEXT)
         for line in summary.splitlines():

@@ -10,7 +10,7 @@ from __future__ import annotations
 import allure
 import pytest
 
-from gonogo.security import network
+from gonogo.suite.security import network
 
 pytestmark = pytest.mark.gonogo_covers("security.checks", requirement="S6")
 

@@ -13,7 +13,7 @@ import uuid
 
 import pytest
 
-from gonogo.target.accounts import burst_delay
+from gonogo.suite.security import burst, wait_for_a_clean_window
 
 pytestmark = pytest.mark.gonogo_covers("security.checks", requirement="S2")
 
@@ -24,15 +24,6 @@ BURST_SECONDS = 10
 ACCOUNTS = {"upload": ("upload rate limit", "evaluator"), "api": ("api rate limit", "viewer", "evaluator"),
             "models": ("models rate limit", "viewer", "evaluator"), "evaluations": ("evaluations rate limit", "viewer", "evaluator")}
 ENDPOINTS = [pytest.param(e, marks=[pytest.mark.gonogo_accounts(*ACCOUNTS[e])] if e in ACCOUNTS else []) for e in sorted(LIMITS)]
-
-
-def _burst(send, limit: int, workers: int = 1) -> list:
-    if workers == 1:
-        return [send() for _ in range(limit + 1)]
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(workers) as pool:
-        return list(pool.map(lambda _: send(), range(limit + 1)))
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
@@ -66,9 +57,9 @@ def test_limit_holds_exactly(endpoint, security, checks, gonogo_env, gonogo_requ
             security.token(role, index)  # log in before the burst
             path = "/api/models?limit=1" if endpoint == "models" else "/api/evaluations?limit=1"
             send = lambda: security.get(path, role=role, index=index)  # noqa: E731
-        time.sleep(burst_delay(time.time(), security.last_use(role, index) if role else None, BURST_SECONDS))
+        wait_for_a_clean_window(BURST_SECONDS, security.last_use(role, index) if role else None)
         started = time.time()
-        answers = _burst(send, limit, CONCURRENT.get(endpoint, 1))
+        answers = burst(send, limit + 1, CONCURRENT.get(endpoint, 1))
         took = time.time() - started
         if int(started // 60) != int(time.time() // 60):  # the window reset mid-burst: the limit was not tested
             src.incomplete(f"{endpoint}: {limit + 1} requests took {took:.0f} s and crossed a minute "

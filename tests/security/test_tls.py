@@ -11,8 +11,7 @@ from __future__ import annotations
 import allure
 import pytest
 
-from gonogo.core.findings import Severity
-from gonogo.security import tls_scan
+from gonogo.suite.security import Severity, tls_scan
 
 pytestmark = pytest.mark.gonogo_covers("security.checks", requirement="S5")
 

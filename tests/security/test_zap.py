@@ -13,8 +13,7 @@ from __future__ import annotations
 import allure
 import pytest
 
-from gonogo.core.findings import Severity
-from gonogo.security import zap
+from gonogo.suite.security import Severity, zap
 
 
 def test_zap_scan_has_no_critical_or_high_alert(gonogo_env, gonogo_metrics, security, checks, say):

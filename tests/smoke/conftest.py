@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from gonogo.plugin.fixtures import check_credentials
-from gonogo.target.client import ApiClient
+from gonogo.suite.smoke import ApiClient, check_credentials
 
 
 @pytest.fixture(scope="session")

@@ -5,15 +5,9 @@ target`` or a file. The target's own document is compared with the contract apar
 
 from __future__ import annotations
 
-import textwrap
-import time
-
 import pytest
 
-from gonogo.contract import conformance, drift
-from gonogo.core.endpoints import endpoint_of
-
-WRITE_ROLE = {"/api/models": "admin", "/api/evaluations": "evaluator", "/api/files": "evaluator"}
+from gonogo.suite.smoke import conformance, drift, endpoint_of
 
 
 def _served(smoke) -> dict | None:
@@ -60,57 +54,28 @@ def test_openapi_drift(smoke, gonogo_metrics, say):
             f"(e.g. {next(iter(found))}: {found[next(iter(found))][0]}); conformance is judged against the contract")
 
 
-def _role(operation, env, accounts) -> str:
-    if operation.method.upper() == "GET":
-        return "evaluator" if accounts.get("evaluator") else "viewer"
-    if not env.safety.destructive_allowed:  # writes are sent as a viewer: they must be refused, and change nothing
-        return "viewer"
-    return next((role for prefix, role in WRITE_ROLE.items() if operation.path.startswith(prefix)), "admin")
-
-
 @pytest.mark.gonogo_covers("smoke.conformance")
 def test_contract_conformance(smoke, gonogo_env, gonogo_metrics, accounts, shared_account, created, say):
     pytest.importorskip("schemathesis", reason="pip install schemathesis (gonogo's [smoke] extra)")
-    import requests
-
     spec, source = _spec(smoke, gonogo_env.smoke.conformance_spec)
-    schema = conformance.load(spec)
-    session = requests.Session()
-    session.trust_env = False  # REQUESTS_CA_BUNDLE must not replace the environment's CA
-    verify = gonogo_env.ca_bundle or gonogo_env.verify_tls
-    budget = gonogo_env.smoke
-    deadline = time.monotonic() + budget.conformance_seconds
-    failures, sent, skipped = [], 0, []
 
-    for operation in conformance.operations(schema):
-        role = _role(operation, gonogo_env, accounts)
-        endpoint = endpoint_of(operation.method, operation.path)
-        for negative in (False, True):
-            mode = "negative" if negative else "positive"
-            cases = conformance.cases(operation, negative, budget.conformance_examples)
-            if not cases:
-                skipped.append(f"{operation.label} ({mode}: nothing to generate)")
-            for i, case in enumerate(cases):
-                if time.monotonic() > deadline:
-                    pytest.fail(f"conformance stopped at its time budget ({budget.conformance_seconds:g} s) after {sent} requests")
-                headers = {"Authorization": f"Bearer {smoke.token(role, shared_account(role, i))}"}  # spread: per-user limits
-                start = time.perf_counter()
-                response = case.call(base_url=gonogo_env.base_url, session=session, headers=headers, verify=verify, timeout=15)
-                smoke.record(endpoint, str(response.status_code), time.perf_counter() - start, failed=response.status_code >= 500)
-                sent += 1
-                if response.status_code == 201:
-                    created.add_response(operation.path, response.json(), role)
-                outcome = conformance.Outcome(operation.label, mode, response.status_code, "",
-                                              conformance.judge(case, response, negative, headers))
-                if outcome.problems:
-                    outcome.request = conformance.describe_request(case, response, headers, gonogo_env.base_url, verify)
-                for name in conformance.CHECK_NAMES:
-                    failed = outcome.failed(name)
-                    detail = "" if not failed else (f"{operation.label} [{mode}] {response.status_code}: {failed[0].title}: "
-                                                     f"{failed[0].first_line[:200]}\n{outcome.request}")
-                    gonogo_metrics.check("smoke.conformance", name, not failed, detail, check=name)
-                failures += [f"{line}\n{textwrap.indent(outcome.request, '    ')}" for line in outcome.lines()]
-    say(f"smoke: conformance sent {sent} requests generated from {source}"
-        + (f"; nothing to generate for {len(skipped)}: {', '.join(skipped)}" if skipped else ""))
-    assert sent > 0, f"no request could be generated from {source}"
-    assert not failures, f"{len(failures)} conformance failure(s) in {sent} requests against {source}:\n" + "\n".join(failures[:25])
+    def answered(operation, response, seconds: float, role: str) -> None:
+        status = response.status_code
+        smoke.record(endpoint_of(operation.method, operation.path), str(status), seconds, failed=status >= 500)
+        if status == 201:
+            created.add_response(operation.path, response.json(), role)
+
+    try:
+        run = conformance.run(
+            conformance.load(spec), base_url=gonogo_env.base_url, verify=gonogo_env.ca_bundle or gonogo_env.verify_tls,
+            budget=conformance.Budget(gonogo_env.smoke.conformance_examples, gonogo_env.smoke.conformance_seconds),
+            writes_allowed=gonogo_env.safety.destructive_allowed, has_evaluators=bool(accounts.get("evaluator")),
+            token=lambda role, i: smoke.token(role, shared_account(role, i)), answered=answered,
+            checked=lambda name, ok, detail: gonogo_metrics.check("smoke.conformance", name, ok, detail, check=name))
+    except conformance.OutOfTime as exc:
+        pytest.fail(str(exc), pytrace=False)
+    say(f"smoke: conformance sent {run.sent} requests generated from {source}"
+        + (f"; nothing to generate for {len(run.skipped)}: {', '.join(run.skipped)}" if run.skipped else ""))
+    assert run.sent > 0, f"no request could be generated from {source}"
+    assert not run.failures, (f"{len(run.failures)} conformance failure(s) in {run.sent} requests against {source}:\n"
+                              + "\n".join(run.failures[:25]))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gonogo.target.leaks import leaked
+from gonogo.suite.smoke import leaked
 
 pytestmark = pytest.mark.gonogo_covers("smoke.checks")
 

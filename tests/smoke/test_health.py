@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from gonogo.target.client import LoginFailed
+from gonogo.suite.smoke import LoginFailed
 
 pytestmark = pytest.mark.gonogo_covers("smoke.checks")
 

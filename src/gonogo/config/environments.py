@@ -76,7 +76,7 @@ class LoadProfile(_Strict):
     # steady state) and the load has then run `warmup` at full strength; at the latest `warmup_max` into the test.
     warmup_max: Seconds = 120.0
     # embedded box only: user_rps is the most this host is asked; gonogo measures what the healthy box serves with
-    # headroom on this machine once (gonogo.stack.capacity) and lowers the pace where the host is slower
+    # headroom on this machine once (gonogo.local.capacity) and lowers the pace where the host is slower
     calibrated: bool = False
     model: Literal["closed", "open"] = "closed"  # open: constant arrival rate, latency from the intended start
     arrival_rate: float | None = Field(None, gt=0)  # open model: iterations started per second, in total

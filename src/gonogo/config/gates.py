@@ -70,18 +70,6 @@ class GateSpec(_Strict):
     environments: dict[str, OverrideSpec] = Field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class IndexSpec:
-    collection: str
-    keys: tuple[tuple[str, int], ...]
-    unique: bool = False
-
-    @property
-    def label(self) -> str:
-        keys = ", ".join(f"{field}: {direction}" for field, direction in self.keys)
-        return f"{self.collection} {{{keys}}}" + (" unique" if self.unique else "")
-
-
 class IndexModel(_Strict):
     collection: str = Field(min_length=1)
     keys: dict[str, Literal[1, -1]] = Field(min_length=1)  # in order: {user_id: 1, created_at: -1}
@@ -153,13 +141,6 @@ class GateSet:
 
     def for_environment(self, env_name: str) -> list[Gate]:
         return [replace(_build(spec, env_name), line=self.doc.line_of(("gates", i))) for i, spec in enumerate(self.specs)]
-
-    @property
-    def indexes(self) -> list[IndexSpec] | None:
-        """The MongoDB indexes gates.yaml requires; None: the database suite's own list (tests/db/queries.py)."""
-        if self.index_models is None:
-            return None
-        return [IndexSpec(m.collection, tuple(m.keys.items()), m.unique) for m in self.index_models]
 
     def _check(self, env_names: list[str] | None) -> list[Problem]:
         problems: list[Problem] = []

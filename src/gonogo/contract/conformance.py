@@ -11,7 +11,7 @@ names the request the way Schemathesis does: method, URL, body, headers (secrets
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,7 +104,11 @@ def judge(case, response, negative: bool, headers: dict[str, str]) -> list[Probl
     """What is wrong with ``response`` to ``case``, by the contract (see the module docstring)."""
     from schemathesis.checks import not_a_server_error
     from schemathesis.core.failures import Failure, FailureGroup
-    from schemathesis.specs.openapi.checks import negative_data_rejection, response_schema_conformance, status_code_conformance
+    from schemathesis.specs.openapi.checks import (
+        negative_data_rejection,
+        response_schema_conformance,
+        status_code_conformance,
+    )
 
     names = {not_a_server_error: "not_a_server_error", status_code_conformance: "status_code_conformance",
              response_schema_conformance: "response_schema_conformance", negative_data_rejection: "negative_data_rejection"}
@@ -146,3 +150,78 @@ def describe_request(case, response, headers: dict[str, str], base_url: str, ver
     return "\n".join([f"{request.method} {request.url}", *(f"Body: {body}" for _ in [1] if body),
                       f"Headers: {sent}", f"Reproduce with: {curl}"])
 
+
+
+# -- one conformance run ------------------------------------------------------------------------------------------
+#: The role whose writes a write operation needs (a write is sent as a viewer where the environment forbids writes:
+#: it must be refused, and change nothing).
+WRITE_ROLE = {"/api/models": "admin", "/api/evaluations": "evaluator", "/api/files": "evaluator"}
+
+
+def role_for(operation, writes_allowed: bool, has_evaluators: bool) -> str:
+    if operation.method.upper() == "GET":
+        return "evaluator" if has_evaluators else "viewer"
+    if not writes_allowed:
+        return "viewer"
+    return next((role for prefix, role in WRITE_ROLE.items() if operation.path.startswith(prefix)), "admin")
+
+
+class OutOfTime(Exception):
+    """The run reached its time budget before its last case."""
+
+
+@dataclass
+class Run:
+    sent: int = 0
+    failures: list[str] = field(default_factory=list)  # one per failed case: what failed, and the request to replay
+    skipped: list[str] = field(default_factory=list)  # operations (and mode) with nothing to generate
+
+
+@dataclass
+class Budget:
+    examples: int  # cases per operation and mode (positive, negative)
+    seconds: float  # the whole run
+
+
+def run(schema, *, base_url: str, verify: Any, budget: Budget, writes_allowed: bool, has_evaluators: bool,
+        token: Callable[[str, int], str], answered: Callable[[Any, Any, float, str], None],
+        checked: Callable[[str, bool, str], None], session: Any = None) -> Run:
+    """Every operation's positive and negative cases, sent and judged. ``token(role, i)``: a bearer token of ``role``
+    for the i-th case (spread them: per-user limits); ``answered(operation, response, seconds, role)`` after each
+    request; ``checked(name, ok, detail)`` for each of CHECK_NAMES on each answer. OutOfTime past the budget."""
+    import textwrap
+    import time
+
+    import requests
+
+    if session is None:
+        session = requests.Session()
+        session.trust_env = False  # REQUESTS_CA_BUNDLE must not replace the environment's CA
+    deadline = time.monotonic() + budget.seconds
+    result = Run()
+    for operation in operations(schema):
+        role = role_for(operation, writes_allowed, has_evaluators)
+        for negative in (False, True):
+            mode = "negative" if negative else "positive"
+            generated = cases(operation, negative, budget.examples)
+            if not generated:
+                result.skipped.append(f"{operation.label} ({mode}: nothing to generate)")
+            for i, case in enumerate(generated):
+                if time.monotonic() > deadline:
+                    raise OutOfTime(f"conformance stopped at its time budget ({budget.seconds:g} s) after "
+                                    f"{result.sent} requests")
+                headers = {"Authorization": f"Bearer {token(role, i)}"}
+                start = time.perf_counter()
+                response = case.call(base_url=base_url, session=session, headers=headers, verify=verify, timeout=15)
+                answered(operation, response, time.perf_counter() - start, role)
+                result.sent += 1
+                outcome = Outcome(operation.label, mode, response.status_code, "", judge(case, response, negative, headers))
+                if outcome.problems:
+                    outcome.request = describe_request(case, response, headers, base_url, verify)
+                for name in CHECK_NAMES:
+                    failed = outcome.failed(name)
+                    detail = "" if not failed else (f"{operation.label} [{mode}] {response.status_code}: "
+                                                     f"{failed[0].title}: {failed[0].first_line[:200]}\n{outcome.request}")
+                    checked(name, not failed, detail)
+                result.failures += [f"{line}\n{textwrap.indent(outcome.request, '    ')}" for line in outcome.lines()]
+    return result

@@ -11,6 +11,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, ValidationError, model_validator
 
+#: The figures file a standalone load run's Locust master writes (gonogo.loadgen.figures): a snapshot and its window.
+LOAD_FIGURES_SCHEMA = "gonogo.load-figures/1"
+
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 NonNegative = Annotated[float, Field(allow_inf_nan=False, ge=0)]
 

@@ -60,3 +60,18 @@ class ArrivalScheduler:
         finally:
             vu.intended = None
             self.idle.put(vu)
+
+
+def drive(environment, host: str, roles: list, rate: float, users: int, iterate: Callable[[object], None]) -> None:
+    """One scheduler's share of the open model: a pool of ``users`` virtual users of ``roles`` (Locust user classes,
+    by their weights), each started (logged in) first, then iterations at ``rate`` until the run stops."""
+    for role in roles:  # Locust gives the host only to the classes it spawns itself
+        role.host = role.host or host
+    total_weight = sum(r.weight for r in roles)
+    pool = [role(environment) for role in roles for _ in range(max(1, round(max(1, users) * role.weight / total_weight)))]
+    gevent.joinall([gevent.spawn(vu.on_start) for vu in pool])
+    scheduler = ArrivalScheduler(rate, pool, iterate)
+    try:
+        scheduler.run()
+    finally:
+        print(f"gonogo load: open model started {scheduler.started} iterations, {scheduler.late} late", flush=True)

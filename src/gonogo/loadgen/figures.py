@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from gonogo.core.snapshot import LOAD_FIGURES_SCHEMA as SCHEMA
 from gonogo.core.store import MetricsStore
-
-SCHEMA = "gonogo.load-figures/1"
 
 
 def write(path: Path, store: MetricsStore, *, measure_from: float, stopped_at: float | None, aborted: str | None,

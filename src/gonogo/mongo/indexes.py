@@ -4,7 +4,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gonogo.config.gates import IndexSpec
+from gonogo.config.gates import IndexModel
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    """A required index: keys in order with their directions, and whether it is unique."""
+
+    collection: str
+    keys: tuple[tuple[str, int], ...]
+    unique: bool = False
+
+    @classmethod
+    def from_config(cls, model: IndexModel) -> IndexSpec:
+        return cls(model.collection, tuple(model.keys.items()), model.unique)
+
+    @property
+    def label(self) -> str:
+        keys = ", ".join(f"{field}: {direction}" for field, direction in self.keys)
+        return f"{self.collection} {{{keys}}}" + (" unique" if self.unique else "")
 
 
 @dataclass

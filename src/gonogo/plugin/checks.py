@@ -4,6 +4,7 @@ completed vs unmeasured scans and redacted evidence (the security suite's ``chec
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import NoReturn
 
 import allure
@@ -12,6 +13,7 @@ import pytest
 from gonogo.config.waivers import Waivers
 from gonogo.core.findings import Finding, Severity
 from gonogo.core.store import MetricsStore
+from gonogo.security.datatier import NotMeasured, Rule, Unreachable
 
 _TOKENS = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]+|eyJ[A-Za-z0-9._-]{10,}")
 
@@ -63,6 +65,32 @@ class SecurityChecks(Checks):
         if name in self.open:
             raise ValueError(f"source {name!r} is already open: one with-block per source")
         return Source(self, name, blocking)
+
+    def needs(self, value: object, source: str, requirement: str, what: str) -> None:
+        """A source this environment does not configure decides nothing: its checks are unmeasured, the test skips."""
+        if not value:
+            self.not_measured(source, requirement, f"environments.yaml gives this environment no {what}")
+
+    def not_measured(self, source: str, requirement: str, reason: str) -> NoReturn:
+        self.store.unmeasured(self.metric, reason, requirement=requirement, source=source)
+        pytest.skip(f"{reason}: the {source} checks are inconclusive, not passed")
+
+    def rules(self, source: str, requirement: str, read: Callable[[], list[Rule]], say: Callable[[str], None]) -> None:
+        """Every rule ``read()`` returns as a check of ``source``, with the evidence attached. A service out of
+        reach was not measured (skip); one that answered but could not be read is an incomplete scan (the test
+        fails)."""
+        with self.source(source) as src:
+            try:
+                rules = read()
+            except Unreachable as exc:
+                self.not_measured(source, requirement, str(exc))
+            except NotMeasured as exc:
+                src.incomplete(str(exc), (self.metric, {"requirement": requirement}))
+            allure.attach("\n".join(f"{'PASS' if r.ok else 'FAIL'} {r.name}: {r.evidence}" for r in rules),
+                          f"{source} evidence", allure.attachment_type.TEXT)
+            for rule in rules:
+                src.check(rule.name, rule.ok, rule.evidence, requirement, rule.severity)
+            say(f"{source}: {sum(r.ok for r in rules)} of {len(rules)} of the plan's settings hold")
 
 
 class Source:

@@ -289,7 +289,7 @@ class ActiveRun:
         env = self.state.environment
         if not env.embedded_stack or self.state.base_url_overridden:
             return
-        from gonogo.stack.boot import calibration_for, start_or_reuse
+        from gonogo.local.boot import calibration_for, start_or_reuse
 
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
         say = reporter.write_line if reporter is not None else print

@@ -16,11 +16,10 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from gonogo import __version__
-from gonogo.core.snapshot import ReportHeader, problem
+from gonogo.core.snapshot import LOAD_FIGURES_SCHEMA, ReportHeader, problem
 from gonogo.core.store import MetricsStore
 from gonogo.gates.rules import GateResult
 from gonogo.gates.verdict import Verdict
-from gonogo.loadgen import figures as load_figures
 
 SCHEMA = "gonogo.gate-report/1"
 
@@ -131,8 +130,8 @@ def read(path: str | Path, accept: tuple[str, ...] = (SCHEMA,)) -> dict:
 
 def load_store(path: str | Path) -> tuple[dict, MetricsStore]:
     """A gate report, or the figures file of a standalone Locust run (GONOGO_LOAD_OUT: a run of the load suite only)."""
-    data = read(path, accept=(SCHEMA, load_figures.SCHEMA))
-    if data["schema"] == load_figures.SCHEMA:
+    data = read(path, accept=(SCHEMA, LOAD_FIGURES_SCHEMA))
+    if data["schema"] == LOAD_FIGURES_SCHEMA:
         data = {**data, "metrics": data.get("store"), "suites_run": ["load"], "failed_tests": 1 if data.get("aborted") else 0}
     if not isinstance(data.get("metrics"), dict):
         found = type(data.get("metrics")).__name__ if "metrics" in data else "nothing"

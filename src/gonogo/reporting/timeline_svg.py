@@ -6,9 +6,30 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from html import escape
+from typing import Protocol
 
-from gonogo.deploy.actions import ActionRun
-from gonogo.deploy.prober import Shot
+
+class Shot(Protocol):
+    """What the picture reads of one request of the deployment prober (gonogo.deploy.prober.Shot)."""
+
+    @property
+    def sent(self) -> float: ...
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def version(self) -> str | None: ...
+
+
+class ActionRun(Protocol):
+    """What the picture reads of a deploy action that ran (gonogo.deploy.actions.ActionRun)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def started(self) -> float: ...
+    @property
+    def seconds(self) -> float: ...
+
 
 WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 760, 300, 50, 45, 40
 PALETTE = ("#4a90d9", "#27ae60", "#8e44ad", "#16a085")  # versions in the order they first answered

@@ -169,7 +169,8 @@ class Box:
         (s3_ready or start_s3())()
         backend_ports = self.start_backends("blue", api_env, detached)
         url = self._start_proxy(backend_ports, certs, faults, logs, detached)
-        self._add(Component("watchdog", [sys.executable, "-m", "gonogo.stack.watchdog", str(self.root)], logs / "watchdog.log",
+        # the local environment's rollout watchdog, named (not imported): it applies gonogo.deploy's D3 triggers
+        self._add(Component("watchdog", [sys.executable, "-m", "gonogo.local.watchdog", str(self.root)], logs / "watchdog.log",
                             cwd=self.root), detached)  # the automatic rollback; idle until a switch
         lock = self._write_dependency_lock(faults)
         shutil.copy2(certs["ca"], self.dir / "ca.pem")

@@ -123,13 +123,3 @@ class AccountUses:
 
     def last(self, email: str) -> float | None:
         return self._last.get(email)
-
-
-def burst_delay(now: float, last_use: float | None, burst_seconds: float, window: float = 60.0, margin: float = 1.0) -> float:
-    """Seconds to wait before a burst of ``burst_seconds`` so that its per-minute window, fixed to the clock or
-    sliding, holds none of the account's earlier requests and the burst ends inside one clock minute."""
-    start = now if last_use is None else max(now, last_use + window + margin)
-    into = start % window
-    if into > window - burst_seconds - 2 * margin:
-        start += window - into + margin
-    return start - now

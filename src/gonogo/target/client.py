@@ -10,9 +10,9 @@ from collections.abc import Mapping
 import httpx
 
 from gonogo.config.environments import Account, Environment
-from gonogo.target.accounts import AccountUses
 from gonogo.core.endpoints import endpoint_of
 from gonogo.core.store import MetricsStore
+from gonogo.target.accounts import AccountUses
 
 
 class LoginFailed(Exception):

@@ -1,5 +1,5 @@
 """The box's automatic rollback (D3), what Argo Rollouts' analysis or a CloudWatch alarm on CodeDeploy is to a real
-deployment: ``python -m gonogo.stack.watchdog ROOT`` runs beside the box.
+deployment: ``python -m gonogo.local.watchdog ROOT`` runs beside the box.
 
 For ANALYSIS_S after a switch (not after a rollback) it evaluates the plan's rollback triggers on the new colour
 once a second, every window divided by the box's TRIGGER_COMPRESSION (the local environment states the same

@@ -29,7 +29,7 @@ def calibration_for(root: Path, environment, faults_text: str | None, limits: di
     """The cached calibration of this machine, measured first (on a healthy box) when there is none or when the
     host's free CPU has changed clearly since; None when the profile is not calibrated or no healthy box can be
     probed now (a box with faults is already running)."""
-    from gonogo.stack import capacity
+    from gonogo.local import capacity
 
     if not environment.load.calibrated:
         return None

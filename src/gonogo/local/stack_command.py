@@ -101,13 +101,13 @@ def _colours(box: Box, args) -> int:
 
 
 def _calibrate(root: Path, env_name: str) -> int:
-    """Forget this machine's calibration and measure it again (gonogo.stack.capacity)."""
+    """Forget this machine's calibration and measure it again (gonogo.local.capacity)."""
     from gonogo.config.environments import Environments
     from gonogo.config.errors import ConfigError
     from gonogo.config.gates import GateSet
     from gonogo.run_state import load_latency_limits
-    from gonogo.stack import capacity
-    from gonogo.stack.boot import calibration_for
+    from gonogo.local import capacity
+    from gonogo.local.boot import calibration_for
 
     try:
         environments = Environments.from_path(root / "environments.yaml")

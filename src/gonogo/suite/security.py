@@ -1,0 +1,14 @@
+"""What the security suite (tests/security) uses: the scanners and rule readers, each judged through ``checks``."""
+
+from gonogo.core.findings import Severity
+from gonogo.core.requirements import S1_HEADERS
+from gonogo.security import cloud_config, datatier, file_storage, network, tls_scan, zap
+from gonogo.security.deps.scan import scan as scan_dependencies
+from gonogo.security.fuzzing import Outcomes
+from gonogo.security.imagescan import scan_all as scan_images
+from gonogo.target.bursts import burst, wait_for_a_clean_window
+from gonogo.target.client import ApiClient
+from gonogo.target.leaks import leaked
+
+__all__ = ["S1_HEADERS", "ApiClient", "Outcomes", "Severity", "burst", "cloud_config", "datatier", "file_storage", "leaked",
+           "network", "scan_dependencies", "scan_images", "tls_scan", "wait_for_a_clean_window", "zap"]
