@@ -71,7 +71,7 @@ def evaluate(args: argparse.Namespace) -> int:
     if args.gate_report:
         json_report.check_writable(args.gate_report)
     data, store = json_report.load_store(args.report)
-    env_name = args.env or data.get("environment")
+    env_name = str(args.env or data.get("environment") or "")
     env_names = None
     env_file = Path(args.environments) if args.environments else Path("environments.yaml")
     if args.environments or env_file.is_file():

@@ -48,7 +48,7 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _seconds(value: object) -> float:
+def _seconds(value: str | float) -> float:
     try:
         return parse_quantity(value, Dimension.DURATION).value
     except UnitError as exc:
@@ -91,7 +91,7 @@ class PrometheusQuery(_Strict):
     step: Seconds = 15.0  # one reading per step (the plan scrapes every 15 s)
 
 
-def _bytes(value: object) -> float:
+def _bytes(value: str | float) -> float:
     try:
         return parse_quantity(value, Dimension.BYTES).value
     except UnitError as exc:
@@ -543,7 +543,7 @@ class AccountsError(ValueError):
 
 def load_accounts(environment: Environment) -> dict[str, list[Account]]:
     """Accounts per role: the ones in environments.yaml plus those in ``accounts_file``."""
-    accounts = {role: list(items) for role, items in environment.accounts.items()}
+    accounts: dict[str, list[Account]] = {role: list(items) for role, items in environment.accounts.items()}
     if environment.accounts_file:
         path = Path(environment.accounts_file)
         try:

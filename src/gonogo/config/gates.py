@@ -111,6 +111,13 @@ class Gate:
     def is_relative(self) -> bool:
         return self.relative_pct is not None
 
+    @property
+    def limit(self) -> float:
+        """An absolute gate's threshold in base units; a relative gate's limit comes from its baseline."""
+        if self.threshold is None:
+            raise ValueError(f"gate {self.id} is relative: its limit is the baseline's")
+        return self.threshold.value
+
 
 @dataclass
 class GateSet:
@@ -244,6 +251,13 @@ def _comparison(spec: GateSpec, override: OverrideSpec | None) -> tuple[str | No
     return override.threshold, override.relative
 
 
+def _groups(pattern: re.Pattern[str], text: str) -> tuple[str, ...]:
+    """The groups of a text that validation has already matched."""
+    match = pattern.match(text)
+    assert match is not None, f"{text!r} passed validation"
+    return match.groups()
+
+
 def _build(spec: GateSpec, env_name: str) -> Gate:
     metric = CATALOG[spec.metric]
     gate = Gate(
@@ -266,7 +280,7 @@ def _build(spec: GateSpec, env_name: str) -> Gate:
     if every is not None:
         gate = replace(gate, every=parse_quantity(every, Dimension.DURATION))
     if threshold is not None:
-        op, value = _THRESHOLD.match(threshold).groups()
+        op, value = _groups(_THRESHOLD, threshold)
         return replace(gate, op=op, threshold=parse_quantity(value, metric.result_dimension(spec.aggregation)))
-    op, pct = _RELATIVE.match(relative).groups()
+    op, pct = _groups(_RELATIVE, relative or "")
     return replace(gate, op=op, relative_pct=float(pct))

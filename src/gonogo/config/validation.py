@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typing
 from collections.abc import Callable
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -24,7 +25,7 @@ def _unwrap(annotation):
 
 def model_at(model: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
     """The pydantic model that validates the mapping at ``loc``."""
-    current = model
+    current: Any = model
     for part in loc:
         current = _unwrap(current)
         if isinstance(current, type) and issubclass(current, BaseModel):

@@ -42,7 +42,8 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 def duplicate_keys(node: yaml.Node | None) -> list[Problem]:
     """Every key written twice in one mapping: YAML loaders silently keep the last, so a second ``gates:`` section would
     replace the first and a second ``threshold:`` would win unseen."""
-    problems, stack = [], [(node, ())]
+    problems: list[Problem] = []
+    stack: list[tuple[yaml.Node, tuple]] = [(node, ())]
     while stack:
         node, path = stack.pop()
         if isinstance(node, yaml.MappingNode):

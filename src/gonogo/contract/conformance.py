@@ -114,6 +114,7 @@ def judge(case, response, negative: bool, headers: dict[str, str]) -> list[Probl
              response_schema_conformance: "response_schema_conformance", negative_data_rejection: "negative_data_rejection"}
     is_json, body = _json_body(response)
     refused = 400 <= response.status_code < 500
+    checks: list[Callable[..., bool | None]]
     if negative:  # a 5xx is not_a_server_error's alone
         checks = [not_a_server_error] + ([negative_data_rejection] if response.status_code < 500 else [])
     else:

@@ -17,6 +17,7 @@ import fnmatch
 import threading
 import time
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -78,14 +79,14 @@ def _matches(value: str | None, pattern: str | list[str]) -> bool:
 class MetricsStore:
     def __init__(self, catalog: Mapping[str, MetricDef] = CATALOG) -> None:
         self.catalog = catalog
-        self._series: dict[str, dict[TagKey, object]] = {}
-        self._fast: dict[tuple, object] = {}
+        self._series: dict[str, dict[TagKey, Any]] = {}  # a series of its metric's kind (SERIES_CLASSES)
+        self._fast: dict[tuple, Any] = {}
         self._lock = threading.Lock()
         self.slice_seconds: float | None = None
         self.timeline: dict[float, MetricsStore] = {}  # slice start (epoch s) -> the figures of that slice
         self.unmeasured_notes: list[dict] = []  # why a figure could not be measured: {metric, tags, reason}
         self.unreliable_notes: list[dict] = []  # why a figure that was measured cannot be trusted: {metric, reason}
-        self.notes: dict[str, object] = {}  # how the run was measured (e.g. the load's window), for the report
+        self.notes: dict[str, Any] = {}  # how the run was measured (e.g. the load's window), for the report
 
     # -- producers ---------------------------------------------------------
     def series(self, name: str, kind: Kind, **tags: object):
@@ -209,7 +210,7 @@ class MetricsStore:
         field_filter = {}
         if definition.kind is Kind.FINDINGS:
             field_filter = {k: where.pop(k) for k in list(where) if k in Findings.FIELDS}
-        merged = None
+        merged: Any = None
         for key, series in self._series.get(name, {}).items():
             tags = dict(key)
             if all(_matches(tags.get(k), p) for k, p in where.items()):
@@ -252,7 +253,7 @@ class MetricsStore:
 
     # -- snapshots ---------------------------------------------------------
     def to_dict(self) -> dict:
-        data = {
+        data: dict[str, Any] = {
             "schema": SNAPSHOT_SCHEMA,
             "series": [
                 {"metric": name, "tags": dict(key), "data": series.to_dict()}

@@ -46,8 +46,10 @@ def run(action: DeployAction, name: str, to: str, *, elbv2=None, extra: dict[str
         detail = _command(action, name, to, extra)
     elif action.webhook:
         detail = _webhook(action, name, to, extra)
-    else:
+    elif action.aws_alb:
         detail = alb_switch(action.aws_alb, to, action.timeout, elbv2)
+    else:
+        raise ActionFailed(f"{name}: no command, webhook or aws_alb to run")
     return ActionRun(name, to, started, time.time(), detail)
 
 
@@ -69,7 +71,7 @@ def _webhook(action: DeployAction, name: str, to: str, extra: dict[str, str]) ->
     deadline = time.monotonic() + action.timeout
     try:
         with httpx.Client(timeout=action.timeout, trust_env=False) as client:
-            answer = client.post(action.webhook, json={"action": name, "to": to, **extra})
+            answer = client.post(action.webhook or "", json={"action": name, "to": to, **extra})
             if not answer.is_success:
                 raise ActionFailed(f"{name}: webhook answered {answer.status_code}: {answer.text[:300]}")
             if not action.poll:

@@ -66,7 +66,7 @@ def switch_report(shots: Sequence[Shot], started: float, finished: float, old: s
     flip_flops = 0 if first_new is None else sum(1 for s in answered if s.sent > first_new + DRAIN_S and s.version == old)
     return SwitchReport(
         requests=len(window), failures=[s for s in window if not s.ok],
-        versions=dict(Counter(s.version for s in answered)),
+        versions=dict(Counter(s.version for s in answered if s.version is not None)),
         first_new_s=None if first_new is None else first_new - started,
         last_old_s=None if not old_answers else max(old_answers) - started,
         flip_flops=flip_flops, window=(low, high), outcomes=dict(Counter(s.outcome for s in window)),

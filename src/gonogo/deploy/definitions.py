@@ -115,7 +115,7 @@ def compare_cloudwatch(alarms: list[dict], alerts: dict[str, str]) -> list[Compa
         if alarm.get("TreatMissingData", "missing") != "breaching":
             extra.append(f"missing data is treated as '{alarm.get('TreatMissingData', 'missing')}', not breaching "
                          "(a colour that stops reporting never rolls back)")
-        results.append(_judge(trigger, f"CloudWatch alarm {name}", _CLOUDWATCH_OPS.get(alarm.get("ComparisonOperator")),
+        results.append(_judge(trigger, f"CloudWatch alarm {name}", _CLOUDWATCH_OPS.get(str(alarm.get("ComparisonOperator"))),
                               alarm.get("Threshold"), float(alarm.get("Period", 60)) * periods, extra))
     return results
 

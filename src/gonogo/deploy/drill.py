@@ -78,8 +78,12 @@ def _run(environment: Environment, store: MetricsStore, verify, say: Callable[[s
         raise DrillFailed(f"the target does not say its version ({where}): a switch cannot be confirmed")
     live = actions.run(settings.current, "current", "").detail.strip() if settings.current else ""
     to = other_colour(live)
-    drill = Drill(old=old, retention=retention.Retention(retention_required_s(settings.trigger_compression), settings.old_kept_for,
-                                                              compression=settings.trigger_compression))
+    switch_action = settings.switch
+    if switch_action is None:
+        raise DrillFailed("the environment names no deploy.switch action: nothing to switch with")
+    kept = retention.Retention(retention_required_s(settings.trigger_compression), settings.old_kept_for,
+                               compression=settings.trigger_compression)
+    drill = Drill(old=old, retention=kept)
     try:
         old_colour_up = None if settings.old_colour is None else retention.checker(
             settings.old_colour, live, verify=verify, alb=settings.switch.aws_alb if settings.switch else None)
@@ -95,13 +99,13 @@ def _run(environment: Environment, store: MetricsStore, verify, say: Callable[[s
             time.sleep(SLOW_LEAD_S)
         say(f"gonogo deploy: switching {f'{live} -> {to}' if to else 'to the next colour'} (live version {old}), "
             f"{settings.prober_rate:g} requests/s watching" + (", one slow login held open across it" if slow_login else ""))
-        drill.actions.append(actions.run(settings.switch, "switch", to))
+        drill.actions.append(actions.run(switch_action, "switch", to))
         switched.set()
         drill.new = _wait_for_other_version(prober, old, drill.actions[-1].started, settings.confirm_within)
         switched_at = drill.actions[-1].finished
         if drill.new is not None and old_colour_up is not None:
-            say(f"gonogo deploy: watching the old colour {live or ''} serve for {drill.retention.required_s:g} s (D2 retention)")
-            retention.watch(old_colour_up, switched_at, drill.retention)
+            say(f"gonogo deploy: watching the old colour {live or ''} serve for {kept.required_s:g} s (D2 retention)")
+            retention.watch(old_colour_up, switched_at, kept)
         time.sleep(max(0.0, switched_at + settings.window_after - time.time()))
         if drill.new is not None and settings.rollback is not None:
             say(f"gonogo deploy: version {drill.new} live; rolling back to {old}")
@@ -152,10 +156,11 @@ def record(drill: Drill, store: MetricsStore) -> None:
         store.note("deploy.slow_request", {"outcome": slow.outcome, "held_s": slow.latency,
                                            "sent_before_switch_s": round(drill.actions[0].started - slow.sent, 2)})
     switched = drill.new is not None
-    both = switched and {drill.old, drill.new} <= set(drill.switch.versions)
+    versions = drill.switch.versions if drill.switch is not None else {}
+    both = switched and {drill.old, drill.new} <= set(versions)
     store.check("deploy.versions_seen", "switch", both,
                 "" if both else f"no answer of a version other than {drill.old} came after the switch action "
-                f"({drill.actions[0].detail})" if not switched else f"versions answering: {drill.switch.versions}", action="switch")
+                f"({drill.actions[0].detail})" if not switched else f"versions answering: {versions}", action="switch")
     _record_retention(drill, store, switched)
     if drill.route_back_s is not None:
         store.gauge("deploy.route_back", drill.route_back_s)

@@ -148,6 +148,7 @@ class Prober:
             elif kind == "fresh":
                 response = self._fresh_get(path)
             elif kind == "write":
+                assert self.write is not None  # the write kind is sent only with a write
                 response = self.write(self._keepalive)
             else:
                 try:

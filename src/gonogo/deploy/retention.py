@@ -102,7 +102,7 @@ def _command(spec: OldColourCheck, colour: str) -> tuple[bool, str]:
 
 def _url(spec: OldColourCheck, verify) -> tuple[bool, str]:
     try:
-        answer = httpx.get(spec.url, verify=verify, timeout=spec.timeout, trust_env=False)
+        answer = httpx.get(spec.url or "", verify=verify, timeout=spec.timeout, trust_env=False)
     except httpx.HTTPError as exc:
         return False, f"{spec.url}: {type(exc).__name__}"
     return answer.is_success, f"{spec.url} answered {answer.status_code}"

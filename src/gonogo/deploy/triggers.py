@@ -99,6 +99,7 @@ def fires_at(trigger: Trigger, readings: Sequence[tuple[float, float | None]], e
 
 def _consecutive(trigger: Trigger, checks: Sequence[tuple[float, float | None]]) -> float | None:
     """Fires at the check that makes more than ``count`` failures in a row; a check with no answer is a failure."""
+    assert trigger.count is not None  # a consecutive trigger
     run = 0
     for at, value in sorted(checks):
         failed = value is None or not (value > trigger.threshold)  # 1 ok, 0 failed

@@ -63,7 +63,7 @@ class GateResult:
         if self.gate.is_relative:
             base = f"baseline {self.fmt(self.baseline)} {self.gate.relative_pct:+g} %" if self.baseline is not None else "baseline"
             return f"{self.gate.op} {base}"
-        limit = self.limit if self.limit is not None else self.gate.threshold.value
+        limit = self.limit if self.limit is not None else self.gate.limit
         return f"{self.gate.op} {self.fmt(limit)}" + (f" in every {self.gate.every} window" if self.gate.every else "")
 
     def margin_text(self) -> str:
@@ -117,7 +117,7 @@ def _decide_measured(gate: Gate, store: MetricsStore, series, baseline: MetricsS
             return GateResult(gate, Status.INCONCLUSIVE, samples=series.samples, details=_details(series), message=unmeasured)
         # ...but a finding already made stands: a count can only grow with what was not measured
         result = GateResult(gate, Status.FAIL if gate.severity == "fail" else Status.WARN, measured=found, samples=series.samples,
-                            limit=gate.threshold.value, details=_details(series))
+                            limit=gate.limit, details=_details(series))
         result.message = (f"{gate.id} failed: {gate.aggregation} {result.fmt(found)} already, needs {result.threshold_text()} "
                           f"({unmeasured})")
         return result
@@ -135,7 +135,7 @@ def _decide_measured(gate: Gate, store: MetricsStore, series, baseline: MetricsS
         result.message = f"'{gate.metric.name}' has no {gate.aggregation} figure ({samples} samples)"
         return result
 
-    if gate.is_relative:
+    if gate.relative_pct is not None:
         if baseline is None:
             result.message = "relative gate, but no baseline run was given (--baseline REPORT.json)"
             return result
@@ -147,7 +147,7 @@ def _decide_measured(gate: Gate, store: MetricsStore, series, baseline: MetricsS
         result.baseline = base_value
         result.limit = base_value * (1 + gate.relative_pct / 100)
     else:
-        result.limit = gate.threshold.value
+        result.limit = gate.limit
 
     if _sampled_rate(gate, series):
         return _judge_rate(result, series)
@@ -170,13 +170,14 @@ def _sampled_rate(gate: Gate, series) -> bool:
     """A rate of sampled events against a limit inside (0, 1): judged with its confidence. A zero (or 100 %) limit
     is a count (any failure fails), a census is exact, a relative gate compares two runs' figures."""
     return (series.kind is Kind.RATIO and gate.aggregation == "rate" and not gate.metric.census and not gate.is_relative
-            and gate.op in ("<", "<=", ">", ">=") and 0 < gate.threshold.value < 1)
+            and gate.op in ("<", "<=", ">", ">=") and 0 < gate.limit < 1)
 
 
 def _judge_rate(result: GateResult, series) -> GateResult:
     """Pass when the bound the samples allow is inside the limit; fail when the observed rate is past it; in between,
     undecided, with how many samples at this rate would decide."""
-    gate, limit = result.gate, result.limit
+    gate, limit, measured = result.gate, result.limit, result.measured
+    assert limit is not None and measured is not None  # set before a rate is judged
     upper = gate.op in ("<", "<=")
     low, high = confidence.bounds(series.hits, series.total)
     bound = high if upper else low
@@ -186,11 +187,11 @@ def _judge_rate(result: GateResult, series) -> GateResult:
     if COMPARE[gate.op](bound, limit):
         result.status = Status.PASS
         result.message = f"{observed}, {stated}, needs {result.threshold_text()}"
-    elif not COMPARE[gate.op](result.measured, limit):
+    elif not COMPARE[gate.op](measured, limit):
         result.status = Status.FAIL if gate.severity == "fail" else Status.WARN
         result.message = f"{gate.id} failed: {observed}, needs {result.threshold_text()}"
     else:
-        needed = confidence.samples_to_decide(result.measured, limit, upper)
+        needed = confidence.samples_to_decide(measured, limit, upper)
         result.message = (f"undecided: {observed} is inside the limit, but its {stated} is not {result.threshold_text()}: "
                           f"{series.total:,} samples do not show it" + (f"; about {needed:,} at this rate would" if needed else ""))
     return result
@@ -199,19 +200,20 @@ def _judge_rate(result: GateResult, series) -> GateResult:
 def _evaluate_per(gate: Gate, store: MetricsStore, series) -> GateResult:
     """Each value of ``gate.per`` judged on its own: the gate fails when any one is shown past the limit (its bound
     past it, not only its observed rate: a few failures in a thin endpoint prove nothing); the others are listed."""
-    result = GateResult(gate, Status.INCONCLUSIVE, samples=series.samples, limit=gate.threshold.value)
+    result = GateResult(gate, Status.INCONCLUSIVE, samples=series.samples, limit=gate.limit)
     if series.samples < gate.min_samples:
         result.message = f"too few samples: {series.samples} < {gate.min_samples} required"
         return result
-    upper = gate.op in ("<", "<=")
+    upper, per = gate.op in ("<", "<="), gate.per
+    assert per is not None  # only a gate with per: comes here
     rows, shown = [], []
-    values = sorted({tags[gate.per] for tags in store.tag_sets(gate.metric.name) if gate.per in tags})
+    values = sorted({tags[per] for tags in store.tag_sets(gate.metric.name) if per in tags})
     for value in values:
-        part = store.select(gate.metric.name, {**gate.where, gate.per: value})
+        part = store.select(gate.metric.name, {**gate.where, per: value})
         if part is None or not part.total:
             continue
         low, high = confidence.bounds(part.hits, part.total)
-        past = not COMPARE[gate.op](low if upper else high, gate.threshold.value)
+        past = not COMPARE[gate.op](low if upper else high, gate.limit)
         line = (f"{value}: {result.fmt(part.hits / part.total)} ({part.hits:,} of {part.total:,}; "
                 f"{result.fmt(low)}..{result.fmt(high)})")
         rows.append((past, part.hits / part.total, line))
@@ -237,7 +239,7 @@ def _already_over(gate: Gate, series) -> float | None:
     """The measured count when it already breaks an upper limit (more data could only add to it), else None."""
     if gate.aggregation not in _GROWS_ONLY or gate.is_relative or gate.every is not None or gate.op not in ("<", "<=", "=="):
         return None
-    limit, value = gate.threshold.value, series.aggregate(gate.aggregation)
+    limit, value = gate.limit, series.aggregate(gate.aggregation)
     if value is None or (gate.op == "==" and limit != 0):
         return None
     return value if not COMPARE[gate.op](value, limit) else None
@@ -245,11 +247,13 @@ def _already_over(gate: Gate, series) -> float | None:
 
 def _evaluate_sustained(gate: Gate, store: MetricsStore, samples: int) -> GateResult:
     """The condition must hold in every window of ``gate.every`` (sliding by one time slice); the worst window is shown."""
-    result = GateResult(gate, Status.INCONCLUSIVE, samples=samples, limit=gate.threshold.value)
+    result = GateResult(gate, Status.INCONCLUSIVE, samples=samples, limit=gate.limit)
     if samples < gate.min_samples:
         result.message = f"too few samples: {samples} < {gate.min_samples} required"
         return result
-    windows = store.windows(gate.every.value)
+    every = gate.every
+    assert every is not None  # only a gate with every: comes here
+    windows = store.windows(every.value)
     if not windows:
         covered = len(store.timeline) * (store.slice_seconds or 0)
         result.message = (f"no complete {gate.every} window: the run's timeline covers {covered:g} s"
@@ -261,14 +265,15 @@ def _evaluate_sustained(gate: Gate, store: MetricsStore, samples: int) -> GateRe
     for start, window in windows:
         series = window.select(gate.metric.name, gate.where)
         value = None if series is None else series.aggregate(gate.aggregation)
-        where = f"window +{start - first:g}..+{start - first + gate.every.value:g} s"
+        where = f"window +{start - first:g}..+{start - first + every.value:g} s"
         if value is None:
             result.message = f"{where} has no {gate.aggregation} of '{gate.metric.name}': the condition cannot be judged there"
             return result
         if worst is None or not compare(value, worst[1]) and value != worst[1]:
             worst = (where, value)
-        if not compare(value, gate.threshold.value):
+        if not compare(value, gate.limit):
             failing.append(f"{where}: {gate.aggregation} {result.fmt(value)}")
+    assert worst is not None  # there was a window, and each had a value
     result.measured = worst[1]
     result.details = failing
     summary = f"worst of {len(windows)} windows ({worst[0]}) {gate.aggregation} {result.fmt(worst[1])}, needs {result.threshold_text()}"

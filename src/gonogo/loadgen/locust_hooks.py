@@ -167,7 +167,7 @@ class LoadRun:
         }
         print(f"gonogo load: measuring from {elapsed:.1f} s: {recorder.window['why']}", flush=True)
         if isinstance(runner, MasterRunner):
-            runner.send_message("gonogo_measure_from", recorder.measure_from)
+            runner.send_message("gonogo_measure_from", recorder.measure_from)  # type: ignore[arg-type]  # any msgpack value
         if settings.duration:
             gevent.spawn_later(settings.duration, self._finish, environment, "duration reached")
         return True

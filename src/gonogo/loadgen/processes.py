@@ -39,6 +39,7 @@ def started(run: LoadLaunch, logs: Path) -> Iterator[subprocess.Popen]:
                 procs.append(_spawn(command, run.env, stdout=log, stderr=subprocess.STDOUT))
             master = _spawn(run.master, run.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             procs.insert(0, master)
+            assert master.stdout is not None  # a pipe, asked for above
             files.callback(master.stdout.close)
             yield master
         finally:

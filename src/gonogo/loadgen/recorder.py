@@ -64,7 +64,7 @@ class Recorder:
         endpoint = name if " " in name else endpoint_of(request_type, name)
         throttled = status == 429
         server_failure = exception is not None and not throttled and (status == 0 or status >= 500 or status < 400)
-        elapsed = now - self.measure_from
+        elapsed = now - self._from
         handles = self._handles.get((int(elapsed // self.slice_seconds), endpoint))
         if handles is None:
             handles = self._series_for(int(elapsed // self.slice_seconds), endpoint)
@@ -132,13 +132,19 @@ class Recorder:
         if self._measuring(at):
             self._slice_at(at).gauge("load.users", users, at=at)
 
+    @property
+    def _from(self) -> float:
+        """When measuring began; read only once it has."""
+        assert self.measure_from is not None, "not measuring yet"
+        return self.measure_from
+
     def _measuring(self, at: float) -> bool:
         return self.measure_from is not None and at >= self.measure_from and self.stopped_at is None
 
     def record_iteration(self, at: float) -> None:
         """One task iteration begun (closed model: Locust asked for its wait time; open model: an arrival ran)."""
         if self._measuring(at):
-            second = int(at - self.measure_from)
+            second = int(at - self._from)
             self.iterations[second] = self.iterations.get(second, 0) + 1
 
     def record_generator(self, process: str, cpu: float, lag: float, at: float) -> None:
@@ -152,7 +158,7 @@ class Recorder:
         """Has the run already lost its error-rate gate? Judged on the last full seconds (``lag``: how late shares arrive)."""
         if self.aborted or self.measure_from is None:
             return self.aborted
-        last = int(now - lag - self.measure_from)  # the current second is not complete
+        last = int(now - lag - self._from)  # the current second is not complete
         recent = [self.seconds.get(s, [0, 0]) for s in range(max(0, last - ABORT_WINDOW_S), last)]
         sent, failed = sum(c for c, _ in recent), sum(f for _, f in recent)
         if sent >= 50 and failed / sent > self.abort_error_rate:
@@ -160,10 +166,11 @@ class Recorder:
         return self.aborted
 
     def progress(self, elapsed: float, users: int, now: float, lag: float = 0.0) -> str:
-        p95 = f"{self.overall.percentile_seconds(95) * 1000:.0f} ms" if self.overall.count else "—"
+        p95_s = self.overall.percentile_seconds(95)
+        p95 = "—" if p95_s is None else f"{p95_s * 1000:.0f} ms"
         rate = f"{self.failed / self.sent:.2%}" if self.sent else "—"
         measuring = self.measure_from is not None and now >= self.measure_from
-        rps = self.seconds.get(int(now - lag - self.measure_from) - 1, [0])[0] if measuring else 0
+        rps = self.seconds.get(int(now - lag - self._from) - 1, [0])[0] if measuring else 0
         return (f"gonogo load: {elapsed:4.0f} s {'measuring' if measuring else 'warm-up':9} users {users:4d}  "
                 f"rps {rps:5d}  p95 {p95:>7}  errors {rate}")
 
@@ -172,24 +179,24 @@ class Recorder:
         """Everything measured: the merged slices, requests per second (full seconds only) and the timeline.
         Call once, at the end of the run."""
         stopped = self.stopped_at or time.time()
-        for second in range(int(stopped - self.measure_from)):  # a second in which nothing completed reads 0
-            at = self.measure_from + second + 1
+        for second in range(int(stopped - self._from)):  # a second in which nothing completed reads 0
+            at = self._from + second + 1
             self._slice_at(at - 0.5).gauge("load.throughput", self.seconds.get(second, [0, 0])[0], at=at)
         total = MetricsStore()
         for index in sorted(self.slices):
             total.merge(self.slices[index])
-        starts = {self.measure_from + i * self.slice_seconds: s for i, s in self.slices.items()}
+        starts = {self._from + i * self.slice_seconds: s for i, s in self.slices.items()}
         # stragglers answered after the stop stay in the totals, not in a window of their own
         total.set_timeline(self.slice_seconds, {start: s for start, s in starts.items() if start + self.slice_seconds / 2 <= stopped})
         for index, store in self.slices.items():  # a counter's window is its slice, not the first and last request
-            start = self.measure_from + index * self.slice_seconds
+            start = self._from + index * self.slice_seconds
             for counter in store.iter_series("load.requests"):
                 counter.set_window(start, min(start + self.slice_seconds, stopped))
         for counter in total.iter_series("load.requests"):
             counter.set_window(self.measure_from, stopped)
         total.merge(self.setup)
         if self.intended_rate:  # did the load keep the profile's pace? (a closed model slows down with the server)
-            full = int(stopped - self.measure_from)
+            full = int(stopped - self._from)
             intended = round(self.intended_rate * full)
             if intended > 0:
                 total.ratio("load.pace", min(intended, sum(n for s, n in self.iterations.items() if s < full)), intended)
@@ -202,7 +209,7 @@ class Recorder:
         return total
 
     def _slice_at(self, at: float) -> MetricsStore:
-        index = int((at - self.measure_from) // self.slice_seconds)
+        index = int((at - self._from) // self.slice_seconds)
         return self.slices.setdefault(index, MetricsStore())
 
 

@@ -68,6 +68,7 @@ def run(environment: Environment, store: MetricsStore, locustfile: Path, account
             stack.callback(sampler.stop)  # before the clients close, however the run ends
         began = time.time()
         proc = stack.enter_context(started(plan, workdir))
+        assert proc.stdout is not None  # the master's output is a pipe
         for line in proc.stdout:  # live progress, past pytest's capture
             tail.append(line)
             if line.startswith("gonogo load:"):
@@ -89,7 +90,7 @@ def run(environment: Environment, store: MetricsStore, locustfile: Path, account
         outcome.problems = source.errors
     shape = (f"open model, {profile.arrival_rate:g} iterations/s on {profile.users} users" if outcome.figures.get("model") == "open"
              else f"{profile.users} users")
-    window = store.notes.get("load.window") or {}
+    window: dict = store.notes.get("load.window") or {}
     outcome.summary = (f"gonogo load: {shape}, {profile.duration:g} s measured after "
                        f"{window.get('why') or f'{profile.warmup:g} s warm-up'} (excluded); "
                        f"{len(plan.workers) or 'no'} workers; server side: {server}"

@@ -270,5 +270,6 @@ def _probe(root: Path, info, environment, user_rps: float, launch) -> dict:
 def _remove_test_data(info) -> None:
     from pymongo import MongoClient
 
+    client: MongoClient[dict]
     with MongoClient(info.mongo_url, serverSelectionTimeoutMS=5000) as client:
         client[info.database].evaluations.delete_many({"dataset": TAG})

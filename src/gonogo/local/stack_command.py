@@ -105,9 +105,9 @@ def _calibrate(root: Path, env_name: str) -> int:
     from gonogo.config.environments import Environments
     from gonogo.config.errors import ConfigError
     from gonogo.config.gates import GateSet
-    from gonogo.run_state import load_latency_limits
     from gonogo.local import capacity
     from gonogo.local.boot import calibration_for
+    from gonogo.run_state import load_latency_limits
 
     try:
         environments = Environments.from_path(root / "environments.yaml")

@@ -14,13 +14,15 @@ def remove_evaluations(mongo_url: str, database: str, *, tag: str | None = None,
     """How many of them are still there afterwards."""
     from bson import ObjectId
     from pymongo import MongoClient
+    from pymongo.collection import Collection
 
-    ids = [ObjectId(i) for i in ids]
-    query = {"dataset": tag} if tag is not None else {"_id": {"$in": ids}}
-    if tag is None and not ids:
+    object_ids = [ObjectId(i) for i in ids]
+    query = {"dataset": tag} if tag is not None else {"_id": {"$in": object_ids}}
+    if tag is None and not object_ids:
         return 0
+    client: MongoClient[dict]
     with MongoClient(mongo_url, serverSelectionTimeoutMS=5000) as client:
-        evaluations = client[database].evaluations
+        evaluations: Collection[dict] = client[database].evaluations
         left = 0
         for _ in range(ROUNDS):
             evaluations.delete_many(query)

@@ -41,7 +41,7 @@ class Server:
 def connect(url: str, database: str, timeout_s: float = 5.0, required_collections: tuple[str, ...] = ()) -> Server:
     shown = redact(url)
     try:
-        client = MongoClient(url, serverSelectionTimeoutMS=int(timeout_s * 1000), connectTimeoutMS=int(timeout_s * 1000),
+        client: MongoClient[dict] = MongoClient(url, serverSelectionTimeoutMS=int(timeout_s * 1000), connectTimeoutMS=int(timeout_s * 1000),
                              appname="gonogo-db", retryWrites=False)
     except (InvalidURI, ConfigurationError, ValueError) as exc:
         raise MongoUnavailable(f"MongoDB URL {shown} is not valid: {exc}. Fix mongo_url in environments.yaml.") from None

@@ -35,9 +35,9 @@ def snapshot(db, collections: list[str]) -> Counters:
 
 def index_hit_rate(before: Counters, after: Counters) -> tuple[tuple[int, int] | None, str]:
     """((indexed queries, queries), explanation) between two snapshots; (None, why) when it cannot be known."""
-    if None in (before.queries, after.queries):
+    if before.queries is None or after.queries is None:
         return None, "the server reports no opcounters.query"
-    if None in (before.collection_scans, after.collection_scans):
+    if before.collection_scans is None or after.collection_scans is None:
         return None, "the server reports no metrics.queryExecutor.collectionScans (MongoDB 4.4+ has it)"
     queries = after.queries - before.queries
     scans = after.collection_scans - before.collection_scans

@@ -81,7 +81,7 @@ def analyze(explain: Mapping, filter_doc: Mapping, sort: Mapping[str, int] | Non
         equality = {k for k, v in filter_doc.items() if not isinstance(v, Mapping)}
         provided = ixscan is not None and sort is not None and index_provides_sort(ixscan.get("keyPattern", {}), equality, sort)
         if provided and server_kind == "secantusdb":
-            report.sort_note = (f"SORT stage reported, but index '{report.index}' provides the order {dict(sort)}: "
+            report.sort_note = (f"SORT stage reported, but index '{report.index}' provides the order {dict(sort or {})}: "
                                 "SecantusDB sorts anyway (MongoDB 7 would not)")
         else:
             report.blocking_sort = True

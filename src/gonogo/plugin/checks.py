@@ -68,10 +68,12 @@ class SecurityChecks(Checks):
 
     def needs(self, value: object, source: str, requirement: str, what: str) -> None:
         """A source this environment does not configure decides nothing: its checks are unmeasured, the test skips."""
+        __tracebackhide__ = True  # the skip is reported at the test's line
         if not value:
             self.not_measured(source, requirement, f"environments.yaml gives this environment no {what}")
 
     def not_measured(self, source: str, requirement: str, reason: str) -> NoReturn:
+        __tracebackhide__ = True
         self.store.unmeasured(self.metric, reason, requirement=requirement, source=source)
         pytest.skip(f"{reason}: the {source} checks are inconclusive, not passed")
 
@@ -79,6 +81,7 @@ class SecurityChecks(Checks):
         """Every rule ``read()`` returns as a check of ``source``, with the evidence attached. A service out of
         reach was not measured (skip); one that answered but could not be read is an incomplete scan (the test
         fails)."""
+        __tracebackhide__ = True
         with self.source(source) as src:
             try:
                 rules = read()

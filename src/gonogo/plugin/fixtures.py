@@ -4,7 +4,7 @@ checks protocol (``expect``, ``checks``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -87,7 +87,7 @@ def account_uses() -> AccountUses:
 
 
 @pytest.fixture(scope="session")
-def api_client(gonogo_env, gonogo_metrics, accounts, account_uses):
+def api_client(gonogo_env, gonogo_metrics, accounts, account_uses) -> Iterator[Callable[[str], ApiClient]]:
     """``api_client("smoke")``: a client whose requests are recorded as that suite's figures."""
     clients: dict[str, ApiClient] = {}
 

@@ -12,6 +12,7 @@ import signal
 import ssl
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -26,6 +27,9 @@ from gonogo.plugin.items import GateItem, GatesFile
 from gonogo.reporting import console, json_report, undecided
 from gonogo.reporting.allure_env import write_environment
 from gonogo.run_state import ENV_VARS, RunState, pick
+
+if TYPE_CHECKING:
+    from gonogo.stack import Box
 
 OPT_ENV = "--env"
 OPT_ENVIRONMENTS = "--environments"
@@ -170,8 +174,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def _path(config: pytest.Config, cli: str | None, key: str, default: str) -> Path:
-    value = pick(cli, ENV_VARS[key], config.getini(f"gonogo_{key}"), default, os.environ)
-    path = Path(value)
+    path = Path(pick(cli, ENV_VARS[key], config.getini(f"gonogo_{key}"), default, os.environ) or default)
     return path if path.is_absolute() or cli else config.rootpath / path
 
 
@@ -211,6 +214,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(ActiveRun(config, state), "gonogo-active-run")
 
 
+def _restore(signum: int, handler) -> None:
+    signal.signal(signum, handler)
+
+
 def _stop_on_signals(config: pytest.Config) -> None:
     """SIGTERM (CI cancelling the job, ``kill``) ends the run as Ctrl-C does: load stopped, test data removed,
     box down, UNDECIDED (exit 2). Python's default would die on the spot and leave all of it behind. Once: a
@@ -225,10 +232,10 @@ def _stop_on_signals(config: pytest.Config) -> None:
         signal.signal(signal.SIGINT, signal.default_int_handler)
     except ValueError:  # not the main thread (pytest run in-process by a tool): keep the default
         return
-    config.add_cleanup(lambda: signal.signal(signal.SIGTERM, previous))
+    config.add_cleanup(lambda: _restore(signal.SIGTERM, previous))
 
 
-UNDECIDED_BECAUSE = {
+UNDECIDED_BECAUSE: dict[int, str] = {
     pytest.ExitCode.INTERRUPTED: "interrupted (Ctrl-C or SIGTERM) before the gates were decided",
     pytest.ExitCode.INTERNAL_ERROR: "pytest stopped on an internal error before the gates were decided",
     pytest.ExitCode.USAGE_ERROR: "the run could not start (usage error or the local box did not come up)",
@@ -242,7 +249,7 @@ class ActiveRun:
         self.config = config
         self.state = state
         self.gate_nodeids: set[str] = set()
-        self.box = None  # the local box this run booted (and must stop)
+        self.box: Box | None = None  # the local box this run booted (and must stop)
         self.undecided_reason: str | None = None
 
     @pytest.hookimpl(trylast=True)
@@ -345,7 +352,9 @@ class ActiveRun:
         # decided on what the other tests of the suite happened to record.
         for item in items:
             marker = item.get_closest_marker("gonogo_covers")
-            for metric in marker.args if marker is not None else ():
+            if marker is None:
+                continue
+            for metric in marker.args:
                 self.state.store.unmeasured(metric, f"{item.nodeid} was deselected", **marker.kwargs)
 
     @pytest.hookimpl(tryfirst=True)
@@ -388,8 +397,8 @@ class ActiveRun:
         if not decided and self.undecided_reason and getattr(self.config.option, "xmlpath", None):
             undecided.junit(self.config.option.xmlpath, self.undecided_reason)  # after pytest's junitxml wrote it
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
-        if decided and reporter is not None:
-            verdict = self.state.verdict
+        verdict = self.state.verdict
+        if decided and reporter is not None and verdict is not None:
             markup = {"green": True} if verdict.go else {"red": True}
             reporter.write_sep("=", f"gonogo: {verdict.headline()} [exit {verdict.exit_code}]", bold=True, **markup)
         return result

@@ -39,6 +39,13 @@ class GatesFile(pytest.File):
         yield VerdictItem.from_parent(self, name="verdict")
 
 
+def _state_of(item: pytest.Item) -> RunState:
+    """The run state, from the gates file the item belongs to."""
+    parent = item.parent
+    assert isinstance(parent, GatesFile)
+    return parent.state
+
+
 class GateItem(pytest.Item):
     def __init__(self, *, gate_id: str, **kwargs):
         super().__init__(**kwargs)
@@ -46,7 +53,7 @@ class GateItem(pytest.Item):
 
     @property
     def state(self) -> RunState:
-        return self.parent.state
+        return _state_of(self)
 
     def runtest(self) -> None:
         result = self.state.result_of(self.gate_id)
@@ -86,7 +93,7 @@ class VerdictItem(pytest.Item):
 
     @property
     def state(self) -> RunState:
-        return self.parent.state
+        return _state_of(self)
 
     def runtest(self) -> None:
         verdict = self.state.decide()

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+from typing import Literal
 
 from rich.console import Console
 from rich.table import Table
@@ -22,8 +23,9 @@ _STYLE = {
 
 def gate_table(verdict: Verdict) -> Table:
     table = Table(title="Go/No-Go gates", title_justify="left", show_lines=False)
-    for column, justify in [("gate", "left"), ("req", "left"), ("measured", "right"), ("threshold", "left"),
-                            ("margin", "right"), ("samples", "right"), ("status", "left")]:
+    columns: list[tuple[str, Literal["left", "right"]]] = [("gate", "left"), ("req", "left"), ("measured", "right"), ("threshold", "left"),
+               ("margin", "right"), ("samples", "right"), ("status", "left")]
+    for column, justify in columns:
         table.add_column(column, justify=justify, no_wrap=column in ("gate", "status"))
     for r in verdict.results:
         status = _status_text(r)

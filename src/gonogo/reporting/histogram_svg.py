@@ -18,9 +18,10 @@ def edges(low: float, high: float, per_decade: int = 8) -> list[float]:
 
 
 def render(histogram: LatencyHistogram, title: str, limit_seconds: float | None = None) -> str:
-    if not histogram.count:
+    low, high = histogram.min_seconds(), histogram.max_seconds()
+    if low is None or high is None:  # no responses
         return f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="60"><text x="10" y="30">{escape(title)}: no responses</text></svg>'
-    bounds = edges(histogram.min_seconds(), histogram.max_seconds())
+    bounds = edges(low, high)
     counts = histogram.buckets(bounds)[1:len(bounds)]  # between consecutive edges
     peak = max(counts) or 1
     plot_w, plot_h = WIDTH - LEFT - 20, HEIGHT - BOTTOM - TOP

@@ -58,7 +58,7 @@ def render(shots: Sequence[Shot], actions: Sequence[ActionRun], title: str) -> s
              f'<line x1="{LEFT}" y1="{HEIGHT - BOTTOM}" x2="{WIDTH - 20}" y2="{HEIGHT - BOTTOM}" stroke="#333"/>']
     colours = {v: PALETTE[i % len(PALETTE)] for i, v in enumerate(versions)} | {FAILED: FAILED}
     for second, counts in enumerate(per_second):
-        y = HEIGHT - BOTTOM
+        y: float = HEIGHT - BOTTOM
         for key in [*versions, FAILED]:
             if not counts[key]:
                 continue

@@ -10,6 +10,7 @@ from __future__ import annotations
 import socket
 import ssl
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 TIMEOUT = 3.0
@@ -68,7 +69,7 @@ def redis_rules(url: str, ca_file: str | None = None) -> list[Rule]:
     probed both ways whatever its scheme says."""
     parts = urlsplit(url)
     host, port = parts.hostname or "", parts.port or 6379
-    ca_file = (parse_qs(parts.query).get("ssl_ca_certs") or [ca_file])[0]
+    ca_file = next(iter(parse_qs(parts.query).get("ssl_ca_certs", [])), ca_file)
     target = f"Redis {host}:{port}"
     with _connect(host, port) as plain:
         plain_reply = _resp_reply(plain)
@@ -90,7 +91,7 @@ def redis_rules(url: str, ca_file: str | None = None) -> list[Rule]:
 
 
 # -- MongoDB --------------------------------------------------------------------------------------------------
-def _hello(host: str, port: int, **options) -> tuple[object, str]:
+def _hello(host: str, port: int, **options) -> tuple[Any, str]:
     """(the client if a hello answered, else None; why not)."""
     from pymongo import MongoClient
     from pymongo.errors import PyMongoError
@@ -112,7 +113,7 @@ def mongo_rules(url: str, ca_file: str | None = None) -> list[Rule]:
 
     parts = urlsplit(url)
     host, port = parts.hostname or "", parts.port or 27017
-    ca_file = (parse_qs(parts.query).get("tlsCAFile") or [ca_file])[0]
+    ca_file = next(iter(parse_qs(parts.query).get("tlsCAFile", [])), ca_file)
     target = f"MongoDB {host}:{port}"
     _connect(host, port).close()
     plain, plain_why = _hello(host, port)

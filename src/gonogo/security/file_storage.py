@@ -20,8 +20,8 @@ BLOCKS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictP
 
 def _public_statements(policy: dict) -> list[dict]:
     def everyone(principal) -> bool:
-        return principal == "*" or (isinstance(principal, dict) and "*" in (
-            principal.get("AWS") if isinstance(principal.get("AWS"), list) else [principal.get("AWS")]))
+        aws = principal.get("AWS") if isinstance(principal, dict) else None
+        return principal == "*" or "*" in (aws if isinstance(aws, list) else [aws])
 
     statements = policy.get("Statement", [])
     return [s for s in (statements if isinstance(statements, list) else [statements])

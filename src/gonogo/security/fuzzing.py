@@ -13,7 +13,8 @@ class Outcomes:
 
     def __init__(self, src, name: str, severity: str) -> None:
         self.src, self.name, self.severity = src, name, severity
-        self.sent, self.bad, self.throttled = 0, [], 0
+        self.sent, self.throttled = 0, 0
+        self.bad: list[str] = []
 
     def see(self, ok: bool, example: str) -> None:
         self.sent += 1

@@ -83,8 +83,8 @@ def reachable_address(host: str, port: int, timeout: float = 5.0) -> str:
     errors = []
     for *_, sockaddr in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM):
         try:
-            with socket.create_connection(sockaddr[:2], timeout=timeout):
-                return sockaddr[0]
+            with socket.create_connection((str(sockaddr[0]), int(sockaddr[1])), timeout=timeout):
+                return str(sockaddr[0])
         except OSError as exc:
             errors.append(f"{sockaddr[0]}: {exc.strerror or exc}")
     raise ConnectionError(f"{host}:{port} did not accept a TCP connection ({'; '.join(errors) or 'no address'})")
@@ -120,16 +120,18 @@ def scan(base_url: str, ca_bundle: str | None = None) -> TlsReport:
     if result.scan_status is not ServerScanStatusEnum.COMPLETED:
         raise ConnectionError(f"sslyze could not connect to {report.host}:{report.port}: {result.connectivity_error_trace}")
     done = ScanCommandAttemptStatusEnum.COMPLETED
+    scan = result.scan_result
+    assert scan is not None  # a completed scan has its result
     for attribute, protocol in PROTOCOLS.items():
-        attempt = getattr(result.scan_result, attribute)
+        attempt = getattr(scan, attribute)
         if attempt.status is done:
             report.accepted[protocol] = [s.cipher_suite.name for s in attempt.result.accepted_cipher_suites]
         else:
             report.errors.append(f"{protocol}: {attempt.error_reason}")
-    _read_certificate(report, result.scan_result.certificate_info, done, bool(ca_bundle))
+    _read_certificate(report, scan.certificate_info, done, bool(ca_bundle))
     _validate_like_a_client(report, ca_bundle)
-    headers = result.scan_result.http_headers
-    if headers.status is done:
+    headers = scan.http_headers
+    if headers.status is done and headers.result is not None:
         hsts = headers.result.strict_transport_security_header
         if hsts is not None:
             report.hsts_max_age = hsts.max_age

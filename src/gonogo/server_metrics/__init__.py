@@ -14,7 +14,9 @@ if TYPE_CHECKING:
 
 
 class ServerSource(Protocol):
-    errors: list[str]  # what could not be read, one line each
+    @property
+    def errors(self) -> list[str]:  # what could not be read, one line each
+        ...
 
     def record(self, store: MetricsStore, start: float, end: float) -> int:
         """Record the server figures of [start, end] into ``store``; how many readings they came from."""

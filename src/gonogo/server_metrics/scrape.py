@@ -201,10 +201,10 @@ class ServerSampler:
                 store.gauge("server.db_pool_usage", in_use / size, at=t)
         if len(window) >= 2:
             first, last = window[0][1], window[-1][1]
-            hits = [total(x, "cache_requests_total", result="hit") for x in (first, last)]
-            misses = [total(x, "cache_requests_total", result="miss") for x in (first, last)]
-            if None not in hits + misses:
-                delta_hits, delta_total = int(hits[1] - hits[0]), int(hits[1] - hits[0] + misses[1] - misses[0])
+            hit0, hit1 = (total(x, "cache_requests_total", result="hit") for x in (first, last))
+            miss0, miss1 = (total(x, "cache_requests_total", result="miss") for x in (first, last))
+            if hit0 is not None and hit1 is not None and miss0 is not None and miss1 is not None:
+                delta_hits, delta_total = int(hit1 - hit0), int(hit1 - hit0 + miss1 - miss0)
                 if delta_total > 0:
                     store.ratio("server.cache_hits", delta_hits, delta_total)
             before, after = buckets(first), buckets(last)
@@ -224,7 +224,7 @@ class ServerSampler:
             if cores:
                 for (t0, a), (t1, b) in zip(window, window[1:]):
                     cpu0, cpu1 = total(a, "process_cpu_seconds_total"), total(b, "process_cpu_seconds_total")
-                    if None not in (cpu0, cpu1) and t1 > t0:
+                    if cpu0 is not None and cpu1 is not None and t1 > t0:
                         store.gauge("server.cpu_usage", (cpu1 - cpu0) / (t1 - t0) / cores, at=t1, instance="target")
                 self._from_target(store, "server.cpu_usage", "process_cpu_seconds_total", window)
             return
@@ -234,7 +234,7 @@ class ServerSampler:
             for (t0, a), (t1, b) in zip(samples, samples[1:]):
                 idle0, idle1 = total(a, "node_cpu_seconds_total", mode="idle"), total(b, "node_cpu_seconds_total", mode="idle")
                 all0, all1 = total(a, "node_cpu_seconds_total"), total(b, "node_cpu_seconds_total")
-                if None not in (idle0, idle1, all0, all1) and all1 > all0:
+                if idle0 is not None and idle1 is not None and all0 is not None and all1 is not None and all1 > all0:
                     store.gauge("server.cpu_usage", 1 - (idle1 - idle0) / (all1 - all0), at=t1, instance=_host_of(node.url))
                     readings += 1
             return readings

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import secrets
@@ -177,7 +178,7 @@ class Box:
         return BoxInfo(
             url=url, mongo_url=mongo_url, redis_url=redis_url, database=self.database, ca_bundle=str(self.dir / "ca.pem"),
             accounts_file=str(self.dir / "accounts.json"), dependency_file=str(lock), faults=sorted(faults),
-            pids={c.name: c.pid for c in self.components}, detached=detached,
+            pids={c.name: c.pid for c in self.components if c.pid is not None}, detached=detached,
             boot_seconds=round(time.perf_counter() - started, 2), jwt_key_file=str(jwt_key),
             node_exporter_url=exporter_url, cpu_cores=len(os.sched_getaffinity(0)),
             instances=[f"http://127.0.0.1:{port}/health" for port in backend_ports], live="blue", colours={"blue": backend_ports},
@@ -270,7 +271,8 @@ class Box:
                                                          "CHAOS_FILE": str(self.chaos_file(colour))}, cwd=self.root),
             detached) for name, port in zip(names, ports)]
         for backend, port in zip(backends, ports):
-            wait_until(backend, lambda port=port: _http_ok(f"http://127.0.0.1:{port}/health"), 30, f"http://127.0.0.1:{port}/health")
+            health = f"http://127.0.0.1:{port}/health"
+            wait_until(backend, functools.partial(_http_ok, health), 30, health)
         return ports
 
     def _start_proxy(self, backend_ports: list[int], certs: dict, faults: frozenset[str], logs: Path, detached: bool) -> str:

@@ -162,7 +162,8 @@ class ColourSwitch:
         before = len(self.box.components)
         ports = self.box.start_backends(colour, api_env, detached=True)  # they outlive this command, as a deployment does
         for component in self.box.components[before:]:
-            info.pids[component.name] = component.pid
+            if component.pid is not None:
+                info.pids[component.name] = component.pid
         info.colours[colour] = ports
         self.box.save(info)
         return True
@@ -184,4 +185,5 @@ class ColourSwitch:
         proxy = self.box.start_nginx(detached=True)
         port = int(info.url.rsplit(":", 1)[1])
         wait_until(proxy, lambda: tcp_open(port), 15, f"port {port}")
-        info.pids["nginx"] = proxy.pid
+        if proxy.pid is not None:
+            info.pids["nginx"] = proxy.pid

@@ -75,6 +75,7 @@ def ensure_template(cache_dir: Path, scale: float, database: str, log_dir: Path,
         from pymongo import MongoClient
 
         password = secrets.token_urlsafe(18)
+        client: MongoClient[dict]
         with MongoClient(f"mongodb://127.0.0.1:{port}/", serverSelectionTimeoutMS=5000) as client:
             client.admin.command("createUser", MONGO_USER, pwd=password, roles=[{"role": "root", "db": "admin"}])
         write_private(building / "mongo_password", password)

@@ -56,7 +56,7 @@ class OfflineAdvisories:
         with tarfile.open(self.path) as archive:
             for member in archive:
                 if member.isfile() and wanted(member.name.split("/")):
-                    yield canonicalize_name(member.name.split("/")[-2]), archive.extractfile(member).read().decode()
+                    yield canonicalize_name(member.name.split("/")[-2]), _read(archive, member)
 
     def _snapshot_note(self) -> str:
         text = ""
@@ -67,7 +67,7 @@ class OfflineAdvisories:
             with tarfile.open(self.path) as archive:
                 for member in archive:
                     if member.name.endswith("SNAPSHOT.txt"):
-                        text = archive.extractfile(member).read().decode()
+                        text = _read(archive, member)
                         break
         dated = re.search(r"\d{4}-\d{2}-\d{2}", text)
         return f"offline OSV snapshot {self.path.name}" + (f" of {dated[0]}" if dated else " (undated)")
@@ -137,3 +137,8 @@ def _le(bound, current: Version) -> bool:
 
 def _lt(bound, current: Version) -> bool:
     return (parsed := _parse(bound)) is not None and parsed < current
+
+
+def _read(archive: tarfile.TarFile, member: tarfile.TarInfo) -> str:
+    data = archive.extractfile(member)
+    return data.read().decode() if data is not None else ""

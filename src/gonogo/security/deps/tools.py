@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import httpx
@@ -33,10 +34,10 @@ class ToolResult:
 
 def snyk_usable(env: dict | None = None) -> str:
     """'' when the snyk CLI and a token are present, else why not."""
-    env = os.environ if env is None else env
+    environ: Mapping[str, str] = os.environ if env is None else env
     if not shutil.which("snyk"):
         return "the snyk CLI is not installed"
-    if not env.get("SNYK_TOKEN"):
+    if not environ.get("SNYK_TOKEN"):
         return "SNYK_TOKEN is not set"
     return ""
 

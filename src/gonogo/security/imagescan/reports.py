@@ -68,7 +68,7 @@ def _trivy(data: dict, name: str) -> ImageScan:
 
 def _grype(data: dict, name: str) -> ImageScan:
     source = data.get("source") or {}
-    target = source.get("target") if isinstance(source.get("target"), dict) else {}
+    target: dict = source["target"] if isinstance(source.get("target"), dict) else {}
     image = target.get("userInput") or (target.get("tags") or ["?"])[0]
     scan = ImageScan(f"grype {name}", image, digest=target.get("manifestDigest") or _digest(target.get("repoDigests")),
                      scanned_at=_time((data.get("descriptor") or {}).get("timestamp")))
