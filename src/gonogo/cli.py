@@ -30,15 +30,30 @@ def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="gonogo", description="gonogo release gate")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
     ev = commands.add_parser("evaluate", help="re-decide a saved gate report against gates (default: gates.yaml)")
-    ev.add_argument("report", metavar="REPORT.json",
-                    help="a gate report written by --gate-report, or the figures of a standalone Locust run (GONOGO_LOAD_OUT)")
+    ev.add_argument(
+        "report",
+        metavar="REPORT.json",
+        help="a gate report written by --gate-report, or the figures of a standalone Locust run (GONOGO_LOAD_OUT)",
+    )
     ev.add_argument("--gates", metavar="PATH", default="gates.yaml", help="gates file. Default: %(default)r")
-    ev.add_argument("--env", metavar="NAME", default=None,
-                    help="environment whose overrides apply. Default: the report's own environment")
-    ev.add_argument("--environments", metavar="PATH", default=None,
-                    help="environments file, to check override names. Default: environments.yaml if present")
-    ev.add_argument("--baseline", metavar="REPORT", default=None, help="saved report for relative gates. Default: %(default)r")
-    ev.add_argument("--gate-report", metavar="OUT", default=None, help="write the new decision here. Default: %(default)r")
+    ev.add_argument(
+        "--env",
+        metavar="NAME",
+        default=None,
+        help="environment whose overrides apply. Default: the report's own environment",
+    )
+    ev.add_argument(
+        "--environments",
+        metavar="PATH",
+        default=None,
+        help="environments file, to check override names. Default: environments.yaml if present",
+    )
+    ev.add_argument(
+        "--baseline", metavar="REPORT", default=None, help="saved report for relative gates. Default: %(default)r"
+    )
+    ev.add_argument(
+        "--gate-report", metavar="OUT", default=None, help="write the new decision here. Default: %(default)r"
+    )
 
     stack = commands.add_parser("stack", help="keep the local box running for interactive work (locust -f tests/load)")
     actions = stack.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=_Parser)
@@ -46,22 +61,46 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--faults", metavar="A,B", default=None, help="fault switches (GONOGO_FAULTS). Default: none")
     down = actions.add_parser("down", help="stop the running box")
     status = actions.add_parser("status", help="is the box running, where, and with which faults")
-    calibrate = actions.add_parser("calibrate", help="measure again the local profile this host carries (on the healthy box)")
-    calibrate.add_argument("--env", default="local", help="environment with a calibrated load profile. Default: %(default)r")
-    switch = actions.add_parser("switch", help="blue-green: route to the other colour (started if it is not up), nginx reloaded")
-    switch.add_argument("--to", choices=("blue", "green"), default=None,
-                        help="the colour to route to. Default: GONOGO_DEPLOY_TO, else the colour that is not live")
+    calibrate = actions.add_parser(
+        "calibrate", help="measure again the local profile this host carries (on the healthy box)"
+    )
+    calibrate.add_argument(
+        "--env", default="local", help="environment with a calibrated load profile. Default: %(default)r"
+    )
+    switch = actions.add_parser(
+        "switch", help="blue-green: route to the other colour (started if it is not up), nginx reloaded"
+    )
+    switch.add_argument(
+        "--to",
+        choices=("blue", "green"),
+        default=None,
+        help="the colour to route to. Default: GONOGO_DEPLOY_TO, else the colour that is not live",
+    )
     rollback = actions.add_parser("rollback", help="blue-green: route back to the colour that is not live")
     current = actions.add_parser("current", help="blue-green: print the live colour")
     serving = actions.add_parser("serving", help="blue-green: exit 0 when every backend of a colour answers /health")
-    serving.add_argument("--colour", choices=("blue", "green"), default=None,
-                         help="the colour to look at. Default: GONOGO_DEPLOY_TO, else the colour that is not live")
-    inject = actions.add_parser("inject", help="chaos: a colour's backends answer 503s, slowly, or fail health checks for a while")
-    inject.add_argument("--kind", choices=("errors", "slow", "unhealthy", "none"), default=None,
-                        help="errors: half the API requests 503; slow: 2.5 s late; unhealthy: health checks 503; none: end it. "
-                             "Default: GONOGO_DEPLOY_FAULT")
-    inject.add_argument("--seconds", type=float, default=None, help="how long. Default: GONOGO_DEPLOY_FAULT_SECONDS, else 30")
-    inject.add_argument("--colour", choices=("blue", "green"), default=None, help="Default: GONOGO_DEPLOY_TO, else the live colour")
+    serving.add_argument(
+        "--colour",
+        choices=("blue", "green"),
+        default=None,
+        help="the colour to look at. Default: GONOGO_DEPLOY_TO, else the colour that is not live",
+    )
+    inject = actions.add_parser(
+        "inject", help="chaos: a colour's backends answer 503s, slowly, or fail health checks for a while"
+    )
+    inject.add_argument(
+        "--kind",
+        choices=("errors", "slow", "unhealthy", "none"),
+        default=None,
+        help="errors: half the API requests 503; slow: 2.5 s late; unhealthy: health checks 503; none: end it. "
+        "Default: GONOGO_DEPLOY_FAULT",
+    )
+    inject.add_argument(
+        "--seconds", type=float, default=None, help="how long. Default: GONOGO_DEPLOY_FAULT_SECONDS, else 30"
+    )
+    inject.add_argument(
+        "--colour", choices=("blue", "green"), default=None, help="Default: GONOGO_DEPLOY_TO, else the live colour"
+    )
     for p in (up, down, status, calibrate, switch, rollback, current, serving, inject):
         p.add_argument("--root", metavar="DIR", default=".", help="project root holding .gonogo/. Default: %(default)r")
     return parser
@@ -77,7 +116,9 @@ def evaluate(args: argparse.Namespace) -> int:
     if args.environments or env_file.is_file():
         env_names = Environments.from_path(env_file).names
         if env_name not in env_names:
-            raise ConfigError(env_file, f"unknown environment '{env_name}'. Valid environments: {', '.join(env_names)}.")
+            raise ConfigError(
+                env_file, f"unknown environment '{env_name}'. Valid environments: {', '.join(env_names)}."
+            )
     gates = GateSet.from_path(args.gates, env_names).for_environment(env_name)
     baseline = json_report.load_store(args.baseline)[1] if args.baseline else None
     verdict = decide(gates, store, data.get("suites_run", []), data.get("failed_tests", 0), baseline)
@@ -85,8 +126,13 @@ def evaluate(args: argparse.Namespace) -> int:
     print(f"gonogo: {verdict.headline()} [exit {verdict.exit_code}]")
     if args.gate_report:
         base_url = data.get("base_url")  # the input's, as it was written: a password in it is not copied
-        report = json_report.build(verdict, store, environment=env_name, base_url=masked_url(base_url) if base_url else None,
-                                   gates_file=str(args.gates))
+        report = json_report.build(
+            verdict,
+            store,
+            environment=env_name,
+            base_url=masked_url(base_url) if base_url else None,
+            gates_file=str(args.gates),
+        )
         json_report.write(args.gate_report, report)
     return verdict.exit_code
 
@@ -111,8 +157,11 @@ def main(argv: list[str] | None = None) -> int:
         print("gonogo: interrupted; nothing was decided", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as exc:  # a crash must never exit 1, the No-Go code
-        print(f"gonogo: could not decide: {exc.__class__.__name__}: {exc} (a bug in gonogo; please report it with the "
-              "command line)", file=sys.stderr)
+        print(
+            f"gonogo: could not decide: {exc.__class__.__name__}: {exc} (a bug in gonogo; please report it with the "
+            "command line)",
+            file=sys.stderr,
+        )
         return EXIT_UNDECIDED
 
 

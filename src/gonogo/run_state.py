@@ -18,7 +18,12 @@ from gonogo.mongo.indexes import IndexSpec
 from gonogo.reporting import json_report
 
 #: Precedence, lowest first: built-in defaults -> pytest.ini -> GONOGO_* environment variables -> command line.
-ENV_VARS = {"env": "GONOGO_ENV", "gates": "GONOGO_GATES", "environments": "GONOGO_ENVIRONMENTS", "base_url": "GONOGO_BASE_URL"}
+ENV_VARS = {
+    "env": "GONOGO_ENV",
+    "gates": "GONOGO_GATES",
+    "environments": "GONOGO_ENVIRONMENTS",
+    "base_url": "GONOGO_BASE_URL",
+}
 
 
 def pick(cli: str | None, env_var: str, ini: str | None, default: str | None, environ: Mapping[str, str]) -> str | None:
@@ -35,8 +40,12 @@ def load_latency_limits(gates: list[Gate]) -> dict[str, float]:
     keeps half of each free."""
     limits: dict[str, float] = {}
     for gate in gates:
-        if (gate.metric.name == "load.http_latency" and gate.aggregation in ("p95", "p99") and gate.threshold is not None
-                and not gate.where):
+        if (
+            gate.metric.name == "load.http_latency"
+            and gate.aggregation in ("p95", "p99")
+            and gate.threshold is not None
+            and not gate.where
+        ):
             limits[gate.aggregation] = min(gate.threshold.value, limits.get(gate.aggregation, float("inf")))
     return limits or {"p95": 0.5}
 
@@ -64,8 +73,16 @@ class RunState:
     _results: dict[str, GateResult] | None = None
 
     @classmethod
-    def load(cls, env_name: str, environments_path: Path, gates_path: Path, *, base_url: str | None = None,
-             baseline_path: Path | None = None, environ: Mapping[str, str] | None = None) -> RunState:
+    def load(
+        cls,
+        env_name: str,
+        environments_path: Path,
+        gates_path: Path,
+        *,
+        base_url: str | None = None,
+        baseline_path: Path | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> RunState:
         """Load and validate everything; raises ConfigError / ReportError before anything is sent."""
         environments = Environments.from_path(environments_path)
         environment = environments.get(env_name, environ, base_url=base_url)
@@ -74,8 +91,20 @@ class RunState:
         if baseline_path is not None:
             _, baseline = json_report.load_store(baseline_path)
         waivers = Waivers.from_path(environment.waivers_file) if environment.waivers_file else Waivers.none()
-        return cls(env_name, environment, environments_path, gates_path, gate_set.for_environment(env_name),
-                   indexes=None if gate_set.index_models is None else [IndexSpec.from_config(m) for m in gate_set.index_models], waivers=waivers, baseline=baseline, baseline_path=baseline_path, base_url_overridden=bool(base_url))
+        return cls(
+            env_name,
+            environment,
+            environments_path,
+            gates_path,
+            gate_set.for_environment(env_name),
+            indexes=None
+            if gate_set.index_models is None
+            else [IndexSpec.from_config(m) for m in gate_set.index_models],
+            waivers=waivers,
+            baseline=baseline,
+            baseline_path=baseline_path,
+            base_url_overridden=bool(base_url),
+        )
 
     def attach_box(self, info) -> None:
         """Point the environment at a running local box (its URL, CA, accounts, database, lock file)."""
@@ -87,16 +116,33 @@ class RunState:
             server = server.model_copy(update={"node_exporters": [info.node_exporter_url], "limits": limits})
         if info.instances:
             server = server.model_copy(update={"instances": list(info.instances)})
-        self.environment = self.environment.model_copy(update={
-            "server_metrics": server, "base_url": info.url, "mongo_url": SecretStr(info.mongo_url), "ca_bundle": info.ca_bundle,
-            "accounts_file": info.accounts_file, "dependency_files": [info.dependency_file], "database": info.database,
-            "redis_url": SecretStr(info.redis_url),
-            **({"s3": self.environment.s3.model_copy(update={"endpoint_url": info.s3_endpoint, "bucket": info.s3_bucket,
-                                                            "region": "us-east-1"}),
-                "aws": self.environment.aws.model_copy(update={"credentials_file": info.aws_credentials_file})}
-               if info.s3_endpoint else {}),
-            **({"jwt_signing_key": SecretStr(Path(info.jwt_key_file).read_text().strip())} if info.jwt_key_file else {}),
-        })
+        self.environment = self.environment.model_copy(
+            update={
+                "server_metrics": server,
+                "base_url": info.url,
+                "mongo_url": SecretStr(info.mongo_url),
+                "ca_bundle": info.ca_bundle,
+                "accounts_file": info.accounts_file,
+                "dependency_files": [info.dependency_file],
+                "database": info.database,
+                "redis_url": SecretStr(info.redis_url),
+                **(
+                    {
+                        "s3": self.environment.s3.model_copy(
+                            update={"endpoint_url": info.s3_endpoint, "bucket": info.s3_bucket, "region": "us-east-1"}
+                        ),
+                        "aws": self.environment.aws.model_copy(update={"credentials_file": info.aws_credentials_file}),
+                    }
+                    if info.s3_endpoint
+                    else {}
+                ),
+                **(
+                    {"jwt_signing_key": SecretStr(Path(info.jwt_key_file).read_text().strip())}
+                    if info.jwt_key_file
+                    else {}
+                ),
+            }
+        )
         self.target = {"embedded_box": True, "faults": list(info.faults)}
 
     def latency_limits(self) -> dict[str, float]:
@@ -108,13 +154,24 @@ class RunState:
         written = self.environment.load
         load = calibration.applied_to(written)
         self.environment = self.environment.model_copy(update={"load": load})
-        self.store.note("load.calibration", {"user_rps": load.user_rps if written.model == "closed" else calibration.user_rps,
-                                             "asked_user_rps": calibration.asked_user_rps,
-                                             "warmup_s": load.warmup, "asked_warmup_s": written.warmup,
-                                             **({"arrival_rate": load.arrival_rate, "asked_arrival_rate": written.arrival_rate}
-                                                if written.model == "open" else {}),
-                                             "probes": calibration.probes, "host": calibration.host,
-                                             "measured_at": calibration.measured_at, "summary": calibration.describe()})
+        self.store.note(
+            "load.calibration",
+            {
+                "user_rps": load.user_rps if written.model == "closed" else calibration.user_rps,
+                "asked_user_rps": calibration.asked_user_rps,
+                "warmup_s": load.warmup,
+                "asked_warmup_s": written.warmup,
+                **(
+                    {"arrival_rate": load.arrival_rate, "asked_arrival_rate": written.arrival_rate}
+                    if written.model == "open"
+                    else {}
+                ),
+                "probes": calibration.probes,
+                "host": calibration.host,
+                "measured_at": calibration.measured_at,
+                "summary": calibration.describe(),
+            },
+        )
 
     def not_covered(self, what: str, why: str, metrics: tuple[str, ...], **tags: object) -> str:
         """``what`` did not run (``why``): record it on ``metrics`` as not covered -- or, where the environment
@@ -127,7 +184,10 @@ class RunState:
                 self.store.unmeasured(metric, f"{what} not covered: {why}", **tags)
         if declared:
             return f"{what}: {why} (out of scope here: {declared})"
-        return f"{what}: {why}; its gates are inconclusive unless environments.yaml declares out_of_scope: {{{what}: reason}}"
+        return (
+            f"{what}: {why}; its gates are inconclusive unless environments.yaml declares "
+            f"out_of_scope: {{{what}: reason}}"
+        )
 
     def result_of(self, gate_id: str) -> GateResult:
         """Gate results are computed once, when the first gate is asked for (after every suite test)."""
@@ -143,7 +203,13 @@ class RunState:
 
     def report(self) -> dict:
         verdict = self.verdict or self.decide()
-        report = json_report.build(verdict, self.store, environment=self.env_name, base_url=self.environment.display_url,
-                                   gates_file=str(self.gates_path), started=self.started)
+        report = json_report.build(
+            verdict,
+            self.store,
+            environment=self.env_name,
+            base_url=self.environment.display_url,
+            gates_file=str(self.gates_path),
+            started=self.started,
+        )
         report["target"] = self.target or {"embedded_box": False, "faults": []}
         return report

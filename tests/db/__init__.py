@@ -1,1 +1,2 @@
-"""Database suite: indexes, query plans and round-trip times of the canonical queries, server counters (K12-K14, IDX)."""
+"""Database suite: indexes, query plans and round-trip times of the canonical queries, server counters (K12-K14,
+IDX)."""

@@ -14,8 +14,13 @@ _UNREACHABLE: list[str] = []  # why the database could not be reached, once it i
 @pytest.fixture(scope="session")
 def mongo(gonogo_env, gonogo_state):
     if gonogo_env.mongo_url is None:
-        pytest.skip(gonogo_state.not_covered("db", f"environment '{gonogo_env.name}' has no mongo_url: the database is not examined",
-                                             suite_metrics("db")))
+        pytest.skip(
+            gonogo_state.not_covered(
+                "db",
+                f"environment '{gonogo_env.name}' has no mongo_url: the database is not examined",
+                suite_metrics("db"),
+            )
+        )
     try:
         server = connect(gonogo_env.mongo_url.get_secret_value(), gonogo_env.database, required_collections=COLLECTIONS)
     except MongoUnavailable as exc:
@@ -42,7 +47,9 @@ def samples(mongo):
     found = {query.name: query.sample(mongo.db) for query in CANONICAL}
     empty = [name for name, values in found.items() if not values]
     if empty:
-        pytest.fail(f"no documents to draw parameters from for: {', '.join(empty)} (database '{mongo.database}')", pytrace=False)
+        pytest.fail(
+            f"no documents to draw parameters from for: {', '.join(empty)} (database '{mongo.database}')", pytrace=False
+        )
     return found
 
 

@@ -51,12 +51,15 @@ CANONICAL = [
     CanonicalQuery("models by provider and status", "models", ("provider", "status")),
     CanonicalQuery("evaluations of a user, newest first", "evaluations", ("user_id",), (("created_at", -1),)),
     CanonicalQuery("evaluations by model and status", "evaluations", ("model_id", "status")),
-    CanonicalQuery("evaluations of a user for a model, newest first", "evaluations", ("user_id", "model_id"), (("created_at", -1),)),
+    CanonicalQuery(
+        "evaluations of a user for a model, newest first", "evaluations", ("user_id", "model_id"), (("created_at", -1),)
+    ),
     CanonicalQuery("files of a user by upload status", "files", ("user_id", "upload_status")),
 ]
 COLLECTIONS = tuple(sorted({q.collection for q in CANONICAL}))
 
-#: REQUIREMENTS.md's "Database indexes that must exist", the ones the queries above need; gates.yaml's ``indexes:`` replaces it.
+#: REQUIREMENTS.md's "Database indexes that must exist", the ones the queries above need; gates.yaml's ``indexes:``
+#: replaces it.
 REQUIRED_INDEXES = [
     IndexSpec("users", (("email", 1),), unique=True),
     IndexSpec("models", (("provider", 1), ("status", 1))),

@@ -8,15 +8,30 @@ from gonogo.suite.db import compare, extra
 
 
 def test_required_indexes(mongo, required_indexes, gonogo_metrics, say):
-    existing = {c: list(mongo.db[c].list_indexes()) if c in mongo.collections else []
-                for c in sorted({spec.collection for spec in required_indexes})}
+    existing = {
+        c: list(mongo.db[c].list_indexes()) if c in mongo.collections else []
+        for c in sorted({spec.collection for spec in required_indexes})
+    }
     findings = [compare(spec, existing[spec.collection]) for spec in required_indexes]
     for finding in findings:
-        detail = finding.detail if finding.spec.collection in mongo.collections else f"collection '{finding.spec.collection}' does not exist"
-        gonogo_metrics.check("db.indexes", finding.spec.label, finding.passed, detail,
-                             collection=finding.spec.collection, index=finding.spec.label)
-    listing = "\n".join(f"{c}: " + ", ".join(f"{ix['name']} {dict(ix['key'])}" + (" unique" if ix.get("unique") else "")
-                                             for ix in indexes) for c, indexes in existing.items())
+        detail = (
+            finding.detail
+            if finding.spec.collection in mongo.collections
+            else f"collection '{finding.spec.collection}' does not exist"
+        )
+        gonogo_metrics.check(
+            "db.indexes",
+            finding.spec.label,
+            finding.passed,
+            detail,
+            collection=finding.spec.collection,
+            index=finding.spec.label,
+        )
+    listing = "\n".join(
+        f"{c}: "
+        + ", ".join(f"{ix['name']} {dict(ix['key'])}" + (" unique" if ix.get("unique") else "") for ix in indexes)
+        for c, indexes in existing.items()
+    )
     unrequired = {c: names for c, indexes in existing.items() if (names := extra(required_indexes, c, indexes))}
     allure.attach(listing, "indexes on the server", allure.attachment_type.TEXT)
     say(f"db: indexes on the server: {listing.replace(chr(10), '; ')}")

@@ -37,11 +37,15 @@ def test_server_connections(mongo, gonogo_metrics, gonogo_state, say):
         time.sleep(0.2)
     api_pool = gonogo_state.store.select("server.db_pool_usage")
     if api_pool is not None:
-        say(f"db: API connection pools during the load run: peak {api_pool.aggregate('max'):.0%}, "
-              f"average {api_pool.aggregate('avg'):.0%} ({api_pool.samples} samples; gate server.db_pool)")
+        say(
+            f"db: API connection pools during the load run: peak {api_pool.aggregate('max'):.0%}, "
+            f"average {api_pool.aggregate('avg'):.0%} ({api_pool.samples} samples; gate server.db_pool)"
+        )
     if any(current is None or not available for current, available in readings):
-        pytest.skip(f"{mongo.kind} {mongo.version} reports no connection limit (serverStatus connections {readings[-1]}); "
-                    "server-side pool usage is not measured")
+        pytest.skip(
+            f"{mongo.kind} {mongo.version} reports no connection limit (serverStatus connections {readings[-1]}); "
+            "server-side pool usage is not measured"
+        )
     for current, available in readings:
         gonogo_metrics.gauge("db.pool_usage", current / (current + available))
     usage = [current / (current + available) for current, available in readings]

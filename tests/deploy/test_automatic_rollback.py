@@ -17,14 +17,24 @@ from gonogo.suite.deploy import ActionFailed, DrillFailed, rollback_drill, ssl_c
 pytestmark = pytest.mark.gonogo_covers(*rollback_drill.METRICS)
 
 
-def test_faults_on_the_new_colour_roll_back_automatically(gonogo_env, gonogo_metrics, gonogo_state, gonogo_requires, say):
+def test_faults_on_the_new_colour_roll_back_automatically(
+    gonogo_env, gonogo_metrics, gonogo_state, gonogo_requires, say
+):
     settings = gonogo_env.deploy
     missing = [name for name in ("switch", "rollback", "inject") if getattr(settings, name) is None]
     if missing:
-        pytest.skip(gonogo_state.not_covered("deploy", f"environment '{gonogo_env.name}' states no deploy.{', deploy.'.join(missing)} "
-                                             "action (the automatic rollback is seen by faulting the new colour)", rollback_drill.METRICS))
-    gonogo_requires(gonogo_env.safety.destructive_allowed,
-                    f"environment '{gonogo_env.name}' does not allow a switch (safety.destructive_allowed)")
+        pytest.skip(
+            gonogo_state.not_covered(
+                "deploy",
+                f"environment '{gonogo_env.name}' states no deploy.{', deploy.'.join(missing)} "
+                "action (the automatic rollback is seen by faulting the new colour)",
+                rollback_drill.METRICS,
+            )
+        )
+    gonogo_requires(
+        gonogo_env.safety.destructive_allowed,
+        f"environment '{gonogo_env.name}' does not allow a switch (safety.destructive_allowed)",
+    )
     try:
         drill = rollback_drill.run(gonogo_env, gonogo_metrics, verify=ssl_context(gonogo_env), say=say)
     except (ActionFailed, DrillFailed) as exc:
@@ -33,13 +43,23 @@ def test_faults_on_the_new_colour_roll_back_automatically(gonogo_env, gonogo_met
     for case in drill.cases:
         ok, detail = case.judge(drill.alerting)
         took = case.automatic_rollback_s()
-        lines.append(f"{'ok  ' if ok else 'FAIL'} {case.trigger.name}{' (short)' if case.short else ''}: {detail}"
-                     + (f"; {took:.1f} s after it should have fired" if took is not None else ""))
+        lines.append(
+            f"{'ok  ' if ok else 'FAIL'} {case.trigger.name}{' (short)' if case.short else ''}: {detail}"
+            + (f"; {took:.1f} s after it should have fired" if took is not None else "")
+        )
     compressed = f" (windows divided by {drill.compression:g})" if drill.compression != 1 else ""
-    allure.attach("\n".join(lines) + f"\nalerting: evaluation {drill.alerting.evaluation_s:g} s, scrape {drill.alerting.scrape_s:g} s, "
-                  f"health checks {drill.alerting.health_check_s:g} s{compressed}", "automatic rollback drill", allure.attachment_type.TEXT)
-    allure.attach(timeline_svg.render(drill.shots, drill.actions, "automatic rollback drill: requests per second by version"),
-                  "automatic rollback timeline", allure.attachment_type.SVG)
+    allure.attach(
+        "\n".join(lines)
+        + f"\nalerting: evaluation {drill.alerting.evaluation_s:g} s, scrape {drill.alerting.scrape_s:g} s, "
+        f"health checks {drill.alerting.health_check_s:g} s{compressed}",
+        "automatic rollback drill",
+        allure.attachment_type.TEXT,
+    )
+    allure.attach(
+        timeline_svg.render(drill.shots, drill.actions, "automatic rollback drill: requests per second by version"),
+        "automatic rollback timeline",
+        allure.attachment_type.SVG,
+    )
     say("gonogo deploy: automatic rollback" + compressed + ": " + "; ".join(lines))
     failed = [line for line in lines if line.startswith("FAIL")]
     assert not failed, "automatic rollback (D3, D2):\n" + "\n".join(failed)

@@ -16,9 +16,14 @@ def test_rollback_triggers_are_defined_as_the_plan_says(gonogo_env, gonogo_metri
     if unread:
         pytest.skip(gonogo_state.not_covered("deploy.triggers", unread, ("deploy.trigger_definitions",)))
     for c in comparisons:
-        gonogo_metrics.check("deploy.trigger_definitions", c.trigger, c.matches, f"{c.source}: {c.detail}", trigger=c.trigger)
+        gonogo_metrics.check(
+            "deploy.trigger_definitions", c.trigger, c.matches, f"{c.source}: {c.detail}", trigger=c.trigger
+        )
     lines = [f"{'ok  ' if c.matches else 'FAIL'} {c.trigger}: {c.source}: {c.detail}" for c in comparisons]
     allure.attach("\n".join(lines), "rollback trigger definitions", allure.attachment_type.TEXT)
-    say("gonogo deploy: trigger definitions: " + "; ".join(f"{c.trigger} {'as planned' if c.matches else c.detail}" for c in comparisons))
+    say(
+        "gonogo deploy: trigger definitions: "
+        + "; ".join(f"{c.trigger} {'as planned' if c.matches else c.detail}" for c in comparisons)
+    )
     differ = [line for line in lines if line.startswith("FAIL")]
     assert not differ, "rollback triggers differ from the plan (D3):\n" + "\n".join(differ)

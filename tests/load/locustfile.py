@@ -5,12 +5,14 @@ Distributed:  locust -f tests/load --master --expect-workers 4 ...  and on each 
               locust -f tests/load --worker --master-host MASTER    (figures merge on the master)
 Open model:   GONOGO_LOAD_MODEL=open GONOGO_LOAD_RATE=300 GONOGO_LOAD_USERS=200 locust -f tests/load -u 1 ...
               (-u = arrival schedulers, one per worker, = GONOGO_LOAD_SCHEDULERS; rate and users are shared among them)
-From pytest:  pytest tests/load --env=local [--load-workers N]   (profile from environments.yaml; figures decide the gates)
+From pytest:  pytest tests/load --env=local [--load-workers N]   (profile from environments.yaml; figures decide the
+gates)
 
 Settings (environment variables; pytest sets them):
   GONOGO_ACCOUNTS_FILE  JSON {role: [{email, password}]}; default: the local box's .gonogo/local/accounts.json
   GONOGO_CA_BUNDLE      CA to trust; default: the local box's CA when the host is localhost
-  GONOGO_LOAD_USER_RPS  closed model: iterations per second per virtual user (keeps each account inside its rate limits); default 2.4
+  GONOGO_LOAD_USER_RPS  closed model: iterations per second per virtual user (keeps each account inside its rate
+  limits); default 2.4
   GONOGO_LOAD_MODEL     closed (default: Locust users, each waits for its answer) or open (constant arrival rate)
   GONOGO_LOAD_RATE      open model: iterations started per second, in total
   GONOGO_LOAD_USERS     open model: virtual users pre-allocated for the arrivals, in total (k6's preAllocatedVUs)
@@ -18,10 +20,12 @@ Settings (environment variables; pytest sets them):
   GONOGO_LOAD_WARMUP    seconds of full load excluded from the figures after every virtual user has finished its
                         start (ramp and logins are never measured); default 30. At the latest, measuring starts
                         GONOGO_LOAD_WARMUP_MAX seconds into the test (default 120); the figures say when and why
-  GONOGO_LOAD_DURATION  seconds to measure after the warm-up, then stop (instead of -t: waits for every worker's last figures)
+  GONOGO_LOAD_DURATION  seconds to measure after the warm-up, then stop (instead of -t: waits for every worker's last
+  figures)
   GONOGO_LOAD_OUT       where the master (or the only process) writes the exact figures, a gonogo metrics snapshot
   GONOGO_LOAD_TAG       the dataset name of the evaluations the load creates, so they can be found and removed
-                        (pytest: the run id; the evaluations are removed through the database afterwards); default gonogo-load
+                        (pytest: the run id; the evaluations are removed through the database afterwards); default
+                        gonogo-load
   GONOGO_LOAD_WRITES    0: no writes (evaluations, uploads); those tasks read instead; default 1
   (one definition of these: gonogo.loadgen.settings.LoadSettings; defaults are the environment profile's)
 
@@ -88,8 +92,13 @@ class ApiUser(FastHttpUser):
 
     def login(self):
         """Session set-up: its latency is load.login_latency, apart from the measured requests' (context "login")."""
-        with self.client.post("/api/auth/login", json=self.account, name="POST /api/auth/login", catch_response=True,
-                              context={"login": True}) as resp:
+        with self.client.post(
+            "/api/auth/login",
+            json=self.account,
+            name="POST /api/auth/login",
+            catch_response=True,
+            context={"login": True},
+        ) as resp:
             if resp.status_code == 200 and "access_token" in (resp.json() or {}):
                 self.token = resp.json()["access_token"]
                 resp.success()
@@ -118,7 +127,9 @@ class ApiUser(FastHttpUser):
     def model_detail(self):
         model_id = random.choice(getattr(self, "model_ids", None) or [None])
         if model_id:
-            self.api("GET", f"/api/models/{model_id}", "GET /api/models/{id}", check=lambda r: r.json().get("id") == model_id)
+            self.api(
+                "GET", f"/api/models/{model_id}", "GET /api/models/{id}", check=lambda r: r.json().get("id") == model_id
+            )
         else:
             self.browse_models()
 
@@ -168,8 +179,12 @@ class EvaluatorUser(ApiUser):
     def evaluation(self):
         evaluation_id = random.choice(getattr(self, "evaluation_ids", None) or [None])
         if evaluation_id:
-            self.api("GET", f"/api/evaluations/{evaluation_id}", "GET /api/evaluations/{id}",
-                     check=lambda r: r.json().get("id") == evaluation_id)
+            self.api(
+                "GET",
+                f"/api/evaluations/{evaluation_id}",
+                "GET /api/evaluations/{id}",
+                check=lambda r: r.json().get("id") == evaluation_id,
+            )
 
     @task(1)
     def create_evaluation(self):
@@ -177,8 +192,13 @@ class EvaluatorUser(ApiUser):
             return self.my_evaluations()
         model_id = random.choice(getattr(self, "model_ids", None) or [None])
         if model_id:
-            self.api("POST", "/api/evaluations", "POST /api/evaluations", json={"model_id": model_id, "dataset": TAG},
-                     check=lambda r: r.json().get("status") == "queued")
+            self.api(
+                "POST",
+                "/api/evaluations",
+                "POST /api/evaluations",
+                json={"model_id": model_id, "dataset": TAG},
+                check=lambda r: r.json().get("status") == "queued",
+            )
 
     @task(1)
     def file_round_trip(self):
@@ -186,12 +206,19 @@ class EvaluatorUser(ApiUser):
         if not WRITES:
             return self.my_evaluations()
         content = f"gonogo-load {uuid.uuid4()}\n".encode() * 64
-        resp = self.api("POST", "/api/files/upload", "POST /api/files/upload",
-                        files={"file": ("gonogo-load.csv", content, "text/csv")}, check=lambda r: "id" in r.json())
+        resp = self.api(
+            "POST",
+            "/api/files/upload",
+            "POST /api/files/upload",
+            files={"file": ("gonogo-load.csv", content, "text/csv")},
+            check=lambda r: "id" in r.json(),
+        )
         if resp.status_code != 201:
             return
         file_id = resp.json()["id"]
-        self.api("GET", f"/api/files/{file_id}/content", "GET /api/files/{id}/content", check=lambda r: r.content == content)
+        self.api(
+            "GET", f"/api/files/{file_id}/content", "GET /api/files/{id}/content", check=lambda r: r.content == content
+        )
         self.api("DELETE", f"/api/files/{file_id}", "DELETE /api/files/{id}")
 
 
@@ -210,12 +237,17 @@ class AdminUser(ApiUser):
     def model_evaluations(self):
         model_id = random.choice(getattr(self, "model_ids", None) or [None])
         if model_id:
-            self.api("GET", f"/api/evaluations?model_id={model_id}&limit=20", "GET /api/evaluations?model_id",
-                     check=lambda r: "items" in r.json())
+            self.api(
+                "GET",
+                f"/api/evaluations?model_id={model_id}&limit=20",
+                "GET /api/evaluations?model_id",
+                check=lambda r: "items" in r.json(),
+            )
 
 
 class OpenModel(User):
-    """The open model's arrival scheduler: one per Locust process (-u = number of workers), driving a pool of role users."""
+    """The open model's arrival scheduler: one per Locust process (-u = number of workers), driving a pool of role
+    users."""
 
     abstract = not OPEN_MODEL
     wait_time = constant(0)
@@ -223,5 +255,11 @@ class OpenModel(User):
     @task
     def arrivals(self):
         schedulers = SETTINGS.schedulers
-        drive_arrivals(self.environment, self.host, [ViewerUser, EvaluatorUser, AdminUser], SETTINGS.arrival_rate / schedulers,
-                       SETTINGS.users // schedulers, RUN.iterate)
+        drive_arrivals(
+            self.environment,
+            self.host,
+            [ViewerUser, EvaluatorUser, AdminUser],
+            SETTINGS.arrival_rate / schedulers,
+            SETTINGS.users // schedulers,
+            RUN.iterate,
+        )

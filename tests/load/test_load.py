@@ -19,34 +19,71 @@ from gonogo.suite.load import histogram_svg, runner, suite_metrics
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 
 
-def test_load_profile(gonogo_env, gonogo_metrics, gonogo_state, accounts_for_load, account_uses, tmp_path, request, say, tag,
-                      remove_tagged_evaluations):
+def test_load_profile(
+    gonogo_env,
+    gonogo_metrics,
+    gonogo_state,
+    accounts_for_load,
+    account_uses,
+    tmp_path,
+    request,
+    say,
+    tag,
+    remove_tagged_evaluations,
+):
     if not gonogo_env.safety.load.allowed:
-        pytest.skip(gonogo_state.not_covered("load", f"environment '{gonogo_env.name}' does not allow load (safety.load.allowed)",
-                                             suite_metrics("load")))
+        pytest.skip(
+            gonogo_state.not_covered(
+                "load",
+                f"environment '{gonogo_env.name}' does not allow load (safety.load.allowed)",
+                suite_metrics("load"),
+            )
+        )
     if gonogo_env.safety.writes_allowed:  # the evaluations the load created go, whatever happens to the run
         request.addfinalizer(lambda: say(_removed(remove_tagged_evaluations, tag)))
     for note in accounts_for_load.notes:  # the checks' own accounts are never the load's; too few left: users share
         say(f"gonogo load: accounts: {note}")
-    gonogo_metrics.note("load.accounts", {"per_role": {r: len(a) for r, a in accounts_for_load.accounts.items()},
-                                          "notes": accounts_for_load.notes})
+    gonogo_metrics.note(
+        "load.accounts",
+        {"per_role": {r: len(a) for r, a in accounts_for_load.accounts.items()}, "notes": accounts_for_load.notes},
+    )
     try:
-        outcome = runner.run(gonogo_env, gonogo_metrics, LOCUSTFILE, accounts_for_load.accounts, tmp_path,
-                             workers=request.config.getoption("gonogo_load_workers") or 0, tag=tag, say=say)
+        outcome = runner.run(
+            gonogo_env,
+            gonogo_metrics,
+            LOCUSTFILE,
+            accounts_for_load.accounts,
+            tmp_path,
+            workers=request.config.getoption("gonogo_load_workers") or 0,
+            tag=tag,
+            say=say,
+        )
     finally:  # a later burst on one of these accounts waits out the window the load's requests fall in
         for account in (a for items in accounts_for_load.accounts.values() for a in items):
             account_uses.mark(account.email, time.time())
-    assert outcome.figures is not None, f"Locust wrote no figures (exit {outcome.returncode}):\n{outcome.output[-3000:]}"
+    assert outcome.figures is not None, (
+        f"Locust wrote no figures (exit {outcome.returncode}):\n{outcome.output[-3000:]}"
+    )
     latency = gonogo_metrics.select("load.http_latency")
     if latency is not None:  # the picture in the Allure report, with the P95 limit drawn
-        allure.attach(histogram_svg.render(latency, "load: latency of every measured response",
-                                           limit_seconds=gonogo_state.latency_limits().get("p95")),
-                      "latency histogram", allure.attachment_type.SVG)
+        allure.attach(
+            histogram_svg.render(
+                latency,
+                "load: latency of every measured response",
+                limit_seconds=gonogo_state.latency_limits().get("p95"),
+            ),
+            "latency histogram",
+            allure.attachment_type.SVG,
+        )
     say(outcome.summary)
-    assert outcome.workers_delivered == outcome.workers_expected, (f"only {outcome.workers_delivered} of {outcome.workers_expected} "
-                                                                   f"Locust workers delivered their figures:\n{outcome.output[-3000:]}")
+    assert outcome.workers_delivered == outcome.workers_expected, (
+        f"only {outcome.workers_delivered} of {outcome.workers_expected} "
+        f"Locust workers delivered their figures:\n{outcome.output[-3000:]}"
+    )
     assert not outcome.aborted, f"load run {outcome.aborted}: the gate is already lost (No-Go)"
-    assert outcome.returncode in (0, 1), f"Locust failed (exit {outcome.returncode}):\n{outcome.output[-3000:]}"  # 1 = some requests failed
+    assert outcome.returncode in (0, 1), (
+        f"Locust failed (exit {outcome.returncode}):\n{outcome.output[-3000:]}"
+    )  # 1 = some requests failed
 
 
 def _removed(remove, tag: str) -> str:

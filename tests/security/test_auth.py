@@ -29,14 +29,19 @@ def test_tokens_are_required_and_verified(security, checks, account):
         forged = {
             "no token": None,
             "malformed": "not-a-jwt",
-            "wrong signature": f"{header}.{payload}.{signature[:-4]}{'AAAA' if not signature.endswith('AAAA') else 'BBBB'}",
+            "wrong signature": f"{header}.{payload}.{signature[:-4]}{'BBBB' if signature.endswith('AAAA') else 'AAAA'}",
             "alg none": f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64({**_claims(token), 'role': 'admin'})}.",
         }
         for kind, bad in forged.items():
             resp = security.get("/api/evaluations?limit=1", headers={"Authorization": f"Bearer {bad}"} if bad else {})
             severity = "critical" if kind == "alg none" else "high"
-            src.check(f"auth.refused ({kind})", resp.status_code == 401, f"GET /api/evaluations, token: {kind} -> {resp.status_code} (plan: 401)",
-                      "S4", severity)
+            src.check(
+                f"auth.refused ({kind})",
+                resp.status_code == 401,
+                f"GET /api/evaluations, token: {kind} -> {resp.status_code} (plan: 401)",
+                "S4",
+                severity,
+            )
 
 
 @pytest.mark.gonogo_accounts("a token to forge", "viewer")
@@ -48,8 +53,11 @@ def test_expired_and_unknown_user_tokens_are_refused(security, gonogo_env, check
         import jwt
 
         if gonogo_env.jwt_signing_key is None:
-            src.incomplete("no jwt_signing_key for this environment: expired, exp-less and unknown-user tokens "
-                                          "were not checked (S4)", ("security.checks", {"requirement": "S4"}))
+            src.incomplete(
+                "no jwt_signing_key for this environment: expired, exp-less and unknown-user tokens "
+                "were not checked (S4)",
+                ("security.checks", {"requirement": "S4"}),
+            )
         token = security.token("viewer", account("a token to forge").index)
         algorithm = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "==")).get("alg", "HS256")
         claims, now = _claims(token), int(time.time())
@@ -62,8 +70,13 @@ def test_expired_and_unknown_user_tokens_are_refused(security, gonogo_env, check
         for kind, payload in forged.items():
             bad = jwt.encode(payload, key, algorithm=algorithm)
             resp = security.get("/api/evaluations?limit=1", headers={"Authorization": f"Bearer {bad}"})
-            src.check(f"auth.refused ({kind})", resp.status_code == 401,
-                      f"GET /api/evaluations with a validly signed {kind} token -> {resp.status_code}", "S4", "high")
+            src.check(
+                f"auth.refused ({kind})",
+                resp.status_code == 401,
+                f"GET /api/evaluations with a validly signed {kind} token -> {resp.status_code}",
+                "S4",
+                "high",
+            )
 
 
 @pytest.mark.gonogo_covers("security.checks", requirement="S4")
@@ -75,20 +88,44 @@ def test_roles_are_enforced(security, checks, writes, created, tag, account):
         viewer, evaluator = account("role escalation (viewer)").index, account("role escalation (evaluator)").index
         model_id = security.get("/api/models?limit=1", role="viewer", index=viewer).json()["items"][0]["id"]
         attempts = [
-            ("viewer creates an evaluation", security.post("/api/evaluations", role="viewer", index=viewer,
-                                                           json={"model_id": model_id, "dataset": tag})),
-            ("viewer uploads a file", security.post("/api/files/upload", role="viewer", index=viewer,
-                                                    files={"file": ("x.csv", b"a,b\n", "text/csv")})),
-            ("evaluator creates a model", security.post("/api/models", role="evaluator", index=evaluator,
-                                                        json={"name": f"gonogo-escalation-{uuid.uuid4().hex[:8]}", "provider": "in-house",
-                                                              "version": "1", "status": "active"})),
+            (
+                "viewer creates an evaluation",
+                security.post(
+                    "/api/evaluations", role="viewer", index=viewer, json={"model_id": model_id, "dataset": tag}
+                ),
+            ),
+            (
+                "viewer uploads a file",
+                security.post(
+                    "/api/files/upload", role="viewer", index=viewer, files={"file": ("x.csv", b"a,b\n", "text/csv")}
+                ),
+            ),
+            (
+                "evaluator creates a model",
+                security.post(
+                    "/api/models",
+                    role="evaluator",
+                    index=evaluator,
+                    json={
+                        "name": f"gonogo-escalation-{uuid.uuid4().hex[:8]}",
+                        "provider": "in-house",
+                        "version": "1",
+                        "status": "active",
+                    },
+                ),
+            ),
             # an id that exists nowhere: a broken role check answers 404 (or 204) instead of 403, and nothing is lost
-            ("evaluator deletes a model", security.delete(f"/api/models/{'0' * 23}1", role="evaluator", index=evaluator)),
+            (
+                "evaluator deletes a model",
+                security.delete(f"/api/models/{'0' * 23}1", role="evaluator", index=evaluator),
+            ),
         ]
-        for (what, resp), collection in zip(attempts, ("evaluations", "files", "models", "models")):
+        for (what, resp), collection in zip(attempts, ("evaluations", "files", "models", "models"), strict=False):
             if resp.status_code == 201:  # the escalation worked: what it made goes
                 created.add(collection, resp.json().get("id"), role="admin")
-            src.check(f"auth.role ({what})", resp.status_code == 403, f"{what} -> {resp.status_code}, needs 403", "S4", "high")
+            src.check(
+                f"auth.role ({what})", resp.status_code == 403, f"{what} -> {resp.status_code}, needs 403", "S4", "high"
+            )
 
 
 @pytest.mark.gonogo_covers("security.checks", requirement="S4")
@@ -98,8 +135,15 @@ def test_other_users_data_is_invisible(security, checks, writes, tag, created, a
     with checks.source("auth-data") as src:
         owner, other = account("owner of private data").index, account("reader of another's data").index
         model_id = security.get("/api/models?limit=1", role="evaluator", index=owner).json()["items"][0]["id"]
-        made = security.post("/api/evaluations", role="evaluator", index=owner, json={"model_id": model_id, "dataset": tag})
-        upload = security.post("/api/files/upload", role="evaluator", index=owner, files={"file": (f"{tag}.csv", b"secret,1\n", "text/csv")})
+        made = security.post(
+            "/api/evaluations", role="evaluator", index=owner, json={"model_id": model_id, "dataset": tag}
+        )
+        upload = security.post(
+            "/api/files/upload",
+            role="evaluator",
+            index=owner,
+            files={"file": (f"{tag}.csv", b"secret,1\n", "text/csv")},
+        )
         for kind, resp in (("evaluations", made), ("files", upload)):
             if resp.status_code == 201:
                 created.add(kind, resp.json().get("id"), role="evaluator", index=owner)
@@ -111,13 +155,23 @@ def test_other_users_data_is_invisible(security, checks, writes, tag, created, a
             "file content": security.get(f"/api/files/{file_id}/content", role="evaluator", index=other),
         }
         for what, resp in probes.items():
-            src.check(f"auth.other_users ({what})", resp.status_code == 404,
-                      f"another evaluator reads the owner's {what} -> {resp.status_code}, needs 404 (no existence leak)", "S4", "critical")
+            src.check(
+                f"auth.other_users ({what})",
+                resp.status_code == 404,
+                f"another evaluator reads the owner's {what} -> {resp.status_code}, needs 404 (no existence leak)",
+                "S4",
+                "critical",
+            )
         listed = security.get("/api/evaluations?limit=100", role="evaluator", index=other).json().get("items", [])
         shown = any(e["id"] == evaluation for e in listed)
-        src.check("auth.other_users (evaluation list)", not shown,
-                  f"another evaluator's list of {len(listed)} evaluations {'shows' if shown else 'omits'} the owner's evaluation",
-                  "S4", "critical")
+        src.check(
+            "auth.other_users (evaluation list)",
+            not shown,
+            f"another evaluator's list of {len(listed)} evaluations {'shows' if shown else 'omits'} the owner's "
+            f"evaluation",
+            "S4",
+            "critical",
+        )
 
 
 @pytest.mark.gonogo_accounts("a wrong password", "viewer", "evaluator")
@@ -125,9 +179,16 @@ def test_login_does_not_tell_which_emails_exist(security, checks, account):
     with checks.source("auth-login") as src:
         mine = account("a wrong password")
         real = security.account(mine.role, mine.index).email
-        unknown = security.post("/api/auth/login", json={"email": f"nobody-{uuid.uuid4().hex[:8]}@gonogo.invalid", "password": "x" * 12})
+        unknown = security.post(
+            "/api/auth/login", json={"email": f"nobody-{uuid.uuid4().hex[:8]}@gonogo.invalid", "password": "x" * 12}
+        )
         wrong = security.post("/api/auth/login", json={"email": real, "password": "wrong-password-gonogo"})
         same = (unknown.status_code, unknown.json().get("detail")) == (wrong.status_code, wrong.json().get("detail"))
-        src.check("auth.no_enumeration", same and unknown.status_code == 401,
-                  f"unknown email -> {unknown.status_code} {unknown.text[:100]!r}; wrong password -> {wrong.status_code} {wrong.text[:100]!r}",
-                  "S4", "medium")
+        src.check(
+            "auth.no_enumeration",
+            same and unknown.status_code == 401,
+            f"unknown email -> {unknown.status_code} {unknown.text[:100]!r}; wrong password -> {wrong.status_code} "
+            f"{wrong.text[:100]!r}",
+            "S4",
+            "medium",
+        )

@@ -18,12 +18,16 @@ pytestmark = pytest.mark.gonogo_covers("security.checks", requirement="S5")
 
 def test_redis_on_the_wire(gonogo_env, checks, say):
     checks.needs(gonogo_env.redis_url, "redis", "S5", "redis_url")
-    checks.rules("redis", "S5", lambda: datatier.redis_rules(gonogo_env.redis_url.get_secret_value(), gonogo_env.ca_bundle), say)
+    checks.rules(
+        "redis", "S5", lambda: datatier.redis_rules(gonogo_env.redis_url.get_secret_value(), gonogo_env.ca_bundle), say
+    )
 
 
 def test_mongo_on_the_wire(gonogo_env, checks, say):
     checks.needs(gonogo_env.mongo_url, "mongo", "S5", "mongo_url")
-    checks.rules("mongo", "S5", lambda: datatier.mongo_rules(gonogo_env.mongo_url.get_secret_value(), gonogo_env.ca_bundle), say)
+    checks.rules(
+        "mongo", "S5", lambda: datatier.mongo_rules(gonogo_env.mongo_url.get_secret_value(), gonogo_env.ca_bundle), say
+    )
 
 
 def test_file_storage(gonogo_env, checks, say):
@@ -45,7 +49,9 @@ def _aws_client(gonogo_env, service: str):
 def test_elasticache_configuration(gonogo_env, checks, say):
     group = gonogo_env.aws.elasticache_group
     checks.needs(group, "elasticache", "S5", "aws.elasticache_group")
-    checks.rules("elasticache", "S5", lambda: cloud_config.elasticache_rules(_aws_client(gonogo_env, "elasticache"), group), say)
+    checks.rules(
+        "elasticache", "S5", lambda: cloud_config.elasticache_rules(_aws_client(gonogo_env, "elasticache"), group), say
+    )
 
 
 def test_documentdb_configuration(gonogo_env, checks, say):
@@ -58,4 +64,6 @@ def test_documentdb_configuration(gonogo_env, checks, say):
 def test_security_groups(gonogo_env, checks, say):
     ids = {role: gid for role, gid in gonogo_env.aws.security_groups.model_dump().items() if gid}
     checks.needs(ids, "security_groups", "S6", "aws.security_groups")
-    checks.rules("security_groups", "S6", lambda: cloud_config.security_group_rules(_aws_client(gonogo_env, "ec2"), ids), say)
+    checks.rules(
+        "security_groups", "S6", lambda: cloud_config.security_group_rules(_aws_client(gonogo_env, "ec2"), ids), say
+    )

@@ -17,10 +17,14 @@ from gonogo.suite.security import Severity, scan_dependencies
 def test_dependencies_have_no_critical_or_high_advisory(gonogo_env, checks, say):
     with checks.source("dependencies", blocking=(Severity.CRITICAL, Severity.HIGH)) as src:
         result = scan_dependencies(gonogo_env.dependency_files, gonogo_env.advisory_db)
-        allure.attach(result.summary() + "\n\nunchecked:\n" + "\n".join(result.unchecked or ["none"]),
-                      "dependency scan", allure.attachment_type.TEXT)
+        allure.attach(
+            result.summary() + "\n\nunchecked:\n" + "\n".join(result.unchecked or ["none"]),
+            "dependency scan",
+            allure.attachment_type.TEXT,
+        )
         say(f"dependencies: {result.summary()}")
         if not result.complete:
-            src.incomplete(f"{len(result.unchecked)} unchecked ({'; '.join(result.unchecked[:3])}); "
-                                           f"{'; '.join(result.notes[-2:])}")
+            src.incomplete(
+                f"{len(result.unchecked)} unchecked ({'; '.join(result.unchecked[:3])}); {'; '.join(result.notes[-2:])}"
+            )
         src.add(result.findings, result.aliases)

@@ -14,17 +14,27 @@ from hypothesis import strategies as st
 from gonogo.suite.security import Outcomes
 
 EXAMPLES = 25  # per target; each target spreads its requests over several accounts to stay under S2's limits
-FUZZ = settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 OPERATORS = st.sampled_from(["$ne", "$gt", "$gte", "$lt", "$regex", "$where", "$exists", "$in", "$nin", "$expr", "$or"])
 ODD_TEXT = st.one_of(
     st.text(min_size=0, max_size=40),
-    st.text(alphabet=st.characters(min_codepoint=0x80, max_codepoint=0x10FFFF, exclude_categories=("Cs",)), max_size=30),
+    st.text(
+        alphabet=st.characters(min_codepoint=0x80, max_codepoint=0x10FFFF, exclude_categories=("Cs",)), max_size=30
+    ),
     st.sampled_from(["\x00", "\u202e", "😀" * 50, "' || '1'=='1", "this.password.length > 0", ".*", "a" * 70_000]),
 )
-OPERATOR_OBJECT = st.builds(lambda op, value: {op: value}, OPERATORS,
-                            st.one_of(st.none(), st.just(""), st.just(".*"), st.just(1), st.just([]), ODD_TEXT))
+OPERATOR_OBJECT = st.builds(
+    lambda op, value: {op: value},
+    OPERATORS,
+    st.one_of(st.none(), st.just(""), st.just(".*"), st.just(1), st.just([]), ODD_TEXT),
+)
 HOSTILE = st.one_of(OPERATOR_OBJECT, ODD_TEXT, st.lists(ODD_TEXT, max_size=3), st.integers(), st.booleans(), st.none())
 
 
@@ -33,8 +43,10 @@ pytestmark = pytest.mark.gonogo_covers("security.checks", requirement="S4")
 
 @pytest.fixture
 def attacks_allowed(gonogo_env, gonogo_requires):
-    gonogo_requires(gonogo_env.safety.active_scan_allowed,
-                    f"environment '{gonogo_env.name}' does not allow attack payloads (safety.active_scan_allowed)")
+    gonogo_requires(
+        gonogo_env.safety.active_scan_allowed,
+        f"environment '{gonogo_env.name}' does not allow attack payloads (safety.active_scan_allowed)",
+    )
 
 
 #: The classic NoSQL login bypasses, each sent for sure: an operator as the email (with an account's real password:
@@ -66,17 +78,29 @@ def test_login_with_operators_never_authenticates(security, checks, attacks_allo
         outcomes = Outcomes(src, "fuzz.login_injection", "critical")
         for operator in CLASSIC_OPERATORS:
             real = next(accounts)
-            _login_attempt(security, outcomes, {"email": operator, "password": real.password.get_secret_value()},
-                           f"login {{email: {operator!r}, password: <a real one>}}")
-            _login_attempt(security, outcomes, {"email": real.email, "password": operator},
-                           f"login {{email: <a real one>, password: {operator!r}}}")
+            _login_attempt(
+                security,
+                outcomes,
+                {"email": operator, "password": real.password.get_secret_value()},
+                f"login {{email: {operator!r}, password: <a real one>}}",
+            )
+            _login_attempt(
+                security,
+                outcomes,
+                {"email": real.email, "password": operator},
+                f"login {{email: <a real one>, password: {operator!r}}}",
+            )
 
         @FUZZ
         @given(email_value=st.one_of(st.none(), HOSTILE), password=HOSTILE)
         def attempt(email_value, password):
             email_value = next(accounts).email if email_value is None else email_value  # None: a real email
-            _login_attempt(security, outcomes, {"email": email_value, "password": password},
-                           f"login {{email: {email_value!r:.60}, password: {password!r:.60}}}")
+            _login_attempt(
+                security,
+                outcomes,
+                {"email": email_value, "password": password},
+                f"login {{email: {email_value!r:.60}, password: {password!r:.60}}}",
+            )
 
         attempt()
         outcomes.report()
@@ -93,14 +117,22 @@ def test_list_filters_with_operators_stay_within_own_data(security, checks, atta
         leaks = Outcomes(src, "fuzz.filters_own_data_only", "critical")
 
         @FUZZ
-        @given(field=st.sampled_from(["model_id", "status", "user_id", "limit", "offset"]), operator=OPERATORS, value=ODD_TEXT,
-               bracketed=st.booleans(), path=st.sampled_from(["/api/evaluations", "/api/models"]))
+        @given(
+            field=st.sampled_from(["model_id", "status", "user_id", "limit", "offset"]),
+            operator=OPERATORS,
+            value=ODD_TEXT,
+            bracketed=st.booleans(),
+            path=st.sampled_from(["/api/evaluations", "/api/models"]),
+        )
         def attempt(field, operator, value, bracketed, path):
             index = next(rotation)
             value = value[:16_000]  # URLs stay under HTTP clients' 64 KiB; servers may answer 414, never 5xx
             params = {f"{field}[{operator}]": value} if bracketed else {field: f'{{"{operator}": "{value[:40]}"}}'}
-            resp = server.answer(lambda: security.get(path, role=role, index=index, params=params), f"GET {path} {params!r:.100}",
-                                 lambda status: status < 500)
+            resp = server.answer(
+                lambda: security.get(path, role=role, index=index, params=params),
+                f"GET {path} {params!r:.100}",
+                lambda status: status < 500,
+            )
             if resp is not None and path == "/api/evaluations" and resp.status_code == 200:
                 foreign = [e for e in resp.json().get("items", []) if e.get("user_id") != own[index]]
                 leaks.see(not foreign, f"GET {path} {params!r:.100} listed {len(foreign)} evaluations of other users")
@@ -111,18 +143,32 @@ def test_list_filters_with_operators_stay_within_own_data(security, checks, atta
 
 
 @pytest.mark.gonogo_accounts("body injection", "evaluator", count=5)
-def test_bodies_with_operators_and_odd_input_are_refused_cleanly(security, checks, attacks_allowed, writes, created, tag, account):
+def test_bodies_with_operators_and_odd_input_are_refused_cleanly(
+    security, checks, attacks_allowed, writes, created, tag, account
+):
     evaluators = itertools.cycle(account("body injection").indexes)
     with checks.source("fuzz-bodies") as src:
         outcomes = Outcomes(src, "fuzz.bodies_refused", "high")
 
         @FUZZ
-        @given(model_id=HOSTILE, dataset=st.one_of(ODD_TEXT, OPERATOR_OBJECT), extra=st.dictionaries(
-            st.sampled_from(["$where", "user_id", "status", "metrics", "__proto__"]), HOSTILE, max_size=2))
+        @given(
+            model_id=HOSTILE,
+            dataset=st.one_of(ODD_TEXT, OPERATOR_OBJECT),
+            extra=st.dictionaries(
+                st.sampled_from(["$where", "user_id", "status", "metrics", "__proto__"]), HOSTILE, max_size=2
+            ),
+        )
         def attempt(model_id, dataset, extra):
-            body = {"model_id": model_id, "dataset": dataset if not isinstance(dataset, str) else f"{tag}-{dataset[:60]}", **extra}
-            resp = outcomes.answer(lambda: security.post("/api/evaluations", role="evaluator", index=next(evaluators), json=body),
-                                   f"POST /api/evaluations {body!r:.120}", lambda status: status in (400, 404, 422, 429))
+            body = {
+                "model_id": model_id,
+                "dataset": dataset if not isinstance(dataset, str) else f"{tag}-{dataset[:60]}",
+                **extra,
+            }
+            resp = outcomes.answer(
+                lambda: security.post("/api/evaluations", role="evaluator", index=next(evaluators), json=body),
+                f"POST /api/evaluations {body!r:.120}",
+                lambda status: status in (400, 404, 422, 429),
+            )
             # an operator object or a non-id is never a valid model id: 201 means it reached the database as a query
             if resp is not None and resp.status_code == 201:
                 created.add("evaluations", resp.json().get("id"))

@@ -24,19 +24,36 @@ def test_security_headers_and_error_bodies(security, checks):
             where = f"{resp.request.method} {resp.request.url.path} -> {resp.status_code}"
             for header, value in S1_HEADERS.items():
                 got = resp.headers.get(header)
-                src.check(f"headers.{header.lower()} ({kind})", got == value, f"{where}: {header}: {got!r}, needs {value!r}",
-                          "S1", "medium")
+                src.check(
+                    f"headers.{header.lower()} ({kind})",
+                    got == value,
+                    f"{where}: {header}: {got!r}, needs {value!r}",
+                    "S1",
+                    "medium",
+                )
             server, powered = resp.headers.get("server", ""), resp.headers.get("x-powered-by")
-            src.check(f"headers.no_version ({kind})", not re.search(r"\d", server) and powered is None,
-                      f"{where}: Server: {server!r}, X-Powered-By: {powered!r}", "S1", "low")
+            src.check(
+                f"headers.no_version ({kind})",
+                not re.search(r"\d", server) and powered is None,
+                f"{where}: Server: {server!r}, X-Powered-By: {powered!r}",
+                "S1",
+                "low",
+            )
 
         errors = {
             "bad id": security.get("/api/models/not-an-object-id", role="viewer"),
-            "malformed body": security.post("/api/auth/login", content=b"{not json", headers={"Content-Type": "application/json"}),
+            "malformed body": security.post(
+                "/api/auth/login", content=b"{not json", headers={"Content-Type": "application/json"}
+            ),
             "wrong type": security.post("/api/auth/login", json={"email": 1, "password": ["x"]}),
             "unknown route": security.get("/api/gonogo-no-such-route"),
         }
         for kind, resp in errors.items():
             leak = leaked(resp.text)
-            src.check(f"errors.no_internals ({kind})", leak is None and resp.status_code < 500,
-                      f"{resp.request.method} {resp.request.url.path} -> {resp.status_code}: {resp.text[:300]!r}", "S1", "medium")
+            src.check(
+                f"errors.no_internals ({kind})",
+                leak is None and resp.status_code < 500,
+                f"{resp.request.method} {resp.request.url.path} -> {resp.status_code}: {resp.text[:300]!r}",
+                "S1",
+                "medium",
+            )

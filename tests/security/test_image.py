@@ -18,7 +18,10 @@ from gonogo.suite.security import Severity, scan_images
 def test_deployed_image_has_no_critical_or_high_vulnerability(gonogo_env, gonogo_metrics, checks, say):
     settings = gonogo_env.image
     if settings.ecr is None and not settings.report_files:
-        reason = "no image scan configured (environments.yaml image: {ecr: {repository, tag|digest}} or {report_files: [...]})"
+        reason = (
+            "no image scan configured (environments.yaml image: {ecr: {repository, tag|digest}} "
+            "or {report_files: [...]})"
+        )
         gonogo_metrics.unmeasured("security.findings", reason, source="image")
         pytest.skip(f"{reason}: security.image is inconclusive, not passed")
     with checks.source("image", blocking=(Severity.CRITICAL, Severity.HIGH)) as src:

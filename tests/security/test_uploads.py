@@ -8,8 +8,16 @@ import pytest
 pytestmark = pytest.mark.gonogo_covers("security.checks", requirement="S4")
 
 LIMIT = 10 * 1024 * 1024  # the contract's default size limit
-HOSTILE_NAMES = ["../../../../etc/passwd.csv", "..\\..\\windows\\win.ini.csv", "/etc/shadow.csv", "a/../../b.csv",
-                 "x.csv\x00.exe", "evil\r\nX-Injected: 1.csv", "\u202etxt.exe.csv", "%2e%2e%2fescape.csv"]
+HOSTILE_NAMES = [
+    "../../../../etc/passwd.csv",
+    "..\\..\\windows\\win.ini.csv",
+    "/etc/shadow.csv",
+    "a/../../b.csv",
+    "x.csv\x00.exe",
+    "evil\r\nX-Injected: 1.csv",
+    "\u202etxt.exe.csv",
+    "%2e%2e%2fescape.csv",
+]
 
 
 @pytest.fixture
@@ -17,7 +25,9 @@ def uploader(security, writes, created):
     """``upload(name, data, type, index)``; every file created is deleted afterwards (admin token)."""
 
     def upload(name: str, data: bytes, content_type: str = "text/csv", index: int = 0):
-        resp = security.post("/api/files/upload", role="evaluator", index=index, files={"file": (name, data, content_type)})
+        resp = security.post(
+            "/api/files/upload", role="evaluator", index=index, files={"file": (name, data, content_type)}
+        )
         if resp.status_code == 201:
             created.add("files", resp.json()["id"], role="admin")
         return resp
@@ -30,13 +40,26 @@ def test_size_and_type_limits(uploader, checks, tag, account):
     with checks.source("uploads") as src:
         uploads = account("upload limits").index
         too_big = uploader(f"{tag}.csv", b"a" * (LIMIT + 1), index=uploads)
-        src.check("upload.size_limit", too_big.status_code == 413,
-                  f"POST /api/files/upload of {LIMIT + 1} bytes -> {too_big.status_code}, needs 413", "S4", "medium")
-        for name, content_type in ((f"{tag}.exe", "application/x-msdownload"), (f"{tag}.html", "text/html"),
-                                   (f"{tag}.svg", "image/svg+xml")):
+        src.check(
+            "upload.size_limit",
+            too_big.status_code == 413,
+            f"POST /api/files/upload of {LIMIT + 1} bytes -> {too_big.status_code}, needs 413",
+            "S4",
+            "medium",
+        )
+        for name, content_type in (
+            (f"{tag}.exe", "application/x-msdownload"),
+            (f"{tag}.html", "text/html"),
+            (f"{tag}.svg", "image/svg+xml"),
+        ):
             resp = uploader(name, b"MZ<script>alert(1)</script>", content_type, index=uploads)
-            src.check(f"upload.type_refused ({content_type})", resp.status_code == 415,
-                      f"upload of {content_type} -> {resp.status_code}, needs 415 (outside the allow-list)", "S4", "high")
+            src.check(
+                f"upload.type_refused ({content_type})",
+                resp.status_code == 415,
+                f"upload of {content_type} -> {resp.status_code}, needs 415 (outside the allow-list)",
+                "S4",
+                "high",
+            )
 
 
 @pytest.mark.gonogo_accounts("hostile file names", "evaluator", count=2)  # 10 uploads/minute per user: half each
@@ -48,20 +71,43 @@ def test_client_file_names_never_become_paths_and_downloads_are_attachments(secu
             uploads = evaluators[0] if number < 4 else evaluators[1]
             resp = uploader(name, body, index=uploads)
             if resp.status_code >= 500 or resp.status_code != 201:
-                src.check(f"upload.name ({name!r})", 400 <= resp.status_code < 500,
-                          f"upload named {name!r} -> {resp.status_code}, needs 201 with a safe name or a 4xx", "S4", "high")
+                src.check(
+                    f"upload.name ({name!r})",
+                    400 <= resp.status_code < 500,
+                    f"upload named {name!r} -> {resp.status_code}, needs 201 with a safe name or a 4xx",
+                    "S4",
+                    "high",
+                )
                 continue
             stored = resp.json()
             shown = stored.get("filename", "")
-            src.check(f"upload.name ({name!r})", not any(bad in shown for bad in ("/", "\\", "\x00", "\r", "\n")),
-                      f"upload named {name!r} is kept as {shown!r} (plan: no path separators or control characters)", "S4", "high")
+            src.check(
+                f"upload.name ({name!r})",
+                not any(bad in shown for bad in ("/", "\\", "\x00", "\r", "\n")),
+                f"upload named {name!r} is kept as {shown!r} (plan: no path separators or control characters)",
+                "S4",
+                "high",
+            )
             download = security.get(f"/api/files/{stored['id']}/content", role="evaluator", index=uploads)
             disposition = download.headers.get("content-disposition", "")
-            src.check(f"download.attachment ({name!r})",
-                      download.status_code == 200 and download.content == body and disposition.startswith("attachment")
-                      and "\r" not in disposition and "\n" not in disposition and "x-injected" not in {k.lower() for k in download.headers},
-                      f"download of {name!r} -> {download.status_code}, Content-Disposition {disposition!r}, "
-                      f"{'same' if download.content == body else 'different'} bytes", "S4", "high")
-            src.check(f"download.nosniff ({name!r})", download.headers.get("x-content-type-options") == "nosniff",
-                      f"download of {name!r}: X-Content-Type-Options {download.headers.get('x-content-type-options')!r} (plan: nosniff)",
-                      "S1", "medium")
+            src.check(
+                f"download.attachment ({name!r})",
+                download.status_code == 200
+                and download.content == body
+                and disposition.startswith("attachment")
+                and "\r" not in disposition
+                and "\n" not in disposition
+                and "x-injected" not in {k.lower() for k in download.headers},
+                f"download of {name!r} -> {download.status_code}, Content-Disposition {disposition!r}, "
+                f"{'same' if download.content == body else 'different'} bytes",
+                "S4",
+                "high",
+            )
+            src.check(
+                f"download.nosniff ({name!r})",
+                download.headers.get("x-content-type-options") == "nosniff",
+                f"download of {name!r}: X-Content-Type-Options {download.headers.get('x-content-type-options')!r} "
+                f"(plan: nosniff)",
+                "S1",
+                "medium",
+            )

@@ -29,14 +29,22 @@ def test_zap_scan_has_no_critical_or_high_alert(gonogo_env, gonogo_metrics, secu
             src.incomplete(f"rules file: {exc}")
         scanner = zap.ZapScan(settings.api_url, settings.api_key.get_secret_value() if settings.api_key else None)
         try:
-            alerts = scanner.run(gonogo_env.base_url, active=gonogo_env.safety.active_scan_allowed, token=security.token("viewer"),
-                                 openapi_url=settings.openapi_url, spider_time=settings.spider_time,
-                                 passive_time=settings.passive_time, active_time=settings.active_time)
+            alerts = scanner.run(
+                gonogo_env.base_url,
+                active=gonogo_env.safety.active_scan_allowed,
+                token=security.token("viewer"),
+                openapi_url=settings.openapi_url,
+                spider_time=settings.spider_time,
+                passive_time=settings.passive_time,
+                active_time=settings.active_time,
+            )
         except zap.ZapIncomplete as exc:
             src.incomplete(f"{exc} (steps done: {', '.join(scanner.steps) or 'none'})")
         findings, ignored = zap.findings_from(alerts, rules)
-        summary = (f"ZAP: {len(alerts)} alerts, {len(findings)} rules reported, {ignored} alerts ignored by the rules file; "
-                   f"{', '.join(scanner.steps)}")
+        summary = (
+            f"ZAP: {len(alerts)} alerts, {len(findings)} rules reported, {ignored} alerts ignored by the rules file; "
+            f"{', '.join(scanner.steps)}"
+        )
         allure.attach(summary, "ZAP scan", allure.attachment_type.TEXT)
         say(summary)
         src.add(findings)

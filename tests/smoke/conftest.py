@@ -12,5 +12,7 @@ from gonogo.suite.smoke import ApiClient, check_credentials
 def smoke(api_client, gonogo_metrics) -> ApiClient:
     client = api_client("smoke")
     broken = check_credentials(client)
-    gonogo_metrics.check("smoke.checks", "auth.login", not broken, "; ".join(broken), check="auth.login", requirement="S4")
+    gonogo_metrics.check(
+        "smoke.checks", "auth.login", not broken, "; ".join(broken), check="auth.login", requirement="S4"
+    )
     return client

@@ -28,7 +28,10 @@ def _spec(smoke, choice: str) -> tuple[dict, str]:
     if choice == "target":
         served = _served(smoke)
         if served is None:
-            pytest.fail("smoke.conformance_spec is 'target' but the target serves no OpenAPI document at /openapi.json", pytrace=False)
+            pytest.fail(
+                "smoke.conformance_spec is 'target' but the target serves no OpenAPI document at /openapi.json",
+                pytrace=False,
+            )
         return served, "the target's /openapi.json"
     try:
         return drift.load_spec(choice), choice
@@ -42,16 +45,24 @@ def test_openapi_drift(smoke, gonogo_metrics, say):
     partly is drift (a warning: the document describes the target, the contract is the rule)."""
     served = _served(smoke)
     if served is None:
-        gonogo_metrics.unmeasured("smoke.openapi_drift", "the target serves no OpenAPI document at /openapi.json "
-                                  "(the contract does not require one): nothing to compare")
+        gonogo_metrics.unmeasured(
+            "smoke.openapi_drift",
+            "the target serves no OpenAPI document at /openapi.json "
+            "(the contract does not require one): nothing to compare",
+        )
         pytest.skip("the target serves no OpenAPI document at /openapi.json")
     found = drift.drift(served)
     for operation in drift.operations(drift.contract()):
         label = f"{operation[0]} {operation[1]}"
-        gonogo_metrics.check("smoke.openapi_drift", label, label not in found, "; ".join(found.get(label, [])), operation=label)
+        gonogo_metrics.check(
+            "smoke.openapi_drift", label, label not in found, "; ".join(found.get(label, [])), operation=label
+        )
     if found:
-        say(f"smoke: the target's /openapi.json differs from the contract on {len(found) - ('extra' in found)} operations "
-            f"(e.g. {next(iter(found))}: {found[next(iter(found))][0]}); conformance is judged against the contract")
+        say(
+            f"smoke: the target's /openapi.json differs from the contract on {len(found) - ('extra' in found)} "
+            f"operations "
+            f"(e.g. {next(iter(found))}: {found[next(iter(found))][0]}); conformance is judged against the contract"
+        )
 
 
 @pytest.mark.gonogo_covers("smoke.conformance")
@@ -67,15 +78,24 @@ def test_contract_conformance(smoke, gonogo_env, gonogo_metrics, accounts, share
 
     try:
         run = conformance.run(
-            conformance.load(spec), base_url=gonogo_env.base_url, verify=gonogo_env.ca_bundle or gonogo_env.verify_tls,
+            conformance.load(spec),
+            base_url=gonogo_env.base_url,
+            verify=gonogo_env.ca_bundle or gonogo_env.verify_tls,
             budget=conformance.Budget(gonogo_env.smoke.conformance_examples, gonogo_env.smoke.conformance_seconds),
-            writes_allowed=gonogo_env.safety.destructive_allowed, has_evaluators=bool(accounts.get("evaluator")),
-            token=lambda role, i: smoke.token(role, shared_account(role, i)), answered=answered,
-            checked=lambda name, ok, detail: gonogo_metrics.check("smoke.conformance", name, ok, detail, check=name))
+            writes_allowed=gonogo_env.safety.destructive_allowed,
+            has_evaluators=bool(accounts.get("evaluator")),
+            token=lambda role, i: smoke.token(role, shared_account(role, i)),
+            answered=answered,
+            checked=lambda name, ok, detail: gonogo_metrics.check("smoke.conformance", name, ok, detail, check=name),
+        )
     except conformance.OutOfTime as exc:
         pytest.fail(str(exc), pytrace=False)
-    say(f"smoke: conformance sent {run.sent} requests generated from {source}"
-        + (f"; nothing to generate for {len(run.skipped)}: {', '.join(run.skipped)}" if run.skipped else ""))
+    say(
+        f"smoke: conformance sent {run.sent} requests generated from {source}"
+        + (f"; nothing to generate for {len(run.skipped)}: {', '.join(run.skipped)}" if run.skipped else "")
+    )
     assert run.sent > 0, f"no request could be generated from {source}"
-    assert not run.failures, (f"{len(run.failures)} conformance failure(s) in {run.sent} requests against {source}:\n"
-                              + "\n".join(run.failures[:25]))
+    assert not run.failures, (
+        f"{len(run.failures)} conformance failure(s) in {run.sent} requests against {source}:\n"
+        + "\n".join(run.failures[:25])
+    )

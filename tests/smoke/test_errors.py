@@ -28,7 +28,17 @@ def test_error_answers(smoke, expect, method, path, role, body, status):
     leak = leaked(resp.text)
     results = [
         expect(f"errors.{method} {path}.no_stack_trace", leak is None, f"the body shows '{leak}'", fail=False),
-        expect(f"errors.{method} {path}.status", resp.status_code == status, f"expected {status}, got {resp.status_code}", fail=False),
-        expect(f"errors.{method} {path}.detail", isinstance(detail, str), f"expected {{\"detail\": str}}, got {resp.text[:200]}", fail=False),
+        expect(
+            f"errors.{method} {path}.status",
+            resp.status_code == status,
+            f"expected {status}, got {resp.status_code}",
+            fail=False,
+        ),
+        expect(
+            f"errors.{method} {path}.detail",
+            isinstance(detail, str),
+            f'expected {{"detail": str}}, got {resp.text[:200]}',
+            fail=False,
+        ),
     ]
     assert all(results), f"{method} {path} answered {resp.status_code}: {resp.text[:300]}"

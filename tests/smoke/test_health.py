@@ -17,7 +17,9 @@ COMPONENTS = ("database", "cache", "storage", "auth")
 DISCLOSURES = {
     "a connection string": re.compile(r"\b(?:mongodb(?:\+srv)?|rediss?|amqp|postgres(?:ql)?|mysql|s3|https?)://", re.I),
     "an IP address": re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b"),
-    "a host name": re.compile(r"\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:internal|local|lan|com|net|org|io|amazonaws\.com)\b", re.I),
+    "a host name": re.compile(
+        r"\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:internal|local|lan|com|net|org|io|amazonaws\.com)\b", re.I
+    ),
     "a version": re.compile(r"\bv?\d+\.\d+\.\d+\b"),
     "a secret's name": re.compile(r"password|passwd|secret|token|api[_-]?key|credential", re.I),
 }
@@ -30,22 +32,32 @@ def disclosures(text: str) -> list[str]:
 
 def test_liveness(smoke, expect):
     resp = smoke.get("/health")
-    expect("health.liveness", resp.status_code == 200 and resp.json() == {"status": "ok"}, f"{resp.status_code} {resp.text[:200]}")
+    expect(
+        "health.liveness",
+        resp.status_code == 200 and resp.json() == {"status": "ok"},
+        f"{resp.status_code} {resp.text[:200]}",
+    )
 
 
 def test_api_health(smoke, expect):
     resp = smoke.get("/api/health")
     body = resp.json() if resp.headers.get("content-type", "").startswith("application/json") else {}
-    expect("health.api", resp.status_code == 200 and body.get("status") == "ok" and isinstance(body.get("version"), str),
-           f"{resp.status_code} {resp.text[:200]}")
+    expect(
+        "health.api",
+        resp.status_code == 200 and body.get("status") == "ok" and isinstance(body.get("version"), str),
+        f"{resp.status_code} {resp.text[:200]}",
+    )
 
 
 def test_detailed_health_per_component(smoke, expect, gonogo_metrics):
     resp = smoke.get("/api/health/detailed")
     body = resp.json()
     checks = body.get("checks", {})
-    expect("health.detailed.shape", set(COMPONENTS) <= set(checks) and body.get("status") in ("ok", "degraded", "down"),
-           f"expected checks {COMPONENTS} and a status, got {body}")
+    expect(
+        "health.detailed.shape",
+        set(COMPONENTS) <= set(checks) and body.get("status") in ("ok", "degraded", "down"),
+        f"expected checks {COMPONENTS} and a status, got {body}",
+    )
     for name in COMPONENTS:
         check = checks[name]
         latency = check.get("latency_ms")
@@ -57,7 +69,9 @@ def test_detailed_health_per_component(smoke, expect, gonogo_metrics):
 def test_detailed_health_agrees_with_behaviour(smoke, expect, gonogo_env):
     """A health endpoint that says ok while a dependency is down is caught by using that dependency.
     Probes that need a login run only when logging in works (a login itself needs the database)."""
-    reported = {name: c.get("status") == "ok" for name, c in smoke.get("/api/health/detailed").json().get("checks", {}).items()}
+    reported = {
+        name: c.get("status") == "ok" for name, c in smoke.get("/api/health/detailed").json().get("checks", {}).items()
+    }
     behaviour = {}
     # database: logging in with an unknown email makes the API look the email up (401 = it could)
     unknown = smoke.post("/api/auth/login", json={"email": f"{uuid.uuid4().hex}@gonogo.invalid", "password": "x"})
@@ -72,15 +86,23 @@ def test_detailed_health_agrees_with_behaviour(smoke, expect, gonogo_env):
         logged_in = False
     if logged_in:
         # cache: the same read twice, the second from the cache
-        behaviour["cache"] = [smoke.get("/api/models?limit=5", role="viewer").status_code for _ in range(2)] == [200, 200]
+        behaviour["cache"] = [smoke.get("/api/models?limit=5", role="viewer").status_code for _ in range(2)] == [
+            200,
+            200,
+        ]
         if gonogo_env.safety.writes_allowed and smoke.accounts.get("evaluator"):
-            up = smoke.post("/api/files/upload", role="evaluator", files={"file": ("gonogo-health.txt", b"probe", "text/plain")})
+            up = smoke.post(
+                "/api/files/upload", role="evaluator", files={"file": ("gonogo-health.txt", b"probe", "text/plain")}
+            )
             ok = up.status_code == 201
             if ok:
                 file_id = up.json()["id"]
                 ok = smoke.get(f"/api/files/{file_id}/content", role="evaluator").content == b"probe"
                 smoke.delete(f"/api/files/{file_id}", role="evaluator")
             behaviour["storage"] = ok
-    disagreements = [f"{name}: health says {'ok' if reported.get(name) else 'not ok'}, behaviour says {'ok' if works else 'broken'}"
-                     for name, works in behaviour.items() if reported.get(name) != works]
+    disagreements = [
+        f"{name}: health says {'ok' if reported.get(name) else 'not ok'}, behaviour says {'ok' if works else 'broken'}"
+        for name, works in behaviour.items()
+        if reported.get(name) != works
+    ]
     expect("health.agrees_with_behaviour", not disagreements, "; ".join(disagreements))

@@ -36,10 +36,15 @@ def contract_problems(text: str) -> list[str]:
         lacking = {label for s in family.samples for label in labels - set(s.labels)}
         if lacking:
             problems.append(f"{name} samples lack labels {sorted(lacking)}")
-        if name.startswith("http_") and any(any(c.isdigit() for c in seg) and len(seg) >= 24 for s in family.samples
-                                            for seg in s.labels.get("path", "").split("/")):
+        if name.startswith("http_") and any(
+            any(c.isdigit() for c in seg) and len(seg) >= 24
+            for s in family.samples
+            for seg in s.labels.get("path", "").split("/")
+        ):
             problems.append(f"{name} labels raw ids as paths (the contract asks for the path template)")
-    results = {s.labels.get("result") for s in (families.get("cache_requests").samples if "cache_requests" in families else [])}
+    results = {
+        s.labels.get("result") for s in (families.get("cache_requests").samples if "cache_requests" in families else [])
+    }
     if "cache_requests" in families and not {"hit", "miss"} & results:
         problems.append(f"cache_requests_total has result labels {sorted(r for r in results if r)}, not hit/miss")
     return problems

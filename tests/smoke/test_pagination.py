@@ -17,14 +17,30 @@ def _read(smoke, path: str):
 def test_models_page_by_limit_and_offset(smoke, expect):
     default = _read(smoke, "/api/models").json()
     items, total = default.get("items", []), default.get("total", -1)
-    expect("pagination.default_20", len(items) == min(20, total) and total >= len(items),
-           f"no limit given: {len(items)} items of total {total} (the contract's default is 20)", fail=False)
+    expect(
+        "pagination.default_20",
+        len(items) == min(20, total) and total >= len(items),
+        f"no limit given: {len(items)} items of total {total} (the contract's default is 20)",
+        fail=False,
+    )
     widest = _read(smoke, "/api/models?limit=100").json().get("items", [])
-    expect("pagination.limit_100", len(widest) == min(100, total), f"limit=100: {len(widest)} items of total {total}", fail=False)
+    expect(
+        "pagination.limit_100",
+        len(widest) == min(100, total),
+        f"limit=100: {len(widest)} items of total {total}",
+        fail=False,
+    )
     refused = {limit: _read(smoke, f"/api/models?limit={limit}").status_code for limit in (0, 101)}
-    expect("pagination.limit_bounds", all(code == 422 for code in refused.values()),
-           f"limits outside 1..100 answered {refused} (expected 422)", fail=False)
+    expect(
+        "pagination.limit_bounds",
+        all(code == 422 for code in refused.values()),
+        f"limits outside 1..100 answered {refused} (expected 422)",
+        fail=False,
+    )
     first = [m["id"] for m in _read(smoke, "/api/models?limit=5&offset=0").json().get("items", [])]
     second = [m["id"] for m in _read(smoke, "/api/models?limit=5&offset=5").json().get("items", [])]
-    expect("pagination.offset", total < 10 or (len(first) == len(second) == 5 and not set(first) & set(second)),
-           f"offset=0 gave {first}, offset=5 gave {second}")
+    expect(
+        "pagination.offset",
+        total < 10 or (len(first) == len(second) == 5 and not set(first) & set(second)),
+        f"offset=0 gave {first}, offset=5 gave {second}",
+    )

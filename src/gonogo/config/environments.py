@@ -87,7 +87,9 @@ class PrometheusQuery(_Strict):
 
     labels: dict[str, str] = {}  # label matchers for the target's series, e.g. {job: ai-model-api}
     node_labels: dict[str, str] = {"job": "node-exporter"}  # the backend hosts' node-exporter series (the plan's job)
-    rate_window: Seconds = 60.0  # range of rate() for CPU readings; at least 2 scrape intervals (the plan's RPS uses 1m)
+    rate_window: Seconds = (
+        60.0  # range of rate() for CPU readings; at least 2 scrape intervals (the plan's RPS uses 1m)
+    )
     step: Seconds = 15.0  # one reading per step (the plan scrapes every 15 s)
 
 
@@ -128,7 +130,9 @@ class LoadSafety(_Strict):
     allowed: bool = False
     max_users: int = Field(0, ge=0)
     max_duration: Seconds = 0.0
-    max_rate: float | None = Field(None, gt=0)  # open model: highest arrival rate allowed (None: no cap besides max_users)
+    max_rate: float | None = Field(
+        None, gt=0
+    )  # open model: highest arrival rate allowed (None: no cap besides max_users)
 
 
 class Safety(_Strict):
@@ -171,7 +175,8 @@ TextList = Annotated[list[str], BeforeValidator(_without_empty)]
 
 def masked_url(value: str) -> str:
     """``value`` with everything between ``://`` and its last ``@`` but the user name as ``***``: a password with an
-    unencoded ``#``, ``/`` or ``@`` in it breaks the URL's own parsing, so it is masked before anything else reads it."""
+    unencoded ``#``, ``/`` or ``@`` in it breaks the URL's own parsing, so it is masked before anything else reads
+    it."""
     scheme, sep, rest = value.partition("://")
     if not sep or "@" not in rest:
         return mask_userinfo(value)
@@ -194,7 +199,9 @@ def http_url(value: str) -> str:
     try:
         port = parts.port
     except ValueError:  # urllib's message would quote the text after the last ':', the password included
-        raise ValueError(f"{bad}: its port must be a number from 1 to 65535" + (f" ({encode})" if "@" in value else "")) from None
+        raise ValueError(
+            f"{bad}: its port must be a number from 1 to 65535" + (f" ({encode})" if "@" in value else "")
+        ) from None
     if port == 0:
         raise ValueError(f"{bad}: its port must be a number from 1 to 65535")
     if not parts.hostname:
@@ -222,8 +229,6 @@ class ZapSettings(_Strict):
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value
-
-
 
 
 class EcrImage(_Strict):
@@ -310,7 +315,9 @@ class TriggerDefinitions(_Strict):
     prometheus_rules: TextList = []  # rule files (YAML: groups -> rules -> alert, expr, for)
     cloudwatch_region: OptionalText = None
     cloudwatch_endpoint_url: OptionalUrl = None
-    alerts: dict[Literal["error_rate", "latency_p95", "cpu", "memory", "health_checks"], str] = {}  # plan trigger -> alert/alarm name
+    alerts: dict[
+        Literal["error_rate", "latency_p95", "cpu", "memory", "health_checks"], str
+    ] = {}  # plan trigger -> alert/alarm name
 
 
 class DeploySettings(_Strict):
@@ -373,7 +380,9 @@ class Environment(_Strict):
     description: str = ""
     base_url: str = Field(repr=False)  # may carry user:password; print display_url instead
     mongo_url: SecretStr | None = None
-    redis_url: SecretStr | None = None  # the cache, as the backends reach it (S5 from the wire: TLS, AUTH); may be unreachable here
+    redis_url: SecretStr | None = (
+        None  # the cache, as the backends reach it (S5 from the wire: TLS, AUTH); may be unreachable here
+    )
     s3: FileStorage = FileStorage()  # the file storage (S5: encryption at rest, private)
     aws: AwsSettings = AwsSettings()  # the cloud's configuration of the data tier and security groups (S5, S6)
     # The API's token signing key (HS256 secret or RS256 private key PEM): lets S4 forge expired and unknown-user
@@ -390,7 +399,9 @@ class Environment(_Strict):
     accounts_file: str | None = None  # JSON written by the embedded stack
     cors_allowed_origins: list[str] = []
     dependency_files: list[str] = []  # requirements/lock files of the target, for K4
-    advisory_db: str | None = None  # offline OSV database (directory or .tar.gz): the source when snyk/pip-audit cannot check
+    advisory_db: str | None = (
+        None  # offline OSV database (directory or .tar.gz): the source when snyk/pip-audit cannot check
+    )
     waivers_file: str | None = None  # accepted findings with owner and expiry (gonogo.config.waivers)
     load: LoadProfile = LoadProfile()
     smoke: SmokeProfile = SmokeProfile()
@@ -403,7 +414,16 @@ class Environment(_Strict):
     # declaration a skipped check leaves its gate inconclusive; with one, the gate decides on the rest and shows it.
     out_of_scope: dict[str, str] = {}
 
-    @field_validator("mongo_url", "redis_url", "jwt_signing_key", "ca_bundle", "accounts_file", "advisory_db", "waivers_file", mode="before")
+    @field_validator(
+        "mongo_url",
+        "redis_url",
+        "jwt_signing_key",
+        "ca_bundle",
+        "accounts_file",
+        "advisory_db",
+        "waivers_file",
+        mode="before",
+    )
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value  # `${VAR:-}` left empty means "not configured"
@@ -461,7 +481,8 @@ class Environments:
         if name not in self._file.environments:
             raise ConfigError(
                 self.doc.path,
-                f"unknown environment '{name}'.{did_you_mean(name, self.names)} Valid environments: {one_of(self.names)}.",
+                f"unknown environment '{name}'.{did_you_mean(name, self.names)} "
+                f"Valid environments: {one_of(self.names)}.",
             )
         env = os.environ if env is None else env
         raw = self._file.environments[name]
@@ -485,12 +506,18 @@ def _check_secrets_are_placeholders(raw, loc, doc, problems) -> None:
     if isinstance(raw, dict):
         for key, value in raw.items():
             here = loc + (key,)
-            literal = isinstance(value, (int, float)) or (isinstance(value, str) and value and not _PLACEHOLDER.fullmatch(value.strip()))
+            literal = isinstance(value, (int, float)) or (
+                isinstance(value, str) and value and not _PLACEHOLDER.fullmatch(value.strip())
+            )
             if key in _SECRET_KEYS and literal:  # a number is a literal too (YAML reads `password: 918273645` as one)
                 problems.append(
-                    Problem(dotted(here), f"'{key}' is a secret and must be exactly one ${{VAR}} placeholder, not a literal "
-                            "value or text around one (write e.g. ${STAGING_ADMIN_PASSWORD} and export that variable)",
-                            doc.line_of(here)))
+                    Problem(
+                        dotted(here),
+                        f"'{key}' is a secret and must be exactly one ${{VAR}} placeholder, not a literal "
+                        "value or text around one (write e.g. ${STAGING_ADMIN_PASSWORD} and export that variable)",
+                        doc.line_of(here),
+                    )
+                )
             else:
                 _check_secrets_are_placeholders(value, here, doc, problems)
     elif isinstance(raw, list):
@@ -512,8 +539,14 @@ def _resolve(raw, loc, env, doc, problems):
             return env[var]
         if default is not None:
             return default
-        problems.append(Problem(dotted(loc), f"Missing environment variable `{var}`. Export it before running "
-                                f"(export {var}=...), or choose another --env.", doc.line_of(loc)))
+        problems.append(
+            Problem(
+                dotted(loc),
+                f"Missing environment variable `{var}`. Export it before running "
+                f"(export {var}=...), or choose another --env.",
+                doc.line_of(loc),
+            )
+        )
         return ""
 
     return _PLACEHOLDER.sub(substitute, raw)
@@ -525,16 +558,25 @@ def _resolve_paths(environment: Environment, base: Path) -> Environment:
     def absolute(value: str | None) -> str | None:
         return None if value is None else str((base / value).resolve()) if not Path(value).is_absolute() else value
 
-    return environment.model_copy(update={
-        "ca_bundle": absolute(environment.ca_bundle), "accounts_file": absolute(environment.accounts_file),
-        "dependency_files": [absolute(p) for p in environment.dependency_files],
-        "advisory_db": absolute(environment.advisory_db), "waivers_file": absolute(environment.waivers_file),
-        "zap": environment.zap.model_copy(update={"rules_file": absolute(environment.zap.rules_file)}),
-        "aws": environment.aws.model_copy(update={"credentials_file": absolute(environment.aws.credentials_file)}),
-        "image": environment.image.model_copy(update={"report_files": [absolute(p) for p in environment.image.report_files]}),
-        "smoke": environment.smoke if environment.smoke.conformance_spec in ("contract", "target")
-        else environment.smoke.model_copy(update={"conformance_spec": absolute(environment.smoke.conformance_spec)}),
-    })
+    return environment.model_copy(
+        update={
+            "ca_bundle": absolute(environment.ca_bundle),
+            "accounts_file": absolute(environment.accounts_file),
+            "dependency_files": [absolute(p) for p in environment.dependency_files],
+            "advisory_db": absolute(environment.advisory_db),
+            "waivers_file": absolute(environment.waivers_file),
+            "zap": environment.zap.model_copy(update={"rules_file": absolute(environment.zap.rules_file)}),
+            "aws": environment.aws.model_copy(update={"credentials_file": absolute(environment.aws.credentials_file)}),
+            "image": environment.image.model_copy(
+                update={"report_files": [absolute(p) for p in environment.image.report_files]}
+            ),
+            "smoke": environment.smoke
+            if environment.smoke.conformance_spec in ("contract", "target")
+            else environment.smoke.model_copy(
+                update={"conformance_spec": absolute(environment.smoke.conformance_spec)}
+            ),
+        }
+    )
 
 
 class AccountsError(ValueError):
@@ -564,16 +606,48 @@ def _check_safety(environment: Environment, loc: tuple, doc: YamlDocument) -> No
     """A load profile above the environment's own safety caps is a config error."""
     cap, profile, problems = environment.safety.load, environment.load, []
     if profile.model == "open" and profile.arrival_rate is None:
-        problems.append(Problem(dotted(loc + ("load", "model")), "the open model needs load.arrival_rate (iterations per second, e.g. 300)", doc.line_of(loc + ("load", "model"))))
+        problems.append(
+            Problem(
+                dotted(loc + ("load", "model")),
+                "the open model needs load.arrival_rate (iterations per second, e.g. 300)",
+                doc.line_of(loc + ("load", "model")),
+            )
+        )
     if profile.warmup_max < profile.warmup:
-        problems.append(Problem(dotted(loc + ("load", "warmup_max")), f"load.warmup_max ({profile.warmup_max:g} s) is shorter than load.warmup ({profile.warmup:g} s): measuring starts after warmup at full load, at the latest at warmup_max", doc.line_of(loc + ("load", "warmup_max"))))
+        problems.append(
+            Problem(
+                dotted(loc + ("load", "warmup_max")),
+                f"load.warmup_max ({profile.warmup_max:g} s) is shorter than load.warmup ({profile.warmup:g} s): "
+                "measuring starts after warmup at full load, at the latest at warmup_max",
+                doc.line_of(loc + ("load", "warmup_max")),
+            )
+        )
     if cap.allowed:
         if profile.model == "open" and cap.max_rate is not None and (profile.arrival_rate or 0) > cap.max_rate:
-            problems.append(Problem(dotted(loc + ("load", "arrival_rate")), f"load.arrival_rate {profile.arrival_rate:g} exceeds safety.load.max_rate {cap.max_rate:g}", doc.line_of(loc + ("load", "arrival_rate"))))
+            problems.append(
+                Problem(
+                    dotted(loc + ("load", "arrival_rate")),
+                    f"load.arrival_rate {profile.arrival_rate:g} exceeds safety.load.max_rate {cap.max_rate:g}",
+                    doc.line_of(loc + ("load", "arrival_rate")),
+                )
+            )
         if profile.users > cap.max_users:
-            problems.append(Problem(dotted(loc + ("load", "users")), f"load.users {profile.users} exceeds safety.load.max_users {cap.max_users}", doc.line_of(loc + ("load", "users"))))
+            problems.append(
+                Problem(
+                    dotted(loc + ("load", "users")),
+                    f"load.users {profile.users} exceeds safety.load.max_users {cap.max_users}",
+                    doc.line_of(loc + ("load", "users")),
+                )
+            )
         longest = profile.duration + max(profile.warmup, profile.warmup_max)
         if longest > cap.max_duration:
-            problems.append(Problem(dotted(loc + ("load", "duration")), f"load.duration + load.warmup_max ({longest:g} s: the warm-up lasts until every user has logged in, at most warmup_max) exceeds safety.load.max_duration ({cap.max_duration:g} s)", doc.line_of(loc + ("load", "duration"))))
+            problems.append(
+                Problem(
+                    dotted(loc + ("load", "duration")),
+                    f"load.duration + load.warmup_max ({longest:g} s: the warm-up lasts until every user has "
+                    f"logged in, at most warmup_max) exceeds safety.load.max_duration ({cap.max_duration:g} s)",
+                    doc.line_of(loc + ("load", "duration")),
+                )
+            )
     if problems:
         raise ConfigError(doc.path, problems)

@@ -59,7 +59,9 @@ class GateSpec(_Strict):
     description: str = ""
     metric: str
     aggregation: str
-    where: dict[str, str | list[str]] = Field(default_factory=dict)  # a factory: pydantic deep-copies a literal {} per gate
+    where: dict[str, str | list[str]] = Field(
+        default_factory=dict
+    )  # a factory: pydantic deep-copies a literal {} per gate
     threshold: str | None = None
     relative: str | None = None
     every: str | None = None
@@ -78,7 +80,9 @@ class IndexModel(_Strict):
 
 class GatesFileSpec(_Strict):
     version: Literal[1] = 1
-    indexes: list[IndexModel] | None = None  # required MongoDB indexes (IDX); default: the db suite's (REQUIREMENTS.md's six)
+    indexes: list[IndexModel] | None = (
+        None  # required MongoDB indexes (IDX); default: the db suite's (REQUIREMENTS.md's six)
+    )
     gates: list[GateSpec]
 
 
@@ -147,7 +151,9 @@ class GateSet:
         return gate_set
 
     def for_environment(self, env_name: str) -> list[Gate]:
-        return [replace(_build(spec, env_name), line=self.doc.line_of(("gates", i))) for i, spec in enumerate(self.specs)]
+        return [
+            replace(_build(spec, env_name), line=self.doc.line_of(("gates", i))) for i, spec in enumerate(self.specs)
+        ]
 
     def _check(self, env_names: list[str] | None) -> list[Problem]:
         problems: list[Problem] = []
@@ -159,36 +165,66 @@ class GateSet:
 
         for i, spec in enumerate(self.specs):
             if spec.id in seen:
-                add(i, ("id",), f"duplicate gate id '{spec.id}' (first used by gates[{seen[spec.id]}]); ids must be unique")
+                add(
+                    i,
+                    ("id",),
+                    f"duplicate gate id '{spec.id}' (first used by gates[{seen[spec.id]}]); ids must be unique",
+                )
             seen.setdefault(spec.id, i)
             if spec.requirement not in REQUIREMENTS:
-                add(i, ("requirement",), f"unknown requirement '{spec.requirement}'.{did_you_mean(spec.requirement, REQUIREMENTS)} "
-                    f"Requirement ids come from REQUIREMENTS.md: {', '.join(REQUIREMENTS)}.")
+                add(
+                    i,
+                    ("requirement",),
+                    f"unknown requirement '{spec.requirement}'.{did_you_mean(spec.requirement, REQUIREMENTS)} "
+                    f"Requirement ids come from REQUIREMENTS.md: {', '.join(REQUIREMENTS)}.",
+                )
             metric = CATALOG.get(spec.metric)
             if metric is None:
-                add(i, ("metric",), f"metric '{spec.metric}' is not produced by any suite.{did_you_mean(spec.metric, CATALOG)} "
-                    f"Known metrics: {', '.join(sorted(CATALOG))}.")
+                add(
+                    i,
+                    ("metric",),
+                    f"metric '{spec.metric}' is not produced by any suite.{did_you_mean(spec.metric, CATALOG)} "
+                    f"Known metrics: {', '.join(sorted(CATALOG))}.",
+                )
                 continue
             valid = AGGREGATIONS[metric.kind]
             if spec.aggregation not in valid:
-                add(i, ("aggregation",), f"aggregation '{spec.aggregation}' does not apply to '{spec.metric}' "
-                    f"(a {metric.kind.value}).{did_you_mean(spec.aggregation, valid)} Valid: {one_of(valid)}.")
+                add(
+                    i,
+                    ("aggregation",),
+                    f"aggregation '{spec.aggregation}' does not apply to '{spec.metric}' "
+                    f"(a {metric.kind.value}).{did_you_mean(spec.aggregation, valid)} Valid: {one_of(valid)}.",
+                )
                 continue
             allowed = metric.tags + (Findings.FIELDS if metric.kind is Kind.FINDINGS else ())
             for key in [k for k in spec.where if k not in allowed]:
-                add(i, ("where", key), f"'{spec.metric}' has no tag '{key}'.{did_you_mean(key, allowed)} "
-                    f"Its tags: {one_of(allowed) or 'none'}.")
-            if spec.per is not None and (spec.per not in metric.tags or metric.kind is not Kind.RATIO or spec.every or spec.relative):
-                add(i, ("per",), f"per '{spec.per}' needs a ratio metric with that tag and an absolute threshold without 'every' "
-                    f"('{spec.metric}' is a {metric.kind.value} with tags: {one_of(metric.tags) or 'none'})")
+                add(
+                    i,
+                    ("where", key),
+                    f"'{spec.metric}' has no tag '{key}'.{did_you_mean(key, allowed)} "
+                    f"Its tags: {one_of(allowed) or 'none'}.",
+                )
+            if spec.per is not None and (
+                spec.per not in metric.tags or metric.kind is not Kind.RATIO or spec.every or spec.relative
+            ):
+                add(
+                    i,
+                    ("per",),
+                    f"per '{spec.per}' needs a ratio metric with that tag and an absolute threshold without 'every' "
+                    f"('{spec.metric}' is a {metric.kind.value} with tags: {one_of(metric.tags) or 'none'})",
+                )
             for message, sub in _threshold_problems(spec.threshold, spec.relative, metric, spec.aggregation):
                 add(i, sub, message)
             for message, sub in _every_problems(spec.every, spec.relative):
                 add(i, sub, message)
             for env_name, override in spec.environments.items():
                 if env_names is not None and env_name not in env_names:
-                    add(i, ("environments", env_name), f"unknown environment '{env_name}'.{did_you_mean(env_name, env_names)} "
-                        f"Valid environments: {one_of(env_names)}.")
+                    add(
+                        i,
+                        ("environments", env_name),
+                        f"unknown environment '{env_name}'.{did_you_mean(env_name, env_names)} "
+                        f"Valid environments: {one_of(env_names)}.",
+                    )
                 if override.threshold is not None or override.relative is not None:
                     threshold, relative = _comparison(spec, override)
                     for message, sub in _threshold_problems(threshold, relative, metric, spec.aggregation):
@@ -213,19 +249,30 @@ def _gate_place(doc: YamlDocument, loc: tuple) -> str:
 
 def _threshold_problems(threshold, relative, metric: MetricDef, aggregation: str):
     if (threshold is None) == (relative is None):
-        yield "a gate needs exactly one of 'threshold' (e.g. '< 500 ms') or 'relative' (e.g. '<= +10 %' against --baseline)", ("threshold",)
+        yield (
+            "a gate needs exactly one of 'threshold' (e.g. '< 500 ms') or 'relative' (e.g. '<= +10 %' against "
+            "--baseline)",
+            ("threshold",),
+        )
         return
     if threshold is not None:
         match = _THRESHOLD.match(str(threshold))
         if not match:
-            yield f"threshold '{threshold}' must be an operator and a value, e.g. '< 500 ms'; operators: {' '.join(OPERATORS)}", ("threshold",)
+            yield (
+                f"threshold '{threshold}' must be an operator and a value, e.g. '< 500 ms'; operators: "
+                f"{' '.join(OPERATORS)}",
+                ("threshold",),
+            )
             return
         try:
             parse_quantity(match.group(2), metric.result_dimension(aggregation))
         except UnitError as exc:
             yield f"threshold {exc} ({aggregation} of '{metric.name}')", ("threshold",)
     elif not _RELATIVE.match(str(relative)):
-        yield f"relative '{relative}' must look like '<= +10 %' (measured compared with the baseline's figure plus 10 %)", ("relative",)
+        yield (
+            f"relative '{relative}' must look like '<= +10 %' (measured compared with the baseline's figure plus 10 %)",
+            ("relative",),
+        )
 
 
 def _every_problems(every, relative):
@@ -261,9 +308,16 @@ def _groups(pattern: re.Pattern[str], text: str) -> tuple[str, ...]:
 def _build(spec: GateSpec, env_name: str) -> Gate:
     metric = CATALOG[spec.metric]
     gate = Gate(
-        id=spec.id, requirement=spec.requirement, description=spec.description or REQUIREMENTS.get(spec.requirement, ""),
-        metric=metric, aggregation=spec.aggregation, where=dict(spec.where), severity=spec.severity,
-        optional=spec.optional, min_samples=spec.min_samples, per=spec.per,
+        id=spec.id,
+        requirement=spec.requirement,
+        description=spec.description or REQUIREMENTS.get(spec.requirement, ""),
+        metric=metric,
+        aggregation=spec.aggregation,
+        where=dict(spec.where),
+        severity=spec.severity,
+        optional=spec.optional,
+        min_samples=spec.min_samples,
+        per=spec.per,
     )
     every = spec.every
     override = spec.environments.get(env_name)

@@ -69,8 +69,11 @@ def problems_from(
         else:
             bad = err.get("input")
             # a validator's own message names the value (masked where it holds a password); a secret is never echoed
-            quiet = err["type"] == "value_error" or isinstance(bad, (dict, list)) or any(
-                word in str(err["loc"][-1] if err["loc"] else "").lower() for word in _SECRET_WORDS)
+            quiet = (
+                err["type"] == "value_error"
+                or isinstance(bad, (dict, list))
+                or any(word in str(err["loc"][-1] if err["loc"] else "").lower() for word in _SECRET_WORDS)
+            )
             shown = "" if quiet else f" (got {bad!r})"
             message = f"{err['msg']}{shown}"
         problems.append(Problem(place, message, line))

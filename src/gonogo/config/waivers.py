@@ -63,7 +63,10 @@ class Waivers:
                 continue
             if waiver.expires < today:
                 note = f" [waiver by {waiver.owner} expired on {waiver.expires}: no longer waived]"
-                return dataclasses.replace(finding, evidence=finding.evidence + note,
-                                           title=f"{finding.title} [waiver expired {waiver.expires}]")
+                return dataclasses.replace(
+                    finding,
+                    evidence=finding.evidence + note,
+                    title=f"{finding.title} [waiver expired {waiver.expires}]",
+                )
             return dataclasses.replace(finding, waived=f"{waiver.owner} until {waiver.expires}: {waiver.reason}")
         return finding

@@ -53,19 +53,30 @@ def duplicate_keys(node: yaml.Node | None) -> list[Problem]:
                 if name is not None and name != "<<":
                     line = key.start_mark.line + 1
                     if name in seen:
-                        problems.append(Problem(_dotted(path + (name,)), f"written twice (lines {seen[name]} and {line}); "
-                                                "YAML keeps only the last, so one of them would be silently lost. Keep one", line))
+                        problems.append(
+                            Problem(
+                                _dotted(path + (name,)),
+                                f"written twice (lines {seen[name]} and {line}); "
+                                "YAML keeps only the last, so one of them would be silently lost. Keep one",
+                                line,
+                            )
+                        )
                     seen.setdefault(name, line)
                 if isinstance(value, (yaml.MappingNode, yaml.SequenceNode)):
                     stack.append((value, path + (name,)))
         elif isinstance(node, yaml.SequenceNode):
-            stack.extend((item, path + (i,)) for i, item in enumerate(node.value)
-                         if isinstance(item, (yaml.MappingNode, yaml.SequenceNode)))
+            stack.extend(
+                (item, path + (i,))
+                for i, item in enumerate(node.value)
+                if isinstance(item, (yaml.MappingNode, yaml.SequenceNode))
+            )
     return sorted(problems, key=lambda p: p.line or 0)
 
 
 def _dotted(path: tuple) -> str:
-    return "".join(f"[{part}]" if isinstance(part, int) else (f".{part}" if i else str(part)) for i, part in enumerate(path))
+    return "".join(
+        f"[{part}]" if isinstance(part, int) else (f".{part}" if i else str(part)) for i, part in enumerate(path)
+    )
 
 
 def load_yaml(path: str | Path, what: str) -> YamlDocument:
@@ -75,11 +86,14 @@ def load_yaml(path: str | Path, what: str) -> YamlDocument:
     except FileNotFoundError:
         raise ConfigError(path, f"{what} file not found. Create it or point to one with the matching option.") from None
     except UnicodeDecodeError as exc:
-        raise ConfigError(path, f"not a UTF-8 text file ({exc.reason} at byte {exc.start}): save the {what} file as UTF-8") from None
+        raise ConfigError(
+            path, f"not a UTF-8 text file ({exc.reason} at byte {exc.start}): save the {what} file as UTF-8"
+        ) from None
     except OSError as exc:
         raise ConfigError(path, f"cannot read the {what} file: {exc.strerror}") from None
     collecting = gc.isenabled()
-    gc.disable()  # a big file's node tree is hundreds of thousands of objects: the cyclic collector made loading quadratic
+    # a big file's node tree is hundreds of thousands of objects: the cyclic collector made loading quadratic
+    gc.disable()
     try:
         root = yaml.compose(text, Loader=_Loader)  # parsed once: the values are built from the same nodes
         data = None if root is None else yaml.constructor.SafeConstructor().construct_document(root)
@@ -98,8 +112,11 @@ def load_yaml(path: str | Path, what: str) -> YamlDocument:
     if duplicates:
         raise ConfigError(path, duplicates)
     if data is None:
-        needs = {"gates": "`version: 1` and `gates:`", "environments": "`version: 1` and `environments:`",
-                 "waivers": "`waivers:` (none yet: `waivers: []`)"}.get(what, "content")
+        needs = {
+            "gates": "`version: 1` and `gates:`",
+            "environments": "`version: 1` and `environments:`",
+            "waivers": "`waivers:` (none yet: `waivers: []`)",
+        }.get(what, "content")
         raise ConfigError(path, f"the file is empty: a {what} file needs {needs}")
     if not isinstance(data, dict):
         raise ConfigError(path, f"the {what} file must be a YAML mapping at the top level, got {type(data).__name__}")

@@ -15,8 +15,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-CHECK_NAMES = ("not_a_server_error", "status_code_conformance", "response_schema_conformance", "negative_data_rejection",
-               "refusal_body")
+CHECK_NAMES = (
+    "not_a_server_error",
+    "status_code_conformance",
+    "response_schema_conformance",
+    "negative_data_rejection",
+    "refusal_body",
+)
 MASKED = "[masked]"
 SECRET_HEADERS = {"authorization", "cookie", "x-api-key", "proxy-authorization"}
 
@@ -47,7 +52,9 @@ class Outcome:
         return [p for p in self.problems if p.check == check]
 
     def lines(self, limit: int = 160) -> list[str]:
-        return [f"{self.operation} [{self.mode}] -> {self.status}: {p.title}: {p.first_line[:limit]}" for p in self.problems]
+        return [
+            f"{self.operation} [{self.mode}] -> {self.status}: {p.title}: {p.first_line[:limit]}" for p in self.problems
+        ]
 
 
 def load(spec: dict) -> Any:
@@ -73,7 +80,13 @@ def cases(operation, negative: bool, examples: int) -> list:
     found: list = []
     mode = GenerationMode.NEGATIVE if negative else GenerationMode.POSITIVE
 
-    @settings(max_examples=examples, deadline=None, database=None, phases=[Phase.generate], suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     @given(operation.as_strategy(generation_mode=mode))
     def collect(case):
         found.append(case)
@@ -110,8 +123,12 @@ def judge(case, response, negative: bool, headers: dict[str, str]) -> list[Probl
         status_code_conformance,
     )
 
-    names = {not_a_server_error: "not_a_server_error", status_code_conformance: "status_code_conformance",
-             response_schema_conformance: "response_schema_conformance", negative_data_rejection: "negative_data_rejection"}
+    names = {
+        not_a_server_error: "not_a_server_error",
+        status_code_conformance: "status_code_conformance",
+        response_schema_conformance: "response_schema_conformance",
+        negative_data_rejection: "negative_data_rejection",
+    }
     is_json, body = _json_body(response)
     refused = 400 <= response.status_code < 500
     checks: list[Callable[..., bool | None]]
@@ -130,8 +147,13 @@ def judge(case, response, negative: bool, headers: dict[str, str]) -> list[Probl
         except Failure as failure:
             problems.append(Problem(names[check], failure.title, failure.message))
     if negative and refused and is_json and not (isinstance(body, dict) and "detail" in body):
-        problems.append(Problem("refusal_body", "Refusal without the contract's error body",
-                                f"a JSON {response.status_code} answer must be {{\"detail\": ...}}; got {json.dumps(body)[:200]}"))
+        problems.append(
+            Problem(
+                "refusal_body",
+                "Refusal without the contract's error body",
+                f'a JSON {response.status_code} answer must be {{"detail": ...}}; got {json.dumps(body)[:200]}',
+            )
+        )
     return problems
 
 
@@ -146,11 +168,18 @@ def describe_request(case, response, headers: dict[str, str], base_url: str, ver
     if isinstance(body, bytes):
         body = body.decode("utf-8", "replace")
     body = (body or "")[:500] + ("..." if body and len(body) > 500 else "")
-    sent = masked({k: v for k, v in request.headers.items() if k.lower() in {h.lower() for h in headers} | {"content-type"}})
+    sent = masked(
+        {k: v for k, v in request.headers.items() if k.lower() in {h.lower() for h in headers} | {"content-type"}}
+    )
     curl = case.as_curl_command(headers=masked(headers), verify=verify is not False, base_url=base_url)
-    return "\n".join([f"{request.method} {request.url}", *(f"Body: {body}" for _ in [1] if body),
-                      f"Headers: {sent}", f"Reproduce with: {curl}"])
-
+    return "\n".join(
+        [
+            f"{request.method} {request.url}",
+            *(f"Body: {body}" for _ in [1] if body),
+            f"Headers: {sent}",
+            f"Reproduce with: {curl}",
+        ]
+    )
 
 
 # -- one conformance run ------------------------------------------------------------------------------------------
@@ -184,9 +213,19 @@ class Budget:
     seconds: float  # the whole run
 
 
-def run(schema, *, base_url: str, verify: Any, budget: Budget, writes_allowed: bool, has_evaluators: bool,
-        token: Callable[[str, int], str], answered: Callable[[Any, Any, float, str], None],
-        checked: Callable[[str, bool, str], None], session: Any = None) -> Run:
+def run(
+    schema,
+    *,
+    base_url: str,
+    verify: Any,
+    budget: Budget,
+    writes_allowed: bool,
+    has_evaluators: bool,
+    token: Callable[[str, int], str],
+    answered: Callable[[Any, Any, float, str], None],
+    checked: Callable[[str, bool, str], None],
+    session: Any = None,
+) -> Run:
     """Every operation's positive and negative cases, sent and judged. ``token(role, i)``: a bearer token of ``role``
     for the i-th case (spread them: per-user limits); ``answered(operation, response, seconds, role)`` after each
     request; ``checked(name, ok, detail)`` for each of CHECK_NAMES on each answer. OutOfTime past the budget."""
@@ -209,20 +248,29 @@ def run(schema, *, base_url: str, verify: Any, budget: Budget, writes_allowed: b
                 result.skipped.append(f"{operation.label} ({mode}: nothing to generate)")
             for i, case in enumerate(generated):
                 if time.monotonic() > deadline:
-                    raise OutOfTime(f"conformance stopped at its time budget ({budget.seconds:g} s) after "
-                                    f"{result.sent} requests")
+                    raise OutOfTime(
+                        f"conformance stopped at its time budget ({budget.seconds:g} s) after {result.sent} requests"
+                    )
                 headers = {"Authorization": f"Bearer {token(role, i)}"}
                 start = time.perf_counter()
                 response = case.call(base_url=base_url, session=session, headers=headers, verify=verify, timeout=15)
                 answered(operation, response, time.perf_counter() - start, role)
                 result.sent += 1
-                outcome = Outcome(operation.label, mode, response.status_code, "", judge(case, response, negative, headers))
+                outcome = Outcome(
+                    operation.label, mode, response.status_code, "", judge(case, response, negative, headers)
+                )
                 if outcome.problems:
                     outcome.request = describe_request(case, response, headers, base_url, verify)
                 for name in CHECK_NAMES:
                     failed = outcome.failed(name)
-                    detail = "" if not failed else (f"{operation.label} [{mode}] {response.status_code}: "
-                                                     f"{failed[0].title}: {failed[0].first_line[:200]}\n{outcome.request}")
+                    detail = (
+                        ""
+                        if not failed
+                        else (
+                            f"{operation.label} [{mode}] {response.status_code}: "
+                            f"{failed[0].title}: {failed[0].first_line[:200]}\n{outcome.request}"
+                        )
+                    )
                     checked(name, not failed, detail)
                 result.failures += [f"{line}\n{textwrap.indent(outcome.request, '    ')}" for line in outcome.lines()]
     return result

@@ -4,7 +4,12 @@ import operator
 from collections.abc import Callable
 
 COMPARE: dict[str, Callable[[float, float], bool]] = {
-    "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq, "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "==": operator.eq,
+    "!=": operator.ne,
 }
 OPERATORS = tuple(COMPARE)
 #: For a regular expression: the longer operators first, so that "<=" is not read as "<" and "=".

@@ -19,7 +19,7 @@ SIGNIFICANT_DIGITS = 3
 
 
 class LatencyHistogram:
-    __slots__ = ("_hdr", "sum_ns", "min_ns", "max_ns", "clamped")
+    __slots__ = ("_hdr", "clamped", "max_ns", "min_ns", "sum_ns")
 
     def __init__(self) -> None:
         self._hdr = HdrHistogram(LOWEST_NS, HIGHEST_NS, SIGNIFICANT_DIGITS)

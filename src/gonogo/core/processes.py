@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import signal
@@ -56,14 +57,10 @@ def stop_pid(pid: int, timeout: float = 8.0, proc: subprocess.Popen | None = Non
             continue
         break
     if proc is not None:
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=1)
-        except subprocess.TimeoutExpired:
-            pass
-    try:  # children that left the group (none expected) still go
+    with contextlib.suppress(ProcessLookupError, PermissionError):  # children that left the group (none expected)
         os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def tcp_open(port: int, host: str = "127.0.0.1") -> bool:

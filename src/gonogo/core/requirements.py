@@ -19,8 +19,8 @@ REQUIREMENTS: dict[str, str] = {
     "K13": "index hit rate > 95 %",
     "K14": "DB connection-pool usage < 80 %",
     # Sections of REQUIREMENTS.md without an id get a short name of their own.
-    "IDX": "required MongoDB indexes exist (section \"Database indexes\")",
-    "SMOKE": "health endpoints and smoke items answer (section \"Health and smoke checks\")",
+    "IDX": 'required MongoDB indexes exist (section "Database indexes")',
+    "SMOKE": 'health endpoints and smoke items answer (section "Health and smoke checks")',
     "S1": "security response headers",
     "S2": "rate limits",
     "S3": "CORS only for configured origins",

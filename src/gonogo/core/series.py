@@ -109,7 +109,9 @@ class Gauge:
             return ordered[int(rank) - 1]
         if aggregation == "count":
             return float(len(values))
-        return {"avg": lambda: sum(values) / len(values), "min": lambda: min(values), "max": lambda: max(values)}[aggregation]()
+        return {"avg": lambda: sum(values) / len(values), "min": lambda: min(values), "max": lambda: max(values)}[
+            aggregation
+        ]()
 
     def merge(self, other: Gauge) -> None:
         self.readings = sorted(self.readings + other.readings)

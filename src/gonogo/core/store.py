@@ -170,21 +170,31 @@ class MetricsStore:
         """``what`` (part of ``name`` with ``tags``) was not measured, and the environment declares it out of scope
         with ``reason``: the gate decides on the rest and shows the declaration, like an override."""
         self.definition(name)
-        note = {"metric": name, "tags": {k: str(v) for k, v in tags.items()}, "reason": f"{what}: {reason}", "out_of_scope": True}
+        note = {
+            "metric": name,
+            "tags": {k: str(v) for k, v in tags.items()},
+            "reason": f"{what}: {reason}",
+            "out_of_scope": True,
+        }
         if note not in self.unmeasured_notes:
             self.unmeasured_notes.append(note)
 
-    def unmeasured_reasons(self, name: str, where: Where | None = None, overlapping: bool = False,
-                           out_of_scope: bool = False) -> list[str]:
+    def unmeasured_reasons(
+        self, name: str, where: Where | None = None, overlapping: bool = False, out_of_scope: bool = False
+    ) -> list[str]:
         """Reasons recorded for ``name`` that do not contradict ``where``; with ``overlapping``, only those
         naming at least one of ``where``'s tags (the part of a gate's figure that was not measured; a gate without
         ``where`` reads the whole metric, so every note on it is such a part). With
         ``out_of_scope``, the declared exclusions instead of the unmeasured parts."""
         where = where or {}
-        return [n["reason"] for n in self.unmeasured_notes if n["metric"] == name
-                and bool(n.get("out_of_scope")) == out_of_scope
-                and all(_matches(n["tags"].get(k), p) for k, p in where.items() if k in n["tags"])
-                and (not overlapping or not where or set(n["tags"]) & set(where))]
+        return [
+            n["reason"]
+            for n in self.unmeasured_notes
+            if n["metric"] == name
+            and bool(n.get("out_of_scope")) == out_of_scope
+            and all(_matches(n["tags"].get(k), p) for k, p in where.items() if k in n["tags"])
+            and (not overlapping or not where or set(n["tags"]) & set(where))
+        ]
 
     # -- readers -----------------------------------------------------------
     def definition(self, name: str) -> MetricDef:
@@ -219,7 +229,10 @@ class MetricsStore:
                 merged.merge(series)
         if merged is not None and field_filter:
             merged = merged.filtered(
-                lambda f: all(_matches(getattr(f, k).value if k == "severity" else getattr(f, k), p) for k, p in field_filter.items())
+                lambda f: all(
+                    _matches(getattr(f, k).value if k == "severity" else getattr(f, k), p)
+                    for k, p in field_filter.items()
+                )
             )
         return merged
 
@@ -268,20 +281,28 @@ class MetricsStore:
         if self.notes:
             data["notes"] = self.notes
         if self.timeline:
-            data["timeline"] = {"slice_seconds": self.slice_seconds,
-                                "slices": [{"start": start, **piece.to_dict()} for start, piece in self.timeline.items()]}
+            data["timeline"] = {
+                "slice_seconds": self.slice_seconds,
+                "slices": [{"start": start, **piece.to_dict()} for start, piece in self.timeline.items()],
+            }
         return data
 
     @classmethod
     def from_dict(cls, data: dict, catalog: Mapping[str, MetricDef] = CATALOG) -> MetricsStore:
         if data.get("schema") != SNAPSHOT_SCHEMA:
-            raise ValueError(f"not a gonogo metrics snapshot (schema {data.get('schema')!r}, expected {SNAPSHOT_SCHEMA!r})")
+            raise ValueError(
+                f"not a gonogo metrics snapshot (schema {data.get('schema')!r}, expected {SNAPSHOT_SCHEMA!r})"
+            )
         store = cls(catalog)
         if not isinstance(data.get("series"), list):
             raise ValueError(f"'series' must be a list, found {type(data.get('series')).__name__}")
         for i, item in enumerate(data["series"]):
-            if not (isinstance(item, dict) and isinstance(item.get("metric"), str) and isinstance(item.get("tags"), dict)
-                    and isinstance(item.get("data"), dict)):
+            if not (
+                isinstance(item, dict)
+                and isinstance(item.get("metric"), str)
+                and isinstance(item.get("tags"), dict)
+                and isinstance(item.get("data"), dict)
+            ):
                 raise ValueError(f"series [{i}] must be {{metric: name, tags: {{...}}, data: {{...}}}}")
             definition = store.definition(item["metric"])
             try:
@@ -296,8 +317,10 @@ class MetricsStore:
         store.notes = dict(data.get("notes") or {})
         if data.get("timeline"):
             timeline = data["timeline"]
-            store.set_timeline(timeline["slice_seconds"], {piece["start"]: cls.from_dict({**piece, "timeline": None}, catalog)
-                                                          for piece in timeline["slices"]})
+            store.set_timeline(
+                timeline["slice_seconds"],
+                {piece["start"]: cls.from_dict({**piece, "timeline": None}, catalog) for piece in timeline["slices"]},
+            )
         return store
 
     def merge(self, other: MetricsStore) -> None:
@@ -320,4 +343,4 @@ class MetricsStore:
             self.timeline = dict(sorted(self.timeline.items()))
 
 
-__all__ = ["MetricsStore", "UnknownMetricError", "Histogram", "Counter", "Gauge", "Ratio", "Checks", "Findings"]
+__all__ = ["Checks", "Counter", "Findings", "Gauge", "Histogram", "MetricsStore", "Ratio", "UnknownMetricError"]

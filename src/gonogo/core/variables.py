@@ -17,7 +17,13 @@ DEPLOY_FAULT = DEPLOY_PREFIX + "FAULT"  # inject: errors, slow, unhealthy; none 
 DEPLOY_FAULT_SECONDS = DEPLOY_PREFIX + "FAULT_SECONDS"  # inject: for how long
 
 
-def deploy_action_environ(environ: dict[str, str], action: str, to: str, extra: dict[str, str] | None = None) -> dict[str, str]:
+def deploy_action_environ(
+    environ: dict[str, str], action: str, to: str, extra: dict[str, str] | None = None
+) -> dict[str, str]:
     """``environ`` and what a deploy action's command is told: its name, its colour and any extras."""
-    return {**environ, DEPLOY_ACTION: action, DEPLOY_TO: to,
-            **{DEPLOY_PREFIX + key.upper(): value for key, value in (extra or {}).items()}}
+    return {
+        **environ,
+        DEPLOY_ACTION: action,
+        DEPLOY_TO: to,
+        **{DEPLOY_PREFIX + key.upper(): value for key, value in (extra or {}).items()},
+    }

@@ -56,11 +56,15 @@ def run(action: DeployAction, name: str, to: str, *, elbv2=None, extra: dict[str
 def _command(action: DeployAction, name: str, to: str, extra: dict[str, str]) -> str:
     env = deploy_action_environ(dict(os.environ), name, to, extra)
     try:
-        proc = subprocess.run(shlex.split(action.command), env=env, capture_output=True, text=True, timeout=action.timeout)
+        proc = subprocess.run(
+            shlex.split(action.command), env=env, capture_output=True, text=True, timeout=action.timeout
+        )
     except FileNotFoundError:
         raise ActionFailed(f"{name}: command not found: {shlex.split(action.command)[0]}") from None
     except subprocess.TimeoutExpired:
-        raise ActionFailed(f"{name}: '{action.command}' still running after {action.timeout:g} s (deploy.{name}.timeout)") from None
+        raise ActionFailed(
+            f"{name}: '{action.command}' still running after {action.timeout:g} s (deploy.{name}.timeout)"
+        ) from None
     output = (proc.stdout + proc.stderr).strip()
     if proc.returncode != 0:
         raise ActionFailed(f"{name}: '{action.command}' exited {proc.returncode}: {output[-500:]}")
@@ -97,8 +101,14 @@ def alb_switch(spec: AlbSwitch, to: str, timeout: float, elbv2=None) -> str:
     if to not in groups:
         raise ActionFailed(f"an ALB switch goes to blue or green, not '{to}'")
     live, idle = groups[to], groups["green" if to == "blue" else "blue"]
-    forward = [{"Type": "forward", "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": live, "Weight": 1},
-                                                                      {"TargetGroupArn": idle, "Weight": 0}]}}]
+    forward = [
+        {
+            "Type": "forward",
+            "ForwardConfig": {
+                "TargetGroups": [{"TargetGroupArn": live, "Weight": 1}, {"TargetGroupArn": idle, "Weight": 0}]
+            },
+        }
+    ]
     if spec.rule_arn:
         elbv2.modify_rule(RuleArn=spec.rule_arn, Actions=forward)
         actions = elbv2.describe_rules(RuleArns=[spec.rule_arn])["Rules"][0]["Actions"]
@@ -111,12 +121,18 @@ def alb_switch(spec: AlbSwitch, to: str, timeout: float, elbv2=None) -> str:
     deadline = time.monotonic() + timeout
     while True:
         targets = elbv2.describe_target_health(TargetGroupArn=live)["TargetHealthDescriptions"]
-        unhealthy = [f"{t['Target']['Id']}: {t['TargetHealth']['State']}" for t in targets if t["TargetHealth"]["State"] != "healthy"]
+        unhealthy = [
+            f"{t['Target']['Id']}: {t['TargetHealth']['State']}"
+            for t in targets
+            if t["TargetHealth"]["State"] != "healthy"
+        ]
         if targets and not unhealthy:
             return f"ALB forwards to {to} ({len(targets)} healthy targets)"
         if time.monotonic() >= deadline:
-            raise ActionFailed(f"switch to {to}: the target group has {'no targets' if not targets else ', '.join(unhealthy)} "
-                               f"after {timeout:g} s")
+            raise ActionFailed(
+                f"switch to {to}: the target group has {'no targets' if not targets else ', '.join(unhealthy)} "
+                f"after {timeout:g} s"
+            )
         time.sleep(POLL_EVERY_S)
 
 

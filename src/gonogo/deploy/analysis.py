@@ -43,19 +43,38 @@ class SwitchReport:
     def describe(self) -> str:
         if self.failures:
             kinds = Counter(f"{s.kind} {s.outcome}" for s in self.failures)
-            head = f"{len(self.failures)} of {self.requests} requests failed ({', '.join(f'{k} x{n}' for k, n in kinds.most_common(4))})"
+            kinds_text = ", ".join(f"{k} x{n}" for k, n in kinds.most_common(4))
+            head = f"{len(self.failures)} of {self.requests} requests failed ({kinds_text})"
         else:
-            head = f"0 of {self.requests} requests failed (failure rate < {self.failure_bound:.2%} at 95 %)" if self.requests else "no request in the window"
+            head = (
+                f"0 of {self.requests} requests failed (failure rate < {self.failure_bound:.2%} at 95 %)"
+                if self.requests
+                else "no request in the window"
+            )
         versions = ", ".join(f"{v}: {n}" for v, n in self.versions.items()) or "none"
-        timing = ("" if self.first_new_s is None else f"; first new answer +{self.first_new_s:.2f} s") + \
-                 ("" if self.last_old_s is None else f", last old answer +{self.last_old_s:.2f} s")
-        retried = f"; {self.retried} keep-alive GET(s) closed under by the server, answered when sent again on a fresh connection" if self.retried else ""
+        timing = ("" if self.first_new_s is None else f"; first new answer +{self.first_new_s:.2f} s") + (
+            "" if self.last_old_s is None else f", last old answer +{self.last_old_s:.2f} s"
+        )
+        retried = (
+            f"; {self.retried} keep-alive GET(s) closed under by the server, answered when sent again on a fresh "
+            f"connection"
+            if self.retried
+            else ""
+        )
         return f"{head}; versions {versions}{timing}; {self.flip_flops} flip-flop(s){retried}"
 
 
-def switch_report(shots: Sequence[Shot], started: float, finished: float, old: str, new: str,
-                  before: float = 10.0, after: float = 30.0) -> SwitchReport:
-    """The shots sent from ``started - before`` to ``finished + after``, judged as one switch from ``old`` to ``new``."""
+def switch_report(
+    shots: Sequence[Shot],
+    started: float,
+    finished: float,
+    old: str,
+    new: str,
+    before: float = 10.0,
+    after: float = 30.0,
+) -> SwitchReport:
+    """The shots sent from ``started - before`` to ``finished + after``, judged as one switch from ``old`` to
+    ``new``."""
     low, high = started - before, finished + after
     window = [s for s in sorted(shots, key=lambda s: s.sent) if low <= s.sent <= high]
     # versions in send order, from the short requests: the slow one, sent before the switch and answered after
@@ -63,13 +82,18 @@ def switch_report(shots: Sequence[Shot], started: float, finished: float, old: s
     answered = [s for s in window if s.ok and s.version is not None and s.kind != "slow"]
     first_new = next((s.sent for s in answered if s.version == new and s.sent >= low), None)
     old_answers = [s.sent for s in answered if s.version == old]
-    flip_flops = 0 if first_new is None else sum(1 for s in answered if s.sent > first_new + DRAIN_S and s.version == old)
+    flip_flops = (
+        0 if first_new is None else sum(1 for s in answered if s.sent > first_new + DRAIN_S and s.version == old)
+    )
     return SwitchReport(
-        requests=len(window), failures=[s for s in window if not s.ok],
+        requests=len(window),
+        failures=[s for s in window if not s.ok],
         versions=dict(Counter(s.version for s in answered if s.version is not None)),
         first_new_s=None if first_new is None else first_new - started,
         last_old_s=None if not old_answers else max(old_answers) - started,
-        flip_flops=flip_flops, window=(low, high), outcomes=dict(Counter(s.outcome for s in window)),
+        flip_flops=flip_flops,
+        window=(low, high),
+        outcomes=dict(Counter(s.outcome for s in window)),
         retried=sum(1 for s in window if s.retried and s.ok),
     )
 

@@ -22,8 +22,12 @@ _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w|y)")
 _SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
 _COMPARISON = re.compile(r"(>=|<=|==|!=|>|<)\s*(-?[0-9]*\.?[0-9]+(?:[eE][-+]?\d+)?)\s*\)*\s*$")
 RATIO_SERIES = ("error_rate", "cpu", "memory")
-_CLOUDWATCH_OPS = {"GreaterThanThreshold": ">", "GreaterThanOrEqualToThreshold": ">=", "LessThanThreshold": "<",
-                   "LessThanOrEqualToThreshold": "<="}
+_CLOUDWATCH_OPS = {
+    "GreaterThanThreshold": ">",
+    "GreaterThanOrEqualToThreshold": ">=",
+    "LessThanThreshold": "<",
+    "LessThanOrEqualToThreshold": "<=",
+}
 
 
 @dataclass(frozen=True)
@@ -50,21 +54,29 @@ def _same_threshold(trigger: Trigger, value: float) -> bool:
     return any(abs(value - trigger.threshold * scale) <= 1e-9 * max(1.0, abs(value)) for scale in scales)
 
 
-def _judge(trigger: Trigger, source: str, op: str | None, value: float | None, window: float, extra: list[str]) -> Comparison:
+def _judge(
+    trigger: Trigger, source: str, op: str | None, value: float | None, window: float, extra: list[str]
+) -> Comparison:
     problems = list(extra)
     if op is None or value is None:
         problems.append("no threshold comparison found")
     else:
         if op != trigger.op:
-            problems.append(f"compares with '{op}', the plan says '{trigger.op}'" + (" (exactly the threshold would fire)" if op == ">=" else ""))
+            problems.append(
+                f"compares with '{op}', the plan says '{trigger.op}'"
+                + (" (exactly the threshold would fire)" if op == ">=" else "")
+            )
         if not _same_threshold(trigger, value):
             problems.append(f"threshold {value:g}, the plan says {trigger.threshold:g}")
     if abs(window - trigger.for_s) > 1e-6:
         early = window < trigger.for_s
-        problems.append(f"fires after {window:g} s, the plan says {trigger.for_s:g} s"
-                        + (" (a shorter blip rolls back)" if early else " (a real failure is served longer)"))
-    return Comparison(trigger.name, source, not problems, "; ".join(problems) or
-                      f"{op} {value:g} for {window:g} s, as the plan says")
+        problems.append(
+            f"fires after {window:g} s, the plan says {trigger.for_s:g} s"
+            + (" (a shorter blip rolls back)" if early else " (a real failure is served longer)")
+        )
+    return Comparison(
+        trigger.name, source, not problems, "; ".join(problems) or f"{op} {value:g} for {window:g} s, as the plan says"
+    )
 
 
 def compare_prometheus(files: Iterable[str | Path], alerts: dict[str, str]) -> list[Comparison]:
@@ -82,7 +94,11 @@ def compare_prometheus(files: Iterable[str | Path], alerts: dict[str, str]) -> l
         if name is None or trigger.count is not None:
             continue
         if name not in rules:
-            results.append(Comparison(trigger.name, f"prometheus rule {name}", False, f"no alert '{name}' in {', '.join(map(str, files))}"))
+            results.append(
+                Comparison(
+                    trigger.name, f"prometheus rule {name}", False, f"no alert '{name}' in {', '.join(map(str, files))}"
+                )
+            )
             continue
         rule, path = rules[name]
         match = _COMPARISON.search(" ".join(str(rule.get("expr", "")).split()))
@@ -91,8 +107,16 @@ def compare_prometheus(files: Iterable[str | Path], alerts: dict[str, str]) -> l
             extra = []
         except ValueError as exc:
             window, extra = 0.0, [str(exc)]
-        results.append(_judge(trigger, f"prometheus rule {name} in {path}", match.group(1) if match else None,
-                              float(match.group(2)) if match else None, window, extra))
+        results.append(
+            _judge(
+                trigger,
+                f"prometheus rule {name} in {path}",
+                match.group(1) if match else None,
+                float(match.group(2)) if match else None,
+                window,
+                extra,
+            )
+        )
     return results
 
 
@@ -106,21 +130,38 @@ def compare_cloudwatch(alarms: list[dict], alerts: dict[str, str]) -> list[Compa
             continue
         alarm = by_name.get(name)
         if alarm is None:
-            results.append(Comparison(trigger.name, f"CloudWatch alarm {name}", False, f"no CloudWatch alarm named '{name}'"))
+            results.append(
+                Comparison(trigger.name, f"CloudWatch alarm {name}", False, f"no CloudWatch alarm named '{name}'")
+            )
             continue
-        periods, needed = int(alarm.get("EvaluationPeriods", 1)), int(alarm.get("DatapointsToAlarm") or alarm.get("EvaluationPeriods", 1))
+        periods, needed = (
+            int(alarm.get("EvaluationPeriods", 1)),
+            int(alarm.get("DatapointsToAlarm") or alarm.get("EvaluationPeriods", 1)),
+        )
         extra = []
         if needed != periods:
             extra.append(f"{needed} of {periods} datapoints alarm: not sustained for the whole window")
         if alarm.get("TreatMissingData", "missing") != "breaching":
-            extra.append(f"missing data is treated as '{alarm.get('TreatMissingData', 'missing')}', not breaching "
-                         "(a colour that stops reporting never rolls back)")
-        results.append(_judge(trigger, f"CloudWatch alarm {name}", _CLOUDWATCH_OPS.get(str(alarm.get("ComparisonOperator"))),
-                              alarm.get("Threshold"), float(alarm.get("Period", 60)) * periods, extra))
+            extra.append(
+                f"missing data is treated as '{alarm.get('TreatMissingData', 'missing')}', not breaching "
+                "(a colour that stops reporting never rolls back)"
+            )
+        results.append(
+            _judge(
+                trigger,
+                f"CloudWatch alarm {name}",
+                _CLOUDWATCH_OPS.get(str(alarm.get("ComparisonOperator"))),
+                alarm.get("Threshold"),
+                float(alarm.get("Period", 60)) * periods,
+                extra,
+            )
+        )
     return results
 
 
-def read_cloudwatch(names: Iterable[str], region: str | None = None, endpoint_url: str | None = None, client=None) -> list[dict]:
+def read_cloudwatch(
+    names: Iterable[str], region: str | None = None, endpoint_url: str | None = None, client=None
+) -> list[dict]:
     if client is None:
         import boto3
 
@@ -150,14 +191,22 @@ def compare(settings, cloudwatch_client=None) -> tuple[list[Comparison], str | N
 
         named = [n for t, n in settings.alerts.items() if t not in NOT_AN_ALERT]
         try:
-            alarms = read_cloudwatch(named, settings.cloudwatch_region, settings.cloudwatch_endpoint_url, cloudwatch_client)
+            alarms = read_cloudwatch(
+                named, settings.cloudwatch_region, settings.cloudwatch_endpoint_url, cloudwatch_client
+            )
         except (BotoCoreError, ClientError) as exc:  # no credentials, no endpoint, access denied
             return [], f"the CloudWatch alarms could not be read: {type(exc).__name__}: {exc}"
         results += compare_cloudwatch(alarms, settings.alerts)
     compared = {r.trigger for r in results}
     for trigger in PLAN_TRIGGERS:
         if trigger.name not in compared and trigger.name not in NOT_AN_ALERT:
-            results.append(Comparison(trigger.name, "deploy.triggers.alerts", False,
-                                      f"no alert or alarm is named for the plan's {trigger.name} trigger "
-                                      f"({trigger.op} {trigger.threshold:g} for {trigger.for_s:g} s)"))
+            results.append(
+                Comparison(
+                    trigger.name,
+                    "deploy.triggers.alerts",
+                    False,
+                    f"no alert or alarm is named for the plan's {trigger.name} trigger "
+                    f"({trigger.op} {trigger.threshold:g} for {trigger.for_s:g} s)",
+                )
+            )
     return results, None

@@ -28,7 +28,13 @@ from gonogo.deploy.triggers import retention_required_s
 POLL_S = 0.2
 # What a drill measures; the deploy suite's other figure (the trigger definitions) is read apart and is not
 # left unmeasured when a drill stops.
-METRICS = ("deploy.requests_failed", "deploy.versions_seen", "deploy.flip_flops", "deploy.route_back", "deploy.old_colour_retention")
+METRICS = (
+    "deploy.requests_failed",
+    "deploy.versions_seen",
+    "deploy.flip_flops",
+    "deploy.route_back",
+    "deploy.old_colour_retention",
+)
 SLOW_LEAD_S = 0.5  # the slow request is in flight this long before the switch action starts
 
 
@@ -54,8 +60,14 @@ class Drill:
         return next((s for s in self.shots if s.kind == "slow"), None)
 
 
-def run(environment: Environment, store: MetricsStore, *, verify, say: Callable[[str], None] = print,
-        slow_login: tuple[str, str] | None = None) -> Drill:
+def run(
+    environment: Environment,
+    store: MetricsStore,
+    *,
+    verify,
+    say: Callable[[str], None] = print,
+    slow_login: tuple[str, str] | None = None,
+) -> Drill:
     """An action that fails or a target that does not say its version stops the drill: every deploy figure is then
     unmeasured with that reason (the D gates inconclusive), and the error is raised. ``slow_login`` (email, password):
     an account whose login is held open across the switch (the slow request; its answer must be a 2xx too)."""
@@ -67,26 +79,43 @@ def run(environment: Environment, store: MetricsStore, *, verify, say: Callable[
         raise
 
 
-def _run(environment: Environment, store: MetricsStore, verify, say: Callable[[str], None],
-         slow_login: tuple[str, str] | None) -> Drill:
+def _run(
+    environment: Environment,
+    store: MetricsStore,
+    verify,
+    say: Callable[[str], None],
+    slow_login: tuple[str, str] | None,
+) -> Drill:
     settings = environment.deploy
     version_of = version_from(settings.version_header, settings.version_field)
     with httpx.Client(base_url=environment.base_url, verify=verify, timeout=10, trust_env=False) as client:
         old = version_of(client.get("/api/health"))
     if old is None:
-        where = f"header {settings.version_header}" if settings.version_header else f"the '{settings.version_field}' field of /api/health"
+        where = (
+            f"header {settings.version_header}"
+            if settings.version_header
+            else f"the '{settings.version_field}' field of /api/health"
+        )
         raise DrillFailed(f"the target does not say its version ({where}): a switch cannot be confirmed")
     live = actions.run(settings.current, "current", "").detail.strip() if settings.current else ""
     to = other_colour(live)
     switch_action = settings.switch
     if switch_action is None:
         raise DrillFailed("the environment names no deploy.switch action: nothing to switch with")
-    kept = retention.Retention(retention_required_s(settings.trigger_compression), settings.old_kept_for,
-                               compression=settings.trigger_compression)
+    kept = retention.Retention(
+        retention_required_s(settings.trigger_compression),
+        settings.old_kept_for,
+        compression=settings.trigger_compression,
+    )
     drill = Drill(old=old, retention=kept)
     try:
-        old_colour_up = None if settings.old_colour is None else retention.checker(
-            settings.old_colour, live, verify=verify, alb=settings.switch.aws_alb if settings.switch else None)
+        old_colour_up = (
+            None
+            if settings.old_colour is None
+            else retention.checker(
+                settings.old_colour, live, verify=verify, alb=settings.switch.aws_alb if settings.switch else None
+            )
+        )
     except ValueError as exc:
         raise DrillFailed(str(exc)) from None
     prober = Prober(environment.base_url, verify=verify, version_of=version_of, rate=settings.prober_rate).start()
@@ -97,8 +126,11 @@ def _run(environment: Environment, store: MetricsStore, verify, say: Callable[[s
             email, password = slow_login
             prober.slow("/api/auth/login", json.dumps({"email": email, "password": password}).encode(), switched)
             time.sleep(SLOW_LEAD_S)
-        say(f"gonogo deploy: switching {f'{live} -> {to}' if to else 'to the next colour'} (live version {old}), "
-            f"{settings.prober_rate:g} requests/s watching" + (", one slow login held open across it" if slow_login else ""))
+        say(
+            f"gonogo deploy: switching {f'{live} -> {to}' if to else 'to the next colour'} (live version {old}), "
+            f"{settings.prober_rate:g} requests/s watching"
+            + (", one slow login held open across it" if slow_login else "")
+        )
         drill.actions.append(actions.run(switch_action, "switch", to))
         switched.set()
         drill.new = _wait_for_other_version(prober, old, drill.actions[-1].started, settings.confirm_within)
@@ -132,7 +164,9 @@ def _wait_for_other_version(prober: Prober, old: str, since: float, timeout: flo
 
 def _judge(drill: Drill, before: float, after: float) -> None:
     switch = drill.actions[0]
-    drill.switch = switch_report(drill.shots, switch.started, switch.finished, drill.old, drill.new or "", before, after)
+    drill.switch = switch_report(
+        drill.shots, switch.started, switch.finished, drill.old, drill.new or "", before, after
+    )
     if len(drill.actions) > 1:
         back = drill.actions[1]
         drill.rollback = switch_report(drill.shots, back.started, back.finished, drill.new or "", drill.old, 0.0, after)
@@ -147,20 +181,44 @@ def record(drill: Drill, store: MetricsStore) -> None:
             continue
         store.ratio("deploy.requests_failed", len(report.failures), report.requests, action=name)
         store.gauge("deploy.flip_flops", report.flip_flops, action=name)
-        store.note(f"deploy.{name}", {"summary": report.describe(), "requests": report.requests, "outcomes": report.outcomes,
-                                      "first_new_s": report.first_new_s, "last_old_s": report.last_old_s,
-                                      "failure_bound": report.failure_bound, "versions": report.versions, "retried": report.retried,
-                                      "sends_dropped": drill.dropped})  # past the prober's in-flight cap: thinner traffic
+        store.note(
+            f"deploy.{name}",
+            {
+                "summary": report.describe(),
+                "requests": report.requests,
+                "outcomes": report.outcomes,
+                "first_new_s": report.first_new_s,
+                "last_old_s": report.last_old_s,
+                "failure_bound": report.failure_bound,
+                "versions": report.versions,
+                "retried": report.retried,
+                "sends_dropped": drill.dropped,
+            },
+        )  # past the prober's in-flight cap: thinner traffic
     slow = drill.slow_shot
     if slow is not None:  # counted among the switch's requests; this says how it spanned the switch
-        store.note("deploy.slow_request", {"outcome": slow.outcome, "held_s": slow.latency,
-                                           "sent_before_switch_s": round(drill.actions[0].started - slow.sent, 2)})
+        store.note(
+            "deploy.slow_request",
+            {
+                "outcome": slow.outcome,
+                "held_s": slow.latency,
+                "sent_before_switch_s": round(drill.actions[0].started - slow.sent, 2),
+            },
+        )
     switched = drill.new is not None
     versions = drill.switch.versions if drill.switch is not None else {}
     both = switched and {drill.old, drill.new} <= set(versions)
-    store.check("deploy.versions_seen", "switch", both,
-                "" if both else f"no answer of a version other than {drill.old} came after the switch action "
-                f"({drill.actions[0].detail})" if not switched else f"versions answering: {versions}", action="switch")
+    store.check(
+        "deploy.versions_seen",
+        "switch",
+        both,
+        ""
+        if both
+        else f"no answer of a version other than {drill.old} came after the switch action ({drill.actions[0].detail})"
+        if not switched
+        else f"versions answering: {versions}",
+        action="switch",
+    )
     _record_retention(drill, store, switched)
     if drill.route_back_s is not None:
         store.gauge("deploy.route_back", drill.route_back_s)
@@ -176,15 +234,29 @@ def _record_retention(drill: Drill, store: MetricsStore, switched: bool) -> None
     kept = drill.retention
     if kept is None:
         return
-    store.note("deploy.old_colour_retention", {"required_s": kept.required_s, "stated_s": kept.stated_s, "watched_s": kept.watched_s,
-                                                "checks": kept.checks, "down_after_s": kept.down_after_s, "compression": kept.compression,
-                                                "summary": kept.describe()})
+    store.note(
+        "deploy.old_colour_retention",
+        {
+            "required_s": kept.required_s,
+            "stated_s": kept.stated_s,
+            "watched_s": kept.watched_s,
+            "checks": kept.checks,
+            "down_after_s": kept.down_after_s,
+            "compression": kept.compression,
+            "summary": kept.describe(),
+        },
+    )
     if kept.stated_s is not None and kept.stated_s < kept.required_s:
         store.check("deploy.old_colour_retention", "old colour", False, kept.describe())
     elif not switched:
-        store.unmeasured("deploy.old_colour_retention", "the switch never took effect, so no colour was switched away from")
+        store.unmeasured(
+            "deploy.old_colour_retention", "the switch never took effect, so no colour was switched away from"
+        )
     elif not kept.checks:
-        store.unmeasured("deploy.old_colour_retention", "the environment states no deploy.old_colour check (a command, a preview "
-                         "URL or the ALB's old target group) to see the old colour serving after the switch")
+        store.unmeasured(
+            "deploy.old_colour_retention",
+            "the environment states no deploy.old_colour check (a command, a preview "
+            "URL or the ALB's old target group) to see the old colour serving after the switch",
+        )
     else:
         store.check("deploy.old_colour_retention", "old colour", kept.kept, kept.describe())

@@ -33,6 +33,7 @@ SHORT_CASE = "error_rate"  # a burst half its window long: must not roll back
 @dataclass(frozen=True)
 class Alerting:
     """How the deployment's alerting sees the service: the lag between a condition holding and a trigger firing."""
+
     evaluation_s: float
     scrape_s: float
     health_check_s: float
@@ -65,10 +66,22 @@ class Case:
         fault = f"{self.fault} for {self.fault_s:g} s"
         if self.short:
             if self.back_at is None:
-                return True, f"{fault} (shorter than the {window:g} s window): no rollback in {self.watched_until - self.injected_at:.0f} s"
-            return False, f"{fault} (shorter than the {window:g} s window) rolled back {self.back_at - self.injected_at:.1f} s after it began"
+                return (
+                    True,
+                    f"{fault} (shorter than the {window:g} s window): no rollback in "
+                    f"{self.watched_until - self.injected_at:.0f} s",
+                )
+            return (
+                False,
+                f"{fault} (shorter than the {window:g} s window) rolled back {self.back_at - self.injected_at:.1f} s "
+                f"after it began",
+            )
         if self.back_at is None:
-            should = "" if self.expected_at is None else f"; the trigger should have fired {self.expected_at - self.injected_at:.1f} s after it began"
+            should = (
+                ""
+                if self.expected_at is None
+                else f"; the trigger should have fired {self.expected_at - self.injected_at:.1f} s after it began"
+            )
             return False, f"{fault}: no rollback in {self.watched_until - self.injected_at:.0f} s{should}"
         after = self.back_at - self.injected_at
         if after < window - lag:
@@ -88,8 +101,11 @@ class Case:
         return self.injected_at + self.window_s(alerting) + 2 * alerting.lag_s + AUTOMATIC_ROLLBACK_S + STEADY_S
 
 
-def readings(trigger: Trigger, shots: Sequence[Shot], since: float, until: float, alerting: Alerting) -> list[tuple[float, float | None]]:
-    """The trigger's series as the clients saw it, one reading per evaluation (per health check for the consecutive one)."""
+def readings(
+    trigger: Trigger, shots: Sequence[Shot], since: float, until: float, alerting: Alerting
+) -> list[tuple[float, float | None]]:
+    """The trigger's series as the clients saw it, one reading per evaluation (per health check for the consecutive
+    one)."""
     step = alerting.health_check_s if trigger.count is not None else alerting.evaluation_s
     rate_window = max(2 * alerting.scrape_s, step)
     out: list[tuple[float, float | None]] = []
@@ -102,8 +118,11 @@ def readings(trigger: Trigger, shots: Sequence[Shot], since: float, until: float
             seen = [s for s in shots if at - rate_window < s.sent <= at and s.kind != "slow"]
             out.append((at, None if not seen else sum(not s.ok for s in seen) / len(seen)))
         elif trigger.series == "latency_p95":
-            done = sorted((s.latency if s.latency is not None else TIMEOUT_LATENCY_S) for s in shots
-                          if s.kind != "slow" and at - rate_window < s.sent + (s.latency or TIMEOUT_LATENCY_S) <= at)
+            done = sorted(
+                (s.latency if s.latency is not None else TIMEOUT_LATENCY_S)
+                for s in shots
+                if s.kind != "slow" and at - rate_window < s.sent + (s.latency or TIMEOUT_LATENCY_S) <= at
+            )
             out.append((at, done[min(len(done) - 1, int(0.95 * len(done)))] if done else None))
         else:
             raise ValueError(f"the clients cannot see the {trigger.series} series")
@@ -111,13 +130,22 @@ def readings(trigger: Trigger, shots: Sequence[Shot], since: float, until: float
     return out
 
 
-def expected_fire(trigger: Trigger, shots: Sequence[Shot], since: float, until: float, alerting: Alerting) -> float | None:
+def expected_fire(
+    trigger: Trigger, shots: Sequence[Shot], since: float, until: float, alerting: Alerting
+) -> float | None:
     """When the trigger should fire: its window after the clients first saw its condition hold (the fault lasts past
     it, so only a rollback ends the condition; the readings after a rollback, healthy again, say nothing). For the
     consecutive trigger, the check that makes more than ``count`` failures in a row; None if the clients never saw
     the condition."""
-    onset = next((at for at, value in readings(trigger, shots, since, until, alerting)
-                  if value is not None and (value < trigger.threshold if trigger.count is not None else trigger.breached(value))), None)
+    onset = next(
+        (
+            at
+            for at, value in readings(trigger, shots, since, until, alerting)
+            if value is not None
+            and (value < trigger.threshold if trigger.count is not None else trigger.breached(value))
+        ),
+        None,
+    )
     if onset is None:
         return None
     return onset + (trigger.count * alerting.health_check_s if trigger.count is not None else trigger.for_s)

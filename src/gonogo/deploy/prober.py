@@ -64,9 +64,18 @@ def transport_outcome(exc: Exception) -> str:
 class Prober:
     """``version_of(response)``: the version an answer came from (a header, or a JSON field), or None."""
 
-    def __init__(self, base_url: str, *, verify, version_of: Callable[[httpx.Response], str | None], rate: float = 50.0,
-                 path: str = "/api/health", timeout: float = 10.0, write: Callable[[httpx.Client], httpx.Response] | None = None,
-                 max_in_flight: int = 64) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        verify,
+        version_of: Callable[[httpx.Response], str | None],
+        rate: float = 50.0,
+        path: str = "/api/health",
+        timeout: float = 10.0,
+        write: Callable[[httpx.Client], httpx.Response] | None = None,
+        max_in_flight: int = 64,
+    ) -> None:
         self.base_url, self.verify, self.version_of = base_url, verify, version_of
         self.rate, self.path, self.timeout, self.write = rate, path, timeout, write
         self.shots: list[Shot] = []
@@ -74,8 +83,13 @@ class Prober:
         self._stop = threading.Event()
         self.max_in_flight = max_in_flight
         self._pool = ThreadPoolExecutor(max_in_flight, thread_name_prefix="gonogo-prober")
-        self._keepalive = httpx.Client(base_url=base_url, verify=verify, timeout=timeout, trust_env=False,
-                                       limits=httpx.Limits(max_connections=4, max_keepalive_connections=4))
+        self._keepalive = httpx.Client(
+            base_url=base_url,
+            verify=verify,
+            timeout=timeout,
+            trust_env=False,
+            limits=httpx.Limits(max_connections=4, max_keepalive_connections=4),
+        )
         self._thread: threading.Thread | None = None
         self.dropped = 0  # sends skipped because max_in_flight requests were already waiting
 
@@ -103,6 +117,7 @@ class Prober:
     def slow(self, path: str, body: bytes, until: threading.Event) -> None:
         """Send one POST whose JSON ``body`` is held open (whitespace, a byte every SLOW_TICK_S) until ``until`` is
         set; recorded as a shot of kind ``slow`` like any other."""
+
         def stream() -> Iterator[bytes]:
             yield body[:-1]  # all but the closing brace; JSON allows the whitespace before it
             deadline = time.monotonic() + SLOW_MAX_S
@@ -158,16 +173,21 @@ class Prober:
                         raise
                     retried = True  # closed before any answer: what clients retry (see the module's docstring)
                     response = self._fresh_get(path)
-            shot = Shot(sent, kind, str(response.status_code), time.perf_counter() - started, self.version_of(response), retried)
+            shot = Shot(
+                sent, kind, str(response.status_code), time.perf_counter() - started, self.version_of(response), retried
+            )
         except httpx.HTTPError as exc:
             shot = Shot(sent, kind, transport_outcome(exc), None, None, retried)
         with self._lock:
             self.shots.append(shot)
 
 
-def version_from(header: str | None = None, json_field: str | None = "version") -> Callable[[httpx.Response], str | None]:
+def version_from(
+    header: str | None = None, json_field: str | None = "version"
+) -> Callable[[httpx.Response], str | None]:
     """The version an answer came from: a response header (e.g. X-App-Version), else a JSON field of the body
     (the contract's /api/health says ``{"status": "ok", "version": str}``)."""
+
     def version_of(response: httpx.Response) -> str | None:
         if header and response.headers.get(header):
             return response.headers[header]

@@ -41,16 +41,23 @@ class Retention:
         return stated_ok and self.down_after_s is None and self.watched_s >= self.required_s
 
     def describe(self) -> str:
-        need = f"needed {self.required_s:g} s" + (f" (6 min / {self.compression:g}: D3's windows compressed)" if self.compression != 1 else "")
+        need = f"needed {self.required_s:g} s" + (
+            f" (6 min / {self.compression:g}: D3's windows compressed)" if self.compression != 1 else ""
+        )
         stated = "" if self.stated_s is None else f"; deploy.old_kept_for states {self.stated_s:g} s"
         if self.down_after_s is not None:
             return f"the old colour was down {self.down_after_s:.1f} s after the switch ({self.detail}), {need}{stated}"
         if self.checks:
-            return f"the old colour served through {self.watched_s:.1f} s after the switch ({self.checks} checks), {need}{stated}"
+            return (
+                f"the old colour served through {self.watched_s:.1f} s after the switch ({self.checks} checks), "
+                f"{need}{stated}"
+            )
         return f"{need}{stated}"
 
 
-def checker(spec: OldColourCheck, colour: str, *, verify, alb: AlbSwitch | None = None, elbv2=None) -> Callable[[], tuple[bool, str]]:
+def checker(
+    spec: OldColourCheck, colour: str, *, verify, alb: AlbSwitch | None = None, elbv2=None
+) -> Callable[[], tuple[bool, str]]:
     """A function answering (up, what it saw) about ``colour`` (the colour switched away from) by ``spec``'s means."""
     if spec.command:
         return lambda: _command(spec, colour)
@@ -64,13 +71,20 @@ def checker(spec: OldColourCheck, colour: str, *, verify, alb: AlbSwitch | None 
         elbv2 = boto3.client("elbv2", region_name=alb.region, endpoint_url=alb.endpoint_url)
     group = {"blue": alb.blue_target_group, "green": alb.green_target_group}.get(colour)
     if group is None:
-        raise ValueError(f"the old colour is '{colour or 'unknown'}': the ALB's target groups are named blue and green "
-                         "(state deploy.current so that gonogo knows which colour was live)")
+        raise ValueError(
+            f"the old colour is '{colour or 'unknown'}': the ALB's target groups are named blue and green "
+            "(state deploy.current so that gonogo knows which colour was live)"
+        )
     return lambda: _alb(elbv2, group)
 
 
-def watch(check: Callable[[], tuple[bool, str]], since: float, retention: Retention,
-          clock: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep) -> Retention:
+def watch(
+    check: Callable[[], tuple[bool, str]],
+    since: float,
+    retention: Retention,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Retention:
     """Check once a second from ``since`` (the switch's end) until ``retention.required_s`` has passed, the last
     check at or after that time; the first check that finds the old colour down ends the watch."""
     deadline = since + retention.required_s

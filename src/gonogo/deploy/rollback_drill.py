@@ -68,7 +68,9 @@ def _run(environment: Environment, store: MetricsStore, verify, say: Callable[[s
         drill.shots = prober.stop()
     for case in drill.cases:
         until = case.watched_until
-        case.expected_at = None if case.short else expected_fire(case.trigger, drill.shots, case.injected_at, until, alerting)
+        case.expected_at = (
+            None if case.short else expected_fire(case.trigger, drill.shots, case.injected_at, until, alerting)
+        )
     record(drill, store)
     return drill
 
@@ -77,15 +79,19 @@ def _case(drill: RollbackDrill, settings, prober: Prober, trigger, short: bool, 
     to = other_colour(live)
     drill.actions.append(actions.run(settings.switch, "switch", to))
     switched = drill.actions[-1]
-    if not _wait(lambda: any(s.version not in (None, drill.old) for s in prober.answered_since(switched.started)),
-                 settings.confirm_within):
+    if not _wait(
+        lambda: any(s.version not in (None, drill.old) for s in prober.answered_since(switched.started)),
+        settings.confirm_within,
+    ):
         raise DrillFailed(f"no answer of a version other than {drill.old} came after the switch ({switched.detail})")
     window = drill.alerting.window_s(trigger)
     fault = CASES[trigger.name]
     fault_s = round(window / 2, 1) if short else round(window + 2 * drill.alerting.lag_s + 60 + 10, 1)
-    say(f"gonogo deploy: {fault} on {to or 'the new colour'} for {fault_s:g} s; the {trigger.name} trigger "
+    say(
+        f"gonogo deploy: {fault} on {to or 'the new colour'} for {fault_s:g} s; the {trigger.name} trigger "
         f"({window:g} s window{f', ÷{drill.compression:g}' if drill.compression != 1 else ''}) "
-        + ("must not roll back" if short else "must roll back"))
+        + ("must not roll back" if short else "must roll back")
+    )
     injected = _inject(settings.inject, fault, fault_s, to)
     drill.actions.append(injected)
     case = Case(trigger, fault, injected.finished, fault_s, short)
@@ -102,8 +108,18 @@ def _case(drill: RollbackDrill, settings, prober: Prober, trigger, short: bool, 
         drill.actions.append(_inject(settings.inject, "none", 0, to))
         if back is None:  # restore the old version for the next case: gonogo's own rollback, not the deployment's
             drill.actions.append(actions.run(settings.rollback, "rollback", live))
-            _wait(lambda: back_on(prober.answered_since(drill.actions[-1].started), drill.old, drill.actions[-1].started,
-                                  time.time()) is not None, settings.confirm_within)
+            _wait(
+                lambda: (
+                    back_on(
+                        prober.answered_since(drill.actions[-1].started),
+                        drill.old,
+                        drill.actions[-1].started,
+                        time.time(),
+                    )
+                    is not None
+                ),
+                settings.confirm_within,
+            )
     return case
 
 
@@ -131,12 +147,30 @@ def record(drill: RollbackDrill, store: MetricsStore) -> None:
         if took is not None:
             store.gauge("deploy.automatic_rollback", round(took, 2), trigger=case.trigger.name)
         else:
-            why = detail if case.back_at is None else "the clients never saw its condition hold, so when it should have fired is unknown"
+            why = (
+                detail
+                if case.back_at is None
+                else "the clients never saw its condition hold, so when it should have fired is unknown"
+            )
             store.unmeasured("deploy.automatic_rollback", f"{case.trigger.name}: {why}", trigger=case.trigger.name)
-    store.note("deploy.automatic_rollback", {
-        "compression": drill.compression, "evaluation_s": drill.alerting.evaluation_s, "scrape_s": drill.alerting.scrape_s,
-        "health_check_s": drill.alerting.health_check_s,
-        "cases": [{"trigger": c.trigger.name, "fault": c.fault, "fault_s": c.fault_s, "short": c.short,
-                   "expected_s": None if c.expected_at is None else round(c.expected_at - c.injected_at, 2),
-                   "back_s": None if c.back_at is None else round(c.back_at - c.injected_at, 2),
-                   "summary": c.judge(drill.alerting)[1]} for c in drill.cases]})
+    store.note(
+        "deploy.automatic_rollback",
+        {
+            "compression": drill.compression,
+            "evaluation_s": drill.alerting.evaluation_s,
+            "scrape_s": drill.alerting.scrape_s,
+            "health_check_s": drill.alerting.health_check_s,
+            "cases": [
+                {
+                    "trigger": c.trigger.name,
+                    "fault": c.fault,
+                    "fault_s": c.fault_s,
+                    "short": c.short,
+                    "expected_s": None if c.expected_at is None else round(c.expected_at - c.injected_at, 2),
+                    "back_s": None if c.back_at is None else round(c.back_at - c.injected_at, 2),
+                    "summary": c.judge(drill.alerting)[1],
+                }
+                for c in drill.cases
+            ],
+        },
+    )

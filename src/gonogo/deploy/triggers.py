@@ -24,7 +24,8 @@ Missing = Literal["not_breaching", "breaching"]
 @dataclass(frozen=True)
 class Trigger:
     name: str
-    series: str  # what it reads: error_rate (ratio), latency_p95 (s), cpu (ratio), memory (ratio), health_check (1 ok / 0 failed)
+    # what it reads: error_rate (ratio), latency_p95 (s), cpu (ratio), memory (ratio), health_check (1 ok / 0 failed)
+    series: str
     threshold: float
     for_s: float = 0.0  # how long the condition must hold (Prometheus ``for:``)
     count: int | None = None  # consecutive trigger: more than ``count`` failed checks in a row
@@ -64,8 +65,14 @@ def compressed(triggers: Sequence[Trigger], factor: float) -> tuple[Trigger, ...
     return tuple(Trigger(t.name, t.series, t.threshold, t.for_s / factor, t.count, t.op) for t in triggers)
 
 
-def fires_at(trigger: Trigger, readings: Sequence[tuple[float, float | None]], evaluation_interval: float,
-             missing: Missing = "not_breaching", start: float | None = None, end: float | None = None) -> float | None:
+def fires_at(
+    trigger: Trigger,
+    readings: Sequence[tuple[float, float | None]],
+    evaluation_interval: float,
+    missing: Missing = "not_breaching",
+    start: float | None = None,
+    end: float | None = None,
+) -> float | None:
     """When ``trigger`` fires over ``readings`` ((time, value), value None: no data), or None.
 
     Evaluations run at ``start``, ``start + interval``, ... up to ``end`` (default: the readings' span); each sees
@@ -80,7 +87,7 @@ def fires_at(trigger: Trigger, readings: Sequence[tuple[float, float | None]], e
     end = points[-1][0] if end is None else end
     pending_since: float | None = None
     index, latest = 0, None
-    steps = int(math.floor((end - start) / evaluation_interval + 1e-9))
+    steps = math.floor((end - start) / evaluation_interval + 1e-9)
     for step in range(steps + 1):
         now = start + step * evaluation_interval
         while index < len(points) and points[index][0] <= now + 1e-9:

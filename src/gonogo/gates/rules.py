@@ -26,7 +26,9 @@ class Status(str, Enum):
 
     @property
     def symbol(self) -> str:
-        return {"pass": "PASS", "fail": "FAIL", "warn": "WARN", "inconclusive": "INCONCLUSIVE", "not_run": "NOT RUN"}[self.value]
+        return {"pass": "PASS", "fail": "FAIL", "warn": "WARN", "inconclusive": "INCONCLUSIVE", "not_run": "NOT RUN"}[
+            self.value
+        ]
 
 
 @dataclass
@@ -57,11 +59,17 @@ class GateResult:
 
     def fmt(self, value: float | None) -> str:
         metric = self.gate.metric
-        return format_value(value, metric.result_dimension(self.gate.aggregation), metric.result_unit(self.gate.aggregation))
+        return format_value(
+            value, metric.result_dimension(self.gate.aggregation), metric.result_unit(self.gate.aggregation)
+        )
 
     def threshold_text(self) -> str:
         if self.gate.is_relative:
-            base = f"baseline {self.fmt(self.baseline)} {self.gate.relative_pct:+g} %" if self.baseline is not None else "baseline"
+            base = (
+                f"baseline {self.fmt(self.baseline)} {self.gate.relative_pct:+g} %"
+                if self.baseline is not None
+                else "baseline"
+            )
             return f"{self.gate.op} {base}"
         limit = self.limit if self.limit is not None else self.gate.limit
         return f"{self.gate.op} {self.fmt(limit)}" + (f" in every {self.gate.every} window" if self.gate.every else "")
@@ -87,8 +95,12 @@ def evaluate(
     scoped = store.unmeasured_reasons(gate.metric.name, gate.where, out_of_scope=True)
     if series is None:
         if scoped and not store.unmeasured_reasons(gate.metric.name, gate.where):  # nothing measured, by declaration
-            return GateResult(gate, Status.NOT_RUN, message="out of scope here: " + "; ".join(dict.fromkeys(scoped)),
-                              out_of_scope=list(dict.fromkeys(scoped)))
+            return GateResult(
+                gate,
+                Status.NOT_RUN,
+                message="out of scope here: " + "; ".join(dict.fromkeys(scoped)),
+                out_of_scope=list(dict.fromkeys(scoped)),
+            )
         return GateResult(gate, Status.INCONCLUSIVE, message=_unmeasured(gate, store))
     result = _decide_measured(gate, store, series, baseline)
     if series.kind is Kind.CHECK:
@@ -104,22 +116,39 @@ def _decide_measured(gate: Gate, store: MetricsStore, series, baseline: MetricsS
     unreliable = store.unreliable_reasons(gate.metric.name)
     # measured, but by something that cannot be trusted: neither a pass nor a fail -- unless the error can only go
     # one way and the gate passes in spite of it (latency that reads too high and is still under the limit)
-    one_way = bool(unreliable) and gate.every is None and all(
-        bias is not None and gate.op in _PASS_SURVIVES[bias] for bias in store.unreliable_biases(gate.metric.name))
+    one_way = (
+        bool(unreliable)
+        and gate.every is None
+        and all(
+            bias is not None and gate.op in _PASS_SURVIVES[bias] for bias in store.unreliable_biases(gate.metric.name)
+        )
+    )
     untrusted = "not trustworthy: " + "; ".join(dict.fromkeys(unreliable))
     if unreliable and not one_way:
-        return GateResult(gate, Status.INCONCLUSIVE, samples=series.samples, details=_details(series), message=untrusted)
+        return GateResult(
+            gate, Status.INCONCLUSIVE, samples=series.samples, details=_details(series), message=untrusted
+        )
     partly = store.unmeasured_reasons(gate.metric.name, gate.where, overlapping=True)
     if partly:  # e.g. one rate-limited endpoint could not be checked: the others passing do not decide S2
         unmeasured = "partly not measured: " + "; ".join(dict.fromkeys(partly))
         found = _already_over(gate, series)
         if found is None:
-            return GateResult(gate, Status.INCONCLUSIVE, samples=series.samples, details=_details(series), message=unmeasured)
+            return GateResult(
+                gate, Status.INCONCLUSIVE, samples=series.samples, details=_details(series), message=unmeasured
+            )
         # ...but a finding already made stands: a count can only grow with what was not measured
-        result = GateResult(gate, Status.FAIL if gate.severity == "fail" else Status.WARN, measured=found, samples=series.samples,
-                            limit=gate.limit, details=_details(series))
-        result.message = (f"{gate.id} failed: {gate.aggregation} {result.fmt(found)} already, needs {result.threshold_text()} "
-                          f"({unmeasured})")
+        result = GateResult(
+            gate,
+            Status.FAIL if gate.severity == "fail" else Status.WARN,
+            measured=found,
+            samples=series.samples,
+            limit=gate.limit,
+            details=_details(series),
+        )
+        result.message = (
+            f"{gate.id} failed: {gate.aggregation} {result.fmt(found)} already, needs {result.threshold_text()} "
+            f"({unmeasured})"
+        )
         return result
     if gate.every is not None:
         return _evaluate_sustained(gate, store, series.samples)
@@ -169,8 +198,14 @@ def _decide_measured(gate: Gate, store: MetricsStore, series, baseline: MetricsS
 def _sampled_rate(gate: Gate, series) -> bool:
     """A rate of sampled events against a limit inside (0, 1): judged with its confidence. A zero (or 100 %) limit
     is a count (any failure fails), a census is exact, a relative gate compares two runs' figures."""
-    return (series.kind is Kind.RATIO and gate.aggregation == "rate" and not gate.metric.census and not gate.is_relative
-            and gate.op in ("<", "<=", ">", ">=") and 0 < gate.limit < 1)
+    return (
+        series.kind is Kind.RATIO
+        and gate.aggregation == "rate"
+        and not gate.metric.census
+        and not gate.is_relative
+        and gate.op in ("<", "<=", ">", ">=")
+        and 0 < gate.limit < 1
+    )
 
 
 def _judge_rate(result: GateResult, series) -> GateResult:
@@ -192,8 +227,10 @@ def _judge_rate(result: GateResult, series) -> GateResult:
         result.message = f"{gate.id} failed: {observed}, needs {result.threshold_text()}"
     else:
         needed = confidence.samples_to_decide(measured, limit, upper)
-        result.message = (f"undecided: {observed} is inside the limit, but its {stated} is not {result.threshold_text()}: "
-                          f"{series.total:,} samples do not show it" + (f"; about {needed:,} at this rate would" if needed else ""))
+        result.message = (
+            f"undecided: {observed} is inside the limit, but its {stated} is not {result.threshold_text()}: "
+            f"{series.total:,} samples do not show it" + (f"; about {needed:,} at this rate would" if needed else "")
+        )
     return result
 
 
@@ -214,8 +251,10 @@ def _evaluate_per(gate: Gate, store: MetricsStore, series) -> GateResult:
             continue
         low, high = confidence.bounds(part.hits, part.total)
         past = not COMPARE[gate.op](low if upper else high, gate.limit)
-        line = (f"{value}: {result.fmt(part.hits / part.total)} ({part.hits:,} of {part.total:,}; "
-                f"{result.fmt(low)}..{result.fmt(high)})")
+        line = (
+            f"{value}: {result.fmt(part.hits / part.total)} ({part.hits:,} of {part.total:,}; "
+            f"{result.fmt(low)}..{result.fmt(high)})"
+        )
         rows.append((past, part.hits / part.total, line))
         if past:
             shown.append(line)
@@ -224,8 +263,10 @@ def _evaluate_per(gate: Gate, store: MetricsStore, series) -> GateResult:
     result.measured = max((r[1] for r in rows), default=None) if upper else min((r[1] for r in rows), default=None)
     if shown:
         result.status = Status.FAIL if gate.severity == "fail" else Status.WARN
-        result.message = (f"{gate.id} failed: {len(shown)} {gate.per}(s) shown past {result.threshold_text()} "
-                          f"({confidence.METHOD}): {shown[0]}")
+        result.message = (
+            f"{gate.id} failed: {len(shown)} {gate.per}(s) shown past {result.threshold_text()} "
+            f"({confidence.METHOD}): {shown[0]}"
+        )
     else:
         result.status = Status.PASS
         result.message = f"no {gate.per} of {len(rows)} is shown past {result.threshold_text()} ({confidence.METHOD})"
@@ -237,7 +278,12 @@ _GROWS_ONLY = {"count", "failed"}
 
 def _already_over(gate: Gate, series) -> float | None:
     """The measured count when it already breaks an upper limit (more data could only add to it), else None."""
-    if gate.aggregation not in _GROWS_ONLY or gate.is_relative or gate.every is not None or gate.op not in ("<", "<=", "=="):
+    if (
+        gate.aggregation not in _GROWS_ONLY
+        or gate.is_relative
+        or gate.every is not None
+        or gate.op not in ("<", "<=", "==")
+    ):
         return None
     limit, value = gate.limit, series.aggregate(gate.aggregation)
     if value is None or (gate.op == "==" and limit != 0):
@@ -246,7 +292,8 @@ def _already_over(gate: Gate, series) -> float | None:
 
 
 def _evaluate_sustained(gate: Gate, store: MetricsStore, samples: int) -> GateResult:
-    """The condition must hold in every window of ``gate.every`` (sliding by one time slice); the worst window is shown."""
+    """The condition must hold in every window of ``gate.every`` (sliding by one time slice); the worst window is
+    shown."""
     result = GateResult(gate, Status.INCONCLUSIVE, samples=samples, limit=gate.limit)
     if samples < gate.min_samples:
         result.message = f"too few samples: {samples} < {gate.min_samples} required"
@@ -256,8 +303,11 @@ def _evaluate_sustained(gate: Gate, store: MetricsStore, samples: int) -> GateRe
     windows = store.windows(every.value)
     if not windows:
         covered = len(store.timeline) * (store.slice_seconds or 0)
-        result.message = (f"no complete {gate.every} window: the run's timeline covers {covered:g} s"
-                          if store.timeline else f"'{gate.metric.name}' has no timeline, so no window of {gate.every} can be judged")
+        result.message = (
+            f"no complete {gate.every} window: the run's timeline covers {covered:g} s"
+            if store.timeline
+            else f"'{gate.metric.name}' has no timeline, so no window of {gate.every} can be judged"
+        )
         return result
     first = next(iter(store.timeline))
     compare = COMPARE[gate.op]
@@ -267,16 +317,21 @@ def _evaluate_sustained(gate: Gate, store: MetricsStore, samples: int) -> GateRe
         value = None if series is None else series.aggregate(gate.aggregation)
         where = f"window +{start - first:g}..+{start - first + every.value:g} s"
         if value is None:
-            result.message = f"{where} has no {gate.aggregation} of '{gate.metric.name}': the condition cannot be judged there"
+            result.message = (
+                f"{where} has no {gate.aggregation} of '{gate.metric.name}': the condition cannot be judged there"
+            )
             return result
-        if worst is None or not compare(value, worst[1]) and value != worst[1]:
+        if worst is None or (not compare(value, worst[1]) and value != worst[1]):
             worst = (where, value)
         if not compare(value, gate.limit):
             failing.append(f"{where}: {gate.aggregation} {result.fmt(value)}")
     assert worst is not None  # there was a window, and each had a value
     result.measured = worst[1]
     result.details = failing
-    summary = f"worst of {len(windows)} windows ({worst[0]}) {gate.aggregation} {result.fmt(worst[1])}, needs {result.threshold_text()}"
+    summary = (
+        f"worst of {len(windows)} windows ({worst[0]}) {gate.aggregation} {result.fmt(worst[1])}, "
+        f"needs {result.threshold_text()}"
+    )
     if failing:
         result.status = Status.FAIL if gate.severity == "fail" else Status.WARN
         result.message = f"{gate.id} failed in {len(failing)} of {len(windows)} windows: {summary}"
@@ -295,8 +350,10 @@ def _unmeasured(gate: Gate, store: MetricsStore) -> str:
         return f"'{gate.metric.name}' was not measured: suite '{gate.suite}' ran but produced no figure"
     # the recorded series themselves are not listed: a partial run recorded hundreds (a 1,500-character line per gate)
     where = ", ".join(f"{k}={v}" for k, v in gate.where.items())
-    return (f"'{gate.metric.name}' was not measured for {where} ({len(tag_sets)} other series were): the checks that "
-            f"record it did not run")
+    return (
+        f"'{gate.metric.name}' was not measured for {where} ({len(tag_sets)} other series were): the checks that "
+        f"record it did not run"
+    )
 
 
 def _details(series) -> list[str]:
@@ -304,6 +361,8 @@ def _details(series) -> list[str]:
     if kind is Kind.CHECK:
         return [f"{r.check}: {r.detail}" if r.detail else r.check for r in series.failures]
     if kind is Kind.FINDINGS:
-        return [f"[{f.severity.value}] {f.source} {f.id}: {f.title}" + (f" (waived: {f.waived})" if f.waived else "")
-                for f in series.findings]
+        return [
+            f"[{f.severity.value}] {f.source} {f.id}: {f.title}" + (f" (waived: {f.waived})" if f.waived else "")
+            for f in series.findings
+        ]
     return []

@@ -83,4 +83,6 @@ def decide(
             reasons.append(f"{r.gate.id} inconclusive: {r.message}")
     decided = bool(suites)
     go = decided and not reasons
-    return Verdict(go=go, decided=decided, results=results, suites_run=suites, reasons=reasons, failed_tests=failed_tests)
+    return Verdict(
+        go=go, decided=decided, results=results, suites_run=suites, reasons=reasons, failed_tests=failed_tests
+    )

@@ -68,7 +68,9 @@ def drive(environment, host: str, roles: list, rate: float, users: int, iterate:
     for role in roles:  # Locust gives the host only to the classes it spawns itself
         role.host = role.host or host
     total_weight = sum(r.weight for r in roles)
-    pool = [role(environment) for role in roles for _ in range(max(1, round(max(1, users) * role.weight / total_weight)))]
+    pool = [
+        role(environment) for role in roles for _ in range(max(1, round(max(1, users) * role.weight / total_weight)))
+    ]
     gevent.joinall([gevent.spawn(vu.on_start) for vu in pool])
     scheduler = ArrivalScheduler(rate, pool, iterate)
     try:

@@ -1,4 +1,5 @@
-"""The figures file a Locust master (or the only process) writes at the end: a gonogo metrics snapshot and its window."""
+"""The figures file a Locust master (or the only process) writes at the end: a gonogo metrics snapshot and its
+window."""
 
 from __future__ import annotations
 
@@ -9,7 +10,26 @@ from gonogo.core.snapshot import LOAD_FIGURES_SCHEMA as SCHEMA
 from gonogo.core.store import MetricsStore
 
 
-def write(path: Path, store: MetricsStore, *, measure_from: float, stopped_at: float | None, aborted: str | None,
-          model: str, workers: int) -> None:
-    path.write_text(json.dumps({"schema": SCHEMA, "measure_from": measure_from, "stopped_at": stopped_at, "aborted": aborted,
-                                "model": model, "workers": workers, "store": store.to_dict()}))
+def write(
+    path: Path,
+    store: MetricsStore,
+    *,
+    measure_from: float,
+    stopped_at: float | None,
+    aborted: str | None,
+    model: str,
+    workers: int,
+) -> None:
+    path.write_text(
+        json.dumps(
+            {
+                "schema": SCHEMA,
+                "measure_from": measure_from,
+                "stopped_at": stopped_at,
+                "aborted": aborted,
+                "model": model,
+                "workers": workers,
+                "store": store.to_dict(),
+            }
+        )
+    )

@@ -33,6 +33,7 @@ FINAL_SHARE_TIMEOUT_S = 20
 
 def ssl_context_factory(ca_bundle: str | None) -> Callable:
     """For FastHttpUser.ssl_context_factory: the environment's CA, or the system's."""
+
     def factory():
         return gevent.ssl.create_default_context(cafile=ca_bundle) if ca_bundle else gevent.ssl.create_default_context()
 
@@ -92,13 +93,17 @@ class LoadRun:
     def _init(self, environment, **_):
         runner = environment.runner
         if isinstance(runner, WorkerRunner):
+
             def measure_from(environment, msg, **_):
                 self.recorder.measure_from = msg.data
+
             runner.register_message("gonogo_measure_from", measure_from)
         if isinstance(runner, MasterRunner):
+
             def final_share(environment, msg, **_):
                 self.recorder.add_share(msg.data)
                 self._finals.append(msg.node_id)
+
             runner.register_message("gonogo_final", final_share)
 
     def _share(self, client_id, data, **_):
@@ -156,14 +161,24 @@ class LoadRun:
         recorder.intended_rate = settings.arrival_rate if settings.open_model else runner.user_count * settings.user_rps
         set_up = None if self._ready_at is None else self._ready_at - self._began
         recorder.window = {
-            "warmup_s": round(elapsed, 3), "warmup_at_full_load_s": warmup, "warmup_max_s": cap,
-            "session_setup_s": None if set_up is None else round(set_up, 3), "users_ready": ready, "users_starting": starting,
-            "why": (f"every virtual user had logged in after {set_up:.1f} s (ramp and logins, not measured), then {warmup:g} s "
-                    f"of warm-up at full load ({ready} of {starting} users ready)" if settled else
-                    f"warm-up cap {cap:g} s reached {now - self._ready_at:.1f} s after every virtual user had logged in "
-                    f"(less than the {warmup:g} s of warm-up at full load)" if self._ready_at is not None else
-                    f"warm-up cap {cap:g} s reached with {ready} of {starting} virtual users logged in: "
-                    "session set-up was still running when measuring began"),
+            "warmup_s": round(elapsed, 3),
+            "warmup_at_full_load_s": warmup,
+            "warmup_max_s": cap,
+            "session_setup_s": None if set_up is None else round(set_up, 3),
+            "users_ready": ready,
+            "users_starting": starting,
+            "why": (
+                f"every virtual user had logged in after {set_up:.1f} s (ramp and logins, not measured), then "
+                f"{warmup:g} s "
+                f"of warm-up at full load ({ready} of {starting} users ready)"
+                if settled
+                else f"warm-up cap {cap:g} s reached {now - self._ready_at:.1f} s after every virtual user had "
+                "logged in "
+                f"(less than the {warmup:g} s of warm-up at full load)"
+                if self._ready_at is not None
+                else f"warm-up cap {cap:g} s reached with {ready} of {starting} virtual users logged in: "
+                "session set-up was still running when measuring began"
+            ),
         }
         print(f"gonogo load: measuring from {elapsed:.1f} s: {recorder.window['why']}", flush=True)
         if isinstance(runner, MasterRunner):
@@ -215,5 +230,12 @@ class LoadRun:
     def _write(self, environment, **_):
         out, recorder = self.settings.out, self.recorder
         if out and not isinstance(environment.runner, WorkerRunner) and recorder.measure_from is not None:
-            figures.write(out, recorder.figures(), measure_from=recorder.measure_from, stopped_at=recorder.stopped_at,
-                          aborted=recorder.aborted, model=self.settings.model, workers=len(self._finals))
+            figures.write(
+                out,
+                recorder.figures(),
+                measure_from=recorder.measure_from,
+                stopped_at=recorder.stopped_at,
+                aborted=recorder.aborted,
+                model=self.settings.model,
+                workers=len(self._finals),
+            )

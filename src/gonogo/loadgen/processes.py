@@ -11,7 +11,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 
 from gonogo.core.processes import die_with_parent, stop_pid
@@ -23,8 +23,9 @@ STOP_NOW_S = 3.0  # an interrupted run: SIGTERM, then SIGKILL after this
 
 def _spawn(command: list[str], env: dict[str, str], **streams) -> subprocess.Popen:
     # stdin: Locust listens to the keyboard; from a background job that read would stop the process (SIGTTIN)
-    return subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, start_new_session=True,
-                            preexec_fn=die_with_parent, **streams)
+    return subprocess.Popen(
+        command, env=env, stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=die_with_parent, **streams
+    )
 
 
 @contextmanager
@@ -46,8 +47,6 @@ def started(run: LoadLaunch, logs: Path) -> Iterator[subprocess.Popen]:
             interrupted = sys.exc_info()[0] is not None
             for proc in procs:  # the master first: it stops the users, then the workers have nothing to run
                 if not interrupted:
-                    try:
+                    with suppress(subprocess.TimeoutExpired):
                         proc.wait(timeout=WORKERS_FINISH_S)
-                    except subprocess.TimeoutExpired:
-                        pass
                 stop_pid(proc.pid, STOP_NOW_S, proc)

@@ -27,7 +27,9 @@ from gonogo.core.store import MetricsStore
 
 SLICE_SECONDS = 10
 ABORT_WINDOW_S = 10
-GENERATOR_CPU_LIMIT = 0.9  # Locust warns at 90 % CPU (locust.runners.CPU_WARNING_THRESHOLD): past it, its timings are not to be trusted
+GENERATOR_CPU_LIMIT = (
+    0.9  # Locust warns at 90 % CPU (locust.runners.CPU_WARNING_THRESHOLD): past it, its timings are not to be trusted
+)
 GENERATOR_LAG_LIMIT_S = 0.1  # a loop this late adds as much to the latencies it times (P95 of the per-second readings)
 
 
@@ -41,7 +43,9 @@ class Recorder:
         self.measure_from = measure_from
         self.stopped_at: float | None = None
         self.slices: dict[int, MetricsStore] = {}  # slice index since measure_from -> its figures
-        self._handles: dict[tuple[int, str], tuple] = {}  # (slice, endpoint) -> its series, so a response costs no lookups
+        self._handles: dict[
+            tuple[int, str], tuple
+        ] = {}  # (slice, endpoint) -> its series, so a response costs no lookups
         self.seconds: dict[int, list[int]] = {}  # second since measure_from -> [completed, failed]
         self.overall = LatencyHistogram()  # all endpoints together, for the progress line only
         self.sent = self.failed = 0
@@ -52,8 +56,18 @@ class Recorder:
         self.window: dict = {}  # how the measured window was chosen (set by the process that decides it)
 
     # -- every response ------------------------------------------------------
-    def on_request(self, request_type, name, response_time, response_length, exception=None, response=None,
-                   context=None, start_time=None, **_) -> None:
+    def on_request(
+        self,
+        request_type,
+        name,
+        response_time,
+        response_length,
+        exception=None,
+        response=None,
+        context=None,
+        start_time=None,
+        **_,
+    ) -> None:
         now = time.time()
         login = bool((context or {}).get("login"))
         if login and exception is None:
@@ -102,10 +116,15 @@ class Recorder:
     # -- distributed runs ----------------------------------------------------
     def take_share(self) -> dict:
         """A worker's figures since its last share, as JSON; the worker starts afresh."""
-        share = {"slices": {str(i): s.to_dict() for i, s in self.slices.items()},
-                 "seconds": {str(s): c for s, c in self.seconds.items()},
-                 "overall": self.overall.to_dict(), "sent": self.sent, "failed": self.failed, "setup": self.setup.to_dict(),
-                 "iterations": {str(s): n for s, n in self.iterations.items()}}
+        share = {
+            "slices": {str(i): s.to_dict() for i, s in self.slices.items()},
+            "seconds": {str(s): c for s, c in self.seconds.items()},
+            "overall": self.overall.to_dict(),
+            "sent": self.sent,
+            "failed": self.failed,
+            "setup": self.setup.to_dict(),
+            "iterations": {str(s): n for s, n in self.iterations.items()},
+        }
         self.slices, self.seconds, self.overall, self._handles = {}, {}, LatencyHistogram(), {}
         self.iterations = {}
         self.setup = MetricsStore()
@@ -155,7 +174,8 @@ class Recorder:
             piece.gauge("load.generator_lag", lag, at=at, process=process)
 
     def check_abort(self, now: float, lag: float = 0.0) -> str | None:
-        """Has the run already lost its error-rate gate? Judged on the last full seconds (``lag``: how late shares arrive)."""
+        """Has the run already lost its error-rate gate? Judged on the last full seconds (``lag``: how late shares
+        arrive)."""
         if self.aborted or self.measure_from is None:
             return self.aborted
         last = int(now - lag - self._from)  # the current second is not complete
@@ -171,8 +191,10 @@ class Recorder:
         rate = f"{self.failed / self.sent:.2%}" if self.sent else "—"
         measuring = self.measure_from is not None and now >= self.measure_from
         rps = self.seconds.get(int(now - lag - self._from) - 1, [0])[0] if measuring else 0
-        return (f"gonogo load: {elapsed:4.0f} s {'measuring' if measuring else 'warm-up':9} users {users:4d}  "
-                f"rps {rps:5d}  p95 {p95:>7}  errors {rate}")
+        return (
+            f"gonogo load: {elapsed:4.0f} s {'measuring' if measuring else 'warm-up':9} users {users:4d}  "
+            f"rps {rps:5d}  p95 {p95:>7}  errors {rate}"
+        )
 
     # -- at the end ------------------------------------------------------------
     def figures(self) -> MetricsStore:
@@ -187,7 +209,9 @@ class Recorder:
             total.merge(self.slices[index])
         starts = {self._from + i * self.slice_seconds: s for i, s in self.slices.items()}
         # stragglers answered after the stop stay in the totals, not in a window of their own
-        total.set_timeline(self.slice_seconds, {start: s for start, s in starts.items() if start + self.slice_seconds / 2 <= stopped})
+        total.set_timeline(
+            self.slice_seconds, {start: s for start, s in starts.items() if start + self.slice_seconds / 2 <= stopped}
+        )
         for index, store in self.slices.items():  # a counter's window is its slice, not the first and last request
             start = self._from + index * self.slice_seconds
             for counter in store.iter_series("load.requests"):
@@ -199,7 +223,9 @@ class Recorder:
             full = int(stopped - self._from)
             intended = round(self.intended_rate * full)
             if intended > 0:
-                total.ratio("load.pace", min(intended, sum(n for s, n in self.iterations.items() if s < full)), intended)
+                total.ratio(
+                    "load.pace", min(intended, sum(n for s, n in self.iterations.items() if s < full)), intended
+                )
         if self.window:
             total.note("load.window", self.window)
         saturated = generator_saturation(total)
@@ -225,9 +251,15 @@ def generator_saturation(store: MetricsStore) -> str | None:
         if cpu is not None and cpu >= GENERATOR_CPU_LIMIT:
             problems.append(f"{process} averaged {cpu:.0%} CPU (limit {GENERATOR_CPU_LIMIT:.0%})")
         if lag is not None and lag > GENERATOR_LAG_LIMIT_S:
-            problems.append(f"{process}'s event loop ran {lag * 1000:.0f} ms late (P95; limit {GENERATOR_LAG_LIMIT_S * 1000:.0f} ms)")
+            problems.append(
+                f"{process}'s event loop ran {lag * 1000:.0f} ms late "
+                f"(P95; limit {GENERATOR_LAG_LIMIT_S * 1000:.0f} ms)"
+            )
     if not problems:
         return None
-    return ("the load generator was held back (by its own work or the host's), so the latencies it measured include its "
-            "own delay and the throughput its own limit: " + "; ".join(problems)
-            + " — add load workers (--load-workers N) or machines, or free the host's CPU")
+    return (
+        "the load generator was held back (by its own work or the host's), so the latencies it measured include its "
+        "own delay and the throughput its own limit: "
+        + "; ".join(problems)
+        + " — add load workers (--load-workers N) or machines, or free the host's CPU"
+    )

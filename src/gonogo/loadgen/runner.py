@@ -46,21 +46,40 @@ class LoadOutcome:
 def write_accounts(path: Path, accounts: Mapping[str, list[Account]]) -> Path:
     """The accounts file the Locust processes read: owner-only, like any file holding passwords."""
     path.touch(mode=0o600)
-    path.write_text(json.dumps({role: [{"email": a.email, "password": a.password.get_secret_value()} for a in items]
-                                for role, items in accounts.items()}))
+    path.write_text(
+        json.dumps(
+            {
+                role: [{"email": a.email, "password": a.password.get_secret_value()} for a in items]
+                for role, items in accounts.items()
+            }
+        )
+    )
     return path
 
 
-def run(environment: Environment, store: MetricsStore, locustfile: Path, accounts: Mapping[str, list[Account]], workdir: Path,
-        *, workers: int = 0, tag: str = "gonogo-load", say: Callable[[str], None] = print) -> LoadOutcome:
+def run(
+    environment: Environment,
+    store: MetricsStore,
+    locustfile: Path,
+    accounts: Mapping[str, list[Account]],
+    workdir: Path,
+    *,
+    workers: int = 0,
+    tag: str = "gonogo-load",
+    say: Callable[[str], None] = print,
+) -> LoadOutcome:
     """Ctrl-C, SIGTERM or an error: every Locust process is stopped before this returns (or raises)."""
     profile = environment.load
     out = workdir / "figures.json"
-    plan = launch.plan(environment, locustfile, write_accounts(workdir / "accounts.json", accounts), out, workers=workers, tag=tag)
+    plan = launch.plan(
+        environment, locustfile, write_accounts(workdir / "accounts.json", accounts), out, workers=workers, tag=tag
+    )
     tail: deque[str] = deque(maxlen=OUTPUT_LINES_KEPT)
     verify = ssl_context(environment)
     with ExitStack() as stack:
-        client = stack.enter_context(httpx.Client(base_url=environment.base_url, verify=verify, timeout=5, trust_env=False))
+        client = stack.enter_context(
+            httpx.Client(base_url=environment.base_url, verify=verify, timeout=5, trust_env=False)
+        )
         exporters = stack.enter_context(httpx.Client(verify=verify, timeout=5, trust_env=False))
         sampler = ServerSampler(client, environment.server_metrics, exporter_client=exporters)
         if not environment.prometheus_url:  # with a Prometheus, its view of the fleet is asked afterwards instead
@@ -74,7 +93,9 @@ def run(environment: Environment, store: MetricsStore, locustfile: Path, account
             if line.startswith("gonogo load:"):
                 say(line.rstrip())
         proc.wait(timeout=plan.run_time + 120)
-    outcome = LoadOutcome(json.loads(out.read_text()) if out.exists() else None, proc.returncode, len(plan.workers), "".join(tail))
+    outcome = LoadOutcome(
+        json.loads(out.read_text()) if out.exists() else None, proc.returncode, len(plan.workers), "".join(tail)
+    )
     if outcome.figures is None:
         return outcome
     store.merge(MetricsStore.from_dict(outcome.figures["store"]))
@@ -83,16 +104,25 @@ def run(environment: Environment, store: MetricsStore, locustfile: Path, account
     with ExitStack() as stack:
         source: ServerSource = sampler
         if environment.prometheus_url:
-            prometheus = stack.enter_context(httpx.Client(base_url=environment.prometheus_url, verify=verify, timeout=30, trust_env=False))
+            prometheus = stack.enter_context(
+                httpx.Client(base_url=environment.prometheus_url, verify=verify, timeout=30, trust_env=False)
+            )
             source = PrometheusSource(prometheus, environment.prometheus, environment.server_metrics)
         readings = source.record(store, measure_from, stopped_at)
-        server = f"{readings} readings from Prometheus" if environment.prometheus_url else f"{readings} /metrics samples"
+        server = (
+            f"{readings} readings from Prometheus" if environment.prometheus_url else f"{readings} /metrics samples"
+        )
         outcome.problems = source.errors
-    shape = (f"open model, {profile.arrival_rate:g} iterations/s on {profile.users} users" if outcome.figures.get("model") == "open"
-             else f"{profile.users} users")
+    shape = (
+        f"open model, {profile.arrival_rate:g} iterations/s on {profile.users} users"
+        if outcome.figures.get("model") == "open"
+        else f"{profile.users} users"
+    )
     window: dict = store.notes.get("load.window") or {}
-    outcome.summary = (f"gonogo load: {shape}, {profile.duration:g} s measured after "
-                       f"{window.get('why') or f'{profile.warmup:g} s warm-up'} (excluded); "
-                       f"{len(plan.workers) or 'no'} workers; server side: {server}"
-                       + (f"; problems: {outcome.problems[:3]}" if outcome.problems else ""))
+    outcome.summary = (
+        f"gonogo load: {shape}, {profile.duration:g} s measured after "
+        f"{window.get('why') or f'{profile.warmup:g} s warm-up'} (excluded); "
+        f"{len(plan.workers) or 'no'} workers; server side: {server}"
+        + (f"; problems: {outcome.problems[:3]}" if outcome.problems else "")
+    )
     return outcome

@@ -1,4 +1,5 @@
-"""What a Locust process is told: one definition of the GONOGO_LOAD_* variables, written by the gate, read by the locustfile.
+"""What a Locust process is told: one definition of the GONOGO_LOAD_* variables, written by the gate, read by the
+locustfile.
 
 The defaults are the environment profile's (gonogo.config.environments.LoadProfile), so a standalone
 ``locust -f tests/load`` and ``pytest tests/load`` run the same profile unless told otherwise.
@@ -48,26 +49,48 @@ class LoadSettings:
         return max(self.warmup, self.warmup_max)
 
     @classmethod
-    def for_environment(cls, environment: Environment, accounts_file: Path, out: Path, workers: int = 0,
-                        tag: str = "gonogo-load") -> LoadSettings:
+    def for_environment(
+        cls, environment: Environment, accounts_file: Path, out: Path, workers: int = 0, tag: str = "gonogo-load"
+    ) -> LoadSettings:
         profile = environment.load
-        return cls(accounts_file=accounts_file, ca_bundle=environment.ca_bundle, model=profile.model,
-                   user_rps=profile.user_rps, arrival_rate=profile.arrival_rate or 0.0, users=profile.users,
-                   schedulers=max(1, workers), warmup=profile.warmup, warmup_max=profile.warmup_max,
-                   duration=profile.duration, out=out, tag=tag, writes=environment.safety.writes_allowed)
+        return cls(
+            accounts_file=accounts_file,
+            ca_bundle=environment.ca_bundle,
+            model=profile.model,
+            user_rps=profile.user_rps,
+            arrival_rate=profile.arrival_rate or 0.0,
+            users=profile.users,
+            schedulers=max(1, workers),
+            warmup=profile.warmup,
+            warmup_max=profile.warmup_max,
+            duration=profile.duration,
+            out=out,
+            tag=tag,
+            writes=environment.safety.writes_allowed,
+        )
 
     def to_env(self) -> dict[str, str]:
-        return {"GONOGO_ACCOUNTS_FILE": str(self.accounts_file), "GONOGO_CA_BUNDLE": self.ca_bundle or "",
-                "GONOGO_LOAD_MODEL": self.model, "GONOGO_LOAD_USER_RPS": str(self.user_rps),
-                "GONOGO_LOAD_RATE": str(self.arrival_rate or ""), "GONOGO_LOAD_USERS": str(self.users),
-                "GONOGO_LOAD_SCHEDULERS": str(self.schedulers), "GONOGO_LOAD_WARMUP": str(self.warmup),
-                "GONOGO_LOAD_WARMUP_MAX": str(self.warmup_max), "GONOGO_LOAD_DURATION": str(self.duration),
-                "GONOGO_LOAD_OUT": str(self.out or ""), "GONOGO_LOAD_TAG": self.tag, "GONOGO_LOAD_WRITES": "1" if self.writes else "0",
-                "GONOGO_LOAD_ABORT_ERROR_RATE": str(self.abort_error_rate)}
+        return {
+            "GONOGO_ACCOUNTS_FILE": str(self.accounts_file),
+            "GONOGO_CA_BUNDLE": self.ca_bundle or "",
+            "GONOGO_LOAD_MODEL": self.model,
+            "GONOGO_LOAD_USER_RPS": str(self.user_rps),
+            "GONOGO_LOAD_RATE": str(self.arrival_rate or ""),
+            "GONOGO_LOAD_USERS": str(self.users),
+            "GONOGO_LOAD_SCHEDULERS": str(self.schedulers),
+            "GONOGO_LOAD_WARMUP": str(self.warmup),
+            "GONOGO_LOAD_WARMUP_MAX": str(self.warmup_max),
+            "GONOGO_LOAD_DURATION": str(self.duration),
+            "GONOGO_LOAD_OUT": str(self.out or ""),
+            "GONOGO_LOAD_TAG": self.tag,
+            "GONOGO_LOAD_WRITES": "1" if self.writes else "0",
+            "GONOGO_LOAD_ABORT_ERROR_RATE": str(self.abort_error_rate),
+        }
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], local_box: Path) -> LoadSettings:
         """``local_box``: the directory of the local box (.gonogo/local), whose accounts and CA are the defaults."""
+
         def get(name: str) -> str | None:
             return environ.get(name) or None  # set but empty is unset
 

@@ -15,11 +15,17 @@ def start_or_reuse(root: Path, environment, faults_text: str | None, say=print) 
     running = box.running()
     if running is not None:
         if set(running.faults) != set(faults):
-            raise StackError("box", f"is already running with faults {running.faults or 'none'}, but this run asks for "
-                             f"{sorted(faults) or 'none'}; stop it with `gonogo stack down` or match GONOGO_FAULTS")
+            raise StackError(
+                "box",
+                f"is already running with faults {running.faults or 'none'}, but this run asks for "
+                f"{sorted(faults) or 'none'}; stop it with `gonogo stack down` or match GONOGO_FAULTS",
+            )
         say(f"gonogo: using the running local box at {running.url} (faults: {', '.join(running.faults) or 'none'})")
         return running, None
-    say("gonogo: starting the local box (MongoDB-wire server and Redis with TLS + AUTH, S3 file storage, node-exporter, 3 API backends, nginx TLS 1.3)...")
+    say(
+        "gonogo: starting the local box (MongoDB-wire server and Redis with TLS + AUTH, S3 file storage, "
+        "node-exporter, 3 API backends, nginx TLS 1.3)..."
+    )
     info = box.up(faults)
     say(f"gonogo: local box up in {info.boot_seconds:.1f} s at {info.url} (faults: {', '.join(info.faults) or 'none'})")
     return info, box
@@ -40,8 +46,9 @@ def calibration_for(root: Path, environment, faults_text: str | None, limits: di
     box = Box(root, environment.database, list(environment.cors_allowed_origins), log=say)
     key = capacity.cache_key(root, profile.users, profile.user_rps)
     # a profile at another pace of the same users (a lighter run) reads the knee already measured
-    found = capacity.cached(box.cache, key) or capacity.derived(box.cache, capacity.family_key(root, profile.users), key,
-                                                                 profile.user_rps)
+    found = capacity.cached(box.cache, key) or capacity.derived(
+        box.cache, capacity.family_key(root, profile.users), key, profile.user_rps
+    )
     running = box.running()
     free = capacity.free_cores() if running is None else None  # a running box's own idle CPU is not a neighbour's
     if found is not None:
@@ -50,8 +57,10 @@ def calibration_for(root: Path, environment, faults_text: str | None, limits: di
             return found
         say(f"gonogo: {changed}")
     if running is not None and running.faults:
-        say(f"gonogo: no calibration of the local profile on this machine, and the running box has faults "
-            f"({', '.join(running.faults)}): the profile is used as written; a run on the healthy box measures it")
+        say(
+            f"gonogo: no calibration of the local profile on this machine, and the running box has faults "
+            f"({', '.join(running.faults)}): the profile is used as written; a run on the healthy box measures it"
+        )
         return found
     info, started = (running, False) if running is not None else (box.up(frozenset()), True)
     try:

@@ -22,6 +22,7 @@ A lowered pace also stretches the warm-up by the same factor (up to the profile'
 then starts after as many requests as the profile's own warm-up would have sent, so caches and pools are as
 warm as on a host that carries the written pace (``warmup_for``).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -31,7 +32,7 @@ import platform
 import subprocess
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from gonogo.core.store import MetricsStore
@@ -66,23 +67,46 @@ class Calibration:
         if profile.model == "open":
             asked = profile.arrival_rate or 0.0
             rate = round(min(asked, self.user_rps * profile.users), 1)
-            return profile.model_copy(update={"arrival_rate": rate, "warmup": warmup_for(profile.warmup, profile.warmup_max, asked, rate)})
+            return profile.model_copy(
+                update={"arrival_rate": rate, "warmup": warmup_for(profile.warmup, profile.warmup_max, asked, rate)}
+            )
         user_rps = min(profile.user_rps, self.user_rps)
-        return profile.model_copy(update={"user_rps": user_rps,
-                                          "warmup": warmup_for(profile.warmup, profile.warmup_max, profile.user_rps, user_rps)})
+        return profile.model_copy(
+            update={
+                "user_rps": user_rps,
+                "warmup": warmup_for(profile.warmup, profile.warmup_max, profile.user_rps, user_rps),
+            }
+        )
 
     def describe(self) -> str:
         last = self.probes[-1] if self.probes else {}
-        figures = (f"at {last.get('user_rps', 0):g} req/s per user: pace {last.get('pace', 0) * 100:.0f} %, "
-                   f"P95 {last.get('p95_ms', 0):.0f} ms, P99 {last.get('p99_ms', 0):.0f} ms, {last.get('rps', 0):.0f} req/s") if last else "no probe"
-        kept = ("as written" if self.user_rps >= self.asked_user_rps else f"lowered from {self.asked_user_rps:g}"
-                + (f", {SETTLE_MARGIN:.0%} of the last probe's pace" if self.probes and self.user_rps < self.probes[-1]["user_rps"] else ""))
+        figures = (
+            (
+                f"at {last.get('user_rps', 0):g} req/s per user: pace {last.get('pace', 0) * 100:.0f} %, "
+                f"P95 {last.get('p95_ms', 0):.0f} ms, P99 {last.get('p99_ms', 0):.0f} ms, {last.get('rps', 0):.0f} "
+                f"req/s"
+            )
+            if last
+            else "no probe"
+        )
+        kept = (
+            "as written"
+            if self.user_rps >= self.asked_user_rps
+            else f"lowered from {self.asked_user_rps:g}"
+            + (
+                f", {SETTLE_MARGIN:.0%} of the last probe's pace"
+                if self.probes and self.user_rps < self.probes[-1]["user_rps"]
+                else ""
+            )
+        )
         if self.derived_from is not None:
             kept += f"; read from the measurement at {self.derived_from:g}"
         free = f", {self.host['free_cores']:.1f} cores free" if self.host.get("free_cores") is not None else ""
-        return (f"host {self.host.get('cpu', '?')} x{self.host.get('cores', '?')}, 10 M-iteration loop "
-                f"{self.host.get('loop_10m_s', 0):.2f} s{free}; local pace {self.user_rps:g} req/s per user ({kept}; "
-                f"measured {self.measured_at[:16]}, {figures})")
+        return (
+            f"host {self.host.get('cpu', '?')} x{self.host.get('cores', '?')}, 10 M-iteration loop "
+            f"{self.host.get('loop_10m_s', 0):.2f} s{free}; local pace {self.user_rps:g} req/s per user ({kept}; "
+            f"measured {self.measured_at[:16]}, {figures})"
+        )
 
 
 def loop_seconds() -> float:
@@ -103,11 +127,17 @@ def _cpu_model() -> str:
 
 
 def closed_equivalent(profile):
-    """The closed-model profile that offers the same iterations per second as ``profile`` (open: arrival_rate / users)."""
+    """The closed-model profile that offers the same iterations per second as ``profile`` (open: arrival_rate /
+    users)."""
     if profile.model != "open":
         return profile
-    return profile.model_copy(update={"model": "closed", "user_rps": round((profile.arrival_rate or 0) / profile.users, 3),
-                                      "arrival_rate": None})
+    return profile.model_copy(
+        update={
+            "model": "closed",
+            "user_rps": round((profile.arrival_rate or 0) / profile.users, 3),
+            "arrival_rate": None,
+        }
+    )
 
 
 def family_key(root: Path, users: int) -> str:
@@ -135,13 +165,24 @@ def derived(cache_dir: Path, family: str, key: str, asked: float) -> Calibration
         entries = [Calibration(**e) for e in json.loads((cache_dir / CACHE_FILE).read_text()).values()]
     except (OSError, ValueError, TypeError):
         return None
-    answers = [c for c in entries if c.family == family and c.derived_from is None
-               and (c.user_rps >= asked or c.user_rps < c.asked_user_rps)]
+    answers = [
+        c
+        for c in entries
+        if c.family == family and c.derived_from is None and (c.user_rps >= asked or c.user_rps < c.asked_user_rps)
+    ]
     if not answers:
         return None
     source = max(answers, key=lambda c: c.measured_at)
-    return Calibration(key, min(asked, source.user_rps), asked, source.probes, source.host, source.measured_at,
-                       family, source.asked_user_rps)
+    return Calibration(
+        key,
+        min(asked, source.user_rps),
+        asked,
+        source.probes,
+        source.host,
+        source.measured_at,
+        family,
+        source.asked_user_rps,
+    )
 
 
 def cached(cache_dir: Path, key: str) -> Calibration | None:
@@ -197,7 +238,8 @@ def host_changed(calibration: Calibration, free_now: float) -> str | None:
 
 def headroom_ok(probe: dict, limits: dict[str, float], share: float = LATENCY_HEADROOM) -> bool:
     return probe["pace"] >= PACE_KEPT and all(
-        probe.get(f"{p}_ms", float("inf")) / 1000 <= share * limit for p, limit in limits.items())
+        probe.get(f"{p}_ms", float("inf")) / 1000 <= share * limit for p, limit in limits.items()
+    )
 
 
 def choose(asked: float, probes: list[dict], limits: dict[str, float]) -> tuple[float, bool]:
@@ -206,7 +248,8 @@ def choose(asked: float, probes: list[dict], limits: dict[str, float]) -> tuple[
     ``limits``: the load latency gates' limits in seconds by percentile name ({"p95": 0.5, "p99": 1.0})."""
     last = probes[-1]
     if headroom_ok(last, limits):
-        # the written pace with room to spare is kept; a pace found by lowering, or met only narrowly, is this host's knee
+        # the written pace with room to spare is kept; a pace found by lowering, or met only narrowly, is this host's
+        # knee
         roomy = last["user_rps"] >= asked and headroom_ok(last, limits, LATENCY_HEADROOM * SETTLE_MARGIN)
         return (last["user_rps"] if roomy else max(MIN_USER_RPS, round(last["user_rps"] * SETTLE_MARGIN, 2))), True
     if last["pace"] < PACE_KEPT:  # fell behind: it served pace x asked; ask a share of that
@@ -223,20 +266,33 @@ def warmup_for(warmup_s: float, warmup_max_s: float, asked: float, used: float) 
     return round(min(max(warmup_s, warmup_max_s / 2), warmup_s * asked / used), 1)
 
 
-def measure(root: Path, info, environment, limits: dict[str, float], say=print, free: float | None = None) -> Calibration:
+def measure(
+    root: Path, info, environment, limits: dict[str, float], say=print, free: float | None = None
+) -> Calibration:
     """Probe the healthy box ``info`` (BoxInfo) with ``environment``'s scenarios; at most MAX_PROBES short runs.
     ``free``: the cores the host had free before the box started (measured here when not given)."""
     from gonogo.loadgen import launch
 
     asked = environment.load.user_rps
-    calibration = Calibration(cache_key(root, environment.load.users, asked), asked, asked,
-                              host={"cpu": _cpu_model(), "cores": len(os.sched_getaffinity(0)), "loop_10m_s": round(loop_seconds(), 3),
-                                    "free_cores": free_cores() if free is None else free},
-                              measured_at=datetime.now(timezone.utc).isoformat(), family=family_key(root, environment.load.users))
+    calibration = Calibration(
+        cache_key(root, environment.load.users, asked),
+        asked,
+        asked,
+        host={
+            "cpu": _cpu_model(),
+            "cores": len(os.sched_getaffinity(0)),
+            "loop_10m_s": round(loop_seconds(), 3),
+            "free_cores": free_cores() if free is None else free,
+        },
+        measured_at=datetime.now(UTC).isoformat(),
+        family=family_key(root, environment.load.users),
+    )
     pace = asked
     for _ in range(MAX_PROBES):
-        say(f"gonogo: calibrating the local profile on this host: {environment.load.users} users at {pace:g} req/s, "
-            f"{PROBE_DURATION_S:g} s (once per machine)...")
+        say(
+            f"gonogo: calibrating the local profile on this host: {environment.load.users} users at {pace:g} req/s, "
+            f"{PROBE_DURATION_S:g} s (once per machine)..."
+        )
         calibration.probes.append(_probe(root, info, environment, pace, launch))
         pace, settled = choose(asked, calibration.probes, limits)
         if settled:
@@ -248,23 +304,38 @@ def measure(root: Path, info, environment, limits: dict[str, float], say=print, 
 def _probe(root: Path, info, environment, user_rps: float, launch) -> dict:
     import tempfile
 
-    profile = environment.load.model_copy(update={"user_rps": user_rps, "duration": PROBE_DURATION_S, "warmup": PROBE_WARMUP_S,
-                                                  "warmup_max": 60.0})
+    profile = environment.load.model_copy(
+        update={"user_rps": user_rps, "duration": PROBE_DURATION_S, "warmup": PROBE_WARMUP_S, "warmup_max": 60.0}
+    )
     probe_env = environment.model_copy(update={"load": profile, "base_url": info.url, "ca_bundle": info.ca_bundle})
     with tempfile.TemporaryDirectory(prefix="gonogo-calibration-") as tmp:
         out = Path(tmp) / "figures.json"
         run = launch.plan(probe_env, root / "tests" / "load" / "locustfile.py", Path(info.accounts_file), out, tag=TAG)
-        subprocess.run(run.master, env=run.env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       timeout=run.run_time + 120, check=False)
+        subprocess.run(
+            run.master,
+            env=run.env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=run.run_time + 120,
+            check=False,
+        )
         _remove_test_data(info)
         if not out.exists():
             return {"user_rps": user_rps, "pace": 0.0, "p95_ms": float("inf"), "p99_ms": float("inf"), "rps": 0.0}
         store = MetricsStore.from_dict(json.loads(out.read_text())["store"])
-    latency, pace, throughput = store.select("load.http_latency"), store.select("load.pace"), store.select("load.throughput")
-    return {"user_rps": user_rps, "pace": pace.aggregate("rate") if pace else 0.0,
-            "p95_ms": latency.aggregate("p95") * 1000 if latency else float("inf"),
-            "p99_ms": latency.aggregate("p99") * 1000 if latency else float("inf"),
-            "rps": throughput.aggregate("avg") if throughput else 0.0}
+    latency, pace, throughput = (
+        store.select("load.http_latency"),
+        store.select("load.pace"),
+        store.select("load.throughput"),
+    )
+    return {
+        "user_rps": user_rps,
+        "pace": pace.aggregate("rate") if pace else 0.0,
+        "p95_ms": latency.aggregate("p95") * 1000 if latency else float("inf"),
+        "p99_ms": latency.aggregate("p99") * 1000 if latency else float("inf"),
+        "rps": throughput.aggregate("avg") if throughput else 0.0,
+    }
 
 
 def _remove_test_data(info) -> None:

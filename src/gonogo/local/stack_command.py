@@ -69,7 +69,9 @@ def run(args) -> int:
         print(f"  {name:<14} {state} (pid {recorded.pids[name]})")
     print("\n".join(_describe(recorded)))
     if down or health != "ok":
-        print(f"gonogo: the box is not whole ({', '.join(down) or 'health ' + health}): `gonogo stack down` and up again")
+        print(
+            f"gonogo: the box is not whole ({', '.join(down) or 'health ' + health}): `gonogo stack down` and up again"
+        )
         return EXIT_NOT_RUNNING
     return 0
 
@@ -84,8 +86,14 @@ def _colours(box: Box, args) -> int:
             print(colours.current())
         elif args.action == "inject":
             kind = args.kind or os.environ.get(variables.DEPLOY_FAULT) or ""
-            seconds = args.seconds if args.seconds is not None else float(os.environ.get(variables.DEPLOY_FAULT_SECONDS) or 30)
-            print(f"gonogo: {colours.inject(kind, seconds, args.colour or os.environ.get(variables.DEPLOY_TO) or None)}")
+            seconds = (
+                args.seconds
+                if args.seconds is not None
+                else float(os.environ.get(variables.DEPLOY_FAULT_SECONDS) or 30)
+            )
+            print(
+                f"gonogo: {colours.inject(kind, seconds, args.colour or os.environ.get(variables.DEPLOY_TO) or None)}"
+            )
         elif args.action == "serving":
             up, said = colours.serving(args.colour or os.environ.get(variables.DEPLOY_TO) or None)
             print(f"gonogo: {said}")
@@ -112,7 +120,9 @@ def _calibrate(root: Path, env_name: str) -> int:
     try:
         environments = Environments.from_path(root / "environments.yaml")
         environment = environments.get(env_name)
-        limits = load_latency_limits(GateSet.from_path(root / "gates.yaml", environments.names).for_environment(env_name))
+        limits = load_latency_limits(
+            GateSet.from_path(root / "gates.yaml", environments.names).for_environment(env_name)
+        )
     except ConfigError as exc:
         print(f"gonogo: {exc}")
         return EXIT_USAGE

@@ -89,10 +89,16 @@ class Watch:
         self.colour, self.since = colour, since
         triggers = compressed(PLAN_TRIGGERS, TRIGGER_COMPRESSION)
         if "eager_rollback" in faults:
-            triggers = tuple(Trigger(t.name, t.series, t.threshold, 0.0, 0 if t.count is not None else None, t.op) for t in triggers)
+            triggers = tuple(
+                Trigger(t.name, t.series, t.threshold, 0.0, 0 if t.count is not None else None, t.op) for t in triggers
+            )
         skip = {"latency_p95"} if "latency_trigger_off" in faults else set()
         self.triggers = [t for t in triggers if t.name in WATCHED and t.name not in skip]
-        self.readings: dict[str, list[tuple[float, float | None]]] = {"error_rate": [], "latency_p95": [], "health_check": []}
+        self.readings: dict[str, list[tuple[float, float | None]]] = {
+            "error_rate": [],
+            "latency_p95": [],
+            "health_check": [],
+        }
         self.scrapes: deque[tuple[float, float, float, dict[float, float]]] = deque()
 
     def read(self, info: BoxInfo, now: float) -> None:
@@ -113,7 +119,10 @@ class Watch:
 
     def fired(self, now: float) -> Trigger | None:
         for trigger in self.triggers:
-            if fires_at(trigger, self.readings[trigger.series], EVALUATE_EVERY_S, start=self.since, end=now) is not None:
+            if (
+                fires_at(trigger, self.readings[trigger.series], EVALUATE_EVERY_S, start=self.since, end=now)
+                is not None
+            ):
                 return trigger
         return None
 

@@ -41,36 +41,51 @@ class Server:
 def connect(url: str, database: str, timeout_s: float = 5.0, required_collections: tuple[str, ...] = ()) -> Server:
     shown = redact(url)
     try:
-        client: MongoClient[dict] = MongoClient(url, serverSelectionTimeoutMS=int(timeout_s * 1000), connectTimeoutMS=int(timeout_s * 1000),
-                             appname="gonogo-db", retryWrites=False)
+        client: MongoClient[dict] = MongoClient(
+            url,
+            serverSelectionTimeoutMS=int(timeout_s * 1000),
+            connectTimeoutMS=int(timeout_s * 1000),
+            appname="gonogo-db",
+            retryWrites=False,
+        )
     except (InvalidURI, ConfigurationError, ValueError) as exc:
-        raise MongoUnavailable(f"MongoDB URL {shown} is not valid: {exc}. Fix mongo_url in environments.yaml.") from None
+        raise MongoUnavailable(
+            f"MongoDB URL {shown} is not valid: {exc}. Fix mongo_url in environments.yaml."
+        ) from None
     try:
         build = client.admin.command("buildInfo")
         names = client[database].list_collection_names()
         databases = client.list_database_names() if not names else []
     except ServerSelectionTimeoutError as exc:
         client.close()
-        raise MongoUnavailable(f"MongoDB at {shown} is unreachable within {timeout_s:g} s ({_first_line(exc)}). "
-                               "Is it running, and does the URL's host:port (and TLS setting) match?") from None
+        raise MongoUnavailable(
+            f"MongoDB at {shown} is unreachable within {timeout_s:g} s ({_first_line(exc)}). "
+            "Is it running, and does the URL's host:port (and TLS setting) match?"
+        ) from None
     except OperationFailure as exc:
         client.close()
         if exc.code in (13, 18):  # Unauthorized, AuthenticationFailed
-            raise MongoUnavailable(f"MongoDB at {shown} refused the credentials ({exc.code}: {_first_line(exc)}). "
-                                   "Check the user and password behind mongo_url, and its authSource.") from None
+            raise MongoUnavailable(
+                f"MongoDB at {shown} refused the credentials ({exc.code}: {_first_line(exc)}). "
+                "Check the user and password behind mongo_url, and its authSource."
+            ) from None
         raise MongoUnavailable(f"MongoDB at {shown} refused a read-only command: {_first_line(exc)}") from None
     except PyMongoError as exc:
         client.close()
         raise MongoUnavailable(f"MongoDB at {shown}: {exc.__class__.__name__}: {_first_line(exc)}") from None
     if not names:
         client.close()
-        raise MongoUnavailable(f"database '{database}' has no collections on {shown} (databases there: "
-                               f"{', '.join(sorted(databases)) or 'none'}). Check `database` in environments.yaml.")
+        raise MongoUnavailable(
+            f"database '{database}' has no collections on {shown} (databases there: "
+            f"{', '.join(sorted(databases)) or 'none'}). Check `database` in environments.yaml."
+        )
     missing = [c for c in required_collections if c not in names]
     if missing:
         client.close()
-        raise MongoUnavailable(f"database '{database}' on {shown} has no collection {', '.join(missing)} "
-                               f"(it has: {', '.join(sorted(names))}). Is this the API's database?")
+        raise MongoUnavailable(
+            f"database '{database}' on {shown} has no collection {', '.join(missing)} "
+            f"(it has: {', '.join(sorted(names))}). Is this the API's database?"
+        )
     kind = "secantusdb" if "secantusVersion" in build else "mongodb"
     return Server(client, database, build.get("secantusVersion") or build.get("version", "?"), kind, sorted(names))
 

@@ -49,5 +49,8 @@ def compare(spec: IndexSpec, existing: list[dict]) -> IndexFinding:
 def extra(specs: list[IndexSpec], collection: str, existing: list[dict]) -> list[str]:
     """Indexes on ``collection`` that no requirement asks for (the _id index aside)."""
     wanted = {s.keys for s in specs if s.collection == collection}
-    return [ix["name"] for ix in existing
-            if ix["name"] != "_id_" and tuple((k, int(v)) for k, v in ix["key"].items()) not in wanted]
+    return [
+        ix["name"]
+        for ix in existing
+        if ix["name"] != "_id_" and tuple((k, int(v)) for k, v in ix["key"].items()) not in wanted
+    ]

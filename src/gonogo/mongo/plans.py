@@ -67,10 +67,13 @@ def analyze(explain: Mapping, filter_doc: Mapping, sort: Mapping[str, int] | Non
     ixscan = next((s for s in stages if s.get("stage") == "IXSCAN"), None)
     stats = explain.get("executionStats", {})
     report = PlanReport(
-        stages=names, index=ixscan.get("indexName") if ixscan else None,
+        stages=names,
+        index=ixscan.get("indexName") if ixscan else None,
         index_keys=dict(ixscan.get("keyPattern", {})) if ixscan else None,
-        collscan="COLLSCAN" in names, blocking_sort=False,
-        keys_examined=int(stats.get("totalKeysExamined", 0)), docs_examined=int(stats.get("totalDocsExamined", 0)),
+        collscan="COLLSCAN" in names,
+        blocking_sort=False,
+        keys_examined=int(stats.get("totalKeysExamined", 0)),
+        docs_examined=int(stats.get("totalDocsExamined", 0)),
         returned=int(stats.get("nReturned", 0)),
     )
     if report.collscan:
@@ -79,12 +82,20 @@ def analyze(explain: Mapping, filter_doc: Mapping, sort: Mapping[str, int] | Non
         report.problems.append(f"no index scan in the plan ({' > '.join(names)})")
     if "SORT" in names:
         equality = {k for k, v in filter_doc.items() if not isinstance(v, Mapping)}
-        provided = ixscan is not None and sort is not None and index_provides_sort(ixscan.get("keyPattern", {}), equality, sort)
+        provided = (
+            ixscan is not None
+            and sort is not None
+            and index_provides_sort(ixscan.get("keyPattern", {}), equality, sort)
+        )
         if provided and server_kind == "secantusdb":
-            report.sort_note = (f"SORT stage reported, but index '{report.index}' provides the order {dict(sort or {})}: "
-                                "SecantusDB sorts anyway (MongoDB 7 would not)")
+            report.sort_note = (
+                f"SORT stage reported, but index '{report.index}' provides the order {dict(sort or {})}: "
+                "SecantusDB sorts anyway (MongoDB 7 would not)"
+            )
         else:
             report.blocking_sort = True
-            report.problems.append(f"blocking in-memory SORT on {dict(sort or {})}"
-                                   + (f" (index '{report.index}' does not provide that order)" if ixscan else ""))
+            report.problems.append(
+                f"blocking in-memory SORT on {dict(sort or {})}"
+                + (f" (index '{report.index}' does not provide that order)" if ixscan else "")
+            )
     return report

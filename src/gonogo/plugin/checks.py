@@ -89,8 +89,11 @@ class SecurityChecks(Checks):
                 self.not_measured(source, requirement, str(exc))
             except NotMeasured as exc:
                 src.incomplete(str(exc), (self.metric, {"requirement": requirement}))
-            allure.attach("\n".join(f"{'PASS' if r.ok else 'FAIL'} {r.name}: {r.evidence}" for r in rules),
-                          f"{source} evidence", allure.attachment_type.TEXT)
+            allure.attach(
+                "\n".join(f"{'PASS' if r.ok else 'FAIL'} {r.name}: {r.evidence}" for r in rules),
+                f"{source} evidence",
+                allure.attachment_type.TEXT,
+            )
             for rule in rules:
                 src.check(rule.name, rule.ok, rule.evidence, requirement, rule.severity)
             say(f"{source}: {sum(r.ok for r in rules)} of {len(rules)} of the plan's settings hold")
@@ -119,12 +122,15 @@ class Source:
             store.scan("security.findings", self.findings, source=self.name)
             bad = [f for f in self.findings if not f.waived and f.severity in self.blocking]
             assert not bad, f"{len(bad)} {self.name} finding(s):\n" + "\n".join(
-                f"[{f.severity.value}] {f.requirement} {f.id}: {f.evidence}" for f in bad)
+                f"[{f.severity.value}] {f.requirement} {f.id}: {f.evidence}" for f in bad
+            )
             return
         if self.findings:  # found before the scan broke off: they stand (K4 fails on them, not merely inconclusive)
             store.scan("security.findings", self.findings, source=self.name)
         if not self._unmeasured:  # a crash: the rest of the scan was not done
-            reason = f"{self.name} scan broke off: {kind.__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
+            reason = (
+                f"{self.name} scan broke off: {kind.__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
+            )
             store.unmeasured("security.findings", redact(reason).rstrip(": "), source=self.name)
 
     # -- what a scan records ------------------------------------------------------------
@@ -133,7 +139,10 @@ class Source:
         evidence = redact(evidence)
         if not ok:
             finding = self._keep(Finding(name, self.name, Severity.parse(severity), requirement, name, evidence))
-            ok, evidence = bool(finding.waived), finding.evidence + (f" (waived: {finding.waived})" if finding.waived else "")
+            ok, evidence = (
+                bool(finding.waived),
+                finding.evidence + (f" (waived: {finding.waived})" if finding.waived else ""),
+            )
         return self.owner.record(name, ok, evidence, requirement, source=self.name)
 
     def advise(self, name: str, evidence: str, requirement: str, severity: str) -> None:
@@ -148,9 +157,11 @@ class Source:
     def _keep(self, finding: Finding, aliases: tuple[str, ...] = ()) -> Finding:
         finding = self.owner.waivers.apply(finding, aliases)
         self.findings.append(finding)
-        allure.attach(finding.evidence + (f"\nwaived: {finding.waived}" if finding.waived else ""),
-                      f"{'waived ' if finding.waived else ''}finding [{finding.severity.value}] {finding.id}",
-                      allure.attachment_type.TEXT)
+        allure.attach(
+            finding.evidence + (f"\nwaived: {finding.waived}" if finding.waived else ""),
+            f"{'waived ' if finding.waived else ''}finding [{finding.severity.value}] {finding.id}",
+            allure.attachment_type.TEXT,
+        )
         return finding
 
     def incomplete(self, reason: str, *also: tuple[str, dict]) -> NoReturn:

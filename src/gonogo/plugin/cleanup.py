@@ -30,8 +30,12 @@ class CreatedObjects:
         if kind == "evaluations":
             self._evaluations.append(object_id)
         elif kind in API_DELETES:
-            self._steps.append((f"delete {kind} {object_id}",
-                                lambda: self.client.delete(f"/api/{kind}/{object_id}", role=role, index=index)))
+            self._steps.append(
+                (
+                    f"delete {kind} {object_id}",
+                    lambda: self.client.delete(f"/api/{kind}/{object_id}", role=role, index=index),
+                )
+            )
         else:
             raise ValueError(f"cannot remove '{kind}': one of models, files, evaluations")
 
@@ -63,7 +67,8 @@ class CreatedObjects:
     def _remove_evaluations(self) -> None:
         if self.environment.mongo_url is None:
             raise RuntimeError("the contract has no DELETE for evaluations and the environment has no mongo_url")
-        left = remove_evaluations(self.environment.mongo_url.get_secret_value(), self.environment.database, ids=self._evaluations)
+        left = remove_evaluations(
+            self.environment.mongo_url.get_secret_value(), self.environment.database, ids=self._evaluations
+        )
         if left:
             raise RuntimeError(f"{left} still there")
-

@@ -55,17 +55,23 @@ def gonogo_requires(request: pytest.FixtureRequest, gonogo_state: RunState):
     ``what`` to the test's name. Undeclared, the gate reading them is inconclusive ("not covered: ..."); where
     the environment declares ``out_of_scope: {what: reason}``, the gate decides on the rest and shows the reason."""
 
-    def requires(allowed: bool, why: str, what: str | None = None, metrics: tuple[str, ...] | str | None = None, **tags) -> None:
+    def requires(
+        allowed: bool, why: str, what: str | None = None, metrics: tuple[str, ...] | str | None = None, **tags
+    ) -> None:
         if allowed:
             return
         marker = request.node.get_closest_marker("gonogo_covers")
         if metrics is None:
             if marker is None:
-                raise pytest.UsageError(f"{request.node.nodeid} skips for safety ({why}) but does not say what it covers: "
-                                        "mark it @pytest.mark.gonogo_covers(METRIC, tag=value)")
+                raise pytest.UsageError(
+                    f"{request.node.nodeid} skips for safety ({why}) but does not say what it covers: "
+                    "mark it @pytest.mark.gonogo_covers(METRIC, tag=value)"
+                )
             metrics, tags = marker.args, {**marker.kwargs, **tags}
         what = what or getattr(request.node, "originalname", request.node.name)
-        pytest.skip(gonogo_state.not_covered(what, why, (metrics,) if isinstance(metrics, str) else tuple(metrics), **tags))
+        pytest.skip(
+            gonogo_state.not_covered(what, why, (metrics,) if isinstance(metrics, str) else tuple(metrics), **tags)
+        )
 
     return requires
 
@@ -117,14 +123,17 @@ def _account_allocator(request: pytest.FixtureRequest, gonogo_env, accounts) -> 
 @pytest.fixture
 def account(request: pytest.FixtureRequest, _account_allocator):
     """``account(purpose)``: the accounts (``.role``, ``.index``, ``.indexes``) that only ``purpose`` uses, declared on
-    the test with ``@pytest.mark.gonogo_accounts(purpose, role, ...)``. Too few accounts fails the test, naming the fix."""
+    the test with ``@pytest.mark.gonogo_accounts(purpose, role, ...)``. Too few accounts fails the test, naming the
+    fix."""
     declared = {need.purpose for need in _needs(request.node)}
 
     def take(purpose: str) -> Reserved:
         if purpose not in declared:
-            pytest.fail(f"{request.node.nodeid} asks for accounts '{purpose}' it does not declare: mark it "
-                        f"@pytest.mark.gonogo_accounts({purpose!r}, ROLE, ..., count=N) so that the load never uses them",
-                        pytrace=False)
+            pytest.fail(
+                f"{request.node.nodeid} asks for accounts '{purpose}' it does not declare: mark it "
+                f"@pytest.mark.gonogo_accounts({purpose!r}, ROLE, ..., count=N) so that the load never uses them",
+                pytrace=False,
+            )
         try:
             return _account_allocator.take(purpose)
         except AccountsExhausted as exc:
@@ -135,7 +144,9 @@ def account(request: pytest.FixtureRequest, _account_allocator):
 
 @pytest.fixture(scope="session")
 def shared_account(_account_allocator):
-    """``shared_account(role, i)``: the i-th (cyclically) of ``role``'s accounts no check holds, for spread-out traffic."""
+    """``shared_account(role, i)``: the i-th (cyclically) of ``role``'s accounts no check holds, for spread-out
+    traffic."""
+
     def index(role: str, i: int) -> int:
         free = _account_allocator.shared(role)
         return free[i % len(free)] if free else i
@@ -168,7 +179,10 @@ def check_credentials(client: ApiClient) -> list[str]:
 def writes(gonogo_env, gonogo_requires):
     """Tests that create (tagged, removed) data run only where the environment allows writes; elsewhere what they
     cover (their gonogo_covers marker) is recorded as not covered."""
-    gonogo_requires(gonogo_env.safety.writes_allowed, f"environment '{gonogo_env.name}' does not allow writes (safety.writes_allowed)")
+    gonogo_requires(
+        gonogo_env.safety.writes_allowed,
+        f"environment '{gonogo_env.name}' does not allow writes (safety.writes_allowed)",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -183,8 +197,10 @@ def remove_tagged_evaluations(gonogo_env, tag):
 
     def remove() -> int:
         if gonogo_env.mongo_url is None:
-            raise RuntimeError(f"evaluations tagged '{tag}' cannot be removed through the API (the contract has no DELETE); "
-                               f"give environment '{gonogo_env.name}' a mongo_url so gonogo can remove its test data")
+            raise RuntimeError(
+                f"evaluations tagged '{tag}' cannot be removed through the API (the contract has no DELETE); "
+                f"give environment '{gonogo_env.name}' a mongo_url so gonogo can remove its test data"
+            )
         return remove_evaluations(gonogo_env.mongo_url.get_secret_value(), gonogo_env.database, tag=tag)
 
     return remove
@@ -193,7 +209,8 @@ def remove_tagged_evaluations(gonogo_env, tag):
 @pytest.fixture
 def created(request, api_client, gonogo_env, tag) -> Iterator[CreatedObjects]:
     """``created.add(kind, object_id, role, index=0)`` / ``created.add_step(what, step)``: what this test created,
-    removed after it (last first) even when it fails, through the suite's own client; a removal that fails fails the test."""
+    removed after it (last first) even when it fails, through the suite's own client; a removal that fails fails the
+    test."""
     suite = suite_of_item(request.node, suites_dir(request.config)) or "smoke"
     registry = CreatedObjects(api_client(suite), gonogo_env, tag)
     yield registry

@@ -71,7 +71,9 @@ def _undecided_from_the_start(early_config: pytest.Config) -> None:
     exit 2 and one line (no traceback). pytest skips its session-finish hooks when the start is cut short (the box
     boot, the reachability probe), so a report left for them would let the last run's Go stand for this one."""
     ns = early_config.known_args_namespace
-    env_name = pick(getattr(ns, "gonogo_env", None), ENV_VARS["env"], early_config.getini("gonogo_env"), None, os.environ)
+    env_name = pick(
+        getattr(ns, "gonogo_env", None), ENV_VARS["env"], early_config.getini("gonogo_env"), None, os.environ
+    )
     if not env_name or getattr(ns, "collectonly", False):
         return
     path = getattr(ns, "gonogo_gate_report", None)
@@ -85,11 +87,21 @@ def _undecided_from_the_start(early_config: pytest.Config) -> None:
 
     def stop(signum, frame):
         if path:
-            undecided.gate_report(path, f"{signal.Signals(signum).name} before the run started", EXIT_INTERRUPTED,
-                                  environment=env_name, base_url=None, gates_file=None)
+            undecided.gate_report(
+                path,
+                f"{signal.Signals(signum).name} before the run started",
+                EXIT_INTERRUPTED,
+                environment=env_name,
+                base_url=None,
+                gates_file=None,
+            )
         if capture is not None:  # pytest captures fds 1 and 2 already: the line must reach the real stderr
             capture.suspend_global_capture(in_=False)
-        os.write(2, f"\ngonogo: {signal.Signals(signum).name} before the run started: nothing was decided [exit {EXIT_INTERRUPTED}]\n".encode())
+        os.write(
+            2,
+            f"\ngonogo: {signal.Signals(signum).name} before the run started: nothing was decided "
+            f"[exit {EXIT_INTERRUPTED}]\n".encode(),
+        )
         os._exit(EXIT_INTERRUPTED)  # nothing to clean up yet: no box, no load, no test data
 
     for signum in (signal.SIGINT, signal.SIGTERM):  # first: a signal while the reports below are written is caught too
@@ -120,8 +132,13 @@ def _run_again_with_joined_path_options(early_config: pytest.Config) -> None:
         return
     ns = early_config.known_args_namespace
     file_or_dir = [a for a in getattr(ns, "file_or_dir", []) if not a.startswith("-")]
-    _, intended_ini, _, _ = determine_setup(inifile=ns.inifilename, override_ini=ns.override_ini, args=file_or_dir,
-                                            rootdir_cmd_arg=ns.rootdir or None, invocation_dir=early_config.invocation_params.dir)
+    _, intended_ini, _, _ = determine_setup(
+        inifile=ns.inifilename,
+        override_ini=ns.override_ini,
+        args=file_or_dir,
+        rootdir_cmd_arg=ns.rootdir or None,
+        invocation_dir=early_config.invocation_params.dir,
+    )
     if intended_ini == early_config.inipath:
         return
     if sys.argv[1:] == given and not os.environ.get(variables.REEXEC):
@@ -133,7 +150,8 @@ def _run_again_with_joined_path_options(early_config: pytest.Config) -> None:
     raise pytest.UsageError(
         f"pytest read a path option's value as a test path and took its configuration from "
         f"{early_config.inipath or early_config.rootpath}, not {intended_ini}; write the option with '=' "
-        f"({' '.join(a for a in joined if a.startswith(PATH_OPTIONS))}) (exit {EXIT_USAGE}: nothing was run)")
+        f"({' '.join(a for a in joined if a.startswith(PATH_OPTIONS))}) (exit {EXIT_USAGE}: nothing was run)"
+    )
 
 
 def _existing_file(value: str) -> str:
@@ -151,22 +169,60 @@ def _url(value: str) -> str:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("gonogo", "gonogo release gate")
-    group.addoption(OPT_ENV, dest="gonogo_env", metavar="NAME", default=None,
-                    help=f"Environment from environments.yaml to decide (local, staging, production...). "
-                         f"Also ${ENV_VARS['env']} or ini gonogo_env. Default: %(default)r")
-    group.addoption(OPT_ENVIRONMENTS, dest="gonogo_environments", metavar="PATH", default=None,
-                    help="Environments file. Default: ini gonogo_environments, else environments.yaml at the rootdir.")
-    group.addoption(OPT_GATES, dest="gonogo_gates", metavar="PATH", default=None,
-                    help="Gates file. Default: ini gonogo_gates, else gates.yaml at the rootdir.")
-    group.addoption(OPT_BASE_URL, dest="gonogo_base_url", metavar="URL", default=None, type=_url,
-                    help="Override the environment's base URL. Default: %(default)r")
-    group.addoption(OPT_GATE_REPORT, dest="gonogo_gate_report", metavar="PATH", default=None,
-                    help="Write the JSON gate report (schema gonogo.gate-report/1) here. Default: %(default)r")
-    group.addoption(OPT_BASELINE, dest="gonogo_baseline", metavar="REPORT", default=None, type=_existing_file,
-                    help="A saved gate report that relative gates compare against. Default: %(default)r")
-    group.addoption("--load-workers", dest="gonogo_load_workers", metavar="N", default=0, type=int,
-                    help="Run the load suite as a Locust master with N worker processes on this machine "
-                         "(figures merge on the master). 0: one Locust process. Default: %(default)r")
+    group.addoption(
+        OPT_ENV,
+        dest="gonogo_env",
+        metavar="NAME",
+        default=None,
+        help=f"Environment from environments.yaml to decide (local, staging, production...). "
+        f"Also ${ENV_VARS['env']} or ini gonogo_env. Default: %(default)r",
+    )
+    group.addoption(
+        OPT_ENVIRONMENTS,
+        dest="gonogo_environments",
+        metavar="PATH",
+        default=None,
+        help="Environments file. Default: ini gonogo_environments, else environments.yaml at the rootdir.",
+    )
+    group.addoption(
+        OPT_GATES,
+        dest="gonogo_gates",
+        metavar="PATH",
+        default=None,
+        help="Gates file. Default: ini gonogo_gates, else gates.yaml at the rootdir.",
+    )
+    group.addoption(
+        OPT_BASE_URL,
+        dest="gonogo_base_url",
+        metavar="URL",
+        default=None,
+        type=_url,
+        help="Override the environment's base URL. Default: %(default)r",
+    )
+    group.addoption(
+        OPT_GATE_REPORT,
+        dest="gonogo_gate_report",
+        metavar="PATH",
+        default=None,
+        help="Write the JSON gate report (schema gonogo.gate-report/1) here. Default: %(default)r",
+    )
+    group.addoption(
+        OPT_BASELINE,
+        dest="gonogo_baseline",
+        metavar="REPORT",
+        default=None,
+        type=_existing_file,
+        help="A saved gate report that relative gates compare against. Default: %(default)r",
+    )
+    group.addoption(
+        "--load-workers",
+        dest="gonogo_load_workers",
+        metavar="N",
+        default=0,
+        type=int,
+        help="Run the load suite as a Locust master with N worker processes on this machine "
+        "(figures merge on the master). 0: one Locust process. Default: %(default)r",
+    )
     parser.addini("gonogo_env", "Environment decided when --env is not given (activates the gate).", default=None)
     parser.addini("gonogo_environments", "Environments file, relative to the rootdir.", default=None)
     parser.addini("gonogo_gates", "Gates file, relative to the rootdir.", default=None)
@@ -181,17 +237,30 @@ def _path(config: pytest.Config, cli: str | None, key: str, default: str) -> Pat
 def pytest_configure(config: pytest.Config) -> None:
     if not config.pluginmanager.is_registered(fixtures):
         config.pluginmanager.register(fixtures, "gonogo-fixtures")
-    config.addinivalue_line("markers", "gonogo_covers(metric, ..., **tags): the figures a check produces; a safety rule "
-                                       "that skips it leaves them not covered (fixture gonogo_requires)")
-    config.addinivalue_line("markers", "gonogo_accounts(purpose, role, ..., count=1): accounts a check needs for itself, of one "
-                                       "of the roles (the one with most to spare); reserved before the load, which never uses "
-                                       "them (fixture account)")
-    config.addinivalue_line("markers", f"gonogo_suite(name): the suite a test belongs to ({', '.join(SUITES)}); "
-                                       "by default the directory under gonogo_suites_dir")
+    config.addinivalue_line(
+        "markers",
+        "gonogo_covers(metric, ..., **tags): the figures a check produces; a safety rule "
+        "that skips it leaves them not covered (fixture gonogo_requires)",
+    )
+    config.addinivalue_line(
+        "markers",
+        "gonogo_accounts(purpose, role, ..., count=1): accounts a check needs for itself, of one "
+        "of the roles (the one with most to spare); reserved before the load, which never uses "
+        "them (fixture account)",
+    )
+    config.addinivalue_line(
+        "markers",
+        f"gonogo_suite(name): the suite a test belongs to ({', '.join(SUITES)}); "
+        "by default the directory under gonogo_suites_dir",
+    )
     opt = config.option
     env_name = pick(opt.gonogo_env, ENV_VARS["env"], config.getini("gonogo_env"), None, os.environ)
     if not env_name:
-        for flag, value in ((OPT_GATES, opt.gonogo_gates), (OPT_GATE_REPORT, opt.gonogo_gate_report), (OPT_BASELINE, opt.gonogo_baseline)):
+        for flag, value in (
+            (OPT_GATES, opt.gonogo_gates),
+            (OPT_GATE_REPORT, opt.gonogo_gate_report),
+            (OPT_BASELINE, opt.gonogo_baseline),
+        ):
             if value:
                 raise pytest.UsageError(f"{flag} needs an environment: add {OPT_ENV}=NAME (or set {ENV_VARS['env']})")
         return
@@ -207,8 +276,14 @@ def pytest_configure(config: pytest.Config) -> None:
     except (ConfigError, json_report.ReportError) as exc:
         message = f"{OPT_BASELINE}: {exc}" if isinstance(exc, json_report.ReportError) else str(exc)
         if opt.gonogo_gate_report:  # the last run's report must not stand for this one
-            undecided.gate_report(opt.gonogo_gate_report, f"bad input, nothing was run: {message.splitlines()[0]}", EXIT_USAGE,
-                                  environment=env_name, base_url=None, gates_file=None)
+            undecided.gate_report(
+                opt.gonogo_gate_report,
+                f"bad input, nothing was run: {message.splitlines()[0]}",
+                EXIT_USAGE,
+                environment=env_name,
+                base_url=None,
+                gates_file=None,
+            )
         raise pytest.UsageError(f"{message}\n(exit {EXIT_USAGE}: nothing was sent to the target)") from None
     config.stash[STATE] = state
     config.pluginmanager.register(ActiveRun(config, state), "gonogo-active-run")
@@ -223,6 +298,7 @@ def _stop_on_signals(config: pytest.Config) -> None:
     box down, UNDECIDED (exit 2). Python's default would die on the spot and leave all of it behind. Once: a
     second SIGTERM during that clean-up does not cut it short. Ctrl-C is Python's own KeyboardInterrupt again
     (the start-up's quick exit ends here)."""
+
     def stop(signum, frame):
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         raise KeyboardInterrupt(f"{signal.Signals(signum).name} received: stopping the load and cleaning up")
@@ -267,7 +343,9 @@ class ActiveRun:
             self._write_undecided(reason, EXIT_INTERRUPTED)
             reporter = self.config.pluginmanager.get_plugin("terminalreporter")
             if reporter is not None:
-                reporter.write_line(f"gonogo: UNDECIDED — {reason}: nothing was decided [exit {EXIT_INTERRUPTED}]", red=True, bold=True)
+                reporter.write_line(
+                    f"gonogo: UNDECIDED — {reason}: nothing was decided [exit {EXIT_INTERRUPTED}]", red=True, bold=True
+                )
             raise
         if problem is not None:
             self.state.unreachable = problem
@@ -286,11 +364,24 @@ class ActiveRun:
         try:
             ssl_context(env)
         except (OSError, ssl.SSLError) as exc:
-            why = "not found" if isinstance(exc, FileNotFoundError) else f"cannot be read as PEM certificates ({exc.__class__.__name__})"
-            hint = (" (the local box writes it when it boots; with --base-url no box boots, so give the target's own CA "
-                    "in ca_bundle)") if env.embedded_stack and isinstance(exc, FileNotFoundError) else ""
-            raise pytest.UsageError(f"ca_bundle {env.ca_bundle} of environment '{env.name}' {why}{hint} "
-                                    f"(exit {EXIT_USAGE}: nothing was sent to the target)") from None
+            why = (
+                "not found"
+                if isinstance(exc, FileNotFoundError)
+                else f"cannot be read as PEM certificates ({exc.__class__.__name__})"
+            )
+            hint = (
+                (
+                    " (the local box writes it when it boots; with --base-url no box boots, so give the target's own "
+                    "CA "
+                    "in ca_bundle)"
+                )
+                if env.embedded_stack and isinstance(exc, FileNotFoundError)
+                else ""
+            )
+            raise pytest.UsageError(
+                f"ca_bundle {env.ca_bundle} of environment '{env.name}' {why}{hint} "
+                f"(exit {EXIT_USAGE}: nothing was sent to the target)"
+            ) from None
 
     def _start_box(self) -> None:
         env = self.state.environment
@@ -308,7 +399,9 @@ class ActiveRun:
                 calibration = calibration_for(self.config.rootpath, env, faults, self.state.latency_limits(), say)
             info, self.box = start_or_reuse(self.config.rootpath, env, faults, say)
         except Exception as exc:  # StackError, unknown fault: named component, log tail, exit 4
-            raise pytest.UsageError(f"{exc}\n(exit {EXIT_USAGE}: the local box could not start; nothing was decided)") from None
+            raise pytest.UsageError(
+                f"{exc}\n(exit {EXIT_USAGE}: the local box could not start; nothing was decided)"
+            ) from None
         self.state.attach_box(info)
         if calibration is not None:
             self.state.apply_calibration(calibration)
@@ -337,7 +430,9 @@ class ActiveRun:
             if suite is None:
                 continue
             if suite not in SUITES:
-                raise pytest.UsageError(f"{item.nodeid}: unknown suite '{suite}' in its gonogo_suite marker; use one of {', '.join(SUITES)}")
+                raise pytest.UsageError(
+                    f"{item.nodeid}: unknown suite '{suite}' in its gonogo_suite marker; use one of {', '.join(SUITES)}"
+                )
             self.state.suites_run.add(suite)
             order[item.nodeid] = SUITES.index(suite)
         # Suites run in the order of SUITES (smoke, load, db, security): the database suite reads the
@@ -373,12 +468,17 @@ class ActiveRun:
             report.longrepr = (str(self.state.gates_path), gate.line or 0, report.longrepr[2])
         # A check that crashed did not pass: what it covers is not measured (its gate inconclusive, with the reason),
         # whatever it had recorded before the exception. An assertion or pytest.fail is a finding, not a crash.
-        if report.failed and call.excinfo is not None and not isinstance(item, GateItem) \
-                and not call.excinfo.errisinstance((AssertionError, pytest.fail.Exception, pytest.skip.Exception)):
+        if (
+            report.failed
+            and call.excinfo is not None
+            and not isinstance(item, GateItem)
+            and not call.excinfo.errisinstance((AssertionError, pytest.fail.Exception, pytest.skip.Exception))
+        ):
             marker = item.get_closest_marker("gonogo_covers")
             if marker is not None:
                 exc = call.excinfo.value
-                reason = f"{item.name} crashed in {call.when}: {exc.__class__.__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
+                first_line = str(exc).splitlines()[0][:200] if str(exc) else ""
+                reason = f"{item.name} crashed in {call.when}: {exc.__class__.__name__}: {first_line}"
                 for metric in marker.args:
                     self.state.store.unmeasured(metric, reason.rstrip(": "), **marker.kwargs)
         return report
@@ -424,8 +524,14 @@ class ActiveRun:
         self.undecided_reason = reason
         env = self.state.environment
         if self.config.option.gonogo_gate_report:
-            undecided.gate_report(self.config.option.gonogo_gate_report, reason, exit_code, environment=self.state.env_name,
-                                  base_url=env.display_url, gates_file=str(self.state.gates_path))
+            undecided.gate_report(
+                self.config.option.gonogo_gate_report,
+                reason,
+                exit_code,
+                environment=self.state.env_name,
+                base_url=env.display_url,
+                gates_file=str(self.state.gates_path),
+            )
         alluredir = getattr(self.config.option, "allure_report_dir", None)
         if alluredir:
             self._write_allure_environment(alluredir)
@@ -433,8 +539,14 @@ class ActiveRun:
 
     def _write_allure_environment(self, alluredir: str) -> None:
         state = self.state
-        write_environment(alluredir, state.verdict, environment=state.env_name, base_url=state.environment.display_url,
-                          gates_file=state.gates_path, run_id=state.run_id)
+        write_environment(
+            alluredir,
+            state.verdict,
+            environment=state.env_name,
+            base_url=state.environment.display_url,
+            gates_file=state.gates_path,
+            run_id=state.run_id,
+        )
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
         if self.config.option.collectonly:
@@ -447,7 +559,14 @@ class ActiveRun:
         terminalreporter.write_sep("=", "gonogo verdict", bold=True)
         tw = self.config.get_terminal_writer()
         evidence = None if self.config.option.verbose > 0 else 1  # -v: every passing check's evidence
-        terminalreporter.write(console.render(verdict, width=max(tw.fullwidth, 100), color=tw.hasmarkup, plain=not tw.hasmarkup,
-                                              evidence_lines=evidence))
+        terminalreporter.write(
+            console.render(
+                verdict,
+                width=max(tw.fullwidth, 100),
+                color=tw.hasmarkup,
+                plain=not tw.hasmarkup,
+                evidence_lines=evidence,
+            )
+        )
         if self.config.option.gonogo_gate_report:
             terminalreporter.write_line(f"gate report: {self.config.option.gonogo_gate_report}")

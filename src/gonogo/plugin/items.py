@@ -64,9 +64,14 @@ class GateItem(pytest.Item):
             allure.dynamic.parent_suite("Go/No-Go gates")
             allure.dynamic.suite(gate.suite)
             allure.dynamic.tag(gate.requirement)
-            allure.dynamic.description("\n\n".join([result.message, *(f"- {line}" for line in result.details + result.evidence)]))
-            allure.attach(json.dumps(json_report.gate_entry(result), indent=2), name="gate result",
-                          attachment_type=allure.attachment_type.JSON)
+            allure.dynamic.description(
+                "\n\n".join([result.message, *(f"- {line}" for line in result.details + result.evidence)])
+            )
+            allure.attach(
+                json.dumps(json_report.gate_entry(result), indent=2),
+                name="gate result",
+                attachment_type=allure.attachment_type.JSON,
+            )
         if result.status is Status.NOT_RUN:
             pytest.skip(f"not run: {result.message}")
         if result.status is Status.INCONCLUSIVE:
@@ -103,8 +108,11 @@ class VerdictItem(pytest.Item):
             allure.dynamic.title(f"Verdict: {verdict.headline()}")
             allure.dynamic.parent_suite("Go/No-Go gates")
             allure.attach(table, name="gate table", attachment_type=allure.attachment_type.TEXT)
-            allure.attach(json.dumps(self.state.report()["gates"], indent=2), name="gates (JSON)",
-                          attachment_type=allure.attachment_type.JSON)
+            allure.attach(
+                json.dumps(self.state.report()["gates"], indent=2),
+                name="gates (JSON)",
+                attachment_type=allure.attachment_type.JSON,
+            )
         if not verdict.go:
             raise GateFailure(verdict.headline() + "\n" + "\n".join(f"- {r}" for r in verdict.reasons))
 

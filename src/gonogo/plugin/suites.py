@@ -35,6 +35,8 @@ def selected_suites(config: pytest.Config, suites_dir: Path) -> set[str]:
         target = (config.invocation_params.dir / arg.split("::", 1)[0]).resolve()
         for suite in SUITES:
             suite_dir = (suites_dir / suite).resolve()
-            if suite_dir.is_dir() and (suite_dir == target or target in suite_dir.parents or suite_dir in target.parents):
+            if suite_dir.is_dir() and (
+                suite_dir == target or target in suite_dir.parents or suite_dir in target.parents
+            ):
                 selected.add(suite)
     return selected

@@ -8,8 +8,9 @@ from gonogo import __version__
 from gonogo.gates.verdict import Verdict
 
 
-def write_environment(alluredir: str | Path, verdict: Verdict | None, *, environment: str, base_url: str,
-                      gates_file: Path, run_id: str) -> None:
+def write_environment(
+    alluredir: str | Path, verdict: Verdict | None, *, environment: str, base_url: str, gates_file: Path, run_id: str
+) -> None:
     """``verdict`` None: the run was not decided. ``base_url``: the display form, never credentials."""
     props = {  # the verdict first: the overview page shows the first few
         "gonogo.verdict": verdict.word if verdict else "undecided",

@@ -23,15 +23,29 @@ _STYLE = {
 
 def gate_table(verdict: Verdict) -> Table:
     table = Table(title="Go/No-Go gates", title_justify="left", show_lines=False)
-    columns: list[tuple[str, Literal["left", "right"]]] = [("gate", "left"), ("req", "left"), ("measured", "right"), ("threshold", "left"),
-               ("margin", "right"), ("samples", "right"), ("status", "left")]
+    columns: list[tuple[str, Literal["left", "right"]]] = [
+        ("gate", "left"),
+        ("req", "left"),
+        ("measured", "right"),
+        ("threshold", "left"),
+        ("margin", "right"),
+        ("samples", "right"),
+        ("status", "left"),
+    ]
     for column, justify in columns:
         table.add_column(column, justify=justify, no_wrap=column in ("gate", "status"))
     for r in verdict.results:
         status = _status_text(r)
         threshold = r.threshold_text() + (" *" if r.gate.override_reason or r.out_of_scope else "")
-        table.add_row(r.gate.id, r.gate.requirement, r.fmt(r.measured), threshold, r.margin_text(),
-                      str(r.samples) if r.status is not Status.NOT_RUN else "—", f"[{_STYLE[r.status]}]{status}[/]")
+        table.add_row(
+            r.gate.id,
+            r.gate.requirement,
+            r.fmt(r.measured),
+            threshold,
+            r.margin_text(),
+            str(r.samples) if r.status is not Status.NOT_RUN else "—",
+            f"[{_STYLE[r.status]}]{status}[/]",
+        )
     return table
 
 
@@ -75,9 +89,13 @@ def plain_table(verdict: Verdict) -> list[str]:
     under its threshold."""
     rows = []
     for r in verdict.results:
-        threshold = r.threshold_text().replace(" window", "") + (" *" if r.gate.override_reason or r.out_of_scope else "")
+        threshold = r.threshold_text().replace(" window", "") + (
+            " *" if r.gate.override_reason or r.out_of_scope else ""
+        )
         samples = f"n={r.samples}" if r.status is not Status.NOT_RUN else ""
-        rows.append((r.gate.id, r.gate.requirement, r.fmt(r.measured), threshold, f"{_status_text(r)}  {samples}".strip()))
+        rows.append(
+            (r.gate.id, r.gate.requirement, r.fmt(r.measured), threshold, f"{_status_text(r)}  {samples}".strip())
+        )
     header = ("gate", "req", "measured", "threshold", "status")
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(3)]
     widths.append(min(PLAIN_THRESHOLD, max(len(row[3]) for row in [header, *rows])))
@@ -92,8 +110,9 @@ def plain_table(verdict: Verdict) -> list[str]:
     return lines
 
 
-def render(verdict: Verdict, width: int = 120, color: bool = False, plain: bool = False,
-           evidence_lines: int | None = 1) -> str:
+def render(
+    verdict: Verdict, width: int = 120, color: bool = False, plain: bool = False, evidence_lines: int | None = 1
+) -> str:
     """The table and the notes. ``plain``: no terminal (see plain_table); the notes wrap at 80 columns."""
     if plain:
         import textwrap
@@ -101,12 +120,19 @@ def render(verdict: Verdict, width: int = 120, color: bool = False, plain: bool 
         out = plain_table(verdict)
         for line in notes(verdict, evidence_lines):
             indent = line[: len(line) - len(line.lstrip())]
-            out += textwrap.wrap(line, PLAIN_WIDTH, subsequent_indent=indent + "    ", break_long_words=False,
-                                 break_on_hyphens=False) or [""]
+            out += textwrap.wrap(
+                line, PLAIN_WIDTH, subsequent_indent=indent + "    ", break_long_words=False, break_on_hyphens=False
+            ) or [""]
         return "\n".join(out) + "\n"
     buffer = io.StringIO()
-    console = Console(file=buffer, width=width, force_terminal=color, color_system="standard" if color else None,
-                      highlight=False, soft_wrap=False)
+    console = Console(
+        file=buffer,
+        width=width,
+        force_terminal=color,
+        color_system="standard" if color else None,
+        highlight=False,
+        soft_wrap=False,
+    )
     console.print(gate_table(verdict))
     for line in notes(verdict, evidence_lines):
         console.print(line, markup=False)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -54,8 +54,15 @@ def gate_entry(r: GateResult) -> dict:
     }
 
 
-def build(verdict: Verdict, store: MetricsStore, *, environment: str, base_url: str | None,
-          gates_file: str, started: float | None = None) -> dict:
+def build(
+    verdict: Verdict,
+    store: MetricsStore,
+    *,
+    environment: str,
+    base_url: str | None,
+    gates_file: str,
+    started: float | None = None,
+) -> dict:
     return {
         "schema": SCHEMA,
         "gonogo_version": __version__,
@@ -68,8 +75,8 @@ def build(verdict: Verdict, store: MetricsStore, *, environment: str, base_url: 
         "gates_file": gates_file,
         "suites_run": verdict.suites_run,
         "failed_tests": verdict.failed_tests,
-        "started_at": datetime.fromtimestamp(started, timezone.utc).isoformat() if started else None,
-        "finished_at": datetime.now(timezone.utc).isoformat(),
+        "started_at": datetime.fromtimestamp(started, UTC).isoformat() if started else None,
+        "finished_at": datetime.now(UTC).isoformat(),
         "counts": verdict.counts(),
         "gates": [gate_entry(r) for r in verdict.results],
         "metrics": store.to_dict(),
@@ -104,7 +111,11 @@ def check_writable(path: str | Path) -> None:
     parent = path.parent
     while not parent.exists() and parent != parent.parent:  # the directories a run would create
         parent = parent.parent
-    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+    if (
+        not parent.is_dir()
+        or not os.access(parent, os.W_OK | os.X_OK)
+        or (path.exists() and not os.access(path, os.W_OK))
+    ):
         raise ReportError(f"{path} cannot be written (no permission, or {parent} is not a directory)")
 
 
@@ -115,16 +126,22 @@ def read(path: str | Path, accept: tuple[str, ...] = (SCHEMA,)) -> dict:
     except FileNotFoundError:
         raise ReportError(f"{path}: gate report not found") from None
     except IsADirectoryError:
-        raise ReportError(f"{path}: is a directory; give the gate report file in it (e.g. {path}/gate-report.json)") from None
+        raise ReportError(
+            f"{path}: is a directory; give the gate report file in it (e.g. {path}/gate-report.json)"
+        ) from None
     except UnicodeDecodeError as exc:
-        raise ReportError(f"{path}: not a UTF-8 text file ({exc.reason} at byte {exc.start}): not a gate report") from None
+        raise ReportError(
+            f"{path}: not a UTF-8 text file ({exc.reason} at byte {exc.start}): not a gate report"
+        ) from None
     except OSError as exc:
         raise ReportError(f"{path}: cannot be read: {exc.strerror or exc}") from None
     except json.JSONDecodeError as exc:
         raise ReportError(f"{path}: not JSON ({exc.msg} at line {exc.lineno})") from None
     if not isinstance(data, dict) or data.get("schema") not in accept:
         found = data.get("schema") if isinstance(data, dict) else type(data).__name__
-        raise ReportError(f"{path}: not a gonogo gate report (schema {found!r}, expected {' or '.join(map(repr, accept))})")
+        raise ReportError(
+            f"{path}: not a gonogo gate report (schema {found!r}, expected {' or '.join(map(repr, accept))})"
+        )
     return data
 
 
@@ -132,7 +149,12 @@ def load_store(path: str | Path) -> tuple[dict, MetricsStore]:
     """A gate report, or the figures file of a standalone Locust run (GONOGO_LOAD_OUT: a run of the load suite only)."""
     data = read(path, accept=(SCHEMA, LOAD_FIGURES_SCHEMA))
     if data["schema"] == LOAD_FIGURES_SCHEMA:
-        data = {**data, "metrics": data.get("store"), "suites_run": ["load"], "failed_tests": 1 if data.get("aborted") else 0}
+        data = {
+            **data,
+            "metrics": data.get("store"),
+            "suites_run": ["load"],
+            "failed_tests": 1 if data.get("aborted") else 0,
+        }
     if not isinstance(data.get("metrics"), dict):
         found = type(data.get("metrics")).__name__ if "metrics" in data else "nothing"
         raise ReportError(f"{path}: its 'metrics' must be a metrics snapshot (an object), found {found}")

@@ -38,7 +38,10 @@ FAILED = "#c0392b"
 
 def render(shots: Sequence[Shot], actions: Sequence[ActionRun], title: str) -> str:
     if not shots:
-        return f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="60"><text x="10" y="30">{escape(title)}: no requests</text></svg>'
+        return (
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="60">'
+            f'<text x="10" y="30">{escape(title)}: no requests</text></svg>'
+        )
     start = min(s.sent for s in shots)
     seconds = int(max(s.sent for s in shots) - start) + 1
     versions = list(dict.fromkeys(s.version or "?" for s in shots if s.ok))
@@ -53,9 +56,13 @@ def render(shots: Sequence[Shot], actions: Sequence[ActionRun], title: str) -> s
         return LEFT + (at - start) / seconds * plot_w
 
     failed = sum(1 for s in shots if not s.ok)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" font-family="sans-serif" font-size="11">',
-             f'<text x="{LEFT}" y="16" font-size="13" font-weight="bold">{escape(title)} — {len(shots):,} requests, {failed:,} failed</text>',
-             f'<line x1="{LEFT}" y1="{HEIGHT - BOTTOM}" x2="{WIDTH - 20}" y2="{HEIGHT - BOTTOM}" stroke="#333"/>']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" font-family="sans-serif" '
+        f'font-size="11">',
+        f'<text x="{LEFT}" y="16" font-size="13" font-weight="bold">{escape(title)} — {len(shots):,} requests, '
+        f"{failed:,} failed</text>",
+        f'<line x1="{LEFT}" y1="{HEIGHT - BOTTOM}" x2="{WIDTH - 20}" y2="{HEIGHT - BOTTOM}" stroke="#333"/>',
+    ]
     colours = {v: PALETTE[i % len(PALETTE)] for i, v in enumerate(versions)} | {FAILED: FAILED}
     for second, counts in enumerate(per_second):
         y: float = HEIGHT - BOTTOM
@@ -65,15 +72,21 @@ def render(shots: Sequence[Shot], actions: Sequence[ActionRun], title: str) -> s
             h = counts[key] / peak * plot_h
             y -= h
             label = "failed" if key == FAILED else f"version {key}"
-            parts.append(f'<rect x="{LEFT + second * bar:.1f}" y="{y:.1f}" width="{max(bar - 1, 1):.1f}" height="{h:.1f}" '
-                         f'fill="{colours[key]}"><title>+{second} s: {counts[key]} {escape(label)}</title></rect>')
+            parts.append(
+                f'<rect x="{LEFT + second * bar:.1f}" y="{y:.1f}" width="{max(bar - 1, 1):.1f}" height="{h:.1f}" '
+                f'fill="{colours[key]}"><title>+{second} s: {counts[key]} {escape(label)}</title></rect>'
+            )
     for action in actions:
-        parts.append(f'<line x1="{x(action.started):.1f}" y1="{TOP - 6}" x2="{x(action.started):.1f}" y2="{HEIGHT - BOTTOM}" '
-                     f'stroke="#333" stroke-dasharray="4 3"/><text x="{x(action.started) + 3:.1f}" y="{TOP + 4}">'
-                     f'{escape(action.name)} ({action.seconds:.1f} s)</text>')
+        parts.append(
+            f'<line x1="{x(action.started):.1f}" y1="{TOP - 6}" x2="{x(action.started):.1f}" y2="{HEIGHT - BOTTOM}" '
+            f'stroke="#333" stroke-dasharray="4 3"/><text x="{x(action.started) + 3:.1f}" y="{TOP + 4}">'
+            f"{escape(action.name)} ({action.seconds:.1f} s)</text>"
+        )
     for index, (key, colour) in enumerate(colours.items()):
         label = "failed" if key == FAILED else f"version {key}"
-        parts.append(f'<rect x="{LEFT + 130 * index}" y="{HEIGHT - 18}" width="10" height="10" fill="{colour}"/>'
-                     f'<text x="{LEFT + 14 + 130 * index}" y="{HEIGHT - 9}">{escape(label)}</text>')
+        parts.append(
+            f'<rect x="{LEFT + 130 * index}" y="{HEIGHT - 18}" width="10" height="10" fill="{colour}"/>'
+            f'<text x="{LEFT + 14 + 130 * index}" y="{HEIGHT - 9}">{escape(label)}</text>'
+        )
     parts.append(f'<text x="{WIDTH - 20}" y="{HEIGHT - BOTTOM + 15}" text-anchor="end">{seconds} s</text></svg>')
     return "\n".join(parts)

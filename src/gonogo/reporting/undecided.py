@@ -20,16 +20,38 @@ from gonogo.reporting import json_report
 VERDICT_CASE = ("gonogo", "verdict")  # classname, name of the JUnit case and Allure result that carry it
 
 
-def gate_report(path: str | Path, reason: str, exit_code: int, *, environment: str | None, base_url: str | None,
-                gates_file: str | None) -> None:
+def gate_report(
+    path: str | Path,
+    reason: str,
+    exit_code: int,
+    *,
+    environment: str | None,
+    base_url: str | None,
+    gates_file: str | None,
+) -> None:
     """Overwrite the gate report with an undecided one: no gates, no figures (``gonogo evaluate`` on it decides
     nothing either: a partial run's figures are not a run's)."""
-    json_report.write(path, {
-        "schema": json_report.SCHEMA, "gonogo_version": __version__, "verdict": "undecided", "decided": False,
-        "exit_code": exit_code, "reasons": [reason], "environment": environment, "base_url": base_url,
-        "gates_file": gates_file, "suites_run": [], "failed_tests": 0, "started_at": None, "finished_at": None,
-        "counts": {}, "gates": [], "metrics": MetricsStore().to_dict(),
-    })
+    json_report.write(
+        path,
+        {
+            "schema": json_report.SCHEMA,
+            "gonogo_version": __version__,
+            "verdict": "undecided",
+            "decided": False,
+            "exit_code": exit_code,
+            "reasons": [reason],
+            "environment": environment,
+            "base_url": base_url,
+            "gates_file": gates_file,
+            "suites_run": [],
+            "failed_tests": 0,
+            "started_at": None,
+            "finished_at": None,
+            "counts": {},
+            "gates": [],
+            "metrics": MetricsStore().to_dict(),
+        },
+    )
 
 
 def junit(path: str | Path, reason: str) -> None:
@@ -67,12 +89,23 @@ def allure(alluredir: str | Path, reason: str, since_ms: int) -> None:
             result["statusDetails"] = {"message": f"interrupted: {reason}"}
             path.write_text(json.dumps(result), encoding="utf-8")
     ident = str(uuid.uuid4())
-    (directory / f"{ident}-result.json").write_text(json.dumps({
-        "uuid": ident, "historyId": ".".join(VERDICT_CASE), "fullName": ".".join(VERDICT_CASE),
-        "name": "gonogo verdict: UNDECIDED", "status": "broken", "stage": "finished",
-        "statusDetails": {"message": reason}, "start": now, "stop": now,
-        "labels": [{"name": "suite", "value": "gonogo"}, {"name": "severity", "value": "blocker"}],
-    }), encoding="utf-8")
+    (directory / f"{ident}-result.json").write_text(
+        json.dumps(
+            {
+                "uuid": ident,
+                "historyId": ".".join(VERDICT_CASE),
+                "fullName": ".".join(VERDICT_CASE),
+                "name": "gonogo verdict: UNDECIDED",
+                "status": "broken",
+                "stage": "finished",
+                "statusDetails": {"message": reason},
+                "start": now,
+                "stop": now,
+                "labels": [{"name": "suite", "value": "gonogo"}, {"name": "severity", "value": "blocker"}],
+            }
+        ),
+        encoding="utf-8",
+    )
 
 
 def _interrupted(result: dict) -> bool:

@@ -41,8 +41,11 @@ def read(what: str, call, absent: tuple[str, ...] = ()):
         code = error_code(exc)
         if code in absent:
             return None
-        fix = ("check the name in environments.yaml aws:" if "NotFound" in code or code.startswith("InvalidGroup")
-               else "give gonogo's account read access to it")
+        fix = (
+            "check the name in environments.yaml aws:"
+            if "NotFound" in code or code.startswith("InvalidGroup")
+            else "give gonogo's account read access to it"
+        )
         raise NotMeasured(f"{what}: {code} ({exc}); {fix}") from None
     except BotoCoreError as exc:
         raise NotMeasured(f"{what}: {exc}") from None
@@ -59,24 +62,38 @@ def _the_one(where: str, operation: str, call, key: str) -> dict:
 # -- ElastiCache (Redis) ----------------------------------------------------------------------------------------
 def elasticache_rules(client, group_id: str) -> list[Rule]:
     where = f"ElastiCache replication group {group_id}"
-    group = _the_one(where, "DescribeReplicationGroups", lambda: client.describe_replication_groups(ReplicationGroupId=group_id),
-                     "ReplicationGroups")
-    return [Rule(f"elasticache.{key}", group.get(key) is True, f"{where}: {key} = {group.get(key)} (plan: true)")
-            for key in ("TransitEncryptionEnabled", "AuthTokenEnabled", "AtRestEncryptionEnabled")]
+    group = _the_one(
+        where,
+        "DescribeReplicationGroups",
+        lambda: client.describe_replication_groups(ReplicationGroupId=group_id),
+        "ReplicationGroups",
+    )
+    return [
+        Rule(f"elasticache.{key}", group.get(key) is True, f"{where}: {key} = {group.get(key)} (plan: true)")
+        for key in ("TransitEncryptionEnabled", "AuthTokenEnabled", "AtRestEncryptionEnabled")
+    ]
 
 
 # -- DocumentDB (MongoDB) ---------------------------------------------------------------------------------------
 def docdb_rules(client, cluster_id: str) -> list[Rule]:
     where = f"DocumentDB cluster {cluster_id}"
-    cluster = _the_one(where, "DescribeDBClusters", lambda: client.describe_db_clusters(DBClusterIdentifier=cluster_id),
-                       "DBClusters")
+    cluster = _the_one(
+        where, "DescribeDBClusters", lambda: client.describe_db_clusters(DBClusterIdentifier=cluster_id), "DBClusters"
+    )
     group = cluster.get("DBClusterParameterGroup", "")
-    parameters = read(f"DocumentDB DescribeDBClusterParameters {group}",
-                       lambda: client.describe_db_cluster_parameters(DBClusterParameterGroupName=group))["Parameters"]
+    parameters = read(
+        f"DocumentDB DescribeDBClusterParameters {group}",
+        lambda: client.describe_db_cluster_parameters(DBClusterParameterGroupName=group),
+    )["Parameters"]
     tls = next((p.get("ParameterValue") for p in parameters if p.get("ParameterName") == "tls"), None)
-    return [Rule("docdb.StorageEncrypted", cluster.get("StorageEncrypted") is True,
-                 f"{where}: StorageEncrypted = {cluster.get('StorageEncrypted')} (plan: true)"),
-            Rule("docdb.tls", tls == "enabled", f"{where}: parameter group {group} tls = {tls} (plan: enabled)")]
+    return [
+        Rule(
+            "docdb.StorageEncrypted",
+            cluster.get("StorageEncrypted") is True,
+            f"{where}: StorageEncrypted = {cluster.get('StorageEncrypted')} (plan: true)",
+        ),
+        Rule("docdb.tls", tls == "enabled", f"{where}: parameter group {group} tls = {tls} (plan: enabled)"),
+    ]
 
 
 # -- EC2 security groups -----------------------------------------------------------------------------------------
@@ -88,8 +105,12 @@ def _covers(permission: dict, port: int) -> bool:
 
 
 def _sources(permission: dict) -> list[str]:
-    return ([r["CidrIp"] for r in permission.get("IpRanges", [])] + [r["CidrIpv6"] for r in permission.get("Ipv6Ranges", [])]
-            + [p["GroupId"] for p in permission.get("UserIdGroupPairs", [])] + [p["PrefixListId"] for p in permission.get("PrefixListIds", [])])
+    return (
+        [r["CidrIp"] for r in permission.get("IpRanges", [])]
+        + [r["CidrIpv6"] for r in permission.get("Ipv6Ranges", [])]
+        + [p["GroupId"] for p in permission.get("UserIdGroupPairs", [])]
+        + [p["PrefixListId"] for p in permission.get("PrefixListIds", [])]
+    )
 
 
 def _ports(permission: dict) -> str:
@@ -102,11 +123,19 @@ def _ports(permission: dict) -> str:
 def _only_from(groups: dict, role: str, ports: tuple[int, ...], allowed: str | None, what: str) -> Rule:
     """Every ingress rule of ``role``'s group that reaches one of ``ports`` comes from the group ``allowed``."""
     group_id = groups[role]["GroupId"]
-    wrong = [f"{_ports(p)} from {source}" for p in groups[role].get("IpPermissions", [])
-             if any(_covers(p, port) for port in ports) for source in _sources(p) if source != allowed]
+    wrong = [
+        f"{_ports(p)} from {source}"
+        for p in groups[role].get("IpPermissions", [])
+        if any(_covers(p, port) for port in ports)
+        for source in _sources(p)
+        if source != allowed
+    ]
     plan = f"plan: only from {allowed} ({what})"
-    return Rule(f"sg.{role}_only_from_{'alb' if role == 'backend' else 'backend'}", not wrong,
-                f"security group {group_id} ({role}): " + ("; ".join(wrong) if wrong else "no other source") + f" ({plan})")
+    return Rule(
+        f"sg.{role}_only_from_{'alb' if role == 'backend' else 'backend'}",
+        not wrong,
+        f"security group {group_id} ({role}): " + ("; ".join(wrong) if wrong else "no other source") + f" ({plan})",
+    )
 
 
 def security_group_rules(ec2, ids: dict[str, str]) -> list[Rule]:
@@ -120,13 +149,28 @@ def security_group_rules(ec2, ids: dict[str, str]) -> list[Rule]:
     if absent:
         raise NotMeasured(f"security groups not found: {', '.join(absent)}")
     groups = {role: by_id[gid] for role, gid in ids.items()}
-    open_ssh = [f"{groups[role]['GroupId']} ({role}): {_ports(p)} from {source}" for role in groups
-                for p in groups[role].get("IpPermissions", []) if _covers(p, SSH)
-                for source in _sources(p) if source in WORLD]
+    open_ssh = [
+        f"{groups[role]['GroupId']} ({role}): {_ports(p)} from {source}"
+        for role in groups
+        for p in groups[role].get("IpPermissions", [])
+        if _covers(p, SSH)
+        for source in _sources(p)
+        if source in WORLD
+    ]
     return [
-        Rule("sg.ssh_not_world", not open_ssh, ("; ".join(open_ssh) if open_ssh else "no group opens port 22 to "
-             "0.0.0.0/0 or ::/0") + " (plan: SSH not open to 0.0.0.0/0)"),
-        _only_from(groups, "backend", tuple(range(BACKEND_PORTS[0], BACKEND_PORTS[1] + 1)), ids["alb"], "the load balancer, 8000-8002"),
+        Rule(
+            "sg.ssh_not_world",
+            not open_ssh,
+            ("; ".join(open_ssh) if open_ssh else "no group opens port 22 to 0.0.0.0/0 or ::/0")
+            + " (plan: SSH not open to 0.0.0.0/0)",
+        ),
+        _only_from(
+            groups,
+            "backend",
+            tuple(range(BACKEND_PORTS[0], BACKEND_PORTS[1] + 1)),
+            ids["alb"],
+            "the load balancer, 8000-8002",
+        ),
         _only_from(groups, "db", (MONGO,), ids["backend"], "the backends, 27017"),
         _only_from(groups, "cache", (REDIS,), ids["backend"], "the backends, 6379"),
     ]

@@ -45,8 +45,9 @@ def _connect(host: str, port: int) -> socket.socket:
     try:
         return socket.create_connection((host, port), timeout=TIMEOUT)
     except OSError as exc:
-        raise Unreachable(f"{host}:{port} is not reachable from this runner ({exc.strerror or exc}): "
-                          "not measured from here") from None
+        raise Unreachable(
+            f"{host}:{port} is not reachable from this runner ({exc.strerror or exc}): not measured from here"
+        ) from None
 
 
 # -- Redis ----------------------------------------------------------------------------------------------------
@@ -73,20 +74,32 @@ def redis_rules(url: str, ca_file: str | None = None) -> list[Rule]:
     target = f"Redis {host}:{port}"
     with _connect(host, port) as plain:
         plain_reply = _resp_reply(plain)
-    rules = [Rule("redis.plaintext_refused", plain_reply is None,
-                  f"{target}: a plaintext PING is answered {_said(plain_reply)} (plan: TLS only)")]
+    rules = [
+        Rule(
+            "redis.plaintext_refused",
+            plain_reply is None,
+            f"{target}: a plaintext PING is answered {_said(plain_reply)} (plan: TLS only)",
+        )
+    ]
     try:
         with _connect(host, port) as raw, _tls_context(ca_file).wrap_socket(raw, server_hostname=host) as tls:
             version = tls.version()
             reply = _resp_reply(tls)
         rules.append(Rule("redis.tls", True, f"{target}: {version} handshake, chain valid for {host} (plan: TLS)"))
     except (ssl.SSLError, OSError) as exc:
-        rules.append(Rule("redis.tls", False, f"{target}: no TLS handshake ({exc.__class__.__name__}: {exc}) (plan: TLS)"))
+        rules.append(
+            Rule("redis.tls", False, f"{target}: no TLS handshake ({exc.__class__.__name__}: {exc}) (plan: TLS)")
+        )
         reply = plain_reply
     if reply is None:
         raise NotMeasured(f"{target} answered PING with nothing Redis says, on TLS or plaintext")
-    rules.append(Rule("redis.auth_required", reply.startswith(b"-NOAUTH"),
-                      f"{target}: an unauthenticated PING is answered {_said(reply)} (plan: AUTH, -NOAUTH)"))
+    rules.append(
+        Rule(
+            "redis.auth_required",
+            reply.startswith(b"-NOAUTH"),
+            f"{target}: an unauthenticated PING is answered {_said(reply)} (plan: AUTH, -NOAUTH)",
+        )
+    )
     return rules
 
 
@@ -96,8 +109,14 @@ def _hello(host: str, port: int, **options) -> tuple[Any, str]:
     from pymongo import MongoClient
     from pymongo.errors import PyMongoError
 
-    client = MongoClient(host, port, directConnection=True, serverSelectionTimeoutMS=int(TIMEOUT * 1000),
-                         connectTimeoutMS=int(TIMEOUT * 1000), **options)
+    client = MongoClient(
+        host,
+        port,
+        directConnection=True,
+        serverSelectionTimeoutMS=int(TIMEOUT * 1000),
+        connectTimeoutMS=int(TIMEOUT * 1000),
+        **options,
+    )
     try:
         client.admin.command("hello")
         return client, ""
@@ -117,22 +136,47 @@ def mongo_rules(url: str, ca_file: str | None = None) -> list[Rule]:
     target = f"MongoDB {host}:{port}"
     _connect(host, port).close()
     plain, plain_why = _hello(host, port)
-    rules = [Rule("mongo.plaintext_refused", plain is None, f"{target}: hello without TLS "
-                  + ("answered" if plain is not None else f"refused ({plain_why})") + " (plan: TLS only)")]
+    rules = [
+        Rule(
+            "mongo.plaintext_refused",
+            plain is None,
+            f"{target}: hello without TLS "
+            + ("answered" if plain is not None else f"refused ({plain_why})")
+            + " (plan: TLS only)",
+        )
+    ]
     client, why = _hello(host, port, tls=True, **({"tlsCAFile": ca_file} if ca_file else {}))
-    rules.append(Rule("mongo.tls", client is not None, f"{target}: hello over TLS "
-                      + ("answered, chain valid" if client is not None else f"failed ({why})") + " (plan: TLS)"))
+    rules.append(
+        Rule(
+            "mongo.tls",
+            client is not None,
+            f"{target}: hello over TLS "
+            + ("answered, chain valid" if client is not None else f"failed ({why})")
+            + " (plan: TLS)",
+        )
+    )
     probe = client or plain
     if probe is None:
         raise NotMeasured(f"{target} answers no hello, with TLS or without: {why}")
     try:
         names = probe.list_database_names()
-        rules.append(Rule("mongo.auth_required", False,
-                          f"{target}: an unauthenticated listDatabases is answered ({len(names)} databases) (plan: authentication)"))
+        rules.append(
+            Rule(
+                "mongo.auth_required",
+                False,
+                f"{target}: an unauthenticated listDatabases is answered ({len(names)} databases) (plan: "
+                f"authentication)",
+            )
+        )
     except OperationFailure as exc:
-        rules.append(Rule("mongo.auth_required", exc.code in (13, 18),
-                          f"{target}: an unauthenticated listDatabases is refused, code {exc.code} "
-                          f"({(exc.details or {}).get('codeName')}) (plan: authentication)"))
+        rules.append(
+            Rule(
+                "mongo.auth_required",
+                exc.code in (13, 18),
+                f"{target}: an unauthenticated listDatabases is refused, code {exc.code} "
+                f"({(exc.details or {}).get('codeName')}) (plan: authentication)",
+            )
+        )
     except PyMongoError as exc:
         raise NotMeasured(f"{target}: listDatabases without credentials failed before an answer: {exc}") from None
     finally:

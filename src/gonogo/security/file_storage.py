@@ -24,31 +24,66 @@ def _public_statements(policy: dict) -> list[dict]:
         return principal == "*" or "*" in (aws if isinstance(aws, list) else [aws])
 
     statements = policy.get("Statement", [])
-    return [s for s in (statements if isinstance(statements, list) else [statements])
-            if s.get("Effect") == "Allow" and everyone(s.get("Principal")) and not s.get("Condition")]
+    return [
+        s
+        for s in (statements if isinstance(statements, list) else [statements])
+        if s.get("Effect") == "Allow" and everyone(s.get("Principal")) and not s.get("Condition")
+    ]
 
 
 def rules(s3, anonymous, bucket: str, max_objects: int) -> list[Rule]:
-    """``s3``: a boto3 S3 client with gonogo's credentials; ``anonymous``: one that signs nothing (botocore UNSIGNED)."""
+    """``s3``: a boto3 S3 client with gonogo's credentials; ``anonymous``: one that signs nothing (botocore
+    UNSIGNED)."""
     where = f"s3://{bucket}"
     found = []
-    encryption = read(f"{where} GetBucketEncryption", lambda: s3.get_bucket_encryption(Bucket=bucket),
-                       ("ServerSideEncryptionConfigurationNotFoundError",))
-    algorithms = [r.get("ApplyServerSideEncryptionByDefault", {}).get("SSEAlgorithm")
-                  for r in (encryption or {}).get("ServerSideEncryptionConfiguration", {}).get("Rules", [])]
-    found.append(Rule("files.default_encryption", any(a in AT_REST for a in algorithms),
-                      f"{where} default encryption: {', '.join(map(str, algorithms)) or 'none'} (plan: AES256 or KMS)"))
-    block = read(f"{where} GetPublicAccessBlock", lambda: s3.get_public_access_block(Bucket=bucket),
-                  ("NoSuchPublicAccessBlockConfiguration",))
+    encryption = read(
+        f"{where} GetBucketEncryption",
+        lambda: s3.get_bucket_encryption(Bucket=bucket),
+        ("ServerSideEncryptionConfigurationNotFoundError",),
+    )
+    algorithms = [
+        r.get("ApplyServerSideEncryptionByDefault", {}).get("SSEAlgorithm")
+        for r in (encryption or {}).get("ServerSideEncryptionConfiguration", {}).get("Rules", [])
+    ]
+    found.append(
+        Rule(
+            "files.default_encryption",
+            any(a in AT_REST for a in algorithms),
+            f"{where} default encryption: {', '.join(map(str, algorithms)) or 'none'} (plan: AES256 or KMS)",
+        )
+    )
+    block = read(
+        f"{where} GetPublicAccessBlock",
+        lambda: s3.get_public_access_block(Bucket=bucket),
+        ("NoSuchPublicAccessBlockConfiguration",),
+    )
     settings = (block or {}).get("PublicAccessBlockConfiguration", {})
     off = [k for k in BLOCKS if not settings.get(k)]
-    found.append(Rule("files.public_access_blocked", not off, f"{where} public access block: "
-                      + (f"{', '.join(off)} off" if off else "all four on") + " (plan: all four on)"))
+    found.append(
+        Rule(
+            "files.public_access_blocked",
+            not off,
+            f"{where} public access block: "
+            + (f"{', '.join(off)} off" if off else "all four on")
+            + " (plan: all four on)",
+        )
+    )
     policy = read(f"{where} GetBucketPolicy", lambda: s3.get_bucket_policy(Bucket=bucket), ("NoSuchBucketPolicy",))
     public = _public_statements(json.loads(policy["Policy"])) if policy else []
-    found.append(Rule("files.policy_not_public", not public, f"{where} policy: " + (
-        f"{len(public)} statement(s) allow {sorted({a for s in public for a in _list(s.get('Action'))})} to Principal '*'"
-        if public else ("no statement allows Principal '*'" if policy else "none")) + " (plan: private)"))
+    found.append(
+        Rule(
+            "files.policy_not_public",
+            not public,
+            f"{where} policy: "
+            + (
+                f"{len(public)} statement(s) allow {sorted({a for s in public for a in _list(s.get('Action'))})} "
+                "to Principal '*'"
+                if public
+                else ("no statement allows Principal '*'" if policy else "none")
+            )
+            + " (plan: private)",
+        )
+    )
 
     keys, truncated = _keys(s3, bucket, max_objects)
     unsigned_list = _status(lambda: anonymous.list_objects_v2(Bucket=bucket, MaxKeys=1))
@@ -57,8 +92,10 @@ def rules(s3, anonymous, bucket: str, max_objects: int) -> list[Rule]:
         unsigned_get = _status(lambda: anonymous.get_object(Bucket=bucket, Key=keys[0]))
         found.append(_anonymous_rule("files.anonymous_get_denied", f"{where}/{keys[0]}: an unsigned GET", unsigned_get))
     if truncated:
-        raise NotMeasured(f"{where} holds more than s3.max_objects ({max_objects}) objects: the encryption of the rest "
-                          "is unread; raise max_objects")
+        raise NotMeasured(
+            f"{where} holds more than s3.max_objects ({max_objects}) objects: the encryption of the rest "
+            "is unread; raise max_objects"
+        )
     found.append(_objects_rule(s3, bucket, keys))
     return found
 
@@ -71,8 +108,14 @@ def _keys(s3, bucket: str, limit: int) -> tuple[list[str], bool]:
     keys: list[str] = []
     token = None
     while len(keys) < limit:
-        page = read(f"s3://{bucket} ListObjectsV2", lambda: s3.list_objects_v2(
-            Bucket=bucket, MaxKeys=min(1000, limit - len(keys)), **({"ContinuationToken": token} if token else {})))
+        page = read(
+            f"s3://{bucket} ListObjectsV2",
+            lambda: s3.list_objects_v2(  # called at once, inside this iteration
+                Bucket=bucket,
+                MaxKeys=min(1000, limit - len(keys)),  # noqa: B023
+                **({"ContinuationToken": token} if token else {}),  # noqa: B023
+            ),
+        )
         keys += [o["Key"] for o in page.get("Contents", [])]
         token = page.get("NextContinuationToken")
         if not page.get("IsTruncated"):
@@ -95,8 +138,11 @@ def _anonymous_rule(name: str, what: str, answer: tuple[int, str]) -> Rule:
     status, code = answer
     if status not in (200, 403):
         raise NotMeasured(f"{what} was answered {status} {code}: neither served nor denied")
-    return Rule(name, status == 403, f"{what} is {'denied (403 ' + code + ')' if status == 403 else 'served (200)'} "
-                "(plan: private)")
+    return Rule(
+        name,
+        status == 403,
+        f"{what} is {'denied (403 ' + code + ')' if status == 403 else 'served (200)'} (plan: private)",
+    )
 
 
 def _objects_rule(s3, bucket: str, keys: list[str]) -> Rule:
@@ -105,11 +151,16 @@ def _objects_rule(s3, bucket: str, keys: list[str]) -> Rule:
         return head.get("ServerSideEncryption")
 
     with ThreadPoolExecutor(8) as pool:  # bounded: at most max_objects HeadObject requests
-        found = dict(zip(keys, pool.map(encryption, keys)))
+        found = dict(zip(keys, pool.map(encryption, keys), strict=False))
     plain = [k for k, algorithm in found.items() if algorithm not in AT_REST]
-    return Rule("files.objects_encrypted", not plain, f"s3://{bucket}: {len(found) - len(plain)} of {len(found)} objects "
-                "encrypted at rest" + (f"; not: {', '.join(plain[:5])}{' ...' if len(plain) > 5 else ''}" if plain else "")
-                + " (plan: AES-256 on every object)")
+    return Rule(
+        "files.objects_encrypted",
+        not plain,
+        f"s3://{bucket}: {len(found) - len(plain)} of {len(found)} objects "
+        "encrypted at rest"
+        + (f"; not: {', '.join(plain[:5])}{' ...' if len(plain) > 5 else ''}" if plain else "")
+        + " (plan: AES-256 on every object)",
+    )
 
 
 def clients(storage, credentials_file: str | None = None):
@@ -119,7 +170,12 @@ def clients(storage, credentials_file: str | None = None):
     from botocore.config import Config
 
     session = cloud_config.session(credentials_file)
-    options = {"region_name": storage.region, "endpoint_url": storage.endpoint_url,
-               "config": Config(retries={"max_attempts": 2}, connect_timeout=3, read_timeout=10)}
-    unsigned = boto3.session.Session().client("s3", **{**options, "config": options["config"].merge(Config(signature_version=UNSIGNED))})
+    options = {
+        "region_name": storage.region,
+        "endpoint_url": storage.endpoint_url,
+        "config": Config(retries={"max_attempts": 2}, connect_timeout=3, read_timeout=10),
+    }
+    unsigned = boto3.session.Session().client(
+        "s3", **{**options, "config": options["config"].merge(Config(signature_version=UNSIGNED))}
+    )
     return session.client("s3", **options), unsigned

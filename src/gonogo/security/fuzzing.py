@@ -37,8 +37,15 @@ class Outcomes:
     def report(self) -> None:
         evaluated = self.sent - self.throttled
         if self.throttled * 2 > self.sent:  # mostly answered by the limiter: the endpoint was hardly tested
-            self.src.incomplete(f"{self.name}: {self.throttled} of {self.sent} attempts were answered 429 by the rate "
-                                f"limiter, so the endpoint judged only {evaluated}; spread them over more accounts")
+            self.src.incomplete(
+                f"{self.name}: {self.throttled} of {self.sent} attempts were answered 429 by the rate "
+                f"limiter, so the endpoint judged only {evaluated}; spread them over more accounts"
+            )
         if not self.bad:
-            self.src.check(self.name, evaluated > 0, f"{evaluated} judged, {self.throttled} throttled (not counted)", "S4",
-                           self.severity)
+            self.src.check(
+                self.name,
+                evaluated > 0,
+                f"{evaluated} judged, {self.throttled} throttled (not counted)",
+                "S4",
+                self.severity,
+            )

@@ -37,7 +37,9 @@ def base_host_port(base_url: str) -> tuple[str, int]:
 def probe(host: str, port: int, timeout: float = 3.0) -> Probe:
     target = f"{host}:{port}"
     try:
-        addresses = {(str(info[4][0]), int(info[4][1])) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)}
+        addresses = {
+            (str(info[4][0]), int(info[4][1])) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        }
     except socket.gaierror as exc:
         return Probe(target, "unresolved", f"'{host}' does not resolve ({exc.strerror})")
     answers = []

@@ -25,8 +25,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 PROTOCOLS = {  # sslyze result attribute -> protocol name, in age order
-    "ssl_2_0_cipher_suites": "SSL 2.0", "ssl_3_0_cipher_suites": "SSL 3.0", "tls_1_0_cipher_suites": "TLS 1.0",
-    "tls_1_1_cipher_suites": "TLS 1.1", "tls_1_2_cipher_suites": "TLS 1.2", "tls_1_3_cipher_suites": "TLS 1.3",
+    "ssl_2_0_cipher_suites": "SSL 2.0",
+    "ssl_3_0_cipher_suites": "SSL 3.0",
+    "tls_1_0_cipher_suites": "TLS 1.0",
+    "tls_1_1_cipher_suites": "TLS 1.1",
+    "tls_1_2_cipher_suites": "TLS 1.2",
+    "tls_1_3_cipher_suites": "TLS 1.3",
 }
 LEGACY = ("SSL 2.0", "SSL 3.0", "TLS 1.0", "TLS 1.1")
 
@@ -51,7 +55,7 @@ class TlsReport:
     def days_left(self, now: dt.datetime | None = None) -> float | None:
         if self.not_after is None:
             return None
-        now = now or dt.datetime.now(dt.timezone.utc)
+        now = now or dt.datetime.now(dt.UTC)
         return (self.not_after - now).total_seconds() / 86400
 
     @property
@@ -108,17 +112,26 @@ def scan(base_url: str, ca_bundle: str | None = None) -> TlsReport:
     report = TlsReport(parts.hostname or "", parts.port or 443)
     report.address = reachable_address(report.host, report.port)
     extra = ScanCommandsExtraArguments(
-        certificate_info=CertificateInfoExtraArgument(custom_ca_file=Path(ca_bundle)) if ca_bundle else None)
-    commands = {getattr(ScanCommand, name.upper()) for name in PROTOCOLS} | {ScanCommand.CERTIFICATE_INFO, ScanCommand.HTTP_HEADERS}
-    request = ServerScanRequest(server_location=ServerNetworkLocation(report.host, report.port, ip_address=report.address),
-                                scan_commands=commands, scan_commands_extra_arguments=extra)
+        certificate_info=CertificateInfoExtraArgument(custom_ca_file=Path(ca_bundle)) if ca_bundle else None
+    )
+    commands = {getattr(ScanCommand, name.upper()) for name in PROTOCOLS} | {
+        ScanCommand.CERTIFICATE_INFO,
+        ScanCommand.HTTP_HEADERS,
+    }
+    request = ServerScanRequest(
+        server_location=ServerNetworkLocation(report.host, report.port, ip_address=report.address),
+        scan_commands=commands,
+        scan_commands_extra_arguments=extra,
+    )
     scanner = Scanner(per_server_concurrent_connections_limit=5)
     with warnings.catch_warnings():  # sslyze's bundled trust stores hold a few certificates cryptography frowns upon
         warnings.simplefilter("ignore")
         scanner.queue_scans([request])
         result = next(iter(scanner.get_results()))
     if result.scan_status is not ServerScanStatusEnum.COMPLETED:
-        raise ConnectionError(f"sslyze could not connect to {report.host}:{report.port}: {result.connectivity_error_trace}")
+        raise ConnectionError(
+            f"sslyze could not connect to {report.host}:{report.port}: {result.connectivity_error_trace}"
+        )
     done = ScanCommandAttemptStatusEnum.COMPLETED
     scan = result.scan_result
     assert scan is not None  # a completed scan has its result
@@ -135,8 +148,11 @@ def scan(base_url: str, ca_bundle: str | None = None) -> TlsReport:
         hsts = headers.result.strict_transport_security_header
         if hsts is not None:
             report.hsts_max_age = hsts.max_age
-            report.hsts = f"max-age={hsts.max_age}" + ("; includeSubDomains" if hsts.include_subdomains else "") + (
-                "; preload" if hsts.preload else "")
+            report.hsts = (
+                f"max-age={hsts.max_age}"
+                + ("; includeSubDomains" if hsts.include_subdomains else "")
+                + ("; preload" if hsts.preload else "")
+            )
     else:
         report.errors.append(f"HTTP headers: {headers.error_reason}")
     return report
@@ -163,7 +179,9 @@ def _read_certificate(report: TlsReport, attempt, done, custom_ca: bool) -> None
     ok = [r for r in results if r.was_validation_successful]
     report.trust_store = (ok[0] if ok else results[0]).trust_store.name if results else ""
     # kept for _validate_like_a_client: what the strict profile said
-    report.strict_profile_error = "" if ok else "; ".join(f"{r.trust_store.name}: {r.validation_error}" for r in results[:2])
+    report.strict_profile_error = (
+        "" if ok else "; ".join(f"{r.trust_store.name}: {r.validation_error}" for r in results[:2])
+    )
 
 
 def _validate_like_a_client(report: TlsReport, ca_bundle: str | None) -> None:
@@ -172,14 +190,18 @@ def _validate_like_a_client(report: TlsReport, ca_bundle: str | None) -> None:
     context = ssl.create_default_context(cafile=ca_bundle) if ca_bundle else ssl.create_default_context()
     context.check_hostname = False
     try:
-        with socket.create_connection((report.address, report.port), timeout=10) as raw:
-            with context.wrap_socket(raw, server_hostname=None if _address(report.host) else report.host):
-                report.chain_valid = True
-                report.trust_store = "the environment's CA bundle" if ca_bundle else "the system's trust store"
+        with (
+            socket.create_connection((report.address, report.port), timeout=10) as raw,
+            context.wrap_socket(raw, server_hostname=None if _address(report.host) else report.host),
+        ):
+            report.chain_valid = True
+            report.trust_store = "the environment's CA bundle" if ca_bundle else "the system's trust store"
     except ssl.SSLCertVerificationError as exc:
         report.chain_valid, report.chain_error = False, f"OpenSSL: {exc.verify_message or exc.reason}"
     except (ssl.SSLError, OSError) as exc:
-        report.errors.append(f"certificate chain: the OpenSSL handshake did not complete ({exc.__class__.__name__}: {exc})")
+        report.errors.append(
+            f"certificate chain: the OpenSSL handshake did not complete ({exc.__class__.__name__}: {exc})"
+        )
         return
     if report.chain_valid is False:
         report.strict_profile_error = ""  # the chain is broken for every client: one finding, not two

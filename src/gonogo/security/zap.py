@@ -16,6 +16,7 @@ blocks), FAIL raises it to at least High (blocks through K4 and security.zap).
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -59,9 +60,13 @@ def severity_of(alert: dict, rules: dict[str, str]) -> tuple[Severity | None, st
     if action == "INFO":
         return Severity.INFO, "INFO in the rules file"
     if action == "WARN":
-        return min(base, Severity.MEDIUM, key=_ORDER.index), f"risk {alert.get('risk')}, WARN in the rules file (at most medium)"
+        return min(
+            base, Severity.MEDIUM, key=_ORDER.index
+        ), f"risk {alert.get('risk')}, WARN in the rules file (at most medium)"
     if action == "FAIL":
-        return max(base, Severity.HIGH, key=_ORDER.index), f"risk {alert.get('risk')}, FAIL in the rules file (at least high)"
+        return max(
+            base, Severity.HIGH, key=_ORDER.index
+        ), f"risk {alert.get('risk')}, FAIL in the rules file (at least high)"
     return base, f"risk {alert.get('risk')}"
 
 
@@ -77,10 +82,15 @@ def findings_from(alerts: list[dict], rules: dict[str, str]) -> tuple[list[Findi
             ignored += len(instances)
             continue
         first = instances[0]
-        examples = "; ".join(f"{a.get('method', 'GET')} {a.get('url')}" + (f" [{a['param']}]" if a.get("param") else "")
-                             for a in instances[:3])
-        evidence = (f"{len(instances)} instance(s): {examples}; confidence {first.get('confidence')}; CWE-{first.get('cweid')}; "
-                    f"{why}" + (f"; evidence: {first['evidence'][:120]}" if first.get("evidence") else ""))
+        examples = "; ".join(
+            f"{a.get('method', 'GET')} {a.get('url')}" + (f" [{a['param']}]" if a.get("param") else "")
+            for a in instances[:3]
+        )
+        evidence = (
+            f"{len(instances)} instance(s): {examples}; confidence {first.get('confidence')}; "
+            f"CWE-{first.get('cweid')}; "
+            f"{why}" + (f"; evidence: {first['evidence'][:120]}" if first.get("evidence") else "")
+        )
         findings.append(Finding(rule, "zap", severity, "S7", str(first.get("name") or first.get("alert")), evidence))
     return findings, ignored
 
@@ -96,7 +106,9 @@ class ZapScan:
     def __post_init__(self) -> None:
         from zapv2 import ZAPv2
 
-        self.zap = ZAPv2(apikey=self.api_key, proxies={"http": self.api_url, "https": self.api_url}, validate_status_code=True)
+        self.zap = ZAPv2(
+            apikey=self.api_key, proxies={"http": self.api_url, "https": self.api_url}, validate_status_code=True
+        )
 
     def _call(self, step: str, fn, *args, **kwargs):
         try:
@@ -112,38 +124,67 @@ class ZapScan:
         while not done():
             if self.clock() - started > seconds:
                 self._call(f"{step} stop", stop)
-                raise ZapIncomplete(f"{step} did not finish within {seconds:g} s (zap: {step}_time in environments.yaml)")
+                raise ZapIncomplete(
+                    f"{step} did not finish within {seconds:g} s (zap: {step}_time in environments.yaml)"
+                )
             time.sleep(self.poll_seconds)
         self.steps.append(f"{step} {self.clock() - started:.1f} s")
 
-    def run(self, target: str, *, active: bool, token: str | None, openapi_url: str | None,
-            spider_time: float, passive_time: float, active_time: float) -> list[dict]:
+    def run(
+        self,
+        target: str,
+        *,
+        active: bool,
+        token: str | None,
+        openapi_url: str | None,
+        spider_time: float,
+        passive_time: float,
+        active_time: float,
+    ) -> list[dict]:
         """Scan ``target``; the alerts ZAP holds for it afterwards."""
         zap = self.zap
         version = self._call("version", lambda: zap.core.version)
         self.steps.append(f"ZAP {version}")
         if token:  # every request ZAP sends carries the scan account's token
-            self._call("auth header", zap.replacer.add_rule, AUTH_RULE, "true", "REQ_HEADER", "false", "Authorization",
-                       f"Bearer {token}")
+            self._call(
+                "auth header",
+                zap.replacer.add_rule,
+                AUTH_RULE,
+                "true",
+                "REQ_HEADER",
+                "false",
+                "Authorization",
+                f"Bearer {token}",
+            )
         try:
             self._call("access", zap.core.access_url, target, "true")
             if openapi_url:
                 self._call("openapi import", zap.openapi.import_url, openapi_url)
             spider = self._call("spider", zap.spider.scan, target, None, "true", None, "true")
-            self._wait("spider", lambda: int(self._call("spider status", zap.spider.status, spider)) >= 100, spider_time,
-                       lambda: zap.spider.stop(spider))
-            self._wait("passive", lambda: int(self._call("passive status", lambda: zap.pscan.records_to_scan)) == 0,
-                       passive_time, lambda: None)
+            self._wait(
+                "spider",
+                lambda: int(self._call("spider status", zap.spider.status, spider)) >= 100,
+                spider_time,
+                lambda: zap.spider.stop(spider),
+            )
+            self._wait(
+                "passive",
+                lambda: int(self._call("passive status", lambda: zap.pscan.records_to_scan)) == 0,
+                passive_time,
+                lambda: None,
+            )
             if active:
                 scan = self._call("active scan", zap.ascan.scan, target, "true")
-                self._wait("active", lambda: int(self._call("active status", zap.ascan.status, scan)) >= 100, active_time,
-                           lambda: zap.ascan.stop(scan))
+                self._wait(
+                    "active",
+                    lambda: int(self._call("active status", zap.ascan.status, scan)) >= 100,
+                    active_time,
+                    lambda: zap.ascan.stop(scan),
+                )
             else:
                 self.steps.append("active scan skipped (safety.active_scan_allowed is false)")
             return self._call("alerts", zap.core.alerts, target)
         finally:
             if token:
-                try:
+                with contextlib.suppress(Exception):  # the daemon went away; nothing left to clean
                     zap.replacer.remove_rule(AUTH_RULE)
-                except Exception:  # the daemon went away; nothing left to clean
-                    pass

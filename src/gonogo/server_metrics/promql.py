@@ -47,7 +47,9 @@ class PrometheusSource:
         window = f"{max(1, math.floor(end - start))}s"
         rate_window = f"{max(1, math.floor(min(self.query.rate_window, end - start)))}s"
         recorded = 0
-        p95 = self._instant(f"histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{sel}[{window}])))", end)
+        p95 = self._instant(
+            f"histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{sel}[{window}])))", end
+        )
         if p95 is not None and not math.isnan(p95):
             store.gauge("server.http_latency_p95", p95, at=end)
             recorded += 1
@@ -55,28 +57,58 @@ class PrometheusSource:
         hits = self._instant(f"sum(increase(cache_requests_total{matchers(labels, result='hit')}[{window}]))", end)
         answered = all(e.endswith(": no series") for e in self.errors[errors:])
         lookups = self._instant(f"sum(increase(cache_requests_total{sel}[{window}]))", end)
-        if hits is None and answered and lookups:  # lookups but no hit series: a cache that never hit (0 %), not unmeasured
+        if (
+            hits is None and answered and lookups
+        ):  # lookups but no hit series: a cache that never hit (0 %), not unmeasured
             hits = 0.0
         if hits is not None and lookups:
             store.ratio("server.cache_hits", min(round(hits), round(lookups)), round(lookups))
             recorded += 1
         nodes = matchers(self.query.node_labels)
         limits = self.server.limits
-        first_rate = start + min(self.query.rate_window, end - start)  # a rate needs a full window behind it, inside ours
-        figures = [("server.db_pool_usage", f"sum(db_pool_connections_in_use{sel}) / sum(db_pool_connections_max{sel})", start)]
+        first_rate = start + min(
+            self.query.rate_window, end - start
+        )  # a rate needs a full window behind it, inside ours
+        figures = [
+            ("server.db_pool_usage", f"sum(db_pool_connections_in_use{sel}) / sum(db_pool_connections_max{sel})", start)
+        ]
         if self.server.cpu == "node":
-            figures.append(("server.cpu_usage", f"1 - avg(rate(node_cpu_seconds_total{matchers(self.query.node_labels, mode='idle')}"
-                                                f"[{rate_window}]))", first_rate))
+            figures.append(
+                (
+                    "server.cpu_usage",
+                    f"1 - avg(rate(node_cpu_seconds_total{matchers(self.query.node_labels, mode='idle')}"
+                    f"[{rate_window}]))",
+                    first_rate,
+                )
+            )
         elif limits.cpu_cores:
-            figures.append(("server.cpu_usage", f"sum(rate(process_cpu_seconds_total{sel}[{rate_window}])) / {limits.cpu_cores:g}", first_rate))
+            figures.append(
+                (
+                    "server.cpu_usage",
+                    f"sum(rate(process_cpu_seconds_total{sel}[{rate_window}])) / {limits.cpu_cores:g}",
+                    first_rate,
+                )
+            )
         else:
-            store.unmeasured("server.cpu_usage", "server_metrics.cpu is 'process' but server_metrics.limits.cpu_cores is not set")
+            store.unmeasured(
+                "server.cpu_usage", "server_metrics.cpu is 'process' but server_metrics.limits.cpu_cores is not set"
+            )
         if self.server.memory == "node":
-            figures.append(("server.memory_usage", f"max(1 - node_memory_MemAvailable_bytes{nodes} / node_memory_MemTotal_bytes{nodes})", start))
+            figures.append(
+                (
+                    "server.memory_usage",
+                    f"max(1 - node_memory_MemAvailable_bytes{nodes} / node_memory_MemTotal_bytes{nodes})",
+                    start,
+                )
+            )
         elif limits.memory:
-            figures.append(("server.memory_usage", f"sum(process_resident_memory_bytes{sel}) / {limits.memory:.0f}", start))
+            figures.append(
+                ("server.memory_usage", f"sum(process_resident_memory_bytes{sel}) / {limits.memory:.0f}", start)
+            )
         else:
-            store.unmeasured("server.memory_usage", "server_metrics.memory is 'process' but server_metrics.limits.memory is not set")
+            store.unmeasured(
+                "server.memory_usage", "server_metrics.memory is 'process' but server_metrics.limits.memory is not set"
+            )
         for metric, promql, first in figures:
             readings = [(at, v) for at, v in self._range(promql, first, end) if not math.isnan(v)]
             for at, value in readings:
@@ -85,7 +117,10 @@ class PrometheusSource:
             if not readings:
                 store.unmeasured(metric, f"Prometheus {self.client.base_url} returned no series for {promql}")
         recorded += self._instances(store, sel, start, end)
-        for metric, promql in (("server.http_latency_p95", "http_request_duration_seconds_bucket"), ("server.cache_hits", "cache_requests_total")):
+        for metric, promql in (
+            ("server.http_latency_p95", "http_request_duration_seconds_bucket"),
+            ("server.cache_hits", "cache_requests_total"),
+        ):
             if store.select(metric) is None:
                 store.unmeasured(metric, f"Prometheus {self.client.base_url} returned no series for {promql}{sel}")
         return recorded
@@ -93,14 +128,26 @@ class PrometheusSource:
     def _instances(self, store: MetricsStore, sel: str, start: float, end: float) -> int:
         """Each instance of the target's job, from Prometheus's own scrapes of it: ``up`` 0 is a failed check."""
         promql = f"up{sel}"
-        series = self._get("/api/v1/query_range", {"query": promql, "start": f"{start:.3f}", "end": f"{end:.3f}",
-                                                   "step": f"{self.query.step:g}s"}, promql) if end > start else []
+        series = (
+            self._get(
+                "/api/v1/query_range",
+                {"query": promql, "start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{self.query.step:g}s"},
+                promql,
+            )
+            if end > start
+            else []
+        )
         if not series:
             store.unmeasured("server.instances", f"Prometheus {self.client.base_url} returned no series for {promql}")
         for one in series:
             checks = [float(v) >= 1 for _, v in one["values"]]
-            record_instance(store, one["metric"].get("instance", promql), checks, "up == 0: Prometheus could not scrape it",
-                            self.query.step)
+            record_instance(
+                store,
+                one["metric"].get("instance", promql),
+                checks,
+                "up == 0: Prometheus could not scrape it",
+                self.query.step,
+            )
         return len(series)
 
     def _instant(self, promql: str, at: float) -> float | None:
@@ -110,8 +157,11 @@ class PrometheusSource:
     def _range(self, promql: str, start: float, end: float) -> list[tuple[float, float]]:
         if end <= start:
             return []
-        result = self._get("/api/v1/query_range",
-                           {"query": promql, "start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{self.query.step:g}s"}, promql)
+        result = self._get(
+            "/api/v1/query_range",
+            {"query": promql, "start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{self.query.step:g}s"},
+            promql,
+        )
         return [(float(t), float(v)) for t, v in result[0]["values"]] if result else []
 
     def _get(self, path: str, params: dict, promql: str) -> list:

@@ -9,8 +9,10 @@ histogram_quantile, computed here). CPU and memory (``server_metrics`` of the en
   process  rate(process_cpu_seconds_total) / limits.cpu_cores, process_resident_memory_bytes / limits.memory
 A figure that cannot be computed records why, naming the series that was missing and where it looked.
 """
+
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections import defaultdict
@@ -127,19 +129,31 @@ def longest_failure_run(checks: list[bool]) -> int:
 MAX_FAILED_CHECKS = 3
 
 
-def record_instance(store: MetricsStore, instance: str, checks: list[bool], why: str = "", every_s: float | None = None) -> None:
+def record_instance(
+    store: MetricsStore, instance: str, checks: list[bool], why: str = "", every_s: float | None = None
+) -> None:
     """One ``server.instances`` check per API instance: at most MAX_FAILED_CHECKS failed health checks in a row."""
     longest = longest_failure_run(checks)
     failed = checks.count(False)
-    detail = "" if longest <= MAX_FAILED_CHECKS else (
-        f"{instance} failed {longest} consecutive health checks" + (f" (~{longest * every_s:.0f} s)" if every_s else "")
-        + f", {failed} of {len(checks)} in the window" + (f"; last: {why}" if why else "") + " (D3: more than 3 rolls back)")
+    detail = (
+        ""
+        if longest <= MAX_FAILED_CHECKS
+        else (
+            f"{instance} failed {longest} consecutive health checks"
+            + (f" (~{longest * every_s:.0f} s)" if every_s else "")
+            + f", {failed} of {len(checks)} in the window"
+            + (f"; last: {why}" if why else "")
+            + " (D3: more than 3 rolls back)"
+        )
+    )
     store.check("server.instances", instance, longest <= MAX_FAILED_CHECKS, detail, instance=instance)
 
 
-NO_INSTANCES = ("no API instance to check: list each instance's health URL in server_metrics.instances, or give a "
-                "prometheus_url (its up series of the target's job); a backend that dies behind the load balancer is "
-                "otherwise hidden by the ones that answer")
+NO_INSTANCES = (
+    "no API instance to check: list each instance's health URL in server_metrics.instances, or give a "
+    "prometheus_url (its up series of the target's job); a backend that dies behind the load balancer is "
+    "otherwise hidden by the ones that answer"
+)
 
 
 def _host_of(url: str) -> str:
@@ -149,8 +163,13 @@ def _host_of(url: str) -> str:
 class ServerSampler:
     """The target's /metrics and each configured node-exporter, sampled during the run."""
 
-    def __init__(self, client: httpx.Client, settings: ServerMetrics | None = None, interval: float = 2.0,
-                 exporter_client: httpx.Client | None = None):
+    def __init__(
+        self,
+        client: httpx.Client,
+        settings: ServerMetrics | None = None,
+        interval: float = 2.0,
+        exporter_client: httpx.Client | None = None,
+    ):
         self.settings = settings or ServerMetrics()
         self.target = _Source(client, "/metrics", interval)
         self.target_url = f"{str(client.base_url).rstrip('/')}/metrics"
@@ -183,8 +202,11 @@ class ServerSampler:
         for source in self.instances:
             window = source.window(start, end)
             if not window:
-                store.unmeasured("server.instances", f"no health check of {source.url} fell inside the measured window",
-                                 instance=_host_of(source.url))
+                store.unmeasured(
+                    "server.instances",
+                    f"no health check of {source.url} fell inside the measured window",
+                    instance=_host_of(source.url),
+                )
                 continue
             last_failure = next((s["why"] for _, s in reversed(window) if not s["ok"]), "")
             record_instance(store, _host_of(source.url), [s["ok"] for _, s in window], last_failure, source.interval)
@@ -211,9 +233,11 @@ class ServerSampler:
             p95 = quantile(0.95, {le: after[le] - before.get(le, 0.0) for le in after})
             if p95 is not None:
                 store.gauge("server.http_latency_p95", p95, at=window[-1][0])
-        for metric, series in (("server.db_pool_usage", "db_pool_connections_in_use / db_pool_connections_max"),
-                               ("server.cache_hits", 'cache_requests_total{result="hit"|"miss"}'),
-                               ("server.http_latency_p95", "http_request_duration_seconds_bucket")):
+        for metric, series in (
+            ("server.db_pool_usage", "db_pool_connections_in_use / db_pool_connections_max"),
+            ("server.cache_hits", 'cache_requests_total{result="hit"|"miss"}'),
+            ("server.http_latency_p95", "http_request_duration_seconds_bucket"),
+        ):
             if store.select(metric) is None:
                 store.unmeasured(metric, _missing(series, self.target_url, window, self.target.errors))
         return len(window)
@@ -222,7 +246,7 @@ class ServerSampler:
         if self.settings.cpu == "process":
             cores = self._stated(store, "server.cpu_usage", "cpu", "cpu_cores", "the backends' CPU seconds")
             if cores:
-                for (t0, a), (t1, b) in zip(window, window[1:]):
+                for (t0, a), (t1, b) in itertools.pairwise(window):
                     cpu0, cpu1 = total(a, "process_cpu_seconds_total"), total(b, "process_cpu_seconds_total")
                     if cpu0 is not None and cpu1 is not None and t1 > t0:
                         store.gauge("server.cpu_usage", (cpu1 - cpu0) / (t1 - t0) / cores, at=t1, instance="target")
@@ -231,11 +255,16 @@ class ServerSampler:
 
         def busy(node, samples) -> int:
             readings = 0
-            for (t0, a), (t1, b) in zip(samples, samples[1:]):
-                idle0, idle1 = total(a, "node_cpu_seconds_total", mode="idle"), total(b, "node_cpu_seconds_total", mode="idle")
+            for (_, a), (t1, b) in itertools.pairwise(samples):
+                idle0, idle1 = (
+                    total(a, "node_cpu_seconds_total", mode="idle"),
+                    total(b, "node_cpu_seconds_total", mode="idle"),
+                )
                 all0, all1 = total(a, "node_cpu_seconds_total"), total(b, "node_cpu_seconds_total")
                 if idle0 is not None and idle1 is not None and all0 is not None and all1 is not None and all1 > all0:
-                    store.gauge("server.cpu_usage", 1 - (idle1 - idle0) / (all1 - all0), at=t1, instance=_host_of(node.url))
+                    store.gauge(
+                        "server.cpu_usage", 1 - (idle1 - idle0) / (all1 - all0), at=t1, instance=_host_of(node.url)
+                    )
                     readings += 1
             return readings
 
@@ -261,13 +290,23 @@ class ServerSampler:
                     readings += 1
             return readings
 
-        self._per_node(store, "server.memory_usage", "node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes", start, end, used)
+        self._per_node(
+            store,
+            "server.memory_usage",
+            "node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes",
+            start,
+            end,
+            used,
+        )
 
     def _stated(self, store, metric: str, source: str, limit: str, what: str) -> float | None:
         value = getattr(self.settings.limits, limit)
         if not value:
-            store.unmeasured(metric, f"server_metrics.{source} is 'process' but server_metrics.limits.{limit} is not set: "
-                             f"{what} have nothing to be a share of")
+            store.unmeasured(
+                metric,
+                f"server_metrics.{source} is 'process' but server_metrics.limits.{limit} is not set: "
+                f"{what} have nothing to be a share of",
+            )
         return value
 
     def _from_target(self, store, metric: str, series: str, window) -> None:
@@ -288,7 +327,9 @@ class ServerSampler:
         for reason in missing:
             store.unmeasured(metric, reason)
         if missing and store.select(metric) is not None:
-            store.unreliable(metric, f"partly measured ({len(missing)} of {len(self.nodes)} node-exporters): " + "; ".join(missing))
+            store.unreliable(
+                metric, f"partly measured ({len(missing)} of {len(self.nodes)} node-exporters): " + "; ".join(missing)
+            )
 
 
 def _missing(series: str, where: str, samples: list, errors: list[str]) -> str:
@@ -299,6 +340,8 @@ def _missing(series: str, where: str, samples: list, errors: list[str]) -> str:
 
 
 def _no_exporter(series: str) -> str:
-    return (f"{series} (node-exporter) not available: the environment names no server_metrics.node_exporters and no "
-            "prometheus_url; add the backend hosts' node-exporter URLs, or set server_metrics.cpu/memory: process "
-            "with server_metrics.limits (the backends' CPU cores and memory)")
+    return (
+        f"{series} (node-exporter) not available: the environment names no server_metrics.node_exporters and no "
+        "prometheus_url; add the backend hosts' node-exporter URLs, or set server_metrics.cpu/memory: process "
+        "with server_metrics.limits (the backends' CPU cores and memory)"
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -33,7 +34,11 @@ from gonogo.stack.seed import (
 BACKENDS = 3
 BUCKET = "ai-model-files"
 # the file storage's account: moto's S3 server takes any credentials, and boto3 needs some
-S3_CREDENTIALS = {"aws_access_key_id": "gonogo-box", "aws_secret_access_key": "gonogo-box-secret", "region_name": "us-east-1"}
+S3_CREDENTIALS = {
+    "aws_access_key_id": "gonogo-box",
+    "aws_secret_access_key": "gonogo-box-secret",
+    "region_name": "us-east-1",
+}
 NODE_EXPORTER = "prometheus-node-exporter"  # Debian's name of node_exporter
 DEFAULT_SCALE = 1.0
 VERSIONS = {"blue": "1.0.0", "green": "1.1.0"}  # what each colour's /api/health says (the release and the next)
@@ -57,12 +62,18 @@ class BoxInfo:
     boot_seconds: float
     started_at: float = field(default_factory=time.time)
     jwt_key_file: str = ""  # the API's signing key (mode 0600): the security suite forges expired/unknown-user tokens
-    node_exporter_url: str = ""  # the host's node-exporter (Debian's prometheus-node-exporter), as on each staging backend
+    node_exporter_url: str = (
+        ""  # the host's node-exporter (Debian's prometheus-node-exporter), as on each staging backend
+    )
     cpu_cores: int = 0  # what the backends may use: the cores this host gives them (no container limit here)
-    instances: list[str] = field(default_factory=list)  # each backend's own /health, as a deployment lists its instances
+    instances: list[str] = field(
+        default_factory=list
+    )  # each backend's own /health, as a deployment lists its instances
     live: str = "blue"  # the colour nginx routes to (gonogo.stack.colours)
     colours: dict[str, list[int]] = field(default_factory=dict)  # each colour's backend ports, once started
-    rollout: dict = field(default_factory=dict)  # the last switch, {colour, since}: the watchdog analyses it (cleared by a rollback)
+    rollout: dict = field(
+        default_factory=dict
+    )  # the last switch, {colour, since}: the watchdog analyses it (cleared by a rollback)
     s3_endpoint: str = ""  # the file storage: moto's S3 server (gonogo.stack.s3server)
     s3_bucket: str = ""
     aws_credentials_file: str = ""  # the S3 server's credentials, an AWS shared credentials file (mode 0600)
@@ -87,8 +98,15 @@ def _http_ok(url: str) -> bool:
 
 
 class Box:
-    def __init__(self, root: Path, database: str = "online_evaluation_staging", cors_origins: list[str] | None = None,
-                 scale: float = DEFAULT_SCALE, log=print, cache: Path | None = None):
+    def __init__(
+        self,
+        root: Path,
+        database: str = "online_evaluation_staging",
+        cors_origins: list[str] | None = None,
+        scale: float = DEFAULT_SCALE,
+        log=print,
+        cache: Path | None = None,
+    ):
         self.root = Path(root)
         self.dir = self.root / ".gonogo" / "local"
         # seed templates: shareable between checkouts and test boxes
@@ -116,7 +134,9 @@ class Box:
         info = self.recorded()
         if info is None:
             return None
-        serving = pid_alive(info.pids.get("nginx")) and any(pid_alive(p) for n, p in info.pids.items() if n.startswith("api-"))
+        serving = pid_alive(info.pids.get("nginx")) and any(
+            pid_alive(p) for n, p in info.pids.items() if n.startswith("api-")
+        )
         return info if serving else None
 
     # -- up ----------------------------------------------------------------------------
@@ -153,7 +173,9 @@ class Box:
 
     def _boot(self, faults: frozenset[str], detached: bool, started: float) -> BoxInfo:
         logs = self.dir / "logs"
-        certs = tls.make_certificates(self.dir / "tls", tls.EXPIRING_DAYS if "cert_expiring" in faults else tls.VALID_DAYS)
+        certs = tls.make_certificates(
+            self.dir / "tls", tls.EXPIRING_DAYS if "cert_expiring" in faults else tls.VALID_DAYS
+        )
         external_mongo = os.environ.get(variables.LOCAL_MONGO_URL)  # a server of the user's, seeded in place
         # the servers the API needs start together, then each is waited for
         mongo_url, files, mongo_ready = self._start_database(external_mongo, certs, faults, logs, detached)
@@ -171,22 +193,43 @@ class Box:
         backend_ports = self.start_backends("blue", api_env, detached)
         url = self._start_proxy(backend_ports, certs, faults, logs, detached)
         # the local environment's rollout watchdog, named (not imported): it applies gonogo.deploy's D3 triggers
-        self._add(Component("watchdog", [sys.executable, "-m", "gonogo.local.watchdog", str(self.root)], logs / "watchdog.log",
-                            cwd=self.root), detached)  # the automatic rollback; idle until a switch
+        self._add(
+            Component(
+                "watchdog",
+                [sys.executable, "-m", "gonogo.local.watchdog", str(self.root)],
+                logs / "watchdog.log",
+                cwd=self.root,
+            ),
+            detached,
+        )  # the automatic rollback; idle until a switch
         lock = self._write_dependency_lock(faults)
         shutil.copy2(certs["ca"], self.dir / "ca.pem")
         return BoxInfo(
-            url=url, mongo_url=mongo_url, redis_url=redis_url, database=self.database, ca_bundle=str(self.dir / "ca.pem"),
-            accounts_file=str(self.dir / "accounts.json"), dependency_file=str(lock), faults=sorted(faults),
-            pids={c.name: c.pid for c in self.components if c.pid is not None}, detached=detached,
-            boot_seconds=round(time.perf_counter() - started, 2), jwt_key_file=str(jwt_key),
-            node_exporter_url=exporter_url, cpu_cores=len(os.sched_getaffinity(0)),
-            instances=[f"http://127.0.0.1:{port}/health" for port in backend_ports], live="blue", colours={"blue": backend_ports},
-            s3_endpoint=f"http://127.0.0.1:{s3_port}", s3_bucket=BUCKET, aws_credentials_file=str(self.dir / "aws-credentials"),
+            url=url,
+            mongo_url=mongo_url,
+            redis_url=redis_url,
+            database=self.database,
+            ca_bundle=str(self.dir / "ca.pem"),
+            accounts_file=str(self.dir / "accounts.json"),
+            dependency_file=str(lock),
+            faults=sorted(faults),
+            pids={c.name: c.pid for c in self.components if c.pid is not None},
+            detached=detached,
+            boot_seconds=round(time.perf_counter() - started, 2),
+            jwt_key_file=str(jwt_key),
+            node_exporter_url=exporter_url,
+            cpu_cores=len(os.sched_getaffinity(0)),
+            instances=[f"http://127.0.0.1:{port}/health" for port in backend_ports],
+            live="blue",
+            colours={"blue": backend_ports},
+            s3_endpoint=f"http://127.0.0.1:{s3_port}",
+            s3_bucket=BUCKET,
+            aws_credentials_file=str(self.dir / "aws-credentials"),
         )
 
-    def _start_database(self, external_mongo: str | None, certs: dict, faults: frozenset[str], logs: Path,
-                        detached: bool) -> tuple[str, Path, Callable[[], None]]:
+    def _start_database(
+        self, external_mongo: str | None, certs: dict, faults: frozenset[str], logs: Path, detached: bool
+    ) -> tuple[str, Path, Callable[[], None]]:
         """(mongo URL, the seed files' directory, wait until it serves): SecantusDB from the seeded template with TLS
         and SCRAM authentication (S5; the fault mongo_plaintext leaves TLS out), or the user's server
         (``external_mongo``; the seed files persist with it across boots)."""
@@ -196,62 +239,154 @@ class Box:
         copy_template(template, self.dir)
         port, tls_on = free_port(), "mongo_plaintext" not in faults
         password = (template / "mongo_password").read_text()
-        mongo = self._add(Component("mongodb", secantus_command(port, self.dir / "mongo", certs if tls_on else None, auth=True),
-                                    logs / "mongodb.log"), detached)
+        mongo = self._add(
+            Component(
+                "mongodb",
+                secantus_command(port, self.dir / "mongo", certs if tls_on else None, auth=True),
+                logs / "mongodb.log",
+            ),
+            detached,
+        )
         options = "authSource=admin" + (f"&tls=true&tlsCAFile={certs['ca']}" if tls_on else "")
-        return (f"mongodb://{MONGO_USER}:{password}@127.0.0.1:{port}/?{options}", template / "files",
-                lambda: wait_until(mongo, lambda: tcp_open(port), 30, f"port {port}"))
+        return (
+            f"mongodb://{MONGO_USER}:{password}@127.0.0.1:{port}/?{options}",
+            template / "files",
+            lambda: wait_until(mongo, lambda: tcp_open(port), 30, f"port {port}"),
+        )
 
-    def _start_redis(self, faults: frozenset[str], certs: dict, logs: Path, detached: bool) -> tuple[str, Callable[[], None]]:
+    def _start_redis(
+        self, faults: frozenset[str], certs: dict, logs: Path, detached: bool
+    ) -> tuple[str, Callable[[], None]]:
         """Redis with TLS only and a password (S5); the faults redis_plaintext and redis_no_auth each drop one."""
         port, password = (6379 if "exposed_redis" in faults else free_port()), secrets.token_urlsafe(18)
         tls_on, auth_on = "redis_plaintext" not in faults, "redis_no_auth" not in faults
-        listen = (["--port", "0", "--tls-port", str(port), "--tls-cert-file", str(certs["cert"]), "--tls-key-file",
-                   str(certs["key"]), "--tls-ca-cert-file", str(certs["ca"]), "--tls-auth-clients", "no"]
-                  if tls_on else ["--port", str(port)])
-        redis = self._add(Component("redis", [
-            "redis-server", *listen, "--bind", "127.0.0.1", *(["--requirepass", password] if auth_on else []),
-            "--save", "", "--appendonly", "no", "--dir", str(self.dir / "redis"), "--maxclients", "2000",
-        ], logs / "redis.log"), detached)
-        url = (f"{'rediss' if tls_on else 'redis'}://{f':{password}@' if auth_on else ''}127.0.0.1:{port}/0"
-               + (f"?ssl_ca_certs={certs['ca']}" if tls_on else ""))
+        listen = (
+            [
+                "--port",
+                "0",
+                "--tls-port",
+                str(port),
+                "--tls-cert-file",
+                str(certs["cert"]),
+                "--tls-key-file",
+                str(certs["key"]),
+                "--tls-ca-cert-file",
+                str(certs["ca"]),
+                "--tls-auth-clients",
+                "no",
+            ]
+            if tls_on
+            else ["--port", str(port)]
+        )
+        redis = self._add(
+            Component(
+                "redis",
+                [
+                    "redis-server",
+                    *listen,
+                    "--bind",
+                    "127.0.0.1",
+                    *(["--requirepass", password] if auth_on else []),
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--dir",
+                    str(self.dir / "redis"),
+                    "--maxclients",
+                    "2000",
+                ],
+                logs / "redis.log",
+            ),
+            detached,
+        )
+        url = f"{'rediss' if tls_on else 'redis'}://{f':{password}@' if auth_on else ''}127.0.0.1:{port}/0" + (
+            f"?ssl_ca_certs={certs['ca']}" if tls_on else ""
+        )
         return url, lambda: wait_until(redis, lambda: tcp_open(port), 15, f"port {port}")
 
-    def _start_object_store(self, port: int, files: Path, faults: frozenset[str], logs: Path,
-                            detached: bool) -> Callable[[], None]:
+    def _start_object_store(
+        self, port: int, files: Path, faults: frozenset[str], logs: Path, detached: bool
+    ) -> Callable[[], None]:
         """The file storage (S5): moto's S3 server holding the seed's files in a private bucket encrypted by
         default (gonogo.stack.s3server; its faults bucket_public, bucket_unencrypted, object_unencrypted)."""
         ready = self.dir / "s3-ready.json"
         ready.unlink(missing_ok=True)
-        write_private(self.dir / "aws-credentials", "[default]\n" + "".join(
-            f"{k} = {v}\n" for k, v in S3_CREDENTIALS.items() if k.startswith("aws_")))
-        s3 = self._add(Component("s3", [
-            sys.executable, "-m", "gonogo.stack.s3server", "--port", str(port), "--bucket", BUCKET, "--preload", str(files),
-            "--ready", str(ready), "--faults", ",".join(sorted(faults))], logs / "s3.log", cwd=self.root), detached)
+        write_private(
+            self.dir / "aws-credentials",
+            "[default]\n" + "".join(f"{k} = {v}\n" for k, v in S3_CREDENTIALS.items() if k.startswith("aws_")),
+        )
+        s3 = self._add(
+            Component(
+                "s3",
+                [
+                    sys.executable,
+                    "-m",
+                    "gonogo.stack.s3server",
+                    "--port",
+                    str(port),
+                    "--bucket",
+                    BUCKET,
+                    "--preload",
+                    str(files),
+                    "--ready",
+                    str(ready),
+                    "--faults",
+                    ",".join(sorted(faults)),
+                ],
+                logs / "s3.log",
+                cwd=self.root,
+            ),
+            detached,
+        )
         return lambda: wait_until(s3, ready.exists, 60, f"bucket {BUCKET} on port {port}")
 
     def _start_node_exporter(self, logs: Path, detached: bool) -> tuple[str, Callable[[], None]]:
         port = free_port()
-        exporter = self._add(Component("node-exporter", [
-            NODE_EXPORTER, f"--web.listen-address=127.0.0.1:{port}", "--collector.disable-defaults",
-            "--collector.cpu", "--collector.meminfo", "--collector.loadavg",
-        ], logs / "node-exporter.log"), detached)
+        exporter = self._add(
+            Component(
+                "node-exporter",
+                [
+                    NODE_EXPORTER,
+                    f"--web.listen-address=127.0.0.1:{port}",
+                    "--collector.disable-defaults",
+                    "--collector.cpu",
+                    "--collector.meminfo",
+                    "--collector.loadavg",
+                ],
+                logs / "node-exporter.log",
+            ),
+            detached,
+        )
         url = f"http://127.0.0.1:{port}/metrics"
         return url, lambda: wait_until(exporter, lambda: _http_ok(url), 15, url)
 
-    def _api_settings(self, mongo_url: str, redis_url: str, s3_endpoint: str, faults: frozenset[str]) -> tuple[dict, Path]:
+    def _api_settings(
+        self, mongo_url: str, redis_url: str, s3_endpoint: str, faults: frozenset[str]
+    ) -> tuple[dict, Path]:
         """The backends' environment, and the file holding their JWT signing key (mode 0600)."""
         jwt_secret = secrets.token_urlsafe(32)
         jwt_key = self.dir / "jwt.key"
         jwt_key.touch(0o600)
         jwt_key.write_text(jwt_secret)
         return {
-            **LIGHT_ARGON2, "MONGO_URL": mongo_url, "DATABASE_NAME": self.database, "REDIS_URL": redis_url,
-            "JWT_SECRET": jwt_secret, "S3_ENDPOINT_URL": s3_endpoint, "S3_BUCKET": BUCKET,
-            "AWS_ACCESS_KEY_ID": S3_CREDENTIALS["aws_access_key_id"], "AWS_SECRET_ACCESS_KEY": S3_CREDENTIALS["aws_secret_access_key"],
-            "AWS_DEFAULT_REGION": S3_CREDENTIALS["region_name"], "AWS_EC2_METADATA_DISABLED": "true",
-            "PROMETHEUS_MULTIPROC_DIR": str(self.dir / "prom"), variables.FAULTS: ",".join(sorted(faults)),
-            "CORS_ORIGINS": ",".join(self.cors_origins), "CACHE_TTL": "300", "DATABASE_POOL_SIZE": "20", "REDIS_POOL_SIZE": "10",
+            **LIGHT_ARGON2,
+            "MONGO_URL": mongo_url,
+            "DATABASE_NAME": self.database,
+            "REDIS_URL": redis_url,
+            "JWT_SECRET": jwt_secret,
+            "S3_ENDPOINT_URL": s3_endpoint,
+            "S3_BUCKET": BUCKET,
+            "AWS_ACCESS_KEY_ID": S3_CREDENTIALS["aws_access_key_id"],
+            "AWS_SECRET_ACCESS_KEY": S3_CREDENTIALS["aws_secret_access_key"],
+            "AWS_DEFAULT_REGION": S3_CREDENTIALS["region_name"],
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "PROMETHEUS_MULTIPROC_DIR": str(self.dir / "prom"),
+            variables.FAULTS: ",".join(sorted(faults)),
+            "CORS_ORIGINS": ",".join(self.cors_origins),
+            "CACHE_TTL": "300",
+            "DATABASE_POOL_SIZE": "20",
+            "REDIS_POOL_SIZE": "10",
         }, jwt_key
 
     def start_backends(self, colour: str, api_env: dict, detached: bool) -> list[int]:
@@ -263,21 +398,55 @@ class Box:
         metrics_dir = Path(api_env["PROMETHEUS_MULTIPROC_DIR"]) / colour
         metrics_dir.mkdir(parents=True, exist_ok=True)
         api_env = {**api_env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
-        backends = [self._add(Component(name, [
-            sys.executable, "-m", "uvicorn", "--factory", "reference_api.app:create_app", "--host", "127.0.0.1",
-            "--port", str(port), "--proxy-headers", "--forwarded-allow-ips", "127.0.0.1", "--no-access-log", "--timeout-keep-alive", "75",
-            "--no-server-header", "--log-level", "warning",
-        ], self.dir / "logs" / f"{name}.log", env={**api_env, "API_INSTANCE": name, "API_VERSION": VERSIONS[colour],
-                                                         "CHAOS_FILE": str(self.chaos_file(colour))}, cwd=self.root),
-            detached) for name, port in zip(names, ports)]
-        for backend, port in zip(backends, ports):
+        backends = [
+            self._add(
+                Component(
+                    name,
+                    [
+                        sys.executable,
+                        "-m",
+                        "uvicorn",
+                        "--factory",
+                        "reference_api.app:create_app",
+                        "--host",
+                        "127.0.0.1",
+                        "--port",
+                        str(port),
+                        "--proxy-headers",
+                        "--forwarded-allow-ips",
+                        "127.0.0.1",
+                        "--no-access-log",
+                        "--timeout-keep-alive",
+                        "75",
+                        "--no-server-header",
+                        "--log-level",
+                        "warning",
+                    ],
+                    self.dir / "logs" / f"{name}.log",
+                    env={
+                        **api_env,
+                        "API_INSTANCE": name,
+                        "API_VERSION": VERSIONS[colour],
+                        "CHAOS_FILE": str(self.chaos_file(colour)),
+                    },
+                    cwd=self.root,
+                ),
+                detached,
+            )
+            for name, port in zip(names, ports, strict=False)
+        ]
+        for backend, port in zip(backends, ports, strict=False):
             health = f"http://127.0.0.1:{port}/health"
             wait_until(backend, functools.partial(_http_ok, health), 30, health)
         return ports
 
-    def _start_proxy(self, backend_ports: list[int], certs: dict, faults: frozenset[str], logs: Path, detached: bool) -> str:
+    def _start_proxy(
+        self, backend_ports: list[int], certs: dict, faults: frozenset[str], logs: Path, detached: bool
+    ) -> str:
         port = free_port()
-        self.nginx_conf.write_text(nginx.render(self.dir, port, backend_ports, certs["cert"], certs["key"], "weak_tls" in faults))
+        self.nginx_conf.write_text(
+            nginx.render(self.dir, port, backend_ports, certs["cert"], certs["key"], "weak_tls" in faults)
+        )
         proxy = self.start_nginx(detached)
         url = f"https://localhost:{port}"
         if "weak_tls" in faults:  # our client refuses the weak protocols; check the port and the backends instead
@@ -288,15 +457,22 @@ class Box:
 
     def start_nginx(self, detached: bool) -> Component:
         logs = self.dir / "logs"
-        return self._add(Component("nginx", ["nginx", "-c", str(self.nginx_conf), "-e", str(logs / "nginx-error.log")],
-                                   logs / "nginx.log"), detached)
+        return self._add(
+            Component(
+                "nginx", ["nginx", "-c", str(self.nginx_conf), "-e", str(logs / "nginx-error.log")], logs / "nginx.log"
+            ),
+            detached,
+        )
 
     def _write_dependency_lock(self, faults: frozenset[str]) -> Path:
         """The lock file the security suite scans (K4): the reference API's, pinned to what is installed."""
         lock = self.dir / "requirements.lock"
         text = installed_lock(resources.files("reference_api").joinpath("requirements.lock").read_text())
         if "vulnerable_dependency" in faults:
-            text = "\n".join(l for l in text.splitlines() if not l.lower().startswith("pyyaml==")) + f"\n{VULNERABLE_PIN}\n"
+            text = (
+                "\n".join(line for line in text.splitlines() if not line.lower().startswith("pyyaml=="))
+                + f"\n{VULNERABLE_PIN}\n"
+            )
         lock.write_text(text)
         return lock
 
@@ -307,15 +483,25 @@ class Box:
 
     def _init_db(self, env: dict, seed: bool, files: Path) -> None:
         accounts = self.dir / "accounts.json"
-        args = ["--create-indexes"] + (["--seed-data", "--if-empty", "--accounts-out", str(accounts), "--files-out", str(files)]
-                                       if seed else [])
-        proc = subprocess.run([sys.executable, "-m", "reference_api.init_db", *args], env={**os.environ, **env},
-                              capture_output=True, text=True, timeout=600, cwd=self.root)
+        args = ["--create-indexes"] + (
+            ["--seed-data", "--if-empty", "--accounts-out", str(accounts), "--files-out", str(files)] if seed else []
+        )
+        proc = subprocess.run(
+            [sys.executable, "-m", "reference_api.init_db", *args],
+            env={**os.environ, **env},
+            capture_output=True,
+            text=True,
+            timeout=600,
+            cwd=self.root,
+        )
         if proc.returncode != 0:
             raise StackError("init_db", f"failed with exit {proc.returncode}", (proc.stdout + proc.stderr)[-3000:])
         if seed and not accounts.exists():
-            raise StackError("init_db", f"found database '{self.database}' already seeded by someone else, so the test "
-                             "accounts' passwords are unknown; point GONOGO_LOCAL_MONGO_URL at an empty database")
+            raise StackError(
+                "init_db",
+                f"found database '{self.database}' already seeded by someone else, so the test "
+                "accounts' passwords are unknown; point GONOGO_LOCAL_MONGO_URL at an empty database",
+            )
 
     # -- down ------------------------------------------------------------------------
     def stop_components(self) -> None:
@@ -346,9 +532,7 @@ def installed_lock(text: str) -> str:
     for line in text.splitlines():
         name, sep, _ = line.partition("==")
         if sep and not line.startswith("#"):
-            try:
+            with contextlib.suppress(PackageNotFoundError):
                 line = f"{name}=={version(name)}"
-            except PackageNotFoundError:
-                pass
         lines.append(line)
     return "\n".join(lines) + "\n"

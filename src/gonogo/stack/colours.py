@@ -5,8 +5,10 @@ its own version), waits until each of its backends answers /health, rewrites ngi
 atomically, checks the configuration (``nginx -t``) and reloads nginx: the graceful way, which lets requests
 in flight finish on the old workers. The old colour stays up, so a rollback is routing only.
 
-Faults (recorded with the box, GONOGO_FAULTS): ``switch_restart`` stops nginx and starts it again instead of reloading it (the
-connections in flight are cut and new ones refused for the half second between); ``switch_noop`` says it switched and routes
+Faults (recorded with the box, GONOGO_FAULTS): ``switch_restart`` stops nginx and starts it again instead of reloading
+it (the
+connections in flight are cut and new ones refused for the half second between); ``switch_noop`` says it switched and
+routes
 nothing; ``flip_flop`` routes to both colours for a while first; ``slow_rollback`` waits before routing back;
 ``old_colour_stopped`` stops the old colour's backends right after a switch (a short scale-down delay), so that a
 rollback has to start them again; ``keepalive_cut`` stops nginx's old workers at once after the switch's reload
@@ -33,7 +35,9 @@ from gonogo.stack.process import StackError, wait_until
 FLIP_FLOP_S = 3.0
 SLOW_ROLLBACK_S = 40.0
 CUT_AFTER_S = 0.2  # keepalive_cut: the new workers are up when the old ones are stopped
-SCALE_DOWN_DELAY_S = 1.0  # old_colour_stopped: Argo Rollouts' default 30 s scale-down delay, at the box's compressed scale
+SCALE_DOWN_DELAY_S = (
+    1.0  # old_colour_stopped: Argo Rollouts' default 30 s scale-down delay, at the box's compressed scale
+)
 # A careless deploy script stops nginx, puts the new configuration in place, and starts it again; the port is closed
 # in between. Held long enough that a 40 req/s prober always meets it (a bare restart's gap can be < 25 ms).
 RESTART_GAP_S = 0.5
@@ -98,9 +102,12 @@ class ColourSwitch:
             for pid in filter(None, (info.pids.get(backend_name(old, i)) for i in range(BACKENDS))):
                 stop_pid(pid)
             kept = f"; {old} scaled down"
-        return (f"{'rolled back' if rollback else 'switched'} to {to} (version {VERSIONS[to]})"
-                + (f"; started {to}'s {BACKENDS} backends" if started else "")
-                + ("; nginx restarted" if restart else "; nginx reloaded") + kept)
+        return (
+            f"{'rolled back' if rollback else 'switched'} to {to} (version {VERSIONS[to]})"
+            + (f"; started {to}'s {BACKENDS} backends" if started else "")
+            + ("; nginx restarted" if restart else "; nginx reloaded")
+            + kept
+        )
 
     def inject(self, kind: str, seconds: float, colour: str | None = None) -> str:
         """Chaos for ``seconds`` on ``colour``'s backends (default: the live colour; reference_api.chaos)."""
@@ -128,8 +135,11 @@ class ColourSwitch:
         ports = info.colours.get(colour, [])
         if not ports:
             return False, f"{colour} has never been started"
-        down = [f"{backend_name(colour, i)} (:{port})" for i, port in enumerate(ports)
-                if not (pid_alive(info.pids.get(backend_name(colour, i))) and _healthy(port))]
+        down = [
+            f"{backend_name(colour, i)} (:{port})"
+            for i, port in enumerate(ports)
+            if not (pid_alive(info.pids.get(backend_name(colour, i))) and _healthy(port))
+        ]
         if down:
             return False, f"{colour} is not serving: {', '.join(down)} down"
         return True, f"{colour} serving ({len(ports)} backends answer /health)"
@@ -160,7 +170,9 @@ class ColourSwitch:
             return False
         api_env = json.loads(self.box.api_env_file.read_text())
         before = len(self.box.components)
-        ports = self.box.start_backends(colour, api_env, detached=True)  # they outlive this command, as a deployment does
+        ports = self.box.start_backends(
+            colour, api_env, detached=True
+        )  # they outlive this command, as a deployment does
         for component in self.box.components[before:]:
             if component.pid is not None:
                 info.pids[component.name] = component.pid
@@ -169,12 +181,16 @@ class ColourSwitch:
         return True
 
     def _check_config(self) -> None:
-        proc = subprocess.run(["nginx", "-t", "-c", str(self.box.nginx_conf)], capture_output=True, text=True, timeout=30)
+        proc = subprocess.run(
+            ["nginx", "-t", "-c", str(self.box.nginx_conf)], capture_output=True, text=True, timeout=30
+        )
         if proc.returncode != 0:
             raise StackError("nginx", "refused the switched configuration (nginx -t)", proc.stderr[-2000:])
 
     def _reload_nginx(self) -> None:
-        proc = subprocess.run(["nginx", "-s", "reload", "-c", str(self.box.nginx_conf)], capture_output=True, text=True, timeout=30)
+        proc = subprocess.run(
+            ["nginx", "-s", "reload", "-c", str(self.box.nginx_conf)], capture_output=True, text=True, timeout=30
+        )
         if proc.returncode != 0:
             raise StackError("nginx", "did not reload (nginx -s reload)", proc.stderr[-2000:])
 

@@ -33,14 +33,21 @@ class Component:
         with open(self.log, "ab") as out:
             try:
                 self.proc = subprocess.Popen(
-                    self.cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=self.cwd,
+                    self.cmd,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    cwd=self.cwd,
                     env={**os.environ, **(self.env or {})},
                     start_new_session=True,  # Ctrl-C reaches the gate, which stops the box in order
                     preexec_fn=None if detached else die_with_parent,
                 )
             except FileNotFoundError:
-                raise StackError(self.name, f"cannot start: '{self.cmd[0]}' is not installed "
-                                 "(run scripts/setup.sh, which installs redis-server and nginx)") from None
+                raise StackError(
+                    self.name,
+                    f"cannot start: '{self.cmd[0]}' is not installed "
+                    "(run scripts/setup.sh, which installs redis-server and nginx)",
+                ) from None
         self.pid = self.proc.pid
 
     def alive(self) -> bool:

@@ -27,17 +27,36 @@ from pathlib import Path
 from urllib.parse import unquote
 
 ACCOUNT = "123456789012"  # moto's default account
-_SELF = {"aws_access_key_id": "s3server", "aws_secret_access_key": "s3server", "region_name": "us-east-1"}  # moto takes any
-_ACTIONS = {"GET": "s3:GetObject", "HEAD": "s3:GetObject", "PUT": "s3:PutObject", "POST": "s3:PutObject",
-            "DELETE": "s3:DeleteObject"}
-_DENIED = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>Access Denied</Message>'
-           b'</Error>')
+_SELF = {
+    "aws_access_key_id": "s3server",
+    "aws_secret_access_key": "s3server",
+    "region_name": "us-east-1",
+}  # moto takes any
+_ACTIONS = {
+    "GET": "s3:GetObject",
+    "HEAD": "s3:GetObject",
+    "PUT": "s3:PutObject",
+    "POST": "s3:PutObject",
+    "DELETE": "s3:DeleteObject",
+}
+_DENIED = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>'
+)
 
 
 def public_policy(bucket: str) -> dict:
-    return {"Version": "2012-10-17", "Statement": [
-        {"Sid": "PublicRead", "Effect": "Allow", "Principal": "*", "Action": ["s3:GetObject", "s3:ListBucket"],
-         "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"]}]}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "PublicRead",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": ["s3:GetObject", "s3:ListBucket"],
+                "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+            }
+        ],
+    }
 
 
 class _AnonymousByPolicy:
@@ -52,8 +71,11 @@ class _AnonymousByPolicy:
         if signed or not bucket:
             return self.app(environ, start_response)
         method = environ["REQUEST_METHOD"]
-        action, resource = ((_ACTIONS.get(method, "s3:*"), f"arn:aws:s3:::{bucket}/{key}") if key else
-                            ("s3:ListBucket" if method in ("GET", "HEAD") else "s3:*", f"arn:aws:s3:::{bucket}"))
+        action, resource = (
+            (_ACTIONS.get(method, "s3:*"), f"arn:aws:s3:::{bucket}/{key}")
+            if key
+            else ("s3:ListBucket" if method in ("GET", "HEAD") else "s3:*", f"arn:aws:s3:::{bucket}")
+        )
         from moto.iam.access_control import PermissionResult
 
         try:
@@ -71,14 +93,24 @@ def _configure(s3, bucket: str, faults: set[str]) -> None:
     if "bucket_public" in faults:
         s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(public_policy(bucket)))
     else:
-        s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration={
-            "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
+        s3.put_public_access_block(
+            Bucket=bucket,
+            PublicAccessBlockConfiguration={
+                "BlockPublicAcls": True,
+                "IgnorePublicAcls": True,
+                "BlockPublicPolicy": True,
+                "RestrictPublicBuckets": True,
+            },
+        )
 
 
 def _encrypt_by_default(s3, bucket: str) -> None:
     s3.put_bucket_encryption(
-        Bucket=bucket, ServerSideEncryptionConfiguration={
-            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+        Bucket=bucket,
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+        },
+    )
 
 
 def _preload(backend, bucket: str, directory: Path, encryption: str | None) -> int:

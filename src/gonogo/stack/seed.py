@@ -34,10 +34,22 @@ def secantus_command(port: int, storage: Path, tls: dict[str, Path] | None = Non
     # --standalone: no replica-set advertisement, so no oplog. Nothing here reads one (no change streams, no
     # transactions), and SecantusDB prunes its oplog in one pass under its global lock on a write path: the first
     # pass after boot removed the seed's ~100k entries and stalled every write 5-8 s, about a minute into a run.
-    return [sys.executable, "-m", "secantus", "--port", str(port), "--host", "127.0.0.1",
-            "--storage-path", str(storage), "--log-level", "WARNING", "--standalone",
-            *(["--tls-cert-file", str(tls["cert"]), "--tls-key-file", str(tls["key"])] if tls else []),
-            *(["--auth"] if auth else [])]
+    return [
+        sys.executable,
+        "-m",
+        "secantus",
+        "--port",
+        str(port),
+        "--host",
+        "127.0.0.1",
+        "--storage-path",
+        str(storage),
+        "--log-level",
+        "WARNING",
+        "--standalone",
+        *(["--tls-cert-file", str(tls["cert"]), "--tls-key-file", str(tls["key"])] if tls else []),
+        *(["--auth"] if auth else []),
+    ]
 
 
 def template_key(scale: float) -> str:
@@ -64,14 +76,36 @@ def ensure_template(cache_dir: Path, scale: float, database: str, log_dir: Path,
     started = time.perf_counter()
     try:
         wait_until(mongo, lambda: tcp_open(port), 30, f"port {port}")
-        env = {**os.environ, **LIGHT_ARGON2, "MONGO_URL": f"mongodb://127.0.0.1:{port}/", "DATABASE_NAME": database, variables.FAULTS: ""}
+        env = {
+            **os.environ,
+            **LIGHT_ARGON2,
+            "MONGO_URL": f"mongodb://127.0.0.1:{port}/",
+            "DATABASE_NAME": database,
+            variables.FAULTS: "",
+        }
         proc = subprocess.run(
-            [sys.executable, "-m", "reference_api.init_db", "--seed-data", "--create-indexes", "--scale", str(scale),
-             "--accounts-out", str(building / "accounts.json"), "--files-out", str(building / "files")],
-            env=env, capture_output=True, text=True, timeout=600,
+            [
+                sys.executable,
+                "-m",
+                "reference_api.init_db",
+                "--seed-data",
+                "--create-indexes",
+                "--scale",
+                str(scale),
+                "--accounts-out",
+                str(building / "accounts.json"),
+                "--files-out",
+                str(building / "files"),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
         )
         if proc.returncode != 0:
-            raise StackError("init_db (seeding)", f"failed with exit {proc.returncode}", (proc.stdout + proc.stderr)[-3000:])
+            raise StackError(
+                "init_db (seeding)", f"failed with exit {proc.returncode}", (proc.stdout + proc.stderr)[-3000:]
+            )
         from pymongo import MongoClient
 
         password = secrets.token_urlsafe(18)
@@ -95,6 +129,3 @@ def copy_template(template: Path, run_dir: Path) -> None:
         shutil.copytree(template / name, run_dir / name)
     shutil.copy2(template / "accounts.json", run_dir / "accounts.json")
     (run_dir / "accounts.json").chmod(0o600)
-
-
-

@@ -6,5 +6,15 @@ from gonogo.mongo.counters import index_hit_rate, snapshot, used_indexes
 from gonogo.mongo.indexes import IndexSpec, compare, extra
 from gonogo.mongo.plans import analyze
 
-__all__ = ["IndexSpec", "MongoUnavailable", "analyze", "compare", "connect", "extra", "index_hit_rate", "snapshot",
-           "suite_metrics", "used_indexes"]
+__all__ = [
+    "IndexSpec",
+    "MongoUnavailable",
+    "analyze",
+    "compare",
+    "connect",
+    "extra",
+    "index_hit_rate",
+    "snapshot",
+    "suite_metrics",
+    "used_indexes",
+]

@@ -6,5 +6,12 @@ from gonogo.loadgen.arrivals import drive as drive_arrivals
 from gonogo.loadgen.locust_hooks import LoadRun, ssl_context_factory
 from gonogo.loadgen.settings import ROLE_WEIGHTS, LoadSettings
 
-__all__ = ["ROLE_WEIGHTS", "TOKEN_REFUSED", "LoadRun", "LoadSettings", "drive_arrivals", "failure_of",
-           "ssl_context_factory"]
+__all__ = [
+    "ROLE_WEIGHTS",
+    "TOKEN_REFUSED",
+    "LoadRun",
+    "LoadSettings",
+    "drive_arrivals",
+    "failure_of",
+    "ssl_context_factory",
+]

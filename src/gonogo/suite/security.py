@@ -10,5 +10,20 @@ from gonogo.target.bursts import burst, wait_for_a_clean_window
 from gonogo.target.client import ApiClient
 from gonogo.target.leaks import leaked
 
-__all__ = ["S1_HEADERS", "ApiClient", "Outcomes", "Severity", "burst", "cloud_config", "datatier", "file_storage", "leaked",
-           "network", "scan_dependencies", "scan_images", "tls_scan", "wait_for_a_clean_window", "zap"]
+__all__ = [
+    "S1_HEADERS",
+    "ApiClient",
+    "Outcomes",
+    "Severity",
+    "burst",
+    "cloud_config",
+    "datatier",
+    "file_storage",
+    "leaked",
+    "network",
+    "scan_dependencies",
+    "scan_images",
+    "tls_scan",
+    "wait_for_a_clean_window",
+    "zap",
+]

@@ -10,6 +10,7 @@ sent an authenticated request, so that a burst can start in a window its account
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -46,8 +47,12 @@ class LoadAccounts(Generic[A]):
 
 
 class AccountAllocator:
-    def __init__(self, accounts: Mapping[str, Sequence[object]], environment: str = "?",
-                 load_users: Mapping[str, int] | None = None) -> None:
+    def __init__(
+        self,
+        accounts: Mapping[str, Sequence[object]],
+        environment: str = "?",
+        load_users: Mapping[str, int] | None = None,
+    ) -> None:
         self._sizes = {role: len(items) for role, items in accounts.items()}
         self._environment = environment
         self._load_users = dict(load_users or {})
@@ -60,10 +65,8 @@ class AccountAllocator:
         """Give every need its accounts now (before the load): single-role needs first, then the others."""
         for need in sorted(set(needs), key=lambda n: (len(n.roles) > 1, n.purpose)):
             self._needs.setdefault(need.purpose, need)
-            try:
+            with contextlib.suppress(AccountsExhausted):  # said to the check that needs them, when it asks
                 self._give(need)
-            except AccountsExhausted:
-                pass  # said to the check that needs them, when it asks (the run goes on for the others)
 
     def take(self, purpose: str) -> Reserved:
         """The accounts of a declared ``purpose``; AccountsExhausted (naming the fix) when there are too few."""
@@ -78,15 +81,22 @@ class AccountAllocator:
     def _give(self, need: Need) -> Reserved:
         if need.purpose in self._given:
             return self._given[need.purpose]
-        role = max(need.roles, key=lambda r: (self._used.get(r, 0) + need.count <= self._sizes.get(r, 0), self._spare(r),
-                                              -need.roles.index(r)))
+        role = max(
+            need.roles,
+            key=lambda r: (
+                self._used.get(r, 0) + need.count <= self._sizes.get(r, 0),
+                self._spare(r),
+                -need.roles.index(r),
+            ),
+        )
         size, used = self._sizes.get(role, 0), self._used.get(role, 0)
         if used + need.count > size:
             taken = ", ".join(f"{p} ({len(r.indexes)})" for p, r in self._given.items() if r.role == role) or "none"
             raise AccountsExhausted(
                 f"'{need.purpose}' needs {need.count} {' or '.join(need.roles)} account(s) of its own, but environment "
                 f"'{self._environment}' has {size} {role} account(s) and {used} are given out already (to: {taken}); "
-                f"add {role} accounts to its accounts or accounts_file")
+                f"add {role} accounts to its accounts or accounts_file"
+            )
         self._used[role] = used + need.count
         self._given[need.purpose] = Reserved(role, tuple(size - 1 - n for n in range(used, used + need.count)))
         return self._given[need.purpose]
@@ -104,8 +114,10 @@ class AccountAllocator:
         for role, items in out.accounts.items():
             users, held = self._load_users.get(role, 0), self._used.get(role, 0)
             if held >= len(accounts[role]) and users:
-                out.notes.append(f"{role}: every account is held by a check, so the load's {users} {role} users share all "
-                                 f"{len(items)} with them (add {role} accounts)")
+                out.notes.append(
+                    f"{role}: every account is held by a check, so the load's {users} {role} users share all "
+                    f"{len(items)} with them (add {role} accounts)"
+                )
             elif users > len(items):
                 out.notes.append(f"{role}: {users} users share {len(items)} accounts ({held} kept for the checks)")
         return out

@@ -10,7 +10,9 @@ from typing import TypeVar
 Answer = TypeVar("Answer")
 
 
-def burst_delay(now: float, last_use: float | None, burst_seconds: float, window: float = 60.0, margin: float = 1.0) -> float:
+def burst_delay(
+    now: float, last_use: float | None, burst_seconds: float, window: float = 60.0, margin: float = 1.0
+) -> float:
     """Seconds to wait before a burst of ``burst_seconds`` so that its per-minute window, fixed to the clock or
     sliding, holds none of the account's earlier requests and the burst ends inside one clock minute."""
     start = now if last_use is None else max(now, last_use + window + margin)
@@ -18,7 +20,6 @@ def burst_delay(now: float, last_use: float | None, burst_seconds: float, window
     if into > window - burst_seconds - 2 * margin:
         start += window - into + margin
     return start - now
-
 
 
 def wait_for_a_clean_window(burst_seconds: float, last_use: float | None = None) -> None:

@@ -24,20 +24,33 @@ class LoginFailed(Exception):
 def ssl_context(environment: Environment) -> ssl.SSLContext | bool:
     if not environment.verify_tls:
         return False
-    return ssl.create_default_context(cafile=environment.ca_bundle) if environment.ca_bundle else ssl.create_default_context()
+    return (
+        ssl.create_default_context(cafile=environment.ca_bundle)
+        if environment.ca_bundle
+        else ssl.create_default_context()
+    )
 
 
 class ApiClient:
     """One suite's view of the target. ``suite`` names the metrics it records (smoke.http_latency...)."""
 
-    def __init__(self, environment: Environment, store: MetricsStore, suite: str,
-                 accounts: Mapping[str, list[Account]] | None = None, timeout: float = 15.0, uses: AccountUses | None = None):
+    def __init__(
+        self,
+        environment: Environment,
+        store: MetricsStore,
+        suite: str,
+        accounts: Mapping[str, list[Account]] | None = None,
+        timeout: float = 15.0,
+        uses: AccountUses | None = None,
+    ):
         self.environment = environment
         self.store = store
         self.suite = suite
         self.accounts = dict(accounts or {})
         self.timeout = timeout
-        self.http = httpx.Client(base_url=environment.base_url, verify=ssl_context(environment), timeout=timeout, trust_env=False)
+        self.http = httpx.Client(
+            base_url=environment.base_url, verify=ssl_context(environment), timeout=timeout, trust_env=False
+        )
         self._tokens: dict[str, str] = {}
         self.uses = uses or AccountUses()  # when each account last sent an authenticated request
 
@@ -45,8 +58,9 @@ class ApiClient:
         self.http.close()
 
     # -- requests -----------------------------------------------------------------
-    def request(self, method: str, path: str, *, role: str | None = None, index: int = 0, token: str | None = None,
-                **kwargs) -> httpx.Response:
+    def request(
+        self, method: str, path: str, *, role: str | None = None, index: int = 0, token: str | None = None, **kwargs
+    ) -> httpx.Response:
         headers = dict(kwargs.pop("headers", {}) or {})
         if token is None and role is not None:
             token = self.token(role, index)
@@ -60,7 +74,9 @@ class ApiClient:
         except httpx.TransportError:
             self.record(endpoint, "error", time.perf_counter() - start, failed=True)
             raise
-        self.record(endpoint, str(response.status_code), time.perf_counter() - start, failed=response.status_code >= 500)
+        self.record(
+            endpoint, str(response.status_code), time.perf_counter() - start, failed=response.status_code >= 500
+        )
         return response
 
     def record(self, endpoint: str, status: str, seconds: float, failed: bool) -> None:
@@ -84,7 +100,9 @@ class ApiClient:
     def account(self, role: str, index: int = 0) -> Account:
         accounts = self.accounts.get(role) or []
         if not accounts:
-            raise LoginFailed(f"environment '{self.environment.name}' has no '{role}' account; add one under accounts.{role}")
+            raise LoginFailed(
+                f"environment '{self.environment.name}' has no '{role}' account; add one under accounts.{role}"
+            )
         return accounts[index % len(accounts)]
 
     def last_use(self, role: str, index: int = 0) -> float | None:
@@ -100,7 +118,9 @@ class ApiClient:
     def login(self, account: Account, role: str = "?") -> str:
         """A token for ``account``; a clear error naming it when its credentials are refused."""
         for attempt in range(3):  # a 5xx is the server's fault, not the credentials'
-            response = self.post("/api/auth/login", json={"email": account.email, "password": account.password.get_secret_value()})
+            response = self.post(
+                "/api/auth/login", json={"email": account.email, "password": account.password.get_secret_value()}
+            )
             if response.status_code < 500:
                 break
             time.sleep(0.2 * (attempt + 1))
@@ -108,9 +128,11 @@ class ApiClient:
             return response.json()["access_token"]
         detail = _detail(response)
         if response.status_code in (401, 403):
-            raise LoginFailed(f"login refused for account '{account.email}' (role {role}) of environment "
-                              f"'{self.environment.name}': {response.status_code} {detail}. Check that account's email and password.",
-                              refused=True)
+            raise LoginFailed(
+                f"login refused for account '{account.email}' (role {role}) of environment "
+                f"'{self.environment.name}': {response.status_code} {detail}. Check that account's email and password.",
+                refused=True,
+            )
         raise LoginFailed(f"login for account '{account.email}' (role {role}) answered {response.status_code} {detail}")
 
 

@@ -14,13 +14,20 @@ def describe(exc: Exception, url: str, timeout: float) -> str:
     low = text.lower()
     if isinstance(exc, httpx.TimeoutException):
         why = f"no answer within {timeout:g} s (timeout)"
-    elif "name or service not known" in low or "nodename nor servname" in low or "name resolution" in low or "getaddrinfo" in low:
+    elif (
+        "name or service not known" in low
+        or "nodename nor servname" in low
+        or "name resolution" in low
+        or "getaddrinfo" in low
+    ):
         why = "DNS lookup failed (unknown host)"
     elif "refused" in low:
         why = "connection refused (nothing listens there)"
     elif "wrong_version_number" in low or "wrong version number" in low or "http_request" in low:
-        why = (f"TLS handshake failed ({text.splitlines()[0][:160]}): the server answered plain HTTP — use http:// "
-               "in base_url, or enable TLS on the server")
+        why = (
+            f"TLS handshake failed ({text.splitlines()[0][:160]}): the server answered plain HTTP — use http:// "
+            "in base_url, or enable TLS on the server"
+        )
     elif "ssl" in low or "certificate" in low or "tls" in low:
         why = f"TLS handshake failed ({text.splitlines()[0][:160]})"
     else:

@@ -37,11 +37,14 @@ class OfflineAdvisories:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         if not self.path.exists():
-            raise FileNotFoundError(f"offline advisory database {self.path} does not exist (environments.yaml: advisory_db)")
+            raise FileNotFoundError(
+                f"offline advisory database {self.path} does not exist (environments.yaml: advisory_db)"
+            )
         self.snapshot = self._snapshot_note()
 
     def _files(self, packages: set[str]):
         """(package directory, text) of every advisory file under vulns/<package>/."""
+
         def wanted(parts: list[str]) -> str | None:
             if len(parts) >= 3 and parts[-3] == "vulns" and parts[-1].endswith((".yaml", ".yml", ".json")):
                 return parts[-2] if canonicalize_name(parts[-2]) in packages else None
@@ -87,12 +90,21 @@ def _affecting(record: dict, pin) -> list[Advisory]:
         package = affected.get("package") or {}
         if package.get("ecosystem") != "PyPI" or canonicalize_name(package.get("name", "")) != pin.name:
             continue
-        fixed = tuple(str(e["fixed"]) for r in affected.get("ranges") or []
-                      if r.get("type") == "ECOSYSTEM" for e in r.get("events") or [] if "fixed" in e)
+        fixed = tuple(
+            str(e["fixed"])
+            for r in affected.get("ranges") or []
+            if r.get("type") == "ECOSYSTEM"
+            for e in r.get("events") or []
+            if "fixed" in e
+        )
         if _affects(affected, pin.version):
-            severity, basis = of_osv({**record, **({"severity": affected["severity"]} if affected.get("severity") else {})})
+            severity, basis = of_osv(
+                {**record, **({"severity": affected["severity"]} if affected.get("severity") else {})}
+            )
             summary = record.get("summary") or (record.get("details") or "").split("\n")[0][:160]
-            return [Advisory(record["id"], tuple(record.get("aliases") or ()), pin.name, summary, severity, basis, fixed)]
+            return [
+                Advisory(record["id"], tuple(record.get("aliases") or ()), pin.name, summary, severity, basis, fixed)
+            ]
     return []
 
 
@@ -110,9 +122,9 @@ def _affects(affected: dict, version: str) -> bool:
         for event in sorted(r.get("events") or [], key=_event_order):
             if "introduced" in event:
                 inside = inside or _le(event["introduced"], current)
-            elif "fixed" in event and _le(event["fixed"], current):
-                inside = False
-            elif "last_affected" in event and _lt(event["last_affected"], current):
+            elif ("fixed" in event and _le(event["fixed"], current)) or (
+                "last_affected" in event and _lt(event["last_affected"], current)
+            ):
                 inside = False
         if inside:
             return True

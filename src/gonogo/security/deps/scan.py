@@ -21,7 +21,9 @@ class DependencyScan:
     checked: dict[str, int] = field(default_factory=dict)  # source -> pins it checked
     unchecked: list[str] = field(default_factory=list)  # "pyyaml==5.3 (requirements.lock:27): why"
     notes: list[str] = field(default_factory=list)  # why a source was not used
-    aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)  # advisory id -> CVE/GHSA ids (waivers may name those)
+    aliases: dict[str, tuple[str, ...]] = field(
+        default_factory=dict
+    )  # advisory id -> CVE/GHSA ids (waivers may name those)
 
     @property
     def complete(self) -> bool:
@@ -30,10 +32,13 @@ class DependencyScan:
     def summary(self) -> str:
         used = ", ".join(f"{source}: {n} pins" for source, n in self.checked.items()) or "no source"
         return f"checked by {used}; {len(self.unchecked)} unchecked; {len(self.findings)} advisories" + (
-            f" ({'; '.join(self.notes)})" if self.notes else "")
+            f" ({'; '.join(self.notes)})" if self.notes else ""
+        )
 
 
-def scan(files: list[str], advisory_db: str | None, env: dict | None = None, probe=tools.pypi_reachable) -> DependencyScan:
+def scan(
+    files: list[str], advisory_db: str | None, env: dict | None = None, probe=tools.pypi_reachable
+) -> DependencyScan:
     env = dict(os.environ if env is None else env)
     result = DependencyScan()
     if not files:
@@ -62,14 +67,19 @@ def scan(files: list[str], advisory_db: str | None, env: dict | None = None, pro
             continue
         result.unchecked += [f"{entry}: not pinned to one version" for entry in lock.unpinned]
         remaining = list(lock.pins)
-        for tool, usable, run in (("snyk", not why_not_snyk, tools.run_snyk), ("pip-audit", not why_not_pip_audit, tools.run_pip_audit)):
+        for tool, usable, run in (
+            ("snyk", not why_not_snyk, tools.run_snyk),
+            ("pip-audit", not why_not_pip_audit, tools.run_pip_audit),
+        ):
             if usable and remaining:
                 remaining = _apply(result, tool, run(str(lock.path)), remaining, offline)
         if remaining and offline is not None:
             found = offline.lookup(remaining)
             _record(result, offline.snapshot, {(p.name, p.version): found[p] for p in remaining}, remaining)
             remaining = []
-        result.unchecked += [f"{p.name}=={p.version} ({p.where}): no vulnerability source could check it" for p in remaining]
+        result.unchecked += [
+            f"{p.name}=={p.version} ({p.where}): no vulnerability source could check it" for p in remaining
+        ]
     return result
 
 
@@ -111,9 +121,14 @@ def _finding(pin, advisory: Advisory, source: str) -> Finding:
     fixed = ", ".join(advisory.fixed) or "no fixed version"
     aliases = f"; aliases {', '.join(advisory.aliases[:4])}" if advisory.aliases else ""
     return Finding(
-        advisory.id, "dependencies", advisory.severity, "K4", f"{pin.name} {pin.version}: {advisory.summary}"[:200],
+        advisory.id,
+        "dependencies",
+        advisory.severity,
+        "K4",
+        f"{pin.name} {pin.version}: {advisory.summary}"[:200],
         f"{pin.where} pins {pin.name}=={pin.version}; fixed in {fixed}; severity: {advisory.severity_basis}{aliases}; "
-        f"source: {source}")
+        f"source: {source}",
+    )
 
 
 __all__ = ["DependencyScan", "scan"]

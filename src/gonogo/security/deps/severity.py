@@ -6,8 +6,13 @@ from cvss import CVSS3, CVSS4
 
 from gonogo.core.findings import Severity
 
-_LABELS = {"critical": Severity.CRITICAL, "high": Severity.HIGH, "moderate": Severity.MEDIUM,
-           "medium": Severity.MEDIUM, "low": Severity.LOW}
+_LABELS = {
+    "critical": Severity.CRITICAL,
+    "high": Severity.HIGH,
+    "moderate": Severity.MEDIUM,
+    "medium": Severity.MEDIUM,
+    "low": Severity.LOW,
+}
 
 
 def of_osv(record: dict) -> tuple[Severity, str]:

@@ -77,7 +77,9 @@ def parse_snyk(returncode: int, stdout: str) -> ToolResult:
 
 
 def run_pip_audit(lock_path: str) -> ToolResult:
-    proc = _run(["pip-audit", "-r", lock_path, "--no-deps", "--disable-pip", "--format", "json", "--progress-spinner", "off"])
+    proc = _run(
+        ["pip-audit", "-r", lock_path, "--no-deps", "--disable-pip", "--format", "json", "--progress-spinner", "off"]
+    )
     return parse_pip_audit(proc.returncode, proc.stdout)
 
 
@@ -95,9 +97,17 @@ def parse_pip_audit(returncode: int, stdout: str) -> ToolResult:
             result.unchecked[name] = dep.get("skip_reason", "pip-audit gave no version")
             continue
         result.advisories[(name, str(dep["version"]))] = [
-            Advisory(v["id"], tuple(v.get("aliases") or ()), name, (v.get("description") or "")[:160], Severity.HIGH,
-                     "pip-audit gives no severity: counted as High", tuple(v.get("fix_versions") or ()))
-            for v in dep.get("vulns", [])]
+            Advisory(
+                v["id"],
+                tuple(v.get("aliases") or ()),
+                name,
+                (v.get("description") or "")[:160],
+                Severity.HIGH,
+                "pip-audit gives no severity: counted as High",
+                tuple(v.get("fix_versions") or ()),
+            )
+            for v in dep.get("vulns", [])
+        ]
     return result
 
 

@@ -11,7 +11,7 @@ AWS error code, nothing else.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from gonogo.security.imagescan.model import ImageFinding, ImageScan, map_severity
 
@@ -21,7 +21,7 @@ NOT_USABLE = {"FAILED", "UNSUPPORTED_IMAGE", "SCAN_ELIGIBILITY_EXPIRED", "FINDIN
 
 def _utc(value) -> datetime | None:
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
     return None
 
 
@@ -52,12 +52,18 @@ def scan(settings, client=None, sleep=time.sleep, clock=time.monotonic) -> Image
     label = f"{settings.repository}@{settings.digest}" if settings.digest else f"{settings.repository}:{settings.tag}"
     result = ImageScan("ecr", label)
     try:
-        [detail] = client.describe_images(repositoryName=settings.repository, imageIds=[image_id], **registry)["imageDetails"]
+        [detail] = client.describe_images(repositoryName=settings.repository, imageIds=[image_id], **registry)[
+            "imageDetails"
+        ]
     except (ClientError, BotoCoreError) as exc:
         result.problem = _aws_error("DescribeImages", exc)
         return result
     result.digest, result.image_created = detail.get("imageDigest"), _utc(detail.get("imagePushedAt"))
-    result.image = f"{settings.repository}:{settings.tag}@{result.digest}" if settings.tag else f"{settings.repository}@{result.digest}"
+    result.image = (
+        f"{settings.repository}:{settings.tag}@{result.digest}"
+        if settings.tag
+        else f"{settings.repository}@{result.digest}"
+    )
     request = {"repositoryName": settings.repository, "imageId": {"imageDigest": result.digest}, **registry}
     deadline = clock() + settings.wait
     try:
@@ -68,8 +74,11 @@ def scan(settings, client=None, sleep=time.sleep, clock=time.monotonic) -> Image
                 break
             if status in NOT_USABLE or clock() >= deadline:
                 why = (first.get("imageScanStatus") or {}).get("description") or ""
-                result.problem = (f"scan status {status}" + (f" ({why})" if why else "")
-                                  + ("" if status in NOT_USABLE else f" after waiting {settings.wait:g} s"))
+                result.problem = (
+                    f"scan status {status}"
+                    + (f" ({why})" if why else "")
+                    + ("" if status in NOT_USABLE else f" after waiting {settings.wait:g} s")
+                )
                 return result
             sleep(POLL_S)
         pages = client.get_paginator("describe_image_scan_findings").paginate(**request)
@@ -93,12 +102,26 @@ def _fixed(version: str | None) -> str:
 def _read(findings: dict, result: ImageScan) -> None:
     for finding in findings.get("findings") or []:  # basic scanning
         attributes = {a.get("key"): a.get("value", "") for a in finding.get("attributes") or []}
-        result.findings.append(ImageFinding(finding.get("name", "?"), attributes.get("package_name", "?"),
-                                            attributes.get("package_version", ""), "",
-                                            map_severity(finding.get("severity")), finding.get("severity") or "UNDEFINED"))
+        result.findings.append(
+            ImageFinding(
+                finding.get("name", "?"),
+                attributes.get("package_name", "?"),
+                attributes.get("package_version", ""),
+                "",
+                map_severity(finding.get("severity")),
+                finding.get("severity") or "UNDEFINED",
+            )
+        )
     for finding in findings.get("enhancedFindings") or []:  # Inspector
         details = finding.get("packageVulnerabilityDetails") or {}
         for package in details.get("vulnerablePackages") or [{}]:
-            result.findings.append(ImageFinding(details.get("vulnerabilityId", finding.get("title", "?")), package.get("name", "?"),
-                                                package.get("version", ""), _fixed(package.get("fixedInVersion")),
-                                                map_severity(finding.get("severity")), finding.get("severity") or "UNTRIAGED"))
+            result.findings.append(
+                ImageFinding(
+                    details.get("vulnerabilityId", finding.get("title", "?")),
+                    package.get("name", "?"),
+                    package.get("version", ""),
+                    _fixed(package.get("fixedInVersion")),
+                    map_severity(finding.get("severity")),
+                    finding.get("severity") or "UNTRIAGED",
+                )
+            )

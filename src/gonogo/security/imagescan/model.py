@@ -13,9 +13,17 @@ from gonogo.core.findings import Finding, Severity
 #: UNKNOWN, Unknown) counts as MEDIUM: it is reported and can be waived, but does not block by itself -- distro
 #: feeds leave many such entries for minor packages; rated Critical/High ones always block.
 SEVERITIES = {
-    "critical": Severity.CRITICAL, "high": Severity.HIGH, "medium": Severity.MEDIUM, "moderate": Severity.MEDIUM,
-    "low": Severity.LOW, "negligible": Severity.INFO, "informational": Severity.INFO, "info": Severity.INFO,
-    "undefined": Severity.MEDIUM, "untriaged": Severity.MEDIUM, "unknown": Severity.MEDIUM,
+    "critical": Severity.CRITICAL,
+    "high": Severity.HIGH,
+    "medium": Severity.MEDIUM,
+    "moderate": Severity.MEDIUM,
+    "low": Severity.LOW,
+    "negligible": Severity.INFO,
+    "informational": Severity.INFO,
+    "info": Severity.INFO,
+    "undefined": Severity.MEDIUM,
+    "untriaged": Severity.MEDIUM,
+    "unknown": Severity.MEDIUM,
 }
 
 
@@ -34,8 +42,14 @@ class ImageFinding:
 
     def to_finding(self, image: str) -> Finding:
         fix = f"fixed in {self.fixed}" if self.fixed else "no fixed version yet"
-        return Finding(self.vulnerability, "image", self.severity, "S7", f"{self.vulnerability} in {self.package}",
-                       f"{image}: {self.package} {self.installed} ({fix}); scanner severity {self.scanner_severity}")
+        return Finding(
+            self.vulnerability,
+            "image",
+            self.severity,
+            "S7",
+            f"{self.vulnerability} in {self.package}",
+            f"{image}: {self.package} {self.installed} ({fix}); scanner severity {self.scanner_severity}",
+        )
 
 
 @dataclass
@@ -67,6 +81,8 @@ class ImageScan:
         elif self.problem is None and deployed_digest and not self.digest:
             self.problem = f"it does not say which digest it scanned, and the deployed image is {deployed_digest}"
         if self.problem is None and self.image_created and self.scanned_at and self.scanned_at < self.image_created:
-            self.problem = (f"the report ({self.scanned_at:%Y-%m-%d %H:%M}) is older than the image "
-                            f"({self.image_created:%Y-%m-%d %H:%M})")
+            self.problem = (
+                f"the report ({self.scanned_at:%Y-%m-%d %H:%M}) is older than the image "
+                f"({self.image_created:%Y-%m-%d %H:%M})"
+            )
         return self
