@@ -11,8 +11,8 @@ gates)
 Settings (environment variables; pytest sets them):
   GONOGO_ACCOUNTS_FILE  JSON {role: [{email, password}]}; default: the local box's .gonogo/local/accounts.json
   GONOGO_CA_BUNDLE      CA to trust; default: the local box's CA when the host is localhost
-  GONOGO_LOAD_USER_RPS  closed model: iterations per second per virtual user (keeps each account inside its rate
-  limits); default 2.4
+  GONOGO_LOAD_USER_RPS  closed model: iterations per second per virtual user (keeps each account inside its
+                        rate limits); default 2.4
   GONOGO_LOAD_MODEL     closed (default: Locust users, each waits for its answer) or open (constant arrival rate)
   GONOGO_LOAD_RATE      open model: iterations started per second, in total
   GONOGO_LOAD_USERS     open model: virtual users pre-allocated for the arrivals, in total (k6's preAllocatedVUs)
@@ -20,12 +20,12 @@ Settings (environment variables; pytest sets them):
   GONOGO_LOAD_WARMUP    seconds of full load excluded from the figures after every virtual user has finished its
                         start (ramp and logins are never measured); default 30. At the latest, measuring starts
                         GONOGO_LOAD_WARMUP_MAX seconds into the test (default 120); the figures say when and why
-  GONOGO_LOAD_DURATION  seconds to measure after the warm-up, then stop (instead of -t: waits for every worker's last
-  figures)
+  GONOGO_LOAD_DURATION  seconds to measure after the warm-up, then stop (instead of -t: waits for every
+                        worker's last figures)
   GONOGO_LOAD_OUT       where the master (or the only process) writes the exact figures, a gonogo metrics snapshot
   GONOGO_LOAD_TAG       the dataset name of the evaluations the load creates, so they can be found and removed
-                        (pytest: the run id; the evaluations are removed through the database afterwards); default
-                        gonogo-load
+                        (pytest: the run id; the evaluations are removed through the database afterwards);
+                        default gonogo-load
   GONOGO_LOAD_WRITES    0: no writes (evaluations, uploads); those tasks read instead; default 1
   (one definition of these: gonogo.loadgen.settings.LoadSettings; defaults are the environment profile's)
 

@@ -13,7 +13,7 @@ Shape of one gate (see docs/gates.md for the full reference)::
       severity: fail                            # or warn
       optional: false                           # inconclusive fails the run unless optional
       environments:
-        local: {threshold: "< 800 ms", reason: "box ceiling, see docs/capacity.md"}
+        local: {threshold: "< 800 ms", reason: "box ceiling, see docs/local-box.md"}
 """
 
 from __future__ import annotations

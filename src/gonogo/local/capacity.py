@@ -1,26 +1,7 @@
-"""The local profile this host can carry: measured on the healthy box, cached per machine like the seed template.
+"""The local profile this host can carry: probed on the healthy box with the profile's own scenarios, kept only
+with headroom (else lowered to the knee, which the run keeps 80 % of), cached per machine with the CPU it had free.
 
-The same box runs 2-4x slower on one machine than on another, and slower again when something else runs
-beside it. A fixed local profile is then either far below what a fast host serves or more than a slow host
-can: the healthy box turns No-Go and the gate measures the host. So, for an environment whose profile says
-``calibrated: true``, gonogo probes the *healthy* box (never one with faults) with the profile's own
-scenarios and users at its pace, for a short run, and keeps the pace only where the box keeps up with
-headroom: every intended iteration begun (``load.pace`` >= 95 %) and P95 and P99 at most half their gates'
-limits. Otherwise the next probe asks for 60 % of what the box served when it fell behind, or 70 % of the
-pace when it kept up with too little headroom (four probes at most). A pace found by lowering, or a written pace
-that met the headroom only narrowly (P95 or P99 over 80 % of it), is this host's knee, where a short stall (a disk
-flush, a neighbour) queues requests faster than they drain and a short probe reads low: the run keeps 80 % of it.
-The written pace with room to spare is kept as written.
-
-The result is cached per machine and per version of the box and the scenarios, with the CPU the host had
-free when it was measured; a run that finds clearly less (or, on a lowered pace, clearly more) CPU free than
-that measures again, so a busy neighbour or a CPU hog started since does not overload the box.
-`gonogo stack calibrate` measures again on request. A profile of the same users at another pace reads a measurement
-that already answers for it (``derived``): a pace kept with headroom carries any lower one, a lowered pace is the knee.
-
-A lowered pace also stretches the warm-up by the same factor (up to the profile's cap): the measured window
-then starts after as many requests as the profile's own warm-up would have sent, so caches and pools are as
-warm as on a host that carries the written pace (``warmup_for``).
+The algorithm, its constants and the runs that set them: docs/local-box.md, "The local profile on this host".
 """
 
 from __future__ import annotations
