@@ -41,7 +41,7 @@ def string(words: str = "JSON everywhere") -> dict[str, Any]:
 
 def obj(words: str, properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
     """An object of the contract: its named fields typed, others allowed (extra fields are the implementation's)."""
-    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    schema: dict[str, Any] = {"type": "object", "properties": dict(properties)}
     if required:
         schema["required"] = required
     return cite(words, schema)
@@ -81,6 +81,15 @@ def _list(item: str, words: str) -> dict[str, Any]:
     )
 
 
+# A Model's fields a client writes (POST and PATCH /api/models): not what the server assigns (id, created_at).
+MODEL_FIELDS = {
+    "name": string(MODEL_LINE),
+    "provider": string(MODEL_LINE),
+    "version": string(MODEL_LINE),
+    "status": cite(MODEL_LINE, {"type": "string", "enum": MODEL_STATUS}),
+    "description": string(MODEL_LINE),
+}
+
 SCHEMAS: dict[str, dict[str, Any]] = {
     "Error": obj(ERROR_BODY, {"detail": {}}, ["detail"]),
     "Model": obj(
@@ -102,24 +111,12 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     # a string may be, the contract does not say beyond the Model's name, provider and version.
     "ModelCreate": obj(
         MODEL_LINE,
-        {
-            "name": string(MODEL_LINE),
-            "provider": string(MODEL_LINE),
-            "version": string(MODEL_LINE),
-            "status": cite(MODEL_LINE, {"type": "string", "enum": MODEL_STATUS}),
-            "description": string(MODEL_LINE),
-        },
+        MODEL_FIELDS,
         ["name", "provider", "version"],
     ),
     "ModelPatch": obj(
         MODEL_LINE,
-        {
-            "name": string(MODEL_LINE),
-            "provider": string(MODEL_LINE),
-            "version": string(MODEL_LINE),
-            "status": cite(MODEL_LINE, {"type": "string", "enum": MODEL_STATUS}),
-            "description": string(MODEL_LINE),
-        },
+        MODEL_FIELDS,
     ),
     "Evaluation": obj(
         EVALUATION_LINE,
