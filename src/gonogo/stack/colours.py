@@ -5,14 +5,9 @@ its own version), waits until each of its backends answers /health, rewrites ngi
 atomically, checks the configuration (``nginx -t``) and reloads nginx: the graceful way, which lets requests
 in flight finish on the old workers. The old colour stays up, so a rollback is routing only.
 
-Faults (recorded with the box, GONOGO_FAULTS): ``switch_restart`` stops nginx and starts it again instead of reloading
-it (the connections in flight are cut and new ones refused for the half second between); ``switch_noop`` says it
-switched and routes nothing; ``flip_flop`` routes to both colours for a while first; ``slow_rollback`` waits before
-routing back;
-``old_colour_stopped`` stops the old colour's backends right after a switch (a short scale-down delay), so that a
-rollback has to start them again; ``keepalive_cut`` stops nginx's old workers at once after the switch's reload
-instead of letting them drain, closing their keep-alive connections and cutting the requests in flight on them.
-``restart=True`` asks for the careless restart directly.
+Faults that change the switch (``switch_restart``, ``switch_noop``, ``flip_flop``, ``slow_rollback``,
+``old_colour_stopped``, ``keepalive_cut``; what each does: docs/fault-matrix.md); ``restart=True`` asks for the careless
+restart directly.
 """
 
 from __future__ import annotations
