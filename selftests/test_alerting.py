@@ -1,0 +1,171 @@
+"""Alerts reach real local receivers (an HTTP server for Slack's and PagerDuty's formats, aiosmtpd for e-mail with
+STARTTLS and a login): one per condition until it clears, rate-limited, a failing channel logged, no secret in any
+text."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from gonogo.alerting.alerter import Alerter
+from gonogo.alerting.channels import Alert, Email, PagerDuty, Webhook
+
+
+class Receiver:
+    """An HTTP server on loopback that keeps every JSON body it gets and answers ``status``."""
+
+    def __init__(self, status: int = 200) -> None:
+        self.bodies: list[dict] = []
+        self.status = status
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 (http.server's name)
+                length = int(self.headers.get("Content-Length", 0))
+                receiver.bodies.append(json.loads(self.rfile.read(length)))
+                self.send_response(receiver.status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver()
+    yield r
+    r.close()
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_slack_format_one_alert_per_condition_until_it_clears(receiver):
+    alerter = Alerter([Webhook(receiver.url)], min_interval=0)
+    alert = Alert("trigger error_rate", "critical", "error rate 7.2 % > 5 % for 5 min", "since 12:00", "staging")
+    alerter.raise_alert(alert)
+    alerter.raise_alert(alert)  # still open: not sent again
+    assert len(receiver.bodies) == 1
+    body = receiver.bodies[0]
+    assert body["text"].startswith("[gonogo staging] CRITICAL: error rate 7.2 % > 5 % for 5 min")
+    assert body["gonogo"] == {"key": "trigger error_rate", "severity": "critical", "resolved": False,
+                              "environment": "staging", "summary": "error rate 7.2 % > 5 % for 5 min"}
+    alerter.clear("trigger error_rate", "error rate 0.1 %")
+    assert receiver.bodies[1]["text"].startswith("[gonogo staging] RESOLVED: error rate 0.1 %")
+    alerter.raise_alert(alert)  # cleared, then true again: a new alert
+    assert len(receiver.bodies) == 3
+    assert [d.outcome for d in alerter.log] == ["sent", "resolved sent", "sent"]
+
+
+def test_a_worse_severity_of_an_open_condition_is_sent_again(receiver):
+    alerter = Alerter([Webhook(receiver.url)], min_interval=0)
+    alerter.raise_alert(Alert("no data", "warning", "Prometheus answers no series"))
+    alerter.raise_alert(Alert("no data", "info", "Prometheus answers no series"))
+    alerter.raise_alert(Alert("no data", "critical", "Prometheus has not answered for 10 min"))
+    assert [b["gonogo"]["severity"] for b in receiver.bodies] == ["warning", "critical"]
+
+
+def test_rate_limited_per_channel_and_what_was_held_is_said_next(receiver):
+    clock = Clock()
+    alerter = Alerter([Webhook(receiver.url)], min_interval=300, clock=clock)
+    alerter.raise_alert(Alert("a", "warning", "first"))
+    clock.now += 10
+    alerter.raise_alert(Alert("b", "warning", "second"))  # inside the interval: held
+    assert len(receiver.bodies) == 1 and alerter.log[-1].outcome == "held (rate limit)"
+    clock.now += 300
+    alerter.raise_alert(Alert("c", "warning", "third"))
+    assert len(receiver.bodies) == 2
+    assert "1 alert(s) held back by the rate limit since the last message: second" in receiver.bodies[1]["text"]
+    alerter.clear("a", "first is over")  # a resolve is never held back
+    assert len(receiver.bodies) == 3
+
+
+def test_a_secret_never_reaches_a_receiver(receiver):
+    alerter = Alerter([Webhook(receiver.url)], min_interval=0, secrets=["s3cr3t-Passw0rd"])
+    alerter.raise_alert(Alert("k", "critical", "login failed for mongodb://app:s3cr3t-Passw0rd@db", "s3cr3t-Passw0rd"))
+    text = json.dumps(receiver.bodies)
+    assert "s3cr3t-Passw0rd" not in text and "mongodb://app:***@db" in text
+
+
+def test_a_failing_channel_is_logged_and_the_others_still_get_it(receiver):
+    broken = Receiver(status=500)
+    try:
+        alerter = Alerter([Webhook(broken.url), Webhook(receiver.url)], min_interval=0)
+        alerter.channels[1].name = "slack"
+        alerter.raise_alert(Alert("k", "critical", "down"))
+    finally:
+        broken.close()
+    assert len(receiver.bodies) == 1
+    assert [(d.channel, d.outcome) for d in alerter.log] == [("webhook", "failed: webhook answered 500"),
+                                                              ("slack", "sent")]
+
+
+def test_pagerduty_events_v2_trigger_and_resolve_with_one_dedup_key(receiver):
+    receiver.status = 202
+    alerter = Alerter([PagerDuty("R0UTINGKEY0123456789", url=receiver.url)], min_interval=0)
+    alerter.raise_alert(Alert("trigger latency_p95", "warning", "below PagerDuty's severity"))  # not paged
+    alerter.raise_alert(Alert("trigger error_rate", "critical", "error rate 7 %", environment="staging"))
+    alerter.clear("trigger error_rate", "error rate 0 %")
+    trigger, resolve = receiver.bodies
+    assert trigger["event_action"] == "trigger" and resolve["event_action"] == "resolve"
+    assert trigger["dedup_key"] == resolve["dedup_key"] == "gonogo:staging:trigger error_rate"
+    assert trigger["routing_key"] == "R0UTINGKEY0123456789" and trigger["payload"]["severity"] == "critical"
+
+
+def test_email_over_starttls_with_a_login_reaches_an_smtp_server(tmp_path):
+    trustme = pytest.importorskip("trustme")
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    import ssl
+
+    from gonogo.core.processes import free_port
+
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    cert.configure_cert(server_context)
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    received = []
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+            received.append((session.authenticated, envelope.mail_from, envelope.rcpt_tos, envelope.content.decode()))
+            return "250 OK"
+
+    def authenticate(server, session, envelope, mechanism, auth_data):
+        ok = isinstance(auth_data, LoginPassword) and auth_data.password == b"mail-Passw0rd"
+        return AuthResult(success=ok)
+
+    port = free_port()
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port, tls_context=server_context, require_starttls=True,
+                            authenticator=authenticate, auth_require_tls=True)
+    controller.start()
+    try:
+        channel = Email("127.0.0.1", port, "gonogo@example.test", ["oncall@example.test"], username="gonogo",
+                        password="mail-Passw0rd", ca_bundle=str(ca_file))
+        Alerter([channel], min_interval=0, secrets=["mail-Passw0rd"]).raise_alert(
+            Alert("trigger error_rate", "critical", "error rate 7 %", "since 12:00", "staging"))
+    finally:
+        controller.stop()
+    [(authenticated, sender, to, content)] = received
+    assert authenticated and sender == "gonogo@example.test" and to == ["oncall@example.test"]
+    assert "Subject: [gonogo staging] CRITICAL: error rate 7 %" in content and "mail-Passw0rd" not in content

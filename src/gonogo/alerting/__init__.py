@@ -1,0 +1,1 @@
+"""Alerts after the switch (the plan's monitoring): Slack (or any JSON webhook), e-mail, PagerDuty."""
