@@ -162,8 +162,9 @@ def test_email_over_starttls_with_a_login_reaches_an_smtp_server(tmp_path):
     try:
         channel = Email("127.0.0.1", port, "gonogo@example.test", ["oncall@example.test"], username="gonogo",
                         password="mail-Passw0rd", ca_bundle=str(ca_file))
-        Alerter([channel], min_interval=0, secrets=["mail-Passw0rd"]).raise_alert(
-            Alert("trigger error_rate", "critical", "error rate 7 %", "since 12:00", "staging"))
+        alerter = Alerter([channel], min_interval=0, secrets=["mail-Passw0rd"])
+        alerter.raise_alert(Alert("trigger error_rate", "critical", "error rate 7 %", "since 12:00", "staging"))
+        alerter.clear("trigger error_rate", "error rate 0 %")  # the all-clear goes to chat and the pager, not e-mail
     finally:
         controller.stop()
     [(authenticated, sender, to, content)] = received

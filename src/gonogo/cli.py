@@ -1,6 +1,8 @@
 """``gonogo`` command line: re-decide a saved run outside pytest.
 
     gonogo evaluate REPORT.json [--gates PATH] [--env NAME] [--baseline REPORT] [--gate-report OUT]
+    gonogo watch --env NAME [--for 24h] [--checkpoints 1h,24h] [--out reports/watch]
+    gonogo stack up|down|status|...
 
 Exit codes as in pytest runs: 0 Go, 1 No-Go, 4 bad input, 5 nothing decided.
 """
@@ -54,6 +56,23 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument(
         "--gate-report", metavar="OUT", default=None, help="write the new decision here. Default: %(default)r"
     )
+
+    watch = commands.add_parser("watch", help="after the switch: checkpoints, live rollback triggers and alerts")
+    watch.add_argument("--env", required=True, metavar="NAME", help="the environment to watch")
+    watch.add_argument("--for", dest="duration", default="24h", metavar="DURATION", help="Default: %(default)s")
+    watch.add_argument(
+        "--checkpoints", default="1h,24h", metavar="A,B", help="gate reports after the start. Default: %(default)s"
+    )
+    watch.add_argument(
+        "--every",
+        default=None,
+        metavar="DURATION",
+        help="how often the triggers are evaluated. Default: the environment's monitoring.evaluate_every",
+    )
+    watch.add_argument("--out", default="reports/watch", metavar="DIR", help="Default: %(default)s")
+    watch.add_argument("--gates", default="gates.yaml", metavar="PATH", help="Default: %(default)s")
+    watch.add_argument("--environments", default="environments.yaml", metavar="PATH", help="Default: %(default)s")
+    watch.add_argument("--root", metavar="DIR", default=".", help="project root holding .gonogo/. Default: %(default)r")
 
     stack = commands.add_parser("stack", help="keep the local box running for interactive work (locust -f tests/load)")
     actions = stack.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=_Parser)
@@ -146,6 +165,10 @@ def stack(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
+        if args.command == "watch":
+            from gonogo.watch.command import run
+
+            return run(args)
         return stack(args) if args.command == "stack" else evaluate(args)
     except (ConfigError, json_report.ReportError) as exc:
         print(f"gonogo: {exc}", file=sys.stderr)

@@ -49,6 +49,8 @@ class Alerter:
         for channel in self.channels:
             if SEVERITY_ORDER[alert.severity] < SEVERITY_ORDER[channel.min_severity]:
                 continue
+            if alert.resolved and not channel.sends_resolved:
+                continue
             last = self._last_sent.get(channel.name)
             if not alert.resolved and last is not None and now - last < self.min_interval:
                 self._held.setdefault(channel.name, []).append(alert.summary)

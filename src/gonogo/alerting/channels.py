@@ -41,6 +41,7 @@ class ChannelError(Exception):
 class Channel(Protocol):
     name: str
     min_severity: Severity
+    sends_resolved: bool  # False: only the alert goes out on this channel, not its all-clear
 
     def send(self, alert: Alert) -> None: ...
 
@@ -49,6 +50,7 @@ class Webhook:
     """Slack's incoming webhook format; any JSON webhook gets the same body."""
 
     name = "webhook"
+    sends_resolved = True
 
     def __init__(self, url: str, min_severity: Severity = "info", timeout: float = 10.0) -> None:
         self.url, self.min_severity, self.timeout = url, min_severity, timeout
@@ -77,6 +79,7 @@ class Email:
     """SMTP with STARTTLS (unless ``starttls`` is off, for a relay on localhost) and a login when a user is given."""
 
     name = "email"
+    sends_resolved = False  # e-mail is for important issues (the plan); the all-clear goes to chat and the pager
 
     def __init__(
         self,
@@ -115,6 +118,7 @@ class PagerDuty:
     """PagerDuty Events API v2: ``trigger`` with the condition as dedup_key, ``resolve`` when it clears."""
 
     name = "pagerduty"
+    sends_resolved = True
     URL = "https://events.pagerduty.com/v2/enqueue"
 
     def __init__(self, routing_key: str, url: str = URL, min_severity: Severity = "critical", timeout: float = 10.0):

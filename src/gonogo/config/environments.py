@@ -375,6 +375,48 @@ class AwsSettings(_Strict):
     security_groups: SecurityGroups = SecurityGroups()
 
 
+AlertSeverity = Literal["info", "warning", "critical"]
+
+
+class EmailAlerts(_Strict):
+    """E-mail for important issues (the plan): SMTP with STARTTLS, credentials as ${VAR} placeholders."""
+
+    smtp_host: str
+    smtp_port: int = Field(587, ge=1, le=65535)
+    starttls: bool = True  # off only for a relay on localhost
+    username: OptionalText = None
+    password: SecretStr | None = None
+    sender: str
+    to: list[str] = Field(min_length=1)
+    min_severity: AlertSeverity = "warning"
+
+
+class PagerDutyAlerts(_Strict):
+    """PagerDuty around the clock (the plan): the Events API v2 integration's routing key."""
+
+    routing_key: SecretStr
+    url: HttpUrl = "https://events.pagerduty.com/v2/enqueue"
+    min_severity: AlertSeverity = "critical"
+
+
+class Alerts(_Strict):
+    """Where `gonogo watch` alerts, each channel optional: Slack's incoming webhook (or any JSON webhook; its URL is a
+    secret), e-mail, PagerDuty. One alert per condition until it clears, at most one per channel per min_interval."""
+
+    webhook: SecretStr | None = None
+    webhook_min_severity: AlertSeverity = "info"
+    email: EmailAlerts | None = None
+    pagerduty: PagerDutyAlerts | None = None
+    min_interval: Seconds = 300.0
+
+
+class Monitoring(_Strict):
+    """After the switch (`gonogo watch`): how often the live rollback triggers are evaluated, and the alerts."""
+
+    evaluate_every: Seconds = 15.0
+    alerts: Alerts = Alerts()
+
+
 class Environment(_Strict):
     name: str = ""
     description: str = ""
@@ -410,6 +452,7 @@ class Environment(_Strict):
     zap: ZapSettings = ZapSettings()
     image: ImageSettings = ImageSettings()  # S7's registry image scan; nothing configured: security.image inconclusive
     deploy: DeploySettings = DeploySettings()  # blue-green actions (D1-D3)
+    monitoring: Monitoring = Monitoring()  # gonogo watch: live triggers and alerts after the switch
     # checks that this environment's safety rules skip, declared not to be covered here: {check: reason}. Without a
     # declaration a skipped check leaves its gate inconclusive; with one, the gate decides on the rest and shows it.
     out_of_scope: dict[str, str] = {}

@@ -184,6 +184,7 @@ CATALOG: dict[str, MetricDef] = {
             "server.memory_usage", Kind.GAUGE, "load", "server memory usage (share of its limit)", _F, "%", ["instance"]
         ),
         _m("server.cache_hits", Kind.RATIO, "load", "cache lookups answered from the cache"),
+        _m("server.http_errors", Kind.RATIO, "load", "answers the servers counted with a 5xx (http_requests_total)"),
         _m(
             "server.http_latency_p95",
             Kind.GAUGE,

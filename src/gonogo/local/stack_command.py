@@ -34,6 +34,7 @@ def _describe(info) -> list[str]:
         f"  faults         {', '.join(info.faults) or 'none'}",
         f"  logs           {Path(info.accounts_file).parent / 'logs'}",
         f"  load test      locust -f tests/load --host {info.url}",
+        f"  Prometheus     {info.prometheus_url or 'none (install prometheus to watch the box: gonogo watch)'}",
     ]
 
 
@@ -43,7 +44,7 @@ def run(args) -> int:
     if args.action == "up":
         try:
             faults = fault_switches.parse(args.faults if args.faults is not None else os.environ.get(variables.FAULTS))
-            info = box.up(faults, detached=True)
+            info = box.up(faults, detached=True, monitoring=True)  # a box to watch: Prometheus beside it
         except StackError as exc:
             print(f"gonogo: {exc}")
             return EXIT_USAGE

@@ -21,7 +21,7 @@ from pathlib import Path
 from gonogo.core import variables
 from gonogo.core.processes import free_port, pid_alive, stop_pid, tcp_open
 from gonogo.stack import faults as fault_switches
-from gonogo.stack import nginx, tls
+from gonogo.stack import nginx, prometheus, tls
 from gonogo.stack.process import Component, StackError, wait_until, write_private
 from gonogo.stack.seed import (
     LIGHT_ARGON2,
@@ -75,6 +75,7 @@ class BoxInfo:
         default_factory=dict
     )  # the last switch, {colour, since}: the watchdog analyses it (cleared by a rollback)
     s3_endpoint: str = ""  # the file storage: moto's S3 server (gonogo.stack.s3server)
+    prometheus_url: str = ""  # a Prometheus scraping the box (gonogo.stack.prometheus), when one was started
     s3_bucket: str = ""
     aws_credentials_file: str = ""  # the S3 server's credentials, an AWS shared credentials file (mode 0600)
 
@@ -140,7 +141,8 @@ class Box:
         return info if serving else None
 
     # -- up ----------------------------------------------------------------------------
-    def up(self, faults: frozenset[str] = frozenset(), detached: bool = False) -> BoxInfo:
+    def up(self, faults: frozenset[str] = frozenset(), detached: bool = False, monitoring: bool = False) -> BoxInfo:
+        """``monitoring``: a Prometheus scraping the box beside it too (when installed), for `gonogo watch`."""
         faults = fault_switches.parse(faults)
         recorded = self.recorded()
         if recorded is not None and any(pid_alive(p) for p in recorded.pids.values()):
@@ -149,6 +151,8 @@ class Box:
         self._fresh_dirs()
         try:
             info = self._boot(faults, detached, started)
+            if monitoring and prometheus.available():
+                info.prometheus_url = self._start_prometheus(info, detached)
         except BaseException:
             self.stop_components()
             raise
@@ -340,6 +344,23 @@ class Box:
             detached,
         )
         return lambda: wait_until(s3, ready.exists, 60, f"bucket {BUCKET} on port {port}")
+
+    def _start_prometheus(self, info: BoxInfo, detached: bool) -> str:
+        port = free_port()
+        config = self.dir / "prometheus.yml"
+        config.write_text(prometheus.config(info.url, info.ca_bundle, info.node_exporter_url))
+        server = self._add(
+            Component(
+                "prometheus",
+                prometheus.command(config, self.dir / "prometheus", port),
+                self.dir / "logs" / "prometheus.log",
+            ),
+            detached,
+        )
+        url = f"http://127.0.0.1:{port}"
+        wait_until(server, lambda: _http_ok(f"{url}/-/ready"), 30, f"{url}/-/ready")
+        info.pids["prometheus"] = server.pid or 0
+        return url
 
     def _start_node_exporter(self, logs: Path, detached: bool) -> tuple[str, Callable[[], None]]:
         port = free_port()

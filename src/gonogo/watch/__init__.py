@@ -1,0 +1,1 @@
+"""After the switch: `gonogo watch` (checkpoints, live rollback triggers, alerts) over the environment's Prometheus."""

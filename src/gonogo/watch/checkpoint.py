@@ -1,0 +1,83 @@
+"""One checkpoint of a watch (the plan's first hour, its 24 hours): the server-side figures of its window from
+Prometheus, every gate that applies to them, the error patterns against the window before, a gate report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import httpx
+
+from gonogo.config.environments import Environment
+from gonogo.config.gates import Gate
+from gonogo.core.store import MetricsStore
+from gonogo.gates.verdict import Verdict, decide
+from gonogo.server_metrics.promql import PrometheusSource, matchers
+from gonogo.watch.live import PrometheusReader
+
+SERVER_PREFIX = "server."  # the gates a watch can decide: figures the servers give, not a load run's
+
+
+@dataclass
+class Checkpoint:
+    name: str  # "1h", "24h"
+    start: float
+    end: float
+    verdict: Verdict
+    store: MetricsStore
+    error_patterns: list[dict] = field(default_factory=list)  # route, status, count, count in the window before
+    problems: list[str] = field(default_factory=list)  # what Prometheus could not answer
+
+
+def server_gates(gates: list[Gate]) -> list[Gate]:
+    return [g for g in gates if g.metric.name.startswith(SERVER_PREFIX)]
+
+
+def error_patterns(
+    reader: PrometheusReader, client: httpx.Client, labels: dict[str, str], start: float, end: float
+) -> list[dict]:
+    """The 4xx and 5xx answers by route and status over [start, end], each with its count over the window before."""
+    sel = matchers(labels)
+    errors = (sel[:-1] + "," if sel else "{") + 'status=~"[45].."}'
+    window = f"{max(1, round(end - start))}s"
+    promql = f"sum by (path, status) (increase(http_requests_total{errors}[{window}]))"
+
+    def by_route(at: float) -> dict[tuple[str, str], float]:
+        try:
+            body = client.get("/api/v1/query", params={"query": promql, "time": f"{at:.3f}"}).json()
+        except (httpx.HTTPError, ValueError):
+            return {}
+        return {
+            (r["metric"].get("path", "?"), r["metric"].get("status", "?")): float(r["value"][1])
+            for r in body.get("data", {}).get("result", [])
+        }
+
+    now, before = by_route(end), by_route(start)
+    rows = [
+        {"route": route, "status": status, "count": round(count), "before": round(before.get((route, status), 0))}
+        for (route, status), count in now.items()
+        if round(count) > 0
+    ]
+    return sorted(rows, key=lambda r: -r["count"])
+
+
+def measure(
+    name: str, environment: Environment, gates: list[Gate], client: httpx.Client, start: float, end: float
+) -> Checkpoint:
+    """The checkpoint's figures and verdict (Go when every server-side gate passes over the window)."""
+    store = MetricsStore()
+    source = PrometheusSource(client, environment.prometheus, environment.server_metrics)
+    source.record(store, start, end)
+    reader = PrometheusReader(client)
+    sel = matchers(environment.prometheus.labels)
+    five = (sel[:-1] + "," if sel else "{") + 'status=~"5.."}'
+    window = f"{max(1, round(end - start))}s"
+    total = reader.value(f"sum(increase(http_requests_total{sel}[{window}]))", end)
+    failed = reader.value(f"sum(increase(http_requests_total{five}[{window}]))", end)
+    if total:
+        store.ratio("server.http_errors", min(round(failed or 0), round(total)), round(total))
+    else:
+        store.unmeasured("server.http_errors", reader.last_error or "no request was counted in the window")
+    chosen = server_gates(gates)
+    verdict = decide(chosen, store, ["load"] if chosen else [])
+    patterns = error_patterns(reader, client, environment.prometheus.labels, start, end)
+    return Checkpoint(name, start, end, verdict, store, patterns, list(source.errors))

@@ -1,0 +1,129 @@
+"""`gonogo watch --env E [--for 24h] [--checkpoints 1h,24h] [--out reports/watch]`: the plan's first hour and 24 hours
+after the switch, over the environment's Prometheus (on ``local``, the one `gonogo stack up` runs beside the box)."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+from pathlib import Path
+
+import httpx
+
+from gonogo.alerting.alerter import Alerter
+from gonogo.alerting.channels import Channel, Email, PagerDuty, Webhook
+from gonogo.config.environments import Environment, Environments
+from gonogo.config.errors import ConfigError
+from gonogo.config.gates import GateSet
+from gonogo.core.units import Dimension, UnitError, parse_quantity
+from gonogo.deploy import actions
+from gonogo.watch.session import Plan, Watch
+
+
+def duration(text: str, what: str) -> float:
+    try:
+        return parse_quantity(text.strip(), Dimension.DURATION).value
+    except UnitError as exc:
+        raise ConfigError(what, f"'{text}' is not a duration ({exc}); e.g. 90s, 5m, 1h, 24h") from None
+
+
+def channels(environment: Environment) -> tuple[list[Channel], list[str]]:
+    """The environment's alert channels, and the secret values no alert text may carry."""
+    alerts = environment.monitoring.alerts
+    found: list[Channel] = []
+    secrets: list[str] = []
+    if alerts.webhook is not None:
+        found.append(Webhook(alerts.webhook.get_secret_value(), alerts.webhook_min_severity))
+        secrets.append(alerts.webhook.get_secret_value())
+    if alerts.email is not None:
+        mail = alerts.email
+        password = mail.password.get_secret_value() if mail.password else None
+        found.append(
+            Email(
+                mail.smtp_host,
+                mail.smtp_port,
+                mail.sender,
+                mail.to,
+                username=mail.username,
+                password=password,
+                starttls=mail.starttls,
+                ca_bundle=environment.ca_bundle,
+                min_severity=mail.min_severity,
+            )
+        )
+        secrets += [password] if password else []
+    if alerts.pagerduty is not None:
+        key = alerts.pagerduty.routing_key.get_secret_value()
+        found.append(PagerDuty(key, alerts.pagerduty.url, alerts.pagerduty.min_severity))
+        secrets.append(key)
+    for value in (environment.mongo_url, environment.redis_url, environment.jwt_signing_key):
+        if value is not None:
+            secrets.append(value.get_secret_value())
+    return found, secrets
+
+
+def _prometheus_url(environment: Environment, root: Path) -> str:
+    if environment.prometheus_url:
+        return environment.prometheus_url
+    if environment.embedded_stack:
+        from gonogo.stack import Box
+
+        running = Box(root).running()
+        if running is not None and running.prometheus_url:
+            return running.prometheus_url
+        raise ConfigError(
+            "watch",
+            "the local box is not running with a Prometheus beside it: start it with "
+            "`gonogo stack up` (with Debian's prometheus installed: scripts/setup.sh)",
+        )
+    raise ConfigError("watch", f"environment '{environment.name}' names no prometheus_url to watch")
+
+
+def _stop_on_sigterm() -> None:
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+
+
+def run(args: argparse.Namespace) -> int:
+    root = Path(args.root).resolve()
+    environments = Environments.from_path(args.environments)
+    environment = environments.get(args.env)
+    gates = GateSet.from_path(args.gates, environments.names).for_environment(args.env)
+    total = duration(args.duration, "--for")
+    points = [(text.strip(), duration(text, "--checkpoints")) for text in args.checkpoints.split(",") if text.strip()]
+    if not points or any(offset <= 0 or offset > total for _, offset in points):
+        raise ConfigError(
+            "--checkpoints",
+            f"'{args.checkpoints}': each checkpoint must be after the start and within --for {args.duration}",
+        )
+    every = duration(args.every, "--every") if args.every else environment.monitoring.evaluate_every
+    found, secrets = channels(environment)
+    rollback_action = environment.deploy.rollback
+    refused = ""
+    if rollback_action is None:
+        refused = "the environment names no deploy.rollback action"
+    elif not environment.safety.destructive_allowed:
+        refused = "the environment does not allow it (safety.destructive_allowed)"
+    rollback = None
+    if rollback_action is not None and not refused:
+        action = rollback_action
+        rollback = lambda: actions.run(action, "rollback", "").detail  # noqa: E731
+    _stop_on_sigterm()
+    with httpx.Client(base_url=_prometheus_url(environment, root), timeout=15, trust_env=False) as client:
+        watch = Watch(
+            environment,
+            gates,
+            client,
+            Alerter(found, environment.monitoring.alerts.min_interval, secrets),
+            Plan(total, sorted(points, key=lambda p: p[1]), every),
+            Path(args.out),
+            rollback=rollback,
+            rollback_refused=refused,
+            gates_file=str(args.gates),
+        )
+        print(
+            f"gonogo watch: {environment.name} for {args.duration}, checkpoints {args.checkpoints}, every {every:g} s; "
+            f"alerts: {', '.join(c.name for c in found) or 'none configured'}; rollback: {refused or 'allowed'}"
+        )
+        return watch.run()

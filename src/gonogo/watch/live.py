@@ -1,0 +1,95 @@
+"""D3's rollback triggers evaluated live, from the environment's Prometheus, with the same definitions and the same
+``for:`` semantics the deployment suite checks (gonogo.deploy.triggers).
+
+Each evaluation reads every trigger's series; a query that fails or returns nothing is *no data*: never a breach,
+never a rollback (a Prometheus that stops answering is not a bad release), and its own alert.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+
+from gonogo.deploy.triggers import Trigger
+from gonogo.server_metrics.promql import matchers
+
+
+def queries(labels: dict[str, str], node_labels: dict[str, str], window_s: float) -> dict[str, str]:
+    """The PromQL of each trigger series over a rate window of ``window_s``."""
+    sel, w = matchers(labels), f"{max(1, round(window_s))}s"
+    five = (sel[:-1] + "," if sel else "{") + 'status=~"5.."}'
+    idle = matchers(node_labels, mode="idle")
+    nodes = matchers(node_labels)
+    return {
+        # no 5xx series at all is 0 errors, not no data; no requests at all is no data
+        "error_rate": f"(sum(rate(http_requests_total{five}[{w}])) or vector(0))"
+        f" / sum(rate(http_requests_total{sel}[{w}]))",
+        "latency_p95": f"histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{sel}[{w}])))",
+        "cpu": f"1 - avg(rate(node_cpu_seconds_total{idle}[{w}]))",
+        "memory": f"max(1 - node_memory_MemAvailable_bytes{nodes} / node_memory_MemTotal_bytes{nodes})",
+        "health_check": f"min(up{sel})",
+    }
+
+
+class PrometheusReader:
+    """Instant queries; None (with the reason kept) when the server does not answer a number."""
+
+    def __init__(self, client: httpx.Client) -> None:
+        self.client = client
+        self.last_error = ""
+
+    def value(self, promql: str, at: float | None = None) -> float | None:
+        params = {"query": promql} | ({"time": f"{at:.3f}"} if at is not None else {})
+        try:
+            answer = self.client.get("/api/v1/query", params=params)
+            body = answer.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            self.last_error = f"Prometheus {self.client.base_url}: {exc.__class__.__name__}"
+            return None
+        result = body.get("data", {}).get("result") if body.get("status") == "success" else None
+        if not result:
+            self.last_error = f"Prometheus {self.client.base_url} returned no series for {promql}"
+            return None
+        value = float(result[0]["value"][1])
+        if value != value:  # NaN: no requests in the window (0/0)
+            self.last_error = f"{promql} is NaN (nothing counted in the window)"
+            return None
+        return value
+
+
+@dataclass
+class TriggerState:
+    """One trigger's condition over the evaluations: pending since the first breach, firing once it has held for
+    ``for_s`` (or more than ``count`` failed health checks in a row), cleared by the first evaluation where it does not
+    hold. No data is no breach: it starts a ``for:`` over (Prometheus's ``missing`` = not breaching) and is no
+    health check at all."""
+
+    trigger: Trigger
+    began_at: float | None = None  # the condition's first breach of this stretch
+    fired_at: float | None = None  # when it fired; until the condition clears
+    failures: int = 0
+    last: float | None = None  # the latest reading
+
+    def add(self, at: float, value: float | None) -> float | None:
+        """One evaluation's reading; returns the time it fired when it fires at this evaluation."""
+        consecutive = self.trigger.count is not None
+        self.last = value
+        if value is None:
+            if not consecutive:
+                self.began_at, self.failures = None, 0
+            return None
+        breached = not value > self.trigger.threshold if consecutive else self.trigger.breached(value)
+        if not breached:
+            self.began_at, self.fired_at, self.failures = None, None, 0
+            return None
+        self.failures += 1
+        if self.began_at is None:
+            self.began_at = at
+        if self.fired_at is not None:
+            return None  # not again until it clears
+        held = self.failures > (self.trigger.count or 0) if consecutive else at - self.began_at >= self.trigger.for_s
+        if held:
+            self.fired_at = at
+            return at
+        return None

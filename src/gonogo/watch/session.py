@@ -1,0 +1,234 @@
+"""A watch from start to end: live triggers every ``evaluate_every``, a gate report at each checkpoint, alerts, the
+environment's rollback when a trigger fires (only where it allows it), a state file to resume from after a restart.
+
+Exit codes are the gate's: the last checkpoint's verdict (0 Go, 1 No-Go); 2 when stopped (Ctrl-C, SIGTERM) with
+the checkpoints so far written; 5 when no checkpoint was reached (nothing decided).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import httpx
+
+from gonogo.alerting.alerter import Alerter
+from gonogo.alerting.channels import Alert
+from gonogo.config.environments import Environment
+from gonogo.config.gates import Gate
+from gonogo.core.exit_codes import EXIT_INTERRUPTED, EXIT_UNDECIDED
+from gonogo.deploy.triggers import PLAN_TRIGGERS, compressed
+from gonogo.reporting import console, json_report, junit
+from gonogo.watch import checkpoint
+from gonogo.watch.live import PrometheusReader, TriggerState, queries
+
+STATE_FILE = "watch-state.json"
+
+
+@dataclass
+class Plan:
+    duration_s: float
+    checkpoints: list[tuple[str, float]]  # (name as written, seconds after the start)
+    every_s: float
+
+
+@dataclass
+class Event:
+    """A trigger that fired, and what was done."""
+
+    trigger: str
+    began_at: float
+    fired_at: float
+    value: float | None
+    action: str  # "rollback: <what the action said>", "rollback failed: ...", "alert only: <why>"
+
+
+@dataclass
+class State:
+    environment: str
+    started_at: float
+    duration_s: float
+    done: dict[str, str] = field(default_factory=dict)  # checkpoint name: its report
+    events: list[dict] = field(default_factory=list)
+    verdicts: dict[str, int] = field(default_factory=dict)  # checkpoint name: exit code
+
+    @classmethod
+    def resume(cls, path: Path, environment: str, now: float, duration_s: float) -> State:
+        """The unfinished watch of this environment recorded at ``path``, else a new one starting now."""
+        try:
+            data = json.loads(path.read_text())
+            state = cls(**data)
+        except (OSError, ValueError, TypeError):
+            return cls(environment, now, duration_s)
+        if state.environment != environment or now >= state.started_at + state.duration_s:
+            return cls(environment, now, duration_s)
+        return state
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temp = path.with_suffix(".tmp")
+        temp.write_text(json.dumps(asdict(self), indent=1))
+        temp.replace(path)
+
+
+class Watch:
+    def __init__(
+        self,
+        environment: Environment,
+        gates: list[Gate],
+        prometheus: httpx.Client,
+        alerter: Alerter,
+        plan: Plan,
+        out: Path,
+        *,
+        rollback: Callable[[], str] | None,
+        rollback_refused: str = "",
+        say: Callable[[str], None] = print,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        gates_file: str = "gates.yaml",
+    ) -> None:
+        self.environment, self.gates, self.prometheus, self.alerter = environment, gates, prometheus, alerter
+        self.plan, self.out, self.say, self.clock, self.sleep = plan, out, say, clock, sleep
+        self.rollback, self.rollback_refused, self.gates_file = rollback, rollback_refused, gates_file
+        self.compression = environment.deploy.trigger_compression
+        self.triggers = [TriggerState(t) for t in compressed(PLAN_TRIGGERS, self.compression)]
+        # rate() over 4 of the deployment's scrapes (the plan's 1 min at 15 s), and never under 8 s (a few scrapes of a
+        # compressed local box)
+        window = max(4 * environment.deploy.scrape_interval, 8.0)
+        self.queries = queries(environment.prometheus.labels, environment.prometheus.node_labels, window)
+        self.reader = PrometheusReader(prometheus)
+        self.state_file = out / STATE_FILE
+
+    def run(self) -> int:
+        state = State.resume(self.state_file, self.environment.name, self.clock(), self.plan.duration_s)
+        if state.done:
+            self.say(
+                f"gonogo watch: resuming the watch begun {time.ctime(state.started_at)} "
+                f"({len(state.done)} checkpoint(s) written)"
+            )
+        end = state.started_at + self.plan.duration_s
+        try:
+            while True:
+                now = self.clock()
+                self._evaluate(now, state)
+                self._checkpoints(now, state)
+                state.save(self.state_file)
+                if now >= end or len(state.done) == len(self.plan.checkpoints):
+                    break
+                self.sleep(max(0.0, min(self.plan.every_s, end - self.clock())))
+        except KeyboardInterrupt:
+            state.save(self.state_file)
+            self.say(
+                f"gonogo watch: stopped with {len(state.done)} of {len(self.plan.checkpoints)} checkpoint(s) "
+                f"written; run it again to resume [exit {EXIT_INTERRUPTED}]"
+            )
+            return EXIT_INTERRUPTED
+        if not state.verdicts:
+            self.say("gonogo watch: no checkpoint was reached: nothing was decided")
+            return EXIT_UNDECIDED
+        last = self.plan.checkpoints[-1][0]
+        return state.verdicts.get(last, max(state.verdicts.values()))
+
+    # -- live triggers ---------------------------------------------------------------------------------------------
+    def _evaluate(self, now: float, state: State) -> None:
+        answered = 0
+        for trigger in self.triggers:
+            value = self.reader.value(self.queries[trigger.trigger.series], now)
+            answered += value is not None
+            fired = trigger.add(now, value)
+            if fired is not None:
+                self._fired(trigger, state)
+            elif trigger.fired_at is None:
+                self.alerter.clear(f"trigger {trigger.trigger.name}", f"{trigger.trigger.name} no longer holds")
+        if answered == 0:
+            self.alerter.raise_alert(
+                Alert(
+                    "no data",
+                    "warning",
+                    "no data: Prometheus answers none of the rollback "
+                    "triggers' series; nothing is judged and nothing is rolled back",
+                    self.reader.last_error,
+                    self.environment.name,
+                )
+            )
+        else:
+            self.alerter.clear("no data", "Prometheus answers again")
+
+    def _fired(self, trigger: TriggerState, state: State) -> None:
+        t = trigger.trigger
+        began = trigger.began_at if trigger.began_at is not None else self.clock()
+        fired = trigger.fired_at if trigger.fired_at is not None else self.clock()
+        what = t.describe + (f" (windows divided by {self.compression:g})" if self.compression != 1 else "")
+        if self.rollback is None:
+            action = f"alert only: {self.rollback_refused}"
+        else:
+            try:
+                action = f"rollback: {self.rollback()}"
+            except Exception as exc:  # an action that fails is reported, and the alert still goes
+                action = f"rollback failed: {exc}"
+        event = Event(t.name, began, fired, trigger.last, action)
+        state.events.append(asdict(event))
+        self.say(f"gonogo watch: {t.name} fired ({what}; since {began - state.started_at:+.0f} s): {action}")
+        self.alerter.raise_alert(
+            Alert(
+                f"trigger {t.name}",
+                "critical",
+                f"rollback trigger {t.name} fired: {what}",
+                action,
+                self.environment.name,
+            )
+        )
+
+    # -- checkpoints -----------------------------------------------------------------------------------------------
+    def _checkpoints(self, now: float, state: State) -> None:
+        for name, offset in self.plan.checkpoints:
+            if name in state.done or now < state.started_at + offset:
+                continue
+            point = checkpoint.measure(
+                name, self.environment, self.gates, self.prometheus, state.started_at, state.started_at + offset
+            )
+            path = self.out / f"checkpoint-{name}.json"
+            report = json_report.build(
+                point.verdict,
+                point.store,
+                environment=self.environment.name,
+                base_url=None,
+                gates_file=self.gates_file,
+                started=state.started_at,
+            )
+            report["watch"] = {
+                "checkpoint": name,
+                "window": [point.start, point.end],
+                "compression": self.compression,
+                "compressed": (
+                    f"the rollback triggers' windows are divided by {self.compression:g} here"
+                    if self.compression != 1
+                    else None
+                ),
+                "error_patterns": point.error_patterns,
+                "triggers_fired": state.events,
+                "prometheus_problems": point.problems,
+                "alerts": [asdict(d) for d in self.alerter.log],
+            }
+            json_report.write(path, report)
+            junit.write(self.out / f"checkpoint-{name}.xml", point.verdict, f"gonogo watch {name}")
+            state.done[name], state.verdicts[name] = str(path), point.verdict.exit_code
+            self.say(f"gonogo watch: checkpoint {name} ({offset:g} s after the start)")
+            self.say(console.render(point.verdict, plain=True).rstrip())
+            for row in point.error_patterns[:10]:
+                self.say(f"  errors {row['route']} {row['status']}: {row['count']} (window before: {row['before']})")
+            self.say(f"gonogo watch: {point.verdict.headline()} -> {path}")
+            if not point.verdict.go:
+                self.alerter.raise_alert(
+                    Alert(
+                        f"checkpoint {name}",
+                        "warning",
+                        f"checkpoint {name}: {point.verdict.headline()}",
+                        "\n".join(point.verdict.reasons[:10]),
+                        self.environment.name,
+                    )
+                )
