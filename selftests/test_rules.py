@@ -159,6 +159,41 @@ def test_relative_gate_against_baseline():
     assert "needs <= baseline 400" in bad.message
 
 
+def _noisy_pair(shift: float):
+    """(baseline, current) latency stores of 300 lognormal samples each, the current one's median times ``shift``; for
+    shift 1.0, the first seed whose P95 reads more than 10 % above the baseline's by noise alone."""
+    import random
+
+    for seed in range(500):
+        rng = random.Random(seed)
+        base = [80 * rng.lognormvariate(0, 0.6) for _ in range(300)]
+        current = [80 * shift * rng.lognormvariate(0, 0.6) for _ in range(300)]
+        stores = latency_store(base), latency_store(current)
+        p95 = [s.select("load.http_latency").aggregate("p95") for s in stores]
+        if shift != 1.0 or p95[1] > 1.1 * p95[0]:
+            return stores
+    raise AssertionError("no noisy seed")
+
+
+def test_a_relative_gate_with_significance_fails_a_real_shift_and_passes_noise():
+    [plain] = gates(RELATIVE)
+    [tested] = gates(RELATIVE + "  significance: 0.01\n")
+    baseline, current = _noisy_pair(1.0)  # the same distribution: its P95 moved more than 10 % by chance
+    assert evaluate(plain, current, {"load"}, baseline).status is Status.FAIL  # the false No-Go of a bare ratio
+    noise = evaluate(tested, current, {"load"}, baseline)
+    assert noise.status is Status.PASS and "inside the noise (p = " in noise.message, noise.message
+    baseline, current = _noisy_pair(1.4)
+    real = evaluate(tested, current, {"load"}, baseline)
+    assert real.status is Status.FAIL and "significantly (p = " in real.message, real.message
+
+
+def test_significance_needs_a_relative_latency_gate():
+    from gonogo.config.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="significance judges a relative gate on a latency"):
+        gates(P95 + "  significance: 0.05\n")
+
+
 def test_relative_gate_without_baseline_is_inconclusive():
     [gate] = gates(RELATIVE)
     result = evaluate(gate, latency_store([430] * 100), {"load"}, None)

@@ -66,6 +66,8 @@ class GateSpec(_Strict):
     relative: str | None = None
     every: str | None = None
     per: str | None = None  # a tag: each of its values judged on its own (e.g. endpoint)
+    # a relative latency gate fails only when the shift is also significant at this level (Mann-Whitney, one-sided)
+    significance: float | None = Field(None, gt=0, lt=0.5)
     severity: Literal["fail", "warn"] = "fail"
     optional: bool = False
     min_samples: int = Field(1, ge=0)
@@ -99,6 +101,7 @@ class Gate:
     op: str = "<"
     threshold: Quantity | None = None  # absolute gate
     relative_pct: float | None = None  # relative gate: measured OP baseline * (1 + pct/100)
+    significance: float | None = None  # relative latency gate: fails only when the shift is significant at this level
     severity: str = "fail"
     optional: bool = False
     min_samples: int = 1
@@ -215,6 +218,15 @@ class GateSet:
                 )
             for message, sub in _threshold_problems(spec.threshold, spec.relative, metric, spec.aggregation):
                 add(i, sub, message)
+            if spec.significance is not None and (
+                spec.relative is None or metric.kind is not Kind.HISTOGRAM or spec.relative.lstrip().startswith(">")
+            ):
+                add(
+                    i,
+                    ("significance",),
+                    "significance judges a relative gate on a latency (histogram) metric that "
+                    "must not grow, e.g. relative: '<= +10 %' on load.http_latency",
+                )
             for message, sub in _every_problems(spec.every, spec.relative):
                 add(i, sub, message)
             for env_name, override in spec.environments.items():
@@ -318,6 +330,7 @@ def _build(spec: GateSpec, env_name: str) -> Gate:
         optional=spec.optional,
         min_samples=spec.min_samples,
         per=spec.per,
+        significance=spec.significance,
     )
     every = spec.every
     override = spec.environments.get(env_name)

@@ -63,6 +63,10 @@ class LatencyHistogram:
     def max_seconds(self) -> float | None:
         return None if self.max_ns is None else self.max_ns / 1e9
 
+    def bins(self) -> list[tuple[int, int]]:
+        """(value in ns, count) of every recorded bucket, in order: the distribution as recorded."""
+        return [(item.value_iterated_to, item.count_at_value_iterated_to) for item in self._hdr.get_recorded_iterator()]
+
     def buckets(self, edges_seconds: list[float]) -> list[int]:
         """Counts per bucket ``(edge[i-1], edge[i]]`` for a latency picture."""
         counts = [0] * (len(edges_seconds) + 1)

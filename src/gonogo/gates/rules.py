@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from gonogo.config.gates import Gate
-from gonogo.core import confidence
+from gonogo.core import confidence, shift
 from gonogo.core.catalog import Kind
 from gonogo.core.comparison import COMPARE
 from gonogo.core.store import MetricsStore
@@ -189,9 +189,30 @@ def _decide_measured(gate: Gate, store: MetricsStore, series, baseline: MetricsS
         result.message = f"{gate.aggregation} {result.fmt(measured)}, needs {result.threshold_text()}"
         if unreliable:
             result.message += f" -- held although {'; '.join(dict.fromkeys(unreliable))}"
+    elif gate.significance is not None and baseline is not None:
+        return _judge_shift(result, series, baseline.select(gate.metric.name, gate.where))
     else:
         result.status = Status.FAIL if gate.severity == "fail" else Status.WARN
         result.message = f"{gate.id} failed: {gate.aggregation} {result.fmt(measured)}, needs {result.threshold_text()}"
+    return result
+
+
+def _judge_shift(result: GateResult, series, base_series) -> GateResult:
+    """Past its relative limit: a failure only when the whole distribution is significantly slower than the baseline's
+    (a P95 can move by noise; Mann-Whitney over both recorded histograms says whether it did)."""
+    gate, alpha = result.gate, result.gate.significance
+    past = f"{gate.aggregation} {result.fmt(result.measured)} is past {result.threshold_text()}"
+    found = shift.slower(series, base_series) if base_series is not None else None
+    if found is None:
+        result.message = f"{past}, and the baseline has no distribution to test it against"
+        return result
+    result.details = [found.describe(), *result.details]
+    if alpha is not None and found.p_value < alpha:
+        result.status = Status.FAIL if gate.severity == "fail" else Status.WARN
+        result.message = f"{gate.id} failed: {past}, significantly ({found.describe()} < {alpha:g})"
+    else:
+        result.status = Status.PASS
+        result.message = f"{past}, but inside the noise ({found.describe()}; needs < {alpha:g} to fail)"
     return result
 
 
