@@ -2,6 +2,7 @@
 
     gonogo evaluate REPORT.json [--gates PATH] [--env NAME] [--baseline REPORT] [--gate-report OUT]
     gonogo watch --env NAME [--for 24h] [--checkpoints 1h,24h] [--out reports/watch]
+    gonogo trend REPORT.json... [--html PATH] [--report weekly --env NAME --mail-to A,B]
     gonogo stack up|down|status|...
 
 Exit codes as in pytest runs: 0 Go, 1 No-Go, 4 bad input, 5 nothing decided.
@@ -73,6 +74,16 @@ def _parser() -> argparse.ArgumentParser:
     watch.add_argument("--gates", default="gates.yaml", metavar="PATH", help="Default: %(default)s")
     watch.add_argument("--environments", default="environments.yaml", metavar="PATH", help="Default: %(default)s")
     watch.add_argument("--root", metavar="DIR", default=".", help="project root holding .gonogo/. Default: %(default)r")
+
+    trend = commands.add_parser("trend", help="the gates over time, from saved gate reports (a page, a summary)")
+    trend.add_argument("reports", nargs="+", metavar="REPORT.json", help="gate reports (globs are expanded)")
+    trend.add_argument("--html", default="reports/trend.html", metavar="PATH", help="Default: %(default)s")
+    trend.add_argument("--markdown", default=None, metavar="PATH", help="also write the summary here")
+    trend.add_argument("--json", default=None, metavar="PATH", help="also write the runs and movements here")
+    trend.add_argument("--report", choices=("weekly",), default=None, help="title it as the weekly report")
+    trend.add_argument("--mail-to", default=None, metavar="A,B", help="mail it through --env's monitoring.alerts.email")
+    trend.add_argument("--env", default=None, metavar="NAME")
+    trend.add_argument("--environments", default="environments.yaml", metavar="PATH", help="Default: %(default)s")
 
     stack = commands.add_parser("stack", help="keep the local box running for interactive work (locust -f tests/load)")
     actions = stack.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=_Parser)
@@ -165,6 +176,10 @@ def stack(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
+        if args.command == "trend":
+            from gonogo.trend.command import run as trend
+
+            return trend(args)
         if args.command == "watch":
             from gonogo.watch.command import run
 

@@ -103,6 +103,17 @@ class Email:
         message = EmailMessage()
         message["Subject"], message["From"], message["To"] = alert.title, self.sender, ", ".join(self.to)
         message.set_content(f"{alert.summary}\n\n{alert.details}\n\ncondition: {alert.key}\n")
+        self._deliver(message)
+
+    def send_report(self, subject: str, text: str, html: str, to: list[str] | None = None) -> None:
+        """A report (the weekly trend): the text as the body, the HTML page as its alternative."""
+        message = EmailMessage()
+        message["Subject"], message["From"], message["To"] = subject, self.sender, ", ".join(to or self.to)
+        message.set_content(text)
+        message.add_alternative(html, subtype="html")
+        self._deliver(message)
+
+    def _deliver(self, message: EmailMessage) -> None:
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
                 if self.starttls:

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 
 from gonogo.alerting.alerter import Alerter
-from gonogo.alerting.channels import Channel, Email, PagerDuty, Webhook
+from gonogo.alerting.configured import channels
 from gonogo.config.environments import Environment, Environments
 from gonogo.config.errors import ConfigError
 from gonogo.config.gates import GateSet
@@ -24,41 +24,6 @@ def duration(text: str, what: str) -> float:
         return parse_quantity(text.strip(), Dimension.DURATION).value
     except UnitError as exc:
         raise ConfigError(what, f"'{text}' is not a duration ({exc}); e.g. 90s, 5m, 1h, 24h") from None
-
-
-def channels(environment: Environment) -> tuple[list[Channel], list[str]]:
-    """The environment's alert channels, and the secret values no alert text may carry."""
-    alerts = environment.monitoring.alerts
-    found: list[Channel] = []
-    secrets: list[str] = []
-    if alerts.webhook is not None:
-        found.append(Webhook(alerts.webhook.get_secret_value(), alerts.webhook_min_severity))
-        secrets.append(alerts.webhook.get_secret_value())
-    if alerts.email is not None:
-        mail = alerts.email
-        password = mail.password.get_secret_value() if mail.password else None
-        found.append(
-            Email(
-                mail.smtp_host,
-                mail.smtp_port,
-                mail.sender,
-                mail.to,
-                username=mail.username,
-                password=password,
-                starttls=mail.starttls,
-                ca_bundle=environment.ca_bundle,
-                min_severity=mail.min_severity,
-            )
-        )
-        secrets += [password] if password else []
-    if alerts.pagerduty is not None:
-        key = alerts.pagerduty.routing_key.get_secret_value()
-        found.append(PagerDuty(key, alerts.pagerduty.url, alerts.pagerduty.min_severity))
-        secrets.append(key)
-    for value in (environment.mongo_url, environment.redis_url, environment.jwt_signing_key):
-        if value is not None:
-            secrets.append(value.get_secret_value())
-    return found, secrets
 
 
 def _prometheus_url(environment: Environment, root: Path) -> str:

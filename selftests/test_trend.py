@@ -1,0 +1,111 @@
+"""`gonogo trend` over saved gate reports (five healthy runs and a faulted one, written by gonogo's own report
+writer): the page with one plot per gate, the gates that moved, the latency significance (the faulted run flagged,
+a healthy last run not), the weekly summary mailed through SMTP, and the page rendered by headless Chromium."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import yaml
+
+from gonogo.config.gates import GateSet
+from gonogo.config.yamlfile import YamlDocument
+from gonogo.core.store import MetricsStore
+from gonogo.gates.verdict import decide
+from gonogo.reporting import json_report
+
+GATES = """version: 1
+gates:
+  - {id: latency.p95, requirement: K1, metric: load.http_latency, aggregation: p95, threshold: "< 500 ms"}
+  - {id: error_rate, requirement: K2, metric: load.http_errors, aggregation: rate, threshold: "< 1 %"}
+"""
+
+
+def write_run(path: Path, seed: int, slow: float, errors: int, at: float) -> None:
+    rng = random.Random(seed)
+    store = MetricsStore()
+    for _ in range(2000):
+        store.record_latency("load.http_latency", 0.08 * slow * rng.lognormvariate(0, 0.5), endpoint="GET /api/models")
+    store.ratio("load.http_errors", errors, 2000)
+    gates = GateSet.from_document(YamlDocument("gates.yaml", yaml.safe_load(GATES), yaml.compose(GATES))).for_environment("local")
+    report = json_report.build(decide(gates, store, ["load"]), store, environment="local", base_url=None,
+                               gates_file="gates.yaml", started=at)
+    report["finished_at"] = datetime.fromtimestamp(at, UTC).isoformat()
+    json_report.write(path, report)
+
+
+def trend(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "gonogo.cli", "trend", *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=120)
+
+
+@pytest.fixture
+def runs(tmp_path):
+    day = 86_400
+    start = time.time() - 7 * day
+    for index in range(5):
+        write_run(tmp_path / "reports" / f"run-{index}.json", index, 1.0, index % 2, start + index * day)
+    write_run(tmp_path / "reports" / "run-5-faulted.json", 99, 8.0, 60, start + 5 * day)  # slow and failing
+    return tmp_path
+
+
+def test_the_trend_page_plots_each_gate_says_what_moved_and_flags_the_faulted_run(runs):
+    proc = trend("reports/*.json", "--html", "out/trend.html", "--markdown", "out/trend.md", cwd=runs)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    page = (runs / "out" / "trend.html").read_text()
+    assert page.count("<svg") == 2 and page.count("<circle") == 12  # two gates, six runs each
+    assert "latency.p95" in page and "error_rate" in page and "run-5-faulted.json" in page
+    assert "significantly slower: p = " in page, page[:2000]
+    assert "pass &rarr; fail" in page  # the latency gate's status changed
+    summary = (runs / "out" / "trend.md").read_text()
+    assert "| latency.p95 |" in summary and "-> fail |" in summary
+    assert "http" not in page.replace("http://www.w3.org/2000/svg", "")  # self-contained: nothing fetched
+
+
+def test_a_healthy_last_run_is_not_flagged(runs):
+    (runs / "reports" / "run-5-faulted.json").unlink()
+    proc = trend("reports/*.json", "--html", "out/trend.html", cwd=runs)
+    assert proc.returncode == 0, proc.stdout
+    assert "not significantly slower: p = " in (runs / "out" / "trend.html").read_text()
+
+
+def test_unreadable_reports_are_named_and_an_empty_history_decides_nothing(tmp_path):
+    (tmp_path / "broken.json").write_text("{not json")
+    proc = trend("broken.json", cwd=tmp_path)
+    assert proc.returncode == 5 and "not read" in proc.stdout and "broken.json" in proc.stdout
+
+
+def test_the_weekly_report_arrives_by_mail(runs):
+    from aiosmtpd.controller import Controller
+
+    from gonogo.core.processes import free_port
+
+    mails = []
+
+    class Mailbox:
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802
+            mails.append((envelope.rcpt_tos, envelope.content.decode()))
+            return "250 OK"
+
+    port = free_port()
+    controller = Controller(Mailbox(), hostname="127.0.0.1", port=port)
+    controller.start()
+    (runs / "environments.yaml").write_text(
+        "version: 1\nenvironments:\n  weekly:\n    base_url: https://staging.example\n    monitoring:\n      alerts:\n"
+        f"        email: {{smtp_host: 127.0.0.1, smtp_port: {port}, starttls: false, sender: gonogo@example.test, "
+        "to: [oncall@example.test]}\n")
+    try:
+        proc = trend("reports/*.json", "--report", "weekly", "--env", "weekly", "--mail-to", "team@example.test",
+                     cwd=runs)
+    finally:
+        controller.stop()
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    [(to, content)] = mails
+    assert to == ["team@example.test"] and "Subject: gonogo weekly: 6 runs" in content
+    assert "text/html" in content and "| latency.p95 |" in content

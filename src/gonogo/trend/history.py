@@ -1,0 +1,97 @@
+"""Saved gate reports as a history: per gate, its figure, limit and status in each run, and which gates moved."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from gonogo.core import shift
+from gonogo.core.store import MetricsStore
+from gonogo.reporting import json_report
+
+LATENCY = "load.http_latency"  # the distribution compared between the last two runs (significance)
+
+
+@dataclass
+class Run:
+    path: Path
+    at: datetime
+    verdict: str
+    environment: str
+    gates: dict[str, dict]  # gate id: its entry in the report
+    store: MetricsStore
+
+    @property
+    def label(self) -> str:
+        return self.at.strftime("%m-%d %H:%M")
+
+
+@dataclass
+class Movement:
+    gate: str
+    first: float | None
+    last: float | None
+    change_pct: float | None  # last against first
+    status_first: str
+    status_last: str
+    display_first: str = ""
+    display_last: str = ""
+
+
+@dataclass
+class History:
+    runs: list[Run]
+    problems: list[str] = field(default_factory=list)  # reports that could not be read, with why
+
+    def gate_ids(self) -> list[str]:
+        return list(dict.fromkeys(g for run in self.runs for g in run.gates))
+
+    def series(self, gate: str) -> list[tuple[Run, dict]]:
+        return [(run, run.gates[gate]) for run in self.runs if gate in run.gates]
+
+    def movements(self) -> list[Movement]:
+        """Each gate's first and last figure; the ones that moved most (or changed status) first."""
+        rows = []
+        for gate in self.gate_ids():
+            points = [(run, entry) for run, entry in self.series(gate) if entry.get("measured") is not None]
+            if not points:
+                continue
+            (_, first), (_, last) = points[0], points[-1]
+            a, b = first["measured"], last["measured"]
+            change = (b - a) / abs(a) * 100 if a else None
+            rows.append(
+                Movement(
+                    gate,
+                    a,
+                    b,
+                    change,
+                    first["status"],
+                    last["status"],
+                    first.get("display", {}).get("measured", ""),
+                    last.get("display", {}).get("measured", ""),
+                )
+            )
+        return sorted(rows, key=lambda m: (m.status_first == m.status_last, -abs(m.change_pct or 0)))
+
+    def latency_shift(self) -> shift.Shift | None:
+        """Is the last run's latency distribution significantly slower than the one before it?"""
+        if len(self.runs) < 2:
+            return None
+        before, last = (run.store.select(LATENCY) for run in self.runs[-2:])
+        return None if before is None or last is None else shift.slower(last, before)
+
+
+def load(paths: list[Path]) -> History:
+    runs, problems = [], []
+    for path in paths:
+        try:
+            data, store = json_report.load_store(path)
+        except json_report.ReportError as exc:
+            problems.append(str(exc))
+            continue
+        stamp = data.get("finished_at") or data.get("started_at")
+        at = datetime.fromisoformat(stamp) if stamp else datetime.fromtimestamp(path.stat().st_mtime)
+        gates = {g["id"]: g for g in data.get("gates", []) if isinstance(g, dict) and "id" in g}
+        runs.append(Run(path, at, str(data.get("verdict", "?")), str(data.get("environment", "")), gates, store))
+    return History(sorted(runs, key=lambda r: r.at), problems)

@@ -1,0 +1,127 @@
+"""The trend as one self-contained HTML page (inline SVG, no script, no CDN), and as Markdown for chat or mail."""
+
+from __future__ import annotations
+
+import os
+from html import escape
+from pathlib import Path
+
+from gonogo.trend.history import History
+
+WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 520, 170, 60, 36, 24
+COLOURS = {"pass": "#27ae60", "fail": "#c0392b", "warn": "#e67e22", "inconclusive": "#7f8c8d", "not_run": "#bdc3c7"}
+
+
+def gate_svg(history: History, gate: str) -> str:
+    """The gate's figure in each run (a dot coloured by its status), its limit as a dashed line."""
+    points = history.series(gate)
+    values = [e["measured"] for _, e in points if e.get("measured") is not None]
+    limits = [e["threshold"]["value"] for _, e in points if (e.get("threshold") or {}).get("value") is not None]
+    title = f"{gate}: {points[-1][1].get('display', {}).get('measured', '?')} in the last run" if points else gate
+    if not values:
+        return (
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="40"><text x="4" y="24">'
+            f"{escape(gate)}: never measured</text></svg>"
+        )
+    low, high = min(values + limits), max(values + limits)
+    span = (high - low) or abs(high) or 1.0
+    low, high = low - span * 0.1, high + span * 0.1
+    plot_w, plot_h = WIDTH - LEFT - 12, HEIGHT - BOTTOM - TOP
+    step = plot_w / max(1, len(points) - 1)
+
+    def y(value: float) -> float:
+        return TOP + plot_h - (value - low) / (high - low) * plot_h
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" font-family="sans-serif" '
+        f'font-size="10"><title>{escape(title)}</title>',
+        f'<text x="{LEFT}" y="14" font-size="12" font-weight="bold">{escape(title)}</text>',
+        f'<line x1="{LEFT}" y1="{TOP + plot_h}" x2="{WIDTH - 12}" y2="{TOP + plot_h}" stroke="#333"/>',
+    ]
+    if limits:
+        parts.append(
+            f'<line x1="{LEFT}" y1="{y(limits[-1]):.1f}" x2="{WIDTH - 12}" y2="{y(limits[-1]):.1f}" '
+            f'stroke="#c0392b" stroke-dasharray="5 3"><title>limit</title></line>'
+        )
+    line = []
+    for index, (run, entry) in enumerate(points):
+        x = LEFT + index * step
+        if entry.get("measured") is None:
+            continue
+        line.append(f"{x:.1f},{y(entry['measured']):.1f}")
+        colour = COLOURS.get(entry.get("status", ""), "#333")
+        shown = entry.get("display", {}).get("measured", "")
+        parts.append(
+            f'<circle cx="{x:.1f}" cy="{y(entry["measured"]):.1f}" r="3.5" fill="{colour}">'
+            f"<title>{escape(run.label)}: {escape(shown)} ({escape(entry.get('status', ''))})</title></circle>"
+        )
+    parts.insert(3, f'<polyline points="{" ".join(line)}" fill="none" stroke="#4a90d9" stroke-width="1.5"/>')
+    for index in (0, len(points) - 1):
+        parts.append(
+            f'<text x="{LEFT + index * step:.1f}" y="{HEIGHT - 12}" text-anchor="middle">'
+            f"{escape(points[index][0].label)}</text>"
+        )
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+def html(history: History, title: str, out: Path) -> str:
+    shift = history.latency_shift()
+    rows = "".join(
+        f"<tr><td>{escape(run.label)}</td><td class='{run.verdict.lower().replace('-', '')}'>{escape(run.verdict)}</td>"
+        f"<td>{escape(run.environment)}</td><td><a href='{escape(os.path.relpath(run.path, out.parent))}'>"
+        f"{escape(run.path.name)}</a></td></tr>"
+        for run in history.runs
+    )
+    moved = "".join(
+        f"<tr><td>{escape(m.gate)}</td><td>{escape(m.display_first)}</td><td>{escape(m.display_last)}</td>"
+        f"<td>{'' if m.change_pct is None else f'{m.change_pct:+.1f} %'}</td>"
+        f"<td>{escape(m.status_first)} &rarr; {escape(m.status_last)}</td></tr>"
+        for m in history.movements()
+    )
+    pictures = "\n".join(f"<div class='plot'>{gate_svg(history, g)}</div>" for g in history.gate_ids())
+    significance = (
+        "<p>Latency, last run against the one before: "
+        + escape(
+            ("significantly slower: " if shift.p_value < 0.01 else "not significantly slower: ") + shift.describe()
+        )
+        + "</p>"
+        if shift is not None
+        else ""
+    )
+    problems = "".join(f"<li>{escape(p)}</li>" for p in history.problems)
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>
+<style>body{{font-family:sans-serif;margin:2em}} table{{border-collapse:collapse}} td,th{{border:1px solid #ccc;
+padding:2px 8px}} .go{{color:#27ae60}} .nogo{{color:#c0392b}} .plot{{display:inline-block;margin:4px}}</style></head>
+<body><h1>{escape(title)}</h1>
+<p>{len(history.runs)} runs, {escape(history.runs[0].label) if history.runs else ""} to
+{escape(history.runs[-1].label) if history.runs else ""}.</p>{significance}
+<h2>Runs</h2><table><tr><th>run</th><th>verdict</th><th>environment</th><th>report</th></tr>{rows}</table>
+<h2>Which gates moved</h2><table><tr><th>gate</th><th>first</th><th>last</th><th>change</th><th>status</th></tr>{moved}
+</table>
+<h2>Each gate over time</h2>
+{pictures}
+{f"<h2>Reports not read</h2><ul>{problems}</ul>" if problems else ""}
+</body></html>
+"""
+
+
+def markdown(history: History, title: str) -> str:
+    lines = [
+        f"# {title}",
+        "",
+        f"{len(history.runs)} runs; verdicts: " + ", ".join(f"{r.label} {r.verdict}" for r in history.runs),
+        "",
+    ]
+    shift = history.latency_shift()
+    if shift is not None:
+        lines += [f"Latency, last run against the one before: {shift.describe()}", ""]
+    lines += ["| gate | first | last | change | status |", "|---|---|---|---|---|"]
+    for m in history.movements():
+        change = "" if m.change_pct is None else f"{m.change_pct:+.1f} %"
+        lines.append(
+            f"| {m.gate} | {m.display_first} | {m.display_last} | {change} | {m.status_first} -> {m.status_last} |"
+        )
+    lines += [f"- not read: {p}" for p in history.problems]
+    return "\n".join(lines) + "\n"
