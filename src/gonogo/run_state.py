@@ -50,6 +50,44 @@ def load_latency_limits(gates: list[Gate]) -> dict[str, float]:
     return limits or {"p95": 0.5}
 
 
+def on_box(environment: Environment, info) -> Environment:
+    """The environment pointed at a running local box (its URL, CA, accounts, database, lock file, the host's
+    exporter and cores as a deployment states its limits)."""
+    from pydantic import SecretStr
+
+    server = environment.server_metrics
+    if info.node_exporter_url:  # the box states its host's exporter and cores, as a deployment states its limits
+        limits = server.limits.model_copy(update={"cpu_cores": server.limits.cpu_cores or info.cpu_cores or None})
+        server = server.model_copy(update={"node_exporters": [info.node_exporter_url], "limits": limits})
+    if info.instances:
+        server = server.model_copy(update={"instances": list(info.instances)})
+    return environment.model_copy(
+        update={
+            "server_metrics": server,
+            "base_url": info.url,
+            "mongo_url": SecretStr(info.mongo_url),
+            "ca_bundle": info.ca_bundle,
+            "accounts_file": info.accounts_file,
+            "dependency_files": [info.dependency_file],
+            "database": info.database,
+            "redis_url": SecretStr(info.redis_url),
+            **(
+                {
+                    "s3": environment.s3.model_copy(
+                        update={"endpoint_url": info.s3_endpoint, "bucket": info.s3_bucket, "region": "us-east-1"}
+                    ),
+                    "aws": environment.aws.model_copy(update={"credentials_file": info.aws_credentials_file}),
+                }
+                if info.s3_endpoint
+                else {}
+            ),
+            **(
+                {"jwt_signing_key": SecretStr(Path(info.jwt_key_file).read_text().strip())} if info.jwt_key_file else {}
+            ),
+        }
+    )
+
+
 @dataclass
 class RunState:
     env_name: str
@@ -108,41 +146,7 @@ class RunState:
 
     def attach_box(self, info) -> None:
         """Point the environment at a running local box (its URL, CA, accounts, database, lock file)."""
-        from pydantic import SecretStr
-
-        server = self.environment.server_metrics
-        if info.node_exporter_url:  # the box states its host's exporter and cores, as a deployment states its limits
-            limits = server.limits.model_copy(update={"cpu_cores": server.limits.cpu_cores or info.cpu_cores or None})
-            server = server.model_copy(update={"node_exporters": [info.node_exporter_url], "limits": limits})
-        if info.instances:
-            server = server.model_copy(update={"instances": list(info.instances)})
-        self.environment = self.environment.model_copy(
-            update={
-                "server_metrics": server,
-                "base_url": info.url,
-                "mongo_url": SecretStr(info.mongo_url),
-                "ca_bundle": info.ca_bundle,
-                "accounts_file": info.accounts_file,
-                "dependency_files": [info.dependency_file],
-                "database": info.database,
-                "redis_url": SecretStr(info.redis_url),
-                **(
-                    {
-                        "s3": self.environment.s3.model_copy(
-                            update={"endpoint_url": info.s3_endpoint, "bucket": info.s3_bucket, "region": "us-east-1"}
-                        ),
-                        "aws": self.environment.aws.model_copy(update={"credentials_file": info.aws_credentials_file}),
-                    }
-                    if info.s3_endpoint
-                    else {}
-                ),
-                **(
-                    {"jwt_signing_key": SecretStr(Path(info.jwt_key_file).read_text().strip())}
-                    if info.jwt_key_file
-                    else {}
-                ),
-            }
-        )
+        self.environment = on_box(self.environment, info)
         self.target = {"embedded_box": True, "faults": list(info.faults)}
 
     def latency_limits(self) -> dict[str, float]:

@@ -16,6 +16,7 @@ from gonogo.config.errors import ConfigError
 from gonogo.config.gates import GateSet
 from gonogo.core.units import Dimension, UnitError, parse_quantity
 from gonogo.deploy import actions
+from gonogo.run_state import on_box
 from gonogo.watch.session import Plan, Watch
 
 
@@ -26,21 +27,23 @@ def duration(text: str, what: str) -> float:
         raise ConfigError(what, f"'{text}' is not a duration ({exc}); e.g. 90s, 5m, 1h, 24h") from None
 
 
-def _prometheus_url(environment: Environment, root: Path) -> str:
-    if environment.prometheus_url:
-        return environment.prometheus_url
+def _on_the_box(environment: Environment, root: Path) -> tuple[Environment, str]:
+    """(the environment, its Prometheus URL): on a local environment, pointed at the running box and the Prometheus
+    beside it."""
     if environment.embedded_stack:
         from gonogo.stack import Box
 
         running = Box(root).running()
-        if running is not None and running.prometheus_url:
-            return running.prometheus_url
-        raise ConfigError(
-            "watch",
-            "the local box is not running with a Prometheus beside it: start it with "
-            "`gonogo stack up` (with Debian's prometheus installed: scripts/setup.sh)",
-        )
-    raise ConfigError("watch", f"environment '{environment.name}' names no prometheus_url to watch")
+        if running is None or not running.prometheus_url:
+            raise ConfigError(
+                "watch",
+                "the local box is not running with a Prometheus beside it: start it with "
+                "`gonogo stack up` (with Debian's prometheus installed: scripts/setup.sh)",
+            )
+        return on_box(environment, running), environment.prometheus_url or running.prometheus_url
+    if not environment.prometheus_url:
+        raise ConfigError("watch", f"environment '{environment.name}' names no prometheus_url to watch")
+    return environment, environment.prometheus_url
 
 
 def _stop_on_sigterm() -> None:
@@ -53,7 +56,7 @@ def _stop_on_sigterm() -> None:
 def run(args: argparse.Namespace) -> int:
     root = Path(args.root).resolve()
     environments = Environments.from_path(args.environments)
-    environment = environments.get(args.env)
+    environment, prometheus_url = _on_the_box(environments.get(args.env), root)
     gates = GateSet.from_path(args.gates, environments.names).for_environment(args.env)
     total = duration(args.duration, "--for")
     points = [(text.strip(), duration(text, "--checkpoints")) for text in args.checkpoints.split(",") if text.strip()]
@@ -75,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         action = rollback_action
         rollback = lambda: actions.run(action, "rollback", "").detail  # noqa: E731
     _stop_on_sigterm()
-    with httpx.Client(base_url=_prometheus_url(environment, root), timeout=15, trust_env=False) as client:
+    with httpx.Client(base_url=prometheus_url, timeout=10, trust_env=False) as client:
         watch = Watch(
             environment,
             gates,
