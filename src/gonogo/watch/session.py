@@ -21,6 +21,7 @@ from gonogo.config.environments import Environment
 from gonogo.config.gates import Gate
 from gonogo.core.exit_codes import EXIT_INTERRUPTED, EXIT_UNDECIDED
 from gonogo.deploy.triggers import PLAN_TRIGGERS, compressed
+from gonogo.gates.verdict import Verdict
 from gonogo.reporting import console, json_report, junit
 from gonogo.watch import checkpoint
 from gonogo.watch.live import PrometheusReader, TriggerState, queries
@@ -96,9 +97,9 @@ class Watch:
         self.rollback, self.rollback_refused, self.gates_file = rollback, rollback_refused, gates_file
         self.compression = environment.deploy.trigger_compression
         self.triggers = [TriggerState(t) for t in compressed(PLAN_TRIGGERS, self.compression)]
-        # rate() over 4 of the deployment's scrapes (the plan's 1 min at 15 s), and never under 8 s (a few scrapes of a
-        # compressed local box)
-        window = max(4 * environment.deploy.scrape_interval, 8.0)
+        # rate() over 4 of the deployment's scrapes (the plan's 1 min at 15 s), and at least two of Prometheus's readings
+        # (its step): a window much longer than a compressed trigger's would stretch a short burst past it
+        window = max(4 * environment.deploy.scrape_interval, 2 * environment.prometheus.step)
         self.queries = queries(environment.prometheus.labels, environment.prometheus.node_labels, window)
         self.reader = PrometheusReader(prometheus)
         self.state_file = out / STATE_FILE
@@ -221,14 +222,20 @@ class Watch:
             self.say(console.render(point.verdict, plain=True).rstrip())
             for row in point.error_patterns[:10]:
                 self.say(f"  errors {row['route']} {row['status']}: {row['count']} (window before: {row['before']})")
-            self.say(f"gonogo watch: {point.verdict.headline()} -> {path}")
+            self.say(f"gonogo watch: checkpoint {name}: {_headline(point.verdict)} -> {path}")
             if not point.verdict.go:
                 self.alerter.raise_alert(
                     Alert(
                         f"checkpoint {name}",
                         "warning",
-                        f"checkpoint {name}: {point.verdict.headline()}",
+                        f"checkpoint {name}: {_headline(point.verdict)}",
                         "\n".join(point.verdict.reasons[:10]),
                         self.environment.name,
                     )
                 )
+
+
+def _headline(verdict: Verdict) -> str:
+    """The verdict of a checkpoint: over the server-side gates only (a watch runs no suite)."""
+    tally = ", ".join(f"{n} {status.replace('_', ' ')}" for status, n in verdict.counts().items() if n)
+    return f"{'GO' if verdict.go else 'NO-GO'} — server-side gates: {tally or 'none'} [exit {verdict.exit_code}]"

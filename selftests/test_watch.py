@@ -1,0 +1,182 @@
+"""`gonogo watch` after the switch: the D3 triggers evaluated live with Prometheus's ``for:`` (unit), and on the box
+with Debian's prometheus beside it: checkpoint reports, a fault that fires the error-rate trigger, the local rollback
+run, one alert per channel at local receivers (Slack format, e-mail over SMTP), a burst shorter than the window that
+fires nothing, and a Prometheus stopped mid-watch read as no data (alerted), never as a rollback."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from gonogo.deploy.triggers import Trigger
+from gonogo.watch.live import TriggerState
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+# -- the triggers' semantics, on readings -----------------------------------------------------------------------------
+def test_a_for_trigger_fires_once_it_held_its_window_and_again_only_after_clearing():
+    state = TriggerState(Trigger("error_rate", "error_rate", 0.05, for_s=10))
+    assert [state.add(t, 0.5) for t in (0, 5)] == [None, None]  # pending since 0
+    assert state.add(10, 0.5) == 10 and state.began_at == 0
+    assert state.add(15, 0.5) is None  # fired already: not again while it holds
+    assert state.add(20, 0.01) is None and state.fired_at is None  # cleared
+    assert [state.add(t, 0.5) for t in (25, 30)] == [None, None]
+    assert state.add(35, 0.5) == 35
+
+
+def test_a_burst_shorter_than_the_window_and_no_data_never_fire():
+    state = TriggerState(Trigger("error_rate", "error_rate", 0.05, for_s=10))
+    readings = [(0, 0.5), (5, 0.5), (8, None), (12, 0.5), (18, 0.5), (20, 0.0), (25, None), (40, None)]
+    assert [state.add(t, v) for t, v in readings] == [None] * len(readings)  # no data restarts the window
+    assert state.add(22, 0.05) is None  # exactly the threshold is not "> 5 %"
+
+
+def test_the_health_trigger_counts_failed_checks_and_no_data_is_no_check():
+    state = TriggerState(Trigger("health_checks", "health_check", 0.5, count=3))
+    assert [state.add(t, v) for t, v in [(0, 0.0), (1, 0.0), (2, None), (3, 0.0)]] == [None] * 4
+    assert state.add(4, 0.0) == 4  # the 4th failed check in a row: "more than 3"
+
+
+# -- on the box --------------------------------------------------------------------------------------------------------
+class Receiver:
+    def __init__(self) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.bodies: list[dict] = []
+        bodies = self.bodies
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                bodies.append(json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0)))))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/slack"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def traffic(info: dict, stop: threading.Event) -> None:
+    """A steady stream of reads, 10 a second spread over 10 viewers (each inside its per-minute limit): a watch judges
+    the traffic the service has."""
+    viewers = json.loads(Path(info["accounts_file"]).read_text())["viewer"][:10]
+    with httpx.Client(base_url=info["url"], verify=info["ca_bundle"], trust_env=False, timeout=5) as client:
+        tokens = [client.post("/api/auth/login", json=v).json()["access_token"] for v in viewers]
+        while not stop.is_set():
+            for token in tokens:
+                try:
+                    client.get("/api/models", params={"limit": 20}, headers={"Authorization": f"Bearer {token}"})
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.1)
+
+
+@pytest.mark.slow
+
+@pytest.mark.skipif(shutil.which("prometheus") is None, reason="prometheus is not installed (scripts/setup.sh --selftest)")
+def test_watch_on_the_box_fires_rolls_back_alerts_once_and_reads_a_silent_prometheus_as_no_data(tmp_path):
+    from aiosmtpd.controller import Controller
+    from product_run import clean_env, copy_product
+
+    from gonogo.core.processes import free_port
+
+    product = copy_product(tmp_path / "product")
+    slack, mails = Receiver(), []
+
+    class Mailbox:
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802
+            mails.append(envelope.content.decode())
+            return "250 OK"
+
+    smtp_port = free_port()
+    smtp = Controller(Mailbox(), hostname="127.0.0.1", port=smtp_port)
+    smtp.start()
+    environments = product / "environments.yaml"
+    text = environments.read_text()
+    anchor = "    deploy:\n"
+    assert text.count(anchor) >= 1
+    local_at = text.index("\n  local:")
+    deploy_at = text.index(anchor, local_at)
+    environments.write_text(text[:deploy_at] + (
+        "    monitoring:\n"
+        "      evaluate_every: 1 s\n"
+        "      alerts:\n"
+        f"        webhook: \"{slack.url}\"\n"
+        f"        email: {{smtp_host: 127.0.0.1, smtp_port: {smtp_port}, starttls: false, sender: gonogo@box.test, "
+        "to: [oncall@box.test]}\n"
+        "        min_interval: 0 s\n") + text[deploy_at:])
+    env = {**clean_env(), "GONOGO_CACHE_DIR": str(REPO / ".gonogo" / "cache")}
+
+    def gonogo(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "gonogo.cli", *args], cwd=product, env=env, capture_output=True,
+                              text=True, timeout=timeout)
+
+    up = gonogo("stack", "up")
+    assert up.returncode == 0, up.stdout + up.stderr
+    stop = threading.Event()
+    out = tmp_path / "watch"
+    watch = None
+    try:
+        info = json.loads((product / ".gonogo" / "local" / "stack.json").read_text())
+        assert info["prometheus_url"], up.stdout
+        threading.Thread(target=traffic, args=(info, stop), daemon=True).start()
+        time.sleep(5)  # the cache warm, a few scrapes in
+        started = time.time()
+        watch = subprocess.Popen([sys.executable, "-m", "gonogo.cli", "watch", "--env", "local", "--for", "80s",
+                                  "--checkpoints", "30s,62s,80s", "--every", "1s", "--out", str(out)], cwd=product, env=env,
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+        def at(second: float) -> None:
+            time.sleep(max(0.0, started + second - time.time()))
+
+        at(33)
+        assert gonogo("stack", "inject", "--kind", "errors", "--seconds", "3").returncode == 0  # < the 10 s window
+        at(46)
+        assert gonogo("stack", "inject", "--kind", "errors", "--seconds", "30").returncode == 0
+        at(68)
+        os.kill(info["pids"]["prometheus"], signal.SIGTERM)  # Prometheus goes away: no data, never a rollback
+        output, _ = watch.communicate(timeout=120)
+    finally:
+        stop.set()
+        if watch is not None and watch.poll() is None:
+            watch.kill()
+        gonogo("stack", "down")
+        smtp.stop()
+        slack.server.shutdown()
+    state = json.loads((out / "watch-state.json").read_text())
+    first = json.loads((out / "checkpoint-30s.json").read_text())
+    assert first["verdict"] == "go", output  # the healthy box, before any fault
+    assert [e["trigger"] for e in state["events"]] == ["error_rate"], output  # the 3 s burst fired nothing
+    event = state["events"][0]
+    assert event["action"].startswith("rollback: "), event
+    assert 10 <= event["fired_at"] - started - 46 <= 20, event  # the plan's 5 min divided by 30, after the rate window
+    fired = [b for b in slack.bodies if b["gonogo"]["key"] == "trigger error_rate" and not b["gonogo"]["resolved"]]
+    assert len(fired) == 1 and fired[0]["text"].startswith("[gonogo local] CRITICAL: rollback trigger error_rate fired")
+    assert len([m for m in mails if "trigger error_rate" in m]) == 1, mails
+    no_data = [b for b in slack.bodies if b["gonogo"]["key"] == "no data"]
+    assert no_data and not no_data[0]["gonogo"]["resolved"], slack.bodies  # said...
+    assert len(state["events"]) == 1  # ...and not a rollback
+    last = json.loads((out / "checkpoint-80s.json").read_text())
+    assert last["verdict"] == "no-go" and watch.returncode == 1, output  # Prometheus gone: its gates inconclusive
+    assert last["watch"]["triggers_fired"][0]["trigger"] == "error_rate"
+    assert last["watch"]["prometheus_problems"], last["watch"]  # the reason its gates are inconclusive
+    during = json.loads((out / "checkpoint-62s.json").read_text())["watch"]["error_patterns"]
+    # the chaos answers before the API routes the request: the reference API counts it under path "unmatched"
+    assert [(r["status"], r["before"]) for r in during] == [("503", 0)], during
+    assert during[0]["count"] > 20 and first["watch"]["error_patterns"] == [], during
+    assert (out / "checkpoint-80s.xml").exists()
