@@ -23,7 +23,8 @@ class Shift:
     baseline: int
 
     def describe(self) -> str:
-        return f"p = {self.p_value:.3g}, A12 = {self.a12:.2f} ({TEST}; {self.current:,} vs {self.baseline:,} samples)"
+        p = "p < 1e-12" if self.p_value < 1e-12 else f"p = {self.p_value:.3g}"  # the normal tail is no finer than that
+        return f"{p}, A12 = {self.a12:.2f} ({TEST}; {self.current:,} vs {self.baseline:,} samples)"
 
 
 def slower(current: LatencyHistogram, baseline: LatencyHistogram) -> Shift | None:

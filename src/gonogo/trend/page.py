@@ -39,9 +39,12 @@ def gate_svg(history: History, gate: str) -> str:
         f'<line x1="{LEFT}" y1="{TOP + plot_h}" x2="{WIDTH - 12}" y2="{TOP + plot_h}" stroke="#333"/>',
     ]
     if limits:
+        limit_text = (points[-1][1].get("threshold") or {}).get("text") or "limit"
         parts.append(
             f'<line x1="{LEFT}" y1="{y(limits[-1]):.1f}" x2="{WIDTH - 12}" y2="{y(limits[-1]):.1f}" '
             f'stroke="#c0392b" stroke-dasharray="5 3"><title>limit</title></line>'
+            f'<text x="{LEFT - 4}" y="{y(limits[-1]) + 3:.1f}" text-anchor="end" fill="#c0392b">'
+            f"{escape(limit_text)}</text>"
         )
     line = []
     for index, (run, entry) in enumerate(points):
@@ -56,9 +59,9 @@ def gate_svg(history: History, gate: str) -> str:
             f"<title>{escape(run.label)}: {escape(shown)} ({escape(entry.get('status', ''))})</title></circle>"
         )
     parts.insert(3, f'<polyline points="{" ".join(line)}" fill="none" stroke="#4a90d9" stroke-width="1.5"/>')
-    for index in (0, len(points) - 1):
+    for index, anchor in ((0, "start"), (len(points) - 1, "end")):
         parts.append(
-            f'<text x="{LEFT + index * step:.1f}" y="{HEIGHT - 12}" text-anchor="middle">'
+            f'<text x="{LEFT + index * step:.1f}" y="{HEIGHT - 12}" text-anchor="{anchor}">'
             f"{escape(points[index][0].label)}</text>"
         )
     parts.append("</svg>")

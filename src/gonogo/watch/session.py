@@ -97,8 +97,8 @@ class Watch:
         self.rollback, self.rollback_refused, self.gates_file = rollback, rollback_refused, gates_file
         self.compression = environment.deploy.trigger_compression
         self.triggers = [TriggerState(t) for t in compressed(PLAN_TRIGGERS, self.compression)]
-        # rate() over 4 of the deployment's scrapes (the plan's 1 min at 15 s), and at least two of Prometheus's readings
-        # (its step): a window much longer than a compressed trigger's would stretch a short burst past it
+        # rate() over 4 of the deployment's scrapes (the plan's 1 min at 15 s), and at least two of Prometheus's
+        # readings (its step): a window much longer than a compressed trigger's would stretch a short burst past it
         window = max(4 * environment.deploy.scrape_interval, 2 * environment.prometheus.step)
         self.queries = queries(environment.prometheus.labels, environment.prometheus.node_labels, window)
         self.reader = PrometheusReader(prometheus)
