@@ -180,3 +180,60 @@ def test_watch_on_the_box_fires_rolls_back_alerts_once_and_reads_a_silent_promet
     assert [(r["status"], r["before"]) for r in during] == [("503", 0)], during
     assert during[0]["count"] > 20 and first["watch"]["error_patterns"] == [], during
     assert (out / "checkpoint-66s.xml").exists()
+
+
+@pytest.mark.box  # a real Prometheus (with nothing to scrape: every query is no data)
+@pytest.mark.skipif(shutil.which("prometheus") is None, reason="prometheus is not installed (scripts/setup.sh --selftest)")
+def test_ctrl_c_keeps_the_checkpoints_so_far_and_a_second_run_resumes_the_same_watch(tmp_path):
+    from product_run import clean_env
+
+    from gonogo.core.processes import free_port
+    from gonogo.stack import prometheus
+
+    port = free_port()
+    (tmp_path / "prometheus.yml").write_text("global: {scrape_interval: 1s}\nscrape_configs: []\n")
+    server = subprocess.Popen(prometheus.command(tmp_path / "prometheus.yml", tmp_path / "tsdb", port),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 30
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/-/ready", trust_env=False).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.time() < deadline and server.poll() is None, "prometheus did not start"
+            time.sleep(0.2)
+        (tmp_path / "environments.yaml").write_text(
+            "version: 1\nenvironments:\n  staging:\n    base_url: https://staging.example\n"
+            f"    prometheus_url: http://127.0.0.1:{port}\n")
+        (tmp_path / "gates.yaml").write_text(
+            "version: 1\ngates:\n  - {id: server.cpu, requirement: K9, metric: server.cpu_usage, aggregation: avg, "
+            "threshold: '< 70 %'}\n")
+        command = [sys.executable, "-m", "gonogo.cli", "watch", "--env", "staging", "--for", "10m", "--checkpoints",
+                   "2s,10m", "--every", "1s", "--out", "watch"]
+
+        def interrupted(signum: int) -> tuple[subprocess.CompletedProcess, dict]:
+            proc = subprocess.Popen(command, cwd=tmp_path, env=clean_env(), stdout=subprocess.PIPE,
+                                    stderr=subprocess.STDOUT, text=True)
+            deadline = time.time() + 60
+            while not (tmp_path / "watch" / "checkpoint-2s.json").exists():
+                assert time.time() < deadline and proc.poll() is None, proc.communicate()[0]
+                time.sleep(0.3)
+            time.sleep(1.5)
+            proc.send_signal(signum)
+            output, _ = proc.communicate(timeout=60)
+            return subprocess.CompletedProcess(command, proc.returncode, output), json.loads(
+                (tmp_path / "watch" / "watch-state.json").read_text())
+
+        first, state = interrupted(signal.SIGINT)
+        assert first.returncode == 2 and "stopped with 1 of 2 checkpoint(s) written" in first.stdout, first.stdout
+        assert list(state["done"]) == ["2s"]
+        report = json.loads((tmp_path / "watch" / "checkpoint-2s.json").read_text())
+        assert report["gates"][0]["status"] == "inconclusive"  # Prometheus has no series: nothing is judged
+        second, resumed = interrupted(signal.SIGTERM)
+        assert second.returncode == 2 and "resuming the watch begun" in second.stdout, second.stdout
+        assert resumed["started_at"] == state["started_at"] and list(resumed["done"]) == ["2s"]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
