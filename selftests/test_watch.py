@@ -48,6 +48,20 @@ def test_the_health_trigger_counts_failed_checks_and_no_data_is_no_check():
     assert state.add(4, 0.0) == 4  # the 4th failed check in a row: "more than 3"
 
 
+def test_cpu_and_memory_are_read_the_way_the_environment_says_its_servers_are():
+    from gonogo.config.environments import ServerMetrics
+    from gonogo.watch.live import queries
+
+    node = queries({"job": "api"}, {"job": "node-exporter"}, 60, ServerMetrics())
+    assert node["cpu"].startswith("1 - avg(rate(node_cpu_seconds_total{job=\"node-exporter\",mode=\"idle\"}[60s]))")
+    shared = ServerMetrics(cpu="process", memory="process", limits={"cpu_cores": 2, "memory": "4 GiB"})
+    box = queries({"job": "api"}, {}, 4, shared)  # a host shared with others: the API's own CPU, not the host's
+    assert box["cpu"] == 'sum(rate(process_cpu_seconds_total{job="api"}[4s])) / 2'
+    assert box["memory"] == 'sum(process_resident_memory_bytes{job="api"}) / 4294967296'
+    unstated = queries({}, {}, 4, ServerMetrics(cpu="process", memory="process"))
+    assert unstated["cpu"] is None and unstated["memory"] is None  # never judged, and said so at the start
+
+
 # -- on the box --------------------------------------------------------------------------------------------------------
 class Receiver:
     def __init__(self) -> None:

@@ -100,8 +100,11 @@ class Watch:
         # rate() over 4 of the deployment's scrapes (the plan's 1 min at 15 s), and at least two of Prometheus's
         # readings (its step): a window much longer than a compressed trigger's would stretch a short burst past it
         window = max(4 * environment.deploy.scrape_interval, 2 * environment.prometheus.step)
-        self.queries = queries(environment.prometheus.labels, environment.prometheus.node_labels, window)
+        self.queries = queries(
+            environment.prometheus.labels, environment.prometheus.node_labels, window, environment.server_metrics
+        )
         self.reader = PrometheusReader(prometheus)
+        self.unread = [s.trigger.name for s in self.triggers if self.queries[s.trigger.series] is None]
         self.state_file = out / STATE_FILE
 
     def run(self) -> int:
@@ -112,6 +115,10 @@ class Watch:
                 f"({len(state.done)} checkpoint(s) written)"
             )
         end = state.started_at + self.plan.duration_s
+        if self.unread:
+            self.say(
+                f"gonogo watch: not judged here (server_metrics names no way to read them): {', '.join(self.unread)}"
+            )
         try:
             while True:
                 now = self.clock()
@@ -138,7 +145,10 @@ class Watch:
     def _evaluate(self, now: float, state: State) -> None:
         answered = 0
         for trigger in self.triggers:
-            value = self.reader.value(self.queries[trigger.trigger.series], now)
+            promql = self.queries[trigger.trigger.series]
+            if promql is None:  # not readable as configured (e.g. process CPU without stated cores): never judged
+                continue
+            value = self.reader.value(promql, now)
             answered += value is not None
             fired = trigger.add(now, value)
             if fired is not None:
@@ -213,6 +223,7 @@ class Watch:
                 "error_patterns": point.error_patterns,
                 "triggers_fired": state.events,
                 "prometheus_problems": point.problems,
+                "triggers_not_read": self.unread,
                 "alerts": [asdict(d) for d in self.alerter.log],
             }
             json_report.write(path, report)
