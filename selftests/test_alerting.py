@@ -5,41 +5,12 @@ text."""
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from receivers import Receiver
 
 from gonogo.alerting.alerter import Alerter
 from gonogo.alerting.channels import Alert, Email, PagerDuty, Webhook
-
-
-class Receiver:
-    """An HTTP server on loopback that keeps every JSON body it gets and answers ``status``."""
-
-    def __init__(self, status: int = 200) -> None:
-        self.bodies: list[dict] = []
-        self.status = status
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 (http.server's name)
-                length = int(self.headers.get("Content-Length", 0))
-                receiver.bodies.append(json.loads(self.rfile.read(length)))
-                self.send_response(receiver.status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
@@ -131,10 +102,10 @@ def test_pagerduty_events_v2_trigger_and_resolve_with_one_dedup_key(receiver):
 
 def test_email_over_starttls_with_a_login_reaches_an_smtp_server(tmp_path):
     trustme = pytest.importorskip("trustme")
+    import ssl
+
     from aiosmtpd.controller import Controller
     from aiosmtpd.smtp import AuthResult, LoginPassword
-
-    import ssl
 
     from gonogo.core.processes import free_port
 

@@ -63,28 +63,6 @@ def test_cpu_and_memory_are_read_the_way_the_environment_says_its_servers_are():
 
 
 # -- on the box --------------------------------------------------------------------------------------------------------
-class Receiver:
-    def __init__(self) -> None:
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-        self.bodies: list[dict] = []
-        bodies = self.bodies
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
-                bodies.append(json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0)))))
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/slack"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-
 def traffic(info: dict, stop: threading.Event) -> None:
     """A steady stream of reads, 10 a second spread over 10 viewers (each inside its per-minute limit): a watch judges
     the traffic the service has."""
@@ -106,6 +84,7 @@ def traffic(info: dict, stop: threading.Event) -> None:
 def test_watch_on_the_box_fires_rolls_back_alerts_once_and_reads_a_silent_prometheus_as_no_data(tmp_path):
     from aiosmtpd.controller import Controller
     from product_run import clean_env, copy_product
+    from receivers import Receiver
 
     from gonogo.core.processes import free_port
 
@@ -171,7 +150,7 @@ def test_watch_on_the_box_fires_rolls_back_alerts_once_and_reads_a_silent_promet
             watch.kill()
         gonogo("stack", "down")
         smtp.stop()
-        slack.server.shutdown()
+        slack.close()
     state = json.loads((out / "watch-state.json").read_text())
     first = json.loads((out / "checkpoint-20s.json").read_text())
     assert first["verdict"] == "go", output  # the healthy box, before any fault

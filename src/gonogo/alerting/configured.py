@@ -14,23 +14,10 @@ def channels(environment: Environment) -> tuple[list[Channel], list[str]]:
     if alerts.webhook is not None:
         found.append(Webhook(alerts.webhook.get_secret_value(), alerts.webhook_min_severity))
         secrets.append(alerts.webhook.get_secret_value())
-    if alerts.email is not None:
-        mail = alerts.email
-        password = mail.password.get_secret_value() if mail.password else None
-        found.append(
-            Email(
-                mail.smtp_host,
-                mail.smtp_port,
-                mail.sender,
-                mail.to,
-                username=mail.username,
-                password=password,
-                starttls=mail.starttls,
-                ca_bundle=environment.ca_bundle,
-                min_severity=mail.min_severity,
-            )
-        )
-        secrets += [password] if password else []
+    mail = email(environment)
+    if mail is not None:
+        found.append(mail)
+        secrets += [mail.password] if mail.password else []
     if alerts.pagerduty is not None:
         key = alerts.pagerduty.routing_key.get_secret_value()
         found.append(PagerDuty(key, alerts.pagerduty.url, alerts.pagerduty.min_severity))
@@ -39,3 +26,22 @@ def channels(environment: Environment) -> tuple[list[Channel], list[str]]:
         if value is not None:
             secrets.append(value.get_secret_value())
     return found, secrets
+
+
+def email(environment: Environment) -> Email | None:
+    """The environment's SMTP settings as a channel (alerts, and the weekly report), or None."""
+    mail = environment.monitoring.alerts.email
+    if mail is None:
+        return None
+    password = mail.password.get_secret_value() if mail.password else None
+    return Email(
+        mail.smtp_host,
+        mail.smtp_port,
+        mail.sender,
+        mail.to,
+        username=mail.username,
+        password=password,
+        starttls=mail.starttls,
+        ca_bundle=environment.ca_bundle,
+        min_severity=mail.min_severity,
+    )

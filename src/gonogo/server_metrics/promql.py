@@ -27,12 +27,15 @@ from gonogo.core.store import MetricsStore
 from gonogo.server_metrics.scrape import record_instance
 
 
-def matchers(labels: dict[str, str], **extra: str) -> str:
-    items = {**labels, **extra}
-    if not items:
-        return ""
-    escaped = (f'{k}="{v.replace(chr(92), chr(92) * 2).replace(chr(34), chr(92) + chr(34))}"' for k, v in items.items())
-    return "{" + ",".join(escaped) + "}"
+def matchers(labels: dict[str, str], regex: dict[str, str] | None = None, **extra: str) -> str:
+    """A label selector: ``labels`` and ``extra`` matched exactly, ``regex`` with ``=~``."""
+
+    def quoted(value: str) -> str:
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    parts = [f"{k}={quoted(v)}" for k, v in {**labels, **extra}.items()]
+    parts += [f"{k}=~{quoted(v)}" for k, v in (regex or {}).items()]
+    return "{" + ",".join(parts) + "}" if parts else ""
 
 
 class PrometheusSource:

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from gonogo.alerting.channels import ChannelError
-from gonogo.alerting.configured import channels
+from gonogo.alerting.configured import email
 from gonogo.config.environments import Environments
 from gonogo.config.errors import ConfigError
 from gonogo.core.exit_codes import EXIT_UNDECIDED
@@ -47,11 +47,11 @@ def run(args: argparse.Namespace) -> int:
         if not args.env:
             raise ConfigError("--mail-to", "needs --env: the environment whose monitoring.alerts.email sends it")
         environment = Environments.from_path(args.environments).get(args.env)
-        mail = next((c for c in channels(environment)[0] if c.name == "email"), None)
+        mail = email(environment)
         if mail is None:
             raise ConfigError("--mail-to", f"environment '{args.env}' has no monitoring.alerts.email to send it with")
         try:
-            mail.send_report(title, summary, text, [a.strip() for a in args.mail_to.split(",") if a.strip()])  # type: ignore[attr-defined]
+            mail.send_report(title, summary, text, [a.strip() for a in args.mail_to.split(",") if a.strip()])
         except ChannelError as exc:
             print(f"gonogo trend: the report was written but not sent: {exc}")
             return EXIT_UNDECIDED

@@ -32,23 +32,16 @@ def server_gates(gates: list[Gate]) -> list[Gate]:
     return [g for g in gates if g.metric.name.startswith(SERVER_PREFIX)]
 
 
-def error_patterns(
-    reader: PrometheusReader, client: httpx.Client, labels: dict[str, str], start: float, end: float
-) -> list[dict]:
+def error_patterns(reader: PrometheusReader, labels: dict[str, str], start: float, end: float) -> list[dict]:
     """The 4xx and 5xx answers by route and status over [start, end], each with its count over the window before."""
-    sel = matchers(labels)
-    errors = (sel[:-1] + "," if sel else "{") + 'status=~"[45].."}'
+    errors = matchers(labels, regex={"status": "[45].."})
     window = f"{max(1, round(end - start))}s"
     promql = f"sum by (path, status) (increase(http_requests_total{errors}[{window}]))"
 
     def by_route(at: float) -> dict[tuple[str, str], float]:
-        try:
-            body = client.get("/api/v1/query", params={"query": promql, "time": f"{at:.3f}"}).json()
-        except (httpx.HTTPError, ValueError):
-            return {}
         return {
             (r["metric"].get("path", "?"), r["metric"].get("status", "?")): float(r["value"][1])
-            for r in body.get("data", {}).get("result", [])
+            for r in reader.vector(promql, at) or []
         }
 
     now, before = by_route(end), by_route(start)
@@ -69,7 +62,7 @@ def measure(
     source.record(store, start, end)
     reader = PrometheusReader(client)
     sel = matchers(environment.prometheus.labels)
-    five = (sel[:-1] + "," if sel else "{") + 'status=~"5.."}'
+    five = matchers(environment.prometheus.labels, regex={"status": "5.."})
     window = f"{max(1, round(end - start))}s"
     total = reader.value(f"sum(increase(http_requests_total{sel}[{window}]))", end)
     failed = reader.value(f"sum(increase(http_requests_total{five}[{window}]))", end)
@@ -79,5 +72,5 @@ def measure(
         store.unmeasured("server.http_errors", reader.last_error or "no request was counted in the window")
     chosen = server_gates(gates)
     verdict = decide(chosen, store, ["load"] if chosen else [])
-    patterns = error_patterns(reader, client, environment.prometheus.labels, start, end)
+    patterns = error_patterns(reader, environment.prometheus.labels, start, end)
     return Checkpoint(name, start, end, verdict, store, patterns, list(source.errors))

@@ -23,7 +23,7 @@ def queries(
     environment says its servers' are (``server_metrics``: the host's node-exporter, or the API's own process
     figures against its stated limits, as on the box, whose host is shared); None where that cannot be read."""
     sel, w = matchers(labels), f"{max(1, round(window_s))}s"
-    five = (sel[:-1] + "," if sel else "{") + 'status=~"5.."}'
+    five = matchers(labels, regex={"status": "5.."})
     idle = matchers(node_labels, mode="idle")
     nodes = matchers(node_labels)
     limits = server.limits
@@ -53,15 +53,20 @@ class PrometheusReader:
         self.client = client
         self.last_error = ""
 
-    def value(self, promql: str, at: float | None = None) -> float | None:
+    def vector(self, promql: str, at: float | None = None) -> list[dict] | None:
+        """The series the query answers (each ``{metric, value}``); None when the query failed (the reason kept)."""
         params = {"query": promql} | ({"time": f"{at:.3f}"} if at is not None else {})
         try:
-            answer = self.client.get("/api/v1/query", params=params)
-            body = answer.json()
+            body = self.client.get("/api/v1/query", params=params).json()
         except (httpx.HTTPError, ValueError) as exc:
             self.last_error = f"Prometheus {self.client.base_url}: {exc.__class__.__name__}"
             return None
-        result = body.get("data", {}).get("result") if body.get("status") == "success" else None
+        return (body.get("data", {}).get("result") if body.get("status") == "success" else None) or []
+
+    def value(self, promql: str, at: float | None = None) -> float | None:
+        result = self.vector(promql, at)
+        if result is None:
+            return None
         if not result:
             self.last_error = f"Prometheus {self.client.base_url} returned no series for {promql}"
             return None
