@@ -31,8 +31,11 @@ PROMETHEUS = shutil.which("prometheus")
 needs_prometheus = pytest.mark.skipif(PROMETHEUS is None, reason="prometheus is not installed (scripts/setup.sh installs it)")
 
 PROFILE = "load: {users: 200, spawn_rate: 20, user_rps: 1.2, duration: 60 s, warmup: 10 s, calibrated: true}"
-LIGHT = "load: {users: 200, spawn_rate: 20, user_rps: 0.4, duration: 50 s, warmup: 10 s, calibrated: true}"
-SHORT = LIGHT.replace("duration: 50 s", "duration: 20 s")  # enough lookups to show a cache that never hits
+# K11 is the warm cache's rate: the warm-up sends each user as many requests as the written profile's 10 s at 1.2
+# (at 0.4 with 10 s, the first touches of each model and user list fell in the window: stop 36's CI read 90.63 %,
+# undecided against > 90 %, on a healthy box).
+LIGHT = "load: {users: 200, spawn_rate: 20, user_rps: 0.4, duration: 40 s, warmup: 30 s, calibrated: true}"
+SHORT = LIGHT.replace("duration: 40 s, warmup: 30 s", "duration: 20 s, warmup: 5 s")  # a cache that never hits
 
 
 @contextmanager
@@ -96,7 +99,7 @@ def test_server_gates_from_promql_on_the_healthy_box(tmp_path):
     for gate in ("server.cpu", "server.memory", "server.cache_hit_rate", "server.db_pool", "server.latency.p95", "server.instances"):
         assert load[gate]["status"] in ("pass", "warn"), (gate, load[gate]["message"])
     assert load["server.instances"]["samples"] >= 1  # from Prometheus's up series of the job
-    assert load["server.cpu"]["samples"] >= 15  # one reading every 2 s over 40 s (after the first 10 s rate window)
+    assert load["server.cpu"]["samples"] >= 12  # one reading every 2 s over 40 s, after the first 10 s rate window
     assert load["server.cache_hit_rate"]["samples"] >= 1000  # lookups counted by increase() over the window
     assert 0.001 < load["server.latency.p95"]["measured"] < 0.5
     assert proc.returncode == 0, proc.stdout[-3000:]
