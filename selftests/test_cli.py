@@ -1,12 +1,17 @@
 """`gonogo evaluate`: re-deciding a saved run outside pytest."""
 
 import json
+import shutil
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
 from gonogo.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -202,3 +207,46 @@ def test_evaluate_never_copies_the_password_of_the_input_base_url(tmp_path):
     written = (tmp_path / "out.json").read_text()
     assert "hunter2-6410" not in written + proc.stdout + proc.stderr
     assert json.loads(written)["base_url"] == "https://admin:***@staging.example.com"
+
+
+@pytest.mark.box  # a real Prometheus, its TSDB backfilled with the deployment's series
+@pytest.mark.skipif(shutil.which("promtool") is None, reason="prometheus is not installed (scripts/setup.sh --selftest)")
+def test_a_standalone_runs_server_gates_are_filled_from_prometheus_over_its_own_window(tmp_path):
+    """`locust -f tests/load` sampled no server: `gonogo evaluate figures.json --env E` asks the environment's
+    Prometheus for the run's measured window, and only that window (a bad hour after it changes nothing)."""
+    from prometheus_history import Phase, prometheus_with
+
+    from gonogo.core.store import MetricsStore
+
+    now = time.time()
+    start, healthy, bad = now - 3600, now - 2400, now - 1200  # the bad hour: CPU 92 %, hits 50 %
+    (tmp_path / "gates.yaml").write_text((REPO / "gates.yaml").read_text())
+    figures = {"schema": "gonogo.load-figures/1", "aborted": None, "store": MetricsStore().to_dict()}
+
+    def evaluate(name: str, window: tuple[float, float], env: str = "staging") -> tuple[subprocess.CompletedProcess, dict]:
+        (tmp_path / name).write_text(json.dumps({**figures, "measure_from": window[0], "stopped_at": window[1]}))
+        proc = subprocess.run([sys.executable, "-m", "gonogo.cli", "evaluate", name, "--env", env, "--gate-report",
+                               f"decided-{name}"], cwd=tmp_path, capture_output=True, text=True)
+        report = json.loads((tmp_path / f"decided-{name}").read_text())
+        return proc, {g["id"]: g for g in report["gates"] if g["id"].startswith("server.")}
+
+    with prometheus_with(tmp_path, [Phase(start), Phase(bad, cpu=0.92, hits=0.5)], start, now - 60) as url:
+        (tmp_path / "environments.yaml").write_text(
+            "version: 1\nenvironments:\n"
+            f"  staging:\n    base_url: https://staging.example\n    prometheus_url: {url}\n"
+            "    prometheus: {labels: {job: ai-model-api}}\n"
+            "  elsewhere:\n    base_url: https://elsewhere.example\n"
+            "  local:\n    base_url: https://local.example\n")  # gates.yaml overrides for it
+        good, gates = evaluate("healthy.json", (healthy, healthy + 600))
+        assert "readings from Prometheus" in good.stdout and "over the run's window" in good.stdout, good.stdout
+        for gate in ("server.cpu", "server.memory", "server.cache_hit_rate", "server.db_pool", "server.latency.p95",
+                     "server.instances"):
+            assert gates[gate]["status"] == "pass", (gate, gates[gate]["message"])
+        assert abs(gates["server.cpu"]["measured"] - 0.30) < 0.01 and gates["server.error_rate"]["status"] == "not_run"
+        faulted, gates = evaluate("faulted.json", (bad + 60, bad + 660))
+        assert gates["server.cpu"]["status"] == "fail" and abs(gates["server.cpu"]["measured"] - 0.92) < 0.01
+        assert gates["server.cache_hit_rate"]["status"] == "fail", gates["server.cache_hit_rate"]["message"]
+        assert faulted.returncode == 1
+        unwatched, gates = evaluate("healthy.json", (healthy, healthy + 600), env="elsewhere")
+        assert "names no prometheus_url" in unwatched.stdout, unwatched.stdout
+        assert gates["server.cpu"]["status"] == "inconclusive" and unwatched.returncode == 1

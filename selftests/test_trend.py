@@ -4,6 +4,7 @@ a healthy last run not), the weekly summary mailed through SMTP, and the page re
 
 from __future__ import annotations
 
+import json
 import random
 import subprocess
 import sys
@@ -125,3 +126,50 @@ def test_headless_chromium_renders_the_page_with_its_plots(runs, tmp_path):
     png = tmp_path / "trend.png"
     assert allure_html.screenshot((runs / "out" / "trend.html").as_uri(), png, tmp_path / "profile").returncode == 0
     assert png.stat().st_size > 10_000  # a picture, not a blank page
+
+
+# -- over a period, from Prometheus ------------------------------------------------------------------------------------
+@pytest.mark.box  # a real Prometheus, its TSDB backfilled with a week of the deployment's series
+@pytest.mark.skipif(__import__("shutil").which("promtool") is None, reason="prometheus is not installed")
+def test_seven_days_from_prometheus_plot_each_figure_against_its_limit_and_say_what_moved(tmp_path):
+    """`gonogo trend --env staging --period 7d` (the plan's trend_analysis.py --period "7 days"): range queries over
+    the week; the last day's regression (P95 four times slower, 1 % errors) is in the last stretch, not the first."""
+    from prometheus_history import Phase, prometheus_with
+
+    day, now = 86_400, time.time()
+    start = now - 7 * day
+    (tmp_path / "gates.yaml").write_text((Path(__file__).resolve().parents[1] / "gates.yaml").read_text())
+    phases = [Phase(start), Phase(now - day, latency_s=0.2, errors=0.01)]
+    with prometheus_with(tmp_path, phases, start, now - 60, step=60) as url:
+        (tmp_path / "environments.yaml").write_text(
+            "version: 1\nenvironments:\n"
+            f"  staging:\n    base_url: https://staging.example\n    prometheus_url: {url}\n"
+            "    prometheus: {labels: {job: ai-model-api}}\n"
+            "  local:\n    base_url: https://local.example\n")  # gates.yaml has overrides for it
+        proc = trend("--env", "staging", "--period", "7d", "--html", "out/trend.html", "--markdown", "out/trend.md",
+                     "--json", "out/trend.json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    rows = {r["figure"]: r for r in json.loads((tmp_path / "out" / "trend.json").read_text())["period"]["rows"]}
+    assert set(rows) == {"response time P95", "throughput", "error rate", "cache hit rate", "CPU", "memory"}
+    assert all(r["readings"] >= 250 and not r["problem"] for r in rows.values()), rows
+    p95 = rows["response time P95"]
+    assert p95["change_pct"] > 200 and p95["limit"] == "< 500 ms", p95  # 0.05 s mean -> 0.2 s mean: P95 x4
+    assert rows["error rate"]["first"] == "0.00 %" and rows["error rate"]["last"] == "1.00 %", rows["error rate"]
+    assert abs(rows["throughput"]["change_pct"]) < 1 and rows["CPU"]["first"] == "30.00 %" and rows["CPU"]["limit"] == "< 70 %"
+    page = (tmp_path / "out" / "trend.html").read_text()
+    assert page.count("<polyline") == 6 and page.count("stroke-dasharray") == 5, page[:3000]  # throughput has no gate
+    assert "| response time P95 |" in (tmp_path / "out" / "trend.md").read_text()
+
+
+def test_a_period_prometheus_does_not_answer_decides_nothing(tmp_path):
+    from gonogo.core.processes import free_port
+
+    (tmp_path / "gates.yaml").write_text("version: 1\ngates: []\n")
+    (tmp_path / "environments.yaml").write_text(
+        "version: 1\nenvironments:\n"
+        f"  staging:\n    base_url: https://staging.example\n    prometheus_url: http://127.0.0.1:{free_port()}\n")
+    proc = trend("--env", "staging", "--period", "7d", cwd=tmp_path)
+    assert proc.returncode == 5, proc.stdout + proc.stderr
+    assert "response time P95: no data: Prometheus http://127.0.0.1" in proc.stdout and "nothing to show" in proc.stdout
+    missing = trend("--period", "7d", cwd=tmp_path)
+    assert missing.returncode == 4 and "needs --env" in missing.stderr + missing.stdout

@@ -2,7 +2,7 @@
 
     gonogo evaluate REPORT.json [--gates PATH] [--env NAME] [--baseline REPORT] [--gate-report OUT]
     gonogo watch --env NAME [--for 24h] [--checkpoints 1h,24h] [--out reports/watch]
-    gonogo trend REPORT.json... [--html PATH] [--report weekly --env NAME --mail-to A,B]
+    gonogo trend [REPORT.json...] [--env NAME --period 7d] [--html PATH] [--report weekly --mail-to A,B]
     gonogo stack up|down|status|...
 
 Exit codes as in pytest runs: 0 Go, 1 No-Go, 4 bad input, 5 nothing decided.
@@ -13,12 +13,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from pathlib import Path
 
-from gonogo.config.environments import Environments, masked_url
+from gonogo.config.environments import Environment, Environments, masked_url
 from gonogo.config.errors import ConfigError
 from gonogo.config.gates import GateSet
 from gonogo.core.exit_codes import EXIT_INTERRUPTED, EXIT_UNDECIDED, EXIT_USAGE
+from gonogo.core.snapshot import LOAD_FIGURES_SCHEMA
+from gonogo.core.store import MetricsStore
 from gonogo.gates.verdict import decide
 from gonogo.reporting import console, json_report
 
@@ -75,8 +78,21 @@ def _parser() -> argparse.ArgumentParser:
     watch.add_argument("--environments", default="environments.yaml", metavar="PATH", help="Default: %(default)s")
     watch.add_argument("--root", metavar="DIR", default=".", help="project root holding .gonogo/. Default: %(default)r")
 
-    trend = commands.add_parser("trend", help="the gates over time, from saved gate reports (a page, a summary)")
-    trend.add_argument("reports", nargs="+", metavar="REPORT.json", help="gate reports (globs are expanded)")
+    trend = commands.add_parser(
+        "trend", help="the gates over time: from saved gate reports, and from --env's Prometheus over --period"
+    )
+    trend.add_argument("reports", nargs="*", metavar="REPORT.json", help="gate reports (globs are expanded)")
+    trend.add_argument(
+        "--period",
+        default=None,
+        metavar="DURATION",
+        help="with --env: response time, throughput, error rate, cache, CPU, memory over the last DURATION (7d) "
+        "from the environment's Prometheus",
+    )
+    trend.add_argument(
+        "--gates", metavar="PATH", default="gates.yaml", help="limits for --period. Default: %(default)s"
+    )
+    trend.add_argument("--root", metavar="DIR", default=".", help="project root holding .gonogo/ (--env local)")
     trend.add_argument("--html", default="reports/trend.html", metavar="PATH", help="Default: %(default)s")
     trend.add_argument("--markdown", default=None, metavar="PATH", help="also write the summary here")
     trend.add_argument("--json", default=None, metavar="PATH", help="also write the runs and movements here")
@@ -149,6 +165,11 @@ def evaluate(args: argparse.Namespace) -> int:
             raise ConfigError(
                 env_file, f"unknown environment '{env_name}'. Valid environments: {', '.join(env_names)}."
             )
+    if data["schema"] == LOAD_FIGURES_SCHEMA:
+        if env_names is None:
+            print("gonogo: server side: no environments file, no Prometheus to ask: the server.* gates decide nothing")
+        else:
+            print(f"gonogo: server side: {_server_side(Environments.from_path(env_file).get(env_name), data, store)}")
     gates = GateSet.from_path(args.gates, env_names).for_environment(env_name)
     baseline = json_report.load_store(args.baseline)[1] if args.baseline else None
     verdict = decide(gates, store, data.get("suites_run", []), data.get("failed_tests", 0), baseline)
@@ -165,6 +186,34 @@ def evaluate(args: argparse.Namespace) -> int:
         )
         json_report.write(args.gate_report, report)
     return verdict.exit_code
+
+
+def _server_side(environment: Environment, figures: dict, store: MetricsStore) -> str:
+    """A standalone Locust run sampled no server: its server-side figures (K9-K11, K14, server P95, D3's instances)
+    from the environment's Prometheus over the run's own measured window."""
+    from gonogo.run_state import monitored
+    from gonogo.server_metrics.promql import record_window
+    from gonogo.target.client import ssl_context
+
+    start, end = figures.get("measure_from"), figures.get("stopped_at")
+    if not isinstance(start, int | float) or not isinstance(end, int | float) or end <= start:
+        return f"the figures name no measured window (measure_from {start}, stopped_at {end}): not asked"
+    environment, url, none = monitored(environment, Path("."))
+    if url is None:
+        return f"{none}: the server.* gates decide nothing"
+    readings, problems = record_window(
+        url,
+        environment.prometheus,
+        environment.server_metrics,
+        store,
+        start,
+        end,
+        verify=ssl_context(environment),
+    )
+    window = f"{time.strftime('%H:%M:%S', time.localtime(start))}-{time.strftime('%H:%M:%S', time.localtime(end))}"
+    said = f"; problems: {'; '.join(problems[:3])}" if problems else ""
+    where = f"Prometheus {masked_url(url)} over the run's window {window} ({end - start:.0f} s)"
+    return f"{readings} readings from {where}{said}"
 
 
 def stack(args: argparse.Namespace) -> int:

@@ -88,6 +88,26 @@ def on_box(environment: Environment, info) -> Environment:
     )
 
 
+def monitored(environment: Environment, root: Path) -> tuple[Environment, str | None, str]:
+    """(the environment, the Prometheus that watches it, why there is none). A local environment is pointed at the
+    running box and the Prometheus `gonogo stack up` started beside it."""
+    if environment.embedded_stack:
+        from gonogo.stack import Box
+
+        running = Box(root).running()
+        if running is None or not running.prometheus_url:
+            return (
+                environment,
+                None,
+                "the local box is not running with a Prometheus beside it: start it with `gonogo stack up` "
+                "(with Debian's prometheus installed: scripts/setup.sh)",
+            )
+        return on_box(environment, running), environment.prometheus_url or running.prometheus_url, ""
+    if not environment.prometheus_url:
+        return environment, None, f"environment '{environment.name}' names no prometheus_url"
+    return environment, environment.prometheus_url, ""
+
+
 @dataclass
 class RunState:
     env_name: str
@@ -214,6 +234,7 @@ class RunState:
             base_url=self.environment.display_url,
             gates_file=str(self.gates_path),
             started=self.started,
+            run_id=self.run_id,
         )
         report["target"] = self.target or {"embedded_box": False, "faults": []}
         return report

@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from gonogo.core.units import Dimension, UnitError, parse_quantity
+
 _USERINFO = re.compile(r"([A-Za-z0-9._~%!$&'()*+,;=-]+):[^@\s/'\"]*@")
 
 
@@ -50,3 +52,11 @@ def did_you_mean(value: str, choices: Iterable[str]) -> str:
 
 def one_of(choices: Iterable[str]) -> str:
     return ", ".join(f"'{c}'" for c in choices)
+
+
+def duration_option(text: str, option: str) -> float:
+    """A command-line duration (``--for 24h``, ``--period 7d``) in seconds, or the error naming the option."""
+    try:
+        return parse_quantity(text.strip(), Dimension.DURATION).value
+    except UnitError as exc:
+        raise ConfigError(option, f"'{text}' is not a duration ({exc}); e.g. 90s, 5m, 1h, 24h, 7d") from None

@@ -13,6 +13,9 @@ from enum import Enum
 from gonogo.core.units import Dimension
 
 SUITES = ("smoke", "load", "db", "security", "deploy")  # in run order: the deploy drill switches the target last
+# the figures only `gonogo watch` reads (a deployment's own traffic over a checkpoint's window): their gates are
+# decided there, and "not run" in a gate run, which sends its own traffic instead
+WATCH = "watch"
 
 
 class Kind(str, Enum):
@@ -184,7 +187,12 @@ CATALOG: dict[str, MetricDef] = {
             "server.memory_usage", Kind.GAUGE, "load", "server memory usage (share of its limit)", _F, "%", ["instance"]
         ),
         _m("server.cache_hits", Kind.RATIO, "load", "cache lookups answered from the cache"),
-        _m("server.http_errors", Kind.RATIO, "load", "answers the servers counted with a 5xx (http_requests_total)"),
+        _m(
+            "server.http_errors",
+            Kind.RATIO,
+            WATCH,
+            "answers the servers counted with a 5xx (http_requests_total), all traffic of a watch's window",
+        ),
         _m(
             "server.http_latency_p95",
             Kind.GAUGE,

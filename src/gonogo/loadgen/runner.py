@@ -17,8 +17,7 @@ from gonogo.config.environments import Account, Environment
 from gonogo.core.store import MetricsStore
 from gonogo.loadgen import launch
 from gonogo.loadgen.processes import started
-from gonogo.server_metrics import ServerSource
-from gonogo.server_metrics.promql import PrometheusSource
+from gonogo.server_metrics.promql import record_window
 from gonogo.server_metrics.scrape import ServerSampler
 from gonogo.target.client import ssl_context
 
@@ -101,18 +100,20 @@ def run(
     store.merge(MetricsStore.from_dict(outcome.figures["store"]))
     measure_from = outcome.figures["measure_from"] or began + profile.warmup
     stopped_at = outcome.figures.get("stopped_at") or time.time()
-    with ExitStack() as stack:
-        source: ServerSource = sampler
-        if environment.prometheus_url:
-            prometheus = stack.enter_context(
-                httpx.Client(base_url=environment.prometheus_url, verify=verify, timeout=30, trust_env=False)
-            )
-            source = PrometheusSource(prometheus, environment.prometheus, environment.server_metrics)
-        readings = source.record(store, measure_from, stopped_at)
-        server = (
-            f"{readings} readings from Prometheus" if environment.prometheus_url else f"{readings} /metrics samples"
+    if environment.prometheus_url:
+        readings, outcome.problems = record_window(
+            environment.prometheus_url,
+            environment.prometheus,
+            environment.server_metrics,
+            store,
+            measure_from,
+            stopped_at,
+            verify=verify,
         )
-        outcome.problems = source.errors
+        server = f"{readings} readings from Prometheus"
+    else:
+        server = f"{sampler.record(store, measure_from, stopped_at)} /metrics samples"
+        outcome.problems = sampler.errors
     shape = (
         f"open model, {profile.arrival_rate:g} iterations/s on {profile.users} users"
         if outcome.figures.get("model") == "open"

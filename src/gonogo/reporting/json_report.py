@@ -62,10 +62,12 @@ def build(
     base_url: str | None,
     gates_file: str,
     started: float | None = None,
+    run_id: str | None = None,
 ) -> dict:
     return {
         "schema": SCHEMA,
         "gonogo_version": __version__,
+        "run_id": run_id,  # also in the run's Allure environment.properties (gonogo.run_id): the two are matched
         "verdict": verdict.word,
         "decided": verdict.decided,
         "exit_code": verdict.exit_code,

@@ -19,6 +19,7 @@ A query that fails or returns nothing records nothing: its gate is inconclusive,
 from __future__ import annotations
 
 import math
+import ssl
 
 import httpx
 
@@ -36,6 +37,56 @@ def matchers(labels: dict[str, str], regex: dict[str, str] | None = None, **extr
     parts = [f"{k}={quoted(v)}" for k, v in {**labels, **extra}.items()]
     parts += [f"{k}=~{quoted(v)}" for k, v in (regex or {}).items()]
     return "{" + ",".join(parts) + "}" if parts else ""
+
+
+def record_window(
+    url: str,
+    query: PrometheusQuery,
+    server: ServerMetrics,
+    store: MetricsStore,
+    start: float,
+    end: float,
+    *,
+    verify: bool | ssl.SSLContext | str = True,
+) -> tuple[int, list[str]]:
+    """The server figures of [start, end] from the Prometheus at ``url`` into the store: (readings, problems)."""
+    with httpx.Client(base_url=url, verify=verify, timeout=30, trust_env=False) as client:
+        source = PrometheusSource(client, query, server)
+        return source.record(store, start, end), source.errors
+
+
+def queries(
+    labels: dict[str, str], node_labels: dict[str, str], window_s: float, server: ServerMetrics
+) -> dict[str, str | None]:
+    """The PromQL of each live series (D3's triggers, the trend's figures) over a rate window of ``window_s``.
+    CPU and memory are read the way the environment says its servers' are (``server_metrics``: the host's
+    node-exporter, or the API's own process figures against its stated limits, as on the box, whose host is
+    shared); None where that cannot be read."""
+    sel, w = matchers(labels), f"{max(1, round(window_s))}s"
+    five = matchers(labels, regex={"status": "5.."})
+    idle = matchers(node_labels, mode="idle")
+    nodes = matchers(node_labels)
+    limits = server.limits
+    if server.cpu == "node":
+        cpu: str | None = f"1 - avg(rate(node_cpu_seconds_total{idle}[{w}]))"
+    else:
+        cpu = f"sum(rate(process_cpu_seconds_total{sel}[{w}])) / {limits.cpu_cores:g}" if limits.cpu_cores else None
+    if server.memory == "node":
+        memory: str | None = f"max(1 - node_memory_MemAvailable_bytes{nodes} / node_memory_MemTotal_bytes{nodes})"
+    else:
+        memory = f"sum(process_resident_memory_bytes{sel}) / {limits.memory:.0f}" if limits.memory else None
+    hits = matchers(labels, result="hit")
+    return {
+        "throughput": f"sum(rate(http_requests_total{sel}[{w}]))",
+        "cache_hit_rate": f"sum(rate(cache_requests_total{hits}[{w}])) / sum(rate(cache_requests_total{sel}[{w}]))",
+        # no 5xx series at all is 0 errors, not no data; no requests at all is no data
+        "error_rate": f"(sum(rate(http_requests_total{five}[{w}])) or vector(0))"
+        f" / sum(rate(http_requests_total{sel}[{w}]))",
+        "latency_p95": f"histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{sel}[{w}])))",
+        "cpu": cpu,
+        "memory": memory,
+        "health_check": f"min(up{sel})",
+    }
 
 
 class PrometheusSource:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -21,6 +22,7 @@ class Run:
     environment: str
     gates: dict[str, dict]  # gate id: its entry in the report
     store: MetricsStore
+    allure: Path | None = None  # this run's Allure report (its index.html), when one beside it is of this run
 
     @property
     def label(self) -> str:
@@ -82,6 +84,23 @@ class History:
         return None if before is None or last is None else shift.slower(last, before)
 
 
+ALLURE_REPORT = "allure-report"  # scripts/allure-report.sh's output, beside the gate report (reports/)
+
+
+def allure_report(report: Path, run_id: object) -> Path | None:
+    """The Allure report generated from this run's results: the one beside the gate report whose environment
+    widget names the same gonogo.run_id (a later run's report in the same place is not this run's)."""
+    if not isinstance(run_id, str) or not run_id:
+        return None
+    index = report.parent / ALLURE_REPORT / "index.html"
+    try:
+        widget = json.loads((index.parent / "widgets" / "environment.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    names = {e.get("name"): e.get("values") for e in widget if isinstance(widget, list) and isinstance(e, dict)}
+    return index if run_id in (names.get("gonogo.run_id") or []) and index.is_file() else None
+
+
 def load(paths: list[Path]) -> History:
     runs, problems = [], []
     for path in paths:
@@ -93,5 +112,7 @@ def load(paths: list[Path]) -> History:
         stamp = data.get("finished_at") or data.get("started_at")
         at = datetime.fromisoformat(stamp) if stamp else datetime.fromtimestamp(path.stat().st_mtime)
         gates = {g["id"]: g for g in data.get("gates", []) if isinstance(g, dict) and "id" in g}
-        runs.append(Run(path, at, str(data.get("verdict", "?")), str(data.get("environment", "")), gates, store))
+        run = Run(path, at, str(data.get("verdict", "?")), str(data.get("environment", "")), gates, store)
+        run.allure = allure_report(path, data.get("run_id"))
+        runs.append(run)
     return History(sorted(runs, key=lambda r: r.at), problems)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from html import escape
 from pathlib import Path
 
 from gonogo.trend.history import History
+from gonogo.trend.period import Line, PeriodTrend
 
 WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 520, 170, 60, 36, 24
 COLOURS = {"pass": "#27ae60", "fail": "#c0392b", "warn": "#e67e22", "inconclusive": "#7f8c8d", "not_run": "#bdc3c7"}
@@ -68,18 +70,96 @@ def gate_svg(history: History, gate: str) -> str:
     return "\n".join(parts)
 
 
-def html(history: History, title: str, out: Path) -> str:
+def line_svg(line: Line, trend: PeriodTrend) -> str:
+    """One figure over the period (a line; its gate's limit dashed), or why there is none."""
+    name = line.figure.name
+    if not line.points:
+        return (
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="40"><text x="4" y="24">'
+            f"{escape(name)}: no data ({escape(line.problem)})</text></svg>"
+        )
+    values = [v for _, v in line.points] + ([line.limit] if line.limit is not None else [])
+    low, high = min(values), max(values)
+    span = (high - low) or abs(high) or 1.0
+    low, high = low - span * 0.1, high + span * 0.1
+    plot_w, plot_h = WIDTH - LEFT - 12, HEIGHT - BOTTOM - TOP
+    width = (trend.end - trend.start) or 1.0
+
+    def x(at: float) -> float:
+        return LEFT + (at - trend.start) / width * plot_w
+
+    def y(value: float) -> float:
+        return TOP + plot_h - (value - low) / (high - low) * plot_h
+
+    title = f"{name}: {line.display(line.points[-1][1])} at the end"
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" font-family="sans-serif" '
+        f'font-size="10"><title>{escape(title)}</title>',
+        f'<text x="{LEFT}" y="14" font-size="12" font-weight="bold">{escape(title)}</text>',
+        f'<line x1="{LEFT}" y1="{TOP + plot_h}" x2="{WIDTH - 12}" y2="{TOP + plot_h}" stroke="#333"/>',
+        f'<text x="{LEFT - 4}" y="{y(max(v for _, v in line.points)) + 3:.1f}" text-anchor="end">'
+        f"{escape(line.display(max(v for _, v in line.points)))}</text>",
+        '<polyline fill="none" stroke="#4a90d9" stroke-width="1.2" points="'
+        + " ".join(f"{x(t):.1f},{y(v):.1f}" for t, v in line.points)
+        + '"/>',
+    ]
+    if line.limit is not None:
+        parts.append(
+            f'<line x1="{LEFT}" y1="{y(line.limit):.1f}" x2="{WIDTH - 12}" y2="{y(line.limit):.1f}" '
+            f'stroke="#c0392b" stroke-dasharray="5 3"><title>limit ({escape(line.gate)})</title></line>'
+            f'<text x="{WIDTH - 14}" y="{y(line.limit) - 3:.1f}" text-anchor="end" fill="#c0392b">'
+            f"{escape(line.limit_text)}</text>"
+        )
+    for at, anchor in ((trend.start, "start"), (trend.end, "end")):
+        parts.append(
+            f'<text x="{x(at):.1f}" y="{HEIGHT - 12}" text-anchor="{anchor}">'
+            f"{escape(datetime.fromtimestamp(at).strftime('%m-%d %H:%M'))}</text>"
+        )
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+def _change(pct: float | None) -> str:
+    return "" if pct is None else f"{pct:+.1f} %"
+
+
+def period_html(trend: PeriodTrend) -> str:
+    rows = "".join(
+        f"<tr><td>{escape(r['figure'])}</td><td>{escape(r['first'])}</td><td>{escape(r['last'])}</td>"
+        f"<td>{_change(r['change_pct'])}</td><td>{escape(r['limit'])}</td></tr>"
+        for r in trend.rows()
+    )
+    pictures = "\n".join(f"<div class='plot'>{line_svg(line, trend)}</div>" for line in trend.lines)
+    return (
+        f"<h2>Over the period, from Prometheus ({escape(trend.environment)})</h2>"
+        f"<p>{escape(_when(trend.start))} to {escape(_when(trend.end))}, one reading every {trend.step:,.0f} s; "
+        f"first and last {trend.stretch_s / 3600:,.1f} h compared.</p>"
+        "<table><tr><th>figure</th><th>first</th><th>last</th><th>change</th><th>limit</th></tr>"
+        f"{rows}</table>\n{pictures}"
+    )
+
+
+def _when(at: float) -> str:
+    return datetime.fromtimestamp(at).strftime("%Y-%m-%d %H:%M")
+
+
+def runs_html(history: History, out: Path) -> str:
     shift = history.latency_shift()
+
+    def allure(run) -> str:
+        if run.allure is None:
+            return ""
+        return f"<a href='{escape(os.path.relpath(run.allure, out.parent))}'>Allure</a>"
+
     rows = "".join(
         f"<tr><td>{escape(run.label)}</td><td class='{run.verdict.lower().replace('-', '')}'>{escape(run.verdict)}</td>"
         f"<td>{escape(run.environment)}</td><td><a href='{escape(os.path.relpath(run.path, out.parent))}'>"
-        f"{escape(run.path.name)}</a></td></tr>"
+        f"{escape(run.path.name)}</a></td><td>{allure(run)}</td></tr>"
         for run in history.runs
     )
     moved = "".join(
         f"<tr><td>{escape(m.gate)}</td><td>{escape(m.display_first)}</td><td>{escape(m.display_last)}</td>"
-        f"<td>{'' if m.change_pct is None else f'{m.change_pct:+.1f} %'}</td>"
-        f"<td>{escape(m.status_first)} &rarr; {escape(m.status_last)}</td></tr>"
+        f"<td>{_change(m.change_pct)}</td><td>{escape(m.status_first)} &rarr; {escape(m.status_last)}</td></tr>"
         for m in history.movements()
     )
     pictures = "\n".join(f"<div class='plot'>{gate_svg(history, g)}</div>" for g in history.gate_ids())
@@ -92,39 +172,59 @@ def html(history: History, title: str, out: Path) -> str:
         if shift is not None
         else ""
     )
+    return f"""<p>{len(history.runs)} runs, {escape(history.runs[0].label)} to {escape(history.runs[-1].label)}.</p>
+{significance}
+<h2>Runs</h2><table><tr><th>run</th><th>verdict</th><th>environment</th><th>report</th><th>Allure</th></tr>{rows}
+</table>
+<h2>Which gates moved</h2><table><tr><th>gate</th><th>first</th><th>last</th><th>change</th><th>status</th></tr>{moved}
+</table>
+<h2>Each gate over time</h2>
+{pictures}"""
+
+
+def html(history: History, title: str, out: Path, period: PeriodTrend | None = None) -> str:
     problems = "".join(f"<li>{escape(p)}</li>" for p in history.problems)
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>
 <style>body{{font-family:sans-serif;margin:2em}} table{{border-collapse:collapse}} td,th{{border:1px solid #ccc;
 padding:2px 8px}} .go{{color:#27ae60}} .nogo{{color:#c0392b}} .plot{{display:inline-block;margin:4px}}</style></head>
 <body><h1>{escape(title)}</h1>
-<p>{len(history.runs)} runs, {escape(history.runs[0].label) if history.runs else ""} to
-{escape(history.runs[-1].label) if history.runs else ""}.</p>{significance}
-<h2>Runs</h2><table><tr><th>run</th><th>verdict</th><th>environment</th><th>report</th></tr>{rows}</table>
-<h2>Which gates moved</h2><table><tr><th>gate</th><th>first</th><th>last</th><th>change</th><th>status</th></tr>{moved}
-</table>
-<h2>Each gate over time</h2>
-{pictures}
+{period_html(period) if period is not None else ""}
+{runs_html(history, out) if history.runs else ""}
 {f"<h2>Reports not read</h2><ul>{problems}</ul>" if problems else ""}
 </body></html>
 """
 
 
-def markdown(history: History, title: str) -> str:
-    lines = [
-        f"# {title}",
-        "",
-        f"{len(history.runs)} runs; verdicts: " + ", ".join(f"{r.label} {r.verdict}" for r in history.runs),
-        "",
-    ]
-    shift = history.latency_shift()
-    if shift is not None:
-        lines += [f"Latency, last run against the one before: {shift.describe()}", ""]
-    lines += ["| gate | first | last | change | status |", "|---|---|---|---|---|"]
-    for m in history.movements():
-        change = "" if m.change_pct is None else f"{m.change_pct:+.1f} %"
-        lines.append(
-            f"| {m.gate} | {m.display_first} | {m.display_last} | {change} | {m.status_first} -> {m.status_last} |"
-        )
+def markdown(history: History, title: str, period: PeriodTrend | None = None) -> str:
+    lines = [f"# {title}", ""]
+    if period is not None:
+        lines += [
+            f"Over {_when(period.start)} to {_when(period.end)} ({period.environment}, Prometheus): "
+            f"first and last {period.stretch_s / 3600:,.1f} h",
+            "",
+            "| figure | first | last | change | limit |",
+            "|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {r['figure']} | {r['first']} | {r['last']} | {_change(r['change_pct'])} | {r['limit']} |"
+            + (f" {r['problem']}" if r["problem"] else "")
+            for r in period.rows()
+        ]
+        lines.append("")
+    if history.runs:
+        lines += [
+            f"{len(history.runs)} runs; verdicts: " + ", ".join(f"{r.label} {r.verdict}" for r in history.runs),
+            "",
+        ]
+        shift = history.latency_shift()
+        if shift is not None:
+            lines += [f"Latency, last run against the one before: {shift.describe()}", ""]
+        lines += ["| gate | first | last | change | status |", "|---|---|---|---|---|"]
+        for m in history.movements():
+            lines.append(
+                f"| {m.gate} | {m.display_first} | {m.display_last} | {_change(m.change_pct)} | "
+                f"{m.status_first} -> {m.status_last} |"
+            )
     lines += [f"- not read: {p}" for p in history.problems]
     return "\n".join(lines) + "\n"

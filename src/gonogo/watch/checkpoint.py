@@ -9,6 +9,7 @@ import httpx
 
 from gonogo.config.environments import Environment
 from gonogo.config.gates import Gate
+from gonogo.core.catalog import WATCH
 from gonogo.core.store import MetricsStore
 from gonogo.gates.verdict import Verdict, decide
 from gonogo.server_metrics.promql import PrometheusSource, matchers
@@ -71,6 +72,6 @@ def measure(
     else:
         store.unmeasured("server.http_errors", reader.last_error or "no request was counted in the window")
     chosen = server_gates(gates)
-    verdict = decide(chosen, store, ["load"] if chosen else [])
+    verdict = decide(chosen, store, ["load", WATCH] if chosen else [])
     patterns = error_patterns(reader, environment.prometheus.labels, start, end)
     return Checkpoint(name, start, end, verdict, store, patterns, list(source.errors))

@@ -11,39 +11,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from gonogo.config.environments import ServerMetrics
 from gonogo.deploy.triggers import Trigger
-from gonogo.server_metrics.promql import matchers
-
-
-def queries(
-    labels: dict[str, str], node_labels: dict[str, str], window_s: float, server: ServerMetrics
-) -> dict[str, str | None]:
-    """The PromQL of each trigger series over a rate window of ``window_s``. CPU and memory are read the way the
-    environment says its servers' are (``server_metrics``: the host's node-exporter, or the API's own process
-    figures against its stated limits, as on the box, whose host is shared); None where that cannot be read."""
-    sel, w = matchers(labels), f"{max(1, round(window_s))}s"
-    five = matchers(labels, regex={"status": "5.."})
-    idle = matchers(node_labels, mode="idle")
-    nodes = matchers(node_labels)
-    limits = server.limits
-    if server.cpu == "node":
-        cpu: str | None = f"1 - avg(rate(node_cpu_seconds_total{idle}[{w}]))"
-    else:
-        cpu = f"sum(rate(process_cpu_seconds_total{sel}[{w}])) / {limits.cpu_cores:g}" if limits.cpu_cores else None
-    if server.memory == "node":
-        memory: str | None = f"max(1 - node_memory_MemAvailable_bytes{nodes} / node_memory_MemTotal_bytes{nodes})"
-    else:
-        memory = f"sum(process_resident_memory_bytes{sel}) / {limits.memory:.0f}" if limits.memory else None
-    return {
-        # no 5xx series at all is 0 errors, not no data; no requests at all is no data
-        "error_rate": f"(sum(rate(http_requests_total{five}[{w}])) or vector(0))"
-        f" / sum(rate(http_requests_total{sel}[{w}]))",
-        "latency_p95": f"histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{sel}[{w}])))",
-        "cpu": cpu,
-        "memory": memory,
-        "health_check": f"min(up{sel})",
-    }
 
 
 class PrometheusReader:

@@ -23,8 +23,9 @@ from gonogo.core.exit_codes import EXIT_INTERRUPTED, EXIT_UNDECIDED
 from gonogo.deploy.triggers import PLAN_TRIGGERS, compressed
 from gonogo.gates.verdict import Verdict
 from gonogo.reporting import console, json_report, junit
+from gonogo.server_metrics.promql import queries
 from gonogo.watch import checkpoint
-from gonogo.watch.live import PrometheusReader, TriggerState, queries
+from gonogo.watch.live import PrometheusReader, TriggerState
 
 STATE_FILE = "watch-state.json"
 
