@@ -179,6 +179,10 @@ def test_watch_on_the_box_fires_rolls_back_alerts_once_and_reads_a_silent_promet
     assert [(r["status"], r["before"]) for r in during] == [("503", 0)], during
     assert during[0]["count"] > 20 and first["watch"]["error_patterns"] == [], during
     assert (out / "checkpoint-66s.xml").exists()
+    allure = [json.loads(p.read_text()) for p in (out / "allure-results").glob("*-result.json")]
+    verdicts = sorted(r["historyId"] for r in allure if r["historyId"].endswith(".verdict"))
+    assert verdicts == ["watch.20s.verdict", "watch.50s.verdict", "watch.66s.verdict"], verdicts
+    assert {r["status"] for r in allure if r["historyId"] == "watch.50s.server.error_rate"} == {"failed"}
 
 
 @pytest.mark.box  # a real Prometheus (with nothing to scrape: every query is no data)

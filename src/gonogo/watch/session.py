@@ -22,12 +22,14 @@ from gonogo.config.gates import Gate
 from gonogo.core.exit_codes import EXIT_INTERRUPTED, EXIT_UNDECIDED
 from gonogo.deploy.triggers import PLAN_TRIGGERS, compressed
 from gonogo.gates.verdict import Verdict
-from gonogo.reporting import console, json_report, junit
+from gonogo.reporting import allure_results, console, json_report, junit
+from gonogo.reporting.allure_env import write_environment
 from gonogo.server_metrics.promql import queries
 from gonogo.watch import checkpoint
 from gonogo.watch.live import PrometheusReader, TriggerState
 
 STATE_FILE = "watch-state.json"
+ALLURE_RESULTS = "allure-results"  # every checkpoint's gates, for scripts/allure-report.sh
 
 
 @dataclass
@@ -211,6 +213,7 @@ class Watch:
                 base_url=None,
                 gates_file=self.gates_file,
                 started=state.started_at,
+                run_id=f"watch-{self.environment.name}-{state.started_at:.0f}",
             )
             report["watch"] = {
                 "checkpoint": name,
@@ -229,6 +232,24 @@ class Watch:
             }
             json_report.write(path, report)
             junit.write(self.out / f"checkpoint-{name}.xml", point.verdict, f"gonogo watch {name}")
+            allure = self.out / ALLURE_RESULTS
+            allure_results.write(
+                allure,
+                point.verdict,
+                parent=f"gonogo watch ({self.environment.name})",
+                suite=f"checkpoint {name}",
+                history=f"watch.{name}",
+                start=point.start,
+                stop=point.end,
+            )
+            write_environment(
+                allure,
+                point.verdict,
+                environment=self.environment.name,
+                base_url=self.environment.display_url,
+                gates_file=Path(self.gates_file),
+                run_id=report["run_id"],
+            )
             state.done[name], state.verdicts[name] = str(path), point.verdict.exit_code
             self.say(f"gonogo watch: checkpoint {name} ({offset:g} s after the start)")
             self.say(console.render(point.verdict, plain=True).rstrip())

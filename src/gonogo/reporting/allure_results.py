@@ -1,0 +1,84 @@
+"""Allure results of a verdict decided outside pytest (a `gonogo watch` checkpoint): one result per gate and one for
+the verdict, written with allure-python-commons (the writer allure-pytest uses), so Allure's CLI builds the same
+report and its history (each gate's ``historyId`` is stable from one watch to the next) fills the Trend panel."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+from allure_commons.logger import AllureFileLogger
+from allure_commons.model2 import Attachment, Label, Status, StatusDetails, TestResult
+from allure_commons.types import AttachmentType
+
+from gonogo.gates.rules import GateResult
+from gonogo.gates.rules import Status as GateStatus
+from gonogo.gates.verdict import Verdict
+from gonogo.reporting import json_report
+
+_STATUS = {
+    GateStatus.PASS: Status.PASSED,
+    GateStatus.WARN: Status.PASSED,  # a warn-severity gate that failed is said, it does not block
+    GateStatus.FAIL: Status.FAILED,
+    GateStatus.INCONCLUSIVE: Status.BROKEN,  # nothing decided it: not a pass, not the target's failure
+    GateStatus.NOT_RUN: Status.SKIPPED,
+}
+
+
+def write(
+    alluredir: str | Path, verdict: Verdict, *, parent: str, suite: str, history: str, start: float, stop: float
+) -> None:
+    """``parent``/``suite``: where the results sit in Allure's tree ("gonogo watch" / "checkpoint 1h");
+    ``history``: the stable prefix of their historyId ("watch.1h")."""
+    logger = AllureFileLogger(str(alluredir))
+    times = {"start": int(start * 1000), "stop": int(stop * 1000)}
+    for result in verdict.results:
+        gate = result.gate
+        status = (
+            Status.SKIPPED if result.status is GateStatus.INCONCLUSIVE and gate.optional else _STATUS[result.status]
+        )
+        test = _result(
+            f"{gate.id} [{gate.requirement}] {gate.description}",
+            f"{history}.{gate.id}",
+            status,
+            _message(result),
+            [Label("parentSuite", parent), Label("suite", suite), Label("tag", gate.requirement)],
+            times,
+        )
+        _attach(logger, test, json.dumps(json_report.gate_entry(result), indent=2), "gate result", AttachmentType.JSON)
+        logger.report_result(test)
+    test = _result(
+        f"Verdict: {verdict.headline()}",
+        f"{history}.verdict",
+        Status.PASSED if verdict.go else Status.FAILED,
+        "\n".join(f"- {r}" for r in verdict.reasons),
+        [Label("parentSuite", parent), Label("suite", suite)],
+        times,
+    )
+    logger.report_result(test)
+
+
+def _message(result: GateResult) -> str:
+    status = result.status.value.replace("_", " ").upper()
+    return "\n".join([f"{status}: {result.message}", *result.details[:20]])
+
+
+def _result(name: str, history_id: str, status: str, message: str, labels: list, times: dict) -> TestResult:
+    return TestResult(
+        uuid=str(uuid.uuid4()),
+        historyId=history_id,
+        fullName=history_id,
+        name=name,
+        status=status,
+        stage="finished",
+        statusDetails=StatusDetails(message=message) if message else None,
+        labels=labels,
+        **times,
+    )
+
+
+def _attach(logger: AllureFileLogger, test: TestResult, body: str, name: str, kind: AttachmentType) -> None:
+    source = f"{uuid.uuid4()}-attachment.{kind.extension}"
+    logger.report_attached_data(body, source)
+    test.attachments.append(Attachment(name=name, source=source, type=kind.mime_type))
