@@ -133,10 +133,14 @@ def period_html(trend: PeriodTrend) -> str:
     return (
         f"<h2>Over the period, from Prometheus ({escape(trend.environment)})</h2>"
         f"<p>{escape(_when(trend.start))} to {escape(_when(trend.end))}, one reading every {trend.step:,.0f} s; "
-        f"first and last {trend.stretch_s / 3600:,.1f} h compared.</p>"
+        f"first and last {_span(trend.stretch_s)} compared.</p>"
         "<table><tr><th>figure</th><th>first</th><th>last</th><th>change</th><th>limit</th></tr>"
         f"{rows}</table>\n{pictures}"
     )
+
+
+def _span(seconds: float) -> str:
+    return f"{seconds / 3600:,.1f} h" if seconds >= 3600 else f"{seconds / 60:,.1f} min"
 
 
 def _when(at: float) -> str:
@@ -201,7 +205,7 @@ def markdown(history: History, title: str, period: PeriodTrend | None = None) ->
     if period is not None:
         lines += [
             f"Over {_when(period.start)} to {_when(period.end)} ({period.environment}, Prometheus): "
-            f"first and last {period.stretch_s / 3600:,.1f} h",
+            f"first and last {_span(period.stretch_s)}",
             "",
             "| figure | first | last | change | limit |",
             "|---|---|---|---|---|",
