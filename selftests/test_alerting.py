@@ -68,6 +68,31 @@ def test_rate_limited_per_channel_and_what_was_held_is_said_next(receiver):
     assert len(receiver.bodies) == 3
 
 
+def test_what_the_rate_limit_held_goes_out_once_the_interval_passed_or_when_the_watch_ends(receiver):
+    """A held alert is not left waiting for a next one that may never come (acceptance run: Prometheus stopped 2.5 min
+    after a rollback alert, its "no data" held to the end of the watch)."""
+    clock = Clock()
+    alerter = Alerter([Webhook(receiver.url)], min_interval=300, clock=clock)
+    alerter.raise_alert(Alert("trigger error_rate", "critical", "rollback trigger error_rate fired"))
+    clock.now += 150
+    alerter.raise_alert(Alert("no data", "warning", "no data: Prometheus answers none of the triggers' series"))
+    alerter.raise_alert(Alert("gone", "warning", "held, then cleared"))
+    alerter.clear("gone", "over")  # a resolve of what was never sent: nothing to send
+    alerter.flush()
+    assert len(receiver.bodies) == 1  # inside the interval: still held
+    clock.now += 160
+    alerter.flush()
+    assert len(receiver.bodies) == 2 and alerter.log[-1].outcome == "sent (1 held)"
+    assert receiver.bodies[1]["text"] == ("[gonogo watch] WARNING: 1 alert(s) held back by the rate limit: "
+                                          "no data: Prometheus answers none of the triggers' series")
+    alerter.flush(force=True)
+    assert len(receiver.bodies) == 2  # nothing left
+    clock.now += 10
+    alerter.raise_alert(Alert("checkpoint 5m", "warning", "checkpoint 5m: NO-GO"))  # held again...
+    alerter.flush(force=True)  # ...and sent when the watch ends, inside the interval
+    assert len(receiver.bodies) == 3 and "checkpoint 5m: NO-GO" in receiver.bodies[2]["text"]
+
+
 def test_a_secret_never_reaches_a_receiver(receiver):
     alerter = Alerter([Webhook(receiver.url)], min_interval=0, secrets=["s3cr3t-Passw0rd"])
     alerter.raise_alert(Alert("k", "critical", "login failed for mongodb://app:s3cr3t-Passw0rd@db", "s3cr3t-Passw0rd"))

@@ -33,3 +33,7 @@ def test_open_model_distributed_from_the_environment_profile(product):
     undecided = [i for i, g in load.items() if g["status"] in ("inconclusive", "not_run") and not g["optional"]]
     assert undecided == [], undecided
     assert proc.returncode == 0 and report["decided"], proc.stdout[-3000:]
+    # the generator kept its schedule (its own lateness is said, and under the bound: its latencies are trusted)
+    assert "generator schedule: lateness P50" in proc.stdout, proc.stdout[-3000:]
+    late = next(s["data"] for s in report["metrics"]["series"] if s["metric"] == "load.late_arrivals")
+    assert late["total"] >= 0.9 * rate * MEASURED and late["hits"] / late["total"] <= 0.01, late

@@ -132,6 +132,54 @@ def test_arrivals_keep_their_rate_while_the_server_stalls():
     assert scheduler.late > 10  # most began late: their wait is part of their latency
 
 
+def schedule(iterate, rate=100, seconds=1.5, users=20):
+    """The open model's arrivals at ``rate`` with ``iterate`` as the user's work, recorded as the load run does."""
+    from gonogo.loadgen.arrivals import begin
+
+    recorder = Recorder()
+    recorder.reset(time.time() - 1)
+
+    def iteration(vu):  # what the locustfile's open model runs (LoadRun.iterate), without importing Locust here
+        begin(recorder, vu)
+        iterate(vu)
+
+    pool = [SimpleNamespace(intended=None) for _ in range(users)]
+    ArrivalScheduler(rate, pool, iteration).run(stop_at=time.time() + seconds)
+    recorder.stopped_at = time.time()
+    return recorder.figures()
+
+
+def test_a_generator_that_blocks_its_own_loop_falls_behind_and_its_latencies_are_not_judged():
+    """A blocking 30 ms sleep in the user at 100 arrivals/s: the loop can start at most ~33 a second, so arrivals run
+    late by far more than their 10 ms gap; the latency gates become inconclusive, naming the generator."""
+    from gonogo.config.gates import GateSet
+    from gonogo.config.yamlfile import YamlDocument
+    from gonogo.gates.verdict import decide
+
+    figures = schedule(lambda vu: time.sleep(0.03), seconds=1.0)
+    late = figures.select("load.late_arrivals")
+    assert late.total >= 40 and late.hits / late.total > 0.5, (late.hits, late.total)
+    assert figures.select("load.lateness").aggregate("p99") > 0.1
+    [reason] = figures.unreliable_reasons("load.http_latency")
+    assert reason.startswith("the generator fell behind its schedule:") and "P99 lateness" in reason
+    text = "version: 1\ngates:\n  - {id: p95, requirement: K1, metric: load.http_latency, aggregation: p95, threshold: '< 500 ms'}\n"
+    import yaml
+
+    gates = GateSet.from_document(YamlDocument("g.yaml", yaml.safe_load(text), yaml.compose(text))).for_environment("x")
+    figures.record_latency("load.http_latency", 0.9, endpoint="GET /api/models")  # over the limit: a bias-high figure
+    [result] = decide(gates, figures, ["load"]).results
+    assert result.status.value == "inconclusive" and "fell behind its schedule" in result.message, result.message
+
+
+def test_a_generator_that_keeps_its_schedule_is_trusted_even_when_the_target_holds_every_user():
+    """Users that wait on the target (a cooperative 0.1 s) drain the pool: that wait is the target's, counted in its
+    latency; the generator itself started each arrival on time."""
+    figures = schedule(lambda vu: gevent.sleep(0.1), rate=60, seconds=1.0, users=4)  # 4 users carry 40/s: dry
+    late = figures.select("load.late_arrivals")
+    assert late.total >= 50 and late.hits / late.total < 0.01, (late.hits, late.total)
+    assert figures.unreliable_reasons("load.http_latency") == []
+
+
 def test_arrival_rate_must_be_positive():
     with pytest.raises(ValueError, match="positive"):
         ArrivalScheduler(0, [], lambda vu: None)

@@ -27,7 +27,8 @@ class Alerter:
     open: dict[str, Alert] = field(default_factory=dict)  # conditions alerted and not yet cleared
     log: list[Delivery] = field(default_factory=list)
     _last_sent: dict[str, float] = field(default_factory=dict)
-    _held: dict[str, list[str]] = field(default_factory=dict)  # per channel: summaries held back since its last send
+    _held: dict[str, list[Alert]] = field(default_factory=dict)  # per channel: alerts held back since its last send
+    _delivered: set[tuple[str, str]] = field(default_factory=set)  # (channel, key) alerted there and not yet resolved
 
     def raise_alert(self, alert: Alert) -> None:
         """Sends ``alert`` unless its condition is already open (a higher severity of it is sent again)."""
@@ -40,6 +41,8 @@ class Alerter:
     def clear(self, key: str, summary: str) -> None:
         """The condition is over: a resolve goes to the channels that got it, and it may alert again later."""
         known = self.open.pop(key, None)
+        for channel, held in self._held.items():  # held and now over: never said, so nothing to resolve
+            self._held[channel] = [a for a in held if a.key != key]
         if known is not None:
             self._send(replace(known, summary=summary, details="", resolved=True))
 
@@ -49,11 +52,11 @@ class Alerter:
         for channel in self.channels:
             if SEVERITY_ORDER[alert.severity] < SEVERITY_ORDER[channel.min_severity]:
                 continue
-            if alert.resolved and not channel.sends_resolved:
+            if alert.resolved and (not channel.sends_resolved or (channel.name, alert.key) not in self._delivered):
                 continue
             last = self._last_sent.get(channel.name)
             if not alert.resolved and last is not None and now - last < self.min_interval:
-                self._held.setdefault(channel.name, []).append(alert.summary)
+                self._held.setdefault(channel.name, []).append(alert)
                 self.log.append(Delivery(now, channel.name, alert.key, "held (rate limit)"))
                 continue
             held = self._held.pop(channel.name, [])
@@ -62,7 +65,7 @@ class Alerter:
                     alert,
                     details=(alert.details + "\n" if alert.details else "")
                     + f"{len(held)} alert(s) held back by the rate limit since the last message: "
-                    + "; ".join(held[:5]),
+                    + "; ".join(a.summary for a in held[:5]),
                 )
             try:
                 channel.send(alert)
@@ -70,7 +73,37 @@ class Alerter:
                 self.log.append(Delivery(now, channel.name, alert.key, f"failed: {self._redact(str(exc))}"))
                 continue
             self._last_sent[channel.name] = now
+            (self._delivered.discard if alert.resolved else self._delivered.add)((channel.name, alert.key))
             self.log.append(Delivery(now, channel.name, alert.key, "resolved sent" if alert.resolved else "sent"))
+
+    def flush(self, *, force: bool = False) -> None:
+        """Sends what the rate limit held back, once the channel's interval has passed (or now, ``force``: the watch
+        ends, and an alert held to the end must not be lost); only alerts whose condition is still open."""
+        now = self.clock()
+        for channel in self.channels:
+            held = [a for a in self._held.get(channel.name, []) if a.key in self.open]
+            last = self._last_sent.get(channel.name)
+            if not held:
+                self._held.pop(channel.name, None)
+                continue
+            if not force and last is not None and now - last < self.min_interval:
+                continue
+            del self._held[channel.name]
+            worst = max(held, key=lambda a: SEVERITY_ORDER[a.severity])
+            alert = replace(
+                worst,
+                key="held alerts",
+                summary=f"{len(held)} alert(s) held back by the rate limit: " + "; ".join(a.summary for a in held[:5]),
+                details="",
+            )
+            try:
+                channel.send(alert)
+            except ChannelError as exc:
+                self.log.append(Delivery(now, channel.name, alert.key, f"failed: {self._redact(str(exc))}"))
+                continue
+            self._last_sent[channel.name] = now
+            self._delivered.update((channel.name, a.key) for a in held)
+            self.log.append(Delivery(now, channel.name, alert.key, f"sent ({len(held)} held)"))
 
     def _redact(self, text: str) -> str:
         for secret in self.secrets:

@@ -148,6 +148,21 @@ CATALOG: dict[str, MetricDef] = {
             census=True,
         ),
         _m(
+            "load.lateness",
+            Kind.HISTOGRAM,
+            "load",
+            "how late each open-model arrival started against its schedule (the generator's own delay)",
+            _D,
+            "ms",
+        ),
+        _m(
+            "load.late_arrivals",
+            Kind.RATIO,
+            "load",
+            "open-model arrivals that started more than one inter-arrival gap after their intended time",
+            census=True,
+        ),
+        _m(
             "load.login_latency",
             Kind.HISTOGRAM,
             "load",

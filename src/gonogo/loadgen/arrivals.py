@@ -30,7 +30,8 @@ class ArrivalScheduler:
         self.pool_size = len(pool)
         for vu in pool:
             self.idle.put(vu)
-        self.iterate = iterate  # runs one iteration on a virtual user; reads vu.intended for its first request
+        # runs one iteration on a virtual user; reads vu.intended for its first request, vu.gap for its lateness
+        self.iterate = iterate
         self.started = 0
         self.late = 0  # iterations that began more than one interval after their intended time
 
@@ -43,7 +44,10 @@ class ArrivalScheduler:
             vu = self.idle.get()  # blocks while every user is busy; the wait is part of the latency
             if time.time() - next_at > self.interval:
                 self.late += 1
-            vu.intended = next_at
+            # the generator's own delay is counted from when it could send: its schedule, or, when the pool ran dry
+            # (the target held every user: its slowness, already in the latency), when this user came free
+            vu.intended, vu.gap = next_at, self.interval
+            vu.ready = max(next_at, getattr(vu, "freed_at", 0.0))
             self.started += 1
             gevent.spawn(self._one, vu)
             next_at += self.interval
@@ -58,8 +62,15 @@ class ArrivalScheduler:
         except Exception:  # one broken iteration must not stop the arrivals; Locust already counted its request
             log.exception("open-model iteration failed")
         finally:
-            vu.intended = None
+            vu.intended, vu.freed_at = None, time.time()
             self.idle.put(vu)
+
+
+def begin(recorder, vu) -> None:
+    """An open-model iteration starts: counted for the pace, with how late the generator started it."""
+    now = time.time()
+    recorder.record_iteration(now)
+    recorder.record_arrival(now, now - vu.ready, vu.gap)
 
 
 def drive(environment, host: str, roles: list, rate: float, users: int, iterate: Callable[[object], None]) -> None:

@@ -23,7 +23,7 @@ import psutil
 from locust import constant_throughput, events
 from locust.runners import WORKER_REPORT_INTERVAL, MasterRunner, WorkerRunner
 
-from gonogo.loadgen import figures
+from gonogo.loadgen import arrivals, figures
 from gonogo.loadgen.recorder import Recorder
 from gonogo.loadgen.settings import LoadSettings
 
@@ -85,8 +85,8 @@ class LoadRun:
         return wait_time
 
     def iterate(self, vu) -> None:
-        """One open-model iteration of a virtual user: a task of its own, counted."""
-        self.recorder.record_iteration(time.time())
+        """One open-model iteration of a virtual user: a task of its own, counted, with how late it started."""
+        arrivals.begin(self.recorder, vu)
         random.choice(vu.tasks)(vu)
 
     # -- figures across processes -------------------------------------------------

@@ -31,6 +31,9 @@ GENERATOR_CPU_LIMIT = (
     0.9  # Locust warns at 90 % CPU (locust.runners.CPU_WARNING_THRESHOLD): past it, its timings are not to be trusted
 )
 GENERATOR_LAG_LIMIT_S = 0.1  # a loop this late adds as much to the latencies it times (P95 of the per-second readings)
+# open model: arrivals more than one gap late, past this share, mean the rate asked was not the rate sent (k6 warns
+# "Insufficient VUs" for the same thing)
+LATE_ARRIVALS_LIMIT = 0.01
 
 
 class Recorder:
@@ -166,6 +169,14 @@ class Recorder:
             second = int(at - self._from)
             self.iterations[second] = self.iterations.get(second, 0) + 1
 
+    def record_arrival(self, at: float, late_s: float, gap_s: float) -> None:
+        """An open-model arrival began ``late_s`` after its intended time; more than ``gap_s`` (one inter-arrival gap)
+        is late: the generator did not keep its schedule."""
+        if self._measuring(at):
+            piece = self._slice_at(at)
+            piece.record_latency("load.lateness", max(0.0, late_s))
+            piece.ratio("load.late_arrivals", late_s > gap_s)
+
     def record_generator(self, process: str, cpu: float, lag: float, at: float) -> None:
         """This process's own CPU (share of one core) and event-loop lag, inside the measured window."""
         if self._measuring(at):
@@ -228,7 +239,7 @@ class Recorder:
                 )
         if self.window:
             total.note("load.window", self.window)
-        saturated = generator_saturation(total)
+        saturated = generator_saturation(total) or behind_schedule(total)
         if saturated:
             total.unreliable("load.http_latency", saturated, bias="high")  # its own delay adds to every latency
             total.unreliable("load.throughput", saturated, bias="low")  # it offered less than asked
@@ -237,6 +248,21 @@ class Recorder:
     def _slice_at(self, at: float) -> MetricsStore:
         index = int((at - self._from) // self.slice_seconds)
         return self.slices.setdefault(index, MetricsStore())
+
+
+def behind_schedule(store: MetricsStore) -> str | None:
+    """Why the open model's latencies cannot be trusted, or None: more than LATE_ARRIVALS_LIMIT of its arrivals began
+    more than one inter-arrival gap late (the generator could not send at the rate it was asked to)."""
+    late, lateness = store.select("load.late_arrivals"), store.select("load.lateness")
+    if late is None or not late.total or late.hits / late.total <= LATE_ARRIVALS_LIMIT:
+        return None
+    p99 = lateness.aggregate("p99") if lateness is not None else None
+    return (
+        f"the generator fell behind its schedule: {late.hits / late.total:.1%} of {late.total:,} arrivals began more "
+        f"than one inter-arrival gap late (limit {LATE_ARRIVALS_LIMIT:.0%}"
+        + (f"; P99 lateness {p99 * 1000:,.0f} ms" if p99 is not None else "")
+        + ") — add load workers (--load-workers N) or machines, or lower the arrival rate"
+    )
 
 
 def generator_saturation(store: MetricsStore) -> str | None:

@@ -124,6 +124,20 @@ def run(
         f"gonogo load: {shape}, {profile.duration:g} s measured after "
         f"{window.get('why') or f'{profile.warmup:g} s warm-up'} (excluded); "
         f"{len(plan.workers) or 'no'} workers; server side: {server}"
+        + schedule_summary(store)
         + (f"; problems: {outcome.problems[:3]}" if outcome.problems else "")
     )
     return outcome
+
+
+def schedule_summary(store: MetricsStore) -> str:
+    """The open model's own lateness (the generator's delay against its schedule), as the load line says it."""
+    late, lateness = store.select("load.late_arrivals"), store.select("load.lateness")
+    if late is None or lateness is None or not late.total:
+        return ""
+    p50, p99, most = (lateness.aggregate(a) for a in ("p50", "p99", "max"))
+    return (
+        f"; generator schedule: lateness P50 {(p50 or 0) * 1000:,.1f} ms, P99 {(p99 or 0) * 1000:,.1f} ms, "
+        f"max {(most or 0) * 1000:,.0f} ms; "
+        f"{late.hits / late.total:.2%} of {late.total:,} arrivals more than one gap late"
+    )

@@ -132,12 +132,14 @@ class Watch:
                     break
                 self.sleep(max(0.0, min(self.plan.every_s, end - self.clock())))
         except KeyboardInterrupt:
+            self.alerter.flush(force=True)
             state.save(self.state_file)
             self.say(
                 f"gonogo watch: stopped with {len(state.done)} of {len(self.plan.checkpoints)} checkpoint(s) "
                 f"written; run it again to resume [exit {EXIT_INTERRUPTED}]"
             )
             return EXIT_INTERRUPTED
+        self.alerter.flush(force=True)  # the watch ends: nothing held back by the rate limit is lost
         if not state.verdicts:
             self.say("gonogo watch: no checkpoint was reached: nothing was decided")
             return EXIT_UNDECIDED
@@ -171,6 +173,7 @@ class Watch:
             )
         else:
             self.alerter.clear("no data", "Prometheus answers again")
+        self.alerter.flush()  # what the rate limit held, once its interval has passed
 
     def _fired(self, trigger: TriggerState, state: State) -> None:
         t = trigger.trigger
