@@ -5,6 +5,8 @@ from math import ceil
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gonogo.core.histogram import LatencyHistogram
 
@@ -90,3 +92,22 @@ def test_buckets_cover_every_sample():
     for ms in (1, 5, 50, 500, 5000):
         hist.record_seconds(ms / 1000)
     assert hist.buckets([0.01, 0.1, 1.0]) == [2, 1, 1, 1]
+
+
+@given(st.lists(st.integers(min_value=-5, max_value=2 * 3_600 * 10**9), min_size=1, max_size=200))
+def test_the_inlined_record_keeps_exactly_what_hdrhistogram_records(values):
+    """record_ns inlines HdrHistogram.record_value's index arithmetic (its cost is paid on every response): the
+    counts, total, min and max, and so the encoded histogram, are the library's own, at every magnitude."""
+    from hdrh.histogram import HdrHistogram
+
+    from gonogo.core.histogram import HIGHEST_NS, LOWEST_NS, SIGNIFICANT_DIGITS
+
+    ours, theirs = LatencyHistogram(), HdrHistogram(LOWEST_NS, HIGHEST_NS, SIGNIFICANT_DIGITS)
+    for value in values:
+        ours.record_ns(value)
+        theirs.record_value(min(max(value, LOWEST_NS), HIGHEST_NS))
+    hdr = ours._hdr
+    assert list(hdr.counts) == list(theirs.counts)
+    assert (hdr.total_count, hdr.get_min_value(), hdr.get_max_value()) == (
+        theirs.total_count, theirs.get_min_value(), theirs.get_max_value())
+    assert hdr.encode() == theirs.encode()
