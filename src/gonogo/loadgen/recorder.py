@@ -32,8 +32,9 @@ GENERATOR_CPU_LIMIT = (
 )
 GENERATOR_LAG_LIMIT_S = 0.1  # a loop this late adds as much to the latencies it times (P95 of the per-second readings)
 # open model: arrivals more than one gap late, past this share, mean the rate asked was not the rate sent (k6 warns
-# "Insufficient VUs" for the same thing)
-LATE_ARRIVALS_LIMIT = 0.01
+# "Insufficient VUs" for the same thing). A generator that keeps up still has jitter: the healthy box at 120 arrivals/s
+# per worker (an 8.3 ms gap) had 1.26 % late in CI, beside the box on 2 cores; a blocked one has most arrivals late.
+LATE_ARRIVALS_LIMIT = 0.05
 
 
 class Recorder:
