@@ -176,6 +176,8 @@ def main() -> None:
     parser.add_argument("--artillery", default=shutil.which("artillery") or str(REPO / "benchmarks/node_modules/.bin/artillery"))
     parser.add_argument("--targets", default="static,box,mix")
     args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("generator_rps.py: wrk is the reference every figure is compared with: apt-get install wrk")
     artillery = args.artillery if Path(args.artillery).exists() else None
     generators = {
         "wrk": lambda t, tmp: run_wrk(t, args.seconds, args.connections, tmp),

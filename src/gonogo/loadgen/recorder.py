@@ -47,11 +47,8 @@ class Recorder:
         self.measure_from = measure_from
         self.stopped_at: float | None = None
         self.slices: dict[int, MetricsStore] = {}  # slice index since measure_from -> its figures
-        self._handles: dict[
-            tuple[int, str], tuple
-        ] = {}  # (slice, endpoint) -> its series, so a response costs no lookups
+        self._handles: dict[int, dict[str, tuple]] = {}  # slice -> endpoint -> its counts and histogram
         self.seconds: dict[int, list[int]] = {}  # second since measure_from -> [completed, failed]
-        self.overall = LatencyHistogram()  # all endpoints together, for the progress line only
         self.sent = self.failed = 0
         self.aborted: str | None = None
         self.setup = MetricsStore()  # session set-up (logins), from the first request on
@@ -83,9 +80,11 @@ class Recorder:
         throttled = status == 429
         server_failure = exception is not None and not throttled and (status == 0 or status >= 500 or status < 400)
         elapsed = now - self._from
-        handles = self._handles.get((int(elapsed // self.slice_seconds), endpoint))
+        index = int(elapsed // self.slice_seconds)
+        by_endpoint = self._handles.get(index)
+        handles = by_endpoint.get(endpoint) if by_endpoint is not None else None
         if handles is None:
-            handles = self._series_for(int(elapsed // self.slice_seconds), endpoint)
+            handles = self._series_for(index, endpoint)
         tally, latency = handles
         tally[0] += 1  # counted here, added to the slice's series when its figures are read (_settle)
         if throttled:
@@ -99,12 +98,12 @@ class Recorder:
             intended = context.get("intended") if context else None
             if intended is not None and start_time is not None:  # open model: from the intended send time
                 seconds += max(0.0, start_time - intended)
-            ns = int(seconds * 1e9)
-            latency.record_ns(ns)
-            self.overall.record_ns(ns)
+            latency.record_ns(int(seconds * 1e9))
         self.sent += 1
         self.failed += server_failure
-        second = self.seconds.setdefault(int(elapsed), [0, 0])
+        second = self.seconds.get(int(elapsed))
+        if second is None:
+            second = self.seconds[int(elapsed)] = [0, 0]
         second[0] += 1
         second[1] += server_failure or status == 0
 
@@ -112,7 +111,7 @@ class Recorder:
         store = self.slices.get(index)
         if store is None:
             store = self.slices[index] = MetricsStore()
-        handles = self._handles[(index, endpoint)] = (
+        handles = self._handles.setdefault(index, {})[endpoint] = (
             [0, 0, 0, 0],  # sent, throttled, server failures, unavailable (no answer or 5xx)
             store.series("load.http_latency", Kind.HISTOGRAM, endpoint=endpoint),
         )
@@ -121,7 +120,9 @@ class Recorder:
     def _settle(self) -> None:
         """The counts kept per (slice, endpoint) into the slices' series (plain integers on the request path: four
         series updates per response cost Locust a measurable share of its throughput)."""
-        for (index, endpoint), (tally, _) in self._handles.items():
+        for index, endpoint, tally in (
+            (i, e, t) for i, by_endpoint in self._handles.items() for e, (t, _) in by_endpoint.items()
+        ):
             sent, throttled, failures, unavailable = tally
             if not sent:
                 continue
@@ -139,13 +140,12 @@ class Recorder:
         share = {
             "slices": {str(i): s.to_dict() for i, s in self.slices.items()},
             "seconds": {str(s): c for s, c in self.seconds.items()},
-            "overall": self.overall.to_dict(),
             "sent": self.sent,
             "failed": self.failed,
             "setup": self.setup.to_dict(),
             "iterations": {str(s): n for s, n in self.iterations.items()},
         }
-        self.slices, self.seconds, self.overall, self._handles = {}, {}, LatencyHistogram(), {}
+        self.slices, self.seconds, self._handles = {}, {}, {}
         self.iterations = {}
         self.setup = MetricsStore()
         self.sent = self.failed = 0
@@ -158,7 +158,6 @@ class Recorder:
             mine = self.seconds.setdefault(int(second), [0, 0])
             mine[0] += completed
             mine[1] += failed
-        self.overall.merge(LatencyHistogram.from_dict(share["overall"]))
         if "setup" in share:
             self.setup.merge(MetricsStore.from_dict(share["setup"]))
         for second, n in share.get("iterations", {}).items():
@@ -213,8 +212,17 @@ class Recorder:
             self.aborted = f"aborted: {failed / sent:.0%} of requests failed over the last {len(recent)} s past warm-up"
         return self.aborted
 
+    def latency_so_far(self) -> LatencyHistogram:
+        """Every endpoint's latencies recorded so far (this process's and the workers' shares), merged when asked: the
+        progress line reads it every few seconds, so no response pays for a second histogram."""
+        merged = LatencyHistogram()
+        for store in list(self.slices.values()):
+            for series in store.iter_series("load.http_latency"):
+                merged.merge(series)
+        return merged
+
     def progress(self, elapsed: float, users: int, now: float, lag: float = 0.0) -> str:
-        p95_s = self.overall.percentile_seconds(95)
+        p95_s = self.latency_so_far().percentile_seconds(95)
         p95 = "—" if p95_s is None else f"{p95_s * 1000:.0f} ms"
         rate = f"{self.failed / self.sent:.2%}" if self.sent else "—"
         measuring = self.measure_from is not None and now >= self.measure_from
