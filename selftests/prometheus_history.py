@@ -21,8 +21,9 @@ from pathlib import Path
 import httpx
 
 from gonogo.core.processes import free_port
+from gonogo.stack import prometheus
 
-PROMTOOL, PROMETHEUS = shutil.which("promtool"), shutil.which("prometheus")
+PROMTOOL = shutil.which("promtool")
 BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 API = 'job="ai-model-api",instance="api:8000"'
 NODE = 'job="node-exporter",instance="host:9100"'
@@ -92,10 +93,15 @@ def prometheus_with(tmp: Path, phases: list[Phase], start: float, end: float, st
                           capture_output=True, text=True, timeout=300)
     assert made.returncode == 0, made.stderr[-2000:]
     (tmp / "prometheus.yml").write_text("global: {scrape_interval: 15s}\nscrape_configs: []\n")
+    with prometheus_serving(tmp / "prometheus.yml", tsdb) as url:
+        yield url
+
+
+@contextmanager
+def prometheus_serving(config: Path, tsdb: Path) -> Iterator[str]:
+    """Debian's prometheus as the box starts it (gonogo.stack.prometheus.command), once it answers ready."""
     port = free_port()
-    proc = subprocess.Popen([PROMETHEUS, f"--config.file={tmp / 'prometheus.yml'}", f"--storage.tsdb.path={tsdb}",
-                             "--storage.tsdb.retention.time=30d", f"--web.listen-address=127.0.0.1:{port}"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(prometheus.command(config, tsdb, port), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + 60

@@ -189,27 +189,13 @@ def test_watch_on_the_box_fires_rolls_back_alerts_once_and_reads_a_silent_promet
 @pytest.mark.skipif(shutil.which("prometheus") is None, reason="prometheus is not installed (scripts/setup.sh --selftest)")
 def test_ctrl_c_keeps_the_checkpoints_so_far_and_a_second_run_resumes_the_same_watch(tmp_path):
     from product_run import clean_env
+    from prometheus_history import prometheus_serving
 
-    from gonogo.core.processes import free_port
-    from gonogo.stack import prometheus
-
-    port = free_port()
     (tmp_path / "prometheus.yml").write_text("global: {scrape_interval: 1s}\nscrape_configs: []\n")
-    server = subprocess.Popen(prometheus.command(tmp_path / "prometheus.yml", tmp_path / "tsdb", port),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.time() + 30
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/-/ready", trust_env=False).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.time() < deadline and server.poll() is None, "prometheus did not start"
-            time.sleep(0.2)
+    with prometheus_serving(tmp_path / "prometheus.yml", tmp_path / "tsdb") as url:
         (tmp_path / "environments.yaml").write_text(
             "version: 1\nenvironments:\n  staging:\n    base_url: https://staging.example\n"
-            f"    prometheus_url: http://127.0.0.1:{port}\n")
+            f"    prometheus_url: {url}\n")
         (tmp_path / "gates.yaml").write_text(
             "version: 1\ngates:\n  - {id: server.cpu, requirement: K9, metric: server.cpu_usage, aggregation: avg, "
             "threshold: '< 70 %'}\n")
@@ -237,6 +223,3 @@ def test_ctrl_c_keeps_the_checkpoints_so_far_and_a_second_run_resumes_the_same_w
         second, resumed = interrupted(signal.SIGTERM)
         assert second.returncode == 2 and "resuming the watch begun" in second.stdout, second.stdout
         assert resumed["started_at"] == state["started_at"] and list(resumed["done"]) == ["2s"]
-    finally:
-        server.terminate()
-        server.wait(timeout=30)

@@ -67,14 +67,8 @@ class Alerter:
                     + f"{len(held)} alert(s) held back by the rate limit since the last message: "
                     + "; ".join(a.summary for a in held[:5]),
                 )
-            try:
-                channel.send(alert)
-            except ChannelError as exc:
-                self.log.append(Delivery(now, channel.name, alert.key, f"failed: {self._redact(str(exc))}"))
-                continue
-            self._last_sent[channel.name] = now
-            (self._delivered.discard if alert.resolved else self._delivered.add)((channel.name, alert.key))
-            self.log.append(Delivery(now, channel.name, alert.key, "resolved sent" if alert.resolved else "sent"))
+            if self._deliver(channel, alert, now, "resolved sent" if alert.resolved else "sent"):
+                (self._delivered.discard if alert.resolved else self._delivered.add)((channel.name, alert.key))
 
     def flush(self, *, force: bool = False) -> None:
         """Sends what the rate limit held back, once the channel's interval has passed (or now, ``force``: the watch
@@ -96,14 +90,19 @@ class Alerter:
                 summary=f"{len(held)} alert(s) held back by the rate limit: " + "; ".join(a.summary for a in held[:5]),
                 details="",
             )
-            try:
-                channel.send(alert)
-            except ChannelError as exc:
-                self.log.append(Delivery(now, channel.name, alert.key, f"failed: {self._redact(str(exc))}"))
-                continue
-            self._last_sent[channel.name] = now
-            self._delivered.update((channel.name, a.key) for a in held)
-            self.log.append(Delivery(now, channel.name, alert.key, f"sent ({len(held)} held)"))
+            if self._deliver(channel, alert, now, f"sent ({len(held)} held)"):
+                self._delivered.update((channel.name, a.key) for a in held)
+
+    def _deliver(self, channel: Channel, alert: Alert, now: float, outcome: str) -> bool:
+        """One message to one channel, logged (a failure with its reason, redacted); whether it went."""
+        try:
+            channel.send(alert)
+        except ChannelError as exc:
+            self.log.append(Delivery(now, channel.name, alert.key, f"failed: {self._redact(str(exc))}"))
+            return False
+        self._last_sent[channel.name] = now
+        self.log.append(Delivery(now, channel.name, alert.key, outcome))
+        return True
 
     def _redact(self, text: str) -> str:
         for secret in self.secrets:
