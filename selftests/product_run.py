@@ -24,6 +24,11 @@ def clean_env() -> dict:
     return {k: v for k, v in os.environ.items() if not k.startswith("GONOGO_")}
 
 
+# the load suite's fixed profile alone (K1-K14): a run that judges those gates skips the capacity ramp, which decides
+# only load.capacity and load.headroom (the main job, the open-model test and its fault run them)
+FIXED_PROFILE = "load/test_load.py::test_load_profile"
+
+
 def run(product: Path, suite: str, *args: str, faults: str = "", **env: str) -> tuple[subprocess.CompletedProcess, dict]:
     report = product / "reports" / f"{suite.replace('/', '-')}.json"  # a suite, or one file of it (deploy/test_drill.py)
     report.unlink(missing_ok=True)

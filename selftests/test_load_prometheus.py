@@ -21,7 +21,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from product_run import REPO, copy_product, gates, run
+from product_run import FIXED_PROFILE, REPO, copy_product, gates, run
 
 from gonogo.core.processes import free_port
 from gonogo.server_metrics.promql import matchers
@@ -84,7 +84,7 @@ def decide_with_prometheus(tmp_path: Path, faults: str, profile: str = LIGHT) ->
             assert PROFILE in environments
             (product / "environments.yaml").write_text(environments.replace(
                 PROFILE, profile + f'\n    prometheus_url: "{url}"'))  # its prometheus: settings are the box's own
-            return run(product, "load", "--env=local", faults=faults)
+            return run(product, FIXED_PROFILE, "--env=local", faults=faults)  # the server gates: not the ramp
     finally:
         box.down()
 

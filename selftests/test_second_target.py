@@ -37,6 +37,7 @@ PACKAGES = ["fastapi", "starlette", "uvicorn", "pydantic", "pymongo", "PyJWT", "
 # What this environment cannot have, each with its reason (the gate file a deployment of this target would keep).
 OUT_OF_SCOPE = {
     "load.throughput": {"threshold": "> 50 rps", "reason": "the profile paces 200 users at 0.3 req/s (~60 req/s); K6's 1000 rps is staging's fleet figure"},
+    "load.capacity": {"threshold": "> 50 rps", "reason": "one uvicorn worker for a 60 req/s profile; K6's 1000 rps is staging's fleet figure (load.headroom judges its knee against its own load)"},
     "load.error_rate.sustained": {"every": "30 s", "reason": "the run measures 60 s; a 30 s window is stricter than D3's 5 min"},
     "db.pool": {"optional": True, "reason": "SecantusDB reports no connection limit in serverStatus; K14 is decided by server.db_pool"},
     "security.zap": {"optional": True, "reason": "no ZAP daemon can be installed on this machine"},
@@ -141,7 +142,7 @@ environments:
       memory: node
       limits: {{cpu_cores: {cores}}}
     # 60 s at ~60 req/s: enough requests (> 2,700) for an error rate of 0 to show under K2's 0.1 % at 95 %
-    load: {{users: 200, spawn_rate: 20, user_rps: 0.3, duration: 60 s, warmup: 10 s}}
+    load: {{users: 200, spawn_rate: 20, user_rps: 0.3, duration: 60 s, warmup: 10 s, capacity: {{step: 5 s, warmup: 5 s}}}}
     smoke: {{conformance_examples: 20, conformance_seconds: 120 s}}
     safety:
       writes_allowed: true

@@ -14,6 +14,7 @@ from gonogo.config.waivers import Waivers
 from gonogo.core.store import MetricsStore
 from gonogo.gates.rules import GateResult
 from gonogo.gates.verdict import Verdict, decide
+from gonogo.loadgen.ramp import Limits
 from gonogo.mongo.indexes import IndexSpec
 from gonogo.reporting import json_report
 
@@ -171,6 +172,15 @@ class RunState:
 
     def latency_limits(self) -> dict[str, float]:
         return load_latency_limits(self.gates)
+
+    def step_limits(self) -> Limits:
+        """What a capacity ramp's step must stay inside to hold: the load gates' P95 limit and error rate."""
+        errors = [
+            g.threshold.value
+            for g in self.gates
+            if g.metric.name == "load.http_errors" and g.threshold is not None and not g.where and g.per is None
+        ]
+        return Limits(self.latency_limits().get("p95", 0.5), min(errors, default=0.001))
 
     def apply_calibration(self, calibration) -> None:
         """This host's pace for the local profile (gonogo.local.capacity), said in the report. A lowered pace

@@ -27,6 +27,9 @@ Settings (environment variables; pytest sets them):
                         (pytest: the run id; the evaluations are removed through the database afterwards);
                         default gonogo-load
   GONOGO_LOAD_WRITES    0: no writes (evaluations, uploads); those tasks read instead; default 1
+  GONOGO_LOAD_RAMP      open model, capacity: the steps' arrival rates ("40,50,62.5"), each GONOGO_LOAD_RAMP_STEP
+                        seconds (default 10); a step holds while its P95 stays under GONOGO_LOAD_RAMP_P95 seconds and
+                        its errors under GONOGO_LOAD_RAMP_ERRORS; the run stops at the first that does not
   (one definition of these: gonogo.loadgen.settings.LoadSettings; defaults are the environment profile's)
 
 Every response is recorded exactly (Locust's own statistics round to ~2 significant
@@ -259,7 +262,7 @@ class OpenModel(User):
             self.environment,
             self.host,
             [ViewerUser, EvaluatorUser, AdminUser],
-            SETTINGS.arrival_rate / schedulers,
+            RUN.arrival_rate(schedulers),  # constant, or a capacity ramp's steps
             SETTINGS.users // schedulers,
             RUN.iterate,
         )

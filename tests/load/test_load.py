@@ -1,4 +1,5 @@
-"""The load run (K1-K8, K9-K11, K14): Locust with the environment's profile, exact figures, server-side scrape.
+"""The load run (K1-K8, K9-K11, K14): Locust with the environment's profile, exact figures, server-side scrape;
+then the capacity ramp (K6): where the target stops keeping up.
 
 Locust runs as its own processes (gevent patches everything it imports): one, or a
 master and ``--load-workers N`` workers, with the scenarios of locustfile.py; the
@@ -14,7 +15,7 @@ from pathlib import Path
 import allure
 import pytest
 
-from gonogo.suite.load import histogram_svg, runner, suite_metrics
+from gonogo.suite.load import curve_svg, histogram_svg, knee, runner, suite_metrics
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 
@@ -84,6 +85,61 @@ def test_load_profile(
     assert outcome.returncode in (0, 1), (
         f"Locust failed (exit {outcome.returncode}):\n{outcome.output[-3000:]}"
     )  # 1 = some requests failed
+
+
+def test_capacity_ramp(
+    gonogo_env,
+    gonogo_metrics,
+    gonogo_state,
+    accounts_for_load,
+    account_uses,
+    tmp_path,
+    request,
+    say,
+    tag,
+    remove_tagged_evaluations,
+):
+    """A fixed profile only shows that the target carried that load: one that collapses just above it passes every
+    fixed-profile gate. The ramp raises the arrival rate step by step, within the safety caps, until a step's P95,
+    errors or pace breach the load gates' limits (k6's breakpoint test): load.capacity is the highest rate that held,
+    load.headroom that rate against the fixed profile's. After the fixed profile, whose figures its overload cannot
+    touch (only the capacity and its curve reach the report)."""
+    if not gonogo_env.safety.load.allowed:
+        pytest.skip(
+            gonogo_state.not_covered(
+                "capacity",
+                f"environment '{gonogo_env.name}' does not allow load (safety.load.allowed)",
+                ("load.capacity", "load.headroom"),
+            )
+        )
+    if gonogo_env.safety.writes_allowed:
+        request.addfinalizer(lambda: say(_removed(remove_tagged_evaluations, tag)))
+    limits = gonogo_state.step_limits()
+    try:
+        found = knee.run(
+            gonogo_env,
+            gonogo_metrics,
+            LOCUSTFILE,
+            accounts_for_load.accounts,
+            tmp_path,
+            limits,
+            workers=request.config.getoption("gonogo_load_workers") or 0,
+            tag=tag,
+            say=say,
+        )
+    finally:
+        for account in (a for items in accounts_for_load.accounts.values() for a in items):
+            account_uses.mark(account.email, time.time())
+    outcome = found.outcome
+    assert found.capacity is not None, (
+        f"Locust wrote no ramp figures (exit {outcome.returncode}):\n{outcome.output[-3000:]}"
+    )
+    allure.attach(curve_svg.render(found.capacity, limits), "capacity curve", allure.attachment_type.SVG)
+    say(f"gonogo load: capacity: {found.capacity.summary()}")
+    if found.capacity.slowdown:
+        say(f"gonogo load: capacity: {found.capacity.slowdown}")
+    assert outcome.workers_delivered == outcome.workers_expected, outcome.output[-3000:]
+    assert outcome.returncode in (0, 1), f"Locust failed (exit {outcome.returncode}):\n{outcome.output[-3000:]}"
 
 
 def _removed(remove, tag: str) -> str:

@@ -64,6 +64,28 @@ class Account(_Strict):
     password: SecretStr
 
 
+class CapacityRamp(_Strict):
+    """load.capacity (K6): an open-model ramp (k6's breakpoint test) from ``start`` x the profile's iteration rate, up
+    by ``factor`` every ``step``, until a step does not hold (gonogo.loadgen.ramp); bounded by safety.load (max_rate
+    caps the last step, max_users the pool, max_duration the whole ramp)."""
+
+    start: float = Field(0.5, gt=0, le=10)
+    factor: float = Field(1.25, gt=1, le=4)
+    steps: int = Field(9, ge=2, le=40)
+    step: Seconds = 10.0
+    warmup: Seconds = 10.0  # at the first step's rate, after every virtual user has logged in; not judged
+    # the virtual users the arrivals share (each logged in with a load account): None, twice the profile's users,
+    # within safety.load.max_users (more users spread the steps' requests over more per-account rate limits)
+    users: int | None = Field(None, ge=1)
+
+    def pool(self, profile_users: int, max_users: int) -> int:
+        return self.users or max(1, min(2 * profile_users, max_users or 2 * profile_users))
+
+    def longest(self, warmup_max: float) -> float:
+        """Seconds the ramp may last: its warm-up (logins first, at most warmup_max) and every step."""
+        return max(self.warmup, warmup_max) + self.steps * self.step
+
+
 class LoadProfile(_Strict):
     """The load the suite applies (issue: load suite). Warm-up is excluded from figures."""
 
@@ -80,6 +102,12 @@ class LoadProfile(_Strict):
     calibrated: bool = False
     model: Literal["closed", "open"] = "closed"  # open: constant arrival rate, latency from the intended start
     arrival_rate: float | None = Field(None, gt=0)  # open model: iterations started per second, in total
+    capacity: CapacityRamp = CapacityRamp()
+
+    @property
+    def iteration_rate(self) -> float:
+        """Iterations per second the profile asks, in total (open: the arrival rate; closed: users x user_rps)."""
+        return (self.arrival_rate or 0.0) if self.model == "open" else self.users * self.user_rps
 
 
 class PrometheusQuery(_Strict):
@@ -680,6 +708,25 @@ def _check_safety(environment: Environment, loc: tuple, doc: YamlDocument) -> No
                     dotted(loc + ("load", "users")),
                     f"load.users {profile.users} exceeds safety.load.max_users {cap.max_users}",
                     doc.line_of(loc + ("load", "users")),
+                )
+            )
+        ramp = profile.capacity
+        if ramp.users is not None and ramp.users > cap.max_users:
+            problems.append(
+                Problem(
+                    dotted(loc + ("load", "capacity", "users")),
+                    f"load.capacity.users {ramp.users} exceeds safety.load.max_users {cap.max_users}",
+                    doc.line_of(loc + ("load", "capacity", "users")),
+                )
+            )
+        if ramp.longest(profile.warmup_max) > cap.max_duration:
+            problems.append(
+                Problem(
+                    dotted(loc + ("load", "capacity", "steps")),
+                    f"the capacity ramp ({ramp.steps} steps of {ramp.step:g} s after up to "
+                    f"{max(ramp.warmup, profile.warmup_max):g} s of warm-up: {ramp.longest(profile.warmup_max):g} s) "
+                    f"exceeds safety.load.max_duration ({cap.max_duration:g} s): fewer or shorter steps",
+                    doc.line_of(loc + ("load", "capacity")),
                 )
             )
         longest = profile.duration + max(profile.warmup, profile.warmup_max)

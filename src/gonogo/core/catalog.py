@@ -140,6 +140,22 @@ CATALOG: dict[str, MetricDef] = {
         _m("load.throughput", Kind.GAUGE, "load", "requests completed per second, one reading per second", _T, "rps"),
         _m("load.users", Kind.GAUGE, "load", "concurrent virtual users", Dimension.COUNT),
         _m(
+            "load.capacity",
+            Kind.GAUGE,
+            "load",
+            "requests per second completed at the highest step of the capacity ramp that held (P95, errors, pace)",
+            _T,
+            "rps",
+        ),
+        _m(
+            "load.headroom",
+            Kind.GAUGE,
+            "load",
+            "the capacity ramp's highest arrival rate that held, against the fixed profile's",
+            _F,
+            "%",
+        ),
+        _m(
             "load.pace",
             Kind.RATIO,
             "load",

@@ -7,6 +7,8 @@ seconds on a free virtual user from a pre-allocated pool, and every latency is
 measured from the *intended* start. If the pool runs dry, the iteration waits
 for a free user and the wait counts in its latency (wrk2's correction), so a
 stall is never hidden by the generator.
+
+The rate may change over time (a capacity ramp, gonogo.loadgen.ramp): then it is asked again at every arrival.
 """
 
 from __future__ import annotations
@@ -21,11 +23,16 @@ from gevent.queue import Queue
 log = logging.getLogger(__name__)
 
 
+Rate = float | Callable[[float], float]  # arrivals per second, or the rate at a given time.time()
+
+
 class ArrivalScheduler:
-    def __init__(self, rate: float, pool: list, iterate: Callable[[object], None]) -> None:
-        if rate <= 0:
-            raise ValueError(f"arrival rate must be positive, got {rate}")
-        self.interval = 1.0 / rate
+    def __init__(self, rate: Rate, pool: list, iterate: Callable[[object], None]) -> None:
+        self.rate_at: Callable[[float], float] = rate if callable(rate) else (lambda _now: rate)
+        first = self.rate_at(time.time())
+        if first <= 0:
+            raise ValueError(f"arrival rate must be positive, got {first}")
+        self.interval = 1.0 / first
         self.idle: Queue = Queue()
         self.pool_size = len(pool)
         for vu in pool:
@@ -42,6 +49,7 @@ class ArrivalScheduler:
             if delay > 0:
                 gevent.sleep(delay)
             vu = self.idle.get()  # blocks while every user is busy; the wait is part of the latency
+            self.interval = 1.0 / self.rate_at(next_at)
             if time.time() - next_at > self.interval:
                 self.late += 1
             # the generator's own delay is counted from when it could send: its schedule, or, when the pool ran dry
@@ -73,7 +81,7 @@ def begin(recorder, vu) -> None:
     recorder.record_arrival(now, now - vu.ready, vu.gap)
 
 
-def drive(environment, host: str, roles: list, rate: float, users: int, iterate: Callable[[object], None]) -> None:
+def drive(environment, host: str, roles: list, rate: Rate, users: int, iterate: Callable[[object], None]) -> None:
     """One scheduler's share of the open model: a pool of ``users`` virtual users of ``roles`` (Locust user classes,
     by their weights), each started (logged in) first, then iterations at ``rate`` until the run stops."""
     for role in roles:  # Locust gives the host only to the classes it spawns itself

@@ -19,6 +19,7 @@ def write(
     aborted: str | None,
     model: str,
     workers: int,
+    ramp: dict | None = None,
 ) -> None:
     path.write_text(
         json.dumps(
@@ -29,6 +30,7 @@ def write(
                 "aborted": aborted,
                 "model": model,
                 "workers": workers,
+                "ramp": ramp,  # a capacity ramp's steps and capacity (gonogo.loadgen.ramp.Capacity), else None
                 "store": store.to_dict(),
             }
         )

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from gonogo.config.environments import Environment
 from gonogo.core.processes import free_port
+from gonogo.loadgen.ramp import Limits, Ramp
 from gonogo.loadgen.settings import LoadSettings
 
 
@@ -28,10 +29,13 @@ def plan(
     out: Path,
     workers: int = 0,
     tag: str = "gonogo-load",
+    ramp: Ramp | None = None,
+    limits: Limits | None = None,
 ) -> LoadLaunch:
-    """The Locust commands and settings for the environment's load profile; what the load writes carries ``tag``."""
+    """The Locust commands and settings for the environment's load profile (with ``ramp``: its steps instead of a
+    constant rate); what the load writes carries ``tag``."""
     profile = environment.load
-    settings = LoadSettings.for_environment(environment, accounts_file, out, workers, tag)
+    settings = LoadSettings.for_environment(environment, accounts_file, out, workers, tag, ramp, limits)
     schedulers = settings.schedulers
     env = {**os.environ, **settings.to_env()}
     base = [

@@ -7,7 +7,9 @@
   the master decides and tells the workers;
 - the generator watches itself (CPU, event-loop lag), so a late generator is not blamed on the target;
 - the run stops after ``duration``, or early when the errors say it is lost (k6's abortOnFail), waiting for every
-  worker's last figures (Locust's -t gives them 0.5 s).
+  worker's last figures (Locust's -t gives them 0.5 s);
+- a capacity ramp (gonogo.loadgen.ramp): the arrival rate follows its steps; the master judges each step once its
+  figures are in and stops at the first that did not hold.
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ import psutil
 from locust import constant_throughput, events
 from locust.runners import WORKER_REPORT_INTERVAL, MasterRunner, WorkerRunner
 
-from gonogo.loadgen import arrivals, figures
-from gonogo.loadgen.recorder import Recorder
+from gonogo.loadgen import arrivals, figures, ramp
+from gonogo.loadgen.recorder import SLICE_SECONDS, Recorder
 from gonogo.loadgen.settings import LoadSettings
 
 PROGRESS_EVERY_S = 5
@@ -46,7 +48,11 @@ class LoadRun:
 
     def __init__(self, settings: LoadSettings) -> None:
         self.settings = settings
-        self.recorder = Recorder(abort_error_rate=settings.abort_error_rate)
+        self.ramp = settings.stepped
+        self.recorder = Recorder(  # a ramp's steps are slices: each judged on its own figures
+            slice_seconds=self.ramp.step_s if self.ramp else SLICE_SECONDS, abort_error_rate=settings.abort_error_rate
+        )
+        self._steps: list[ramp.Step] = []  # master: the ramp's steps judged so far
         self._finals: list[str] = []  # workers whose last figures the master has
         self._sessions = {"starting": 0, "ready": 0}  # this process's virtual users that began / finished their start
         self._worker_sessions: dict[str, dict] = {}  # master: the latest counts each worker reported
@@ -88,6 +94,18 @@ class LoadRun:
             return wait(user)
 
         return wait_time
+
+    def arrival_rate(self, schedulers: int) -> arrivals.Rate:
+        """One scheduler's share of the arrival rate: constant, or the ramp's step at the time asked."""
+        if self.ramp is None:
+            return self.settings.arrival_rate / schedulers
+        steps, recorder = self.ramp, self.recorder
+
+        def rate_at(now: float) -> float:
+            since = None if recorder.measure_from is None else now - recorder.measure_from
+            return steps.rate_at(since) / schedulers
+
+        return rate_at
 
     def iterate(self, vu) -> None:
         """One open-model iteration of a virtual user: a task of its own, counted, with how late it started."""
@@ -206,8 +224,29 @@ class LoadRun:
                 print(f"gonogo load: {recorder.aborted}", flush=True)
                 self._finish(environment, recorder.aborted)
                 return
+            if self.ramp is not None and recorder.measure_from is not None and self._judge_steps(now - lag):
+                self._finish(environment, "capacity ramp ended")
+                return
             if int(now - started) % PROGRESS_EVERY_S == 0:
                 print(recorder.progress(now - started, self._users_now(runner), now, lag), flush=True)
+
+    def _judge_steps(self, upto: float) -> bool:
+        """Judge the ramp's steps whose figures are in by ``upto``; True when the ramp is over (a step that did not
+        hold, or the last step)."""
+        assert self.ramp is not None
+        recorder = self.recorder
+        recorder.settle()
+        since = upto - recorder.measure_from if recorder.measure_from is not None else 0.0
+        steps = ramp.steps_from(recorder.slices, recorder.iterations, self.ramp, self.settings.step_limits, since)
+        for step in steps[len(self._steps) :]:
+            print(
+                f"gonogo load: step {step.rate:g} arrivals/s: {step.rps:,.0f} req/s, P95 "
+                f"{step.p95_ms if step.p95_ms is not None else '—'} ms, errors {step.errors:.2%}, pace "
+                f"{step.pace:.0%}: {step.outcome}" + (f" ({step.why})" if step.why else ""),
+                flush=True,
+            )
+        self._steps = steps
+        return bool(steps) and (not steps[-1].held or len(steps) == len(self.ramp.rates))
 
     # -- the end ------------------------------------------------------------------
     def _stop(self, environment, **_):
@@ -243,4 +282,20 @@ class LoadRun:
                 aborted=recorder.aborted,
                 model=self.settings.model,
                 workers=len(self._finals),
+                ramp=self._capacity(),
             )
+
+    def _capacity(self) -> dict | None:
+        """The ramp's steps judged on every process's figures (the workers' last shares are in), and the capacity."""
+        recorder = self.recorder
+        if self.ramp is None or recorder.measure_from is None:
+            return None
+        upto = (recorder.stopped_at or time.time()) - recorder.measure_from
+        steps = ramp.steps_from(recorder.slices, recorder.iterations, self.ramp, self.settings.step_limits, upto)
+        ended = recorder.aborted or (
+            f"the ramp's last step, {self.ramp.rates[-1]:g} arrivals/s, held (safety.load.max_rate or load.capacity's "
+            "steps)"
+            if len(steps) == len(self.ramp.rates)
+            else ""
+        )
+        return ramp.capacity(steps, ended=ended).to_dict()

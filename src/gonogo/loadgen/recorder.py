@@ -86,7 +86,7 @@ class Recorder:
         if handles is None:
             handles = self._series_for(index, endpoint)
         tally, latency = handles
-        tally[0] += 1  # counted here, added to the slice's series when its figures are read (_settle)
+        tally[0] += 1  # counted here, added to the slice's series when its figures are read (settle)
         if throttled:
             tally[1] += 1
         if server_failure:
@@ -117,7 +117,7 @@ class Recorder:
         )
         return handles
 
-    def _settle(self) -> None:
+    def settle(self) -> None:
         """The counts kept per (slice, endpoint) into the slices' series (plain integers on the request path: four
         series updates per response cost Locust a measurable share of its throughput)."""
         for index, endpoint, tally in (
@@ -136,7 +136,7 @@ class Recorder:
     # -- distributed runs ----------------------------------------------------
     def take_share(self) -> dict:
         """A worker's figures since its last share, as JSON; the worker starts afresh."""
-        self._settle()
+        self.settle()
         share = {
             "slices": {str(i): s.to_dict() for i, s in self.slices.items()},
             "seconds": {str(s): c for s, c in self.seconds.items()},
@@ -236,7 +236,7 @@ class Recorder:
     def figures(self) -> MetricsStore:
         """Everything measured: the merged slices, requests per second (full seconds only) and the timeline.
         Call once, at the end of the run."""
-        self._settle()
+        self.settle()
         stopped = self.stopped_at or time.time()
         for second in range(int(stopped - self._from)):  # a second in which nothing completed reads 0
             at = self._from + second + 1

@@ -17,6 +17,7 @@ from gonogo.config.environments import Account, Environment
 from gonogo.core.store import MetricsStore
 from gonogo.loadgen import launch
 from gonogo.loadgen.processes import started
+from gonogo.loadgen.ramp import Limits, Ramp
 from gonogo.server_metrics.promql import record_window
 from gonogo.server_metrics.scrape import ServerSampler
 from gonogo.target.client import ssl_context
@@ -66,12 +67,22 @@ def run(
     workers: int = 0,
     tag: str = "gonogo-load",
     say: Callable[[str], None] = print,
+    ramp: Ramp | None = None,
+    limits: Limits | None = None,
 ) -> LoadOutcome:
-    """Ctrl-C, SIGTERM or an error: every Locust process is stopped before this returns (or raises)."""
+    """Ctrl-C, SIGTERM or an error: every Locust process is stopped before this returns (or raises). With ``ramp``
+    (open model): its steps, judged against ``limits``, instead of the profile's constant rate."""
     profile = environment.load
     out = workdir / "figures.json"
     plan = launch.plan(
-        environment, locustfile, write_accounts(workdir / "accounts.json", accounts), out, workers=workers, tag=tag
+        environment,
+        locustfile,
+        write_accounts(workdir / "accounts.json", accounts),
+        out,
+        workers=workers,
+        tag=tag,
+        ramp=ramp,
+        limits=limits,
     )
     tail: deque[str] = deque(maxlen=OUTPUT_LINES_KEPT)
     verify = ssl_context(environment)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gonogo.config.environments import Environment, LoadProfile
+from gonogo.loadgen.ramp import Limits, Ramp
 
 _PROFILE = LoadProfile()
 # The load's users by role (tests/load/locustfile.py's class weights): the accounts each role needs.
@@ -39,10 +40,25 @@ class LoadSettings:
     tag: str = "gonogo-load"  # the dataset name of the evaluations the load creates
     writes: bool = True  # False: no evaluations or uploads; those tasks read instead
     abort_error_rate: float = 0.5  # error ratio over the last slices that stops the run as lost
+    # capacity (open model): the steps' arrival rates ("40,50,62.5"), each ramp_step seconds, and the limits a step
+    # must stay inside to hold (gonogo.loadgen.ramp); empty: the constant arrival_rate
+    ramp: str = ""
+    ramp_step: float = 10.0
+    ramp_p95: float = 0.5
+    ramp_errors: float = 0.001
 
     @property
     def open_model(self) -> bool:
         return self.model == "open"
+
+    @property
+    def stepped(self) -> Ramp | None:
+        """The capacity ramp asked for, or None (a constant rate)."""
+        return Ramp.from_env(self.ramp, self.ramp_step) if self.open_model and self.ramp else None
+
+    @property
+    def step_limits(self) -> Limits:
+        return Limits(self.ramp_p95, self.ramp_errors)
 
     @property
     def warmup_cap(self) -> float:
@@ -50,7 +66,14 @@ class LoadSettings:
 
     @classmethod
     def for_environment(
-        cls, environment: Environment, accounts_file: Path, out: Path, workers: int = 0, tag: str = "gonogo-load"
+        cls,
+        environment: Environment,
+        accounts_file: Path,
+        out: Path,
+        workers: int = 0,
+        tag: str = "gonogo-load",
+        ramp: Ramp | None = None,
+        limits: Limits | None = None,
     ) -> LoadSettings:
         profile = environment.load
         return cls(
@@ -67,6 +90,10 @@ class LoadSettings:
             out=out,
             tag=tag,
             writes=environment.safety.writes_allowed,
+            ramp=ramp.to_env() if ramp else "",
+            ramp_step=ramp.step_s if ramp else cls.ramp_step,
+            ramp_p95=limits.p95_s if limits else cls.ramp_p95,
+            ramp_errors=limits.error_rate if limits else cls.ramp_errors,
         )
 
     def to_env(self) -> dict[str, str]:
@@ -85,6 +112,10 @@ class LoadSettings:
             "GONOGO_LOAD_TAG": self.tag,
             "GONOGO_LOAD_WRITES": "1" if self.writes else "0",
             "GONOGO_LOAD_ABORT_ERROR_RATE": str(self.abort_error_rate),
+            "GONOGO_LOAD_RAMP": self.ramp,
+            "GONOGO_LOAD_RAMP_STEP": str(self.ramp_step),
+            "GONOGO_LOAD_RAMP_P95": str(self.ramp_p95),
+            "GONOGO_LOAD_RAMP_ERRORS": str(self.ramp_errors),
         }
 
     @classmethod
@@ -111,4 +142,8 @@ class LoadSettings:
             tag=get("GONOGO_LOAD_TAG") or defaults.tag,
             writes=environ.get("GONOGO_LOAD_WRITES", "1") != "0",
             abort_error_rate=float(get("GONOGO_LOAD_ABORT_ERROR_RATE") or defaults.abort_error_rate),
+            ramp=get("GONOGO_LOAD_RAMP") or "",
+            ramp_step=float(get("GONOGO_LOAD_RAMP_STEP") or defaults.ramp_step),
+            ramp_p95=float(get("GONOGO_LOAD_RAMP_P95") or defaults.ramp_p95),
+            ramp_errors=float(get("GONOGO_LOAD_RAMP_ERRORS") or defaults.ramp_errors),
         )

@@ -1,7 +1,7 @@
-"""What the load suite's pytest side (tests/load/test_load.py) uses: one load run, and its picture."""
+"""What the load suite's pytest side (tests/load/) uses: one load run, the capacity ramp, and their pictures."""
 
 from gonogo.core.catalog import suite_metrics
-from gonogo.loadgen import runner
-from gonogo.reporting import histogram_svg
+from gonogo.loadgen import knee, runner
+from gonogo.reporting import curve_svg, histogram_svg
 
-__all__ = ["histogram_svg", "runner", "suite_metrics"]
+__all__ = ["curve_svg", "histogram_svg", "knee", "runner", "suite_metrics"]

@@ -1,0 +1,104 @@
+"""load.capacity (K6) as a gate run measures it: the environment's capacity ramp, run with the load's scenarios and
+accounts, judged step by step (gonogo.loadgen.ramp); only the capacity and its curve reach the run's store.
+
+The ramp's own latencies and errors stay out of the store on purpose: past the knee they are overload by design,
+and K1/K2 judge the fixed profile's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from gonogo.config.environments import Account, Environment
+from gonogo.core.store import MetricsStore
+from gonogo.loadgen import runner
+from gonogo.loadgen.ramp import Capacity, Limits, Ramp, Step, slowdown
+
+
+def plan(environment: Environment) -> tuple[Ramp, Environment]:
+    """The ramp of ``environment`` (from its profile's iteration rate, capped by safety.load.max_rate) and the
+    environment whose open-model profile runs it (the pool of users, the ramp's warm-up and length)."""
+    profile, cap = environment.load, environment.safety.load
+    spec = profile.capacity
+    ramp = Ramp.plan(profile.iteration_rate, spec.start, spec.factor, spec.steps, spec.step, cap.max_rate)
+    stepped = profile.model_copy(
+        update={
+            "model": "open",
+            "arrival_rate": ramp.rates[0],
+            "users": spec.pool(profile.users, cap.max_users),
+            "warmup": spec.warmup,
+            "duration": ramp.duration + 1,  # the live judge ends it; this only makes sure
+        }
+    )
+    return ramp, environment.model_copy(update={"load": stepped})
+
+
+@dataclass
+class KneeOutcome:
+    ramp: Ramp
+    capacity: Capacity | None  # None: Locust wrote no figures
+    offered_rate: float  # iterations per second of the fixed profile, for the headroom
+    outcome: runner.LoadOutcome
+
+
+def run(
+    environment: Environment,
+    store: MetricsStore,
+    locustfile: Path,
+    accounts: Mapping[str, list[Account]],
+    workdir: Path,
+    limits: Limits,
+    *,
+    workers: int = 0,
+    tag: str = "gonogo-load",
+    say: Callable[[str], None] = print,
+) -> KneeOutcome:
+    ramp, stepped = plan(environment)
+    say(
+        f"gonogo load: capacity ramp: {len(ramp.rates)} steps of {ramp.step_s:g} s, "
+        f"{ramp.rates[0]:g} to {ramp.rates[-1]:g} arrivals/s on {stepped.load.users} users; a step holds while P95 "
+        f"< {limits.p95_s * 1000:g} ms, errors < {limits.error_rate:.2%} and the pace is kept"
+    )
+    outcome = runner.run(
+        stepped,
+        MetricsStore(),
+        locustfile,
+        accounts,
+        workdir,
+        workers=workers,
+        tag=tag,
+        say=say,
+        ramp=ramp,
+        limits=limits,
+    )
+    found = (outcome.figures or {}).get("ramp")
+    result = KneeOutcome(ramp, None, environment.load.iteration_rate, outcome)
+    if found is None:
+        return result
+    steps = [Step(**s) for s in found["steps"]]
+    result.capacity = Capacity(steps, found["rps"], found["rate"], found["bound"], slowdown(steps, result.offered_rate))
+    record(store, result)
+    return result
+
+
+def record(store: MetricsStore, knee: KneeOutcome) -> None:
+    """load.capacity and load.headroom, a lower bound marked as such (a gate passes on it, never fails on it)."""
+    capacity = knee.capacity
+    assert capacity is not None
+    store.note("load.capacity", {**capacity.to_dict(), "offered_rate": knee.offered_rate})
+    if capacity.rps is None:
+        if capacity.bound:  # nothing held, and the reason is not the target: nothing is known
+            store.unmeasured("load.capacity", f"the capacity ramp measured nothing of the target: {capacity.bound}")
+            store.unmeasured("load.headroom", f"the capacity ramp measured nothing of the target: {capacity.bound}")
+        else:
+            store.gauge("load.capacity", 0.0)
+            store.gauge("load.headroom", 0.0)
+        return
+    store.gauge("load.capacity", capacity.rps)
+    if knee.offered_rate > 0 and capacity.rate is not None:
+        store.gauge("load.headroom", capacity.rate / knee.offered_rate)
+    if capacity.bound:
+        for name in ("load.capacity", "load.headroom"):
+            store.unreliable(name, f"a lower bound: {capacity.bound}", bias="low")
