@@ -60,8 +60,15 @@ def test_main_job_boots_the_box_and_ends_in_the_verdict(runs):
     assert smoke["smoke.conformance"]["samples"] > 500, "Schemathesis sent a real number of cases"
     assert smoke["smoke.latency.p95"]["samples"] > 500
     assert smoke["smoke.checks"]["samples"] >= 40
-    assert [g["id"] for g in data["gates"] if g["suite"] == "load" and g["status"] == "inconclusive"] == ["load.latency.p95.vs_baseline"]
     load = {g["id"]: g for g in data["gates"] if g["suite"] == "load"}
+    # the capacity ramp's headroom may be a lower bound under the threshold where the generator fell behind first
+    # (optional on the box: inconclusive, said); any other undecided load gate is a fault of the healthy run
+    bounded = load["load.headroom"]["status"] == "inconclusive" and "lower bound" in load["load.headroom"]["message"]
+    assert [g for g, r in load.items() if r["status"] == "inconclusive"] == ["load.latency.p95.vs_baseline"] + (
+        ["load.headroom"] if bounded else []), {g: r["message"] for g, r in load.items() if r["status"] == "inconclusive"}
+    capacity = data["metrics"]["notes"]["load.capacity"]  # the ramp's curve, every step judged, in the report
+    assert len(capacity["steps"]) >= 4 and capacity["steps"][0]["outcome"] == "held", capacity
+    assert load["load.capacity"]["measured"] == capacity["rps"] and "capacity: " in out
     assert load["load.users"]["measured"] >= 200
     calibration = data["metrics"]["notes"]["load.calibration"]  # the local pace this host carries, with its figures
     intended = 200 * calibration["user_rps"] * 60  # iterations of the 60 s window at this host's pace; each sends >= 1 request
