@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import itertools
 import json
 import logging
 import os
 import random
 import re
+import tempfile
 import threading
 import time
 import traceback
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -41,7 +44,26 @@ ERROR_BURST_EVERY = 200  # the fault error_burst: 0.5 % of API requests
 DEAD_INSTANCE, DEAD_AFTER_S = "api-2", 20.0  # the fault dead_backend
 BROKEN_OPERATION = re.compile(r"/api/models/[^/]+")  # the fault broken_operation: PATCH on it answers 500
 FAILING_READ, FAILING_READ_EVERY = re.compile(r"/api/evaluations/[^/]+"), 50  # the fault endpoint_errors: 2 % of its GETs 503
+GLOBAL_LOCK_HOLD_S = 0.0028  # the fault global_lock: with the hand-over, ~290 requests/s for the whole fleet
 INCIDENT_EVERY_S, INCIDENT_FOR_S, INCIDENT_SHARE = 60, 10, 0.4  # the fault incident; wall clock, so every backend agrees
+
+
+class GlobalLock:
+    """The fault global_lock: a critical section every API request of every instance passes, one at a time (a file
+    lock shared by the instances, held GLOBAL_LOCK_HOLD_S): the fleet's throughput cannot pass 1 / GLOBAL_LOCK_HOLD_S,
+    however many instances or cores it has."""
+
+    def __init__(self, path: Path):
+        self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        self.here = threading.Lock()  # flock excludes other processes; this instance's own threads share its fd
+
+    def pass_through(self) -> None:
+        with self.here:
+            fcntl.flock(self.fd, fcntl.LOCK_EX)
+            try:
+                time.sleep(GLOBAL_LOCK_HOLD_S)
+            finally:
+                fcntl.flock(self.fd, fcntl.LOCK_UN)
 
 
 class Observe:
@@ -57,6 +79,8 @@ class Observe:
         self.broken_operation = "broken_operation" in settings.faults
         self.failing_reads = itertools.count(1) if "endpoint_errors" in settings.faults else None
         self.chaos = Chaos(os.environ.get("CHAOS_FILE"))
+        chaos_dir = Path(os.environ.get("CHAOS_FILE") or tempfile.gettempdir()).parent
+        self.global_lock = GlobalLock(chaos_dir / "global.lock") if "global_lock" in settings.faults else None
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -90,6 +114,8 @@ class Observe:
             elif self.incident and api and time.time() % INCIDENT_EVERY_S < INCIDENT_FOR_S and random.random() < INCIDENT_SHARE:
                 await self._json(send_with_headers, 503, {"detail": "service unavailable"})
             else:
+                if self.global_lock is not None and api:  # waits in a thread: the instance goes on with the others
+                    await asyncio.get_running_loop().run_in_executor(None, self.global_lock.pass_through)
                 await self.app(scope, receive, send_with_headers)
         except Exception as exc:  # never a bare stack trace to the client (unless the fault says so)
             log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))

@@ -62,7 +62,10 @@ def environments_for(product: Path, names: list[str]) -> Path:
     text = (product / "environments.yaml").read_text()
     assert LOCAL_PROFILE in text, "the local load profile changed: update LOCAL_PROFILE"
     path = product / f"environments-{'+'.join(names)}.yaml"
-    path.write_text(text if FULL_MINUTE & set(names) else text.replace(LOCAL_PROFILE, SHORT_PROFILE))
+    profile = LOCAL_PROFILE if FULL_MINUTE & set(names) else SHORT_PROFILE
+    if any(RUNNABLE[n].get("fixed_pace") for n in names):  # a fault set against the written pace runs that pace
+        profile = profile.replace("calibrated: true", "calibrated: false")
+    path.write_text(text.replace(LOCAL_PROFILE, profile))
     return path
 
 

@@ -19,7 +19,7 @@ from product_run import REPO, clean_env
 
 pytestmark = pytest.mark.slow
 
-LOCAL_PROFILE = "load: {users: 200, spawn_rate: 20, user_rps: 1.2, duration: 60 s, warmup: 10 s, calibrated: true}"
+LOCAL_PROFILE = "load: {users: 200, spawn_rate: 20, user_rps: 1.2, capacity: {step: 10 s, warmup: 5 s}, duration: 60 s, warmup: 10 s, calibrated: true}"
 # a light fixed profile: this is about stopping, not about the figures; long enough never to end by itself
 SHORT_PROFILE = "load: {users: 20, spawn_rate: 20, user_rps: 2, duration: 120 s, warmup: 5 s}"
 EXIT_WITHIN_S = 15

@@ -30,7 +30,7 @@ from gonogo.stack import Box
 PROMETHEUS = shutil.which("prometheus")
 needs_prometheus = pytest.mark.skipif(PROMETHEUS is None, reason="prometheus is not installed (scripts/setup.sh installs it)")
 
-PROFILE = "load: {users: 200, spawn_rate: 20, user_rps: 1.2, duration: 60 s, warmup: 10 s, calibrated: true}"
+PROFILE = "load: {users: 200, spawn_rate: 20, user_rps: 1.2, capacity: {step: 10 s, warmup: 5 s}, duration: 60 s, warmup: 10 s, calibrated: true}"
 # K11 is the warm cache's rate: the warm-up sends each user as many requests as the written profile's 10 s at 1.2
 # (at 0.4 with 10 s, the first touches of each model and user list fell in the window: stop 36's CI read 90.63 %,
 # undecided against > 90 %, on a healthy box).

@@ -71,8 +71,13 @@ def test_a_step_holds_or_breaks_on_latency_errors_or_pace_and_says_why():
 def test_429s_and_a_late_generator_say_nothing_of_the_target():
     throttled = ramp.judge(100, 10, step_store(requests=1000, p95_ms=80, throttled=50), 1000, LIMITS)
     assert throttled.outcome == "throttled" and "429" in throttled.why
-    late_and_slow = step_store(requests=1000, p95_ms=900, arrivals=1000, late=400)
+    late_and_slow = step_store(requests=1000, p95_ms=530, arrivals=1000, late=400)  # 50 ms late: could be all of it
     assert ramp.judge(100, 10, late_and_slow, 1000, LIMITS).outcome == "generator"
+    late_behind = step_store(requests=900, p95_ms=80, arrivals=900, late=400)  # fewer begun: maybe its own doing
+    assert ramp.judge(100, 10, late_behind, 900, LIMITS).outcome == "generator"
+    # a P95 over the limit by more than the generator's delay could add is the target's, however late the generator
+    late_but_far_over = step_store(requests=1000, p95_ms=900, arrivals=1000, late=400)
+    assert ramp.judge(100, 10, late_but_far_over, 1000, LIMITS).outcome == "broke"
     # a late generator only adds to the latencies and sends less: a step that held in spite of it held
     late_but_held = step_store(requests=1000, p95_ms=80, arrivals=1000, late=400)
     assert ramp.judge(100, 10, late_but_held, 1000, LIMITS).held

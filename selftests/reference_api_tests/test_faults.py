@@ -39,7 +39,7 @@ def test_every_fault_is_covered_here():
     covered = {"no_security_headers", "cors_wildcard", "jwt_alg_none", "jwt_no_exp", "endpoint_errors", "idor_evaluations", "stack_trace_leak", "cache_off",
                "rate_limit_off", "pool_exhaustion", "missing_index", "vulnerable_dependency", "health_lies",
                "weak_tls", "error_burst", "slow_models", "incident", "unselective_index", "files_unindexed",
-               "exposed_redis", "cert_expiring", "dead_backend", "broken_operation", "redis_no_auth", "redis_plaintext",
+               "exposed_redis", "cert_expiring", "dead_backend", "global_lock", "broken_operation", "redis_no_auth", "redis_plaintext",
                "mongo_plaintext", "bucket_public", "bucket_unencrypted", "object_unencrypted"}
     # the blue-green faults act in the box's switch (gonogo.stack.colours), not in the API: test_blue_green.py shows
     # the restart's lost requests, and the fault matrix's deploy cases prove all of them against their gates
@@ -259,6 +259,52 @@ def test_redis_no_auth_and_bucket_unencrypted(faulty):
 
 
 @ALONE
+class _TimedHold:
+    """time.sleep as the lock's hold, noting when each hold began and ended (perf_counter is system-wide)."""
+
+    def __init__(self, log: list):
+        self.log = log
+
+    def __call__(self, seconds: float) -> None:
+        began = time.perf_counter()
+        _sleep(seconds)
+        self.log.append((began, time.perf_counter()))
+
+
+_sleep = time.sleep
+
+
+def _through_the_lock(path: str, times: int, out: str) -> None:
+    log: list = []
+    app_module.time.sleep = _TimedHold(log)  # this process only (spawned)
+    lock = app_module.GlobalLock(Path(path))
+    for _ in range(times):
+        lock.pass_through()
+    Path(out).write_text(json.dumps(log))
+
+
+@pytest.mark.unit
+def test_global_lock_lets_one_request_of_the_whole_fleet_through_at_a_time(tmp_path):
+    """Three processes (the box's three instances) passing the lock 40 times each: no two holds overlap, so the fleet's
+    ceiling is 1 / GLOBAL_LOCK_HOLD_S requests per second, however many instances."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    outs = [tmp_path / f"holds-{i}.json" for i in range(3)]
+    workers = [context.Process(target=_through_the_lock, args=(str(tmp_path / "global.lock"), 40, str(out)))
+               for out in outs]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(30)
+    assert all(w.exitcode == 0 for w in workers)
+    holds = sorted(tuple(h) for out in outs for h in json.loads(out.read_text()))
+    assert len(holds) == 120 and all(h[1] - h[0] >= app_module.GLOBAL_LOCK_HOLD_S * 0.99 for h in holds)
+    overlaps = [(a, b) for a, b in zip(holds, holds[1:], strict=False) if b[0] < a[1]]
+    assert overlaps == [], f"{len(overlaps)} holds overlapped another process's"
+    assert 1 / app_module.GLOBAL_LOCK_HOLD_S < 1.25 * 262 * 1.1  # under the ramp's step past the written profile
+
+
 def test_slow_models(slow_burst_weak):
     _, info = slow_burst_weak
     with _weak_client(info) as client:

@@ -123,10 +123,24 @@ def judge(rate: float, step_s: float, store: MetricsStore, iterations: int, limi
             problems.append(f"P95 {p95 * 1000:,.0f} ms (limit {limits.p95_s * 1000:,.0f} ms)")
         if step.errors > limits.error_rate:
             problems.append(f"errors {step.errors:.2%} (limit {limits.error_rate:.2%})")
-        if problems:  # errors are the target's; a slow pace or latency may be the generator's own, when it was late
-            generator = step.errors <= limits.error_rate and (generator_saturation(store) or behind_schedule(store))
-            step.outcome, step.why = ("generator", generator) if generator else ("broke", "; ".join(problems))
+        if problems:
+            generator = generator_saturation(store) or behind_schedule(store)
+            # errors are the target's; so is a P95 over the limit by more than the generator's own delay could add
+            own = step.errors > limits.error_rate or (p95 is not None and p95 - generator_delay(store) > limits.p95_s)
+            step.outcome, step.why = (
+                ("generator", generator) if generator and not own else ("broke", "; ".join(problems))
+            )
     return step
+
+
+def generator_delay(store: MetricsStore) -> float:
+    """The most the generator's own delay adds to a latency it measured (seconds): its P99 lateness against the
+    schedule, or its event loop's P95 lag, whichever is larger."""
+    lateness, lag = store.select("load.lateness"), store.select("load.generator_lag")
+    return max(
+        (lateness.aggregate("p99") or 0.0) if lateness is not None else 0.0,
+        (lag.aggregate("p95") or 0.0) if lag is not None else 0.0,
+    )
 
 
 @dataclass
