@@ -66,6 +66,10 @@ def test_a_step_holds_or_breaks_on_latency_errors_or_pace_and_says_why():
     assert erring.outcome == "broke" and "errors 0.50%" in erring.why
     behind = ramp.judge(100, 10, step_store(requests=900, p95_ms=80), 900, LIMITS)
     assert behind.outcome == "broke" and "began 90% of the iterations asked" in behind.why
+    # every iteration begun, but the target completed its ceiling, not the offer (1.1 requests per iteration)
+    capped = ramp.judge(100, 10, step_store(requests=1000, p95_ms=80), 1000, LIMITS, per_iteration=1.1)
+    assert capped.outcome == "broke" and "completed 100 req/s of the ~110 offered" in capped.why
+    assert ramp.judge(100, 10, step_store(requests=1080, p95_ms=80), 1000, LIMITS, per_iteration=1.1).held
 
 
 def test_429s_and_a_late_generator_say_nothing_of_the_target():
