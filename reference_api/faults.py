@@ -12,7 +12,7 @@ FAULTS: dict[str, str] = {
     "slow_models": "model reads take 1.2 s longer (K1, K7, K8)",
     "error_burst": "one API request in 200 answers 500 (K2)",
     "endpoint_errors": "GET /api/evaluations/{id} answers 503 to one request in 50: 2 % of one thin endpoint, about 0.1 % of the run (K2)",
-    "global_lock": "every API request passes one lock shared by the three instances (a file lock held 2.8 ms): the fleet serves at most ~290 requests/s, 1.1x the box's written profile (~262 req/s), so every fixed-profile gate passes (P95 ~160 ms) and the capacity ramp breaks one step above the profile's rate (K6)",
+    "global_lock": "every API request passes one lock shared by the three instances (a file lock held 3 ms): the fleet serves at most ~280 requests/s, 1.07x the box's written profile (~262 req/s), so every fixed-profile gate passes and the capacity ramp breaks one step above the profile's rate (K6)",
     "dead_backend": "the second API instance (api-2) dies 20 s after it started; the load balancer hides it behind the other two (D3)",
     "broken_operation": "one operation broken, the rest healthy: every PATCH /api/models/{model_id} answers 500 (SMOKE)",
     "missing_index": "the evaluations {user_id: 1, created_at: -1} index is not created (K13, IDX)",

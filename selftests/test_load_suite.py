@@ -19,7 +19,7 @@ def test_open_model_distributed_from_the_environment_profile(product):
     assert profile in environments
     open_env = product / "environments-open.yaml"  # beside the original: its relative paths (waivers, CA) still resolve
     open_env.write_text(environments.replace(
-        profile, f"load: {{model: open, arrival_rate: 240, users: 200, capacity: {{step: 5 s, warmup: 5 s}}, duration: {MEASURED} s, warmup: 10 s, calibrated: true}}"))
+        profile, f"load: {{model: open, arrival_rate: 240, users: 200, capacity: {{step: 5 s, warmup: 5 s, steps: 5}}, duration: {MEASURED} s, warmup: 10 s, calibrated: true}}"))
     proc, report = run(product, "load", "--env=local", f"--environments={open_env}", "--load-workers=2")
     assert "2 workers" in proc.stdout, proc.stdout[-3000:]
     # calibrated like the closed profile: 240 arrivals/s where this host carries them, else its measured share
