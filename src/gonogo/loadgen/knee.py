@@ -89,12 +89,11 @@ def record(store: MetricsStore, knee: KneeOutcome) -> None:
     assert capacity is not None
     store.note("load.capacity", {**capacity.to_dict(), "offered_rate": knee.offered_rate})
     if capacity.rps is None:
-        if capacity.bound:  # nothing held, and the reason is not the target: nothing is known
-            store.unmeasured("load.capacity", f"the capacity ramp measured nothing of the target: {capacity.bound}")
-            store.unmeasured("load.headroom", f"the capacity ramp measured nothing of the target: {capacity.bound}")
-        else:
-            store.gauge("load.capacity", 0.0)
-            store.gauge("load.headroom", 0.0)
+        for name in ("load.capacity", "load.headroom"):
+            if capacity.bound:  # nothing held, and the reason is not the target: nothing is known
+                store.unmeasured(name, f"the capacity ramp measured nothing of the target: {capacity.bound}")
+            else:
+                store.gauge(name, 0.0)
         return
     store.gauge("load.capacity", capacity.rps)
     if knee.offered_rate > 0 and capacity.rate is not None:
