@@ -55,6 +55,9 @@ def test_worker_shares_merge_to_exactly_what_one_process_would_record(clock):
         r.reset(T0)
     for i, event in enumerate(events):  # shares sent several times, through JSON, as Locust does
         feed(workers[i % 3], clock, [event])
+        for r in (alone, workers[i % 3]):  # one iteration per request: begun, and finished when answered
+            r.record_iteration(event[0])
+            r.record_finished(event[0])
         if i % 700 == 0:
             master.add_share(json.loads(json.dumps(workers[i % 3].take_share())))
     for w in workers:
@@ -65,6 +68,7 @@ def test_worker_shares_merge_to_exactly_what_one_process_would_record(clock):
     for aggregation in ("count", "p50", "p95", "p99", "p99.9", "max"):
         assert m.select("load.http_latency").aggregate(aggregation) == a.select("load.http_latency").aggregate(aggregation)
     assert m.select("load.http_errors").aggregate("rate") == a.select("load.http_errors").aggregate("rate")
+    assert master.iterations == alone.iterations and master.finished == alone.finished  # a capacity step's counts
     # requests per second are sums over workers, one reading per full second
     throughput = m.select("load.throughput")
     assert throughput.samples == 40

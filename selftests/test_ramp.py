@@ -58,40 +58,40 @@ def test_the_steps_rise_by_the_factor_one_of_them_at_the_profiles_rate_and_none_
 
 
 def test_a_step_holds_or_breaks_on_latency_errors_or_pace_and_says_why():
-    held = ramp.judge(100, 10, step_store(requests=1100, p95_ms=80), iterations=1000, limits=LIMITS)
+    held = ramp.judge(100, 10, step_store(requests=1100, p95_ms=80), iterations=1000, finished=995, limits=LIMITS)
     assert held.held and held.rps == 110 and held.p95_ms == pytest.approx(80, rel=0.01) and held.pace == 1.0
-    slow = ramp.judge(100, 10, step_store(requests=1100, p95_ms=900), 1000, LIMITS)
+    slow = ramp.judge(100, 10, step_store(requests=1100, p95_ms=900), 1000, 1000, LIMITS)
     assert slow.outcome == "broke" and "P95 900 ms (limit 500 ms)" in slow.why
-    erring = ramp.judge(100, 10, step_store(requests=1000, p95_ms=80, errors=5), 1000, LIMITS)
+    erring = ramp.judge(100, 10, step_store(requests=1000, p95_ms=80, errors=5), 1000, 1000, LIMITS)
     assert erring.outcome == "broke" and "errors 0.50%" in erring.why
-    behind = ramp.judge(100, 10, step_store(requests=900, p95_ms=80), 900, LIMITS)
+    behind = ramp.judge(100, 10, step_store(requests=900, p95_ms=80), 900, 900, LIMITS)
     assert behind.outcome == "broke" and "began 90% of the iterations asked" in behind.why
-    # every iteration begun, but the target completed its ceiling, not the offer (1.1 requests per iteration)
-    capped = ramp.judge(100, 10, step_store(requests=1000, p95_ms=80), 1000, LIMITS, per_iteration=1.1)
-    assert capped.outcome == "broke" and "completed 100 req/s of the ~110 offered" in capped.why
-    assert ramp.judge(100, 10, step_store(requests=1080, p95_ms=80), 1000, LIMITS, per_iteration=1.1).held
+    # every iteration begun, but the target finished its ceiling, not the offer: the rest queue
+    capped = ramp.judge(100, 10, step_store(requests=1000, p95_ms=80), 1000, 920, LIMITS)
+    assert capped.outcome == "broke" and "finished 92% of the iterations asked (needs 97%)" in capped.why
+    assert ramp.judge(100, 10, step_store(requests=1000, p95_ms=80), 1000, 975, LIMITS).held
 
 
 def test_429s_and_a_late_generator_say_nothing_of_the_target():
-    throttled = ramp.judge(100, 10, step_store(requests=1000, p95_ms=80, throttled=50), 1000, LIMITS)
+    throttled = ramp.judge(100, 10, step_store(requests=1000, p95_ms=80, throttled=50), 1000, 1000, LIMITS)
     assert throttled.outcome == "throttled" and "429" in throttled.why
     late_and_slow = step_store(requests=1000, p95_ms=530, arrivals=1000, late=400)  # 50 ms late: could be all of it
-    assert ramp.judge(100, 10, late_and_slow, 1000, LIMITS).outcome == "generator"
+    assert ramp.judge(100, 10, late_and_slow, 1000, 1000, LIMITS).outcome == "generator"
     late_behind = step_store(requests=900, p95_ms=80, arrivals=900, late=400)  # fewer begun: maybe its own doing
-    assert ramp.judge(100, 10, late_behind, 900, LIMITS).outcome == "generator"
+    assert ramp.judge(100, 10, late_behind, 900, 900, LIMITS).outcome == "generator"
     # a P95 over the limit by more than the generator's delay could add is the target's, however late the generator
     late_but_far_over = step_store(requests=1000, p95_ms=900, arrivals=1000, late=400)
-    assert ramp.judge(100, 10, late_but_far_over, 1000, LIMITS).outcome == "broke"
+    assert ramp.judge(100, 10, late_but_far_over, 1000, 1000, LIMITS).outcome == "broke"
     # a late generator only adds to the latencies and sends less: a step that held in spite of it held
     late_but_held = step_store(requests=1000, p95_ms=80, arrivals=1000, late=400)
-    assert ramp.judge(100, 10, late_but_held, 1000, LIMITS).held
+    assert ramp.judge(100, 10, late_but_held, 1000, 1000, LIMITS).held
     # errors are the target's, however late the generator
     late_and_erring = step_store(requests=1000, p95_ms=80, errors=20, arrivals=1000, late=400)
-    assert ramp.judge(100, 10, late_and_erring, 1000, LIMITS).outcome == "broke"
+    assert ramp.judge(100, 10, late_and_erring, 1000, 1000, LIMITS).outcome == "broke"
 
 
 def steps_of(*outcomes: str, rates=(100, 125, 156, 195, 244)) -> list[Step]:
-    return [Step(r, r * 1.1, 10.0, 20.0 + 10 * i, 0.0, 0.0, 1.0, o, "" if o == "held" else f"{o} here")
+    return [Step(r, r * 1.1, 10.0, 20.0 + 10 * i, 0.0, 0.0, 1.0, 1.0, o, "" if o == "held" else f"{o} here")
             for i, (r, o) in enumerate(zip(rates, outcomes, strict=False))]
 
 
@@ -123,9 +123,10 @@ def test_the_recorder_slices_a_ramp_into_its_steps_and_judges_only_finished_ones
     for second, count in ((0, 50), (1, 50), (5, 100), (9, 100), (10, 5)):
         for _ in range(count):
             recorder.record_iteration(1000.0 + second + 0.5)
+            recorder.record_finished(1000.0 + second + 0.6)
     recorder.settle()
-    judged = ramp.steps_from(recorder.slices, recorder.iterations, steps, LIMITS, upto=10.0)
-    assert [s.pace for s in judged] == [1.0, 1.0] and len(judged) == 2  # the third step has not finished
+    judged = ramp.steps_from(recorder.slices, recorder.iterations, recorder.finished, steps, LIMITS, upto=10.0)
+    assert [s.pace for s in judged] == [s.served for s in judged] == [1.0, 1.0] and len(judged) == 2  # 3rd: not over
 
 
 def record(capacity: Capacity, offered: float = 240) -> MetricsStore:

@@ -24,6 +24,7 @@ from contextlib import contextmanager
 import gevent
 import psutil
 from locust import constant_throughput, events
+from locust.rpc import Message
 from locust.runners import WORKER_REPORT_INTERVAL, MasterRunner, WorkerRunner
 
 from gonogo.loadgen import arrivals, figures, ramp
@@ -110,7 +111,10 @@ class LoadRun:
     def iterate(self, vu) -> None:
         """One open-model iteration of a virtual user: a task of its own, counted, with how late it started."""
         arrivals.begin(self.recorder, vu)
-        random.choice(vu.tasks)(vu)
+        try:
+            random.choice(vu.tasks)(vu)
+        finally:
+            self.recorder.record_finished(time.time())
 
     # -- figures across processes -------------------------------------------------
     def _init(self, environment, **_):
@@ -237,12 +241,14 @@ class LoadRun:
         recorder = self.recorder
         recorder.settle()
         since = upto - recorder.measure_from if recorder.measure_from is not None else 0.0
-        steps = ramp.steps_from(recorder.slices, recorder.iterations, self.ramp, self.settings.step_limits, since)
+        steps = ramp.steps_from(
+            recorder.slices, recorder.iterations, recorder.finished, self.ramp, self.settings.step_limits, since
+        )
         for step in steps[len(self._steps) :]:
             print(
                 f"gonogo load: step {step.rate:g} arrivals/s: {step.rps:,.0f} req/s, P95 "
                 f"{step.p95_ms if step.p95_ms is not None else '—'} ms, errors {step.errors:.2%}, pace "
-                f"{step.pace:.0%}: {step.outcome}" + (f" ({step.why})" if step.why else ""),
+                f"{step.pace:.0%}, finished {step.served:.0%}: {step.outcome}" + (f" ({step.why})" if step.why else ""),
                 flush=True,
             )
         self._steps = steps
@@ -269,6 +275,12 @@ class LoadRun:
             gevent.sleep(0.2)
         if len(self._finals) < workers:
             print(f"gonogo load: only {len(self._finals)} of {workers} workers sent their last figures", flush=True)
+        if isinstance(runner, MasterRunner):
+            # a worker that reported itself stopped is forgotten, and the master's quit() tells only those it still
+            # knows: the others would wait for its heartbeat to fail (a minute) before exiting
+            for node_id in self._finals:
+                if node_id not in runner.clients:
+                    runner.server.send_to_client(Message("quit", None, node_id))
         runner.quit()
 
     def _write(self, environment, **_):
@@ -291,7 +303,9 @@ class LoadRun:
         if self.ramp is None or recorder.measure_from is None:
             return None
         upto = (recorder.stopped_at or time.time()) - recorder.measure_from
-        steps = ramp.steps_from(recorder.slices, recorder.iterations, self.ramp, self.settings.step_limits, upto)
+        steps = ramp.steps_from(
+            recorder.slices, recorder.iterations, recorder.finished, self.ramp, self.settings.step_limits, upto
+        )
         ended = recorder.aborted or (
             f"the ramp's last step, {self.ramp.rates[-1]:g} arrivals/s, held (safety.load.max_rate or load.capacity's "
             "steps)"

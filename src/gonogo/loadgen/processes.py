@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 
@@ -29,9 +30,9 @@ def _spawn(command: list[str], env: dict[str, str], **streams) -> subprocess.Pop
 
 
 @contextmanager
-def started(run: LoadLaunch, logs: Path) -> Iterator[subprocess.Popen]:
+def started(run: LoadLaunch, logs: Path, say: Callable[[str], None] = print) -> Iterator[subprocess.Popen]:
     """The workers (their output in ``logs``/worker-N.log), then the master, whose output (text) the caller reads
-    from ``.stdout``. On the way out every process is gone."""
+    from ``.stdout``. On the way out every process is gone; one that had to be stopped after a finished run is said."""
     procs: list[subprocess.Popen] = []
     with ExitStack() as files:
         try:
@@ -45,8 +46,12 @@ def started(run: LoadLaunch, logs: Path) -> Iterator[subprocess.Popen]:
             yield master
         finally:
             interrupted = sys.exc_info()[0] is not None
+            deadline = time.monotonic() + WORKERS_FINISH_S  # one for them all: a worker that hangs is waited once
             for proc in procs:  # the master first: it stops the users, then the workers have nothing to run
                 if not interrupted:
                     with suppress(subprocess.TimeoutExpired):
-                        proc.wait(timeout=WORKERS_FINISH_S)
+                        proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+                    if proc.poll() is None:
+                        name = "the master" if proc is procs[0] else f"worker {procs.index(proc) - 1}"
+                        say(f"gonogo load: {name} still running {WORKERS_FINISH_S:g} s after the run ended: stopped")
                 stop_pid(proc.pid, STOP_NOW_S, proc)

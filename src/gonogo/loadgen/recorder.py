@@ -53,6 +53,7 @@ class Recorder:
         self.aborted: str | None = None
         self.setup = MetricsStore()  # session set-up (logins), from the first request on
         self.iterations: dict[int, int] = {}  # second since measure_from -> task iterations begun
+        self.finished: dict[int, int] = {}  # second since measure_from -> open-model iterations finished
         self.intended_rate: float | None = None  # iterations per second the profile asks for (set with measure_from)
         self.window: dict = {}  # how the measured window was chosen (set by the process that decides it)
 
@@ -144,9 +145,10 @@ class Recorder:
             "failed": self.failed,
             "setup": self.setup.to_dict(),
             "iterations": {str(s): n for s, n in self.iterations.items()},
+            "finished": {str(s): n for s, n in self.finished.items()},
         }
         self.slices, self.seconds, self._handles = {}, {}, {}
-        self.iterations = {}
+        self.iterations, self.finished = {}, {}
         self.setup = MetricsStore()
         self.sent = self.failed = 0
         return share
@@ -160,8 +162,9 @@ class Recorder:
             mine[1] += failed
         if "setup" in share:
             self.setup.merge(MetricsStore.from_dict(share["setup"]))
-        for second, n in share.get("iterations", {}).items():
-            self.iterations[int(second)] = self.iterations.get(int(second), 0) + n
+        for counts, key in ((self.iterations, "iterations"), (self.finished, "finished")):
+            for second, n in share.get(key, {}).items():
+                counts[int(second)] = counts.get(int(second), 0) + n
         self.sent += share["sent"]
         self.failed += share["failed"]
 
@@ -184,6 +187,12 @@ class Recorder:
         if self._measuring(at):
             second = int(at - self._from)
             self.iterations[second] = self.iterations.get(second, 0) + 1
+
+    def record_finished(self, at: float) -> None:
+        """One open-model iteration finished (its requests answered, or failed): a capacity step's iterations served."""
+        if self._measuring(at):
+            second = int(at - self._from)
+            self.finished[second] = self.finished.get(second, 0) + 1
 
     def record_arrival(self, at: float, late_s: float, gap_s: float) -> None:
         """An open-model arrival began ``late_s`` after its intended time; more than ``gap_s`` (one inter-arrival gap)

@@ -96,7 +96,7 @@ def run(
             sampler.start()
             stack.callback(sampler.stop)  # before the clients close, however the run ends
         began = time.time()
-        proc = stack.enter_context(started(plan, workdir))
+        proc = stack.enter_context(started(plan, workdir, say))
         assert proc.stdout is not None  # the master's output is a pipe
         for line in proc.stdout:  # live progress, past pytest's capture
             tail.append(line)
