@@ -136,6 +136,27 @@ def test_arrivals_keep_their_rate_while_the_server_stalls():
     assert scheduler.late > 10  # most began late: their wait is part of their latency
 
 
+def test_a_stopped_scheduler_sends_no_more_arrivals_and_returns_when_those_in_flight_finish():
+    """Locust's stop (test_stopping) ends the arrivals at once: the run is not held for the whole stop-timeout."""
+    finished = []
+
+    def iterate(vu):
+        gevent.sleep(0.2)
+        finished.append(vu)
+
+    scheduler = ArrivalScheduler(50, [SimpleNamespace(intended=None) for _ in range(20)], iterate)
+    at_stop = []
+
+    def stop():
+        at_stop.append(scheduler.started)
+        scheduler.stop()
+
+    gevent.spawn_later(0.5, stop)
+    scheduler.run()  # no end of its own: only the stop ends it
+    assert at_stop and at_stop[0] > 0 and scheduler.started == at_stop[0]  # not one arrival after the stop
+    assert len(finished) == scheduler.started  # every iteration begun finished before run() returned
+
+
 def schedule(iterate, rate=100, seconds=1.5, users=20):
     """The open model's arrivals at ``rate`` with ``iterate`` as the user's work, recorded as the load run does."""
     from gonogo.loadgen.arrivals import begin

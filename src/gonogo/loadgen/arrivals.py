@@ -41,14 +41,23 @@ class ArrivalScheduler:
         self.iterate = iterate
         self.started = 0
         self.late = 0  # iterations that began more than one interval after their intended time
+        self.stopping = False  # set by stop(): no arrival after it; the iterations in flight finish
+
+    def stop(self) -> None:
+        """No more arrivals (Locust is stopping the run): run() returns once the iterations in flight finish, rather
+        than holding the stop for its whole stop-timeout."""
+        self.stopping = True
 
     def run(self, stop_at: float | None = None) -> None:
         next_at = time.time()
-        while stop_at is None or next_at < stop_at:
+        while (stop_at is None or next_at < stop_at) and not self.stopping:
             delay = next_at - time.time()
             if delay > 0:
                 gevent.sleep(delay)
             vu = self.idle.get()  # blocks while every user is busy; the wait is part of the latency
+            if self.stopping:
+                self.idle.put(vu)
+                break
             self.interval = 1.0 / self.rate_at(next_at)
             if time.time() - next_at > self.interval:
                 self.late += 1
@@ -92,7 +101,13 @@ def drive(environment, host: str, roles: list, rate: Rate, users: int, iterate: 
     ]
     gevent.joinall([gevent.spawn(vu.on_start) for vu in pool])
     scheduler = ArrivalScheduler(rate, pool, iterate)
+
+    def stopping(**_) -> None:
+        scheduler.stop()
+
+    environment.events.test_stopping.add_listener(stopping)
     try:
         scheduler.run()
     finally:
+        environment.events.test_stopping.remove_listener(stopping)
         print(f"gonogo load: open model started {scheduler.started} iterations, {scheduler.late} late", flush=True)
