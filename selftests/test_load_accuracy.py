@@ -87,13 +87,13 @@ def test_open_model_sees_a_stall_that_the_closed_model_hides(tmp_path):
     """
     with target("stall", tmp_path) as (url, epoch, log):
         open_store, figures = run_locust(url, tmp_path, users=1, GONOGO_LOAD_MODEL="open", GONOGO_LOAD_RATE="100",
-                                         GONOGO_LOAD_USERS="150", GONOGO_LOAD_WARMUP="3", GONOGO_LOAD_DURATION="30")
+                                         GONOGO_LOAD_USERS="150", GONOGO_LOAD_WARMUP="3", GONOGO_LOAD_DURATION="20")
         base = statistics.median(r["seconds"] for r in served(log, figures["measure_from"]))  # 90 % are not stalled
         start, end = figures["measure_from"], figures["stopped_at"]
         grid = [start + i * 0.001 for i in range(int((end - start) * 1000))]
         truth = nearest_rank([base + max(0.0, STALL_FOR_S - (t - epoch) % STALL_EVERY_S) for t in grid], 99)
         closed_store, _ = run_locust(url, tmp_path, users=5, GONOGO_LOAD_USER_RPS="20", GONOGO_LOAD_WARMUP="3",
-                                     GONOGO_LOAD_DURATION="30")
+                                     GONOGO_LOAD_DURATION="20")  # two stalls each: the truth is taken over the same window
     open_p99 = open_store.select("load.http_latency").percentile_seconds(99)
     closed_p99 = closed_store.select("load.http_latency").percentile_seconds(99)
     print(f"P99 truth {truth * 1000:.0f} ms | open model {open_p99 * 1000:.0f} ms ({open_p99 / truth - 1:+.1%}) "
