@@ -19,7 +19,7 @@ def test_open_model_distributed_from_the_environment_profile(product):
     assert profile in environments
     open_env = product / "environments-open.yaml"  # beside the original: its relative paths (waivers, CA) still resolve
     open_env.write_text(environments.replace(
-        profile, f"load: {{model: open, arrival_rate: 240, users: 200, capacity: {{step: 5 s, warmup: 5 s, steps: 5}}, duration: {MEASURED} s, warmup: 10 s, calibrated: true}}"))
+        profile, f"load: {{model: open, arrival_rate: 240, users: 200, capacity: {{step: 5 s, warmup: 5 s, start: 1, steps: 2}}, duration: {MEASURED} s, warmup: 10 s, calibrated: true}}"))
     proc, report = run(product, "load", "--env=local", f"--environments={open_env}", "--load-workers=2")
     assert "2 workers" in proc.stdout, proc.stdout[-3000:]
     # every worker had quit by itself when its master did (Locust's master tells only workers it still knows)
@@ -37,6 +37,10 @@ def test_open_model_distributed_from_the_environment_profile(product):
     undecided = [i for i, g in load.items() if g["status"] in ("inconclusive", "not_run") and not g["optional"]]
     assert undecided == [], undecided
     assert proc.returncode == 0 and report["decided"], proc.stdout[-3000:]
+    # the ramp's steps judged on both workers' merged figures: the profile's rate, then 1.25x (the healthy box holds it)
+    curve = report["metrics"]["notes"]["load.capacity"]
+    assert [s["rate"] for s in curve["steps"]] == [rate, round(rate * 1.25, 1)], curve
+    assert all(s["pace"] >= 0.95 and s["served"] >= 0.97 for s in curve["steps"]), curve
     # the generator kept its schedule (its own lateness is said, and under the bound: its latencies are trusted)
     assert "generator schedule: lateness P50" in proc.stdout, proc.stdout[-3000:]
     late = next(s["data"] for s in report["metrics"]["series"] if s["metric"] == "load.late_arrivals")
