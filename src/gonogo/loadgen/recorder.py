@@ -184,15 +184,17 @@ class Recorder:
 
     def record_iteration(self, at: float) -> None:
         """One task iteration begun (closed model: Locust asked for its wait time; open model: an arrival ran)."""
-        if self._measuring(at):
-            second = int(at - self._from)
-            self.iterations[second] = self.iterations.get(second, 0) + 1
+        self._tally(self.iterations, at)
 
     def record_finished(self, at: float) -> None:
         """One open-model iteration finished (its requests answered, or failed): a capacity step's iterations served."""
+        self._tally(self.finished, at)
+
+    def _tally(self, counts: dict[int, int], at: float) -> None:
+        """One more in ``counts`` for the second of ``at`` since measuring began (nothing outside the window)."""
         if self._measuring(at):
             second = int(at - self._from)
-            self.finished[second] = self.finished.get(second, 0) + 1
+            counts[second] = counts.get(second, 0) + 1
 
     def record_arrival(self, at: float, late_s: float, gap_s: float) -> None:
         """An open-model arrival began ``late_s`` after its intended time; more than ``gap_s`` (one inter-arrival gap)
