@@ -75,8 +75,24 @@ def test_relative_gate_against_a_baseline_report(saved_run):
             aggregation: p95
             relative: "<= +10 %"
     """)
-    proc = run_cli(saved_run, "evaluate", "run.json", "--gates", "rel.yaml", "--baseline", "run.json")
+    assert saved_run.run("--gate-report=base.json").ret == 0  # an earlier run of the same environment
+    proc = run_cli(saved_run, "evaluate", "run.json", "--gates", "rel.yaml", "--baseline", "base.json")
     assert proc.returncode == 0, proc.stdout
+    base = json.loads((saved_run.path / "base.json").read_text())
+    assert f"gonogo: baseline: run {base['run_id']} of environment 'local', finished " in proc.stdout, proc.stdout
+
+
+def test_a_run_is_no_baseline_of_itself_nor_of_another_environment(saved_run):
+    """Issue 39: a run against itself, or staging against a local box's run, was accepted without a word."""
+    proc = run_cli(saved_run, "evaluate", "run.json", "--baseline", "run.json", "--gate-report", "out.json")
+    assert proc.returncode == 4 and "is the run being decided" in proc.stderr, proc.stderr
+    assert json.loads((saved_run.path / "out.json").read_text())["verdict"] == "undecided"
+    report = json.loads((saved_run.path / "run.json").read_text())
+    (saved_run.path / "other.json").write_text(json.dumps({**report, "environment": "staging", "run_id": "x"}))
+    proc = run_cli(saved_run, "evaluate", "run.json", "--baseline", "other.json")
+    assert proc.returncode == 4 and "not of 'local'" in proc.stderr and "--baseline-any-env" in proc.stderr
+    proc = run_cli(saved_run, "evaluate", "run.json", "--baseline", "other.json", "--baseline-any-env")
+    assert proc.returncode == 0 and "of environment 'staging'" in proc.stdout, proc.stdout + proc.stderr
 
 
 @pytest.mark.parametrize(
@@ -197,7 +213,9 @@ def test_impossible_figures_are_refused_naming_the_series_never_decided(tmp_path
     proc = _report_with(tmp_path, mutate)
     assert proc.returncode == 4, (proc.returncode, proc.stdout, proc.stderr)
     assert says in proc.stderr and "nothing was decided" in proc.stderr, proc.stderr
-    assert "Traceback" not in proc.stderr and "GO" not in proc.stdout and not (tmp_path / "out.json").exists()
+    assert "Traceback" not in proc.stderr and "GO" not in proc.stdout
+    written = json.loads((tmp_path / "out.json").read_text())  # marked before anything could fail, never a verdict
+    assert (written["verdict"], written["exit_code"]) == ("undecided", 4), written
 
 
 def test_evaluate_never_copies_the_password_of_the_input_base_url(tmp_path):

@@ -11,9 +11,9 @@ Exit codes as in pytest runs: 0 Go, 1 No-Go, 4 bad input, 5 nothing decided.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from gonogo.config.environments import Environment, Environments, masked_url
@@ -23,7 +23,8 @@ from gonogo.core.exit_codes import EXIT_INTERRUPTED, EXIT_UNDECIDED, EXIT_USAGE
 from gonogo.core.snapshot import LOAD_FIGURES_SCHEMA
 from gonogo.core.store import MetricsStore
 from gonogo.gates.verdict import decide
-from gonogo.reporting import console, json_report
+from gonogo.reporting import console, json_report, undecided
+from gonogo.reporting.terminal import say
 
 
 class _Parser(argparse.ArgumentParser):
@@ -56,6 +57,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     ev.add_argument(
         "--baseline", metavar="REPORT", default=None, help="saved report for relative gates. Default: %(default)r"
+    )
+    ev.add_argument(
+        "--baseline-any-env",
+        action="store_true",
+        help="accept a baseline of another environment than the report's (on purpose)",
     )
     ev.add_argument(
         "--gate-report", metavar="OUT", default=None, help="write the new decision here. Default: %(default)r"
@@ -153,8 +159,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def evaluate(args: argparse.Namespace) -> int:
-    if args.gate_report:
-        json_report.check_writable(args.gate_report)
+    """The new decision is written before anything is printed: a reader that leaves early loses nothing."""
     data, store = json_report.load_store(args.report)
     env_name = str(args.env or data.get("environment") or "")
     env_names = None
@@ -167,14 +172,17 @@ def evaluate(args: argparse.Namespace) -> int:
             )
     if data["schema"] == LOAD_FIGURES_SCHEMA:
         if env_names is None:
-            print("gonogo: server side: no environments file, no Prometheus to ask: the server.* gates decide nothing")
+            say("gonogo: server side: no environments file, no Prometheus to ask: the server.* gates decide nothing")
         else:
-            print(f"gonogo: server side: {_server_side(Environments.from_path(env_file).get(env_name), data, store)}")
+            say(f"gonogo: server side: {_server_side(Environments.from_path(env_file).get(env_name), data, store)}")
     gates = GateSet.from_path(args.gates, env_names).for_environment(env_name)
-    baseline = json_report.load_store(args.baseline)[1] if args.baseline else None
+    baseline = None
+    if args.baseline:
+        baseline, identity = json_report.load_baseline(
+            args.baseline, env_name, data.get("run_id"), any_environment=args.baseline_any_env
+        )
+        say(f"gonogo: baseline: {identity}")
     verdict = decide(gates, store, data.get("suites_run", []), data.get("failed_tests", 0), baseline)
-    print(console.render(verdict, color=sys.stdout.isatty(), plain=not sys.stdout.isatty()), end="")
-    print(f"gonogo: {verdict.headline()} [exit {verdict.exit_code}]")
     if args.gate_report:
         base_url = data.get("base_url")  # the input's, as it was written: a password in it is not copied
         report = json_report.build(
@@ -185,6 +193,8 @@ def evaluate(args: argparse.Namespace) -> int:
             gates_file=str(args.gates),
         )
         json_report.write(args.gate_report, report)
+    say(console.render(verdict, color=sys.stdout.isatty(), plain=not sys.stdout.isatty()), end="", clean=False)
+    say(f"gonogo: {verdict.headline()} [exit {verdict.exit_code}]")
     return verdict.exit_code
 
 
@@ -222,9 +232,29 @@ def stack(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def _owned_outputs(args: argparse.Namespace) -> Callable[[str, int], None]:
+    """Checks the outputs the command will write, marks them undecided before anything can fail, and returns how to
+    say why nothing was decided (a crash, bad input, Ctrl-C): an earlier Go is never left standing."""
+    out = getattr(args, "gate_report", None) if args.command == "evaluate" else None
+    if out is None:
+        return lambda reason, code: None
+    json_report.check_writable(out)
+
+    def mark(reason: str, code: int) -> None:
+        try:
+            undecided.gate_report(out, reason, code, environment=args.env, base_url=None, gates_file=str(args.gates))
+        except OSError as exc:
+            say(f"gonogo: {out} could not be marked undecided: {exc.strerror or exc}", file=sys.stderr)
+
+    mark("gonogo evaluate did not finish: nothing was decided", EXIT_UNDECIDED)
+    return mark
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    undecided_because: Callable[[str, int], None] = lambda reason, code: None  # noqa: E731
     try:
+        undecided_because = _owned_outputs(args)
         if args.command == "trend":
             from gonogo.trend.command import run as trend
 
@@ -235,20 +265,20 @@ def main(argv: list[str] | None = None) -> int:
             return run(args)
         return stack(args) if args.command == "stack" else evaluate(args)
     except (ConfigError, json_report.ReportError) as exc:
-        print(f"gonogo: {exc}", file=sys.stderr)
+        say(f"gonogo: {exc}", file=sys.stderr)
+        undecided_because(f"bad input, nothing was decided: {exc}", EXIT_USAGE)
         return EXIT_USAGE
-    except BrokenPipeError:  # `gonogo evaluate ... | head`: the reader left; say nothing more
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
     except KeyboardInterrupt:
-        print("gonogo: interrupted; nothing was decided", file=sys.stderr)
+        say("gonogo: interrupted; nothing was decided", file=sys.stderr)
+        undecided_because("interrupted (Ctrl-C or SIGTERM) before the gates were decided", EXIT_INTERRUPTED)
         return EXIT_INTERRUPTED
-    except Exception as exc:  # a crash must never exit 1, the No-Go code
-        print(
+    except Exception as exc:  # a crash must never exit 0 or 1; a closed pipe is handled where it is written
+        say(
             f"gonogo: could not decide: {exc.__class__.__name__}: {exc} (a bug in gonogo; please report it with the "
             "command line)",
             file=sys.stderr,
         )
+        undecided_because(f"gonogo crashed: {exc.__class__.__name__}: {exc}", EXIT_UNDECIDED)
         return EXIT_UNDECIDED
 
 

@@ -120,6 +120,7 @@ class RunState:
     waivers: Waivers = field(default_factory=Waivers.none)
     baseline: MetricsStore | None = None
     baseline_path: Path | None = None
+    baseline_identity: str | None = None  # "run R of environment E, finished T"
     store: MetricsStore = field(default_factory=MetricsStore)
     run_id: str = field(default_factory=lambda: f"gonogo-{uuid.uuid4().hex[:12]}")
     started: float = field(default_factory=time.time)
@@ -140,15 +141,18 @@ class RunState:
         *,
         base_url: str | None = None,
         baseline_path: Path | None = None,
+        baseline_any_env: bool = False,
         environ: Mapping[str, str] | None = None,
     ) -> RunState:
         """Load and validate everything; raises ConfigError / ReportError before anything is sent."""
         environments = Environments.from_path(environments_path)
         environment = environments.get(env_name, environ, base_url=base_url)
         gate_set = GateSet.from_path(gates_path, environments.names)
-        baseline = None
+        baseline, identity = None, None
         if baseline_path is not None:
-            _, baseline = json_report.load_store(baseline_path)
+            baseline, identity = json_report.load_baseline(
+                baseline_path, env_name, None, any_environment=baseline_any_env
+            )
         waivers = Waivers.from_path(environment.waivers_file) if environment.waivers_file else Waivers.none()
         return cls(
             env_name,
@@ -162,6 +166,7 @@ class RunState:
             waivers=waivers,
             baseline=baseline,
             baseline_path=baseline_path,
+            baseline_identity=identity,
             base_url_overridden=bool(base_url),
         )
 

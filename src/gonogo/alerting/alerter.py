@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 from gonogo.alerting.channels import SEVERITY_ORDER, Alert, Channel, ChannelError
+from gonogo.core import redaction
 
 
 @dataclass
@@ -108,4 +109,4 @@ class Alerter:
         for secret in self.secrets:
             if secret and len(secret) >= 4:
                 text = text.replace(secret, "***")
-        return text
+        return redaction.redact(text)

@@ -37,11 +37,13 @@ from gonogo.config.errors import (
 )
 from gonogo.config.validation import dotted, problems_from
 from gonogo.config.yamlfile import YamlDocument, load_yaml
+from gonogo.core import redaction
 from gonogo.core.units import Dimension, UnitError, parse_quantity
 
 ROLES = ("admin", "evaluator", "viewer")
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _SECRET_KEYS = ("password", "mongo_url", "redis_url", "token", "api_key", "jwt_signing_key")
+_SECRET_NAME = re.compile(r"(?i)PASS|PWD|SECRET|TOKEN|KEY|CRED|AUTH|PRIVATE|SIGNING")  # ${DEPLOY_TOKEN} in a command
 
 
 class _Strict(BaseModel):
@@ -604,9 +606,13 @@ def _resolve(raw, loc, env, doc, problems):
     if not isinstance(raw, str):
         return raw
 
+    secret = bool(loc) and loc[-1] in _SECRET_KEYS
+
     def substitute(match: re.Match) -> str:
         var, default = match.group(1), match.group(2)
         if var in env and env[var] != "":
+            if secret or _SECRET_NAME.search(var):  # written out as its placeholder wherever gonogo writes
+                redaction.register(env[var], match.group(0))
             return env[var]
         if default is not None:
             return default

@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from gonogo.core.redaction import mask_userinfo, redact
 from gonogo.core.units import Dimension, UnitError, parse_quantity
 
-_USERINFO = re.compile(r"([A-Za-z0-9._~%!$&'()*+,;=-]+):[^@\s/'\"]*@")
-
-
-def mask_userinfo(text: str) -> str:
-    """Every ``user:password@`` in ``text`` (a URL with or without its scheme) as ``user:***@``: messages that echo
-    a URL never carry its password."""
-    return _USERINFO.sub(r"\1:***@", text)
+__all__ = ["ConfigError", "Problem", "mask_userinfo"]  # mask_userinfo: where config messages have always found it
 
 
 @dataclass(frozen=True)
@@ -41,7 +35,7 @@ class ConfigError(Exception):
         for p in self.problems:
             where = (f"{p.place} (line {p.line})" if p.place else f"line {p.line}") if p.line else p.place
             lines.append(f"  - {where}: {p.message}" if where else f"  - {p.message}")
-        return mask_userinfo("\n".join(lines))
+        return redact("\n".join(lines))
 
 
 def did_you_mean(value: str, choices: Iterable[str]) -> str:

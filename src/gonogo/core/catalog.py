@@ -7,10 +7,11 @@ store by these names; the store refuses names that are not listed.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from enum import Enum
 
-from gonogo.core.units import Dimension
+from gonogo.core.units import DEFAULT_DISPLAY, UNITS, Dimension
 
 SUITES = ("smoke", "load", "db", "security", "deploy")  # in run order: the deploy drill switches the target last
 # the figures only `gonogo watch` reads (a deployment's own traffic over a checkpoint's window): their gates are
@@ -50,6 +51,24 @@ class MetricDef:
     # a ratio counted over everything there is (the suite's own queries, the intended iterations), not a sample of a
     # larger population: its rate is exact, judged without a confidence bound
     census: bool = False
+    share: bool = False  # a fraction of a whole (CPU of the host, memory of its limit, a pool in use): 0..100 %
+
+    def domain(self) -> tuple[float, float]:
+        """The readings that can exist, in canonical units: none is negative; a share is at most 100 %; the rest
+        stop at figures no measurement reaches (a billion requests a second, 300 years, 10^15 things)."""
+        if self.dimension is Dimension.FRACTION:
+            return 0.0, 1.0 if self.share else 1e6
+        return 0.0, _LARGEST.get(self.dimension, 1e15)
+
+    def impossible(self, value: float) -> str | None:
+        """Why ``value`` cannot be a reading of this metric, or None."""
+        low, high = self.domain()
+        if math.isfinite(value) and low <= value <= high:
+            return None
+        shown = self.unit or DEFAULT_DISPLAY[self.dimension]
+        factor = UNITS[shown][1] if shown in UNITS else 1.0
+        unit = f" {shown}" if shown else ""
+        return f"{value / factor:g}{unit} is outside {self.name}'s domain {low / factor:g}..{high / factor:g}{unit}"
 
     def result_dimension(self, aggregation: str) -> Dimension:
         """The dimension of ``aggregation`` applied to this metric."""
@@ -64,8 +83,11 @@ class MetricDef:
         return self.unit if dimension is self.dimension else None
 
 
-def _m(name, kind, suite, description, dimension=Dimension.COUNT, unit=None, tags=(), census=False):
-    return MetricDef(name, kind, suite, description, dimension, unit, tuple(tags), census)
+def _m(name, kind, suite, description, dimension=Dimension.COUNT, unit=None, tags=(), census=False, share=False):
+    return MetricDef(name, kind, suite, description, dimension, unit, tuple(tags), census, share)
+
+
+_LARGEST = {Dimension.DURATION: 1e10, Dimension.THROUGHPUT: 1e9, Dimension.BYTES: 1e18}
 
 
 _D, _F, _T = Dimension.DURATION, Dimension.FRACTION, Dimension.THROUGHPUT
@@ -212,10 +234,17 @@ CATALOG: dict[str, MetricDef] = {
             "server CPU usage (share of the host's cores)",
             _F,
             "%",
-            ["instance"],
+            ["instance"],  # not a share: a process may use more cores than the environment states
         ),
         _m(
-            "server.memory_usage", Kind.GAUGE, "load", "server memory usage (share of its limit)", _F, "%", ["instance"]
+            "server.memory_usage",
+            Kind.GAUGE,
+            "load",
+            "server memory usage (share of its limit)",
+            _F,
+            "%",
+            ["instance"],
+            share=True,
         ),
         _m("server.cache_hits", Kind.RATIO, "load", "cache lookups answered from the cache"),
         _m(
@@ -223,6 +252,13 @@ CATALOG: dict[str, MetricDef] = {
             Kind.RATIO,
             WATCH,
             "answers the servers counted with a 5xx (http_requests_total), all traffic of a watch's window",
+        ),
+        _m(
+            "server.rollback_triggers",
+            Kind.CHECK,
+            WATCH,
+            "each rollback trigger over a watch's window: a check fails when the trigger fired in it",
+            tags=["trigger"],
         ),
         _m(
             "server.http_latency_p95",
@@ -247,6 +283,7 @@ CATALOG: dict[str, MetricDef] = {
             _F,
             "%",
             ["instance"],
+            share=True,
         ),
         # db
         _m("db.query_time", Kind.HISTOGRAM, "db", "round-trip time of the canonical queries", _D, "ms", ["query"]),
@@ -265,7 +302,7 @@ CATALOG: dict[str, MetricDef] = {
             "canonical query plans: index scan, no COLLSCAN, no in-memory sort",
             tags=["query"],
         ),
-        _m("db.pool_usage", Kind.GAUGE, "db", "database connection-pool usage seen by the server", _F, "%"),
+        _m("db.pool_usage", Kind.GAUGE, "db", "database connection-pool usage seen by the server", _F, "%", share=True),
         _m(
             "db.examined_per_returned",
             Kind.GAUGE,

@@ -27,6 +27,15 @@ class Shift:
         return f"{p}, A12 = {self.a12:.2f} ({TEST}; {self.current:,} vs {self.baseline:,} samples)"
 
 
+def smallest_p(n_x: int, n_y: int) -> float:
+    """The smallest p-value ``slower`` can give with these sample counts (every current sample slower than every
+    baseline sample): at or above a gate's significance, no test can fail it and none may pass it."""
+    if not n_x or not n_y:
+        return 1.0
+    z = (n_x * n_y / 2 - 0.5) / math.sqrt(n_x * n_y / 12 * (n_x + n_y + 1))
+    return 0.5 * math.erfc(z / math.sqrt(2))
+
+
 def slower(current: LatencyHistogram, baseline: LatencyHistogram) -> Shift | None:
     """How surely ``current`` is slower than ``baseline``; None when either has no sample."""
     n_x, n_y = current.count, baseline.count

@@ -123,6 +123,15 @@ class MetricsStore:
         return counter
 
     def gauge(self, name: str, value: float, at: float | None = None, **tags: object) -> None:
+        """One reading. NaN (a Prometheus 0/0: nothing counted) is no reading; a value outside the metric's domain
+        (a negative CPU, a pool 150 % in use) is a source that cannot be trusted: the figure is not measured."""
+        value = float(value)
+        if value != value:
+            return
+        problem = self.definition(name).impossible(value)
+        if problem is not None:
+            self.unmeasured(name, f"a reading of {problem}: its source is not trusted", **tags)
+            return
         self.series(name, Kind.GAUGE, **tags).set(value, time.time() if at is None else at)
 
     def ratio(self, name: str, hits: int | bool, total: int = 1, **tags: object) -> None:
@@ -307,6 +316,10 @@ class MetricsStore:
             definition = store.definition(item["metric"])
             try:
                 series = SERIES_CLASSES[definition.kind].from_dict(item["data"])
+                if isinstance(series, Gauge):
+                    impossible = [p for _, v in series.readings if (p := definition.impossible(v))]
+                    if impossible:
+                        raise ValueError(f"a reading of {impossible[0]}")
             except ValidationError as exc:
                 raise ValueError(f"series {_label(item)}: {snapshot.problem(exc)}") from None
             except ValueError as exc:

@@ -173,6 +173,12 @@ def _decide_measured(gate: Gate, store: MetricsStore, series, baseline: MetricsS
         if base_value is None:
             result.message = f"the baseline run has no {gate.aggregation} of '{gate.metric.name}'"
             return result
+        assert base_series is not None
+        if base_series.samples < gate.min_samples:  # a one-sample baseline would excuse any regression
+            result.message = (
+                f"the baseline run has too few samples: {base_series.samples} < {gate.min_samples} required"
+            )
+            return result
         result.baseline = base_value
         result.limit = base_value * (1 + gate.relative_pct / 100)
     else:
@@ -207,6 +213,13 @@ def _judge_shift(result: GateResult, series, base_series) -> GateResult:
         result.message = f"{past}, and the baseline has no distribution to test it against"
         return result
     result.details = [found.describe(), *result.details]
+    reachable = shift.smallest_p(found.current, found.baseline)
+    if alpha is not None and found.p_value >= alpha and reachable >= alpha:
+        result.message = (
+            f"{past}, and the samples cannot tell noise from a shift: with {found.current:,} vs {found.baseline:,} "
+            f"samples no p-value goes below {reachable:.3g} (needs < {alpha:g}); more samples in both runs decide it"
+        )
+        return result
     if alpha is not None and found.p_value < alpha:
         result.status = Status.FAIL if gate.severity == "fail" else Status.WARN
         result.message = f"{gate.id} failed: {past}, significantly ({found.describe()} < {alpha:g})"

@@ -215,6 +215,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="A saved gate report that relative gates compare against. Default: %(default)r",
     )
     group.addoption(
+        "--baseline-any-env",
+        dest="gonogo_baseline_any_env",
+        action="store_true",
+        default=False,
+        help="Accept a --baseline run of another environment (on purpose: a local box is no staging). "
+        "Default: %(default)r",
+    )
+    group.addoption(
         "--load-workers",
         dest="gonogo_load_workers",
         metavar="N",
@@ -272,6 +280,7 @@ def pytest_configure(config: pytest.Config) -> None:
             _path(config, opt.gonogo_gates, "gates", "gates.yaml"),
             base_url=opt.gonogo_base_url or os.environ.get(ENV_VARS["base_url"]) or None,
             baseline_path=Path(opt.gonogo_baseline) if opt.gonogo_baseline else None,
+            baseline_any_env=opt.gonogo_baseline_any_env,
         )
     except (ConfigError, json_report.ReportError) as exc:
         message = f"{OPT_BASELINE}: {exc}" if isinstance(exc, json_report.ReportError) else str(exc)
@@ -418,6 +427,7 @@ class ActiveRun:
             f"gonogo: environment '{state.env_name}' at {env.display_url} (run id {state.run_id})",
             f"gonogo: gates {state.gates_path} ({len(state.gates)} gates), environments {state.environments_path}"
             + (f", baseline {state.baseline_path}" if state.baseline_path else ""),
+            *([f"gonogo: baseline: {state.baseline_identity}"] if state.baseline_identity else []),
         ]
 
     @pytest.hookimpl(trylast=True)

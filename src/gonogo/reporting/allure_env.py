@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from gonogo import __version__
+from gonogo.core.redaction import redact
 from gonogo.gates.verdict import Verdict
 
 
@@ -23,7 +24,7 @@ def write_environment(
     }
     path = Path(alluredir)
     path.mkdir(parents=True, exist_ok=True)
-    lines = [f"{k}={_escape(v)}" for k, v in props.items()]
+    lines = [f"{k}={_escape(redact(str(v)))}" for k, v in props.items()]
     (path / "environment.properties").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 

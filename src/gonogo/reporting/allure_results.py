@@ -12,6 +12,7 @@ from allure_commons.logger import AllureFileLogger
 from allure_commons.model2 import Attachment, Label, Status, StatusDetails, TestResult
 from allure_commons.types import AttachmentType
 
+from gonogo.core.redaction import redact
 from gonogo.gates.rules import GateResult
 from gonogo.gates.rules import Status as GateStatus
 from gonogo.gates.verdict import Verdict
@@ -69,10 +70,10 @@ def _result(name: str, history_id: str, status: str, message: str, labels: list,
         uuid=str(uuid.uuid4()),
         historyId=history_id,
         fullName=history_id,
-        name=name,
+        name=redact(name),
         status=status,
         stage="finished",
-        statusDetails=StatusDetails(message=message) if message else None,
+        statusDetails=StatusDetails(message=redact(message)) if message else None,
         labels=labels,
         **times,
     )
@@ -80,5 +81,5 @@ def _result(name: str, history_id: str, status: str, message: str, labels: list,
 
 def _attach(logger: AllureFileLogger, test: TestResult, body: str, name: str, kind: AttachmentType) -> None:
     source = f"{uuid.uuid4()}-attachment.{kind.extension}"
-    logger.report_attached_data(body, source)
+    logger.report_attached_data(redact(body), source)
     test.attachments.append(Attachment(name=name, source=source, type=kind.mime_type))

@@ -7,8 +7,10 @@ import io
 from typing import Literal
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from gonogo.core.redaction import for_terminal
 from gonogo.gates.rules import Status
 from gonogo.gates.verdict import Verdict
 
@@ -38,15 +40,20 @@ def gate_table(verdict: Verdict) -> Table:
         status = _status_text(r)
         threshold = r.threshold_text() + (" *" if r.gate.override_reason or r.out_of_scope else "")
         table.add_row(
-            r.gate.id,
-            r.gate.requirement,
-            r.fmt(r.measured),
-            threshold,
-            r.margin_text(),
+            _cell(r.gate.id),
+            _cell(r.gate.requirement),
+            _cell(r.fmt(r.measured)),
+            _cell(threshold),
+            _cell(r.margin_text()),
             str(r.samples) if r.status is not Status.NOT_RUN else "—",
             f"[{_STYLE[r.status]}]{status}[/]",
         )
     return table
+
+
+def _cell(text: str) -> str:
+    """A table cell from text a gates file, a report or a server may have supplied: no markup, no control codes."""
+    return escape(for_terminal(text))
 
 
 def notes(verdict: Verdict, evidence_lines: int | None = 1) -> list[str]:
@@ -66,7 +73,7 @@ def notes(verdict: Verdict, evidence_lines: int | None = 1) -> list[str]:
             lines.append(f"* {r.gate.id}: overridden for this environment — {r.gate.override_reason}")
         for what in r.out_of_scope:
             lines.append(f"* {r.gate.id}: not covered, out of scope for this environment — {what}")
-    return lines
+    return [for_terminal(line) for line in lines]
 
 
 def _capped(items: list[str], limit: int | None) -> list[str]:
@@ -93,9 +100,8 @@ def plain_table(verdict: Verdict) -> list[str]:
             " *" if r.gate.override_reason or r.out_of_scope else ""
         )
         samples = f"n={r.samples}" if r.status is not Status.NOT_RUN else ""
-        rows.append(
-            (r.gate.id, r.gate.requirement, r.fmt(r.measured), threshold, f"{_status_text(r)}  {samples}".strip())
-        )
+        row = (r.gate.id, r.gate.requirement, r.fmt(r.measured), threshold, f"{_status_text(r)}  {samples}".strip())
+        rows.append(tuple(for_terminal(text) for text in row))
     header = ("gate", "req", "measured", "threshold", "status")
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(3)]
     widths.append(min(PLAIN_THRESHOLD, max(len(row[3]) for row in [header, *rows])))

@@ -16,6 +16,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from gonogo import __version__
+from gonogo.core import redaction
 from gonogo.core.snapshot import LOAD_FIGURES_SCHEMA, ReportHeader, problem
 from gonogo.core.store import MetricsStore
 from gonogo.gates.rules import GateResult
@@ -86,8 +87,8 @@ def build(
 
 
 def write(path: str | Path, report: dict) -> None:
-    """Write atomically: a reader never sees half a report."""
-    path = Path(path)
+    """Write atomically: a reader never sees half a report, nor a secret (``redaction``)."""
+    path, report = Path(path), redaction.tree(report)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
@@ -108,8 +109,14 @@ def check_writable(path: str | Path) -> None:
     """Before a run: a report path that names a directory or cannot be written is bad input, said before anything
     is sent (after the run, its verdict would be printed and then lost)."""
     path = Path(path)
-    if path.is_dir():
+    if path.is_dir() and not path.is_symlink():
         raise ReportError(f"{path} is a directory; name the report file (e.g. {path / 'gate-report.json'})")
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        what = "a symbolic link" if path.is_symlink() else "not a regular file (a device, a pipe or a socket)"
+        raise ReportError(
+            f"{path} is {what}: a report replaces its file, so name a regular file or a new path "
+            "(e.g. reports/gate-report.json)"
+        )
     parent = path.parent
     while not parent.exists() and parent != parent.parent:  # the directories a run would create
         parent = parent.parent
@@ -171,3 +178,25 @@ def load_store(path: str | Path) -> tuple[dict, MetricsStore]:
     except (KeyError, TypeError, AttributeError) as exc:
         raise ReportError(f"{path}: its metrics snapshot cannot be read: {exc!r}") from None
     return {**data, "suites_run": header.suites_run, "failed_tests": header.failed_tests}, store
+
+
+def load_baseline(
+    path: str | Path, environment: str, run_id: str | None, *, any_environment: bool = False
+) -> tuple[MetricsStore, str]:
+    """The baseline's figures and who it is ("run R of environment E, finished T"). Another environment's run (a
+    local box against staging) or the run being decided itself is bad input unless ``any_environment`` asks for the
+    former; an undecided report has no figures to compare with."""
+    data, store = load_store(path)
+    theirs, their_id = data.get("environment"), data.get("run_id")
+    finished = data.get("finished_at") or data.get("stopped_at") or "at an unknown time"
+    identity = f"run {their_id or '(no run id)'} of environment '{theirs}', finished {finished}"
+    if data.get("verdict") == "undecided":
+        raise ReportError(f"{path}: {identity} decided nothing: it has no figures to compare with")
+    if run_id is not None and their_id == run_id:
+        raise ReportError(f"{path}: is the run being decided ({identity}): a run is no baseline of itself")
+    if theirs != environment and not any_environment:
+        raise ReportError(
+            f"{path}: {identity}, not of '{environment}': relative gates compare runs of one environment "
+            "(add --baseline-any-env to compare across environments on purpose)"
+        )
+    return store, identity

@@ -3,9 +3,11 @@ inconclusive one that blocks an error, a non-blocking one skipped."""
 
 from __future__ import annotations
 
+import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from gonogo.core.redaction import redact
 from gonogo.gates.rules import Status
 from gonogo.gates.verdict import Verdict
 
@@ -33,6 +35,17 @@ def write(path: str | Path, verdict: Verdict, suite: str) -> None:
         counts["failures"] += 1
     for key, value in counts.items():
         cases.set(key, str(value))
+    save(root, path)
+
+
+def save(root: ET.Element, path: str | Path) -> None:
+    """Write atomically (a reader never sees half a file), every text and attribute redacted."""
+    for element in root.iter():
+        element.text = redact(element.text) if element.text else element.text
+        for key, value in element.attrib.items():
+            element.set(key, redact(value))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+    temp = path.with_name(f".{path.name}.tmp")
+    ET.ElementTree(root).write(temp, encoding="utf-8", xml_declaration=True)
+    os.replace(temp, path)

@@ -16,6 +16,7 @@ from pathlib import Path
 from gonogo import __version__
 from gonogo.core.store import MetricsStore
 from gonogo.reporting import json_report
+from gonogo.reporting.junit import save
 
 VERDICT_CASE = ("gonogo", "verdict")  # classname, name of the JUnit case and Allure result that carry it
 
@@ -69,8 +70,7 @@ def junit(path: str | Path, reason: str) -> None:
     ET.SubElement(case, "error", message=f"UNDECIDED: {reason}").text = reason
     for key in ("errors", "tests"):
         suite.set(key, str(int(suite.get(key) or 0) + 1))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+    save(root, path)
 
 
 def allure(alluredir: str | Path, reason: str, since_ms: int) -> None:

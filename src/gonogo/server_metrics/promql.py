@@ -25,6 +25,7 @@ import httpx
 
 from gonogo.config.environments import PrometheusQuery, ServerMetrics
 from gonogo.core.store import MetricsStore
+from gonogo.server_metrics import answers
 from gonogo.server_metrics.scrape import record_instance
 
 
@@ -89,6 +90,14 @@ def queries(
     }
 
 
+SHARES = ("error_rate", "cache_hit_rate", "memory", "health_check")  # live series that read 0..1 (a CPU may pass 1)
+
+
+def highest(series: str) -> float:
+    """The largest reading the live series ``series`` (a key of ``queries``) can have."""
+    return 1.0 if series in SHARES else math.inf
+
+
 class PrometheusSource:
     def __init__(self, client: httpx.Client, query: PrometheusQuery, server: ServerMetrics | None = None) -> None:
         self.client, self.query = client, query  # client's base_url is the Prometheus server
@@ -104,18 +113,19 @@ class PrometheusSource:
         p95 = self._instant(
             f"histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{sel}[{window}])))", end
         )
-        if p95 is not None and not math.isnan(p95):
+        if p95 == math.inf:
+            store.unmeasured(
+                "server.http_latency_p95",
+                "P95 is +Inf: above the highest bucket of http_request_duration_seconds (slower than any bucket "
+                "bounds; add larger buckets to measure it)",
+            )
+        elif p95 is not None and not math.isnan(p95):
             store.gauge("server.http_latency_p95", p95, at=end)
             recorded += 1
-        errors = len(self.errors)
-        hits = self._instant(f"sum(increase(cache_requests_total{matchers(labels, result='hit')}[{window}]))", end)
-        answered = all(e.endswith(": no series") for e in self.errors[errors:])
+        # lookups but no hit series: a cache that never hit (0 %), not unmeasured
+        hits = self._instant(f"sum(increase(cache_requests_total{matchers(labels, result='hit')}[{window}]))", end, 0.0)
         lookups = self._instant(f"sum(increase(cache_requests_total{sel}[{window}]))", end)
-        if (
-            hits is None and answered and lookups
-        ):  # lookups but no hit series: a cache that never hit (0 %), not unmeasured
-            hits = 0.0
-        if hits is not None and lookups:
+        if hits is not None and lookups and math.isfinite(hits) and math.isfinite(lookups) and hits >= 0:
             store.ratio("server.cache_hits", min(round(hits), round(lookups)), round(lookups))
             recorded += 1
         nodes = matchers(self.query.node_labels)
@@ -169,65 +179,56 @@ class PrometheusSource:
                 store.gauge(metric, value, at=at)
             recorded += len(readings)
             if not readings:
-                store.unmeasured(metric, f"Prometheus {self.client.base_url} returned no series for {promql}")
+                store.unmeasured(metric, f"{answers.where(self.client)} returned no series for {promql}")
         recorded += self._instances(store, sel, start, end)
         for metric, promql in (
             ("server.http_latency_p95", "http_request_duration_seconds_bucket"),
             ("server.cache_hits", "cache_requests_total"),
         ):
             if store.select(metric) is None:
-                store.unmeasured(metric, f"Prometheus {self.client.base_url} returned no series for {promql}{sel}")
+                store.unmeasured(metric, f"{answers.where(self.client)} returned no series for {promql}{sel}")
         return recorded
 
     def _instances(self, store: MetricsStore, sel: str, start: float, end: float) -> int:
         """Each instance of the target's job, from Prometheus's own scrapes of it: ``up`` 0 is a failed check."""
         promql = f"up{sel}"
-        series = (
-            self._get(
-                "/api/v1/query_range",
-                {"query": promql, "start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{self.query.step:g}s"},
-                promql,
-            )
-            if end > start
-            else []
-        )
+        series = self._series(promql, start, end) if end > start else []
         if not series:
-            store.unmeasured("server.instances", f"Prometheus {self.client.base_url} returned no series for {promql}")
+            store.unmeasured("server.instances", f"{answers.where(self.client)} returned no series for {promql}")
         for one in series:
-            checks = [float(v) >= 1 for _, v in one["values"]]
+            checks = [v >= 1 for _, v in one.points]
             record_instance(
                 store,
-                one["metric"].get("instance", promql),
+                one.labels.get("instance", promql),
                 checks,
                 "up == 0: Prometheus could not scrape it",
                 self.query.step,
             )
         return len(series)
 
-    def _instant(self, promql: str, at: float) -> float | None:
-        result = self._get("/api/v1/query", {"query": promql, "time": f"{at:.3f}"}, promql)
-        return float(result[0]["value"][1]) if result else None
+    def _instant(self, promql: str, at: float, no_series: float | None = None) -> float | None:
+        """The first series' value; ``no_series`` when the query matched nothing; None when it failed."""
+        try:
+            samples = answers.instant(self.client, promql, at)
+        except answers.NoAnswer as exc:
+            self.errors.append(str(exc))
+            return None
+        if not samples:
+            if no_series is None:
+                self.errors.append(f"{promql}: no series")
+            return no_series
+        return samples[0].value
 
     def _range(self, promql: str, start: float, end: float) -> list[tuple[float, float]]:
-        if end <= start:
-            return []
-        result = self._get(
-            "/api/v1/query_range",
-            {"query": promql, "start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{self.query.step:g}s"},
-            promql,
-        )
-        return [(float(t), float(v)) for t, v in result[0]["values"]] if result else []
+        series = self._series(promql, start, end) if end > start else []
+        return series[0].points if series else []
 
-    def _get(self, path: str, params: dict, promql: str) -> list:
+    def _series(self, promql: str, start: float, end: float) -> list[answers.RangeSeries]:
         try:
-            resp = self.client.get(path, params=params)
-            body = resp.json()
-        except (httpx.HTTPError, ValueError) as exc:
-            self.errors.append(f"{promql}: {exc.__class__.__name__}: {exc}")
+            series = answers.query_range(self.client, promql, start, end, self.query.step)
+        except answers.NoAnswer as exc:
+            self.errors.append(str(exc))
             return []
-        if resp.status_code != 200 or body.get("status") != "success":
-            self.errors.append(f"{promql}: {resp.status_code} {body.get('error', '')}".strip())
-            return []
-        if not body["data"]["result"]:
+        if not series:
             self.errors.append(f"{promql}: no series")
-        return body["data"]["result"]
+        return series

@@ -15,7 +15,8 @@ import httpx
 
 from gonogo.config.environments import Environment
 from gonogo.config.gates import Gate
-from gonogo.server_metrics.promql import queries
+from gonogo.server_metrics import answers
+from gonogo.server_metrics.promql import highest, queries
 
 POINTS = 300  # readings per figure over the period: one step is period / POINTS (at least Prometheus's step)
 
@@ -126,21 +127,20 @@ def read(client: httpx.Client, environment: Environment, gates: list[Gate], star
         if promql is None:
             line.problem = "server_metrics names no way to read it"
         else:
-            line.points, line.problem = _range(client, promql, start, end, step)
+            line.points, line.problem = _range(client, promql, start, end, step, highest(figure.series))
         trend.lines.append(line)
     return trend
 
 
-def _range(client: httpx.Client, promql: str, start: float, end: float, step: float) -> tuple[list, str]:
-    params = {"query": promql, "start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{step:.3f}"}  # seconds
+def _range(client: httpx.Client, promql: str, start: float, end: float, step: float, high: float) -> tuple[list, str]:
     try:
-        body = client.get("/api/v1/query_range", params=params).json()
-    except (httpx.HTTPError, ValueError) as exc:
-        return [], f"Prometheus {client.base_url}: {exc.__class__.__name__}"
-    if body.get("status") != "success":
-        return [], f"Prometheus refused {promql}: {body.get('error', '?')}"
-    result = body.get("data", {}).get("result") or []
+        result = answers.query_range(client, promql, start, end, step)
+    except answers.NoAnswer as exc:
+        return [], str(exc)
     if not result:
         return [], f"no series for {promql}"
-    points = [(float(t), float(v)) for t, v in result[0].get("values", [])]
-    return [(t, v) for t, v in points if math.isfinite(v)], ""
+    kept = [(t, v) for t, v in result[0].points if math.isfinite(v)]  # NaN: nothing counted in that step
+    impossible = [v for _, v in kept if not 0 <= v <= high]
+    if impossible:
+        return [], f"{answers.where(client)} answered {impossible[0]:g} for {promql}: not a possible reading"
+    return kept, ""

@@ -3,6 +3,7 @@ Prometheus, every gate that applies to them, the error patterns against the wind
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import httpx
@@ -41,8 +42,9 @@ def error_patterns(reader: PrometheusReader, labels: dict[str, str], start: floa
 
     def by_route(at: float) -> dict[tuple[str, str], float]:
         return {
-            (r["metric"].get("path", "?"), r["metric"].get("status", "?")): float(r["value"][1])
+            (r.labels.get("path", "?"), r.labels.get("status", "?")): r.value
             for r in reader.vector(promql, at) or []
+            if math.isfinite(r.value) and r.value >= 0
         }
 
     now, before = by_route(end), by_route(start)
@@ -54,11 +56,38 @@ def error_patterns(reader: PrometheusReader, labels: dict[str, str], start: floa
     return sorted(rows, key=lambda r: -r["count"])
 
 
+def record_triggers(store: MetricsStore, judged: dict[str, list[int]], events: list[dict], start: float, end: float):
+    """D3 over the window: one check per rollback trigger, failed when it fired in [start, end] (with what its
+    action did: a rollback that failed says so); a trigger never judged in the window (no reading at any evaluation,
+    or not readable as configured) is not measured, never a pass."""
+    for trigger, (evaluated, read) in judged.items():
+        fired = [e for e in events if e["trigger"] == trigger and start <= e["fired_at"] <= end]
+        if fired:
+            said = "; ".join(f"fired {e['fired_at'] - start:+.0f} s into the window: {e['action']}" for e in fired)
+            store.check("server.rollback_triggers", trigger, False, said, trigger=trigger)
+        elif read == 0:
+            why = "not readable as configured" if evaluated == 0 else f"no reading at any of {evaluated} evaluations"
+            store.unmeasured("server.rollback_triggers", f"trigger {trigger} was never judged: {why}", trigger=trigger)
+        else:
+            detail = f"held at none of {read} evaluations with a reading" + (
+                f" ({evaluated - read} of {evaluated} had no data)" if read < evaluated else ""
+            )
+            store.check("server.rollback_triggers", trigger, True, detail, trigger=trigger)
+
+
 def measure(
-    name: str, environment: Environment, gates: list[Gate], client: httpx.Client, start: float, end: float
+    name: str,
+    environment: Environment,
+    gates: list[Gate],
+    client: httpx.Client,
+    start: float,
+    end: float,
+    triggers: tuple[dict[str, list[int]], list[dict]] = ({}, []),
 ) -> Checkpoint:
-    """The checkpoint's figures and verdict (Go when every server-side gate passes over the window)."""
+    """The checkpoint's figures and verdict (Go when every server-side gate passes over the window). ``triggers``:
+    per rollback trigger (evaluations, evaluations with a reading), and the events of the watch."""
     store = MetricsStore()
+    record_triggers(store, triggers[0], triggers[1], start, end)
     source = PrometheusSource(client, environment.prometheus, environment.server_metrics)
     source.record(store, start, end)
     reader = PrometheusReader(client)
@@ -66,9 +95,15 @@ def measure(
     five = matchers(environment.prometheus.labels, regex={"status": "5.."})
     window = f"{max(1, round(end - start))}s"
     total = reader.value(f"sum(increase(http_requests_total{sel}[{window}]))", end)
-    failed = reader.value(f"sum(increase(http_requests_total{five}[{window}]))", end)
-    if total:
-        store.ratio("server.http_errors", min(round(failed or 0), round(total)), round(total))
+    # no 5xx series is zero errors; a query that failed (or answered nonsense) is not measured
+    failed = reader.vector(f"sum(increase(http_requests_total{five}[{window}]))", end)
+    errors = failed[0].value if failed else 0.0
+    if failed is None:
+        store.unmeasured("server.http_errors", f"the 5xx count could not be read: {reader.last_error}")
+    elif not (math.isfinite(errors) and errors >= 0):
+        store.unmeasured("server.http_errors", f"the 5xx count read {errors:g}: not a possible count")
+    elif total:
+        store.ratio("server.http_errors", min(round(errors), round(total)), round(total))
     else:
         store.unmeasured("server.http_errors", reader.last_error or "no request was counted in the window")
     chosen = server_gates(gates)

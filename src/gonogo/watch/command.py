@@ -15,6 +15,7 @@ from gonogo.config.environments import Environments
 from gonogo.config.errors import ConfigError, duration_option
 from gonogo.config.gates import GateSet
 from gonogo.deploy import actions
+from gonogo.reporting.terminal import say
 from gonogo.run_state import monitored
 from gonogo.watch.session import Plan, Watch
 
@@ -67,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
             rollback_refused=refused,
             gates_file=str(args.gates),
         )
-        print(
+        say(
             f"gonogo watch: {environment.name} for {args.duration}, checkpoints {args.checkpoints}, every {every:g} s; "
             f"alerts: {', '.join(c.name for c in found) or 'none configured'}; rollback: {refused or 'allowed'}"
         )

@@ -7,11 +7,13 @@ never a rollback (a Prometheus that stops answering is not a bad release), and i
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import httpx
 
 from gonogo.deploy.triggers import Trigger
+from gonogo.server_metrics import answers
 
 
 class PrometheusReader:
@@ -21,26 +23,29 @@ class PrometheusReader:
         self.client = client
         self.last_error = ""
 
-    def vector(self, promql: str, at: float | None = None) -> list[dict] | None:
-        """The series the query answers (each ``{metric, value}``); None when the query failed (the reason kept)."""
-        params = {"query": promql} | ({"time": f"{at:.3f}"} if at is not None else {})
+    def vector(self, promql: str, at: float | None = None) -> list[answers.Sample] | None:
+        """The series the query answers ([] when it matched none); None when the query failed (the reason kept)."""
         try:
-            body = self.client.get("/api/v1/query", params=params).json()
-        except (httpx.HTTPError, ValueError) as exc:
-            self.last_error = f"Prometheus {self.client.base_url}: {exc.__class__.__name__}"
+            return answers.instant(self.client, promql, at)
+        except answers.NoAnswer as exc:
+            self.last_error = str(exc)
             return None
-        return (body.get("data", {}).get("result") if body.get("status") == "success" else None) or []
 
-    def value(self, promql: str, at: float | None = None) -> float | None:
+    def value(self, promql: str, at: float | None = None, *, high: float = math.inf) -> float | None:
+        """The first series' value; None when the query failed, matched nothing, or answered what cannot be a
+        reading (NaN: nothing counted in the window; negative, infinite or above ``high``)."""
         result = self.vector(promql, at)
         if result is None:
             return None
         if not result:
-            self.last_error = f"Prometheus {self.client.base_url} returned no series for {promql}"
+            self.last_error = f"{answers.where(self.client)} returned no series for {promql}"
             return None
-        value = float(result[0]["value"][1])
+        value = result[0].value
         if value != value:  # NaN: no requests in the window (0/0)
             self.last_error = f"{promql} is NaN (nothing counted in the window)"
+            return None
+        if not 0 <= value <= high:
+            self.last_error = f"{answers.where(self.client)} answered {value:g} for {promql}: not a possible reading"
             return None
         return value
 

@@ -22,9 +22,9 @@ from gonogo.config.gates import Gate
 from gonogo.core.exit_codes import EXIT_INTERRUPTED, EXIT_UNDECIDED
 from gonogo.deploy.triggers import PLAN_TRIGGERS, compressed
 from gonogo.gates.verdict import Verdict
-from gonogo.reporting import allure_results, console, json_report, junit
+from gonogo.reporting import allure_results, console, json_report, junit, terminal
 from gonogo.reporting.allure_env import write_environment
-from gonogo.server_metrics.promql import queries
+from gonogo.server_metrics.promql import highest, queries
 from gonogo.watch import checkpoint
 from gonogo.watch.live import PrometheusReader, TriggerState
 
@@ -58,6 +58,7 @@ class State:
     done: dict[str, str] = field(default_factory=dict)  # checkpoint name: its report
     events: list[dict] = field(default_factory=list)
     verdicts: dict[str, int] = field(default_factory=dict)  # checkpoint name: exit code
+    judged: dict[str, list[int]] = field(default_factory=dict)  # trigger: [evaluations, evaluations with a reading]
 
     @classmethod
     def resume(cls, path: Path, environment: str, now: float, duration_s: float) -> State:
@@ -90,7 +91,7 @@ class Watch:
         *,
         rollback: Callable[[], str] | None,
         rollback_refused: str = "",
-        say: Callable[[str], None] = print,
+        say: Callable[[str], None] = terminal.say,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         gates_file: str = "gates.yaml",
@@ -151,10 +152,13 @@ class Watch:
         answered = 0
         for trigger in self.triggers:
             promql = self.queries[trigger.trigger.series]
+            tally = state.judged.setdefault(trigger.trigger.name, [0, 0])
             if promql is None:  # not readable as configured (e.g. process CPU without stated cores): never judged
                 continue
-            value = self.reader.value(promql, now)
+            value = self.reader.value(promql, now, high=highest(trigger.trigger.series))
             answered += value is not None
+            tally[0] += 1
+            tally[1] += value is not None
             fired = trigger.add(now, value)
             if fired is not None:
                 self._fired(trigger, state)
@@ -206,7 +210,13 @@ class Watch:
             if name in state.done or now < state.started_at + offset:
                 continue
             point = checkpoint.measure(
-                name, self.environment, self.gates, self.prometheus, state.started_at, state.started_at + offset
+                name,
+                self.environment,
+                self.gates,
+                self.prometheus,
+                state.started_at,
+                state.started_at + offset,
+                (state.judged, state.events),
             )
             path = self.out / f"checkpoint-{name}.json"
             report = json_report.build(
@@ -274,4 +284,5 @@ class Watch:
 def _headline(verdict: Verdict) -> str:
     """The verdict of a checkpoint: over the server-side gates only (a watch runs no suite)."""
     tally = ", ".join(f"{n} {status.replace('_', ' ')}" for status, n in verdict.counts().items() if n)
-    return f"{'GO' if verdict.go else 'NO-GO'} — server-side gates: {tally or 'none'} [exit {verdict.exit_code}]"
+    word = "GO" if verdict.go else "NO-GO" if verdict.decided else "UNDECIDED"
+    return f"{word} — server-side gates: {tally or 'none'} [exit {verdict.exit_code}]"
