@@ -19,7 +19,9 @@ from gonogo.alerting.alerter import Alerter
 from gonogo.alerting.channels import Alert
 from gonogo.config.environments import Environment
 from gonogo.config.gates import Gate
+from gonogo.core import redaction
 from gonogo.core.exit_codes import EXIT_INTERRUPTED, EXIT_UNDECIDED
+from gonogo.core.redaction import redact
 from gonogo.deploy.triggers import PLAN_TRIGGERS, compressed
 from gonogo.gates.verdict import Verdict
 from gonogo.reporting import allure_results, console, json_report, junit, terminal
@@ -75,7 +77,7 @@ class State:
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         temp = path.with_suffix(".tmp")
-        temp.write_text(json.dumps(asdict(self), indent=1))
+        temp.write_text(json.dumps(redaction.tree(asdict(self)), indent=1))
         temp.replace(path)
 
 
@@ -191,7 +193,9 @@ class Watch:
                 action = f"rollback: {self.rollback()}"
             except Exception as exc:  # an action that fails is reported, and the alert still goes
                 action = f"rollback failed: {exc}"
-        event = Event(t.name, began, fired, trigger.last, action)
+        event = Event(
+            t.name, began, fired, trigger.last, redact(action)
+        )  # a command as written, its ${VAR}s unresolved
         state.events.append(asdict(event))
         self.say(f"gonogo watch: {t.name} fired ({what}; since {began - state.started_at:+.0f} s): {action}")
         self.alerter.raise_alert(

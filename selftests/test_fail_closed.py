@@ -1,0 +1,192 @@
+"""Issue 39: `gonogo watch` and `gonogo evaluate` never Go on a failed query, a fired trigger, an impossible figure or a
+closed pipe; no secret in any output. Against a Prometheus whose answers are chosen per query (fake_prometheus)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from fake_prometheus import FakePrometheus, Raw, error
+
+pytestmark = pytest.mark.unit
+
+HEALTHY = [  # a deployment at 100 req/s, no 5xx, every trigger's series well inside
+    (r"status=~\"5", 0.0),
+    (r"increase\(http_requests_total", 100_000.0),
+    (r"rate\(http_requests_total", 100.0),
+    (r"histogram_quantile", 0.05),
+    (r"cache_requests_total", 1000.0),
+    (r"db_pool", 0.1),
+    (r"node_cpu", 0.2),
+    (r"node_memory", 0.3),
+    (r"up\{", 1.0),
+]
+PASSWORD = "s3cr3t-Pr0m-pa55"
+TOKEN = "tok-9f8e7d6c5b4a-deploy"
+
+
+def environments(tmp_path: Path, prometheus: str, rollback: str = "true") -> Path:
+    path = tmp_path / "environments.yaml"
+    path.write_text(textwrap.dedent(f"""\
+        version: 1
+        environments:
+          local: {{base_url: "https://127.0.0.1:1"}}  # named by gates.yaml's overrides; not used
+          staging:
+            base_url: https://api.example
+            prometheus_url: "{prometheus}"
+            prometheus: {{labels: {{job: api}}, node_labels: {{job: node}}, rate_window: 2 s, step: 0.25 s}}
+            server_metrics: {{cpu: node, memory: node}}
+            monitoring: {{evaluate_every: 1 s}}
+            safety: {{destructive_allowed: true}}
+            deploy:
+              trigger_compression: 150
+              scrape_interval: 1 s
+              rollback: {{command: "{rollback}", timeout: 10 s}}
+        """))
+    return path
+
+
+def watch(tmp_path: Path, fake: FakePrometheus, *extra: str, url: str | None = None, rollback: str = "true",
+          env: dict | None = None) -> tuple[subprocess.CompletedProcess, dict]:
+    environments(tmp_path, url or fake.url, rollback)
+    proc = subprocess.run(
+        [sys.executable, "-m", "gonogo.cli", "watch", "--env", "staging", "--for", "4s", "--checkpoints", "4s",
+         "--every", "1s", "--environments", "environments.yaml", "--gates", str(Path.cwd() / "gates.yaml"),
+         "--out", "out", *extra],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, env={**os.environ, **(env or {})},
+    )
+    report = tmp_path / "out" / "checkpoint-4s.json"
+    return proc, json.loads(report.read_text()) if report.exists() else {}
+
+
+def gate(report: dict, gate_id: str) -> dict:
+    return next(g for g in report["gates"] if g["id"] == gate_id)
+
+
+def test_the_healthy_deployment_is_go(tmp_path):
+    """The control: every series answered and inside, no trigger fires, the checkpoint is Go."""
+    fake = FakePrometheus(HEALTHY)
+    proc, report = watch(tmp_path, fake)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert gate(report, "server.error_rate")["status"] == "pass"
+    assert gate(report, "server.rollback_triggers")["status"] == "pass"
+
+
+def test_a_failed_5xx_query_is_not_measured_never_zero_errors(tmp_path):
+    """A Prometheus answering only the 5xx queries with a 503 read as 0 % of 100,000, PASS, GO."""
+    fake = FakePrometheus([(r"status=~\"5", error(503)), *HEALTHY])
+    proc, report = watch(tmp_path, fake)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    errors = gate(report, "server.error_rate")
+    assert errors["status"] == "inconclusive" and "could not be read" in errors["message"], errors
+    triggers = gate(report, "server.rollback_triggers")  # the error-rate trigger was never judged, and says so
+    assert triggers["status"] == "inconclusive" and "error_rate was never judged" in triggers["message"], triggers
+    assert "GO —" not in proc.stdout.replace("NO-GO —", "")
+
+
+@pytest.mark.parametrize("rollback, said", [("false", "rollback failed"), ("true", "rollback: ")])
+def test_a_trigger_that_fired_fails_the_checkpoint_whatever_its_rollback_did(tmp_path, rollback, said):
+    """`error_rate fired ... rollback failed` then `checkpoint: GO [exit 0]`; the same after a rollback that
+    succeeded. The 5xx count of the window stays under K2 (a short burst): only the trigger's gate fails."""
+    fake = FakePrometheus([(r"^\(sum\(rate\(http_requests_total\{job=\"api\",status", 0.2), *HEALTHY])
+    proc, report = watch(tmp_path, fake, rollback=rollback)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "error_rate fired" in proc.stdout
+    triggers = gate(report, "server.rollback_triggers")
+    assert triggers["status"] == "fail", triggers
+    assert said in " ".join(triggers["details"]), triggers
+    assert gate(report, "server.error_rate")["status"] == "pass"  # the other gates alone would have said Go
+
+
+@pytest.mark.parametrize("answer", [
+    Raw(200, "[1, 2]"), Raw(200, '"abc"'), Raw(200, '{"status": "success", "data": null}'),
+    Raw(200, '{"status": "success", "data": {"resultType": "vector", "result": [{"metric": {}}]}}'),
+    Raw(200, "not json"), -0.5, "abc", 1e308,
+], ids=["array", "string", "data_null", "no_value", "not_json", "negative", "not_a_number", "huge"])
+def test_an_odd_answer_is_no_data_never_a_crash_nor_a_pass(tmp_path, answer):
+    """A JSON array or string, `data: null`, a sample without `value`, `-0.5`, `"abc"`: exit 5 "a bug" before; a
+    reading outside its domain passed. Here the memory series answers it: not measured, the watch goes on."""
+    fake = FakePrometheus([(r"node_memory", answer), *HEALTHY])
+    proc, report = watch(tmp_path, fake)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stdout + proc.stderr
+    memory = gate(report, "server.memory")
+    assert memory["status"] == "inconclusive", memory
+    assert gate(report, "server.cpu")["status"] == "pass"
+
+
+def test_a_prometheus_password_and_a_resolved_token_never_leave(tmp_path):
+    """`prometheus_url: http://user:password@host` was printed whole on 8 console lines, the checkpoint JSON, JUnit,
+    17 Allure files and the alerts; a failing rollback command was quoted with its resolved ${DEPLOY_TOKEN}."""
+    fake = FakePrometheus([(r"^\(sum\(rate\(http_requests_total\{job=\"api\",status", 0.2), *HEALTHY])
+    url = fake.url.replace("http://", f"http://watcher:{PASSWORD}@")
+    proc, report = watch(tmp_path, fake, url=url, rollback="false ${DEPLOY_TOKEN}", env={"DEPLOY_TOKEN": TOKEN})
+    assert proc.returncode == 1 and report, proc.stdout + proc.stderr
+    texts = {"console": proc.stdout + proc.stderr}
+    texts.update({str(p): p.read_text(errors="replace") for p in (tmp_path / "out").rglob("*") if p.is_file()})
+    assert len(texts) >= 5, texts.keys()
+    leaked = [where for where, text in texts.items() if PASSWORD in text or TOKEN in text]
+    assert not leaked, leaked
+    assert "${DEPLOY_TOKEN}" in json.dumps(report), "the command is quoted as written"
+
+
+def _no_go_report(tmp_path: Path) -> Path:
+    from gonogo.core.store import MetricsStore
+
+    store = MetricsStore()
+    for seconds in (0.9, 0.9, 0.9):
+        store.record_latency("smoke.http_latency", seconds, endpoint="GET /api/models")
+    report = {"schema": "gonogo.gate-report/1", "environment": "staging", "suites_run": ["smoke"], "failed_tests": 0,
+              "metrics": store.to_dict()}
+    (tmp_path / "gates.yaml").write_text(
+        "version: 1\ngates:\n  - {id: p95, requirement: K1, metric: smoke.http_latency, aggregation: p95, "
+        "threshold: '< 500 ms', min_samples: 1}\n")
+    path = tmp_path / "nogo.json"
+    path.write_text(json.dumps(report))
+    return path
+
+
+def test_a_reader_that_leaves_early_never_turns_no_go_into_exit_0(tmp_path):
+    """`gonogo evaluate NOGO.json --gate-report OUT | head -1` exited 0 and left an older Go in OUT."""
+    _no_go_report(tmp_path)
+    (tmp_path / "out.json").write_text(json.dumps({"verdict": "go", "exit_code": 0}))
+    proc = subprocess.Popen([sys.executable, "-m", "gonogo.cli", "evaluate", "nogo.json", "--gate-report", "out.json"],
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # the reader left before the first line
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 1, stderr
+    assert "Traceback" not in stderr, stderr
+    assert json.loads((tmp_path / "out.json").read_text())["verdict"] == "no-go"
+
+
+@pytest.mark.parametrize("target", ["/dev/null", "link"])
+def test_a_gate_report_that_is_a_device_or_a_symlink_is_refused(tmp_path, target):
+    """As root, `--gate-report /dev/null` replaced /dev/null with a regular file."""
+    _no_go_report(tmp_path)
+    if target == "link":
+        (tmp_path / "elsewhere.json").write_text("{}")
+        (tmp_path / "link").symlink_to(tmp_path / "elsewhere.json")
+    proc = subprocess.run([sys.executable, "-m", "gonogo.cli", "evaluate", "nogo.json", "--gate-report", target],
+                          cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode == 4, proc.stderr
+    assert ("not a regular file" if target == "/dev/null" else "symbolic link") in proc.stderr
+    assert Path("/dev/null").is_char_device()
+    assert target != "link" or (tmp_path / "elsewhere.json").read_text() == "{}"
+
+
+def test_control_characters_from_a_report_are_written_out_never_acted_on(tmp_path):
+    """A reason holding ESC[2J ESC[H ESC[1;32mGO cleared the screen and painted a green GO above the real verdict."""
+    path = _no_go_report(tmp_path)
+    report = json.loads(path.read_text())
+    report["metrics"]["unmeasured"] = [{"metric": "smoke.http_latency", "tags": {},
+                                        "reason": "\x1b[2J\x1b[H\x1b[1;32mGO\x1b[0m"}]
+    path.write_text(json.dumps(report))
+    proc = subprocess.run([sys.executable, "-m", "gonogo.cli", "evaluate", "nogo.json"], cwd=tmp_path,
+                          capture_output=True, text=True)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "\x1b" not in proc.stdout and "\\x1b[2J" in proc.stdout, proc.stdout
