@@ -190,3 +190,49 @@ def test_control_characters_from_a_report_are_written_out_never_acted_on(tmp_pat
                           capture_output=True, text=True)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "\x1b" not in proc.stdout and "\\x1b[2J" in proc.stdout, proc.stdout
+
+
+def test_a_finished_watch_is_never_returned_again_and_its_reports_are_kept(tmp_path):
+    """Rerunning a finished watch within its --for returned the old verdict in 0.7 s without asking Prometheus."""
+    fake = FakePrometheus(HEALTHY)
+    first, _ = watch(tmp_path, fake)
+    assert first.returncode == 0, first.stdout + first.stderr
+    asked = len(fake.queries)
+    fake.rules = [(r"status=~\"5", error(503)), *HEALTHY]  # the deployment's Prometheus now fails the 5xx query
+    second, report = watch(tmp_path, fake)
+    assert "is not resumed (it finished)" in second.stdout, second.stdout
+    assert len(fake.queries) > asked and second.returncode == 1, second.stdout
+    assert gate(report, "server.error_rate")["status"] == "inconclusive"
+    kept = list((tmp_path / "out").glob("earlier-*/checkpoint-4s.json"))
+    assert len(kept) == 1 and json.loads(kept[0].read_text())["verdict"] == "go"
+
+
+@pytest.mark.parametrize("state, says, code", [
+    ('{"environment": "staging", "started_at": 1', "cannot be read (JSONDecodeError)", 0),
+    ('{"environment": "production", "started_at": 1e12, "duration_s": 60}', "holds the watch of environment "
+                                                                             "'production', not 'staging'", 4),
+])
+def test_a_broken_state_is_said_and_kept_and_another_environments_is_refused(tmp_path, state, says, code):
+    """A state file cut in half, or another environment's state in the same --out, was replaced silently."""
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "watch-state.json").write_text(state)
+    proc, _ = watch(tmp_path, FakePrometheus(HEALTHY))
+    assert proc.returncode == code and says in proc.stdout + proc.stderr, proc.stdout + proc.stderr
+    if code == 0:
+        assert [p.read_text() for p in (tmp_path / "out").glob("earlier-*/watch-state.json")] == [state]
+    else:
+        assert (tmp_path / "out" / "watch-state.json").read_text() == state  # untouched
+
+
+def test_two_watches_never_run_on_one_state(tmp_path):
+    """Two watches on one state file ran side by side: two sets of alerts, two rollbacks."""
+    from gonogo.watch.session import StateError, lock
+
+    held = lock(tmp_path / "out")
+    try:
+        with pytest.raises(StateError, match=f"another gonogo watch \\(pid {os.getpid()}\\) is running"):
+            lock(tmp_path / "out")
+        proc, _ = watch(tmp_path, FakePrometheus(HEALTHY))
+        assert proc.returncode == 4 and "another gonogo watch" in proc.stderr, proc.stderr
+    finally:
+        held.close()

@@ -1,7 +1,7 @@
 """``gonogo`` command line: re-decide a saved run outside pytest.
 
     gonogo evaluate REPORT.json [--gates PATH] [--env NAME] [--baseline REPORT] [--gate-report OUT]
-    gonogo watch --env NAME [--for 24h] [--checkpoints 1h,24h] [--out reports/watch]
+    gonogo watch --env NAME [--for 24h] [--checkpoints 1h,24h] [--out reports/watch/NAME]
     gonogo trend [REPORT.json...] [--env NAME --period 7d] [--html PATH] [--report weekly --mail-to A,B]
     gonogo stack up|down|status|...
 
@@ -79,7 +79,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DURATION",
         help="how often the triggers are evaluated. Default: the environment's monitoring.evaluate_every",
     )
-    watch.add_argument("--out", default="reports/watch", metavar="DIR", help="Default: %(default)s")
+    watch.add_argument("--out", default=None, metavar="DIR", help="checkpoints and state. Default: reports/watch/<env>")
     watch.add_argument("--gates", default="gates.yaml", metavar="PATH", help="Default: %(default)s")
     watch.add_argument("--environments", default="environments.yaml", metavar="PATH", help="Default: %(default)s")
     watch.add_argument("--root", metavar="DIR", default=".", help="project root holding .gonogo/. Default: %(default)r")

@@ -1,4 +1,4 @@
-"""`gonogo watch --env E [--for 24h] [--checkpoints 1h,24h] [--out reports/watch]`: the plan's first hour and 24 hours
+"""`gonogo watch --env E [--for 24h] [--checkpoints 1h,24h] [--out reports/watch/E]`: the plan's first hour and 24 hours
 after the switch, over the environment's Prometheus (on ``local``, the one `gonogo stack up` runs beside the box)."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from gonogo.config.gates import GateSet
 from gonogo.deploy import actions
 from gonogo.reporting.terminal import say
 from gonogo.run_state import monitored
-from gonogo.watch.session import Plan, Watch
+from gonogo.watch.session import Plan, StateError, Watch, lock
 
 
 def _stop_on_sigterm() -> None:
@@ -55,15 +55,20 @@ def run(args: argparse.Namespace) -> int:
     if rollback_action is not None and not refused:
         action = rollback_action
         rollback = lambda: actions.run(action, "rollback", "").detail  # noqa: E731
+    out = Path(args.out or f"reports/watch/{environment.name}")
+    try:
+        held = lock(out)
+    except (StateError, OSError) as exc:
+        raise ConfigError("--out", str(exc)) from None
     _stop_on_sigterm()
-    with httpx.Client(base_url=prometheus_url, timeout=10, trust_env=False) as client:
+    with held, httpx.Client(base_url=prometheus_url, timeout=10, trust_env=False) as client:
         watch = Watch(
             environment,
             gates,
             client,
             Alerter(found, environment.monitoring.alerts.min_interval, secrets),
             Plan(total, sorted(points, key=lambda p: p[1]), every),
-            Path(args.out),
+            out,
             rollback=rollback,
             rollback_refused=refused,
             gates_file=str(args.gates),
@@ -72,4 +77,7 @@ def run(args: argparse.Namespace) -> int:
             f"gonogo watch: {environment.name} for {args.duration}, checkpoints {args.checkpoints}, every {every:g} s; "
             f"alerts: {', '.join(c.name for c in found) or 'none configured'}; rollback: {refused or 'allowed'}"
         )
-        return watch.run()
+        try:
+            return watch.run()
+        except StateError as exc:
+            raise ConfigError("--out", str(exc)) from None

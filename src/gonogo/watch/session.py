@@ -7,11 +7,14 @@ the checkpoints so far written; 5 when no checkpoint was reached (nothing decide
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 import httpx
 
@@ -31,6 +34,7 @@ from gonogo.watch import checkpoint
 from gonogo.watch.live import PrometheusReader, TriggerState
 
 STATE_FILE = "watch-state.json"
+LOCK_FILE = "watch.lock"
 ALLURE_RESULTS = "allure-results"  # every checkpoint's gates, for scripts/allure-report.sh
 
 
@@ -52,6 +56,10 @@ class Event:
     action: str  # "rollback: <what the action said>", "rollback failed: ...", "alert only: <why>"
 
 
+class StateError(ValueError):
+    """The state directory holds what this watch must not touch (another environment's watch, one running)."""
+
+
 @dataclass
 class State:
     environment: str
@@ -61,17 +69,44 @@ class State:
     events: list[dict] = field(default_factory=list)
     verdicts: dict[str, int] = field(default_factory=dict)  # checkpoint name: exit code
     judged: dict[str, list[int]] = field(default_factory=dict)  # trigger: [evaluations, evaluations with a reading]
+    checkpoints: list[str] = field(default_factory=list)  # the plan it was started with: resumed only by the same
+    finished: bool = False
 
     @classmethod
-    def resume(cls, path: Path, environment: str, now: float, duration_s: float) -> State:
-        """The unfinished watch of this environment recorded at ``path``, else a new one starting now."""
+    def resume(
+        cls, path: Path, environment: str, now: float, plan: Plan, say: Callable[[str], None] = terminal.say
+    ) -> State:
+        """The unfinished watch of this environment with the same plan recorded at ``path``, else a new one starting
+        now. A finished, broken or differently planned watch is never taken over: its files are moved aside (kept,
+        and no longer the latest word); another environment's watch is refused."""
+        names = [name for name, _ in plan.checkpoints]
+        new = cls(environment, now, plan.duration_s, checkpoints=names)
+        if not path.exists():
+            return new
         try:
-            data = json.loads(path.read_text())
+            data = json.loads(path.read_text(encoding="utf-8"))
             state = cls(**data)
-        except (OSError, ValueError, TypeError):
-            return cls(environment, now, duration_s)
-        if state.environment != environment or now >= state.started_at + state.duration_s:
-            return cls(environment, now, duration_s)
+            float(state.started_at) + float(state.duration_s)
+        except (OSError, ValueError, TypeError) as exc:
+            kept = _move_aside(path.parent, now)
+            say(f"gonogo watch: {path} cannot be read ({exc.__class__.__name__}): a new watch starts; kept in {kept}")
+            return new
+        if state.environment != environment:
+            raise StateError(
+                f"{path.parent} holds the watch of environment '{state.environment}', not '{environment}': "
+                f"give this watch its own --out (e.g. reports/watch/{environment})"
+            )
+        why = (
+            "it finished"
+            if state.finished or now >= state.started_at + state.duration_s
+            else "it was planned otherwise (--for, --checkpoints)"
+            if (state.duration_s, state.checkpoints) != (plan.duration_s, names)
+            else ""
+        )
+        if why:
+            kept = _move_aside(path.parent, now)
+            say(f"gonogo watch: the watch begun {time.ctime(state.started_at)} is not resumed ({why}); kept in {kept}")
+            return new
         return state
 
     def save(self, path: Path) -> None:
@@ -114,7 +149,7 @@ class Watch:
         self.state_file = out / STATE_FILE
 
     def run(self) -> int:
-        state = State.resume(self.state_file, self.environment.name, self.clock(), self.plan.duration_s)
+        state = State.resume(self.state_file, self.environment.name, self.clock(), self.plan, self.say)
         if state.done:
             self.say(
                 f"gonogo watch: resuming the watch begun {time.ctime(state.started_at)} "
@@ -143,6 +178,8 @@ class Watch:
             )
             return EXIT_INTERRUPTED
         self.alerter.flush(force=True)  # the watch ends: nothing held back by the rate limit is lost
+        state.finished = True
+        state.save(self.state_file)
         if not state.verdicts:
             self.say("gonogo watch: no checkpoint was reached: nothing was decided")
             return EXIT_UNDECIDED
@@ -283,6 +320,35 @@ class Watch:
                         self.environment.name,
                     )
                 )
+
+
+def _move_aside(out: Path, now: float) -> Path:
+    """An earlier watch's state and reports into ``out/earlier-<time>/``: kept, never read as this watch's."""
+    kept = out / f"earlier-{time.strftime('%Y%m%d-%H%M%S', time.localtime(now))}"
+    kept.mkdir(parents=True, exist_ok=True)
+    for path in out.iterdir():
+        if path.name != LOCK_FILE and not path.name.startswith("earlier-"):
+            path.replace(kept / path.name)
+    return kept
+
+
+def lock(out: Path) -> TextIO:
+    """Hold ``out``'s lock for the watch's life: two watches on one state would send two sets of alerts and run two
+    rollbacks (the second routing back to the faulty release)."""
+    out.mkdir(parents=True, exist_ok=True)
+    handle = (out / LOCK_FILE).open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "?"
+        handle.close()
+        raise StateError(f"another gonogo watch (pid {holder}) is running on {out}: wait for it or stop it") from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(str(os.getpid()))
+    handle.flush()
+    return handle
 
 
 def _headline(verdict: Verdict) -> str:
