@@ -11,7 +11,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from fake_prometheus import FakePrometheus, Raw, error
 
 pytestmark = pytest.mark.unit
