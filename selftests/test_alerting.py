@@ -166,3 +166,27 @@ def test_email_over_starttls_with_a_login_reaches_an_smtp_server(tmp_path):
     [(authenticated, sender, to, content)] = received
     assert authenticated and sender == "gonogo@example.test" and to == ["oncall@example.test"]
     assert "Subject: [gonogo staging] CRITICAL: error rate 7 %" in content and "mail-Passw0rd" not in content
+
+
+def test_a_failed_delivery_is_tried_again_with_backoff_and_said_on_the_console(receiver):
+    """Issue 39: an alert whose delivery failed once was never sent again while its condition held."""
+    now = [1000.0]
+    said: list[str] = []
+    alerter = Alerter([Webhook(receiver.url)], min_interval=300, clock=lambda: now[0], say=said.append)
+    receiver.status = 500
+    alerter.raise_alert(Alert("trigger error_rate", "critical", "error rate fired"))
+    assert "failed (webhook answered 500, attempt 1); trying again in 15 s" in said[-1], said
+    now[0] += 10
+    alerter.flush()  # before its backoff: not yet
+    assert len(receiver.bodies) == 1
+    now[0] += 10
+    alerter.flush()  # still failing: the next wait doubles
+    assert len(receiver.bodies) == 2 and "attempt 2); trying again in 30 s" in said[-1], said
+    receiver.status = 200
+    now[0] += 30
+    alerter.flush()
+    assert len(receiver.bodies) == 3 and "error rate fired" in receiver.bodies[-1]["text"]
+    assert alerter.log[-1].outcome == "sent (attempt 3)"
+    now[0] += 600
+    alerter.flush()
+    assert len(receiver.bodies) == 3  # delivered: not again

@@ -10,6 +10,10 @@ from dataclasses import dataclass, field, replace
 from gonogo.alerting.channels import SEVERITY_ORDER, Alert, Channel, ChannelError
 from gonogo.core import redaction
 
+HELD = "held alerts"  # the key of one message carrying what the rate limit held back
+RETRY_FIRST_S = 15.0  # a failed delivery is tried again after this, then twice as long each time
+RETRY_LONGEST_S = 600.0
+
 
 @dataclass
 class Delivery:
@@ -30,6 +34,9 @@ class Alerter:
     _last_sent: dict[str, float] = field(default_factory=dict)
     _held: dict[str, list[Alert]] = field(default_factory=dict)  # per channel: alerts held back since its last send
     _delivered: set[tuple[str, str]] = field(default_factory=set)  # (channel, key) alerted there and not yet resolved
+    say: Callable[[str], None] = lambda line: None  # the console: a channel that fails is said there too
+    # (channel, key): the alert whose delivery failed, how often, when to try again (backoff, RETRY_FIRST_S doubling)
+    _retry: dict[tuple[str, str], tuple[Alert, int, float]] = field(default_factory=dict)
 
     def raise_alert(self, alert: Alert) -> None:
         """Sends ``alert`` unless its condition is already open (a higher severity of it is sent again)."""
@@ -73,8 +80,17 @@ class Alerter:
 
     def flush(self, *, force: bool = False) -> None:
         """Sends what the rate limit held back, once the channel's interval has passed (or now, ``force``: the watch
-        ends, and an alert held to the end must not be lost); only alerts whose condition is still open."""
+        ends, and an alert held to the end must not be lost); only alerts whose condition is still open. Deliveries
+        that failed are tried again once their backoff has passed (every one at the end)."""
         now = self.clock()
+        by_name = {c.name: c for c in self.channels}
+        for (name, key), (alert, attempts, due) in list(self._retry.items()):
+            if key not in self.open and key != HELD and not alert.resolved:
+                del self._retry[(name, key)]  # over before it could be said: nothing to retry
+            elif force or now >= due:
+                del self._retry[(name, key)]
+                if self._deliver(by_name[name], alert, now, f"sent (attempt {attempts + 1})", attempts + 1):
+                    self._delivered.add((name, key))
         for channel in self.channels:
             held = [a for a in self._held.get(channel.name, []) if a.key in self.open]
             last = self._last_sent.get(channel.name)
@@ -87,19 +103,27 @@ class Alerter:
             worst = max(held, key=lambda a: SEVERITY_ORDER[a.severity])
             alert = replace(
                 worst,
-                key="held alerts",
+                key=HELD,
                 summary=f"{len(held)} alert(s) held back by the rate limit: " + "; ".join(a.summary for a in held[:5]),
                 details="",
             )
             if self._deliver(channel, alert, now, f"sent ({len(held)} held)"):
                 self._delivered.update((channel.name, a.key) for a in held)
 
-    def _deliver(self, channel: Channel, alert: Alert, now: float, outcome: str) -> bool:
-        """One message to one channel, logged (a failure with its reason, redacted); whether it went."""
+    def _deliver(self, channel: Channel, alert: Alert, now: float, outcome: str, attempts: int = 1) -> bool:
+        """One message to one channel, logged (a failure with its reason, redacted, and a retry planned); whether
+        it went."""
         try:
             channel.send(alert)
         except ChannelError as exc:
-            self.log.append(Delivery(now, channel.name, alert.key, f"failed: {self._redact(str(exc))}"))
+            why = self._redact(str(exc))
+            self.log.append(Delivery(now, channel.name, alert.key, f"failed: {why}"))
+            wait = min(RETRY_FIRST_S * 2 ** (attempts - 1), RETRY_LONGEST_S)
+            self._retry[(channel.name, alert.key)] = (alert, attempts, now + wait)
+            self.say(
+                f"gonogo watch: alert '{alert.key}' to {channel.name} failed ({why}, attempt {attempts}); "
+                f"trying again in {wait:g} s"
+            )
             return False
         self._last_sent[channel.name] = now
         self.log.append(Delivery(now, channel.name, alert.key, outcome))

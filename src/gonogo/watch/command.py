@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
             environment,
             gates,
             client,
-            Alerter(found, environment.monitoring.alerts.min_interval, secrets),
+            Alerter(found, environment.monitoring.alerts.min_interval, secrets, say=say),
             Plan(total, sorted(points, key=lambda p: p[1]), every),
             out,
             rollback=rollback,
