@@ -1,2 +1,2 @@
-# Root conftest: the gate plugin itself is registered through the pytest11 entry point (gonogo.plugin.hooks,
+# Root conftest: the gate plugin itself is registered through the pytest11 entry point (gonogo.plugin.entry,
 # pyproject.toml); each suite's fixtures are in its own conftest under tests/.

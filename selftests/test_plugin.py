@@ -563,3 +563,42 @@ def test_bad_input_overwrites_the_last_report_with_undecided(project):
     assert result.ret == 4
     report = project.report()
     assert (report["verdict"], report["exit_code"]) == ("undecided", 4) and "bad input" in report["reasons"][0]
+
+
+def test_a_signal_while_the_plugin_is_imported_is_held_until_the_outputs_are_marked():
+    """Issue 39: a SIGTERM in the first ~2 s (the plugin's import on a loaded host) ended with exit -15 and the last
+    Go's reports left. The entry point holds it; the plugin's handler gets it once it knows what to invalidate."""
+    from gonogo.plugin import early
+
+    got: list[int] = []
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        early.hold_signals()
+        os.kill(os.getpid(), signal.SIGTERM)  # delivered to the held handler, not the default (death)
+        assert got == []
+        early.release(lambda signum, frame: got.append(signum))
+        assert got == [signal.SIGTERM]
+        os.kill(os.getpid(), signal.SIGTERM)  # from now on the plugin's handler itself
+        assert got == [signal.SIGTERM, signal.SIGTERM]
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+@pytest.mark.parametrize("flag", ["--help", "--collect-only", "--fixtures", "--markers"])
+def test_a_run_that_decides_nothing_never_touches_the_last_reports(project, flag):
+    """Issue 39: `pytest --help`, `--collect-only` and `--fixtures` overwrote the gate report with "undecided" and
+    emptied the Allure results: the last real run's reports were gone."""
+    project.smoke()
+    outputs = ("--gate-report=report.json", "--junitxml=junit.xml", "--alluredir=allure", "--clean-alluredir")
+    assert project.run(*outputs).ret == 0 and project.report()["verdict"] == "go"
+    before = {p: p.read_bytes() for p in [project.path / "report.json", project.path / "junit.xml",
+                                         *sorted((project.path / "allure").iterdir())]}
+    assert len(before) > 3
+    result = project.run(flag, *outputs)
+    assert result.ret == 0, result.stdout.str()[-2000:]
+    after = {p: p.read_bytes() for p in [project.path / "report.json", project.path / "junit.xml",
+                                        *sorted((project.path / "allure").iterdir())]}
+    assert after == before
+    if flag == "--fixtures":
+        assert "gonogo" in result.stdout.str()  # the plugin's fixtures are still listed

@@ -21,7 +21,7 @@ from gonogo.config.errors import ConfigError
 from gonogo.core import variables
 from gonogo.core.catalog import SUITES
 from gonogo.core.exit_codes import EXIT_INTERRUPTED, EXIT_UNDECIDED, EXIT_USAGE
-from gonogo.plugin import fixtures, suites
+from gonogo.plugin import early, fixtures, suites
 from gonogo.plugin.fixtures import STATE
 from gonogo.plugin.items import GateItem, GatesFile
 from gonogo.reporting import console, json_report, undecided
@@ -63,6 +63,15 @@ def pytest_load_initial_conftests(early_config: pytest.Config, args: list[str], 
     _undecided_from_the_start(early_config)
 
 
+SHOWING = ("help", "version", "showfixtures", "show_fixtures_per_test", "markers", "collectonly")
+
+
+def only_shows(options: argparse.Namespace) -> bool:
+    """pytest --help, --version, --fixtures, --markers, --collect-only: nothing will be decided, so no output of the
+    last real run (gate report, JUnit, Allure results) is touched."""
+    return any(getattr(options, name, False) for name in SHOWING)
+
+
 STARTED = "the run started and did not reach its verdict (interrupted, killed or crashed before the gates were decided)"
 
 
@@ -74,27 +83,33 @@ def _undecided_from_the_start(early_config: pytest.Config) -> None:
     env_name = pick(
         getattr(ns, "gonogo_env", None), ENV_VARS["env"], early_config.getini("gonogo_env"), None, os.environ
     )
-    if not env_name or getattr(ns, "collectonly", False):
+    if not env_name or only_shows(ns):
+        early.release(None)
         return
     path = getattr(ns, "gonogo_gate_report", None)
     if path:
         try:
             json_report.check_writable(path)
         except json_report.ReportError as exc:
+            early.release(None)
             raise pytest.UsageError(f"{OPT_GATE_REPORT}: {exc} (exit {EXIT_USAGE}: nothing was run)") from None
+    junit, alluredir = getattr(ns, "xmlpath", None), getattr(ns, "allure_report_dir", None)
+
+    def invalidate(reason: str, code: int) -> None:
+        """Every output of the last run says undecided: the gate report, JUnit (its cases are not this run's: only
+        the undecided verdict stays) and Allure's environment."""
+        if path:
+            undecided.gate_report(path, reason, code, environment=env_name, base_url=None, gates_file=None)
+        if junit and Path(junit).is_file():
+            Path(junit).unlink()
+            undecided.junit(junit, reason)
+        if alluredir and Path(alluredir).is_dir():
+            write_environment(alluredir, None, environment=env_name, base_url="", gates_file=Path(""), run_id="")
 
     capture = early_config.pluginmanager.getplugin("capturemanager")
 
     def stop(signum, frame):
-        if path:
-            undecided.gate_report(
-                path,
-                f"{signal.Signals(signum).name} before the run started",
-                EXIT_INTERRUPTED,
-                environment=env_name,
-                base_url=None,
-                gates_file=None,
-            )
+        invalidate(f"{signal.Signals(signum).name} before the run started", EXIT_INTERRUPTED)
         if capture is not None:  # pytest captures fds 1 and 2 already: the line must reach the real stderr
             capture.suspend_global_capture(in_=False)
         os.write(
@@ -104,20 +119,8 @@ def _undecided_from_the_start(early_config: pytest.Config) -> None:
         )
         os._exit(EXIT_INTERRUPTED)  # nothing to clean up yet: no box, no load, no test data
 
-    for signum in (signal.SIGINT, signal.SIGTERM):  # first: a signal while the reports below are written is caught too
-        try:
-            signal.signal(signum, stop)
-        except ValueError:  # not the main thread (pytest run in-process by a tool): keep the defaults
-            break
-    if path:
-        undecided.gate_report(path, STARTED, EXIT_UNDECIDED, environment=env_name, base_url=None, gates_file=None)
-    junit = getattr(ns, "xmlpath", None)
-    if junit and Path(junit).is_file():  # the last run's cases are not this run's: only the undecided verdict stays
-        Path(junit).unlink()
-        undecided.junit(junit, STARTED)
-    alluredir = getattr(ns, "allure_report_dir", None)
-    if alluredir and Path(alluredir).is_dir():
-        write_environment(alluredir, None, environment=env_name, base_url="", gates_file=Path(""), run_id="")
+    early.release(stop)  # first: a signal held since the plugin's import, or one while the outputs are marked, stops
+    invalidate(STARTED, EXIT_UNDECIDED)
 
 
 def _run_again_with_joined_path_options(early_config: pytest.Config) -> None:
@@ -242,7 +245,10 @@ def _path(config: pytest.Config, cli: str | None, key: str, default: str) -> Pat
     return path if path.is_absolute() or cli else config.rootpath / path
 
 
+@pytest.hookimpl(tryfirst=True)  # before allure-pytest's: it cleans its results directory when it configures
 def pytest_configure(config: pytest.Config) -> None:
+    if only_shows(config.option):  # JUnit and Allure of the last real run stay as they are
+        config.option.clean_alluredir, config.option.allure_report_dir, config.option.xmlpath = False, None, None
     if not config.pluginmanager.is_registered(fixtures):
         config.pluginmanager.register(fixtures, "gonogo-fixtures")
     config.addinivalue_line(
@@ -263,6 +269,8 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     opt = config.option
     env_name = pick(opt.gonogo_env, ENV_VARS["env"], config.getini("gonogo_env"), None, os.environ)
+    if env_name and only_shows(opt) and not opt.collectonly:
+        return  # nothing is run: the plugin's options and fixtures are listed, no environment is loaded
     if not env_name:
         for flag, value in (
             (OPT_GATES, opt.gonogo_gates),
@@ -272,7 +280,6 @@ def pytest_configure(config: pytest.Config) -> None:
             if value:
                 raise pytest.UsageError(f"{flag} needs an environment: add {OPT_ENV}=NAME (or set {ENV_VARS['env']})")
         return
-    _stop_on_signals(config)  # from here pytest's own Ctrl-C handling runs the clean-up hooks
     try:
         state = RunState.load(
             env_name,
@@ -341,6 +348,9 @@ class ActiveRun:
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         if self.config.option.collectonly:
             return
+        # from here pytest's own Ctrl-C handling runs the clean-up hooks (until now, the start-up's quick exit:
+        # nothing to clean up, every output marked undecided, one line)
+        _stop_on_signals(self.config)
         from gonogo.target.probe import probe
 
         try:
