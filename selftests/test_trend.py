@@ -173,3 +173,40 @@ def test_a_period_prometheus_does_not_answer_decides_nothing(tmp_path):
     assert "response time P95: no data: Prometheus http://127.0.0.1" in proc.stdout and "nothing to show" in proc.stdout
     missing = trend("--period", "7d", cwd=tmp_path)
     assert missing.returncode == 4 and "needs --env" in missing.stderr + missing.stdout
+
+
+@pytest.mark.parametrize("mutate, says", [
+    (lambda r: r.update(finished_at="yesterday"), "finished_at 'yesterday' is not an ISO 8601 time"),
+    (lambda r: r.update(finished_at="2026-12-01T10:00:00"), "names no time zone"),
+    (lambda r: r["gates"][0].update(measured="420 ms"), "measured '420 ms' is not a number"),
+    (lambda r: r["gates"][0].update(status=3), "status 3 is not one of"),
+    (lambda r: r.update(verdict="undecided"), "it decided nothing"),
+    (lambda r: r.update(verdict="go' style='x' onmouseover='alert(1)"), "is not go or no-go"),
+], ids=["not_a_time", "no_zone", "measured_text", "status_number", "undecided", "verdict_injection"])
+def test_an_unreadable_report_is_left_out_with_one_line_and_the_rest_shown(runs, mutate, says):
+    """Issue 39: one unreadable report killed the whole trend (and the weekly mail); a verdict was put unescaped in
+    a class attribute."""
+    bad = runs / "reports" / "run-2.json"
+    report = json.loads(bad.read_text())
+    mutate(report)
+    bad.write_text(json.dumps(report))
+    proc = trend("reports/*.json", "--html", "out/trend.html", cwd=runs)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stdout + proc.stderr
+    assert f"gonogo trend: not read: {bad.relative_to(runs)}: " in proc.stdout and says in proc.stdout, proc.stdout
+    page = (runs / "out" / "trend.html").read_text()
+    assert "5 runs" in page and "onmouseover" not in page.replace("&#x27;", "'").split("Reports not read")[0]
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--env", "staging", "--period=-7d"], "'-7d' must be from 1 min to 366 d"),
+    (["--env", "staging", "--period", "0s"], "'0s' must be from 1 min"),
+    (["--env", "staging", "--period", "1e9d"], "'1e9d' must be from 1 min to 366 d"),
+    (["reports/*.json", "--html", "out"], "is a directory; name the report file"),
+    (["reports/*.json", "--env", "staging", "--mail-to", "a@example.com\r\nBcc: b@example.com"],
+     "is not one e-mail address"),
+], ids=["negative", "zero", "huge", "html_dir", "mail_crlf"])
+def test_options_are_checked_before_anything_is_read(runs, args, says):
+    (runs / "out").mkdir(exist_ok=True)
+    proc = trend(*args, cwd=runs)
+    assert proc.returncode == 4 and says in proc.stderr and "Traceback" not in proc.stderr, proc.stdout + proc.stderr
+    assert not proc.stdout.strip(), proc.stdout  # nothing was read or shown first

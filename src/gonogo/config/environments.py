@@ -408,6 +408,31 @@ class AwsSettings(_Strict):
 AlertSeverity = Literal["info", "warning", "critical"]
 
 
+def mail_address(value: str) -> str:
+    """One e-mail address: a header line breaks at CR or LF (a recipient carrying one would end the watch at its
+    first alert, or add headers of its own)."""
+    if any(c in value for c in "\r\n,;<>") or any(ord(c) < 32 for c in value):
+        raise ValueError(f"{value!r} is not one e-mail address: no line breaks, commas, semicolons or angle brackets")
+    name, at, domain = value.strip().rpartition("@")
+    if not at or not name or "." not in domain or " " in value.strip():
+        raise ValueError(f"{value!r} is not an e-mail address like oncall@example.com")
+    return value.strip()
+
+
+def webhook_url(value: SecretStr) -> SecretStr:
+    """An http(s) URL (Slack's, or any JSON webhook): never file:// or a bare host; the URL itself is not echoed."""
+    parts = urlsplit(value.get_secret_value())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(
+            "the webhook must be an http(s) URL like https://hooks.slack.com/services/... (found "
+            f"{'a ' + parts.scheme + ':// URL' if parts.scheme else 'a text without a scheme'}; not echoed: a secret)"
+        )
+    return value
+
+
+MailAddress = Annotated[str, AfterValidator(mail_address)]
+
+
 class EmailAlerts(_Strict):
     """E-mail for important issues (the plan): SMTP with STARTTLS, credentials as ${VAR} placeholders."""
 
@@ -416,8 +441,8 @@ class EmailAlerts(_Strict):
     starttls: bool = True  # off only for a relay on localhost
     username: OptionalText = None
     password: SecretStr | None = None
-    sender: str
-    to: list[str] = Field(min_length=1)
+    sender: MailAddress
+    to: list[MailAddress] = Field(min_length=1)
     min_severity: AlertSeverity = "warning"
 
 
@@ -433,7 +458,7 @@ class Alerts(_Strict):
     """Where `gonogo watch` alerts, each channel optional: Slack's incoming webhook (or any JSON webhook; its URL is a
     secret), e-mail, PagerDuty. One alert per condition until it clears, at most one per channel per min_interval."""
 
-    webhook: SecretStr | None = None
+    webhook: Annotated[SecretStr, AfterValidator(webhook_url)] | None = None
     webhook_min_severity: AlertSeverity = "info"
     email: EmailAlerts | None = None
     pagerduty: PagerDutyAlerts | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,9 +49,22 @@ def one_of(choices: Iterable[str]) -> str:
     return ", ".join(f"'{c}'" for c in choices)
 
 
-def duration_option(text: str, option: str) -> float:
-    """A command-line duration (``--for 24h``, ``--period 7d``) in seconds, or the error naming the option."""
+def duration_option(text: str, option: str, *, least: float = 1.0, most: float = 366 * 86400.0) -> float:
+    """A command-line duration (``--for 24h``, ``--period 7d``) in seconds, from ``least`` to ``most`` (a second
+    to a year unless the option says otherwise), or the error naming the option."""
     try:
-        return parse_quantity(text.strip(), Dimension.DURATION).value
+        value = parse_quantity(text.strip(), Dimension.DURATION).value
     except UnitError as exc:
         raise ConfigError(option, f"'{text}' is not a duration ({exc}); e.g. 90s, 5m, 1h, 24h, 7d") from None
+    if not (math.isfinite(value) and least <= value <= most):
+        raise ConfigError(
+            option, f"'{text}' must be from {_seconds(least)} to {_seconds(most)}; e.g. 90s, 5m, 1h, 24h, 7d"
+        )
+    return value
+
+
+def _seconds(value: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if value >= size and value % size == 0:
+            return f"{value / size:g} {unit}"
+    return f"{value:g} s"

@@ -163,6 +163,21 @@ def _existing_file(value: str) -> str:
     return value
 
 
+MAX_LOAD_WORKERS = 64  # worker processes on one machine: far past any core count a runner has
+
+
+def _load_workers(value: str) -> int:
+    try:
+        workers = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{value}' is not a whole number of worker processes") from None
+    if not 0 <= workers <= MAX_LOAD_WORKERS:
+        raise argparse.ArgumentTypeError(
+            f"{workers} worker processes: give 0 (one Locust process) to {MAX_LOAD_WORKERS}, about one per free core"
+        )
+    return workers
+
+
 def _url(value: str) -> str:
     try:
         return http_url(value)
@@ -230,7 +245,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         dest="gonogo_load_workers",
         metavar="N",
         default=0,
-        type=int,
+        type=_load_workers,
         help="Run the load suite as a Locust master with N worker processes on this machine "
         "(figures merge on the master). 0: one Locust process. Default: %(default)r",
     )

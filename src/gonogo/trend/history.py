@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from gonogo.core import shift
 from gonogo.core.store import MetricsStore
+from gonogo.gates.rules import Status
 from gonogo.reporting import json_report
 
 LATENCY = "load.http_latency"  # the distribution compared between the last two runs (significance)
@@ -101,18 +103,61 @@ def allure_report(report: Path, run_id: object) -> Path | None:
     return index if run_id in (names.get("gonogo.run_id") or []) and index.is_file() else None
 
 
+VERDICTS = ("go", "no-go")  # a run that decided something; an undecided one has no figures to draw
+STATUSES = {s.value for s in Status}
+
+
 def load(paths: list[Path]) -> History:
+    """The decided gate reports among ``paths``; each one that cannot be read is left out with one line saying why."""
     runs, problems = [], []
     for path in paths:
         try:
-            data, store = json_report.load_store(path)
+            runs.append(_run(path))
         except json_report.ReportError as exc:
             problems.append(str(exc))
-            continue
-        stamp = data.get("finished_at") or data.get("started_at")
-        at = datetime.fromisoformat(stamp) if stamp else datetime.fromtimestamp(path.stat().st_mtime)
-        gates = {g["id"]: g for g in data.get("gates", []) if isinstance(g, dict) and "id" in g}
-        run = Run(path, at, str(data.get("verdict", "?")), str(data.get("environment", "")), gates, store)
-        run.allure = allure_report(path, data.get("run_id"))
-        runs.append(run)
     return History(sorted(runs, key=lambda r: r.at), problems)
+
+
+def _run(path: Path) -> Run:
+    data, store = json_report.load_store(path)
+    if data["schema"] != json_report.SCHEMA:
+        raise json_report.ReportError(f"{path}: the figures of a load run, not a gate report: not a run of the trend")
+    verdict = data.get("verdict")
+    if verdict not in VERDICTS:
+        why = "it decided nothing" if verdict == "undecided" else f"its verdict {verdict!r} is not go or no-go"
+        raise json_report.ReportError(f"{path}: {why}: not a run of the trend")
+    stamp = data.get("finished_at") or data.get("started_at")
+    try:
+        at = datetime.fromisoformat(stamp) if stamp else datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    except (TypeError, ValueError):
+        raise json_report.ReportError(f"{path}: finished_at {stamp!r} is not an ISO 8601 time") from None
+    if at.tzinfo is None:
+        raise json_report.ReportError(f"{path}: finished_at {stamp!r} names no time zone (write e.g. +00:00)")
+    gates = {}
+    for entry in data.get("gates") or []:
+        problem = _gate_problem(entry)
+        if problem:
+            raise json_report.ReportError(f"{path}: {problem}: not a report gonogo wrote")
+        gates[entry["id"]] = entry
+    run = Run(path, at, verdict, str(data.get("environment", "")), gates, store)
+    run.allure = allure_report(path, data.get("run_id"))
+    return run
+
+
+def _gate_problem(entry: object) -> str | None:
+    """What makes a report's gate entry unusable for the trend (its figure is drawn and compared)."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
+        return "a gate entry without an id"
+    measured = entry.get("measured")
+    if measured is not None and (
+        isinstance(measured, bool) or not isinstance(measured, int | float) or not math.isfinite(measured)
+    ):
+        return f"gate {entry['id']}: measured {measured!r} is not a number"
+    if entry.get("status") not in STATUSES:
+        return f"gate {entry['id']}: status {entry.get('status')!r} is not one of {', '.join(sorted(STATUSES))}"
+    limit = (entry.get("threshold") or {}).get("value") if isinstance(entry.get("threshold"), dict | None) else "?"
+    if limit is not None and (
+        isinstance(limit, bool) or not isinstance(limit, int | float) or not math.isfinite(limit)
+    ):
+        return f"gate {entry['id']}: threshold value {limit!r} is not a number"
+    return None

@@ -11,6 +11,7 @@ from gonogo.trend.history import History
 from gonogo.trend.period import Line, PeriodTrend
 
 WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 520, 170, 60, 36, 24
+VERDICT_CLASS = {"go": "go", "no-go": "nogo"}  # a class attribute never carries a report's own text
 COLOURS = {"pass": "#27ae60", "fail": "#c0392b", "warn": "#e67e22", "inconclusive": "#7f8c8d", "not_run": "#bdc3c7"}
 
 
@@ -156,7 +157,7 @@ def runs_html(history: History, out: Path) -> str:
         return f"<a href='{escape(os.path.relpath(run.allure, out.parent))}'>Allure</a>"
 
     rows = "".join(
-        f"<tr><td>{escape(run.label)}</td><td class='{run.verdict.lower().replace('-', '')}'>{escape(run.verdict)}</td>"
+        f"<tr><td>{escape(run.label)}</td><td class='{VERDICT_CLASS.get(run.verdict, '')}'>{escape(run.verdict)}</td>"
         f"<td>{escape(run.environment)}</td><td><a href='{escape(os.path.relpath(run.path, out.parent))}'>"
         f"{escape(run.path.name)}</a></td><td>{allure(run)}</td></tr>"
         for run in history.runs
