@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from gonogo.config.environments import Environment, Environments, masked_url
+from gonogo.config.environments import SERVER_SIDE, Environment, Environments, masked_url
 from gonogo.config.errors import ConfigError
 from gonogo.config.gates import GateSet
 from gonogo.core.exit_codes import EXIT_INTERRUPTED, EXIT_UNDECIDED, EXIT_USAGE
@@ -174,7 +174,9 @@ def evaluate(args: argparse.Namespace) -> int:
         if env_names is None:
             say("gonogo: server side: no environments file, no Prometheus to ask: the server.* gates decide nothing")
         else:
-            say(f"gonogo: server side: {_server_side(Environments.from_path(env_file).get(env_name), data, store)}")
+            say(
+                f"gonogo: server side: {_server_side(Environments.from_path(env_file).get(env_name, only=SERVER_SIDE), data, store)}"
+            )
     gates = GateSet.from_path(args.gates, env_names).for_environment(env_name)
     baseline = None
     if args.baseline:

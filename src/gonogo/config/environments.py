@@ -547,6 +547,11 @@ class Environment(_Strict):
         return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
+#: what the commands after the switch read of an environment (``gonogo watch``, ``trend --period``, ``evaluate --env``):
+#: its Prometheus, how its servers are read, its rollback and alerts; a variable missing elsewhere is not asked for
+SERVER_SIDE = ("prometheus_url", "prometheus", "server_metrics", "deploy", "monitoring", "safety", "ca_bundle")
+
+
 class _EnvironmentsFile(_Strict):
     version: Literal[1] = 1
     environments: dict[str, dict]
@@ -574,8 +579,17 @@ class Environments:
     def names(self) -> list[str]:
         return list(self._file.environments)
 
-    def get(self, name: str, env: Mapping[str, str] | None = None, base_url: str | None = None) -> Environment:
-        """The environment ``name`` with its ``${VAR}`` placeholders resolved from ``env``."""
+    def get(
+        self,
+        name: str,
+        env: Mapping[str, str] | None = None,
+        base_url: str | None = None,
+        *,
+        only: tuple[str, ...] | None = None,
+    ) -> Environment:
+        """The environment ``name`` with its ``${VAR}`` placeholders resolved from ``env``. ``only``: the settings a
+        command uses (``gonogo watch`` reads Prometheus, not the database): a missing variable elsewhere is no error,
+        and the setting it is in is left at its default."""
         if name not in self._file.environments:
             raise ConfigError(
                 self.doc.path,
@@ -588,6 +602,10 @@ class Environments:
         problems: list[Problem] = []
         _check_secrets_are_placeholders(raw, loc, self.doc, problems)
         resolved = _resolve(raw, loc, env, self.doc, problems)
+        if only is not None:
+            unused = {p.place.split(".")[2] for p in problems if p.place.count(".") >= 2} - set(only) - {"base_url"}
+            problems = [p for p in problems if p.place.count(".") < 2 or p.place.split(".")[2] not in unused]
+            resolved = {k: v for k, v in resolved.items() if k not in unused}
         if problems:
             raise ConfigError(self.doc.path, problems)
         if base_url:

@@ -44,8 +44,12 @@ def duplicate_keys(node: yaml.Node | None) -> list[Problem]:
     replace the first and a second ``threshold:`` would win unseen."""
     problems: list[Problem] = []
     stack: list[tuple[yaml.Node, tuple]] = [(node, ())]
+    visited: set[int] = set()  # an alias is the node it names: each node is walked once, however often it is used
     while stack:
         node, path = stack.pop()
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
         if isinstance(node, yaml.MappingNode):
             seen: dict[str, int] = {}
             for key, value in node.value:
@@ -73,6 +77,55 @@ def duplicate_keys(node: yaml.Node | None) -> list[Problem]:
     return sorted(problems, key=lambda p: p.line or 0)
 
 
+MOST_VALUES = 200_000  # far more than any gates or environments file holds; aliases that expand past it are a bomb
+
+
+def expanded_size(root: yaml.Node | None) -> int:
+    """How many values the document holds once every alias is expanded (what any reader of the data walks), counted
+    without expanding them."""
+    sizes: dict[int, int] = {}
+    order: list[yaml.Node] = []
+    stack = [root] if root is not None else []
+    seen: set[int] = set()
+    while stack:  # the nodes, each once, children after their parents
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        order.append(node)
+        stack.extend(_children(node))
+    for node in reversed(order):  # children first: each size from its children's
+        sizes[id(node)] = min(MOST_VALUES + 1, 1 + sum(sizes.get(id(c), 1) for c in _children(node)))
+    return sizes.get(id(root), 0) if root is not None else 0
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _bad_scalar(root: yaml.Node | None) -> Problem | None:
+    """The first value YAML reads but cannot build (a date that does not exist: 2026-02-30, month 13), with its line."""
+    constructor = yaml.constructor.SafeConstructor()
+    stack = [root] if root is not None else []
+    while stack:
+        node = stack.pop()
+        if isinstance(node, yaml.ScalarNode):
+            try:
+                constructor.construct_object(node)
+            except (ValueError, TypeError, OverflowError, yaml.YAMLError) as exc:
+                return Problem(
+                    "",
+                    f"{node.value!r} cannot be read ({exc}); a date must exist (YYYY-MM-DD), or quote it as text",
+                    node.start_mark.line + 1,
+                )
+        stack.extend(_children(node))
+    return None
+
+
 def _dotted(path: tuple) -> str:
     return "".join(
         f"[{part}]" if isinstance(part, int) else (f".{part}" if i else str(part)) for i, part in enumerate(path)
@@ -96,7 +149,17 @@ def load_yaml(path: str | Path, what: str) -> YamlDocument:
     gc.disable()
     try:
         root = yaml.compose(text, Loader=_Loader)  # parsed once: the values are built from the same nodes
-        data = None if root is None else yaml.constructor.SafeConstructor().construct_document(root)
+        if expanded_size(root) > MOST_VALUES:
+            raise ConfigError(
+                path,
+                f"its aliases (*name) expand to more than {MOST_VALUES:,} values: an alias bomb, or a file far larger "
+                f"than any {what} file; write the values out or use fewer nested aliases",
+            )
+        try:
+            data = None if root is None else yaml.constructor.SafeConstructor().construct_document(root)
+        except (ValueError, TypeError, OverflowError):
+            bad = _bad_scalar(root)
+            raise ConfigError(path, [bad or Problem("", "a value cannot be read")]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None

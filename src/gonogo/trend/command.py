@@ -13,7 +13,7 @@ import httpx
 
 from gonogo.alerting.channels import ChannelError
 from gonogo.alerting.configured import email
-from gonogo.config.environments import Environments, mail_address
+from gonogo.config.environments import SERVER_SIDE, Environments, mail_address
 from gonogo.config.errors import ConfigError, duration_option
 from gonogo.config.gates import GateSet
 from gonogo.core import redaction
@@ -33,7 +33,7 @@ def _period(args: argparse.Namespace) -> period.PeriodTrend | None:
         raise ConfigError("--period", "needs --env: the environment whose Prometheus holds the period")
     length = duration_option(args.period, "--period")
     environments = Environments.from_path(args.environments)
-    environment, url, none = monitored(environments.get(args.env), Path(args.root).resolve())
+    environment, url, none = monitored(environments.get(args.env, only=SERVER_SIDE), Path(args.root).resolve())
     if url is None:
         raise ConfigError("--period", f"no Prometheus to read the period from: {none}")
     gates = GateSet.from_path(args.gates, environments.names).for_environment(args.env)
@@ -65,7 +65,7 @@ def _recipients(args: argparse.Namespace) -> list[str]:
         raise ConfigError("--mail-to", str(exc)) from None
     if not recipients:
         raise ConfigError("--mail-to", "names no address (e.g. --mail-to oncall@example.com,team@example.com)")
-    if email(Environments.from_path(args.environments).get(args.env)) is None:
+    if email(Environments.from_path(args.environments).get(args.env, only=SERVER_SIDE)) is None:
         raise ConfigError("--mail-to", f"environment '{args.env}' has no monitoring.alerts.email to send it with")
     return recipients
 
@@ -125,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
     say(summary, end="")
     say(f"gonogo trend: {html_path}")
     if recipients:
-        mail = email(Environments.from_path(args.environments).get(args.env))
+        mail = email(Environments.from_path(args.environments).get(args.env, only=SERVER_SIDE))
         assert mail is not None  # checked by _recipients
         try:
             mail.send_report(title, summary, text, recipients)

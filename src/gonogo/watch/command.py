@@ -11,7 +11,7 @@ import httpx
 
 from gonogo.alerting.alerter import Alerter
 from gonogo.alerting.configured import channels
-from gonogo.config.environments import Environments
+from gonogo.config.environments import SERVER_SIDE, Environments
 from gonogo.config.errors import ConfigError, duration_option
 from gonogo.config.gates import GateSet
 from gonogo.deploy import actions
@@ -30,7 +30,7 @@ def _stop_on_sigterm() -> None:
 def run(args: argparse.Namespace) -> int:
     root = Path(args.root).resolve()
     environments = Environments.from_path(args.environments)
-    environment, prometheus_url, none = monitored(environments.get(args.env), root)
+    environment, prometheus_url, none = monitored(environments.get(args.env, only=SERVER_SIDE), root)
     if prometheus_url is None:
         raise ConfigError("watch", f"nothing to watch: {none}")
     gates = GateSet.from_path(args.gates, environments.names).for_environment(args.env)
