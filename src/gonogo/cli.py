@@ -174,9 +174,8 @@ def evaluate(args: argparse.Namespace) -> int:
         if env_names is None:
             say("gonogo: server side: no environments file, no Prometheus to ask: the server.* gates decide nothing")
         else:
-            say(
-                f"gonogo: server side: {_server_side(Environments.from_path(env_file).get(env_name, only=SERVER_SIDE), data, store)}"
-            )
+            environment = Environments.from_path(env_file).get(env_name, only=SERVER_SIDE)
+            say(f"gonogo: server side: {_server_side(environment, data, store)}")
     gates = GateSet.from_path(args.gates, env_names).for_environment(env_name)
     baseline = None
     if args.baseline:
