@@ -205,8 +205,25 @@ def test_the_unmutated_report_is_decided(tmp_path):
     (lambda r, m: m["server.cpu_usage"].update(readings=[[1e9, float("nan")]]), "readings.0.1: Input should be a finite number"),
     (lambda r, m: r.update(failed_tests=-3), "failed_tests: Input should be greater than or equal to 0"),
     (lambda r, m: r.update(suites_run="smoke"), "suites_run: Input should be a valid list"),
+    (lambda r, m: m["server.cpu_usage"].update(readings=[[1e9, -0.5]]),
+     "a reading of -50 % is outside server.cpu_usage's domain"),
+    (lambda r, m: r["metrics"]["series"].append(
+        {"metric": "server.memory_usage", "tags": {}, "data": {"readings": [[1e9, -2.0]]}}),
+     "a reading of -200 % is outside server.memory_usage's domain 0..100 %"),
+    (lambda r, m: r["metrics"]["series"].append(
+        {"metric": "server.http_latency_p95", "tags": {}, "data": {"readings": [[1e9, -1.0]]}}),
+     "a reading of -1000 ms is outside server.http_latency_p95's domain"),
+    (lambda r, m: r["metrics"]["series"].append(
+        {"metric": "load.capacity", "tags": {}, "data": {"readings": [[1e9, 1e308]]}}),
+     "a reading of 1e+308 rps is outside load.capacity's domain"),
+    (lambda r, m: r["metrics"].update(unmeasured="all fine"), "'unmeasured' must be a list of notes, found str"),
+    (lambda r, m: r["metrics"].update(timeline={"slice_seconds": 0, "slices": []}), "timeline.slice_seconds 0 must be"),
+    (lambda r, m: r["metrics"].update(timeline={"slice_seconds": -10, "slices": []}), "timeline.slice_seconds -10"),
+    (lambda r, m: r["metrics"].update(timeline={"slice_seconds": float("nan"), "slices": []}),
+     "timeline.slice_seconds nan"),
 ], ids=["negative_hits", "hits_over_total", "infinite_total", "negative_latency", "not_a_histogram", "nan_gauge",
-        "negative_failed_tests", "suites_not_a_list"])
+        "negative_failed_tests", "suites_not_a_list", "negative_cpu", "negative_memory", "negative_server_p95",
+        "capacity_1e308", "unmeasured_not_a_list", "zero_slices", "negative_slices", "nan_slices"])
 def test_impossible_figures_are_refused_naming_the_series_never_decided(tmp_path, mutate, says):
     """Issue 29: -5 hits of 30 read -16.67 % PASS and Go; a negative histogram a P95 of -1e-06 ms; Infinity crashed
     (exit 5); NaN reached the written report as bare NaN; "smoke" was read as the suites s, m, o, k, e."""

@@ -235,3 +235,38 @@ def test_two_watches_never_run_on_one_state(tmp_path):
         assert proc.returncode == 4 and "another gonogo watch" in proc.stderr, proc.stderr
     finally:
         held.close()
+
+
+def _latency_report(path: Path, seconds: list[float], run_id: str) -> None:
+    from gonogo.core.store import MetricsStore
+
+    store = MetricsStore()
+    for value in seconds:
+        store.record_latency("load.http_latency", value, endpoint="GET /api/models")
+    path.write_text(json.dumps({"schema": "gonogo.gate-report/1", "environment": "staging", "run_id": run_id,
+                                "suites_run": ["load"], "failed_tests": 0, "metrics": store.to_dict()}))
+
+
+@pytest.mark.parametrize("min_samples, says", [
+    (20, "the baseline run has too few samples: 1 < 20 required"),
+    (1, "the samples cannot tell noise from a shift: with 5,000 vs 1 samples the test needs at least 20 in each run"),
+], ids=["under_min_samples", "too_few_to_reach_significance"])
+def test_a_baseline_too_small_to_judge_is_undecided_never_inside_the_noise(tmp_path, min_samples, says):
+    """P95 466 ms against a 97 ms baseline passed "inside the noise (p = 0.0417, A12 = 1.00; 5,000 vs 1 samples)"."""
+    _latency_report(tmp_path / "now.json", [0.466] * 5000, "now")
+    _latency_report(tmp_path / "base.json", [0.097], "base")
+    (tmp_path / "gates.yaml").write_text(
+        "version: 1\ngates:\n  - {id: p95.vs_baseline, requirement: K1, metric: load.http_latency, aggregation: p95, "
+        f"relative: '<= +10 %', significance: 0.01, min_samples: {min_samples}}}\n")
+    proc = subprocess.run([sys.executable, "-m", "gonogo.cli", "evaluate", "now.json", "--baseline", "base.json"],
+                          cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert says in " ".join(proc.stdout.split()) and "inside the noise" not in proc.stdout, proc.stdout
+
+
+def test_a_shift_the_samples_cannot_reach_is_undecided():
+    """With enough samples for the test but too few to reach the gate's significance, it decides nothing."""
+    from gonogo.core import shift
+
+    assert shift.smallest_p(5000, 1) == pytest.approx(0.0417, abs=1e-4)  # the issue's "inside the noise"
+    assert shift.smallest_p(20, 20) < 1e-6 < shift.smallest_p(3, 3)

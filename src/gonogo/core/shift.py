@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from gonogo.core.histogram import LatencyHistogram
 
 TEST = "one-sided Mann-Whitney U over the recorded distributions"
+MIN_SAMPLES = 20  # per run: below it the normal approximation says nothing to rely on, either way
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
+import math
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -74,6 +75,26 @@ def _matches(value: str | None, pattern: str | list[str]) -> bool:
         return False
     patterns = pattern if isinstance(pattern, list) else [pattern]
     return any(fnmatch.fnmatchcase(value, str(p)) for p in patterns)
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _notes(data: dict, key: str, texts: tuple[str, ...], objects: tuple[str, ...]) -> list[dict]:
+    """A snapshot's list of notes, each an object with its text and object fields (a note read as anything else
+    would leave a gate deciding on what it was told to doubt)."""
+    notes = data.get(key) or []
+    if not isinstance(notes, list):
+        raise ValueError(f"'{key}' must be a list of notes, found {type(notes).__name__}")
+    for i, note in enumerate(notes):
+        if (
+            not isinstance(note, dict)
+            or not all(isinstance(note.get(t), str) for t in texts)
+            or not all(isinstance(note.get(o, {}), dict) for o in objects)
+        ):
+            raise ValueError(f"'{key}'[{i}] must be {{{', '.join(texts + objects)}}}, found {note!r:.80}")
+    return list(notes)
 
 
 class MetricsStore:
@@ -325,14 +346,23 @@ class MetricsStore:
             except ValueError as exc:
                 raise ValueError(f"series {_label(item)}: {exc}") from None
             store._series.setdefault(item["metric"], {})[_key(item["tags"])] = series
-        store.unmeasured_notes = list(data.get("unmeasured") or [])
-        store.unreliable_notes = list(data.get("unreliable") or [])
+        store.unmeasured_notes = _notes(data, "unmeasured", ("metric", "reason"), ("tags",))
+        store.unreliable_notes = _notes(data, "unreliable", ("metric", "reason"), ())
+        for note in store.unmeasured_notes + store.unreliable_notes:
+            store.definition(note["metric"])
+        if not isinstance(data.get("notes") or {}, dict):
+            raise ValueError(f"'notes' must be an object, found {type(data.get('notes')).__name__}")
         store.notes = dict(data.get("notes") or {})
         if data.get("timeline"):
             timeline = data["timeline"]
+            seconds = timeline.get("slice_seconds") if isinstance(timeline, dict) else None
+            if not (isinstance(seconds, int | float) and _number(seconds) and 0 < seconds <= 86_400):
+                raise ValueError(f"timeline.slice_seconds {seconds!r} must be seconds above 0 (a day at most)")
+            slices = timeline.get("slices")
+            if not isinstance(slices, list) or not all(isinstance(p, dict) and _number(p.get("start")) for p in slices):
+                raise ValueError("timeline.slices must be a list of {start: epoch seconds, ...figures}")
             store.set_timeline(
-                timeline["slice_seconds"],
-                {piece["start"]: cls.from_dict({**piece, "timeline": None}, catalog) for piece in timeline["slices"]},
+                seconds, {piece["start"]: cls.from_dict({**piece, "timeline": None}, catalog) for piece in slices}
             )
         return store
 

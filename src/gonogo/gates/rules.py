@@ -214,10 +214,18 @@ def _judge_shift(result: GateResult, series, base_series) -> GateResult:
         return result
     result.details = [found.describe(), *result.details]
     reachable = shift.smallest_p(found.current, found.baseline)
-    if alpha is not None and found.p_value >= alpha and reachable >= alpha:
+    fewest = min(found.current, found.baseline)
+    why = (
+        f"the test needs at least {shift.MIN_SAMPLES} in each run"
+        if fewest < shift.MIN_SAMPLES
+        else f"no p-value goes below {reachable:.3g} (needs < {alpha:g})"
+        if alpha is not None and found.p_value >= alpha and reachable >= alpha
+        else ""
+    )
+    if why:
         result.message = (
             f"{past}, and the samples cannot tell noise from a shift: with {found.current:,} vs {found.baseline:,} "
-            f"samples no p-value goes below {reachable:.3g} (needs < {alpha:g}); more samples in both runs decide it"
+            f"samples {why}; more samples in both runs decide it"
         )
         return result
     if alpha is not None and found.p_value < alpha:

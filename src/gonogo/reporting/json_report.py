@@ -158,6 +158,12 @@ def load_store(path: str | Path) -> tuple[dict, MetricsStore]:
     """A gate report, or the figures file of a standalone Locust run (GONOGO_LOAD_OUT: a run of the load suite only)."""
     data = read(path, accept=(SCHEMA, LOAD_FIGURES_SCHEMA))
     if data["schema"] == LOAD_FIGURES_SCHEMA:
+        for key in ("measure_from", "stopped_at"):
+            value = data.get(key)
+            if value is not None and not (
+                isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < 1e11
+            ):
+                raise ReportError(f"{path}: {key} {value!r} is not a time (epoch seconds): nothing was decided")
         data = {
             **data,
             "metrics": data.get("store"),
