@@ -158,7 +158,8 @@ def test_a_reader_that_leaves_early_never_turns_no_go_into_exit_0(tmp_path):
                             cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     proc.stdout.close()  # the reader left before the first line
     stderr = proc.stderr.read().decode()
-    assert proc.wait(timeout=60) == 1, stderr
+    proc.wait(timeout=60)
+    assert proc.returncode == 1, stderr
     assert "Traceback" not in stderr, stderr
     assert json.loads((tmp_path / "out.json").read_text())["verdict"] == "no-go"
 
@@ -206,21 +207,24 @@ def test_a_finished_watch_is_never_returned_again_and_its_reports_are_kept(tmp_p
     assert len(kept) == 1 and json.loads(kept[0].read_text())["verdict"] == "go"
 
 
-@pytest.mark.parametrize("state, says, code", [
-    ('{"environment": "staging", "started_at": 1', "cannot be read (JSONDecodeError)", 0),
-    ('{"environment": "production", "started_at": 1e12, "duration_s": 60}', "holds the watch of environment "
-                                                                             "'production', not 'staging'", 4),
-])
-def test_a_broken_state_is_said_and_kept_and_another_environments_is_refused(tmp_path, state, says, code):
-    """A state file cut in half, or another environment's state in the same --out, was replaced silently."""
+def test_a_state_file_cut_in_half_is_said_and_kept_aside(tmp_path):
+    """A state file cut in half was replaced silently, and its checkpoints overwritten as the new watch reached them."""
+    state = '{"environment": "staging", "started_at": 1'
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "watch-state.json").write_text(state)
     proc, _ = watch(tmp_path, FakePrometheus(HEALTHY))
-    assert proc.returncode == code and says in proc.stdout + proc.stderr, proc.stdout + proc.stderr
-    if code == 0:
-        assert [p.read_text() for p in (tmp_path / "out").glob("earlier-*/watch-state.json")] == [state]
-    else:
-        assert (tmp_path / "out" / "watch-state.json").read_text() == state  # untouched
+    assert proc.returncode == 0 and "cannot be read (JSONDecodeError)" in proc.stdout, proc.stdout + proc.stderr
+    assert [p.read_text() for p in (tmp_path / "out").glob("earlier-*/watch-state.json")] == [state]
+
+
+def test_another_environments_watch_in_the_same_out_is_refused(tmp_path):
+    state = '{"environment": "production", "started_at": 1e12, "duration_s": 60}'
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "watch-state.json").write_text(state)
+    proc, _ = watch(tmp_path, FakePrometheus(HEALTHY))
+    assert proc.returncode == 4, proc.stdout + proc.stderr
+    assert "holds the watch of environment 'production', not 'staging'" in proc.stderr
+    assert (tmp_path / "out" / "watch-state.json").read_text() == state  # untouched
 
 
 def test_two_watches_never_run_on_one_state(tmp_path):
@@ -270,3 +274,25 @@ def test_a_shift_the_samples_cannot_reach_is_undecided():
 
     assert shift.smallest_p(5000, 1) == pytest.approx(0.0417, abs=1e-4)  # the issue's "inside the noise"
     assert shift.smallest_p(20, 20) < 1e-6 < shift.smallest_p(3, 3)
+
+
+@pytest.mark.parametrize("extra, hook, says", [
+    (["--every", "0s"], "", "'0s' must be from 1 s to 366 d"),
+    (["--for", "1e400s"], "", "'1e400s' must be from 1 s to 366 d"),
+    ([], "file:///etc/passwd", "the webhook must be an http(s) URL"),
+], ids=["every_zero", "for_infinite", "webhook_file"])
+def test_watch_options_and_alert_settings_are_checked_before_anything_starts(tmp_path, extra, hook, says):
+    """`--every 0s` sent 131 queries in a 5 s watch; `--for 1e400s` and a file:// webhook were taken as given."""
+    fake = FakePrometheus(HEALTHY)
+    environments(tmp_path, fake.url)
+    if hook:
+        text = (tmp_path / "environments.yaml").read_text()
+        (tmp_path / "environments.yaml").write_text(text.replace(
+            "monitoring: {evaluate_every: 1 s}", "monitoring: {evaluate_every: 1 s, alerts: {webhook: '${HOOK}'}}"))
+    proc = subprocess.run(
+        [sys.executable, "-m", "gonogo.cli", "watch", "--env", "staging", "--environments", "environments.yaml",
+         "--gates", str(Path.cwd() / "gates.yaml"), "--out", "out", *extra],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60, env={**os.environ, "HOOK": hook},
+    )
+    assert proc.returncode == 4 and says in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    assert fake.queries == [] and "/etc/passwd" not in proc.stderr

@@ -599,6 +599,13 @@ def test_a_run_that_decides_nothing_never_touches_the_last_reports(project, flag
     assert result.ret == 0, result.stdout.str()[-2000:]
     after = {p: p.read_bytes() for p in [project.path / "report.json", project.path / "junit.xml",
                                         *sorted((project.path / "allure").iterdir())]}
-    assert after == before
+    assert after == before  # the last run's reports are left as they were
     if flag == "--fixtures":
         assert "gonogo" in result.stdout.str()  # the plugin's fixtures are still listed
+
+
+@pytest.mark.parametrize("workers", ["-2", "100000"])
+def test_load_workers_out_of_range_are_refused_before_anything_runs(project, workers):
+    project.smoke()
+    result = project.run(f"--load-workers={workers}")
+    assert result.ret == 4 and "worker processes: give 0 (one Locust process) to 64" in result.stderr.str()
