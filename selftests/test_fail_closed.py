@@ -121,17 +121,58 @@ def test_an_odd_answer_is_no_data_never_a_crash_nor_a_pass(tmp_path, answer):
 
 def test_a_prometheus_password_and_a_resolved_token_never_leave(tmp_path):
     """`prometheus_url: http://user:password@host` was printed whole on 8 console lines, the checkpoint JSON, JUnit,
-    17 Allure files and the alerts; a failing rollback command was quoted with its resolved ${DEPLOY_TOKEN}."""
+    17 Allure files, the Slack messages, the trend page and the weekly mail; a failing rollback command was quoted
+    with its resolved ${DEPLOY_TOKEN}. Every channel is scanned: console, every file written, webhook bodies, mail."""
+    from aiosmtpd.controller import Controller
+    from receivers import Receiver
+
+    from gonogo.core.processes import free_port
+
+    slack, mails = Receiver(), []
+
+    class Mailbox:
+        async def handle_DATA(self, server, session, envelope):
+            mails.append(envelope.content.decode())
+            return "250 OK"
+
+    smtp_port = free_port()
+    smtp = Controller(Mailbox(), hostname="127.0.0.1", port=smtp_port)
+    smtp.start()
     fake = FakePrometheus([(r"^\(sum\(rate\(http_requests_total\{job=\"api\",status", 0.2), *HEALTHY])
     url = fake.url.replace("http://", f"http://watcher:{PASSWORD}@")
-    proc, report = watch(tmp_path, fake, url=url, rollback="false ${DEPLOY_TOKEN}", env={"DEPLOY_TOKEN": TOKEN})
-    assert proc.returncode == 1 and report, proc.stdout + proc.stderr
-    texts = {"console": proc.stdout + proc.stderr}
+    environments(tmp_path, url, "false ${DEPLOY_TOKEN}")
+    text = (tmp_path / "environments.yaml").read_text()
+    (tmp_path / "environments.yaml").write_text(text.replace("monitoring: {evaluate_every: 1 s}", (
+        "monitoring: {evaluate_every: 1 s, alerts: {webhook: '" + slack.url + "', min_interval: 0 s, "
+        f"email: {{smtp_host: 127.0.0.1, smtp_port: {smtp_port}, starttls: false, sender: gonogo@box.test, "
+        "to: [oncall@box.test]}}}")))
+    env = {**os.environ, "DEPLOY_TOKEN": TOKEN}
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "gonogo.cli", "watch", "--env", "staging", "--for", "4s", "--checkpoints", "4s",
+             "--every", "1s", "--environments", "environments.yaml", "--gates", str(Path.cwd() / "gates.yaml"),
+             "--out", "out"], cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env)
+        trend = subprocess.run(
+            [sys.executable, "-m", "gonogo.cli", "trend", "out/checkpoint-4s.json", "--env", "staging", "--period",
+             "1h", "--environments", "environments.yaml", "--gates", str(Path.cwd() / "gates.yaml"),
+             "--html", "out/trend.html", "--report", "weekly", "--mail-to", "team@box.test"],
+            cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env)
+    finally:
+        smtp.stop()
+        slack.close()
+    assert proc.returncode == 1 and trend.returncode == 0, proc.stdout + proc.stderr + trend.stdout + trend.stderr
+    report = json.loads((tmp_path / "out" / "checkpoint-4s.json").read_text())
+    texts = {"console": proc.stdout + proc.stderr + trend.stdout + trend.stderr}
     texts.update({str(p): p.read_text(errors="replace") for p in (tmp_path / "out").rglob("*") if p.is_file()})
-    assert len(texts) >= 5, texts.keys()
+    texts.update({f"webhook {i}": json.dumps(body) for i, body in enumerate(slack.bodies)})
+    texts.update({f"mail {i}": mail for i, mail in enumerate(mails)})
+    assert len(slack.bodies) >= 1 and len(mails) >= 2, texts.keys()
+    assert str(tmp_path / "out" / "trend.html") in texts and any("allure-results" in where for where in texts)
+    assert any(where.endswith(".xml") for where in texts)
     leaked = [where for where, text in texts.items() if PASSWORD in text or TOKEN in text]
     assert not leaked, leaked
     assert "${DEPLOY_TOKEN}" in json.dumps(report), "the command is quoted as written"
+    assert "watcher:***@" in texts["console"]
 
 
 def _no_go_report(tmp_path: Path) -> Path:
