@@ -609,3 +609,23 @@ def test_load_workers_out_of_range_are_refused_before_anything_runs(project, wor
     project.smoke()
     result = project.run(f"--load-workers={workers}")
     assert result.ret == 4 and "worker processes: give 0 (one Locust process) to 64" in result.stderr.str()
+
+
+def _with_stdout_closed(project) -> tuple[int, str]:
+    proc = subprocess.Popen([sys.executable, "-m", "pytest", "--gate-report=report.json"], cwd=project.path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # `pytest ... | head -1`, the reader gone before the first line
+    stderr = proc.stderr.read().decode()
+    proc.wait(timeout=120)
+    return proc.returncode, stderr[-2000:]
+
+
+def test_a_reader_that_leaves_early_never_changes_the_gates_exit_code(project):
+    """Issue 39: nothing after the decision (a closed pipe) changes the exit code, and the report is written.
+    pytest alone ends at the first write to a closed pipe with exit 1: a Go read as No-Go, the report undecided."""
+    project.smoke(latencies=(0.1, 0.1, 0.1))
+    returncode, stderr = _with_stdout_closed(project)
+    assert returncode == 0 and project.report()["verdict"] == "go", stderr
+    project.smoke(latencies=(0.9, 0.9, 0.9))
+    returncode, stderr = _with_stdout_closed(project)
+    assert returncode == 1 and project.report()["verdict"] == "no-go", stderr

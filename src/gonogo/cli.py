@@ -193,7 +193,10 @@ def evaluate(args: argparse.Namespace) -> int:
             base_url=masked_url(base_url) if base_url else None,
             gates_file=str(args.gates),
         )
-        json_report.write(args.gate_report, report)
+        try:  # a failed write is said; the verdict stays the exit code (OUT still says undecided)
+            json_report.write(args.gate_report, report)
+        except OSError as exc:
+            say(f"gonogo: {args.gate_report} could not be written: {exc.strerror or exc}", file=sys.stderr)
     say(console.render(verdict, color=sys.stdout.isatty(), plain=not sys.stdout.isatty()), end="", clean=False)
     say(f"gonogo: {verdict.headline()} [exit {verdict.exit_code}]")
     return verdict.exit_code

@@ -26,6 +26,7 @@ from gonogo.plugin.fixtures import STATE
 from gonogo.plugin.items import GateItem, GatesFile
 from gonogo.reporting import console, json_report, undecided
 from gonogo.reporting.allure_env import write_environment
+from gonogo.reporting.terminal import PipeSafe
 from gonogo.run_state import ENV_VARS, RunState, pick
 
 if TYPE_CHECKING:
@@ -264,6 +265,10 @@ def _path(config: pytest.Config, cli: str | None, key: str, default: str) -> Pat
 def pytest_configure(config: pytest.Config) -> None:
     if only_shows(config.option):  # JUnit and Allure of the last real run stay as they are
         config.option.clean_alluredir, config.option.allure_report_dir, config.option.xmlpath = False, None, None
+    if env_name := pick(config.option.gonogo_env, ENV_VARS["env"], config.getini("gonogo_env"), None, os.environ):
+        # before the terminal reporter takes the streams: `pytest | head` never changes the gate's exit code
+        sys.stdout, sys.stderr = PipeSafe(sys.stdout), PipeSafe(sys.stderr)
+        config.add_cleanup(_restore_streams(sys.stdout, sys.stderr))
     if not config.pluginmanager.is_registered(fixtures):
         config.pluginmanager.register(fixtures, "gonogo-fixtures")
     config.addinivalue_line(
@@ -320,6 +325,13 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(ActiveRun(config, state), "gonogo-active-run")
 
 
+def _restore_streams(stdout, stderr):
+    def restore() -> None:
+        sys.stdout, sys.stderr = stdout._stream, stderr._stream
+
+    return restore
+
+
 def _restore(signum: int, handler) -> None:
     signal.signal(signum, handler)
 
@@ -358,6 +370,7 @@ class ActiveRun:
         self.gate_nodeids: set[str] = set()
         self.box: Box | None = None  # the local box this run booted (and must stop)
         self.undecided_reason: str | None = None
+        self.write_failed: str | None = None  # said after the verdict; never its exit code
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
@@ -547,11 +560,14 @@ class ActiveRun:
             return False  # could not decide: keep pytest's own exit status, never Go
         verdict = self.state.decide()
         session.exitstatus = verdict.exit_code
-        if self.config.option.gonogo_gate_report:
-            json_report.write(self.config.option.gonogo_gate_report, self.state.report())
-        alluredir = getattr(self.config.option, "allure_report_dir", None)
-        if alluredir:
-            self._write_allure_environment(alluredir)
+        try:  # a failed write is said; the verdict stays the exit code (the report still says undecided)
+            if self.config.option.gonogo_gate_report:
+                json_report.write(self.config.option.gonogo_gate_report, self.state.report())
+            alluredir = getattr(self.config.option, "allure_report_dir", None)
+            if alluredir:
+                self._write_allure_environment(alluredir)
+        except OSError as exc:
+            self.write_failed = f"{exc.filename or 'a report'} could not be written: {exc.strerror or exc}"
         return True
 
     def _write_undecided(self, reason: str, exit_code: int) -> None:
@@ -591,6 +607,8 @@ class ActiveRun:
             why = self.undecided_reason or "the run was interrupted or could not start"
             terminalreporter.write_sep("=", f"gonogo: UNDECIDED — {why}", red=True, bold=True)
             return
+        if self.write_failed:
+            terminalreporter.write_line(f"gonogo: {self.write_failed}", red=True, bold=True)
         terminalreporter.write_sep("=", "gonogo verdict", bold=True)
         tw = self.config.get_terminal_writer()
         evidence = None if self.config.option.verbose > 0 else 1  # -v: every passing check's evidence

@@ -31,3 +31,28 @@ def _discard(stream: TextIO) -> None:
     """The reader left: what is still buffered and everything later goes to /dev/null."""
     with contextlib.suppress(OSError, ValueError):
         os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
+
+
+class PipeSafe:
+    """A console stream (pytest's terminal reporter writes to it) that a reader leaving early cannot break: the rest
+    goes to /dev/null and the run goes on to its verdict. pytest itself ends with exit 1 at the first closed-pipe
+    write (its console_main), which would turn a Go into a No-Go and leave the reports undecided."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            _discard(self._stream)
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            _discard(self._stream)
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
