@@ -2,7 +2,7 @@
 5xx query, ``data: null``, ``NaN``, ``-0.5``, a JSON array...), which a real Prometheus cannot be made to give.
 
 ``rules``: (regex over the PromQL, answer) pairs, the first that matches wins; an answer is a number (a one-series
-vector or matrix of it), ``None`` (no series), or ``Raw(status, body)`` sent as it is. Every query is kept."""
+vector or matrix of it), ``None`` (no series), ``Labelled`` series, or ``Raw(status, body)`` sent as it is. Every query is kept."""
 
 from __future__ import annotations
 
@@ -18,6 +18,11 @@ from urllib.parse import parse_qs, urlsplit
 class Raw:
     status: int
     body: str  # sent as it is (not necessarily JSON)
+
+
+@dataclass(frozen=True)
+class Labelled:
+    series: list[tuple[dict, object]]  # (labels, value) of each series of an instant vector
 
 
 def error(status: int = 503, text: str = "unavailable") -> Raw:
@@ -54,6 +59,10 @@ class FakePrometheus:
         chosen = next((a for pattern, a in self.rules if re.search(pattern, promql)), self.default)
         if isinstance(chosen, Raw):
             return chosen.status, chosen.body
+        if isinstance(chosen, Labelled):
+            at = float(params.get("time", 0) or 0)
+            result = [{"metric": labels, "value": [at, str(value)]} for labels, value in chosen.series]
+            return 200, json.dumps({"status": "success", "data": {"resultType": "vector", "result": result}})
         if chosen is None:
             result: list = []
         elif path.endswith("query_range"):

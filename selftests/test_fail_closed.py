@@ -11,7 +11,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from fake_prometheus import FakePrometheus, Raw, error
+from fake_prometheus import FakePrometheus, Labelled, Raw, error
 
 pytestmark = pytest.mark.unit
 
@@ -337,3 +337,16 @@ def test_watch_options_and_alert_settings_are_checked_before_anything_starts(tmp
     )
     assert proc.returncode == 4 and says in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
     assert fake.queries == [] and "/etc/passwd" not in proc.stderr
+
+
+@pytest.mark.parametrize("top, status", [("2.5", "fail"), ("0.25", "inconclusive")])
+def test_a_p95_above_the_highest_bucket_fails_where_the_bucket_is_past_the_limit(tmp_path, top, status):
+    """A server P95 of +Inf (slower than every bucket) was reported as "too few samples". It is at least the highest
+    bucket's bound: past the 500 ms limit that is a failure; under it, nothing is known."""
+    buckets = Labelled([({"le": "0.1"}, 5), ({"le": top}, 5), ({"le": "+Inf"}, 5)])
+    fake = FakePrometheus([(r"^count by \(le\)", buckets), (r"histogram_quantile", "+Inf"), *HEALTHY])
+    proc, report = watch(tmp_path, fake)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    p95 = gate(report, "server.latency.p95")
+    assert p95["status"] == status and "above the highest bucket" in p95["message"], p95
+    assert "too few samples" not in p95["message"]

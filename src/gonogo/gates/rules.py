@@ -15,6 +15,7 @@ from gonogo.core.units import format_value
 
 #: A figure that can only read too high still proves "below a limit"; one that can only read too low, "above".
 _PASS_SURVIVES = {"high": {"<", "<="}, "low": {">", ">="}}
+_FAIL_SURVIVES = {"high": {">", ">="}, "low": {"<", "<="}}  # a figure that can only read too low, already too high
 
 
 class Status(str, Enum):
@@ -123,8 +124,16 @@ def _decide_measured(gate: Gate, store: MetricsStore, series, baseline: MetricsS
             bias is not None and gate.op in _PASS_SURVIVES[bias] for bias in store.unreliable_biases(gate.metric.name)
         )
     )
+    # ...or fails in spite of it (a P95 above the highest bucket: at least the bucket's bound, already past the limit)
+    fail_way = (
+        bool(unreliable)
+        and gate.every is None
+        and all(
+            bias is not None and gate.op in _FAIL_SURVIVES[bias] for bias in store.unreliable_biases(gate.metric.name)
+        )
+    )
     untrusted = "not trustworthy: " + "; ".join(dict.fromkeys(unreliable))
-    if unreliable and not one_way:
+    if unreliable and not one_way and not fail_way:
         return GateResult(
             gate, Status.INCONCLUSIVE, samples=series.samples, details=_details(series), message=untrusted
         )
@@ -187,7 +196,7 @@ def _decide_measured(gate: Gate, store: MetricsStore, series, baseline: MetricsS
     if _sampled_rate(gate, series):
         return _judge_rate(result, series)
     passed = COMPARE[gate.op](measured, result.limit)
-    if unreliable and not passed:  # the error may be all of the miss
+    if unreliable and (passed if fail_way else not passed):  # the error may be all of the margin
         result.message = untrusted
         return result
     if passed:
@@ -200,6 +209,8 @@ def _decide_measured(gate: Gate, store: MetricsStore, series, baseline: MetricsS
     else:
         result.status = Status.FAIL if gate.severity == "fail" else Status.WARN
         result.message = f"{gate.id} failed: {gate.aggregation} {result.fmt(measured)}, needs {result.threshold_text()}"
+        if unreliable:
+            result.message += f" -- and more: {'; '.join(dict.fromkeys(unreliable))}"
     return result
 
 

@@ -113,12 +113,19 @@ class PrometheusSource:
         p95 = self._instant(
             f"histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{sel}[{window}])))", end
         )
-        if p95 == math.inf:
-            store.unmeasured(
-                "server.http_latency_p95",
-                "P95 is +Inf: above the highest bucket of http_request_duration_seconds (slower than any bucket "
-                "bounds; add larger buckets to measure it)",
-            )
+        if p95 == math.inf:  # above the highest bucket: at least its bound, a measured value past it
+            top = self._highest_bucket(sel, end)
+            if top is None:
+                store.unmeasured("server.http_latency_p95", "P95 is +Inf (above every bucket) and no bucket bound read")
+            else:
+                store.gauge("server.http_latency_p95", top, at=end)
+                store.unreliable(
+                    "server.http_latency_p95",
+                    f"P95 is above the highest bucket of http_request_duration_seconds ({top * 1000:g} ms): at least "
+                    "that, slower than any bucket measures",
+                    bias="low",
+                )
+                recorded += 1
         elif p95 is not None and not math.isnan(p95):
             store.gauge("server.http_latency_p95", p95, at=end)
             recorded += 1
@@ -205,6 +212,22 @@ class PrometheusSource:
                 self.query.step,
             )
         return len(series)
+
+    def _highest_bucket(self, sel: str, at: float) -> float | None:
+        """The largest finite ``le`` of the duration histogram's buckets."""
+        try:
+            buckets = answers.instant(self.client, f"count by (le) (http_request_duration_seconds_bucket{sel})", at)
+        except answers.NoAnswer as exc:
+            self.errors.append(str(exc))
+            return None
+        bounds = []
+        for bucket in buckets:
+            try:
+                bounds.append(float(bucket.labels.get("le", "")))
+            except ValueError:
+                continue
+        finite = [b for b in bounds if math.isfinite(b) and b >= 0]
+        return max(finite) if finite else None
 
     def _instant(self, promql: str, at: float, no_series: float | None = None) -> float | None:
         """The first series' value; ``no_series`` when the query matched nothing; None when it failed."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import math
 import os
 import time
 from collections.abc import Callable
@@ -230,9 +231,9 @@ class Watch:
                 action = f"rollback: {self.rollback()}"
             except Exception as exc:  # an action that fails is reported, and the alert still goes
                 action = f"rollback failed: {exc}"
-        event = Event(
-            t.name, began, fired, trigger.last, redact(action)
-        )  # a command as written, its ${VAR}s unresolved
+        action = redact(action)  # a command quoted as written: its ${VAR}s never resolved
+        value = trigger.last if trigger.last is None or math.isfinite(trigger.last) else None  # +Inf: past any bucket
+        event = Event(t.name, began, fired, value, action)
         state.events.append(asdict(event))
         self.say(f"gonogo watch: {t.name} fired ({what}; since {began - state.started_at:+.0f} s): {action}")
         self.alerter.raise_alert(
