@@ -43,6 +43,7 @@ from gonogo.core.units import Dimension, UnitError, parse_quantity
 ROLES = ("admin", "evaluator", "viewer")
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _SECRET_KEYS = ("password", "mongo_url", "redis_url", "token", "api_key", "jwt_signing_key")
+_QUOTED_KEYS = ("command", "webhook", "poll")  # quoted in messages (a failing action): shown as written, ${VAR}s
 _SECRET_NAME = re.compile(r"(?i)PASS|PWD|SECRET|TOKEN|KEY|CRED|AUTH|PRIVATE|SIGNING")  # ${DEPLOY_TOKEN} in a command
 
 
@@ -607,7 +608,7 @@ class Environments:
             problems = [p for p in problems if p.place.count(".") < 2 or p.place.split(".")[2] not in unused]
             resolved = {k: v for k, v in resolved.items() if k not in unused}
         if problems:
-            raise ConfigError(self.doc.path, problems)
+            raise ConfigError(self.doc.path, _once_per_variable(problems))
         if base_url:
             resolved["base_url"] = base_url
         try:
@@ -616,6 +617,21 @@ class Environments:
             raise ConfigError(self.doc.path, problems_from(exc, self.doc, Environment, _place, loc)) from None
         _check_safety(environment, loc, self.doc)
         return _resolve_paths(environment, self.doc.path.parent)
+
+
+def _once_per_variable(problems: list[Problem]) -> list[Problem]:
+    """A variable used in several places is said once, at its first place, naming the others."""
+    first: dict[str, int] = {}
+    out: list[Problem] = []
+    for problem in problems:
+        if problem.message.startswith("Missing environment variable") and problem.message in first:
+            index = first[problem.message]
+            kept = out[index]
+            out[index] = Problem(kept.place, f"{kept.message} (also used at {problem.place})", kept.line)
+            continue
+        first.setdefault(problem.message, len(out))
+        out.append(problem)
+    return out
 
 
 def _check_secrets_are_placeholders(raw, loc, doc, problems) -> None:
@@ -649,7 +665,7 @@ def _resolve(raw, loc, env, doc, problems):
     if not isinstance(raw, str):
         return raw
 
-    secret = bool(loc) and loc[-1] in _SECRET_KEYS
+    secret = bool(loc) and (loc[-1] in _SECRET_KEYS or loc[-1] in _QUOTED_KEYS)
 
     def substitute(match: re.Match) -> str:
         var, default = match.group(1), match.group(2)
