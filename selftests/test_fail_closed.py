@@ -320,8 +320,9 @@ def test_a_shift_the_samples_cannot_reach_is_undecided():
 @pytest.mark.parametrize("extra, hook, says", [
     (["--every", "0s"], "", "'0s' must be from 1 s to 366 d"),
     (["--for", "1e400s"], "", "'1e400s' must be from 1 s to 366 d"),
+    (["--out", "environments.yaml"], "", "environments.yaml is a file: --out names the directory of the watch"),
     ([], "file:///etc/passwd", "the webhook must be an http(s) URL"),
-], ids=["every_zero", "for_infinite", "webhook_file"])
+], ids=["every_zero", "for_infinite", "out_a_file", "webhook_file"])
 def test_watch_options_and_alert_settings_are_checked_before_anything_starts(tmp_path, extra, hook, says):
     """`--every 0s` sent 131 queries in a 5 s watch; `--for 1e400s` and a file:// webhook were taken as given."""
     fake = FakePrometheus(HEALTHY)
@@ -332,7 +333,7 @@ def test_watch_options_and_alert_settings_are_checked_before_anything_starts(tmp
             "monitoring: {evaluate_every: 1 s}", "monitoring: {evaluate_every: 1 s, alerts: {webhook: '${HOOK}'}}"))
     proc = subprocess.run(
         [sys.executable, "-m", "gonogo.cli", "watch", "--env", "staging", "--environments", "environments.yaml",
-         "--gates", str(Path.cwd() / "gates.yaml"), "--out", "out", *extra],
+         "--gates", str(Path.cwd() / "gates.yaml"), *(extra if "--out" in extra else ["--out", "out", *extra])],
         cwd=tmp_path, capture_output=True, text=True, timeout=60, env={**os.environ, "HOOK": hook},
     )
     assert proc.returncode == 4 and says in proc.stderr and "Traceback" not in proc.stderr, proc.stderr

@@ -336,6 +336,8 @@ def _move_aside(out: Path, now: float) -> Path:
 def lock(out: Path) -> TextIO:
     """Hold ``out``'s lock for the watch's life: two watches on one state would send two sets of alerts and run two
     rollbacks (the second routing back to the faulty release)."""
+    if out.exists() and not out.is_dir():
+        raise StateError(f"{out} is a file: --out names the directory of the watch (e.g. reports/watch/<env>)")
     out.mkdir(parents=True, exist_ok=True)
     handle = (out / LOCK_FILE).open("a+")
     try:
