@@ -34,3 +34,32 @@ class Receiver:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+class MailReceiver:
+    """An SMTP server on loopback (aiosmtpd, no TLS) that keeps every message: ``mails`` the contents, ``envelopes``
+    (recipients, content) pairs."""
+
+    def __init__(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        from gonogo.core.processes import free_port
+
+        self.envelopes: list[tuple[list[str], str]] = []
+        receiver = self
+
+        class Mailbox:
+            async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+                receiver.envelopes.append((list(envelope.rcpt_tos), envelope.content.decode()))
+                return "250 OK"
+
+        self.port = free_port()
+        self.controller = Controller(Mailbox(), hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    @property
+    def mails(self) -> list[str]:
+        return [content for _, content in self.envelopes]
+
+    def close(self) -> None:
+        self.controller.stop()

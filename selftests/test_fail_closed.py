@@ -123,21 +123,10 @@ def test_a_prometheus_password_and_a_resolved_token_never_leave(tmp_path):
     """`prometheus_url: http://user:password@host` was printed whole on 8 console lines, the checkpoint JSON, JUnit,
     17 Allure files, the Slack messages, the trend page and the weekly mail; a failing rollback command was quoted
     with its resolved ${DEPLOY_TOKEN}. Every channel is scanned: console, every file written, webhook bodies, mail."""
-    from aiosmtpd.controller import Controller
-    from receivers import Receiver
+    from receivers import MailReceiver, Receiver
 
-    from gonogo.core.processes import free_port
-
-    slack, mails = Receiver(), []
-
-    class Mailbox:
-        async def handle_DATA(self, server, session, envelope):
-            mails.append(envelope.content.decode())
-            return "250 OK"
-
-    smtp_port = free_port()
-    smtp = Controller(Mailbox(), hostname="127.0.0.1", port=smtp_port)
-    smtp.start()
+    slack, smtp = Receiver(), MailReceiver()
+    smtp_port = smtp.port
     fake = FakePrometheus([(r"^\(sum\(rate\(http_requests_total\{job=\"api\",status", 0.2), *HEALTHY])
     url = fake.url.replace("http://", f"http://watcher:{PASSWORD}@")
     environments(tmp_path, url, "false ${DEPLOY_TOKEN}")
@@ -158,8 +147,9 @@ def test_a_prometheus_password_and_a_resolved_token_never_leave(tmp_path):
              "--html", "out/trend.html", "--report", "weekly", "--mail-to", "team@box.test"],
             cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env)
     finally:
-        smtp.stop()
+        smtp.close()
         slack.close()
+    mails = smtp.mails
     assert proc.returncode == 1 and trend.returncode == 0, proc.stdout + proc.stderr + trend.stdout + trend.stderr
     report = json.loads((tmp_path / "out" / "checkpoint-4s.json").read_text())
     texts = {"console": proc.stdout + proc.stderr + trend.stdout + trend.stderr}

@@ -83,20 +83,10 @@ def test_unreadable_reports_are_named_and_an_empty_history_decides_nothing(tmp_p
 
 
 def test_the_weekly_report_arrives_by_mail(runs):
-    from aiosmtpd.controller import Controller
+    from receivers import MailReceiver
 
-    from gonogo.core.processes import free_port
-
-    mails = []
-
-    class Mailbox:
-        async def handle_DATA(self, server, session, envelope):  # noqa: N802
-            mails.append((envelope.rcpt_tos, envelope.content.decode()))
-            return "250 OK"
-
-    port = free_port()
-    controller = Controller(Mailbox(), hostname="127.0.0.1", port=port)
-    controller.start()
+    smtp = MailReceiver()
+    port = smtp.port
     (runs / "environments.yaml").write_text(
         "version: 1\nenvironments:\n  weekly:\n    base_url: https://staging.example\n    monitoring:\n      alerts:\n"
         f"        email: {{smtp_host: 127.0.0.1, smtp_port: {port}, starttls: false, sender: gonogo@example.test, "
@@ -105,9 +95,9 @@ def test_the_weekly_report_arrives_by_mail(runs):
         proc = trend("reports/*.json", "--report", "weekly", "--env", "weekly", "--mail-to", "team@example.test",
                      cwd=runs)
     finally:
-        controller.stop()
+        smtp.close()
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    [(to, content)] = mails
+    [(to, content)] = smtp.envelopes
     assert to == ["team@example.test"] and "Subject: gonogo weekly: 6 runs" in content
     assert "text/html" in content and "| latency.p95 |" in content
 

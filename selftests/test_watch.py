@@ -82,23 +82,12 @@ def traffic(info: dict, stop: threading.Event) -> None:
 
 @pytest.mark.skipif(shutil.which("prometheus") is None, reason="prometheus is not installed (scripts/setup.sh --selftest)")
 def test_watch_on_the_box_fires_rolls_back_alerts_once_and_reads_a_silent_prometheus_as_no_data(tmp_path):
-    from aiosmtpd.controller import Controller
     from product_run import clean_env, copy_product
-    from receivers import Receiver
-
-    from gonogo.core.processes import free_port
+    from receivers import MailReceiver, Receiver
 
     product = copy_product(tmp_path / "product")
-    slack, mails = Receiver(), []
-
-    class Mailbox:
-        async def handle_DATA(self, server, session, envelope):
-            mails.append(envelope.content.decode())
-            return "250 OK"
-
-    smtp_port = free_port()
-    smtp = Controller(Mailbox(), hostname="127.0.0.1", port=smtp_port)
-    smtp.start()
+    slack, smtp = Receiver(), MailReceiver()
+    smtp_port = smtp.port
     environments = product / "environments.yaml"
     text = environments.read_text()
     anchor = "    deploy:\n"
@@ -149,8 +138,9 @@ def test_watch_on_the_box_fires_rolls_back_alerts_once_and_reads_a_silent_promet
         if watch is not None and watch.poll() is None:
             watch.kill()
         gonogo("stack", "down")
-        smtp.stop()
+        smtp.close()
         slack.close()
+    mails = smtp.mails
     state = json.loads((out / "watch-state.json").read_text())
     first = json.loads((out / "checkpoint-20s.json").read_text())
     # the healthy box, before any fault: every server gate passes but K2's, which 10 requests a second cannot decide
