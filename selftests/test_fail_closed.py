@@ -260,7 +260,7 @@ def test_another_environments_watch_in_the_same_out_is_refused(tmp_path):
 
 def test_two_watches_never_run_on_one_state(tmp_path):
     """Two watches on one state file ran side by side: two sets of alerts, two rollbacks."""
-    from gonogo.watch.session import StateError, lock
+    from gonogo.watch.state import StateError, lock
 
     held = lock(tmp_path / "out")
     try:

@@ -17,7 +17,8 @@ from gonogo.config.gates import GateSet
 from gonogo.deploy import actions
 from gonogo.reporting.terminal import say
 from gonogo.run_state import monitored
-from gonogo.watch.session import Plan, StateError, Watch, lock
+from gonogo.watch.session import Watch
+from gonogo.watch.state import Plan, StateError, lock
 
 
 def _stop_on_sigterm() -> None:
