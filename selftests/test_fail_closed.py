@@ -341,3 +341,34 @@ def test_a_p95_above_the_highest_bucket_fails_where_the_bucket_is_past_the_limit
     p95 = gate(report, "server.latency.p95")
     assert p95["status"] == status and "above the highest bucket" in p95["message"], p95
     assert "too few samples" not in p95["message"]
+
+
+def test_a_watch_asks_only_for_the_variables_of_what_it_reads(tmp_path):
+    """`gonogo watch --env staging` demanded all 19 of the gate's other variables (database URL, JWT key, passwords,
+    ZAP, security groups) to read Prometheus."""
+    environments(tmp_path, FakePrometheus(HEALTHY).url)
+    text = (tmp_path / "environments.yaml").read_text()
+    (tmp_path / "environments.yaml").write_text(text.replace("    base_url: https://api.example\n", (
+        "    base_url: https://api.example\n"
+        '    mongo_url: "${UNSET_MONGO_URL}"\n'
+        '    jwt_signing_key: "${UNSET_JWT_KEY}"\n'
+        '    accounts: {admin: [{email: "${UNSET_ADMIN_EMAIL}", password: "${UNSET_ADMIN_PASSWORD}"}]}\n')))
+    proc = subprocess.run(
+        [sys.executable, "-m", "gonogo.cli", "watch", "--env", "staging", "--for", "4s", "--checkpoints", "4s",
+         "--every", "1s", "--environments", "environments.yaml", "--gates", str(Path.cwd() / "gates.yaml"),
+         "--out", "out"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and "UNSET_" not in proc.stdout + proc.stderr, proc.stdout + proc.stderr
+
+
+def test_a_checkpoint_that_decides_nothing_says_undecided(tmp_path):
+    """A checkpoint that decided nothing was labelled NO-GO while exiting 5."""
+    (tmp_path / "gates.yaml").write_text(
+        "version: 1\ngates:\n  - {id: p95, requirement: K1, metric: load.http_latency, aggregation: p95, "
+        "threshold: '< 500 ms'}\n")  # no server-side gate: nothing a watch can decide
+    environments(tmp_path, FakePrometheus(HEALTHY).url)
+    proc = subprocess.run(
+        [sys.executable, "-m", "gonogo.cli", "watch", "--env", "staging", "--for", "2s", "--checkpoints", "2s",
+         "--every", "1s", "--environments", "environments.yaml", "--gates", "gates.yaml", "--out", "out"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 5, proc.stdout + proc.stderr
+    assert "checkpoint 2s: UNDECIDED — server-side gates: none [exit 5]" in proc.stdout and "NO-GO" not in proc.stdout

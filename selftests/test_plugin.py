@@ -629,3 +629,15 @@ def test_a_reader_that_leaves_early_never_changes_the_gates_exit_code(project):
     project.smoke(latencies=(0.9, 0.9, 0.9))
     returncode, stderr = _with_stdout_closed(project)
     assert returncode == 1 and project.report()["verdict"] == "no-go", stderr
+
+
+def test_a_waivers_file_with_a_date_that_does_not_exist_is_exit_4_with_its_line(project):
+    """Issue 39: `expires: 2026-02-30` in waivers.yaml ended in a 46-line INTERNALERROR."""
+    project.smoke()
+    environments = (project.path / "environments.yaml").read_text()
+    project.write("environments.yaml", environments.replace("  local:\n", "  local:\n    waivers_file: waivers.yaml\n", 1))
+    project.write("waivers.yaml", "waivers:\n  - id: X\n    reason: a reason long enough\n    expires: 2026-02-30\n")
+    result = project.run("--gate-report=report.json")
+    assert result.ret == 4, result.stdout.str()[-2000:]
+    out = result.stdout.str() + result.stderr.str()
+    assert "line 4: '2026-02-30' cannot be read (day is out of range for month)" in out and "INTERNALERROR" not in out
