@@ -358,6 +358,7 @@ def test_a_watch_asks_only_for_the_variables_of_what_it_reads(tmp_path):
          "--every", "1s", "--environments", "environments.yaml", "--gates", str(Path.cwd() / "gates.yaml"),
          "--out", "out"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and "UNSET_" not in proc.stdout + proc.stderr, proc.stdout + proc.stderr
+    assert "gonogo watch: staging for 4s, checkpoints 4s" in proc.stdout
 
 
 def test_a_checkpoint_that_decides_nothing_says_undecided(tmp_path):
