@@ -381,3 +381,23 @@ def test_a_figure_measured_only_for_other_tags_is_named_in_one_short_line():
     assert result.status is Status.INCONCLUSIVE
     assert result.message == ("'load.http_errors' was not measured for endpoint=POST /api/evaluations (200 other series "
                               "were): the checks that record it did not run"), result.message
+
+
+def test_an_undecided_warn_only_gate_warns_and_never_blocks():
+    """Issue 40: `load.capacity` with `severity: warn` only warned failing, and blocked the release undecided."""
+    from gonogo.config.gates import GateSet
+    from gonogo.config.yamlfile import YamlDocument
+    from gonogo.core.store import MetricsStore
+    from gonogo.gates.verdict import decide
+
+    text = ("version: 1\ngates:\n  - {id: capacity, requirement: K6, metric: load.capacity, aggregation: max, "
+            "threshold: '> 200 rps', severity: warn}\n"
+            "  - {id: capacity.strict, requirement: K6, metric: load.capacity, aggregation: max, threshold: '> 200 rps'}\n")
+    import yaml
+    gates = GateSet.from_document(YamlDocument("gates.yaml", yaml.safe_load(text), yaml.compose(text))).for_environment("x")
+    verdict = decide(gates, MetricsStore(), ["load"])  # nothing measured
+    warn, strict = verdict.results
+    assert (warn.status.value, warn.excused, warn.blocks) == ("inconclusive", "warn only", False)
+    assert (strict.status.value, strict.excused, strict.blocks) == ("inconclusive", None, True)
+    assert [r for r in verdict.reasons if r.startswith("capacity ")] == []
+    assert any(r.startswith("capacity.strict inconclusive") for r in verdict.reasons)

@@ -47,9 +47,17 @@ class GateResult:
     evidence: list[str] = field(default_factory=list)  # what the passing ones saw, where the suite kept it
 
     @property
+    def excused(self) -> str | None:
+        """Why an undecided result does not block: the gate is optional, or only warns (an undecided gate never
+        weighs more than the same gate failing); None where it blocks, or is not undecided."""
+        if self.status is not Status.INCONCLUSIVE:
+            return None
+        return "optional" if self.gate.optional else "warn only" if self.gate.severity == "warn" else None
+
+    @property
     def blocks(self) -> bool:
         """Does this result make the run No-Go?"""
-        return self.status is Status.FAIL or (self.status is Status.INCONCLUSIVE and not self.gate.optional)
+        return self.status is Status.FAIL or (self.status is Status.INCONCLUSIVE and self.excused is None)
 
     @property
     def margin(self) -> float | None:

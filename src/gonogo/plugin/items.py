@@ -1,8 +1,8 @@
 """Gates as pytest items: one result per gate in the terminal, JUnit XML and Allure.
 
 They are appended after every suite test, so they read a complete store. A
-failing gate fails its item; an inconclusive gate fails unless optional (then
-it is skipped with the reason); a gate whose suite did not run is skipped.
+failing gate fails its item; an inconclusive gate fails unless optional or warn-only
+(then it is skipped with the reason); a gate whose suite did not run is skipped.
 """
 
 from __future__ import annotations
@@ -75,8 +75,8 @@ class GateItem(pytest.Item):
         if result.status is Status.NOT_RUN:
             pytest.skip(f"not run: {result.message}")
         if result.status is Status.INCONCLUSIVE:
-            if result.gate.optional:
-                pytest.skip(f"inconclusive (optional gate): {result.message}")
+            if result.excused:
+                pytest.skip(f"inconclusive ({result.excused} gate): {result.message}")
             raise GateFailure(f"INCONCLUSIVE: {result.message}")
         if result.status is Status.FAIL:
             raise GateFailure("\n".join([result.message, *result.details[:20]]))

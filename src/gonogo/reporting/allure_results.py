@@ -37,7 +37,7 @@ def write(
     for result in verdict.results:
         gate = result.gate
         status = (
-            Status.SKIPPED if result.status is GateStatus.INCONCLUSIVE and gate.optional else _STATUS[result.status]
+            Status.SKIPPED if result.excused else _STATUS[result.status]
         )
         test = _result(
             f"{gate.id} [{gate.requirement}] {gate.description}",

@@ -87,7 +87,7 @@ PLAIN_THRESHOLD = 12  # a longer threshold does not widen the column for every r
 
 
 def _status_text(r) -> str:
-    return r.status.symbol + (" (optional)" if r.status is Status.INCONCLUSIVE and r.gate.optional else "")
+    return r.status.symbol + (f" ({r.excused})" if r.excused else "")
 
 
 def plain_table(verdict: Verdict) -> list[str]:
