@@ -49,7 +49,7 @@ class Me(BaseModel):
 class ModelCreate(_Body):
     name: StrictStr = Field(min_length=1, max_length=200)
     provider: StrictStr = Field(min_length=1, max_length=100)
-    version: StrictStr = Field(min_length=1, max_length=50)
+    version: StrictStr = Field("1.0.0", min_length=1, max_length=50)  # the contract's `version?`: defaulted
     status: ModelStatus = "active"
     description: StrictStr = Field("", max_length=2000)
 

@@ -41,8 +41,8 @@ class Lenient(http.server.BaseHTTPRequestHandler):
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         try:
             body = json.loads(raw)
-            valid = (isinstance(body, dict) and all(isinstance(body.get(k), str) for k in ("name", "provider", "version"))
-                     and all(isinstance(body[k], str) for k in ("description",) if k in body)
+            valid = (isinstance(body, dict) and all(isinstance(body.get(k), str) for k in ("name", "provider"))
+                     and all(isinstance(body[k], str) for k in ("version", "description") if k in body)
                      and body.get("status", "active") in ("active", "deprecated", "archived"))
         except ValueError:
             valid = False

@@ -92,3 +92,15 @@ def test_a_constraint_without_the_contracts_words_is_caught(monkeypatch):
         test_every_constraint_cites_words_of_the_contract()
     with pytest.raises(AssertionError):
         test_what_the_contract_leaves_open_stays_open()
+
+
+def test_a_create_needs_only_the_fields_the_contract_does_not_mark_optional():
+    """Issue 40: a target that defaulted a left-out `version` was failed as "Schema-violating request accepted"; the
+    contract now says `{"name", "provider", "version"?, "status"?, "description"?}`."""
+    from gonogo.contract.document import SCHEMAS
+
+    create = SCHEMAS["ModelCreate"]
+    assert create["required"] == ["name", "provider"]
+    assert set(create["properties"]) == {"name", "provider", "version", "status", "description"}
+    assert '"version"?' in create["x-contract"] and create["x-contract"].split(" | ")[0] in (
+        ROOT / "docs" / "spec" / "API-CONTRACT.md").read_text()

@@ -151,7 +151,7 @@ class NewModel(BaseModel):
     model_config = ConfigDict(extra="ignore")
     name: StrictStr
     provider: StrictStr
-    version: StrictStr
+    version: StrictStr = "unversioned"  # the contract's `version?`: this target's own default
     status: Literal["active", "deprecated", "archived"] = "active"
     description: StrictStr = ""
 

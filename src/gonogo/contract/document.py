@@ -50,6 +50,10 @@ def obj(words: str, properties: dict[str, Any], required: list[str] | None = Non
 MODEL_STATUS = ["active", "deprecated", "archived"]
 EVALUATION_STATUS = ["queued", "running", "completed", "failed"]
 UPLOAD_STATUS = ["pending", "stored", "failed"]
+CREATE_LINE = (
+    'POST `/api/models` `{"name", "provider", "version"?, "status"?, "description"?}` | admin | 201 Model (a field '
+    "marked `?` may be left out: the implementation chooses its default)"
+)
 MODEL_LINE = (
     'Model = `{"id", "name", "provider", "version", "status": "active"|"deprecated"|"archived", "description", '
     '"created_at"}`'
@@ -106,13 +110,13 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         ["id", "name", "provider", "version", "status", "description", "created_at"],
     ),
     "ModelList": _list("Model", '200 `{"items": [Model], "total": int}`'),
-    # The body of POST /api/models is a Model without what the server assigns (id, created_at): its fields and the
-    # status enum ("a body value outside an enum of this contract" is bad input); which are required, and how long
-    # a string may be, the contract does not say beyond the Model's name, provider and version.
+    # The body of POST /api/models: `{"name", "provider", "version"?, "status"?, "description"?}` (a field marked `?`
+    # may be left out: the implementation chooses its default), the status enum ("a body value outside an enum of
+    # this contract" is bad input); how long a string may be, the contract does not say.
     "ModelCreate": obj(
-        MODEL_LINE,
-        MODEL_FIELDS,
-        ["name", "provider", "version"],
+        CREATE_LINE,
+        {name: cite(CREATE_LINE, schema) for name, schema in MODEL_FIELDS.items()},
+        ["name", "provider"],
     ),
     "ModelPatch": obj(
         MODEL_LINE,
