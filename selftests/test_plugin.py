@@ -641,3 +641,29 @@ def test_a_waivers_file_with_a_date_that_does_not_exist_is_exit_4_with_its_line(
     assert result.ret == 4, result.stdout.str()[-2000:]
     out = result.stdout.str() + result.stderr.str()
     assert "line 4: '2026-02-30' cannot be read (day is out of range for month)" in out and "INTERNALERROR" not in out
+
+
+def test_a_check_without_accounts_of_its_own_leaves_its_gate_inconclusive_never_passed_on_the_rest(project):
+    """Issue 40: with two accounts per role the per-user rate-limit checks did not run ("needs 1 viewer account(s) of
+    its own") and security.rate_limits PASSED on the two login checks alone."""
+    project.write("gates.yaml", (project.path / "gates.yaml").read_text() + (
+        "  - {id: security.rate_limits, requirement: S2, metric: security.checks, aggregation: failed, "
+        "where: {requirement: S2}, threshold: '== 0'}\n"))
+    project.suite_test("security", """
+        import pytest
+
+        @pytest.mark.gonogo_covers("security.checks", requirement="S2")
+        @pytest.mark.gonogo_accounts("a per-user limit", "viewer")
+        def test_per_user_limit(account, gonogo_metrics):
+            account("a per-user limit")
+            gonogo_metrics.check("security.checks", "per-user limit", True, requirement="S2")
+
+        @pytest.mark.gonogo_covers("security.checks", requirement="S2")
+        def test_login_limit(gonogo_metrics):
+            gonogo_metrics.check("security.checks", "login limit", True, requirement="S2")
+    """)
+    result = project.run("--gate-report=report.json")
+    assert result.ret == 1, result.stdout.str()[-3000:]
+    gate = next(g for g in project.report()["gates"] if g["id"] == "security.rate_limits")
+    assert gate["status"] == "inconclusive", gate
+    assert "test_per_user_limit not covered: 'a per-user limit' needs 1 viewer account(s)" in gate["message"], gate
