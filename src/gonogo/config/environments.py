@@ -496,6 +496,9 @@ class Environment(_Strict):
     accounts: dict[Literal["admin", "evaluator", "viewer"], list[Account]] = {}
     accounts_file: str | None = None  # JSON written by the embedded stack
     cors_allowed_origins: list[str] = []
+    # the login limit gonogo keeps (the contract's: 5 a minute per client IP and email): one login per account per
+    # run, paced inside it (gonogo.target.tokens)
+    login_per_minute: int = Field(5, ge=1, le=1000)
     dependency_files: list[str] = []  # requirements/lock files of the target, for K4
     advisory_db: str | None = (
         None  # offline OSV database (directory or .tar.gz): the source when snyk/pip-audit cannot check

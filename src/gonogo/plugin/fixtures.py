@@ -18,6 +18,7 @@ from gonogo.plugin.suites import suite_of_item, suites_dir
 from gonogo.run_state import RunState
 from gonogo.target.accounts import AccountAllocator, AccountsExhausted, AccountUses, LoadAccounts, Need, Reserved
 from gonogo.target.client import ApiClient, LoginFailed
+from gonogo.target.tokens import TokenStore
 
 STATE = pytest.StashKey[RunState]()
 
@@ -93,13 +94,21 @@ def account_uses() -> AccountUses:
 
 
 @pytest.fixture(scope="session")
-def api_client(gonogo_env, gonogo_metrics, accounts, account_uses) -> Iterator[Callable[[str], ApiClient]]:
+def tokens(gonogo_env, pytestconfig) -> TokenStore:
+    """The run's tokens: one login per account, shared by every suite's client, paced inside the login limit."""
+    reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
+    say = reporter.write_line if reporter is not None else print
+    return TokenStore(gonogo_env.login_per_minute, say=say)
+
+
+@pytest.fixture(scope="session")
+def api_client(gonogo_env, gonogo_metrics, accounts, account_uses, tokens) -> Iterator[Callable[[str], ApiClient]]:
     """``api_client("smoke")``: a client whose requests are recorded as that suite's figures."""
     clients: dict[str, ApiClient] = {}
 
     def make(suite: str) -> ApiClient:
         if suite not in clients:
-            clients[suite] = ApiClient(gonogo_env, gonogo_metrics, suite, accounts, uses=account_uses)
+            clients[suite] = ApiClient(gonogo_env, gonogo_metrics, suite, accounts, uses=account_uses, tokens=tokens)
         return clients[suite]
 
     yield make

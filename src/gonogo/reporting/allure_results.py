@@ -36,9 +36,7 @@ def write(
     times = {"start": int(start * 1000), "stop": int(stop * 1000)}
     for result in verdict.results:
         gate = result.gate
-        status = (
-            Status.SKIPPED if result.excused else _STATUS[result.status]
-        )
+        status = Status.SKIPPED if result.excused else _STATUS[result.status]
         test = _result(
             f"{gate.id} [{gate.requirement}] {gate.description}",
             f"{history}.{gate.id}",

@@ -13,6 +13,7 @@ from gonogo.config.environments import Account, Environment
 from gonogo.core.endpoints import endpoint_of
 from gonogo.core.store import MetricsStore
 from gonogo.target.accounts import AccountUses
+from gonogo.target.tokens import Login, TokenStore
 
 
 class LoginFailed(Exception):
@@ -42,6 +43,7 @@ class ApiClient:
         accounts: Mapping[str, list[Account]] | None = None,
         timeout: float = 15.0,
         uses: AccountUses | None = None,
+        tokens: TokenStore | None = None,
     ):
         self.environment = environment
         self.store = store
@@ -51,7 +53,8 @@ class ApiClient:
         self.http = httpx.Client(
             base_url=environment.base_url, verify=ssl_context(environment), timeout=timeout, trust_env=False
         )
-        self._tokens: dict[str, str] = {}
+        # one login per account for the run (shared by every suite's client), paced inside the login limit
+        self.tokens = tokens or TokenStore(environment.login_per_minute)
         self.uses = uses or AccountUses()  # when each account last sent an authenticated request
 
     def close(self) -> None:
@@ -62,11 +65,20 @@ class ApiClient:
         self, method: str, path: str, *, role: str | None = None, index: int = 0, token: str | None = None, **kwargs
     ) -> httpx.Response:
         headers = dict(kwargs.pop("headers", {}) or {})
-        if token is None and role is not None:
-            token = self.token(role, index)
-            self.uses.mark(self.account(role, index).email)
+        held = token is None and role is not None  # the run's token of that account: renewed once if refused
+        if held:
+            token = self.token(role or "", index)
+            self.uses.mark(self.account(role or "", index).email)
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
+        response = self._send(method, path, headers, kwargs)
+        if held and response.status_code == 401 and token is not None:  # expired or revoked: one new login, once
+            self.tokens.refused(self.account(role or "", index).email, token)
+            headers["Authorization"] = f"Bearer {self.token(role or '', index)}"
+            response = self._send(method, path, headers, kwargs)
+        return response
+
+    def _send(self, method: str, path: str, headers: dict, kwargs: dict) -> httpx.Response:
         endpoint = endpoint_of(method, path)
         start = time.perf_counter()
         try:
@@ -111,21 +123,33 @@ class ApiClient:
 
     def token(self, role: str, index: int = 0) -> str:
         account = self.account(role, index)
-        if account.email not in self._tokens:
-            self._tokens[account.email] = self.login(account, role)
-        return self._tokens[account.email]
+        return self.tokens.token(account.email, lambda: self.login(account, role))
 
-    def login(self, account: Account, role: str = "?") -> str:
-        """A token for ``account``; a clear error naming it when its credentials are refused."""
-        for attempt in range(3):  # a 5xx is the server's fault, not the credentials'
+    def login(self, account: Account, role: str = "?") -> Login:
+        """A token for ``account``; a clear error naming it when its credentials are refused. A 429 (the login
+        limit) waits its Retry-After, said once; a 5xx is tried again (the server's fault, not the credentials')."""
+        for attempt in range(LOGIN_ATTEMPTS):
             response = self.post(
                 "/api/auth/login", json={"email": account.email, "password": account.password.get_secret_value()}
             )
+            if response.status_code == 429 and attempt + 1 < LOGIN_ATTEMPTS:
+                wait = _retry_after(response)
+                self.tokens.said_once(
+                    f"429:{account.email}",
+                    f"gonogo: the login of '{account.email}' answered 429 (the login limit): waiting {wait:.0f} s "
+                    "as its Retry-After says",
+                )
+                time.sleep(wait)
+                continue
             if response.status_code < 500:
                 break
             time.sleep(0.2 * (attempt + 1))
         if response.status_code == 200:
-            return response.json()["access_token"]
+            body = response.json()
+            expires = body.get("expires_in") if isinstance(body, dict) else None
+            if isinstance(expires, bool) or not isinstance(expires, int | float) or expires <= 0:
+                expires = None  # the contract's int, or none the run can plan with: renewed when refused
+            return Login(body["access_token"], None if expires is None else float(expires))
         detail = _detail(response)
         if response.status_code in (401, 403):
             raise LoginFailed(
@@ -134,6 +158,18 @@ class ApiClient:
                 refused=True,
             )
         raise LoginFailed(f"login for account '{account.email}' (role {role}) answered {response.status_code} {detail}")
+
+
+LOGIN_ATTEMPTS = 3
+LONGEST_RETRY_AFTER_S = 65.0  # the login limit's window and a little: a longer Retry-After is not waited out
+
+
+def _retry_after(response: httpx.Response) -> float:
+    try:
+        seconds = float(response.headers.get("retry-after", "1"))
+    except ValueError:  # an HTTP date, or nonsense: a window's worth
+        seconds = 60.0
+    return min(max(seconds, 1.0), LONGEST_RETRY_AFTER_S)
 
 
 def _detail(response: httpx.Response) -> str:
