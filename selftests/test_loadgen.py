@@ -237,3 +237,21 @@ def test_load_settings_round_trip_through_the_environment_and_default_to_the_pro
     assert (standalone.warmup, standalone.warmup_max, standalone.user_rps, standalone.users, standalone.model) == \
            (profile.warmup, profile.warmup_max, profile.user_rps, profile.users, profile.model)
     assert standalone.accounts_file == tmp_path / "accounts.json" and standalone.ca_bundle is None and standalone.writes
+
+
+def test_workers_on_one_machine_share_the_accounts_out_and_each_account_logs_in_once_per_process():
+    """Issue 40: the load's users logged in one by one, several per account (a viewer account more than five times a
+    minute with the ramp): the target's login limit answered 429 and the ramp measured gonogo's own logins."""
+    from pathlib import Path
+
+    from gonogo.loadgen.settings import LoadSettings
+    from gonogo.target.tokens import Login, TokenStore
+
+    accounts = [{"email": f"user{i}@x.test", "password": "pw"} for i in range(7)]
+    two = LoadSettings(accounts_file=Path("accounts.json"), schedulers=2)
+    shares = [two.share(accounts, index) for index in (0, 1)]
+    assert [len(s) for s in shares] == [4, 3] and not {a["email"] for a in shares[0]} & {a["email"] for a in shares[1]}
+    assert LoadSettings(accounts_file=Path("a.json")).share(accounts, 0) == accounts  # one process: every account
+    logins, sent = TokenStore(5), []
+    tokens = [logins.token(a["email"], lambda: sent.append(1) or Login("t", 900)) for a in accounts * 30]
+    assert len(tokens) == 210 and len(sent) == 7  # 30 users per account, one login each

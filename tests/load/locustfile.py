@@ -55,6 +55,7 @@ from gonogo.suite.locust import (
     TOKEN_REFUSED,
     LoadRun,
     LoadSettings,
+    Login,
     drive_arrivals,
     failure_of,
     ssl_context_factory,
@@ -69,6 +70,10 @@ PROVIDERS = ["openai", "anthropic", "google", "meta", "mistral", "cohere", "in-h
 _next_account = {role: itertools.count() for role in ACCOUNTS}
 
 
+class LoginRefused(Exception):
+    pass
+
+
 class ApiUser(FastHttpUser):
     """One virtual user = one test account of its role, logged in once, paced to stay inside the per-user limits."""
 
@@ -81,7 +86,7 @@ class ApiUser(FastHttpUser):
     connection_timeout = 10.0
 
     def on_start(self):
-        accounts = ACCOUNTS[self.role]
+        accounts = RUN.accounts_for(ACCOUNTS[self.role], self.environment.runner)
         self.account = accounts[next(_next_account[self.role]) % len(accounts)]
         self.token = None
         self.intended = None  # open model: when this iteration should have started
@@ -94,6 +99,13 @@ class ApiUser(FastHttpUser):
         return {"intended": intended} if intended is not None else {}
 
     def login(self):
+        """The account's token: one login per account in this process, shared by the users of that account."""
+        try:
+            self.token = RUN.logins.token(self.account["email"], self.log_in)
+        except LoginRefused:
+            self.token = None
+
+    def log_in(self) -> Login:
         """Session set-up: its latency is load.login_latency, apart from the measured requests' (context "login")."""
         with self.client.post(
             "/api/auth/login",
@@ -102,11 +114,13 @@ class ApiUser(FastHttpUser):
             catch_response=True,
             context={"login": True},
         ) as resp:
-            if resp.status_code == 200 and "access_token" in (resp.json() or {}):
-                self.token = resp.json()["access_token"]
+            body = resp.json() if resp.status_code == 200 else None
+            if isinstance(body, dict) and "access_token" in body:
                 resp.success()
-            else:
-                resp.failure(f"login {resp.status_code}")
+                expires = body.get("expires_in")
+                return Login(body["access_token"], float(expires) if isinstance(expires, int | float) else None)
+            resp.failure(f"login {resp.status_code}")
+            raise LoginRefused(resp.status_code)
 
     def api(self, method: str, path: str, name: str, check=None, **kwargs):
         """A request with this user's token; a body that breaks the contract counts as an error ("wrong body")."""
@@ -118,6 +132,7 @@ class ApiUser(FastHttpUser):
             else:
                 resp.failure(failure)
                 if failure == TOKEN_REFUSED:
+                    RUN.logins.refused(self.account["email"], self.token or "")
                     self.login()
             return resp
 

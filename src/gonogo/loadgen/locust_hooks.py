@@ -30,6 +30,7 @@ from locust.runners import WORKER_REPORT_INTERVAL, MasterRunner, WorkerRunner
 from gonogo.loadgen import arrivals, figures, ramp
 from gonogo.loadgen.recorder import SLICE_SECONDS, Recorder
 from gonogo.loadgen.settings import LoadSettings
+from gonogo.target.tokens import TokenStore
 
 PROGRESS_EVERY_S = 5
 FINAL_SHARE_TIMEOUT_S = 20
@@ -59,6 +60,9 @@ class LoadRun:
         self._worker_sessions: dict[str, dict] = {}  # master: the latest counts each worker reported
         self._began = 0.0  # when the test started (master or the only process)
         self._ready_at: float | None = None  # when every virtual user had finished its start
+        # one login per account in this process, shared by its virtual users, paced inside the login limit
+        self.logins = TokenStore(settings.login_per_minute, say=lambda line: print(line, flush=True))
+        self.worker_index = 0  # a worker's index among the master's (Locust sets it when the worker connects)
 
     @classmethod
     def install(cls, settings: LoadSettings) -> LoadRun:
@@ -77,6 +81,11 @@ class LoadRun:
         return run
 
     # -- what the scenarios use ---------------------------------------------------
+    def accounts_for(self, accounts: list[dict], runner: object) -> list[dict]:
+        """This process's share of a role's accounts (LoadSettings.share), by its worker index."""
+        index = getattr(runner, "worker_index", 0) if isinstance(runner, WorkerRunner) else 0
+        return self.settings.share(accounts, index)
+
     @contextmanager
     def session_start(self) -> Iterator[None]:
         """Around a virtual user's start (its login): measuring waits until every user is through."""

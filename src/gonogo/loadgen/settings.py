@@ -33,6 +33,7 @@ class LoadSettings:
     arrival_rate: float = 0.0  # open model: iterations started per second, in total
     users: int = _PROFILE.users  # open model: virtual users pre-allocated for the arrivals, in total
     schedulers: int = 1  # open model: arrival schedulers (the -u given to Locust), each takes rate/schedulers
+    login_per_minute: int = 5  # the login limit kept (per client IP and email): one login per account per process
     warmup: float = _PROFILE.warmup  # seconds at full load, after every user's start, excluded from the figures
     warmup_max: float = _PROFILE.warmup_max  # measuring starts this far into the test at the latest
     duration: float = 0.0  # seconds to measure after the warm-up; 0: until Locust stops (-t, Ctrl-C)
@@ -60,6 +61,13 @@ class LoadSettings:
     def step_limits(self) -> Limits:
         return Limits(self.ramp_p95, self.ramp_errors)
 
+    def share(self, accounts: list[dict], worker_index: int) -> list[dict]:
+        """A process's share of a role's accounts: gonogo's N worker processes on one machine (one client IP for the
+        login limit) take every N-th account from their index, so that no account logs in from two of them."""
+        count = max(1, self.schedulers)
+        mine = [a for i, a in enumerate(accounts) if i % count == worker_index % count]
+        return mine or accounts
+
     @property
     def warmup_cap(self) -> float:
         return max(self.warmup, self.warmup_max)
@@ -84,6 +92,7 @@ class LoadSettings:
             arrival_rate=profile.arrival_rate or 0.0,
             users=profile.users,
             schedulers=max(1, workers),
+            login_per_minute=environment.login_per_minute,
             warmup=profile.warmup,
             warmup_max=profile.warmup_max,
             duration=profile.duration,
@@ -105,6 +114,7 @@ class LoadSettings:
             "GONOGO_LOAD_RATE": str(self.arrival_rate or ""),
             "GONOGO_LOAD_USERS": str(self.users),
             "GONOGO_LOAD_SCHEDULERS": str(self.schedulers),
+            "GONOGO_LOGIN_PER_MINUTE": str(self.login_per_minute),
             "GONOGO_LOAD_WARMUP": str(self.warmup),
             "GONOGO_LOAD_WARMUP_MAX": str(self.warmup_max),
             "GONOGO_LOAD_DURATION": str(self.duration),
@@ -135,6 +145,7 @@ class LoadSettings:
             arrival_rate=float(get("GONOGO_LOAD_RATE") or 0),
             users=int(get("GONOGO_LOAD_USERS") or defaults.users),
             schedulers=int(get("GONOGO_LOAD_SCHEDULERS") or 1),
+            login_per_minute=int(get("GONOGO_LOGIN_PER_MINUTE") or defaults.login_per_minute),
             warmup=float(get("GONOGO_LOAD_WARMUP") or defaults.warmup),
             warmup_max=float(get("GONOGO_LOAD_WARMUP_MAX") or defaults.warmup_max),
             duration=float(get("GONOGO_LOAD_DURATION") or 0),
