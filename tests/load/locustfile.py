@@ -75,7 +75,8 @@ class LoginRefused(Exception):
 
 
 class ApiUser(FastHttpUser):
-    """One virtual user = one test account of its role, logged in once, paced to stay inside the per-user limits."""
+    """One virtual user = one test account of its role (this process's share of them), its token shared with the
+    other users of that account (one login per account), paced to stay inside the per-user limits."""
 
     abstract = True
     role = "viewer"
