@@ -193,10 +193,14 @@ def test_ctrl_c_keeps_the_checkpoints_so_far_and_a_second_run_resumes_the_same_w
                    "2s,10m", "--every", "1s", "--out", "watch"]
 
         def interrupted(signum: int) -> tuple[subprocess.CompletedProcess, dict]:
+            launched = time.time()
             proc = subprocess.Popen(command, cwd=tmp_path, env=clean_env(), stdout=subprocess.PIPE,
                                     stderr=subprocess.STDOUT, text=True)
             deadline = time.time() + 60
-            while not (tmp_path / "watch" / "checkpoint-2s.json").exists():
+            state = tmp_path / "watch" / "watch-state.json"
+            # this process's watch is under way: its first checkpoint written (or resumed), its state saved since
+            while not ((tmp_path / "watch" / "checkpoint-2s.json").exists() and state.exists()
+                       and state.stat().st_mtime >= launched):
                 assert time.time() < deadline and proc.poll() is None, proc.communicate()[0]
                 time.sleep(0.3)
             time.sleep(1.5)

@@ -674,7 +674,7 @@ def _resolve(raw, loc, env, doc, problems):
         var, default = match.group(1), match.group(2)
         if var in env and env[var] != "":
             if secret or _SECRET_NAME.search(var):  # written out as its placeholder wherever gonogo writes
-                redaction.register(env[var], match.group(0))
+                _register(env[var], match.group(0))
             return env[var]
         if default is not None:
             return default
@@ -689,6 +689,17 @@ def _resolve(raw, loc, env, doc, problems):
         return ""
 
     return _PLACEHOLDER.sub(substitute, raw)
+
+
+def _register(value: str, placeholder: str) -> None:
+    """A URL's secret is its password (masked with any userinfo: the host stays shown, it says where); any other
+    secret value is shown as its placeholder."""
+    if "://" in value:
+        password = urlsplit(value).password
+        if password:
+            redaction.register(password, "***")
+        return
+    redaction.register(value, placeholder)
 
 
 def _resolve_paths(environment: Environment, base: Path) -> Environment:

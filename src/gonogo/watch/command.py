@@ -29,6 +29,7 @@ def _stop_on_sigterm() -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    _stop_on_sigterm()  # first: a SIGTERM while the configuration loads ends as Ctrl-C does (exit 2), never -15
     root = Path(args.root).resolve()
     environments = Environments.from_path(args.environments)
     environment, prometheus_url, none = monitored(environments.get(args.env, only=SERVER_SIDE), root)
@@ -61,7 +62,6 @@ def run(args: argparse.Namespace) -> int:
         held = lock(out)
     except (StateError, OSError) as exc:
         raise ConfigError("--out", str(exc)) from None
-    _stop_on_sigterm()
     with held, httpx.Client(base_url=prometheus_url, timeout=10, trust_env=False) as client:
         watch = Watch(
             environment,
