@@ -62,15 +62,18 @@ def test_viewer_reads_and_is_refused_writes(smoke, expect):
 
 
 @pytest.mark.gonogo_covers("smoke.checks", requirement="SMOKE")
-def test_evaluator_journey(smoke, expect, tag, writes, created, remove_tagged_evaluations):
-    me = _json(smoke.get("/api/auth/me", role="evaluator"))
+@pytest.mark.gonogo_accounts("the evaluator journey", "evaluator")  # its own list: no load, no other check in it
+def test_evaluator_journey(smoke, expect, tag, writes, created, remove_tagged_evaluations, account):
+    mine = account("the evaluator journey").index
+    me = _json(smoke.get("/api/auth/me", role="evaluator", index=mine))
     expect("journey.evaluator.me", me.get("role") == "evaluator", f"/api/auth/me says {me}")
-    model = _json(smoke.get("/api/models?status=active&limit=1", role="evaluator"))["items"][0]
+    model = _json(smoke.get("/api/models?status=active&limit=1", role="evaluator", index=mine))["items"][0]
 
     created.add_step("remove tagged evaluations", remove_tagged_evaluations)
     made = smoke.post(
         "/api/evaluations",
         role="evaluator",
+        index=mine,
         json={"model_id": model["id"], "dataset": tag, "parameters": {"gonogo": True}},
     )
     evaluation = _json(made)
@@ -79,7 +82,7 @@ def test_evaluator_journey(smoke, expect, tag, writes, created, remove_tagged_ev
         made.status_code == 201 and evaluation.get("status") == "queued",
         f"{made.status_code} {made.text[:200]}",
     )
-    listed = _json(smoke.get("/api/evaluations?limit=20", role="evaluator")).get("items", [])
+    listed = _json(smoke.get("/api/evaluations?limit=20", role="evaluator", index=mine)).get("items", [])
     times = [e["created_at"] for e in listed]
     expect(
         "journey.evaluator.list_own_newest_first",
@@ -89,7 +92,7 @@ def test_evaluator_journey(smoke, expect, tag, writes, created, remove_tagged_ev
         and all(e["user_id"] == me["id"] for e in listed),
         "the new evaluation is not first, or the list holds others' evaluations",
     )
-    detail = _json(smoke.get(f"/api/evaluations/{evaluation['id']}", role="evaluator"))
+    detail = _json(smoke.get(f"/api/evaluations/{evaluation['id']}", role="evaluator", index=mine))
     expect(
         "journey.evaluator.evaluation_detail",
         detail.get("id") == evaluation["id"] and detail.get("dataset") == tag,
@@ -97,7 +100,9 @@ def test_evaluator_journey(smoke, expect, tag, writes, created, remove_tagged_ev
     )
 
     data = f"id,score\n1,0.5\n2,0.25\n# {tag}\n".encode()
-    upload = smoke.post("/api/files/upload", role="evaluator", files={"file": (f"{tag}.csv", data, "text/csv")})
+    upload = smoke.post(
+        "/api/files/upload", role="evaluator", index=mine, files={"file": (f"{tag}.csv", data, "text/csv")}
+    )
     meta = _json(upload)
     expect(
         "journey.evaluator.upload",
@@ -106,17 +111,17 @@ def test_evaluator_journey(smoke, expect, tag, writes, created, remove_tagged_ev
         and meta.get("size") == len(data),
         f"{upload.status_code} {upload.text[:200]}",
     )
-    created.add("files", meta.get("id"), role="evaluator")
-    files = _json(smoke.get("/api/files?limit=100", role="evaluator")).get("items", [])
+    created.add("files", meta.get("id"), role="evaluator", index=mine)
+    files = _json(smoke.get("/api/files?limit=100", role="evaluator", index=mine)).get("items", [])
     expect("journey.evaluator.list_files", meta["id"] in [f["id"] for f in files], "the uploaded file is not listed")
-    content = smoke.get(f"/api/files/{meta['id']}/content", role="evaluator")
+    content = smoke.get(f"/api/files/{meta['id']}/content", role="evaluator", index=mine)
     expect(
         "journey.evaluator.download",
         content.content == data and hashlib.sha256(content.content).hexdigest() == meta["sha256"],
         f"downloaded {len(content.content)} bytes, sha256 {hashlib.sha256(content.content).hexdigest()[:12]}…",
     )
-    deleted = smoke.delete(f"/api/files/{meta['id']}", role="evaluator")
-    gone = smoke.get(f"/api/files/{meta['id']}", role="evaluator")
+    deleted = smoke.delete(f"/api/files/{meta['id']}", role="evaluator", index=mine)
+    gone = smoke.get(f"/api/files/{meta['id']}", role="evaluator", index=mine)
     expect(
         "journey.evaluator.delete_file",
         deleted.status_code == 204 and gone.status_code == 404,
@@ -124,7 +129,7 @@ def test_evaluator_journey(smoke, expect, tag, writes, created, remove_tagged_ev
     )
 
     other = (
-        smoke.get(f"/api/evaluations/{evaluation['id']}", role="evaluator", index=1)
+        smoke.get(f"/api/evaluations/{evaluation['id']}", role="evaluator", index=mine + 1)
         if len(smoke.accounts["evaluator"]) > 1
         else None
     )
