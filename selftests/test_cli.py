@@ -285,3 +285,17 @@ def test_a_standalone_runs_server_gates_are_filled_from_prometheus_over_its_own_
         unwatched, gates = evaluate("healthy.json", (healthy, healthy + 600), env="elsewhere")
         assert "names no prometheus_url" in unwatched.stdout, unwatched.stdout
         assert gates["server.cpu"]["status"] == "inconclusive" and unwatched.returncode == 1
+
+
+@pytest.mark.parametrize("value", [float("nan"), 1e300, -1e300, "yesterday"])
+def test_a_figures_file_whose_window_is_no_time_is_refused(tmp_path, value):
+    """Issue 39: a figures file's measure_from NaN or +-1e300 was taken as its window."""
+    from gonogo.core.snapshot import LOAD_FIGURES_SCHEMA
+    from gonogo.core.store import MetricsStore
+
+    (tmp_path / "figures.json").write_text(json.dumps({
+        "schema": LOAD_FIGURES_SCHEMA, "store": MetricsStore().to_dict(), "measure_from": value, "stopped_at": 1.8e9}))
+    proc = subprocess.run([sys.executable, "-m", "gonogo.cli", "evaluate", "figures.json", "--gate-report", "out.json"],
+                          cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode == 4 and "measure_from" in proc.stderr and "is not a time" in proc.stderr, proc.stderr
+    assert json.loads((tmp_path / "out.json").read_text())["verdict"] == "undecided"

@@ -14,7 +14,7 @@ from pymongo.errors import (
     ServerSelectionTimeoutError,
 )
 
-_CREDENTIALS = re.compile(r"//[^@/]*@")
+_CREDENTIALS = re.compile(r"//[^@/]*@")  # the whole userinfo: a MongoDB URL's user name is an account too
 
 
 class MongoUnavailable(RuntimeError):

@@ -3,7 +3,6 @@ completed vs unmeasured scans and redacted evidence (the security suite's ``chec
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import NoReturn
 
@@ -11,15 +10,15 @@ import allure
 import pytest
 
 from gonogo.config.waivers import Waivers
+from gonogo.core import redaction
 from gonogo.core.findings import Finding, Severity
 from gonogo.core.store import MetricsStore
 from gonogo.security.datatier import NotMeasured, Rule, Unreachable
 
-_TOKENS = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]+|eyJ[A-Za-z0-9._-]{10,}")
-
 
 def redact(text: str) -> str:
-    return _TOKENS.sub(lambda m: (m.group(1) or "") + "***", text)[:500]
+    """Evidence as findings keep it: the one redaction (gonogo.core.redaction), at most 500 characters."""
+    return redaction.redact(text)[:500]
 
 
 class Checks:
