@@ -201,7 +201,9 @@ def test_the_whole_gate_against_a_target_never_seen_is_go(second, tmp_path):
     shared = report["metrics"]["notes"]["load.accounts"]
     assert any(n.startswith("viewer: 80 users share") for n in shared["notes"]), shared
     assert gates["security.rate_limits"]["status"] == "pass", gates["security.rate_limits"]
-    # the slow logins are their own figure; the window started once every user had logged in
-    assert gates["load.login_latency.p95"]["samples"] >= 200
+    # the slow logins are their own figure, one per account the load uses (its 200 users share the token of each:
+    # issue 40), not one per user; the window started once every user had its token
     window = report["metrics"]["notes"]["load.window"]
     assert window["users_ready"] == window["users_starting"] >= 200, window
+    logins = gates["load.login_latency.p95"]["samples"]
+    assert 10 <= logins < 200, (logins, shared)
