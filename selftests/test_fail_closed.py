@@ -103,19 +103,53 @@ def test_a_trigger_that_fired_fails_the_checkpoint_whatever_its_rollback_did(tmp
     assert gate(report, "server.error_rate")["status"] == "pass"  # the other gates alone would have said Go
 
 
-@pytest.mark.parametrize("answer", [
+ODD = [
     Raw(200, "[1, 2]"), Raw(200, '"abc"'), Raw(200, '{"status": "success", "data": null}'),
     Raw(200, '{"status": "success", "data": {"resultType": "vector", "result": [{"metric": {}}]}}'),
     Raw(200, "not json"), -0.5, "abc", 1e308,
-], ids=["array", "string", "data_null", "no_value", "not_json", "negative", "not_a_number", "huge"])
-def test_an_odd_answer_is_no_data_never_a_crash_nor_a_pass(tmp_path, answer):
-    """A JSON array or string, `data: null`, a sample without `value`, `-0.5`, `"abc"`: exit 5 "a bug" before; a
-    reading outside its domain passed. Here the memory series answers it: not measured, the watch goes on."""
+]
+ODD_IDS = ["array", "string", "data_null", "no_value", "not_json", "negative", "not_a_number", "huge"]
+
+
+@pytest.mark.parametrize("answer", ODD, ids=ODD_IDS)
+def test_an_odd_answer_is_no_data_for_every_reader(answer):
+    """A JSON array or string, `data: null`, a sample without `value`, `-0.5`, `"abc"`: exit 5 "a bug" in watch,
+    evaluate --env and trend --period before; a reading outside its domain passed. The watch's triggers, the
+    checkpoints' (and the load suite's) figures and the trend read them as no data, never a crash or a pass."""
+    import time
+
+    import httpx
+
+    from gonogo.config.environments import PrometheusQuery, ServerMetrics
+    from gonogo.core.store import MetricsStore
+    from gonogo.server_metrics.promql import PrometheusSource
+    from gonogo.trend.period import _range
+    from gonogo.watch.live import PrometheusReader
+
     fake = FakePrometheus([(r"node_memory", answer), *HEALTHY])
+    try:
+        with httpx.Client(base_url=fake.url, trust_env=False) as client:
+            promql = 'max(1 - node_memory_MemAvailable_bytes{job="node"} / node_memory_MemTotal_bytes{job="node"})'
+            reader = PrometheusReader(client)
+            assert reader.value(promql, high=1.0) is None and reader.last_error, reader.last_error
+            store, now = MetricsStore(), time.time()
+            source = PrometheusSource(client, PrometheusQuery(labels={"job": "api"}, node_labels={"job": "node"},
+                                                              rate_window="2 s", step="1 s"), ServerMetrics(cpu="node",
+                                                                                                    memory="node"))
+            source.record(store, now - 10, now)
+            assert store.select("server.memory_usage") is None and store.unmeasured_reasons("server.memory_usage")
+            assert store.select("server.cpu_usage") is not None  # the other figures are read as before
+            points, problem = _range(client, promql, now - 10, now, 1.0, 1.0)
+            assert points == [] and problem
+    finally:
+        fake.close()
+
+
+def test_an_odd_answer_leaves_the_watch_going_and_its_figure_inconclusive(tmp_path):
+    fake = FakePrometheus([(r"node_memory", -0.5), *HEALTHY])
     proc, report = watch(tmp_path, fake)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stdout + proc.stderr
-    memory = gate(report, "server.memory")
-    assert memory["status"] == "inconclusive", memory
+    assert gate(report, "server.memory")["status"] == "inconclusive"
     assert gate(report, "server.cpu")["status"] == "pass"
 
 

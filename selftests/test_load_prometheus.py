@@ -104,11 +104,12 @@ def test_server_gates_from_promql_on_the_healthy_box(tmp_path):
     assert load["server.cpu"]["samples"] >= 12  # one reading every 2 s over 40 s, after the first 10 s rate window
     assert load["server.cache_hit_rate"]["samples"] >= 1000  # lookups counted by increase() over the window
     assert 0.001 < load["server.latency.p95"]["measured"] < 0.5
-    # only the fixed profile ran (the capacity ramp is the main job's): nothing failed, and nothing blocks the verdict
-    # but the ramp's figure, unmeasured here
-    blocking = {g for g, r in load.items() if r["status"] == "fail" or (r["status"] == "inconclusive" and not r["optional"])}
-    assert blocking == {"load.capacity"}, {g: load[g]["message"] for g in blocking}
-    assert proc.returncode == 1, proc.stdout[-3000:]
+    # only the fixed profile ran (the capacity ramp is the main job's): nothing failed, and the ramp's figure,
+    # unmeasured here, only warns on local (an undecided gate never weighs more than the same gate failing): Go
+    assert not [g for g, r in load.items() if r["status"] == "fail"], {g: r["message"] for g, r in load.items()}
+    undecided = {g for g, r in load.items() if r["status"] == "inconclusive" and not r["optional"]}
+    assert undecided == {"load.capacity"} and load["load.capacity"]["severity"] == "warn", undecided
+    assert proc.returncode == 0, proc.stdout[-3000:]
 
 
 @needs_prometheus
