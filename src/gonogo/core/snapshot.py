@@ -7,6 +7,7 @@ is refused naming the series, never judged (a ratio of -5 hits in 30 would other
 
 from __future__ import annotations
 
+import math
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, ValidationError, model_validator
@@ -79,6 +80,11 @@ class ReportHeader(_Shape):
     failed_tests: NonNegativeInt = 0
     base_url: str | None = None
     environment: str | None = None
+
+
+def finite_number(value: object) -> bool:
+    """A JSON number that is a figure: int or float, finite, not a bool (JSON's true is no count)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def problem(exc: ValidationError) -> str:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
-import math
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -34,6 +33,7 @@ from gonogo.core.series import (
     Histogram,
     Ratio,
 )
+from gonogo.core.snapshot import finite_number
 
 TagKey = tuple[tuple[str, str], ...]
 Where = Mapping[str, str | list[str]]
@@ -75,10 +75,6 @@ def _matches(value: str | None, pattern: str | list[str]) -> bool:
         return False
     patterns = pattern if isinstance(pattern, list) else [pattern]
     return any(fnmatch.fnmatchcase(value, str(p)) for p in patterns)
-
-
-def _number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _notes(data: dict, key: str, texts: tuple[str, ...], objects: tuple[str, ...]) -> list[dict]:
@@ -356,10 +352,12 @@ class MetricsStore:
         if data.get("timeline"):
             timeline = data["timeline"]
             seconds = timeline.get("slice_seconds") if isinstance(timeline, dict) else None
-            if not (isinstance(seconds, int | float) and _number(seconds) and 0 < seconds <= 86_400):
+            if not (isinstance(seconds, int | float) and finite_number(seconds) and 0 < seconds <= 86_400):
                 raise ValueError(f"timeline.slice_seconds {seconds!r} must be seconds above 0 (a day at most)")
             slices = timeline.get("slices")
-            if not isinstance(slices, list) or not all(isinstance(p, dict) and _number(p.get("start")) for p in slices):
+            if not isinstance(slices, list) or not all(
+                isinstance(p, dict) and finite_number(p.get("start")) for p in slices
+            ):
                 raise ValueError("timeline.slices must be a list of {start: epoch seconds, ...figures}")
             store.set_timeline(
                 seconds, {piece["start"]: cls.from_dict({**piece, "timeline": None}, catalog) for piece in slices}

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from gonogo import __version__
 from gonogo.core import redaction
-from gonogo.core.snapshot import LOAD_FIGURES_SCHEMA, ReportHeader, problem
+from gonogo.core.snapshot import LOAD_FIGURES_SCHEMA, ReportHeader, finite_number, problem
 from gonogo.core.store import MetricsStore
 from gonogo.gates.rules import GateResult
 from gonogo.gates.verdict import Verdict
@@ -160,9 +160,7 @@ def load_store(path: str | Path) -> tuple[dict, MetricsStore]:
     if data["schema"] == LOAD_FIGURES_SCHEMA:
         for key in ("measure_from", "stopped_at"):
             value = data.get(key)
-            if value is not None and not (
-                isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < 1e11
-            ):
+            if value is not None and not (finite_number(value) and 0 < value < 1e11):
                 raise ReportError(f"{path}: {key} {value!r} is not a time (epoch seconds): nothing was decided")
         data = {
             **data,

@@ -17,14 +17,10 @@ from gonogo.core.redaction import for_terminal
 
 def say(text: str = "", *, file: TextIO | None = None, end: str = "\n", clean: bool = True) -> None:
     """``clean`` False: text gonogo rendered itself from cleaned parts (the colour of a verdict table)."""
-    stream = sys.stdout if file is None else file
-    try:
+    stream = PipeSafe(sys.stdout if file is None else file)
+    with contextlib.suppress(ValueError):  # written to a stream already closed: the same reader that left
         stream.write((for_terminal(text) if clean else text) + end)
         stream.flush()
-    except BrokenPipeError:
-        _discard(stream)
-    except ValueError:  # written to a stream already closed: the same reader that left
-        pass
 
 
 def _discard(stream: TextIO) -> None:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from gonogo.core import shift
+from gonogo.core.snapshot import finite_number
 from gonogo.core.store import MetricsStore
 from gonogo.gates.rules import Status
 from gonogo.reporting import json_report
@@ -142,6 +143,10 @@ def _run(path: Path) -> Run:
     run = Run(path, at, verdict, str(data.get("environment", "")), gates, store)
     run.allure = allure_report(path, data.get("run_id"))
     return run
+
+
+def _number_or_none(value: object) -> bool:
+    return value is None or finite_number(value)
 
 
 def _gate_problem(entry: object) -> str | None:
