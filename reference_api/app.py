@@ -45,7 +45,7 @@ DEAD_INSTANCE, DEAD_AFTER_S = "api-2", 20.0  # the fault dead_backend
 BROKEN_OPERATION = re.compile(r"/api/models/[^/]+")  # the fault broken_operation: PATCH on it answers 500
 FAILING_READ, FAILING_READ_EVERY = re.compile(r"/api/evaluations/[^/]+"), 50  # the fault endpoint_errors: 2 % of its GETs 503
 GLOBAL_LOCK_HOLD_S = 0.0030  # the fault global_lock: with the hand-over, ~280 requests/s for the whole fleet
-INCIDENT_EVERY_S, INCIDENT_FOR_S, INCIDENT_SHARE = 60, 10, 0.4  # the fault incident; wall clock, so every backend agrees
+INCIDENT_EVERY_S, INCIDENT_FOR_S, INCIDENT_SHARE = 30, 5, 0.5  # the fault incident; wall clock, so every backend agrees
 
 
 class GlobalLock:

@@ -130,3 +130,16 @@ def test_merge_across_processes():
     assert latency.aggregate("max") == pytest.approx(0.02999)
     errors = merged.select("load.http_errors")
     assert (errors.hits, errors.total) == (3, 2000)
+
+
+def test_a_certificates_days_left_may_be_negative_or_run_to_the_year_9999():
+    """An expired certificate has negative days left (the gate fails on it); RFC 5280's no-expiry date 9999-12-31 and
+    trustme's year-3000 certificates are real readings too. Past any date a certificate can carry is impossible."""
+    store = MetricsStore()
+    day = 86400
+    for days in (-3, 355_406, 2_900_000):
+        store.gauge("security.tls_cert_days_left", days * day)
+    assert store.select("security.tls_cert_days_left").samples == 3
+    assert store.unmeasured_reasons("security.tls_cert_days_left") == []
+    store.gauge("security.tls_cert_days_left", 4e6 * day)
+    assert store.unmeasured_reasons("security.tls_cert_days_left"), "past 9999-12-31 is no certificate's date"

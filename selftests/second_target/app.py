@@ -4,26 +4,32 @@ only 200/422), prometheus_client's default registry (its process collector plus 
 PBKDF2 password hashing (slow by design), pymongo on a MongoDB-wire server (TLS, SCRAM), an in-process TTL
 cache (no Redis), files in S3 through boto3 with SSE-S3 asked for on each object, a trustme certificate with an
 IP SAN, writes allowed. No gauge only the reference API exports. Where the contract leaves the choice it chooses
-unlike the reference: 3 admin, 30 viewer and 267 evaluator accounts (fewer viewers than the load has viewer
-users), no paging on GET /api/files, unknown body fields ignored, no string length limits, unknown filter values
-matching nothing, the framework's own 400 for a body it cannot parse, uvicorn in front (no nginx).
+unlike the reference: RS256 tokens (SECOND_JWT_KEY is the private key in PEM), the contract's limits exactly on
+sliding one-minute windows (login 5 per client IP and email), 3 admin, 36 viewer and 60 evaluator accounts (far
+fewer than the load's 200 users), no paging on GET /api/files, unknown body fields ignored, no string length limits,
+unknown filter values matching nothing, a server default for a model's `version`, a front layer that answers a JSON
+body it cannot parse with its own HTML 400, uvicorn in front (no nginx). Every login attempt goes to
+SECOND_LOGIN_LOG when set (time, email, status), as an access log would.
 
 It exists to show that gonogo judges a target it was never tuned to: the whole gate against it is Go
 (selftests/test_second_target.py), and nothing here was shaped to what gonogo measures.
 
-    SECOND_MONGO_URL=... SECOND_JWT_KEY=... SECOND_S3_BUCKET=... [SECOND_S3_ENDPOINT=...] AWS_...=... \
+    SECOND_MONGO_URL=... SECOND_JWT_KEY="$(cat private.pem)" SECOND_S3_BUCKET=... [SECOND_S3_ENDPOINT=...] AWS_...=... \
         uvicorn --factory selftests.second_target.app:build --ssl-certfile C --ssl-keyfile K --port P
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import math
 import os
 import re
 import secrets
 import threading
 import time
 import unicodedata
+from collections import deque
 from datetime import datetime, timedelta, timezone
 from typing import Literal
 
@@ -31,6 +37,7 @@ import boto3
 import jwt
 from bson import ObjectId
 from bson.errors import InvalidId
+from cryptography.hazmat.primitives import serialization
 from fastapi import Depends, FastAPI, File, HTTPException, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
@@ -121,22 +128,81 @@ class TtlCache:
 
 
 class Limiter:
-    """Fixed one-minute windows, in memory (one worker)."""
+    """Sliding one-minute windows, in memory (one worker): each key keeps the times of its last requests."""
 
     def __init__(self):
-        self.counts: dict[tuple, int] = {}
+        self.times: dict[tuple, deque] = {}
         self.lock = threading.Lock()
 
     def hit(self, kind: str, who: str) -> None:
-        window = int(time.time() // 60)
+        now = time.monotonic()
         with self.lock:
-            key = (kind, who, window)
-            self.counts[key] = self.counts.get(key, 0) + 1
-            if len(self.counts) > 50_000:
-                self.counts = {k: v for k, v in self.counts.items() if k[2] == window}
-            over = self.counts[key] > LIMITS[kind]
+            window = self.times.setdefault((kind, who), deque())
+            while window and window[0] <= now - 60:
+                window.popleft()
+            over = len(window) >= LIMITS[kind]
+            if not over:
+                window.append(now)
+            retry = 60 - (now - window[0]) if window else 60
+            if len(self.times) > 50_000:
+                self.times = {k: v for k, v in self.times.items() if v and v[-1] > now - 60}
         if over:
-            raise HTTPException(429, "rate limit exceeded", headers={"Retry-After": str(60 - int(time.time()) % 60)})
+            raise HTTPException(429, "rate limit exceeded", headers={"Retry-After": str(max(1, math.ceil(retry)))})
+
+
+class LoginLog:
+    """Every login attempt (time, email, status; a JSON line each) in a file, as a deployment's access log keeps them:
+    what the selftests count logins per account from."""
+
+    def __init__(self, path: str | None):
+        self.file = open(path, "a", buffering=1) if path else None  # noqa: SIM115 - open for the process's life
+        self.lock = threading.Lock()
+
+    def write(self, email: str, status: int) -> None:
+        if self.file is not None:
+            with self.lock:
+                self.file.write(json.dumps({"at": round(time.time(), 3), "email": email, "status": status}) + "\n")
+
+
+class FrontServer:
+    """What sits in front of the app, as nginx or an ALB would: it answers a JSON body it cannot parse with its own
+    400 page (HTML, the S1 headers it is configured with) before the app sees it."""
+
+    PAGE = b"<html><head><title>400 Bad Request</title></head><body><h1>400 Bad Request</h1><hr>front</body></html>"
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
+            return await self.app(scope, receive, send)
+        headers = dict(scope.get("headers") or [])
+        if not headers.get(b"content-type", b"").startswith(b"application/json"):
+            return await self.app(scope, receive, send)
+        chunks, more = [], True
+        while more:
+            message = await receive()
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        try:
+            if body:
+                json.loads(body)
+        except ValueError:
+            answer = [(b"content-type", b"text/html"), (b"content-length", str(len(self.PAGE)).encode()),
+                      *((k.lower().encode(), v.encode()) for k, v in HEADERS.items())]
+            await send({"type": "http.response.start", "status": 400, "headers": answer})
+            return await send({"type": "http.response.body", "body": self.PAGE})
+        sent = False
+
+        async def replay():
+            nonlocal sent
+            if sent:
+                return await receive()
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        return await self.app(scope, replay, send)
 
 
 # Lenient where the contract leaves the choice (its "Validation" section): unknown fields ignored, no length limits
@@ -209,11 +275,13 @@ def _safe_name(name: str | None) -> str:
     return name[:200]
 
 
-def build() -> FastAPI:
+def build() -> FrontServer:
     mongo = MongoClient(os.environ["SECOND_MONGO_URL"], maxPoolSize=POOL_SIZE, event_listeners=[PoolWatcher()],
                         serverSelectionTimeoutMS=5000, tz_aware=False)
     db = mongo[os.environ.get("SECOND_DATABASE", "online_evaluation_staging")]
-    key = os.environ["SECOND_JWT_KEY"]
+    key = os.environ["SECOND_JWT_KEY"]  # RS256: the private key signs; its public half verifies
+    public = serialization.load_pem_private_key(key.encode(), password=None).public_key()
+    logins = LoginLog(os.environ.get("SECOND_LOGIN_LOG"))
     bucket = os.environ["SECOND_S3_BUCKET"]  # files in S3, each stored with SSE-S3 asked for explicitly
     s3 = boto3.client("s3", endpoint_url=os.environ.get("SECOND_S3_ENDPOINT") or None)
     origins = [o for o in os.environ.get("SECOND_CORS_ORIGINS", "").split(",") if o]
@@ -250,7 +318,7 @@ def build() -> FastAPI:
         if scheme.lower() != "bearer" or not token:
             raise HTTPException(401, "not authenticated", headers={"WWW-Authenticate": "Bearer"})
         try:
-            claims = jwt.decode(token, key, algorithms=["HS256"], options={"require": ["sub", "exp"]})
+            claims = jwt.decode(token, public, algorithms=["RS256"], options={"require": ["sub", "exp"]})
             user = db.users.find_one({"_id": ObjectId(claims["sub"])}, {"email": 1, "role": 1})
         except (jwt.PyJWTError, InvalidId, TypeError):
             raise HTTPException(401, "invalid token", headers={"WWW-Authenticate": "Bearer"}) from None
@@ -305,13 +373,19 @@ def build() -> FastAPI:
 
     @app.post("/api/auth/login")
     def login(body: Login, request: Request):
-        limiter.hit("login", f"{request.client.host if request.client else '?'}|{body.email.lower()}")
+        try:
+            limiter.hit("login", f"{request.client.host if request.client else '?'}|{body.email.lower()}")
+        except HTTPException:
+            logins.write(body.email.lower(), 429)
+            raise
         user = db.users.find_one({"email": body.email.lower()})
         stored = user["password_hash"] if user else DUMMY_HASH  # the same work whether the account exists or not
         if not check_password(stored, body.password) or user is None:
+            logins.write(body.email.lower(), 401)
             raise HTTPException(401, "wrong email or password")
+        logins.write(body.email.lower(), 200)
         token = jwt.encode({"sub": str(user["_id"]), "role": user["role"], "exp": datetime.now(timezone.utc) + timedelta(hours=1)},
-                           key, algorithm="HS256")
+                           key, algorithm="RS256")
         return {"access_token": token, "token_type": "bearer", "expires_in": 3600}
 
     @app.get("/api/auth/me")
@@ -441,4 +515,4 @@ def build() -> FastAPI:
         s3.delete_object(Bucket=bucket, Key=found.get("stored", "-"))
         return Response(status_code=204)
 
-    return app
+    return FrontServer(app)

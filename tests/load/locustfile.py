@@ -93,6 +93,7 @@ class ApiUser(FastHttpUser):
         self.intended = None  # open model: when this iteration should have started
         with RUN.session_start():
             self.login()
+            self.connect()
 
     def context(self):
         """Open model: the first request of an iteration carries its intended start (latency counts from it)."""
@@ -105,6 +106,11 @@ class ApiUser(FastHttpUser):
             self.token = RUN.logins.token(self.account["email"], self.log_in)
         except LoginRefused:
             self.token = None
+
+    def connect(self):
+        """Session set-up: this user's own connection (TCP, TLS) opened now, not in its first measured request. The
+        users of an account share its token, so most never send a login that would open it."""
+        self.client.get("/health", name="session set-up", context={"setup": True})
 
     def log_in(self) -> Login:
         """Session set-up: its latency is load.login_latency, apart from the measured requests' (context "login")."""

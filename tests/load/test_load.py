@@ -18,10 +18,13 @@ import pytest
 from gonogo.suite.load import curve_svg, histogram_svg, knee, runner, suite_metrics
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
+RAMP_METRICS = ("load.capacity", "load.headroom")
+FIXED_PROFILE_METRICS = tuple(m for m in suite_metrics("load") if m not in RAMP_METRICS)
 
 
 def test_load_profile(
     gonogo_env,
+    load_budget,
     gonogo_metrics,
     gonogo_state,
     accounts_for_load,
@@ -48,6 +51,14 @@ def test_load_profile(
         "load.accounts",
         {"per_role": {r: len(a) for r, a in accounts_for_load.accounts.items()}, "notes": accounts_for_load.notes},
     )
+    if load_budget is not None and load_budget.short:  # said at the start; the limiter would answer, not the target
+        pytest.skip(
+            gonogo_state.not_covered(
+                "load",
+                f"the accounts cannot carry the profile: {load_budget.line()}",
+                FIXED_PROFILE_METRICS,
+            )
+        )
     try:
         outcome = runner.run(
             gonogo_env,
@@ -89,6 +100,7 @@ def test_load_profile(
 
 def test_capacity_ramp(
     gonogo_env,
+    load_budget,
     gonogo_metrics,
     gonogo_state,
     accounts_for_load,
@@ -109,7 +121,13 @@ def test_capacity_ramp(
             gonogo_state.not_covered(
                 "capacity",
                 f"environment '{gonogo_env.name}' does not allow load (safety.load.allowed)",
-                ("load.capacity", "load.headroom"),
+                RAMP_METRICS,
+            )
+        )
+    if load_budget is not None and load_budget.short:  # no headroom over a profile the accounts cannot carry
+        pytest.skip(
+            gonogo_state.not_covered(
+                "capacity", f"the accounts cannot carry the profile: {load_budget.line()}", RAMP_METRICS
             )
         )
     if gonogo_env.safety.writes_allowed:

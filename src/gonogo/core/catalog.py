@@ -52,10 +52,13 @@ class MetricDef:
     # larger population: its rate is exact, judged without a confidence bound
     census: bool = False
     share: bool = False  # a fraction of a whole (CPU of the host, memory of its limit, a pool in use): 0..100 %
+    span: tuple[float, float] | None = None  # the readings that can exist, where the rule below does not fit
 
     def domain(self) -> tuple[float, float]:
         """The readings that can exist, in canonical units: none is negative; a share is at most 100 %; the rest
         stop at figures no measurement reaches (a billion requests a second, 300 years, 10^15 things)."""
+        if self.span is not None:
+            return self.span
         if self.dimension is Dimension.FRACTION:
             return 0.0, 1.0 if self.share else 1e6
         return 0.0, _LARGEST.get(self.dimension, 1e15)
@@ -83,8 +86,15 @@ class MetricDef:
         return self.unit if dimension is self.dimension else None
 
 
-def _m(name, kind, suite, description, dimension=Dimension.COUNT, unit=None, tags=(), census=False, share=False):
-    return MetricDef(name, kind, suite, description, dimension, unit, tuple(tags), census, share)
+def _m(
+    name, kind, suite, description, dimension=Dimension.COUNT, unit=None, tags=(), census=False, share=False, span=None
+):
+    return MetricDef(name, kind, suite, description, dimension, unit, tuple(tags), census, share, span)
+
+
+# A certificate's days left: negative once expired; RFC 5280's "no well-defined expiration", 9999-12-31, is about
+# 2.9 million days away (trustme's test certificates run to the year 3000).
+_CERT_DAYS = (-1e6 * 86400, 3e6 * 86400)
 
 
 _LARGEST = {Dimension.DURATION: 1e10, Dimension.THROUGHPUT: 1e9, Dimension.BYTES: 1e18}
@@ -348,6 +358,7 @@ CATALOG: dict[str, MetricDef] = {
             "days until the served certificate expires",
             _D,
             "days",
+            span=_CERT_DAYS,
         ),
         # deploy
         _m(

@@ -42,3 +42,7 @@ S1_HEADERS: dict[str, str] = {
     "Content-Security-Policy": "default-src 'self'",
     "Referrer-Policy": "strict-origin-when-cross-origin",
 }
+
+#: S2: the per-minute limits, as API-CONTRACT.md keys them: login per (client IP, email); the others per
+#: authenticated user (/api/models*, /api/evaluations*, /api/files/upload, and all /api/* together).
+S2_PER_MINUTE: dict[str, int] = {"login": 5, "models": 100, "evaluations": 50, "upload": 10, "api": 1000}

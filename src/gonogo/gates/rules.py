@@ -202,7 +202,14 @@ def _decide_measured(gate: Gate, store: MetricsStore, series, baseline: MetricsS
         result.limit = gate.limit
 
     if _sampled_rate(gate, series):
-        return _judge_rate(result, series)
+        judged = _judge_rate(result, series)
+        # a rate read by something untrusted stands only the way its error cannot reach
+        decided = judged.status in (Status.PASS, Status.FAIL, Status.WARN)
+        if unreliable and decided and (judged.status is Status.PASS) == fail_way:
+            return GateResult(
+                gate, Status.INCONCLUSIVE, measured=measured, samples=samples, details=judged.details, message=untrusted
+            )
+        return judged
     passed = COMPARE[gate.op](measured, result.limit)
     if unreliable and (passed if fail_way else not passed):  # the error may be all of the margin
         result.message = untrusted

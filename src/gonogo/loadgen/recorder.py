@@ -70,6 +70,8 @@ class Recorder:
         start_time=None,
         **_,
     ) -> None:
+        if context and context.get("setup"):  # a virtual user's own set-up (its connection): never a figure
+            return
         now = time.time()
         login = bool(context) and bool(context.get("login"))
         if login and exception is None:

@@ -15,7 +15,7 @@ import httpx
 
 from gonogo.config.environments import Account, Environment
 from gonogo.core.store import MetricsStore
-from gonogo.loadgen import launch
+from gonogo.loadgen import budget, launch
 from gonogo.loadgen.processes import started
 from gonogo.loadgen.ramp import Limits, Ramp
 from gonogo.server_metrics.promql import record_window
@@ -109,6 +109,7 @@ def run(
     if outcome.figures is None:
         return outcome
     store.merge(MetricsStore.from_dict(outcome.figures["store"]))
+    limited = budget.limiter_answered(store) if ramp is None else None  # a ramp judges its 429s step by step
     measure_from = outcome.figures["measure_from"] or began + profile.warmup
     stopped_at = outcome.figures.get("stopped_at") or time.time()
     if environment.prometheus_url:
@@ -136,6 +137,7 @@ def run(
         f"{window.get('why') or f'{profile.warmup:g} s warm-up'} (excluded); "
         f"{len(plan.workers) or 'no'} workers; server side: {server}"
         + schedule_summary(store)
+        + (f"; {limited}" if limited else "")
         + (f"; problems: {outcome.problems[:3]}" if outcome.problems else "")
     )
     return outcome

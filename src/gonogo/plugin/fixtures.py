@@ -10,6 +10,8 @@ import pytest
 
 from gonogo.config.environments import AccountsError, load_accounts
 from gonogo.core.exit_codes import EXIT_USAGE
+from gonogo.loadgen import budget
+from gonogo.loadgen.budget import Budget
 from gonogo.loadgen.settings import users_per_role
 from gonogo.mongo.cleanup import remove_evaluations
 from gonogo.plugin.checks import Checks, SecurityChecks
@@ -123,8 +125,9 @@ def _needs(item: pytest.Item) -> list[Need]:
 @pytest.fixture(scope="session")
 def _account_allocator(request: pytest.FixtureRequest, gonogo_env, accounts) -> AccountAllocator:
     """Every collected check's accounts, reserved at once, before the load can log in with any of them."""
-    load_users = users_per_role(gonogo_env.load.users) if gonogo_env.safety.load.allowed else {}
-    allocator = AccountAllocator(accounts, gonogo_env.name, load_users)
+    load = gonogo_env.safety.load.allowed
+    load_users = users_per_role(gonogo_env.load.users) if load else {}
+    allocator = AccountAllocator(accounts, gonogo_env.name, load_users, budget.needs(gonogo_env.load) if load else {})
     allocator.reserve(need for item in request.session.items for need in _needs(item))
     return allocator
 
@@ -262,6 +265,25 @@ def expect(gonogo_metrics):
 def checks(gonogo_metrics, gonogo_state) -> SecurityChecks:
     """The security suite's checks and findings (waivers applied, scans completed or unmeasured, evidence redacted)."""
     return SecurityChecks(gonogo_metrics, gonogo_state.waivers)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def load_budget(request) -> Budget | None:
+    """The load's accounts budget (gonogo.loadgen.budget), planned before any suite sends a request; when the accounts
+    the load may use cannot carry the profile inside the per-user limits, said now in one line. None: no load here."""
+    state = request.config.stash.get(STATE, None)
+    if state is None:  # pytest without --env: gonogo is inert
+        return None
+    environment, directory = state.environment, suites_dir(request.config)
+    if not environment.safety.load.allowed or not any(
+        suite_of_item(item, directory) == "load" for item in request.session.items
+    ):
+        return None
+    allocation = request.getfixturevalue("accounts_for_load")
+    plan = budget.for_profile(environment.load, {role: len(items) for role, items in allocation.accounts.items()})
+    if plan.short:
+        request.getfixturevalue("say")(f"gonogo load: accounts: {plan.line()}")
+    return plan
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -1,7 +1,7 @@
 """What the security suite (tests/security) uses: the scanners and rule readers, each judged through ``checks``."""
 
 from gonogo.core.findings import Severity
-from gonogo.core.requirements import S1_HEADERS
+from gonogo.core.requirements import S1_HEADERS, S2_PER_MINUTE
 from gonogo.security import cloud_config, datatier, file_storage, network, tls_scan, zap
 from gonogo.security.deps.scan import scan as scan_dependencies
 from gonogo.security.fuzzing import Outcomes
@@ -12,6 +12,7 @@ from gonogo.target.leaks import leaked
 
 __all__ = [
     "S1_HEADERS",
+    "S2_PER_MINUTE",
     "ApiClient",
     "Outcomes",
     "Severity",

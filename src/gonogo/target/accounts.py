@@ -3,7 +3,7 @@ spread-out traffic share (rate limits are per account, so a check's burst must n
 
 Each check declares what it needs (``Need``: a purpose, the roles that would do, how many); ``reserve`` gives
 every purpose accounts from the end of a role's list, a purpose that accepts several roles the one with the most
-accounts to spare beyond the load's users of that role. The load takes only what no purpose holds; when that is
+accounts to spare beyond what the load needs of that role. The load takes only what no purpose holds; when that is
 fewer accounts than its users, they share (``for_load`` says so). ``AccountUses`` keeps when each account last
 sent an authenticated request, so that a burst can start in a window its account has sent nothing in.
 """
@@ -52,10 +52,14 @@ class AccountAllocator:
         accounts: Mapping[str, Sequence[object]],
         environment: str = "?",
         load_users: Mapping[str, int] | None = None,
+        load_needs: Mapping[str, int] | None = None,
     ) -> None:
         self._sizes = {role: len(items) for role, items in accounts.items()}
         self._environment = environment
         self._load_users = dict(load_users or {})
+        # the accounts the load needs to stay inside the per-user limits (gonogo.loadgen.budget): its users share
+        # accounts, so a check takes from the role with the most to spare beyond these, not beyond the users
+        self._load_needs = dict(load_needs if load_needs is not None else self._load_users)
         self._given: dict[str, Reserved] = {}
         self._needs: dict[str, Need] = {}
         self._used: dict[str, int] = {}  # per role: how many accounts from the end are given out
@@ -76,7 +80,7 @@ class AccountAllocator:
         return self._given.get(purpose) or self._give(need)
 
     def _spare(self, role: str) -> int:
-        return self._sizes.get(role, 0) - self._used.get(role, 0) - self._load_users.get(role, 0)
+        return self._sizes.get(role, 0) - self._used.get(role, 0) - self._load_needs.get(role, 0)
 
     def _give(self, need: Need) -> Reserved:
         if need.purpose in self._given:
