@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow
 
 LOCAL_PROFILE = "load: {users: 200, spawn_rate: 20, user_rps: 1.2, capacity: {step: 10 s, warmup: 5 s}, duration: 60 s, warmup: 10 s, calibrated: true}"
 # a light fixed profile: this is about stopping, not about the figures; long enough never to end by itself
-SHORT_PROFILE = "load: {users: 20, spawn_rate: 20, user_rps: 2, duration: 120 s, warmup: 5 s}"
+SHORT_PROFILE = "load: {users: 20, spawn_rate: 20, user_rps: 1.2, duration: 120 s, warmup: 5 s}"
 EXIT_WITHIN_S = 15
 
 
@@ -69,8 +69,9 @@ def _sigint_default() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-@pytest.mark.parametrize("sig, workers", [(signal.SIGINT, 0), (signal.SIGTERM, 0), (signal.SIGINT, 2), (signal.SIGTERM, 2)],
-                         ids=["sigint", "sigterm", "sigint-2-workers", "sigterm-2-workers"])
+# each signal once, each topology once: the handling is one path for both signals (the plugin's signal hook) and the
+# runner stops a master with its workers the same way whichever signal came
+@pytest.mark.parametrize("sig, workers", [(signal.SIGINT, 0), (signal.SIGTERM, 2)], ids=["sigint", "sigterm-2-workers"])
 def test_a_signal_during_the_load_stops_it_cleans_up_and_decides_nothing(product, running_box, sig, workers):
     assert _tagged_evaluations(running_box, remove=True) == 0
     gate = subprocess.Popen(

@@ -28,6 +28,8 @@ def list_evaluations(request: Request, model_id: str | None = Query(None, max_le
         oid = svc.oid(model_id)
         if oid is None:
             return {"items": [], "total": 0}
+        if svc.fault("evaluations_filter_leak"):  # the filter replaces the owner condition
+            query = {}
         query["model_id"] = oid
     if status is not None:
         query["status"] = status

@@ -64,10 +64,10 @@ def list_files(request: Request, upload_status: UploadStatus | None = None, limi
     return svc.cache.get_or_compute(_scope(user), f"list:{upload_status}:{limit}:{offset}", fetch)
 
 
-def _owned(svc, file_id: str, user: User) -> dict:
+def _owned(svc, file_id: str, user: User, anyones: bool = False) -> dict:
     oid = svc.oid(file_id)
     doc = svc.db.files.find_one({"_id": oid}) if oid else None
-    if doc is None or (user.role != "admin" and str(doc["user_id"]) != user.id):
+    if doc is None or (user.role != "admin" and str(doc["user_id"]) != user.id and not anyones):
         raise HTTPException(404, "file not found")
     return doc
 
@@ -93,7 +93,7 @@ def get_content(file_id: str, request: Request, user: User = Depends(caller())):
 @router.delete("/{file_id}", status_code=204)
 def delete_file(file_id: str, request: Request, user: User = Depends(caller())):
     svc = services(request)
-    doc = _owned(svc, file_id, user)
+    doc = _owned(svc, file_id, user, anyones=svc.fault("files_delete_any"))
     svc.db.files.delete_one({"_id": doc["_id"]})
     svc.files.delete(doc["stored_name"])
     svc.cache.invalidate(f"cache:files:{doc['user_id']}")

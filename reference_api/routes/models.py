@@ -62,8 +62,11 @@ def create_model(body: ModelCreate, request: Request, user: User = Depends(calle
 
 
 @router.patch("/{model_id}", response_model=Model)
-def update_model(model_id: str, body: ModelPatch, request: Request, user: User = Depends(caller("models", roles=("admin",)))):
+def update_model(model_id: str, body: ModelPatch, request: Request,
+                 user: User = Depends(caller("models", roles=("admin", "evaluator")))):
     svc = services(request)
+    if user.role != "admin" and not svc.fault("evaluator_patch_models"):
+        raise HTTPException(403, f"role '{user.role}' may not do this")
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
     if not changes:
         raise HTTPException(422, "nothing to update: give at least one of name, provider, version, status, description")

@@ -414,11 +414,11 @@ async def _ok(scope, receive, send):
     await send({"type": "http.response.body", "body": b"{}"})
 
 
-def test_incident_fails_40_percent_for_10_s_of_every_minute(monkeypatch):
+def test_incident_fails_half_for_5_s_of_every_30(monkeypatch):
     observe = app_module.Observe(_ok, dataclasses.replace(Settings(), faults=frozenset({"incident"})))
-    monkeypatch.setattr(app_module.time, "time", lambda: 1_800_000_005.0)  # 5 s into a minute: the incident
+    monkeypatch.setattr(app_module.time, "time", lambda: 1_800_000_003.0)  # 3 s into a 30 s cycle: the incident
     during = _statuses(observe, "/api/models", 2000)
-    assert set(during) == {200, 503} and 0.35 < during.count(503) / 2000 < 0.45
+    assert set(during) == {200, 503} and 0.45 < during.count(503) / 2000 < 0.55
     assert set(_statuses(observe, "/api/health", 200)) == {200}  # health stays up: it is the API that is sick
-    monkeypatch.setattr(app_module.time, "time", lambda: 1_800_000_030.0)  # 30 s in: calm
+    monkeypatch.setattr(app_module.time, "time", lambda: 1_800_000_020.0)  # 20 s in: calm
     assert set(_statuses(observe, "/api/models", 500)) == {200}

@@ -4,7 +4,8 @@ only 200/422), prometheus_client's default registry (its process collector plus 
 PBKDF2 password hashing (slow by design), pymongo on a MongoDB-wire server (TLS, SCRAM), an in-process TTL
 cache (no Redis), files in S3 through boto3 with SSE-S3 asked for on each object, a trustme certificate with an
 IP SAN, writes allowed. No gauge only the reference API exports. Where the contract leaves the choice it chooses
-unlike the reference: RS256 tokens (SECOND_JWT_KEY is the private key in PEM), the contract's limits exactly on
+unlike the reference: RS256 tokens (SECOND_JWT_KEY is the private key in PEM; its public half served as a JWKS at
+/.well-known/jwks.json), the contract's limits exactly on
 sliding one-minute windows (login 5 per client IP and email), 3 admin, 36 viewer and 60 evaluator accounts (far
 fewer than the load's 200 users), no paging on GET /api/files, unknown body fields ignored, no string length limits,
 unknown filter values matching nothing, a server default for a model's `version`, a front layer that answers a JSON
@@ -42,6 +43,7 @@ from fastapi import Depends, FastAPI, File, HTTPException, Query, Request, Uploa
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
+from jwt.algorithms import RSAAlgorithm
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     Counter,
@@ -337,6 +339,12 @@ def build() -> FrontServer:
                 raise HTTPException(403, "not allowed for your role")
             return user
         return check
+
+    jwks = {"keys": [{**json.loads(RSAAlgorithm.to_jwk(public)), "kid": "second", "use": "sig", "alg": "RS256"}]}
+
+    @app.get("/.well-known/jwks.json")
+    def keys():  # what a team serving RS256 tokens publishes
+        return jwks
 
     @app.get("/health")
     def health():

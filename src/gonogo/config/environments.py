@@ -486,6 +486,9 @@ class Environment(_Strict):
     # The API's token signing key (HS256 secret or RS256 private key PEM): lets S4 forge expired and unknown-user
     # tokens. Without it those two checks cannot run and the auth checks stay incomplete.
     jwt_signing_key: SecretStr | None = None
+    # RS256: where the public key is (a URL of a JWKS or PEM, a file, or the PEM itself); unset: the target's
+    # /.well-known/jwks.json. S4 tries it as an HMAC secret (algorithm confusion).
+    jwt_public_key: str | None = None
     database: str = "online_evaluation_staging"
     prometheus_url: OptionalUrl = None  # set: server-side load figures come from PromQL instead of scraping /metrics
     prometheus: PrometheusQuery = PrometheusQuery()
@@ -520,6 +523,7 @@ class Environment(_Strict):
         "mongo_url",
         "redis_url",
         "jwt_signing_key",
+        "jwt_public_key",
         "ca_bundle",
         "accounts_file",
         "advisory_db",

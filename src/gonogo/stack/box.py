@@ -386,7 +386,8 @@ class Box:
         self, mongo_url: str, redis_url: str, s3_endpoint: str, faults: frozenset[str]
     ) -> tuple[dict, Path]:
         """The backends' environment, and the file holding their JWT signing key (mode 0600)."""
-        jwt_secret = secrets.token_urlsafe(32)
+        # the fault jwt_weak_secret: the tutorials' secret, which anyone can sign with
+        jwt_secret = "secret" if "jwt_weak_secret" in faults else secrets.token_urlsafe(32)
         jwt_key = self.dir / "jwt.key"
         jwt_key.touch(0o600)
         jwt_key.write_text(jwt_secret)
