@@ -67,7 +67,27 @@ def test_a_command_gets_the_old_colour(tmp_path):
     script.write_text("import os, sys\nprint('looked at', os.environ['GONOGO_DEPLOY_TO'])\nsys.exit(0 if os.environ['GONOGO_DEPLOY_TO'] == 'blue' else 1)\n")
     assert checker(OldColourCheck(command=f"{sys.executable} {script}"), "blue", verify=True)() == (True, "looked at blue")
     assert checker(OldColourCheck(command=f"{sys.executable} {script}"), "green", verify=True)() == (False, "looked at green")
-    assert checker(OldColourCheck(command="no-such-check"), "blue", verify=True)() == (False, "command not found: no-such-check")
+    assert checker(OldColourCheck(command="no-such-check"), "blue", verify=True)() == (None, "command not found: no-such-check")
+
+
+def test_a_check_that_gives_no_answer_leaves_the_retention_unknown_never_down(tmp_path):
+    """A command still running at its timeout (a busy host) says nothing of the old colour: the watch goes on, and the
+    gate is inconclusive, where it was failed as 'down'."""
+    slow = checker(OldColourCheck(command=f"{sys.executable} -c 'import time; time.sleep(5)'", timeout="0.5 s"), "blue",
+                   verify=True)
+    assert slow()[0] is None and "still running after 0.5 s" in slow()[1]
+    clock, calls = FakeClock(), []
+
+    def flaky():
+        calls.append(clock.now)
+        return (None, "'gonogo stack serving' still running after 10 s") if len(calls) == 3 else (True, "serving")
+
+    kept = watch(flaky, since=clock.now, retention=Retention(12.0, None), clock=clock, sleep=clock.sleep)
+    assert kept.down_after_s is None and kept.watched_s >= 12.0 and not kept.kept
+    assert kept.unknown == f"1 of {kept.checks} checks of the old colour gave no answer ('gonogo stack serving' still running after 10 s)"
+    store = _recorded(kept)
+    assert store.select("deploy.old_colour_retention") is None
+    assert "whether it served throughout is not known" in store.unmeasured_reasons("deploy.old_colour_retention")[0]
 
 
 def test_a_preview_url_is_up_while_it_answers_2xx():

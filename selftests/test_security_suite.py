@@ -193,13 +193,14 @@ def read_only_environments(product: Path, declared: bool) -> str:
 def test_checks_skipped_for_safety_never_pass_as_measured(product):
     """A production-shaped environment (no writes, no attack payloads): S2 and S4 are inconclusive, naming the
     checks that did not run; declared out of scope, they decide on what ran and the table shows the declaration."""
-    suites = ("security/test_rate_limits.py", "tests/security/test_auth.py", "tests/security/test_fuzzing.py")
+    suites = ("security/test_rate_limits.py", "tests/security/test_authorization.py", "tests/security/test_auth.py",
+              "tests/security/test_fuzzing.py")
     proc, report = run(product, *suites, "--env=local", read_only_environments(product, declared=False))
     security = gates(report, "security")
     for gate in ("security.rate_limits", "security.auth"):
         assert security[gate]["status"] == "inconclusive", (gate, security[gate])
     assert "rate_limit.upload not covered: environment 'local' does not allow writes" in security["security.rate_limits"]["message"]
-    assert "test_roles_are_enforced not covered" in security["security.auth"]["message"]
+    assert "test_every_operation_as_every_identity not covered" in security["security.auth"]["message"]
     assert proc.returncode == 1
     proc, report = run(product, *suites, "--env=local", read_only_environments(product, declared=True))
     security = gates(report, "security")
@@ -207,4 +208,4 @@ def test_checks_skipped_for_safety_never_pass_as_measured(product):
         assert security[gate]["status"] == "pass" and security[gate]["out_of_scope"], (gate, security[gate])
     assert "rate_limit.login.after" in security["security.rate_limits"]["covered"]
     table = " ".join(proc.stdout.split())
-    assert "* security.auth: not covered, out of scope for this environment — test_roles_are_enforced: production" in table
+    assert "* security.auth: not covered, out of scope for this environment — test_every_operation_as_every_identity: production" in table

@@ -42,6 +42,9 @@ class Client:
     def post(self, path, role="admin", index=0, **kw):
         return self.http.post(path, headers={**self.auth(role, index), **kw.pop("headers", {})}, **kw)
 
+    def request(self, method, path, role="admin", index=0, **kw):
+        return self.http.request(method, path, headers={**self.auth(role, index), **kw.pop("headers", {})}, **kw)
+
 
 def _boot(tmp_path_factory, faults: frozenset[str]):
     root = tmp_path_factory.mktemp("box")
@@ -65,7 +68,8 @@ def faulty(tmp_path_factory):
     """One box with every fault that does not disturb the others' checks."""
     faults = frozenset({"no_security_headers", "cors_wildcard", "jwt_alg_none", "jwt_no_exp", "idor_evaluations", "stack_trace_leak",
                         "cache_off", "rate_limit_off", "pool_exhaustion", "missing_index", "vulnerable_dependency", "health_lies",
-                        "unselective_index", "files_unindexed", "redis_no_auth", "bucket_unencrypted"})
+                        "unselective_index", "files_unindexed", "redis_no_auth", "bucket_unencrypted", "evaluations_filter_leak",
+                        "files_delete_any", "evaluator_patch_models", "jwt_weak_secret"})
     box, info = _boot(tmp_path_factory, faults)
     client = Client(box, info)
     yield client

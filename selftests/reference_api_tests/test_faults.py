@@ -40,7 +40,8 @@ def test_every_fault_is_covered_here():
                "rate_limit_off", "pool_exhaustion", "missing_index", "vulnerable_dependency", "health_lies",
                "weak_tls", "error_burst", "slow_models", "incident", "unselective_index", "files_unindexed",
                "exposed_redis", "cert_expiring", "dead_backend", "global_lock", "broken_operation", "redis_no_auth", "redis_plaintext",
-               "mongo_plaintext", "bucket_public", "bucket_unencrypted", "object_unencrypted"}
+               "mongo_plaintext", "bucket_public", "bucket_unencrypted", "object_unencrypted",
+               "evaluations_filter_leak", "files_delete_any", "evaluator_patch_models", "jwt_weak_secret"}
     # the blue-green faults act in the box's switch (gonogo.stack.colours), not in the API: test_blue_green.py shows
     # the restart's lost requests, and the fault matrix's deploy cases prove all of them against their gates
     in_the_switch = {"switch_restart", "switch_noop", "flip_flop", "slow_rollback", "old_colour_stopped", "keepalive_cut",
@@ -72,6 +73,38 @@ def test_idor_evaluations(faulty):
     mine = faulty.post("/api/evaluations", role="evaluator", index=10, json={"model_id": model_id, "dataset": "x"}).json()
     other = faulty.get(f"/api/evaluations/{mine['id']}", role="evaluator", index=11)
     assert other.status_code == 200 and other.json()["id"] == mine["id"]
+
+
+def test_evaluations_filter_leak(faulty):
+    model_id = faulty.get("/api/models").json()["items"][0]["id"]
+    mine = faulty.post("/api/evaluations", role="evaluator", index=12, json={"model_id": model_id, "dataset": "x"}).json()
+    unfiltered = faulty.get("/api/evaluations?limit=100", role="evaluator", index=13).json()["items"]
+    by_model = faulty.get(f"/api/evaluations?model_id={model_id}&limit=100", role="evaluator", index=13).json()["items"]
+    assert mine["id"] not in {e["id"] for e in unfiltered} and mine["id"] in {e["id"] for e in by_model}
+
+
+def test_files_delete_any(faulty):
+    made = faulty.post("/api/files/upload", role="evaluator", index=14, files={"file": ("x.csv", b"a,b\n", "text/csv")}).json()
+    assert faulty.get(f"/api/files/{made['id']}", role="evaluator", index=15).status_code == 404  # reads: owner only
+    assert faulty.request("DELETE", f"/api/files/{made['id']}", role="evaluator", index=15).status_code == 204
+    assert faulty.get(f"/api/files/{made['id']}", role="evaluator", index=14).status_code == 404  # gone
+
+
+def test_evaluator_patch_models(faulty, api):
+    for client, status in ((faulty, 200), (api, 403)):  # the healthy API refuses it
+        model = client.get("/api/models?limit=1").json()["items"][0]
+        patched = client.request("PATCH", f"/api/models/{model['id']}", role="evaluator", index=16,
+                                 json={"description": model["description"]})  # the same text: nothing changes
+        assert patched.status_code == status, patched.text
+
+
+def test_jwt_weak_secret(faulty, api):
+    import jwt
+
+    for client, status in ((faulty, 200), (api, 401)):
+        admin_id = client.get("/api/auth/me", role="admin").json()["id"]
+        minted = jwt.encode({"sub": admin_id, "role": "admin", "exp": 4102444800}, "secret", algorithm="HS256")
+        assert client.http.get("/api/auth/me", headers={"Authorization": f"Bearer {minted}"}).status_code == status
 
 
 def test_stack_trace_leak(faulty):

@@ -242,6 +242,7 @@ def _record_retention(drill: Drill, store: MetricsStore, switched: bool) -> None
             "watched_s": kept.watched_s,
             "checks": kept.checks,
             "down_after_s": kept.down_after_s,
+            "unanswered": kept.unanswered,
             "compression": kept.compression,
             "summary": kept.describe(),
         },
@@ -258,5 +259,7 @@ def _record_retention(drill: Drill, store: MetricsStore, switched: bool) -> None
             "the environment states no deploy.old_colour check (a command, a preview "
             "URL or the ALB's old target group) to see the old colour serving after the switch",
         )
+    elif kept.unknown:
+        store.unmeasured("deploy.old_colour_retention", f"{kept.unknown}: whether it served throughout is not known")
     else:
         store.check("deploy.old_colour_retention", "old colour", kept.kept, kept.describe())

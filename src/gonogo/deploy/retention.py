@@ -5,7 +5,8 @@ scale-down delay does not; the rollback then waits for a cold start, or finds no
 The deployment's word for it (``deploy.old_kept_for``) is compared with what is needed, and, where the environment
 says how to look (``deploy.old_colour``: a command, a preview URL, or the ALB's old target group), the old colour is
 watched once a second from the end of the switch until that time has passed: the first check that finds it down
-ends the watch with the check's answer.
+ends the watch with the check's answer. A check that gives no answer (a command still running at its timeout, a URL
+that timed out) is no evidence either way: the watch goes on, and the retention is then not known, never "down".
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import shlex
 import subprocess
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 
@@ -33,12 +34,20 @@ class Retention:
     checks: int = 0
     down_after_s: float | None = None  # the first check that found the old colour down, after the switch's end
     detail: str = ""  # that check's answer
+    unanswered: list[str] = field(default_factory=list)  # the checks that gave no answer, what each said
     compression: float = 1.0  # deploy.trigger_compression: the windows (and so the time needed) divided by this
 
     @property
     def kept(self) -> bool:
         stated_ok = self.stated_s is None or self.stated_s >= self.required_s
-        return stated_ok and self.down_after_s is None and self.watched_s >= self.required_s
+        return stated_ok and self.down_after_s is None and not self.unanswered and self.watched_s >= self.required_s
+
+    @property
+    def unknown(self) -> str | None:
+        """Why the old colour's serving is not known (some checks gave no answer, none found it down), or None."""
+        if self.down_after_s is not None or not self.unanswered:
+            return None
+        return f"{len(self.unanswered)} of {self.checks} checks of the old colour gave no answer ({self.unanswered[0]})"
 
     def describe(self) -> str:
         need = f"needed {self.required_s:g} s" + (
@@ -57,8 +66,9 @@ class Retention:
 
 def checker(
     spec: OldColourCheck, colour: str, *, verify, alb: AlbSwitch | None = None, elbv2=None
-) -> Callable[[], tuple[bool, str]]:
-    """A function answering (up, what it saw) about ``colour`` (the colour switched away from) by ``spec``'s means."""
+) -> Callable[[], tuple[bool | None, str]]:
+    """A function answering (up, what it saw) about ``colour`` (the colour switched away from) by ``spec``'s means;
+    up is None when the check gave no answer."""
     if spec.command:
         return lambda: _command(spec, colour)
     if spec.url:
@@ -79,7 +89,7 @@ def checker(
 
 
 def watch(
-    check: Callable[[], tuple[bool, str]],
+    check: Callable[[], tuple[bool | None, str]],
     since: float,
     retention: Retention,
     clock: Callable[[], float] = time.time,
@@ -93,7 +103,9 @@ def watch(
         now = clock()
         retention.checks += 1
         retention.watched_s = round(now - since, 2)
-        if not up:
+        if up is None:
+            retention.unanswered.append(detail)
+        elif not up:
             retention.down_after_s, retention.detail = retention.watched_s, detail
             return retention
         if now >= deadline:
@@ -101,23 +113,25 @@ def watch(
         sleep(min(CHECK_EVERY_S, max(deadline - now, 0.05)))
 
 
-def _command(spec: OldColourCheck, colour: str) -> tuple[bool, str]:
+def _command(spec: OldColourCheck, colour: str) -> tuple[bool | None, str]:
     env = deploy_action_environ(dict(os.environ), "old_colour", colour)
     try:
         proc = subprocess.run(shlex.split(spec.command), env=env, capture_output=True, text=True, timeout=spec.timeout)
     except FileNotFoundError:
-        return False, f"command not found: {shlex.split(spec.command)[0]}"
-    except subprocess.TimeoutExpired:
-        return False, f"'{spec.command}' still running after {spec.timeout:g} s"
+        return None, f"command not found: {shlex.split(spec.command)[0]}"
+    except subprocess.TimeoutExpired:  # a slow check, not a down colour
+        return None, f"'{spec.command}' still running after {spec.timeout:g} s"
     output = (proc.stdout + proc.stderr).strip().splitlines()
     said = output[-1][:200] if output else f"exit {proc.returncode}"
     return proc.returncode == 0, said
 
 
-def _url(spec: OldColourCheck, verify) -> tuple[bool, str]:
+def _url(spec: OldColourCheck, verify) -> tuple[bool | None, str]:
     try:
         answer = httpx.get(spec.url or "", verify=verify, timeout=spec.timeout, trust_env=False)
-    except httpx.HTTPError as exc:
+    except httpx.TimeoutException as exc:  # no answer in time: not known to be down
+        return None, f"{spec.url}: {type(exc).__name__}"
+    except httpx.HTTPError as exc:  # refused, reset: nothing serves there
         return False, f"{spec.url}: {type(exc).__name__}"
     return answer.is_success, f"{spec.url} answered {answer.status_code}"
 
