@@ -34,7 +34,9 @@ def test_open_model_distributed_from_the_environment_profile(product):
     assert load["load.error_rate"]["status"] == "pass", load["load.error_rate"]["message"]
     # every load gate decided from the open model's merged figures, and the healthy box is Go at the local profile's
     # rate (at 300 arrivals/s, before uvloop, a CI run saw the open model's honest P99 at 1,178 ms)
-    undecided = [i for i, g in load.items() if g["status"] in ("inconclusive", "not_run") and not g["optional"]]
+    # (a warn-only gate undecided only warns: load.capacity's lower bound under the local threshold on a slow host)
+    undecided = [i for i, g in load.items() if g["status"] in ("inconclusive", "not_run") and not g["optional"]
+                 and g["severity"] != "warn"]
     assert undecided == [], undecided
     assert proc.returncode == 0 and report["decided"], proc.stdout[-3000:]
     # the ramp's steps judged on both workers' merged figures: the profile's rate, then 1.25x (the healthy box holds it)
