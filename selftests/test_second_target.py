@@ -194,17 +194,10 @@ def _gates(product: Path) -> str:
 
 def test_the_whole_gate_against_a_target_never_seen_is_go(second, tmp_path):
     product = copy_product(tmp_path / "product")
-    (product / "second.yaml").write_text(_environments(second))
-    (product / "second-gates.yaml").write_text(_gates(product))
-    report_path = product / "reports" / "second.json"
-    env = {**clean_env(), "SECOND_MONGO_URL": second["mongo_url"], "SECOND_JWT_KEY": second["key"], **AWS}
     # the four suites by path: the second target is one instance, with no second colour for the deploy drill
-    proc = subprocess.run([sys.executable, "-m", "pytest", "tests/smoke", "tests/load", "tests/db", "tests/security",
-                           "-p", "no:cacheprovider", "--env=second", "--environments=second.yaml",
-                           "--gates=second-gates.yaml", f"--gate-report={report_path}"],
-                          cwd=product, capture_output=True, text=True, env=env, timeout=900)
+    proc, report = _run(second, product, _environments(second), "tests/smoke", "tests/load", "tests/db",
+                        "tests/security")
     out = proc.stdout + proc.stderr
-    report = json.loads(report_path.read_text())
     gates = {g["id"]: g for g in report["gates"]}
     not_passing = {i: (g["status"], g["message"]) for i, g in gates.items() if g["status"] not in ("pass", "warn")
                    and not (g["status"] == "inconclusive" and g["optional"])}
