@@ -7,6 +7,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import httpx
+from product_run import REPO
 from test_loadgen import T0, Clock
 from test_rules import P95, gates, latency_store
 
@@ -191,6 +192,36 @@ def test_the_calibration_keeps_the_pace_only_with_headroom():
     assert capacity.choose(1.2, narrow, LIMITS) == (0.96, True)
     lowered = [*queueing, {"user_rps": 0.62, "pace": 0.99, "p95_ms": 154.0, "p99_ms": 267.0}]  # the run read P99 1,089 ms
     assert capacity.choose(1.2, lowered, LIMITS) == (0.5, True)  # a lowered pace is the knee, however roomy its probe
+
+
+def test_the_calibration_probes_the_ramps_step_that_load_headroom_needs():
+    """A pace the host carries with headroom can still break the capacity ramp's next step (x1.25), and then the
+    healthy box fails load.headroom: a CI host kept 1.2 req/s per user (probe P95 155 ms) and its ramp broke at
+    1.25 x. The probes ask the step's rate; the factor is itself the margin a probed knee needs."""
+    from gonogo.config.environments import Environments
+    from gonogo.config.gates import GateSet
+    from gonogo.local import capacity
+    from gonogo.run_state import headroom_factor
+
+    environments = Environments.from_path(REPO / "environments.yaml")
+    local = environments.get("local")
+    gates = GateSet.from_path(REPO / "gates.yaml", environments.names).for_environment("local")
+    assert headroom_factor(gates, local) == 1.25  # >= 125 % on a ramp up by 1.25: the first step above the profile
+    wider = local.model_copy(update={"load": local.load.model_copy(update={"capacity": local.load.capacity.model_copy(update={"factor": 1.5})})})
+    assert headroom_factor(gates, wider) == 1.5  # the ramp's first step at or over 125 %
+    finer = local.model_copy(update={"load": local.load.model_copy(update={"capacity": local.load.capacity.model_copy(update={"factor": 1.1})})})
+    assert headroom_factor(gates, finer) == round(1.1 ** 3, 4)  # 1.21 would not do
+    assert headroom_factor([g for g in gates if g.id != "load.headroom"], local) == 1.0  # no gate: the profile alone
+    # a knee probed at 1.25 x the pace: the run keeps the pace tried (80 % of the probed rate), not 80 % of that again
+    queueing = [{"user_rps": 1.2, "pace": 1.0, "p95_ms": 547.0, "p99_ms": 968.0}]  # this host's probe at 1.5 req/s
+    assert capacity.choose(1.2, queueing, LIMITS, 1.25) == (0.84, False)
+    knee = [*queueing, {"user_rps": 0.84, "pace": 1.0, "p95_ms": 158.0, "p99_ms": 294.0}]  # at 1.05 req/s
+    assert capacity.choose(1.2, knee, LIMITS, 1.25) == (0.84, True)
+    assert capacity.choose(1.2, knee, LIMITS) == (0.67, True)  # probed at the pace itself: 80 % of it
+    roomy = [{"user_rps": 1.2, "pace": 1.0, "p95_ms": 150.0, "p99_ms": 300.0}]
+    assert capacity.choose(1.2, roomy, LIMITS, 1.25) == (1.2, True)
+    calibration = capacity.Calibration("k", 0.84, 1.2, knee, factor=1.25)
+    assert "at 1.05 req/s per user (1.25 x 0.84)" in calibration.describe()
 
 
 def test_a_lowered_pace_stretches_the_warm_up_by_as_much_up_to_the_cap():

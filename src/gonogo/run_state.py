@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 import uuid
 from collections.abc import Mapping
@@ -49,6 +50,20 @@ def load_latency_limits(gates: list[Gate]) -> dict[str, float]:
         ):
             limits[gate.aggregation] = min(gate.threshold.value, limits.get(gate.aggregation, float("inf")))
     return limits or {"p95": 0.5}
+
+
+def headroom_factor(gates: list[Gate], environment: Environment) -> float:
+    """How far above the fixed profile's rate the capacity ramp must hold for load.headroom to pass: its first step at
+    or over the gate's threshold (1.25 at the written ramp and gate). 1.0 without the gate: then the calibration
+    needs only the profile's own rate."""
+    needed = max(
+        (g.threshold.value for g in gates if g.metric.name == "load.headroom" and g.threshold is not None),
+        default=None,
+    )
+    if needed is None or needed <= 1.0:
+        return 1.0
+    step = environment.load.capacity.factor
+    return round(step ** math.ceil(math.log(needed) / math.log(step) - 1e-9), 4)
 
 
 def on_box(environment: Environment, info) -> Environment:
@@ -177,6 +192,9 @@ class RunState:
 
     def latency_limits(self) -> dict[str, float]:
         return load_latency_limits(self.gates)
+
+    def headroom_factor(self) -> float:
+        return headroom_factor(self.gates, self.environment)
 
     def step_limits(self) -> Limits:
         """What a capacity ramp's step must stay inside to hold: the load gates' P95 limit and error rate."""

@@ -31,10 +31,13 @@ def start_or_reuse(root: Path, environment, faults_text: str | None, say=print) 
     return info, box
 
 
-def calibration_for(root: Path, environment, faults_text: str | None, limits: dict[str, float], say=print):
+def calibration_for(
+    root: Path, environment, faults_text: str | None, limits: dict[str, float], say=print, factor: float = 1.0
+):
     """The cached calibration of this machine, measured first (on a healthy box) when there is none or when the
     host's free CPU has changed clearly since; None when the profile is not calibrated or no healthy box can be
-    probed now (a box with faults is already running)."""
+    probed now (a box with faults is already running). ``factor``: the capacity ramp's step above the profile that
+    load.headroom needs held (gonogo.run_state.headroom_factor); the probes ask that much more."""
     from gonogo.local import capacity
 
     if not environment.load.calibrated:
@@ -44,10 +47,10 @@ def calibration_for(root: Path, environment, faults_text: str | None, limits: di
     profile = capacity.closed_equivalent(environment.load)
     environment = environment.model_copy(update={"load": profile})
     box = Box(root, environment.database, list(environment.cors_allowed_origins), log=say)
-    key = capacity.cache_key(root, profile.users, profile.user_rps)
+    key = capacity.cache_key(root, profile.users, profile.user_rps, factor)
     # a profile at another pace of the same users (a lighter run) reads the knee already measured
     found = capacity.cached(box.cache, key) or capacity.derived(
-        box.cache, capacity.family_key(root, profile.users), key, profile.user_rps
+        box.cache, capacity.family_key(root, profile.users, factor), key, profile.user_rps
     )
     running = box.running()
     free = capacity.free_cores() if running is None else None  # a running box's own idle CPU is not a neighbour's
@@ -66,7 +69,7 @@ def calibration_for(root: Path, environment, faults_text: str | None, limits: di
     try:
         if started:
             say(f"gonogo: healthy box up for calibration in {info.boot_seconds:.1f} s")
-        calibration = capacity.measure(root, info, environment, limits, say, free=free)
+        calibration = capacity.measure(root, info, environment, limits, say, free=free, factor=factor)
     finally:
         if started:
             box.down()

@@ -1,5 +1,6 @@
-"""The local profile this host can carry: probed on the healthy box with the profile's own scenarios, kept only
-with headroom (else lowered to the knee, which the run keeps 80 % of), cached per machine with the CPU it had free.
+"""The local profile this host can carry: probed on the healthy box with the profile's own scenarios at the rate
+the capacity ramp must hold above it (load.headroom's step, x1.25), kept only with headroom there (else lowered to
+the knee, which the run keeps 80 % of), cached per machine with the CPU it had free.
 
 The algorithm, its constants and the runs that set them: docs/local-box.md, "The local profile on this host".
 """
@@ -41,6 +42,7 @@ class Calibration:
     measured_at: str = ""
     family: str = ""  # this machine, box, scenarios and users, whatever pace was asked (``family_key``)
     derived_from: float | None = None  # the asked pace of the measurement this one was read from (``derived``)
+    factor: float = 1.0  # each probe asked this multiple of the pace it tried (the ramp's step load.headroom needs)
 
     def applied_to(self, profile):
         """``profile`` (a LoadProfile) at this host's pace, its warm-up stretched as much as the pace was lowered; an
@@ -61,9 +63,11 @@ class Calibration:
 
     def describe(self) -> str:
         last = self.probes[-1] if self.probes else {}
+        times = f" ({self.factor:g} x {last.get('user_rps', 0):g})" if self.factor != 1.0 and last else ""
         figures = (
             (
-                f"at {last.get('user_rps', 0):g} req/s per user: pace {last.get('pace', 0) * 100:.0f} %, "
+                f"at {last.get('user_rps', 0) * self.factor:.3g} req/s per user{times}: "
+                f"pace {last.get('pace', 0) * 100:.0f} %, "
                 f"P95 {last.get('p95_ms', 0):.0f} ms, P99 {last.get('p99_ms', 0):.0f} ms, {last.get('rps', 0):.0f} "
                 f"req/s"
             )
@@ -75,7 +79,7 @@ class Calibration:
             if self.user_rps >= self.asked_user_rps
             else f"lowered from {self.asked_user_rps:g}"
             + (
-                f", {SETTLE_MARGIN:.0%} of the last probe's pace"
+                f", {self.user_rps / self.probes[-1]['user_rps']:.0%} of the last probe's pace"
                 if self.probes and self.user_rps < self.probes[-1]["user_rps"]
                 else ""
             )
@@ -121,8 +125,9 @@ def closed_equivalent(profile):
     )
 
 
-def family_key(root: Path, users: int) -> str:
-    """This machine, this box and these scenarios, this many users: one knee, whatever pace a profile asks."""
+def family_key(root: Path, users: int, factor: float = 1.0) -> str:
+    """This machine, this box and these scenarios, this many users, probed at ``factor`` x the pace tried: one knee,
+    whatever pace a profile asks."""
     import reference_api  # the box runs the installed package, whatever checkout or copy the gate runs from
 
     digest = hashlib.sha256()
@@ -130,12 +135,15 @@ def family_key(root: Path, users: int) -> str:
         if path.is_file():
             digest.update(path.read_bytes())
     ident = f"{platform.node()}|{_cpu_model()}|{len(os.sched_getaffinity(0))}|{users}|{digest.hexdigest()[:16]}"
+    if factor != 1.0:
+        ident += f"|x{factor:g}"
     return hashlib.sha256(ident.encode()).hexdigest()[:20]
 
 
-def cache_key(root: Path, users: int, asked_user_rps: float) -> str:
-    """This machine, this box and these scenarios, this profile: a change to any is a new measurement."""
-    return hashlib.sha256(f"{family_key(root, users)}|{asked_user_rps:g}".encode()).hexdigest()[:20]
+def cache_key(root: Path, users: int, asked_user_rps: float, factor: float = 1.0) -> str:
+    """This machine, this box and these scenarios, this profile, this headroom: a change to any is a new
+    measurement."""
+    return hashlib.sha256(f"{family_key(root, users, factor)}|{asked_user_rps:g}".encode()).hexdigest()[:20]
 
 
 def derived(cache_dir: Path, family: str, key: str, asked: float) -> Calibration | None:
@@ -163,6 +171,7 @@ def derived(cache_dir: Path, family: str, key: str, asked: float) -> Calibration
         source.measured_at,
         family,
         source.asked_user_rps,
+        source.factor,
     )
 
 
@@ -223,16 +232,19 @@ def headroom_ok(probe: dict, limits: dict[str, float], share: float = LATENCY_HE
     )
 
 
-def choose(asked: float, probes: list[dict], limits: dict[str, float]) -> tuple[float, bool]:
+def choose(asked: float, probes: list[dict], limits: dict[str, float], factor: float = 1.0) -> tuple[float, bool]:
     """(next pace, settled): keep the last probe's pace if the box kept up with headroom, else lower it.
 
-    ``limits``: the load latency gates' limits in seconds by percentile name ({"p95": 0.5, "p99": 1.0})."""
+    ``limits``: the load latency gates' limits in seconds by percentile name ({"p95": 0.5, "p99": 1.0}). ``factor``:
+    the probes asked this multiple of the pace tried, itself a margin: a knee probed at 1.25 x the pace already keeps
+    the run at 80 % of it."""
     last = probes[-1]
     if headroom_ok(last, limits):
         # the written pace with room to spare is kept; a pace found by lowering, or met only narrowly, is this host's
         # knee
         roomy = last["user_rps"] >= asked and headroom_ok(last, limits, LATENCY_HEADROOM * SETTLE_MARGIN)
-        return (last["user_rps"] if roomy else max(MIN_USER_RPS, round(last["user_rps"] * SETTLE_MARGIN, 2))), True
+        kept = last["user_rps"] if roomy else last["user_rps"] * min(1.0, SETTLE_MARGIN * factor)
+        return max(MIN_USER_RPS, round(kept, 2)), True
     if last["pace"] < PACE_KEPT:  # fell behind: it served pace x asked; ask a share of that
         scaled = last["user_rps"] * last["pace"] * SERVED_SHARE
     else:  # kept up, but queueing: latency climbs steeply near saturation, a step down is enough
@@ -248,15 +260,23 @@ def warmup_for(warmup_s: float, warmup_max_s: float, asked: float, used: float) 
 
 
 def measure(
-    root: Path, info, environment, limits: dict[str, float], say=print, free: float | None = None
+    root: Path,
+    info,
+    environment,
+    limits: dict[str, float],
+    say=print,
+    free: float | None = None,
+    factor: float = 1.0,
 ) -> Calibration:
     """Probe the healthy box ``info`` (BoxInfo) with ``environment``'s scenarios; at most MAX_PROBES short runs.
-    ``free``: the cores the host had free before the box started (measured here when not given)."""
+    ``free``: the cores the host had free before the box started (measured here when not given). ``factor``: each
+    probe asks this multiple of the pace it tries, the capacity ramp's step that load.headroom needs held: a pace is
+    kept only where the host also carries that step (else the healthy box fails load.headroom)."""
     from gonogo.loadgen import launch
 
     asked = environment.load.user_rps
     calibration = Calibration(
-        cache_key(root, environment.load.users, asked),
+        cache_key(root, environment.load.users, asked, factor),
         asked,
         asked,
         host={
@@ -266,16 +286,19 @@ def measure(
             "free_cores": free_cores() if free is None else free,
         },
         measured_at=datetime.now(UTC).isoformat(),
-        family=family_key(root, environment.load.users),
+        family=family_key(root, environment.load.users, factor),
+        factor=factor,
     )
     pace = asked
     for _ in range(MAX_PROBES):
+        asked_here = round(pace * factor, 3)
+        times = f" ({factor:g} x {pace:g}: the capacity ramp's step above it must hold too)" if factor != 1 else ""
         say(
-            f"gonogo: calibrating the local profile on this host: {environment.load.users} users at {pace:g} req/s, "
-            f"{PROBE_DURATION_S:g} s (once per machine)..."
+            f"gonogo: calibrating the local profile on this host: {environment.load.users} users at {asked_here:g} "
+            f"req/s{times}, {PROBE_DURATION_S:g} s (once per machine)..."
         )
-        calibration.probes.append(_probe(root, info, environment, pace, launch))
-        pace, settled = choose(asked, calibration.probes, limits)
+        calibration.probes.append({**_probe(root, info, environment, asked_here, launch), "user_rps": pace})
+        pace, settled = choose(asked, calibration.probes, limits, factor)
         if settled:
             break
     calibration.user_rps = pace

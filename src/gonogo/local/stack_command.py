@@ -116,14 +116,13 @@ def _calibrate(root: Path, env_name: str) -> int:
     from gonogo.config.gates import GateSet
     from gonogo.local import capacity
     from gonogo.local.boot import calibration_for
-    from gonogo.run_state import load_latency_limits
+    from gonogo.run_state import headroom_factor, load_latency_limits
 
     try:
         environments = Environments.from_path(root / "environments.yaml")
         environment = environments.get(env_name)
-        limits = load_latency_limits(
-            GateSet.from_path(root / "gates.yaml", environments.names).for_environment(env_name)
-        )
+        gates = GateSet.from_path(root / "gates.yaml", environments.names).for_environment(env_name)
+        limits, factor = load_latency_limits(gates), headroom_factor(gates, environment)
     except ConfigError as exc:
         print(f"gonogo: {exc}")
         return EXIT_USAGE
@@ -131,9 +130,10 @@ def _calibrate(root: Path, env_name: str) -> int:
         print(f"gonogo: environment '{env_name}' has no calibrated load profile (load.calibrated: true)")
         return EXIT_USAGE
     box = Box(root)
-    capacity.forget(box.cache, capacity.cache_key(root, environment.load.users, environment.load.user_rps))
+    profile = capacity.closed_equivalent(environment.load)
+    capacity.forget(box.cache, capacity.cache_key(root, profile.users, profile.user_rps, factor))
     try:
-        calibration = calibration_for(root, environment, None, limits, print)
+        calibration = calibration_for(root, environment, None, limits, print, factor)
     except StackError as exc:
         print(f"gonogo: {exc}")
         return EXIT_USAGE

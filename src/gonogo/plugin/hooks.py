@@ -443,7 +443,9 @@ class ActiveRun:
         try:
             calibration = None
             if "load" in suites.selected_suites(self.config, suites_dir) and env.safety.load.allowed:
-                calibration = calibration_for(self.config.rootpath, env, faults, self.state.latency_limits(), say)
+                calibration = calibration_for(
+                    self.config.rootpath, env, faults, self.state.latency_limits(), say, self.state.headroom_factor()
+                )
             info, self.box = start_or_reuse(self.config.rootpath, env, faults, say)
         except Exception as exc:  # StackError, unknown fault: named component, log tail, exit 4
             raise pytest.UsageError(
