@@ -7,6 +7,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, field_validator
 
+from .faults import active
+
+_FAULTS = active()
+# the fault mass_assignment: the model bodies keep what the contract does not name, and the answers show it
+_MODEL_EXTRA = "allow" if "mass_assignment" in _FAULTS else "forbid"
+# the fault long_name_500: no length limit on a model's name (the 500 comes from the store's key limit)
+_NAME_MAX = None if "long_name_500" in _FAULTS else 200
+
 ModelStatus = Literal["active", "deprecated", "archived"]
 EvaluationStatus = Literal["queued", "running", "completed", "failed"]
 UploadStatus = Literal["pending", "stored", "failed"]
@@ -46,16 +54,20 @@ class Me(BaseModel):
     role: Literal["admin", "evaluator", "viewer"]
 
 
-class ModelCreate(_Body):
-    name: StrictStr = Field(min_length=1, max_length=200)
+class _ModelBody(BaseModel):
+    model_config = ConfigDict(extra=_MODEL_EXTRA)
+
+
+class ModelCreate(_ModelBody):
+    name: StrictStr = Field(min_length=1, max_length=_NAME_MAX)
     provider: StrictStr = Field(min_length=1, max_length=100)
     version: StrictStr = Field("1.0.0", min_length=1, max_length=50)  # the contract's `version?`: defaulted
     status: ModelStatus = "active"
     description: StrictStr = Field("", max_length=2000)
 
 
-class ModelPatch(_Body):
-    name: StrictStr | None = Field(None, min_length=1, max_length=200)
+class ModelPatch(_ModelBody):
+    name: StrictStr | None = Field(None, min_length=1, max_length=_NAME_MAX)
     provider: StrictStr | None = Field(None, min_length=1, max_length=100)
     version: StrictStr | None = Field(None, min_length=1, max_length=50)
     status: ModelStatus | None = None
@@ -63,6 +75,8 @@ class ModelPatch(_Body):
 
 
 class Model(BaseModel):
+    model_config = ConfigDict(extra="allow" if "mass_assignment" in _FAULTS else "ignore")
+
     id: str
     name: str
     provider: str

@@ -23,9 +23,10 @@ class FileStore:
                                 config=Config(max_pool_connections=20, retries={"max_attempts": 2},
                                               connect_timeout=2, read_timeout=10))
 
-    def save(self, data: bytes) -> str:
-        """Store ``data``; return the new server-generated key. Encryption is the bucket's default, as S5 asks of it."""
-        key = _new_key()
+    def save(self, data: bytes, key: str | None = None) -> str:
+        """Store ``data``; return its key, server-generated unless given. Encryption is the bucket's default, as S5
+        asks of it."""
+        key = key or _new_key()
         self._s3.put_object(Bucket=self.bucket, Key=key, Body=data)
         return key
 

@@ -11,8 +11,13 @@ def iso(value: datetime) -> str:
     return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
+NAMED_MODEL = {"_id", "name", "provider", "version", "status", "description", "created_at", "created_by"}
+
+
 def model(doc: dict) -> dict:
-    return {"id": str(doc["_id"]), "name": doc["name"], "provider": doc["provider"], "version": doc["version"],
+    # what else the document holds shows only where the fault mass_assignment stored it (schemas.Model drops it else)
+    extra = {k: v for k, v in doc.items() if k not in NAMED_MODEL}
+    return extra | {"id": str(doc["_id"]), "name": doc["name"], "provider": doc["provider"], "version": doc["version"],
             "status": doc["status"], "description": doc.get("description", ""), "created_at": iso(doc["created_at"])}
 
 

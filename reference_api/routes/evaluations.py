@@ -35,7 +35,10 @@ def list_evaluations(request: Request, model_id: str | None = Query(None, max_le
         query["status"] = status
 
     def fetch():
-        docs = list(svc.db.evaluations.find(query).sort("created_at", DESCENDING).skip(offset).limit(limit))
+        found = svc.db.evaluations.find(query)
+        if not (user.role == "admin" and svc.fault("admin_evaluations_unordered")):  # the fault: storage order
+            found = found.sort("created_at", DESCENDING)
+        docs = list(found.skip(offset).limit(limit))
         return {"items": [convert.evaluation(d) for d in docs], "total": svc.db.evaluations.count_documents(query)}
 
     return svc.cache.get_or_compute(_scope(user), f"list:{model_id}:{status}:{limit}:{offset}", fetch)

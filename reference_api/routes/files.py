@@ -40,7 +40,8 @@ def upload(file: UploadFile, request: Request, user: User = Depends(caller("uplo
     content_type = (file.content_type or "").split(";")[0].strip().lower()
     if content_type not in svc.settings.allowed_content_types:
         raise HTTPException(415, f"content type '{content_type}' is not allowed; allowed: {', '.join(svc.settings.allowed_content_types)}")
-    stored_name = svc.files.save(data)
+    # the fault client_file_names: the client's name becomes the storage key
+    stored_name = svc.files.save(data, f"uploads/{file.filename}" if svc.fault("client_file_names") else None)
     doc = {"user_id": ObjectId(user.id), "filename": safe_filename(file.filename), "stored_name": stored_name, "size": len(data),
            "content_type": content_type, "sha256": hashlib.sha256(data).hexdigest(), "upload_status": "stored",
            "created_at": datetime.now(timezone.utc)}
@@ -85,6 +86,8 @@ def get_content(file_id: str, request: Request, user: User = Depends(caller())):
         data = svc.files.load(doc["stored_name"])
     except svc.files.missing:
         raise HTTPException(404, "file content not found") from None
+    if svc.fault("file_bytes_altered") and doc["content_type"].startswith("text/"):
+        data = data.replace(b"\r\n", b"\n")  # line endings "normalised" on the way out
     ascii_name = doc["filename"].encode("ascii", "replace").decode().replace('"', "_")
     disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(doc['filename'])}"
     return Response(data, media_type=doc["content_type"], headers={"Content-Disposition": disposition})

@@ -52,9 +52,18 @@ def get_model(model_id: str, request: Request, user: User = Depends(caller("mode
     return result
 
 
+INDEX_KEY_LIMIT = 1024  # the fault long_name_500: the bytes of a name the store's unique index takes
+
+
+def _index_key(svc, name: str | None) -> None:
+    if name is not None and svc.fault("long_name_500") and len(name.encode()) > INDEX_KEY_LIMIT:
+        raise RuntimeError(f"index key too large: {len(name.encode())} bytes")  # unhandled: 500
+
+
 @router.post("", response_model=Model, status_code=201)
 def create_model(body: ModelCreate, request: Request, user: User = Depends(caller("models", roles=("admin",)))):
     svc = services(request)
+    _index_key(svc, body.name)
     doc = {**body.model_dump(), "created_at": datetime.now(timezone.utc), "created_by": user.id}
     doc["_id"] = svc.db.models.insert_one(doc).inserted_id
     svc.cache.invalidate(SCOPE)
@@ -67,6 +76,7 @@ def update_model(model_id: str, body: ModelPatch, request: Request,
     svc = services(request)
     if user.role != "admin" and not svc.fault("evaluator_patch_models"):
         raise HTTPException(403, f"role '{user.role}' may not do this")
+    _index_key(svc, body.name)
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
     if not changes:
         raise HTTPException(422, "nothing to update: give at least one of name, provider, version, status, description")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import dataclasses
+import hashlib
 import json
 import re
 import socket
@@ -41,7 +42,8 @@ def test_every_fault_is_covered_here():
                "weak_tls", "error_burst", "slow_models", "incident", "unselective_index", "files_unindexed",
                "exposed_redis", "cert_expiring", "dead_backend", "global_lock", "broken_operation", "redis_no_auth", "redis_plaintext",
                "mongo_plaintext", "bucket_public", "bucket_unencrypted", "object_unencrypted",
-               "evaluations_filter_leak", "files_delete_any", "evaluator_patch_models", "jwt_weak_secret"}
+               "evaluations_filter_leak", "files_delete_any", "evaluator_patch_models", "jwt_weak_secret",
+               "mass_assignment", "client_file_names", "file_bytes_altered", "admin_evaluations_unordered", "long_name_500"}
     # the blue-green faults act in the box's switch (gonogo.stack.colours), not in the API: test_blue_green.py shows
     # the restart's lost requests, and the fault matrix's deploy cases prove all of them against their gates
     in_the_switch = {"switch_restart", "switch_noop", "flip_flop", "slow_rollback", "old_colour_stopped", "keepalive_cut",
@@ -105,6 +107,58 @@ def test_jwt_weak_secret(faulty, api):
         admin_id = client.get("/api/auth/me", role="admin").json()["id"]
         minted = jwt.encode({"sub": admin_id, "role": "admin", "exp": 4102444800}, "secret", algorithm="HS256")
         assert client.http.get("/api/auth/me", headers={"Authorization": f"Bearer {minted}"}).status_code == status
+
+
+def test_mass_assignment(faulty, api):
+    body = {"name": f"mass-{uuid.uuid4().hex[:8]}", "provider": "gonogo-selftest", "role": "admin", "owner": "someone"}
+    assert api.post("/api/models", json=body).status_code == 422  # the healthy API refuses unnamed fields
+    made = faulty.post("/api/models", json=body)
+    assert made.status_code == 201 and made.json()["role"] == "admin", made.text
+    read = faulty.get(f"/api/models/{made.json()['id']}").json()
+    assert (read["role"], read["owner"]) == ("admin", "someone")  # stored, and shown on every later read
+    faulty.request("DELETE", f"/api/models/{made.json()['id']}")
+
+
+def test_client_file_names(faulty):
+    name = f"../../{uuid.uuid4().hex[:8]}.csv"
+    made = faulty.post("/api/files/upload", role="evaluator", index=17, files={"file": (name, b"a,b\n", "text/csv")})
+    assert made.status_code == 201 and "/" not in made.json()["filename"]  # the name shown is still cleaned
+    s3 = s3_client(faulty.info)
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=faulty.info.s3_bucket, Prefix="uploads/")["Contents"]]
+    assert f"uploads/{name}" in keys  # the storage key is the client's
+    faulty.request("DELETE", f"/api/files/{made.json()['id']}", role="evaluator", index=17)
+
+
+def test_file_bytes_altered(faulty, api):
+    data = b"id,score\r\n1,0.5\r\n"
+    for client, expected in ((api, data), (faulty, b"id,score\n1,0.5\n")):
+        made = client.post("/api/files/upload", role="evaluator", index=18, files={"file": ("x.csv", data, "text/csv")}).json()
+        assert made["sha256"] == hashlib.sha256(data).hexdigest()  # what was uploaded is stored
+        assert client.get(f"/api/files/{made['id']}/content", role="evaluator", index=18).content == expected
+        client.request("DELETE", f"/api/files/{made['id']}", role="evaluator", index=18)
+
+
+def test_admin_evaluations_unordered(faulty, api):
+    for client, newest_first in ((api, True), (faulty, False)):
+        model_id = client.post("/api/models", json={"name": f"order-{uuid.uuid4().hex[:8]}", "provider": "gonogo-selftest"}).json()["id"]
+        made = []
+        for i in range(3):  # a few ms apart: the store keeps milliseconds
+            made.append(client.post("/api/evaluations", role="evaluator", index=19, json={"model_id": model_id, "dataset": f"d{i}"}).json()["id"])
+            time.sleep(0.01)
+        listed = [e["id"] for e in client.get(f"/api/evaluations?model_id={model_id}", role="admin").json()["items"]]
+        assert listed == (made[::-1] if newest_first else made), (listed, made)
+        own = [e["id"] for e in client.get(f"/api/evaluations?model_id={model_id}", role="evaluator", index=19).json()["items"]]
+        assert own == made[::-1]  # the users' own lists keep the order
+        client.request("DELETE", f"/api/models/{model_id}")
+
+
+def test_long_name_500(faulty, api):
+    long = "n" * 1025
+    assert api.post("/api/models", json={"name": long, "provider": "gonogo-selftest"}).status_code == 422
+    assert faulty.post("/api/models", json={"name": long, "provider": "gonogo-selftest"}).status_code == 500
+    made = faulty.post("/api/models", json={"name": "n" * 1024, "provider": "gonogo-selftest"})
+    assert made.status_code == 201  # the store takes up to its key limit
+    faulty.request("DELETE", f"/api/models/{made.json()['id']}")
 
 
 def test_stack_trace_leak(faulty):

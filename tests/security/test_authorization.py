@@ -8,6 +8,7 @@ import allure
 import pytest
 
 from gonogo.suite.security import authz
+from gonogo.suite.security import objects as contract_objects
 
 pytestmark = pytest.mark.gonogo_covers("security.checks", requirement="S4")
 
@@ -152,6 +153,17 @@ def _lists_hold_only_what_each_may_see(src, send, listed, who, me: dict, objects
                 "S4",
                 "critical",
             )
+            if listed.newest_first and resp.status_code == 200:
+                unordered = contract_objects.out_of_order(items)
+                src.check(
+                    f"authz.list {listed.path}{query} as {identity} newest first",
+                    unordered is None,
+                    f"GET {listed.path}{shown} as {authz.IDENTITIES[identity]}: {len(items)} items, "
+                    + (unordered or "newest first")
+                    + " (the contract: newest first)",
+                    "S4",
+                    "medium",
+                )
             if identity == "owner" or sees_all:  # the owner's object is in the lists that match it
                 present = any(i.get("id") == owner_item for i in items)
                 src.check(

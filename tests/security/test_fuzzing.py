@@ -5,6 +5,7 @@ another user's data. Attack payloads: only where safety.active_scan_allowed; bou
 from __future__ import annotations
 
 import itertools
+import json
 import time
 
 import pytest
@@ -174,4 +175,86 @@ def test_bodies_with_operators_and_odd_input_are_refused_cleanly(
                 created.add("evaluations", resp.json().get("id"))
 
         attempt()
+        outcomes.report()
+
+
+# The contract's open edges (its Validation section leaves them to the target: refuse with a 4xx, or accept), sent
+# for sure rather than drawn: lengths past any limit a target is likely to pick (the UTF-8 bytes of a 1 KiB index key,
+# 64 KiB, 1 MiB), Unicode that breaks careless encoders, deep and wide JSON, offsets past any collection.
+LONG = {"1 KiB + 1": "a" * 1025, "1,200 UTF-8 bytes": "é" * 600, "64 KiB": "x" * 65_536, "1 MiB": "y" * 1_048_576}
+UNICODE = {
+    "NUL": "a\x00b",
+    "lone surrogate": "\ud800",
+    "BOM": "\ufeffname",
+    "right-to-left override": "\u202etxt.exe",
+    "combining": "e\u0301" * 50,
+    "zero width": "a\u200b\u200c\u200db",
+    "astral": "😀\U0010ffff",
+    "NFD": "A\u030a",
+}
+OFFSETS = (1_000_000, 2**31, 2**63, 10**30)
+JSON = {"Content-Type": "application/json"}
+
+
+def _nested(depth: int) -> dict:
+    value: dict = {"leaf": 1}
+    for _ in range(depth):
+        value = {"a": value}
+    return value
+
+
+@pytest.mark.gonogo_accounts("open edges", "evaluator")
+def test_the_contracts_open_edges_never_answer_5xx(security, checks, writes, created, tag, account):
+    mine = account("open edges").index
+    model = security.get("/api/models?limit=1", role="evaluator", index=mine).json()["items"][0]["id"]
+    with checks.source("open-edges") as src:
+        outcomes = Outcomes(src, "fuzz.open_edges_no_5xx", "high")
+
+        def send(method: str, path: str, label: str, role: str = "admin", index: int = 0, body=None):
+            # JSON with its non-ASCII escaped (a lone surrogate has no UTF-8 form): the target's parser meets it
+            kwargs = {} if body is None else {"content": json.dumps(body), "headers": JSON}
+            resp = outcomes.answer(
+                lambda: security.request(method, path, role=role, index=index, **kwargs),
+                f"{method} {path} {label}",
+                lambda status: status < 500,
+            )
+            if resp is not None and resp.status_code == 201:  # accepted: the target's choice, removed afterwards
+                kind = "models" if path == "/api/models" else "evaluations"
+                created.add(kind, resp.json().get("id"), role="admin")
+            return resp
+
+        bodies = [(f"name of {what}", {"name": text, "provider": tag}) for what, text in LONG.items()]
+        bodies += [
+            (f"description of {what}", {"name": f"{tag}-edge", "provider": tag, "description": text})
+            for what, text in LONG.items()
+            if what != "1 MiB"
+        ]
+        bodies += [
+            (
+                f"{what} in every field",
+                {"name": f"{tag}{text}", "provider": f"{tag}{text}", "version": text, "description": text},
+            )
+            for what, text in UNICODE.items()
+        ]
+        for label, body in bodies:
+            send("POST", "/api/models", label, body=body)
+        # a model of the run's own to rename (a seed model is never written to)
+        own = security.post("/api/models", role="admin", json={"name": f"{tag}-edges", "provider": tag})
+        assert own.status_code == 201, f"the admin could not create a model: {own.status_code} {own.text[:200]}"
+        created.add("models", own.json()["id"], role="admin")
+        for what, text in LONG.items():
+            send("PATCH", f"/api/models/{own.json()['id']}", f"name of {what}", body={"name": text})
+        for label, body in [
+            *((f"dataset of {what}", {"model_id": model, "dataset": f"{tag}{text}"}) for what, text in LONG.items()),
+            (
+                "parameters 1,000 wide",
+                {"model_id": model, "dataset": tag, "parameters": {f"p{i}": i for i in range(1000)}},
+            ),
+            ("parameters 200 deep", {"model_id": model, "dataset": tag, "parameters": _nested(200)}),
+            ("Unicode dataset", {"model_id": model, "dataset": f"{tag}{''.join(UNICODE.values())}"}),
+        ]:
+            send("POST", "/api/evaluations", label, role="evaluator", index=mine, body=body)
+        for path in ("/api/models", "/api/evaluations", "/api/files"):
+            for offset in OFFSETS:
+                send("GET", f"{path}?offset={offset}", "", role="evaluator", index=mine)
         outcomes.report()

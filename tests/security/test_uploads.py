@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from gonogo.suite.security import file_storage
+
 pytestmark = pytest.mark.gonogo_covers("security.checks", requirement="S4")
 
 LIMIT = 10 * 1024 * 1024  # the contract's default size limit
@@ -111,3 +113,28 @@ def test_client_file_names_never_become_paths_and_downloads_are_attachments(secu
                 "S1",
                 "medium",
             )
+
+
+# names whose every form (as sent, URL-encoded, with the directories cut) keeps a mark only this run sends
+STORED_NAMES = ["../../../../tmp/{mark}-passwd.csv", "..\\..\\{mark}-win.csv", "{mark}/../../escape.csv"]
+
+
+@pytest.mark.gonogo_accounts("stored names", "evaluator")
+def test_stored_keys_never_come_from_the_clients_names(gonogo_env, uploader, checks, tag, account, say):
+    """The bucket's keys are read while the run's uploads are there: none holds a name a client sent."""
+    storage = gonogo_env.s3
+    checks.needs(storage.bucket, "files-keys", "S4", "s3.bucket")
+    mine = account("stored names").index
+    marks = {}
+    for number, pattern in enumerate(STORED_NAMES):
+        mark = f"{tag}-{number}"
+        name = pattern.format(mark=mark)
+        resp = uploader(name, f"{tag},{number}\n".encode(), index=mine)
+        if resp.status_code == 201:  # a name refused (4xx) is not stored at all
+            marks[mark] = name
+
+    def read():
+        s3, _ = file_storage.clients(storage, gonogo_env.aws.credentials_file)
+        return [file_storage.client_names_rule(s3, storage.bucket, storage.max_objects, marks)]
+
+    checks.rules("files-keys", "S4", read, say)

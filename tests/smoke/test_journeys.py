@@ -6,6 +6,8 @@ import hashlib
 
 import pytest
 
+from gonogo.suite.smoke import objects
+
 pytestmark = pytest.mark.gonogo_covers("smoke.checks", requirement="SMOKE")
 
 
@@ -41,7 +43,12 @@ def test_viewer_reads_and_is_refused_writes(smoke, expect):
     detail = _json(smoke.get(f"/api/models/{first['id']}", role="viewer"))
     expect("journey.viewer.model_detail", detail == first, f"detail {detail} differs from the list item {first}")
     own = smoke.get("/api/evaluations?limit=20", role="viewer")
-    expect("journey.viewer.list_evaluations", own.status_code == 200, f"{own.status_code}")
+    unordered = objects.out_of_order(_json(own).get("items", [])) if own.status_code == 200 else None
+    expect(
+        "journey.viewer.list_evaluations",
+        own.status_code == 200 and unordered is None,
+        f"{own.status_code}" + (f": not newest first, {unordered}" if unordered else ""),
+    )
     refusals = {
         "POST /api/models": smoke.post(
             "/api/models", role="viewer", json={"name": "x", "provider": "x", "version": "1"}
@@ -99,7 +106,8 @@ def test_evaluator_journey(smoke, expect, tag, writes, created, remove_tagged_ev
         f"{detail}",
     )
 
-    data = f"id,score\n1,0.5\n2,0.25\n# {tag}\n".encode()
+    # "the exact bytes uploaded": line endings of both kinds, a BOM, a byte over 0x7f, trailing blanks
+    data = b"\xef\xbb\xbfid,score\r\n1,0.5\n2,0.25 \r\n# " + tag.encode() + b" caf\xc3\xa9\t\r\n"
     upload = smoke.post(
         "/api/files/upload", role="evaluator", index=mine, files={"file": (f"{tag}.csv", data, "text/csv")}
     )
@@ -118,7 +126,9 @@ def test_evaluator_journey(smoke, expect, tag, writes, created, remove_tagged_ev
     expect(
         "journey.evaluator.download",
         content.content == data and hashlib.sha256(content.content).hexdigest() == meta["sha256"],
-        f"downloaded {len(content.content)} bytes, sha256 {hashlib.sha256(content.content).hexdigest()[:12]}…",
+        f"downloaded {len(content.content)} of {len(data)} bytes uploaded, sha256 "
+        f"{hashlib.sha256(content.content).hexdigest()[:12]}… (uploaded {meta.get('sha256', '?')[:12]}…)"
+        + ("" if content.content == data else ": not the exact bytes uploaded"),
     )
     deleted = smoke.delete(f"/api/files/{meta['id']}", role="evaluator", index=mine)
     gone = smoke.get(f"/api/files/{meta['id']}", role="evaluator", index=mine)

@@ -84,6 +84,7 @@ class ListRead:
     path: str
     filters: tuple[str, ...]  # query strings; {model}, {status}: the run's own objects' values
     admin_sees_all: bool  # evaluations: admin sees all; files: "own files" for every role
+    newest_first: bool  # the contract fixes the order (evaluations: "newest first"); files and models: not
 
 
 LISTS: tuple[ListRead, ...] = (
@@ -91,8 +92,9 @@ LISTS: tuple[ListRead, ...] = (
         "/api/evaluations",
         ("", "?model_id={model}", "?status={evaluation_status}", "?model_id={model}&status={evaluation_status}"),
         admin_sees_all=True,
+        newest_first=True,
     ),
-    ListRead("/api/files", ("", "?upload_status={file_status}"), admin_sees_all=False),
+    ListRead("/api/files", ("", "?upload_status={file_status}"), admin_sees_all=False, newest_first=False),
 )
 
 

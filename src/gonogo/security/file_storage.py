@@ -100,6 +100,33 @@ def rules(s3, anonymous, bucket: str, max_objects: int) -> list[Rule]:
     return found
 
 
+def client_names_rule(s3, bucket: str, max_objects: int, marks: dict[str, str]) -> Rule:
+    """No key of ``bucket`` holds what a client sent as a file name (the contract: "Stored file names never come
+    from the client"). ``marks``: a text only the client's names held (the run's tag) -> the name it was sent in."""
+    keys, truncated = _keys(s3, bucket, max_objects)
+    if truncated:
+        raise NotMeasured(
+            f"s3://{bucket} holds more than s3.max_objects ({max_objects}) objects: the keys of the rest are unread; "
+            "raise max_objects"
+        )
+    taken = [
+        (k, next((name for mark, name in marks.items() if mark in k), "a '..' segment"))
+        for k in keys
+        if any(mark in k for mark in marks) or ".." in k.replace("\\", "/").split("/")
+    ]
+    return Rule(
+        "files.keys_not_client_names",
+        not taken,
+        f"s3://{bucket}: {len(keys)} keys"
+        + (
+            "; " + "; ".join(f"{k!r} holds the client's {n!r}" for k, n in taken[:5])
+            if taken
+            else ", none holds a name a client sent or a '..' segment"
+        )
+        + " (the contract: stored file names never come from the client)",
+    )
+
+
 def _list(value) -> list:
     return value if isinstance(value, list) else [value]
 

@@ -1,5 +1,6 @@
 """What the security suite (tests/security) uses: the scanners and rule readers, each judged through ``checks``."""
 
+from gonogo.contract import objects
 from gonogo.core.findings import Severity
 from gonogo.core.requirements import S1_HEADERS, S2_PER_MINUTE
 from gonogo.security import authz, cloud_config, datatier, file_storage, jwt_attacks, network, tls_scan, zap
@@ -25,6 +26,7 @@ __all__ = [
     "jwt_attacks",
     "leaked",
     "network",
+    "objects",
     "public_key",
     "scan_dependencies",
     "scan_images",
