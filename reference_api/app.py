@@ -46,6 +46,7 @@ BROKEN_OPERATION = re.compile(r"/api/models/[^/]+")  # the fault broken_operatio
 FAILING_READ, FAILING_READ_EVERY = re.compile(r"/api/evaluations/[^/]+"), 50  # the fault endpoint_errors: 2 % of its GETs 503
 GLOBAL_LOCK_HOLD_S = 0.0030  # the fault global_lock: with the hand-over, ~280 requests/s for the whole fleet
 INCIDENT_EVERY_S, INCIDENT_FOR_S, INCIDENT_SHARE = 30, 5, 0.5  # the fault incident; wall clock, so every backend agrees
+LEAK_PER_REQUEST = 64 * 1024  # the fault memory_leak: bytes kept for good by every API request (written: resident)
 
 
 class GlobalLock:
@@ -81,6 +82,7 @@ class Observe:
         self.chaos = Chaos(os.environ.get("CHAOS_FILE"))
         chaos_dir = Path(os.environ.get("CHAOS_FILE") or tempfile.gettempdir()).parent
         self.global_lock = GlobalLock(chaos_dir / "global.lock") if "global_lock" in settings.faults else None
+        self.leaked: list[bytes] | None = [] if "memory_leak" in settings.faults else None
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -114,6 +116,8 @@ class Observe:
             elif self.incident and api and time.time() % INCIDENT_EVERY_S < INCIDENT_FOR_S and random.random() < INCIDENT_SHARE:
                 await self._json(send_with_headers, 503, {"detail": "service unavailable"})
             else:
+                if self.leaked is not None and api:
+                    self.leaked.append(b"\x01" * LEAK_PER_REQUEST)
                 if self.global_lock is not None and api:  # waits in a thread: the instance goes on with the others
                     await asyncio.get_running_loop().run_in_executor(None, self.global_lock.pass_through)
                 await self.app(scope, receive, send_with_headers)

@@ -47,6 +47,7 @@ FAULTS: dict[str, str] = {
     "pool_exhaustion": "MongoDB connection leak: all but one of the pool's 20 connections held and never returned (K14)",
     "vulnerable_dependency": "the API's lock pins PyYAML 5.3, which has a Critical advisory (K4)",
     "incident": "for 5 s of every 30 s, half the API requests answer 503: 8 % of any 30 s window (D3: the rollback trigger's error rate)",
+    "memory_leak": "every API request keeps 64 KiB for good: 62.5 MiB more resident memory per 1,000 requests, a release that falls over in hours (K10)",
     "health_lies": "detailed health answers ok without probing, even when the database is down",
     # the box's blue-green switch (gonogo.stack.colours), not the API
     "switch_restart": "the blue-green switch and rollback stop nginx and start it again instead of reloading it: connections cut, new ones refused for the 0.5 s between (D1, D2)",

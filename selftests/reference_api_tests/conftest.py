@@ -70,7 +70,7 @@ def faulty(tmp_path_factory):
                         "cache_off", "rate_limit_off", "pool_exhaustion", "missing_index", "vulnerable_dependency", "health_lies",
                         "unselective_index", "files_unindexed", "redis_no_auth", "bucket_unencrypted", "evaluations_filter_leak",
                         "files_delete_any", "evaluator_patch_models", "jwt_weak_secret", "mass_assignment", "client_file_names",
-                        "file_bytes_altered", "admin_evaluations_unordered", "long_name_500"})
+                        "file_bytes_altered", "admin_evaluations_unordered", "long_name_500", "memory_leak"})
     box, info = _boot(tmp_path_factory, faults)
     client = Client(box, info)
     yield client

@@ -43,7 +43,8 @@ def test_every_fault_is_covered_here():
                "exposed_redis", "cert_expiring", "dead_backend", "global_lock", "broken_operation", "redis_no_auth", "redis_plaintext",
                "mongo_plaintext", "bucket_public", "bucket_unencrypted", "object_unencrypted",
                "evaluations_filter_leak", "files_delete_any", "evaluator_patch_models", "jwt_weak_secret",
-               "mass_assignment", "client_file_names", "file_bytes_altered", "admin_evaluations_unordered", "long_name_500"}
+               "mass_assignment", "client_file_names", "file_bytes_altered", "admin_evaluations_unordered", "long_name_500",
+               "memory_leak"}
     # the blue-green faults act in the box's switch (gonogo.stack.colours), not in the API: test_blue_green.py shows
     # the restart's lost requests, and the fault matrix's deploy cases prove all of them against their gates
     in_the_switch = {"switch_restart", "switch_noop", "flip_flop", "slow_rollback", "old_colour_stopped", "keepalive_cut",
@@ -159,6 +160,19 @@ def test_long_name_500(faulty, api):
     made = faulty.post("/api/models", json={"name": "n" * 1024, "provider": "gonogo-selftest"})
     assert made.status_code == 201  # the store takes up to its key limit
     faulty.request("DELETE", f"/api/models/{made.json()['id']}")
+
+
+def _resident(client: Client) -> float:
+    text = client.http.get("/metrics").text
+    return next(float(l.rsplit(" ", 1)[1]) for l in text.splitlines() if l.startswith("process_resident_memory_bytes"))
+
+
+def test_memory_leak(faulty):
+    before = _resident(faulty)
+    for _ in range(300):
+        faulty.get("/api/auth/me")
+    grown = _resident(faulty) - before  # the three backends together: 300 x 64 KiB = 18.75 MiB kept
+    assert 15 * 1024**2 < grown < 40 * 1024**2, grown
 
 
 def test_stack_trace_leak(faulty):

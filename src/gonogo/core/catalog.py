@@ -256,6 +256,17 @@ CATALOG: dict[str, MetricDef] = {
             ["instance"],
             share=True,
         ),
+        _m(
+            "server.memory_growth",
+            Kind.GAUGE,
+            "load",
+            "resident memory gained per 1,000 requests served over the measured window (the slope of the process "
+            "memory against the requests counter; negative when memory was given back)",
+            Dimension.BYTES,
+            "MiB",
+            ["instance"],
+            span=(-1e15, 1e15),
+        ),
         _m("server.cache_hits", Kind.RATIO, "load", "cache lookups answered from the cache"),
         _m(
             "server.http_errors",

@@ -25,7 +25,7 @@ import httpx
 
 from gonogo.config.environments import PrometheusQuery, ServerMetrics
 from gonogo.core.store import MetricsStore
-from gonogo.server_metrics import answers
+from gonogo.server_metrics import answers, growth
 from gonogo.server_metrics.scrape import record_instance
 
 
@@ -188,6 +188,7 @@ class PrometheusSource:
             if not readings:
                 store.unmeasured(metric, f"{answers.where(self.client)} returned no series for {promql}")
         recorded += self._instances(store, sel, start, end)
+        recorded += self._growth(store, sel, window, end)
         for metric, promql in (
             ("server.http_latency_p95", "http_request_duration_seconds_bucket"),
             ("server.cache_hits", "cache_requests_total"),
@@ -195,6 +196,32 @@ class PrometheusSource:
             if store.select(metric) is None:
                 store.unmeasured(metric, f"{answers.where(self.client)} returned no series for {promql}{sel}")
         return recorded
+
+    def _growth(self, store: MetricsStore, sel: str, window: str, end: float) -> int:
+        """server.memory_growth per instance: the resident memory's slope over the requests' rate."""
+        by_instance = {}
+        for promql in (
+            f"deriv(process_resident_memory_bytes{sel}[{window}])",
+            f"sum by (instance) (rate(http_requests_total{sel}[{window}]))",
+        ):
+            try:
+                found = answers.instant(self.client, promql, end)
+            except answers.NoAnswer as exc:
+                self.errors.append(str(exc))
+                store.unmeasured("server.memory_growth", f"{answers.where(self.client)}: {exc}")
+                return 0
+            by_instance[promql] = {s.labels.get("instance", ""): s.value for s in found if math.isfinite(s.value)}
+        derivs, rates = by_instance.values()
+        grown = growth.from_rates(derivs, rates)
+        for instance, value in grown.items():
+            store.gauge("server.memory_growth", value, at=end, instance=instance or "target")
+        if not grown:
+            store.unmeasured(
+                "server.memory_growth",
+                f"{answers.where(self.client)}: no instance with both process_resident_memory_bytes{sel} and "
+                f"requests in http_requests_total{sel} over {window}",
+            )
+        return len(grown)
 
     def _instances(self, store: MetricsStore, sel: str, start: float, end: float) -> int:
         """Each instance of the target's job, from Prometheus's own scrapes of it: ``up`` 0 is a failed check."""

@@ -23,6 +23,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from gonogo.config.environments import ServerMetrics
 from gonogo.core.store import MetricsStore
+from gonogo.server_metrics import growth
 
 
 def parse(text: str) -> dict[str, list[tuple[dict, float]]]:
@@ -217,6 +218,11 @@ class ServerSampler:
         self._record_cpu(store, window, start, end)
         self.record_instances(store, start, end)
         self._record_memory(store, window, start, end)
+        grown, why = growth.from_samples(window, total)
+        for process, value in grown.items():
+            store.gauge("server.memory_growth", value, at=window[-1][0], instance=process)
+        if not grown:
+            store.unmeasured("server.memory_growth", f"{self.target_url}: {why}")
         for t, s in window:
             in_use, size = total(s, "db_pool_connections_in_use"), total(s, "db_pool_connections_max")
             if in_use is not None and size:
