@@ -24,6 +24,7 @@ FAULTS: dict[str, str] = {
     "cors_wildcard": "Access-Control-Allow-Origin: * with credentials, for any origin (S3)",
     "jwt_alg_none": "unsigned tokens (alg: none) are accepted (S4)",
     "jwt_no_exp": "validly signed tokens without exp (that never expire) are accepted (S4)",
+    "jwt_alg_confusion": "the API signs RS256 (its public key served as JWKS) and its verifier takes the algorithm from the token: an HS256 admin token keyed with the public key is accepted (S4)",
     "jwt_weak_secret": "tokens are signed with the well-known secret 'secret': anyone can mint an admin token (S4)",
     "idor_evaluations": "other users' evaluations are readable by id (S4)",
     "evaluations_filter_leak": "GET /api/evaluations?model_id=X lists everyone's evaluations of that model: the filter replaces the owner condition instead of narrowing it (S4)",

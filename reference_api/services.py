@@ -43,7 +43,8 @@ class Services:
             cache=Cache(client, settings.cache_ttl_s, enabled="cache_off" not in faults),
             limiter=RateLimiter(client, settings.limits_per_minute, enabled="rate_limit_off" not in faults),
             tokens=Tokens(settings.jwt_secret, settings.jwt_ttl_s, accept_alg_none="jwt_alg_none" in faults,
-                          require_exp="jwt_no_exp" not in faults),
+                          require_exp="jwt_no_exp" not in faults, algorithm=settings.jwt_algorithm,
+                          alg_from_token="jwt_alg_confusion" in faults),
             files=FileStore(settings.s3_bucket, settings.s3_endpoint_url), _leaked=leaked,
         )
 

@@ -24,6 +24,7 @@ class Settings:
     redis_url: str = "redis://127.0.0.1:6379/0"
     jwt_secret: str = "change-me"
     jwt_ttl_s: int = 3600
+    jwt_algorithm: str = "HS256"  # RS256: jwt_secret is the private key (PEM); its public half is served as JWKS
     s3_bucket: str = "ai-model-files"
     s3_endpoint_url: str = ""  # empty: AWS's own (region and credentials from the standard AWS chain)
     cache_ttl_s: int = 300
@@ -45,6 +46,7 @@ class Settings:
             redis_url=env.get("REDIS_URL", cls.redis_url),
             jwt_secret=env.get("JWT_SECRET", cls.jwt_secret),
             jwt_ttl_s=_int("JWT_TTL_SECONDS", cls.jwt_ttl_s),
+            jwt_algorithm=env.get("JWT_ALGORITHM", cls.jwt_algorithm),
             s3_bucket=env.get("S3_BUCKET", cls.s3_bucket),
             s3_endpoint_url=env.get("S3_ENDPOINT_URL", cls.s3_endpoint_url),
             cache_ttl_s=_int("CACHE_TTL", cls.cache_ttl_s),

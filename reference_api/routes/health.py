@@ -70,3 +70,10 @@ def api_health_detailed(request: Request):
 def prometheus_metrics():
     body, content_type = metrics.render()
     return Response(body, media_type=content_type)
+
+
+@router.get("/.well-known/jwks.json", include_in_schema=False)
+def key_set(request: Request):
+    """The public key that verifies the API's RS256 tokens; nothing to publish for a shared HS256 secret."""
+    keys = services(request).tokens.key_set()
+    return JSONResponse(keys) if keys is not None else JSONResponse({"detail": "not found"}, status_code=404)

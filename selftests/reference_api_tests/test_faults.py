@@ -44,7 +44,7 @@ def test_every_fault_is_covered_here():
                "mongo_plaintext", "bucket_public", "bucket_unencrypted", "object_unencrypted",
                "evaluations_filter_leak", "files_delete_any", "evaluator_patch_models", "jwt_weak_secret",
                "mass_assignment", "client_file_names", "file_bytes_altered", "admin_evaluations_unordered", "long_name_500",
-               "memory_leak"}
+               "memory_leak", "jwt_alg_confusion"}
     # the blue-green faults act in the box's switch (gonogo.stack.colours), not in the API: test_blue_green.py shows
     # the restart's lost requests, and the fault matrix's deploy cases prove all of them against their gates
     in_the_switch = {"switch_restart", "switch_noop", "flip_flop", "slow_rollback", "old_colour_stopped", "keepalive_cut",
@@ -172,7 +172,7 @@ def test_memory_leak(faulty):
     for _ in range(300):
         faulty.get("/api/auth/me")
     grown = _resident(faulty) - before  # the three backends together: 300 x 64 KiB = 18.75 MiB kept
-    assert 15 * 1024**2 < grown < 40 * 1024**2, grown
+    assert 10 * 1024**2 < grown < 40 * 1024**2, grown  # freed pages are reused first
 
 
 def test_stack_trace_leak(faulty):
@@ -477,6 +477,31 @@ def test_dead_backend_dies_behind_the_balancer_and_broken_operation_breaks_one_o
             pytest.fail("api-2 still answers")
         assert [httpx.get(url, timeout=5).status_code for url in (info.instances[0], info.instances[2])] == [200, 200]
         assert all(client.http.get("/api/health").status_code == 200 for _ in range(6))  # the balancer hides it
+    finally:
+        box.down()
+
+
+def test_jwt_alg_confusion(tmp_path, api):
+    from gonogo.security import jwt_attacks
+
+    assert api.http.get("/.well-known/jwks.json").status_code == 404  # a shared secret publishes nothing
+    box = Box(tmp_path, cache=REPO / ".gonogo" / "cache", log=lambda *_: None)
+    info = box.up(frozenset({"jwt_alg_confusion"}))
+    try:
+        client = Client(box, info)
+        token = client.token("viewer")
+        assert jwt_attacks.header(token)["alg"] == "RS256"
+        pem = jwt_attacks.public_pem(client.http.get("/.well-known/jwks.json").text)
+        assert pem and "PUBLIC KEY" in pem
+        accepted = [what for what, forged in jwt_attacks.confused(token, pem)
+                    if client.http.get("/api/auth/me", headers={"Authorization": f"Bearer {forged}"}).status_code == 200]
+        assert accepted, "an HS256 token keyed with the public key is accepted"
+        assert client.get("/api/auth/me").status_code == 200  # its own RS256 tokens still work
+        import jwt
+
+        private = Path(info.jwt_key_file).read_text()  # what the environment forges expired tokens with
+        expired = jwt.encode({"sub": "0" * 24, "role": "admin", "exp": 1}, private, algorithm="RS256")
+        assert client.http.get("/api/auth/me", headers={"Authorization": f"Bearer {expired}"}).status_code == 401
     finally:
         box.down()
 

@@ -388,6 +388,9 @@ class Box:
         """The backends' environment, and the file holding their JWT signing key (mode 0600)."""
         # the fault jwt_weak_secret: the tutorials' secret, which anyone can sign with
         jwt_secret = "secret" if "jwt_weak_secret" in faults else secrets.token_urlsafe(32)
+        algorithm = "HS256"
+        if "jwt_alg_confusion" in faults:  # RS256, with a verifier that takes the algorithm from the token
+            jwt_secret, algorithm = _rsa_private_pem(), "RS256"
         jwt_key = self.dir / "jwt.key"
         jwt_key.touch(0o600)
         jwt_key.write_text(jwt_secret)
@@ -397,6 +400,7 @@ class Box:
             "DATABASE_NAME": self.database,
             "REDIS_URL": redis_url,
             "JWT_SECRET": jwt_secret,
+            "JWT_ALGORITHM": algorithm,
             "S3_ENDPOINT_URL": s3_endpoint,
             "S3_BUCKET": BUCKET,
             "AWS_ACCESS_KEY_ID": S3_CREDENTIALS["aws_access_key_id"],
@@ -558,3 +562,13 @@ def installed_lock(text: str) -> str:
                 line = f"{name}=={version(name)}"
         lines.append(line)
     return "\n".join(lines) + "\n"
+
+
+def _rsa_private_pem() -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
