@@ -22,7 +22,9 @@ pytestmark = pytest.mark.slow
 LOCAL_PROFILE = "load: {users: 200, spawn_rate: 20, user_rps: 1.2, capacity: {step: 10 s, warmup: 5 s}, duration: 60 s, warmup: 10 s, calibrated: true}"
 # a light fixed profile: this is about stopping, not about the figures; long enough never to end by itself
 SHORT_PROFILE = "load: {users: 20, spawn_rate: 20, user_rps: 1.2, duration: 120 s, warmup: 5 s}"
-EXIT_WITHIN_S = 15
+# the load stops at once (its processes gone); the gate then cleans up and writes its undecided reports, which on a
+# busy CI host took 15.4 s of a 15 s budget
+LOAD_STOPPED_WITHIN_S, EXIT_WITHIN_S = 10, 30
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +91,9 @@ def test_a_signal_during_the_load_stops_it_cleans_up_and_decides_nothing(product
         time.sleep(2)
         gate.send_signal(sig)
         started = time.monotonic()
+        while _locusts(product) and time.monotonic() - started < LOAD_STOPPED_WITHIN_S + 5:
+            time.sleep(0.2)
+        stopped = time.monotonic() - started
         out, _ = gate.communicate(timeout=60)
         took = time.monotonic() - started
     finally:
@@ -96,6 +101,7 @@ def test_a_signal_during_the_load_stops_it_cleans_up_and_decides_nothing(product
             gate.kill()
     out = "".join(seen) + out
     assert gate.returncode == 2, out[-3000:]
+    assert stopped <= LOAD_STOPPED_WITHIN_S, f"Locust still running {stopped:.1f} s after {sig.name}"
     assert took <= EXIT_WITHIN_S, f"exit {took:.1f} s after {sig.name}"
     assert "gonogo: UNDECIDED" in out, out[-2000:]
     assert not _locusts(product), "Locust outlived the gate"

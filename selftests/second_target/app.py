@@ -51,7 +51,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from pydantic import BaseModel, ConfigDict, StrictStr
+from pydantic import BaseModel, ConfigDict, StrictStr, field_validator
 from pymongo import DESCENDING, MongoClient, monitoring
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -207,15 +207,39 @@ class FrontServer:
         return await self.app(scope, replay, send)
 
 
+def _encodable(value):
+    """A string the store and the answer can hold: JSON's escapes let a client send lone surrogates, which UTF-8 has
+    no bytes for (bad input: 422, not a 500 from the database driver)."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("not valid Unicode (a lone surrogate)") from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _encodable(key)
+            _encodable(item)
+    return value
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _utf8(cls, value):
+        return _encodable(value)
+
+
 # Lenient where the contract leaves the choice (its "Validation" section): unknown fields ignored, no length limits
 # but the body's, unknown filter values match nothing, the framework's own 400 for what it cannot parse.
-class Login(BaseModel):
+class Login(_Body):
     model_config = ConfigDict(extra="ignore")
     email: StrictStr
     password: StrictStr
 
 
-class NewModel(BaseModel):
+class NewModel(_Body):
     model_config = ConfigDict(extra="ignore")
     name: StrictStr
     provider: StrictStr
@@ -224,7 +248,7 @@ class NewModel(BaseModel):
     description: StrictStr = ""
 
 
-class ModelPatch(BaseModel):
+class ModelPatch(_Body):
     model_config = ConfigDict(extra="ignore")
     name: StrictStr | None = None
     provider: StrictStr | None = None
@@ -233,7 +257,7 @@ class ModelPatch(BaseModel):
     description: StrictStr | None = None
 
 
-class NewEvaluation(BaseModel):
+class NewEvaluation(_Body):
     model_config = ConfigDict(extra="ignore")
     model_id: StrictStr
     dataset: StrictStr
