@@ -53,14 +53,18 @@ def test_samples_of_several_processes_without_a_name_are_not_a_slope():
 
 def test_too_few_readings_or_requests_decide_nothing():
     assert growth.from_samples([(0, sample(0, MIB)), (1, sample(1000, 2 * MIB))], total) == ({}, pytest.approx(
-        "target: 2 readings over 1000 requests (needs 3 over 200)"))
+        "target: 2 readings over 1000 requests (needs 3 over 2,000)"))
     grown, why = growth.from_samples([(t, sample(10 * t, MIB * t)) for t in range(5)], total)
-    assert grown == {} and "over 40 requests" in why
+    assert grown == {} and "over 40 requests" in why and "2,000" in why
     grown, why = growth.from_samples([(t, {"process_resident_memory_bytes": [({}, MIB)]}) for t in range(5)], total)
     assert grown == {} and "http_requests_total" in why
 
 
 def test_prometheus_readings_are_the_derivative_over_the_rate():
     # deriv(process_resident_memory_bytes[w]) per instance over sum by (instance) (rate(http_requests_total[w]))
-    assert growth.from_rates({"api-1:8000": 65536.0 * 100, "api-2:8000": 0.0, "api-3:8000": 5.0},
-                             {"api-1:8000": 100.0, "api-2:8000": 90.0}) == {"api-1:8000": 64 * 1024 * 1000, "api-2:8000": 0.0}
+    grown, _ = growth.from_rates({"api-1:8000": 65536.0 * 100, "api-2:8000": 0.0, "api-3:8000": 5.0},
+                                 {"api-1:8000": 100.0, "api-2:8000": 90.0}, 60)
+    assert grown == {"api-1:8000": 64 * 1024 * 1000, "api-2:8000": 0.0}  # api-3 served nothing
+    # a light window: 10 requests a second for 60 s is 600 requests, where a few MiB of noise reads as a leak
+    grown, why = growth.from_rates({"api-1:8000": 50_000.0}, {"api-1:8000": 10.0}, 60)
+    assert grown == {} and "served 600 requests over the window (needs 2,000)" in why

@@ -10,7 +10,9 @@ from itertools import pairwise
 
 PER = 1000  # requests: the figure is bytes per this many
 MIN_POINTS = 3  # readings of one process
-MIN_SERVED = 200  # requests between a process's first and last reading: fewer, and noise is the slope
+# requests between a process's first and last reading: a healthy box's memory moves a few MiB over a minute (the
+# logins' hashing memory given back read -3.8 MiB per 1,000 over 11,000 requests), so fewer requests make noise a slope
+MIN_SERVED = 2000
 
 
 def slope(points: list[tuple[float, float]]) -> float | None:
@@ -51,7 +53,7 @@ def from_samples(window, total) -> tuple[dict[str, float], str]:
         if len(points) < MIN_POINTS or points[-1][0] - points[0][0] < MIN_SERVED:
             why = why or (
                 f"{process}: {len(points)} readings over {points[-1][0] - points[0][0]:.0f} requests "
-                f"(needs {MIN_POINTS} over {MIN_SERVED})"
+                f"(needs {MIN_POINTS} over {MIN_SERVED:,})"
             )
             continue
         per_request = slope(points)
@@ -60,6 +62,10 @@ def from_samples(window, total) -> tuple[dict[str, float], str]:
     return growth, why or "no process served requests between its readings"
 
 
-def from_rates(derivs: dict[str, float], rates: dict[str, float]) -> dict[str, float]:
-    """Per instance, resident bytes a second (``deriv``) over requests a second (``rate``): bytes per PER requests."""
-    return {i: derivs[i] / rates[i] * PER for i in derivs if rates.get(i, 0) > 0}
+def from_rates(derivs: dict[str, float], rates: dict[str, float], seconds: float) -> tuple[dict[str, float], str]:
+    """Per instance, resident bytes a second (``deriv``) over requests a second (``rate``): bytes per PER requests,
+    where the instance served at least MIN_SERVED requests in the ``seconds`` of the window; and why none did."""
+    served = {i: rates.get(i, 0.0) * seconds for i in derivs}
+    grown = {i: derivs[i] / rates[i] * PER for i in derivs if served[i] >= MIN_SERVED}
+    most = max(served.values(), default=0.0)
+    return grown, f"the busiest instance served {most:,.0f} requests over the window (needs {MIN_SERVED:,})"

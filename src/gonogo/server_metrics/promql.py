@@ -188,7 +188,7 @@ class PrometheusSource:
             if not readings:
                 store.unmeasured(metric, f"{answers.where(self.client)} returned no series for {promql}")
         recorded += self._instances(store, sel, start, end)
-        recorded += self._growth(store, sel, window, end)
+        recorded += self._growth(store, sel, window, max(1.0, math.floor(end - start)), end)
         for metric, promql in (
             ("server.http_latency_p95", "http_request_duration_seconds_bucket"),
             ("server.cache_hits", "cache_requests_total"),
@@ -197,7 +197,7 @@ class PrometheusSource:
                 store.unmeasured(metric, f"{answers.where(self.client)} returned no series for {promql}{sel}")
         return recorded
 
-    def _growth(self, store: MetricsStore, sel: str, window: str, end: float) -> int:
+    def _growth(self, store: MetricsStore, sel: str, window: str, seconds: float, end: float) -> int:
         """server.memory_growth per instance: the resident memory's slope over the requests' rate."""
         by_instance = {}
         for promql in (
@@ -212,14 +212,14 @@ class PrometheusSource:
                 return 0
             by_instance[promql] = {s.labels.get("instance", ""): s.value for s in found if math.isfinite(s.value)}
         derivs, rates = by_instance.values()
-        grown = growth.from_rates(derivs, rates)
+        grown, why = growth.from_rates(derivs, rates, seconds)
         for instance, value in grown.items():
             store.gauge("server.memory_growth", value, at=end, instance=instance or "target")
         if not grown:
             store.unmeasured(
                 "server.memory_growth",
-                f"{answers.where(self.client)}: no instance with both process_resident_memory_bytes{sel} and "
-                f"requests in http_requests_total{sel} over {window}",
+                f"{answers.where(self.client)}: process_resident_memory_bytes{sel} against http_requests_total{sel}"
+                f" over {window}: {why if derivs else 'no series of the resident memory'}",
             )
         return len(grown)
 

@@ -17,6 +17,9 @@ from gonogo.server_metrics.promql import PrometheusSource, matchers
 from gonogo.watch.live import PrometheusReader
 
 SERVER_PREFIX = "server."  # the gates a watch can decide: figures the servers give, not a load run's
+# ...but for the memory a release keeps per 1,000 requests: a slope needs the load's volume in its window (thousands
+# of requests), and the traffic a watch sees is whatever the deployment gets
+LOAD_ONLY = ("server.memory_growth",)
 
 
 @dataclass
@@ -31,7 +34,7 @@ class Checkpoint:
 
 
 def server_gates(gates: list[Gate]) -> list[Gate]:
-    return [g for g in gates if g.metric.name.startswith(SERVER_PREFIX)]
+    return [g for g in gates if g.metric.name.startswith(SERVER_PREFIX) and g.metric.name not in LOAD_ONLY]
 
 
 def error_patterns(reader: PrometheusReader, labels: dict[str, str], start: float, end: float) -> list[dict]:
