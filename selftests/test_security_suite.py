@@ -173,7 +173,8 @@ def test_a_fuzz_target_answered_mostly_by_the_rate_limiter_is_not_a_pass():
 READ_ONLY = "      writes_allowed: false\n      destructive_allowed: false\n      active_scan_allowed: false\n"
 SKIPPED_FOR_SAFETY = ["rate_limit.upload", "test_every_operation_as_every_identity",
                       "test_login_with_operators_never_authenticates", "test_list_filters_with_operators_stay_within_own_data",
-                      "test_bodies_with_operators_and_odd_input_are_refused_cleanly"]
+                      "test_bodies_with_operators_and_odd_input_are_refused_cleanly",
+                      "test_the_contracts_open_edges_never_answer_5xx"]
 
 
 def read_only_environments(product: Path, declared: bool) -> str:
