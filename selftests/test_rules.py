@@ -401,3 +401,21 @@ def test_an_undecided_warn_only_gate_warns_and_never_blocks():
     assert (strict.status.value, strict.excused, strict.blocks) == ("inconclusive", None, True)
     assert [r for r in verdict.reasons if r.startswith("capacity ")] == []
     assert any(r.startswith("capacity.strict inconclusive") for r in verdict.reasons)
+
+
+def test_a_rate_under_its_minimum_samples_fails_when_its_bound_already_shows_it():
+    """min_samples guards a pass, not a proven failure: a load run stopped early because it was lost (k6's
+    abortOnFail: half the answers 503 for a few seconds) left 495 samples of an error rate needing 1,000; its
+    gates said "too few samples" instead of failing (a CI run of the incident fault)."""
+    [gate] = gates('- {id: e, requirement: K2, metric: load.http_errors, aggregation: rate, threshold: "< 0.1 %", '
+                   "min_samples: 1000}")
+    lost = MetricsStore()
+    lost.ratio("load.http_errors", 140, 495, endpoint="GET /api/models")
+    result = evaluate(gate, lost, {"load"})
+    assert result.status is Status.FAIL and result.blocks
+    assert "fewer than the 1,000 a pass needs, show the failure" in result.message and "(140 of 495)" in result.message
+    for failed in (0, 1):  # nothing, or one failure in 495 (its lower bound is under 0.1 %): not shown either way
+        quiet = MetricsStore()
+        quiet.ratio("load.http_errors", failed, 495, endpoint="GET /api/models")
+        result = evaluate(gate, quiet, {"load"})
+        assert result.status is Status.INCONCLUSIVE and result.message == "too few samples: 495 < 1000 required"

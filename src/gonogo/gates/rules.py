@@ -176,6 +176,8 @@ def _decide_measured(gate: Gate, store: MetricsStore, series, baseline: MetricsS
     result = GateResult(gate, Status.INCONCLUSIVE, measured=measured, samples=samples, details=_details(series))
     if samples < gate.min_samples:
         result.message = f"too few samples: {samples} < {gate.min_samples} required"
+        if _sampled_rate(gate, series) and measured is not None and (not unreliable or fail_way):
+            return _failed_already(result, series)
         return result
     if measured is None:
         result.message = f"'{gate.metric.name}' has no {gate.aggregation} figure ({samples} samples)"
@@ -260,6 +262,27 @@ def _judge_shift(result: GateResult, series, base_series) -> GateResult:
     else:
         result.status = Status.PASS
         result.message = f"{past}, but inside the noise ({found.describe()}; needs < {alpha:g} to fail)"
+    return result
+
+
+def _failed_already(result: GateResult, series) -> GateResult:
+    """A rate with fewer samples than a pass needs that already shows the failure (its bound past the limit, as
+    the per-endpoint gates judge a thin endpoint): a run that stopped early because it was lost (k6's abortOnFail)
+    failed, it did not leave the gate undecided. Otherwise ``result`` as it was (too few samples)."""
+    gate = result.gate
+    upper = gate.op in ("<", "<=")
+    low, high = confidence.bounds(series.hits, series.total)
+    bound = low if upper else high
+    if COMPARE[gate.op](bound, gate.limit):
+        return result
+    result.limit = gate.limit
+    result.status = Status.FAIL if gate.severity == "fail" else Status.WARN
+    result.message = (
+        f"{gate.id} failed: {gate.aggregation} {result.fmt(result.measured)} ({series.hits:,} of {series.total:,}), "
+        f"{'lower' if upper else 'upper'} bound {result.fmt(bound)} ({confidence.METHOD}) already past "
+        f"{result.threshold_text()}: {series.samples:,} samples, fewer than the {gate.min_samples:,} a pass needs, "
+        "show the failure"
+    )
     return result
 
 
