@@ -5,6 +5,7 @@ its slope does not. Least squares of the process's resident memory against its o
 
 from __future__ import annotations
 
+import statistics
 from collections import defaultdict
 from itertools import pairwise
 
@@ -17,13 +18,10 @@ MIN_SERVED = 2000
 
 def slope(points: list[tuple[float, float]]) -> float | None:
     """The least-squares slope of y on x; None when x does not vary."""
-    n = len(points)
-    mean_x = sum(x for x, _ in points) / n
-    mean_y = sum(y for _, y in points) / n
-    spread = sum((x - mean_x) ** 2 for x, _ in points)
-    if spread <= 0:
+    try:
+        return statistics.linear_regression([x for x, _ in points], [y for _, y in points]).slope
+    except statistics.StatisticsError:
         return None
-    return sum((x - mean_x) * (y - mean_y) for x, y in points) / spread
 
 
 def from_samples(window, total) -> tuple[dict[str, float], str]:
