@@ -116,7 +116,18 @@ def test_abort_judges_only_full_seconds_past_warm_up(clock):
     recorder.reset(T0)
     feed(recorder, clock, [(T0 + s + 0.5, 5, 503 if s >= 3 else 200) for s in range(10) for _ in range(10)])
     assert recorder.check_abort(T0 + 4.2) is None  # seconds 0-3: 10 of 40 failed
+    assert recorder.check_abort(T0 + 9.2) is None  # seconds 0-8 (60 %) are not yet a full window
     assert recorder.check_abort(T0 + 10.2).startswith("aborted: 70% of requests failed over the last 10 s")
+
+
+def test_abort_waits_for_a_full_window_however_bad_its_first_seconds(clock):
+    """A run measured from inside a passing burst of errors (the incident fault: half the answers 503 for 5 s) is
+    not lost on its first second; ten seconds of the same rate are."""
+    recorder = Recorder(abort_error_rate=0.5)
+    recorder.reset(T0)
+    feed(recorder, clock, [(T0 + s + 0.5, 5, 503 if i < 36 else 200) for s in range(12) for i in range(60)])
+    assert [recorder.check_abort(T0 + s + 0.2) for s in (1, 2, 5, 9)] == [None] * 4
+    assert recorder.check_abort(T0 + 10.2).startswith("aborted: 60% of requests failed over the last 10 s")
 
 
 def test_arrivals_keep_their_rate_while_the_server_stalls():

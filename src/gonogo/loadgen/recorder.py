@@ -214,11 +214,14 @@ class Recorder:
             piece.gauge("load.generator_lag", lag, at=at, process=process)
 
     def check_abort(self, now: float, lag: float = 0.0) -> str | None:
-        """Has the run already lost its error-rate gate? Judged on the last full seconds (``lag``: how late shares
-        arrive)."""
+        """Has the run already lost its error-rate gate? Judged on the last ABORT_WINDOW_S full seconds (``lag``: how
+        late shares arrive), and only once that many are measured (k6's delayAbortEval): a first second that fell in
+        a passing burst of errors is not a lost run."""
         if self.aborted or self.measure_from is None:
             return self.aborted
         last = int(now - lag - self._from)  # the current second is not complete
+        if last < ABORT_WINDOW_S:
+            return None
         recent = [self.seconds.get(s, [0, 0]) for s in range(max(0, last - ABORT_WINDOW_S), last)]
         sent, failed = sum(c for c, _ in recent), sum(f for _, f in recent)
         if sent >= 50 and failed / sent > self.abort_error_rate:
