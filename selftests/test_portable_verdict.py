@@ -224,6 +224,27 @@ def test_the_calibration_probes_the_ramps_step_that_load_headroom_needs():
     assert "at 1.05 req/s per user (1.25 x 0.84)" in calibration.describe()
 
 
+def test_each_probe_is_the_ramps_step_open_model_on_its_pool_judged_on_p95_as_the_ramp_judges_it(monkeypatch, tmp_path):
+    """A closed-model probe at the step's rate read P95 201 ms ("kept") where the ramp's open-model step read 413 ms
+    and broke on CI: users that wait for their answers send less while the box queues. The probe is the step."""
+    from gonogo.config.environments import Environments
+    from gonogo.local import capacity
+
+    local = Environments.from_path(REPO / "environments.yaml").get("local")
+    step = capacity.step_profile(local, 1.5)
+    assert (step.model, step.arrival_rate, step.users, step.duration) == ("open", 300.0, 400, capacity.PROBE_DURATION_S)
+    asked = []
+
+    def probe(root, info, environment, user_rps, launch):  # the box at 1.5 req/s per user: P95 fine, P99 over half
+        asked.append(capacity.step_profile(environment, user_rps).arrival_rate)
+        return {"user_rps": user_rps, "pace": 1.0, "p95_ms": 150.0, "p99_ms": 800.0, "rps": 320.0}
+
+    monkeypatch.setattr(capacity, "_probe", probe)
+    monkeypatch.setattr(capacity, "family_key", lambda root, users, factor=1.0: "family")
+    calibration = capacity.measure(tmp_path, None, local, LIMITS, say=lambda line: None, free=2.0, factor=1.25)
+    assert asked == [300.0] and calibration.user_rps == 1.2  # the ramp holds a step on P95 alone
+
+
 def test_a_lowered_pace_stretches_the_warm_up_by_as_much_up_to_the_cap():
     from gonogo.config.environments import LoadProfile
     from gonogo.local import capacity

@@ -191,3 +191,49 @@ def test_the_ramp_runs_on_twice_the_profiles_users_within_the_cap_and_the_rate_w
     steps, stepped = knee.plan(Environments.from_path(path).get("x"))
     assert stepped.load.model == "open" and stepped.load.users == 300 and stepped.load.arrival_rate == steps.rates[0]
     assert steps.rates[3] == 240 and steps.rates[-1] == 500
+
+
+def _ramps(monkeypatch, *capacities: Capacity) -> list[str]:
+    """knee.run with each ramp's result given in turn (no Locust): the work directories the ramps ran in."""
+    given, ran = list(capacities), []
+
+    def once(environment, locustfile, accounts, workdir, limits, workers, tag, say):
+        ran.append(workdir.name)
+        return knee.KneeOutcome(Ramp((192.0, 240.0, 300.0), 10), given.pop(0), 240.0, outcome=None)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(knee, "_ramp_once", once)
+    return ran
+
+
+@pytest.mark.parametrize(
+    ("first", "confirmed"),
+    [
+        (Capacity(steps_of("held", "held", "broke"), 250, 240, None), True),  # broke at 1.25x: one reading, confirmed
+        (Capacity(steps_of("broke"), None, None, None), True),
+        (Capacity(steps_of("held", "held", "held", "broke"), 330, 300, None), False),  # held what the gate needs
+        (Capacity(steps_of("held", "generator"), 200, 192, "the generator fell behind"), False),  # a bound: no knee
+    ],
+)
+def test_a_knee_under_what_headroom_needs_is_run_again_and_the_second_ramp_decides(monkeypatch, tmp_path, first, confirmed):
+    second = Capacity(steps_of("held", "held", "held", "broke"), 330, 300, None)
+    ran = _ramps(monkeypatch, first, second)
+    store, said = MetricsStore(), []
+    found = knee.run(None, store, tmp_path / "locustfile.py", {}, tmp_path, LIMITS, say=said.append, confirm_below=300.0)  # type: ignore[arg-type]
+    assert ran == (["ramp-1", "ramp-2"] if confirmed else ["ramp-1"])
+    assert found.capacity is (second if confirmed else first)
+    note = store.notes["load.capacity"]
+    assert ("first_ramp" in note) is confirmed and note["rate"] == found.capacity.rate
+    if confirmed:
+        assert note["first_ramp"] == first.to_dict() and "a second ramp confirms it or not" in said[0]
+    headroom = evaluate(gates_for("staging")["load.headroom"], store, {"load"})
+    assert headroom.status is (Status.PASS if found.capacity.rate == 300 else Status.FAIL if found.capacity.bound is None else Status.INCONCLUSIVE)
+
+
+def test_a_knee_both_ramps_show_fails_the_gate(monkeypatch, tmp_path):
+    """A real ceiling (the fault global_lock) breaks both ramps: the second reading is as low, and the gate fails."""
+    low = Capacity(steps_of("held", "broke"), 210, 192, None)
+    _ramps(monkeypatch, low, Capacity(steps_of("held", "held", "broke"), 250, 240, None))
+    store = MetricsStore()
+    knee.run(None, store, tmp_path / "x", {}, tmp_path, LIMITS, say=lambda line: None, confirm_below=300.0)  # type: ignore[arg-type]
+    headroom = evaluate(gates_for("staging")["load.headroom"], store, {"load"})
+    assert headroom.status is Status.FAIL and headroom.measured == pytest.approx(1.0)

@@ -297,6 +297,13 @@ CATALOG: dict[str, MetricDef] = {
             tags=["instance"],
         ),
         _m(
+            "server.health_honest",
+            Kind.CHECK,
+            "load",
+            "each dependency gonogo reached on its own: the detailed health never called it ok while it was down",
+            tags=["component"],
+        ),
+        _m(
             "server.db_pool_usage",
             Kind.GAUGE,
             "load",

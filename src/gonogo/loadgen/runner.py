@@ -18,6 +18,8 @@ from gonogo.core.store import MetricsStore
 from gonogo.loadgen import budget, launch
 from gonogo.loadgen.processes import started
 from gonogo.loadgen.ramp import Limits, Ramp
+from gonogo.server_metrics import health
+from gonogo.server_metrics.health import HealthWatch
 from gonogo.server_metrics.promql import record_window
 from gonogo.server_metrics.scrape import ServerSampler
 from gonogo.target.client import ssl_context
@@ -92,6 +94,10 @@ def run(
         )
         exporters = stack.enter_context(httpx.Client(verify=verify, timeout=5, trust_env=False))
         sampler = ServerSampler(client, environment.server_metrics, exporter_client=exporters)
+        watch = HealthWatch(client, health.probes(environment)) if ramp is None else None
+        if watch is not None:  # what health says against what gonogo reaches on its own, over the measured load
+            watch.start()
+            stack.callback(watch.stop)
         if not environment.prometheus_url:  # with a Prometheus, its view of the fleet is asked afterwards instead
             sampler.start()
             stack.callback(sampler.stop)  # before the clients close, however the run ends
@@ -112,6 +118,8 @@ def run(
     limited = budget.limiter_answered(store) if ramp is None else None  # a ramp judges its 429s step by step
     measure_from = outcome.figures["measure_from"] or began + profile.warmup
     stopped_at = outcome.figures.get("stopped_at") or time.time()
+    if watch is not None:
+        watch.record(store, measure_from, stopped_at)
     if environment.prometheus_url:
         readings, outcome.problems = record_window(
             environment.prometheus_url,
