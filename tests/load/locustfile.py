@@ -42,7 +42,6 @@ processes, the measured window, the generator's health, stopping).
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import random
 import uuid
@@ -63,7 +62,7 @@ from gonogo.suite.locust import (
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = LoadSettings.from_env(os.environ, local_box=ROOT / ".gonogo" / "local")
-ACCOUNTS = json.loads(SETTINGS.accounts_file.read_text())
+ACCOUNTS = SETTINGS.accounts()  # missing or malformed: one line and exit 4, before Locust starts
 RUN = LoadRun.install(SETTINGS)
 OPEN_MODEL, WRITES, TAG = SETTINGS.open_model, SETTINGS.writes, SETTINGS.tag
 PROVIDERS = ["openai", "anthropic", "google", "meta", "mistral", "cohere", "in-house"]

@@ -7,6 +7,7 @@ The defaults are the environment profile's (gonogo.config.environments.LoadProfi
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,24 @@ ROLE_WEIGHTS = {"viewer": 8, "evaluator": 11, "admin": 1}
 def users_per_role(users: int) -> dict[str, int]:
     total = sum(ROLE_WEIGHTS.values())
     return {role: max(1, round(users * weight / total)) for role, weight in ROLE_WEIGHTS.items()}
+
+
+ROLES = tuple(ROLE_WEIGHTS)
+ACCOUNTS_HELP = (
+    "start the local box (`gonogo stack up`), or set GONOGO_ACCOUNTS_FILE to a JSON file "
+    '{"admin": [{"email": ..., "password": ...}], "evaluator": [...], "viewer": [...]} on the master and every worker'
+)
+
+
+class LoadSetupError(SystemExit):
+    """What a Locust process cannot start without, in one line (what, where, how to fix) on stderr, and exit 4 (bad
+    input): Locust imports the scenarios before anything else, and a traceback there tells the user nothing."""
+
+    def __init__(self, line: str) -> None:
+        import sys
+
+        print(f"gonogo load: {line}", file=sys.stderr, flush=True)
+        super().__init__(4)
 
 
 @dataclass(frozen=True)
@@ -128,12 +147,45 @@ class LoadSettings:
             "GONOGO_LOAD_RAMP_ERRORS": str(self.ramp_errors),
         }
 
+    def accounts(self) -> dict[str, list[dict]]:
+        """The accounts file, read and checked: {role: [{email, password}, ...]} with at least one account of each
+        role the scenarios use. LoadSetupError (one line) when it is missing or not that shape."""
+        where = self.accounts_file
+        try:
+            data = json.loads(where.read_text())
+        except FileNotFoundError:
+            raise LoadSetupError(f"no accounts file at {where}: {ACCOUNTS_HELP}") from None
+        except (OSError, ValueError) as exc:
+            raise LoadSetupError(f"accounts file {where} cannot be read as JSON ({exc}): {ACCOUNTS_HELP}") from None
+        if not isinstance(data, dict):
+            raise LoadSetupError(f"accounts file {where} is not a JSON object of roles: {ACCOUNTS_HELP}")
+        for role in ROLES:
+            items = data.get(role)
+            if not isinstance(items, list) or not items:
+                raise LoadSetupError(f"accounts file {where} has no '{role}' accounts: {ACCOUNTS_HELP}")
+            bad = next(
+                (i for i, a in enumerate(items) if not isinstance(a, dict) or {"email", "password"} - set(a)), None
+            )
+            if bad is not None:
+                raise LoadSetupError(
+                    f"accounts file {where}: {role}[{bad}] needs an email and a password: {ACCOUNTS_HELP}"
+                )
+        return data
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str], local_box: Path) -> LoadSettings:
-        """``local_box``: the directory of the local box (.gonogo/local), whose accounts and CA are the defaults."""
+        """``local_box``: the directory of the local box (.gonogo/local), whose accounts and CA are the defaults. A
+        variable that is not a number where one is needed is a LoadSetupError naming it."""
 
         def get(name: str) -> str | None:
             return environ.get(name) or None  # set but empty is unset
+
+        def number(name: str, kind, default):
+            text = get(name)
+            try:
+                return kind(text) if text is not None else default
+            except ValueError:
+                raise LoadSetupError(f"{name}={text!r} is not a number: set it to one, or unset it") from None
 
         local_ca = local_box / "ca.pem"
         defaults = cls(accounts_file=local_box / "accounts.json")
@@ -141,20 +193,20 @@ class LoadSettings:
             accounts_file=Path(get("GONOGO_ACCOUNTS_FILE") or defaults.accounts_file),
             ca_bundle=get("GONOGO_CA_BUNDLE") or (str(local_ca) if local_ca.exists() else None),
             model=get("GONOGO_LOAD_MODEL") or defaults.model,
-            user_rps=float(get("GONOGO_LOAD_USER_RPS") or defaults.user_rps),
-            arrival_rate=float(get("GONOGO_LOAD_RATE") or 0),
-            users=int(get("GONOGO_LOAD_USERS") or defaults.users),
-            schedulers=int(get("GONOGO_LOAD_SCHEDULERS") or 1),
-            login_per_minute=int(get("GONOGO_LOGIN_PER_MINUTE") or defaults.login_per_minute),
-            warmup=float(get("GONOGO_LOAD_WARMUP") or defaults.warmup),
-            warmup_max=float(get("GONOGO_LOAD_WARMUP_MAX") or defaults.warmup_max),
-            duration=float(get("GONOGO_LOAD_DURATION") or 0),
+            user_rps=number("GONOGO_LOAD_USER_RPS", float, defaults.user_rps),
+            arrival_rate=number("GONOGO_LOAD_RATE", float, 0),
+            users=number("GONOGO_LOAD_USERS", int, defaults.users),
+            schedulers=number("GONOGO_LOAD_SCHEDULERS", int, 1),
+            login_per_minute=number("GONOGO_LOGIN_PER_MINUTE", int, defaults.login_per_minute),
+            warmup=number("GONOGO_LOAD_WARMUP", float, defaults.warmup),
+            warmup_max=number("GONOGO_LOAD_WARMUP_MAX", float, defaults.warmup_max),
+            duration=number("GONOGO_LOAD_DURATION", float, 0),
             out=Path(out) if (out := get("GONOGO_LOAD_OUT")) else None,
             tag=get("GONOGO_LOAD_TAG") or defaults.tag,
             writes=environ.get("GONOGO_LOAD_WRITES", "1") != "0",
-            abort_error_rate=float(get("GONOGO_LOAD_ABORT_ERROR_RATE") or defaults.abort_error_rate),
+            abort_error_rate=number("GONOGO_LOAD_ABORT_ERROR_RATE", float, defaults.abort_error_rate),
             ramp=get("GONOGO_LOAD_RAMP") or "",
-            ramp_step=float(get("GONOGO_LOAD_RAMP_STEP") or defaults.ramp_step),
-            ramp_p95=float(get("GONOGO_LOAD_RAMP_P95") or defaults.ramp_p95),
-            ramp_errors=float(get("GONOGO_LOAD_RAMP_ERRORS") or defaults.ramp_errors),
+            ramp_step=number("GONOGO_LOAD_RAMP_STEP", float, defaults.ramp_step),
+            ramp_p95=number("GONOGO_LOAD_RAMP_P95", float, defaults.ramp_p95),
+            ramp_errors=number("GONOGO_LOAD_RAMP_ERRORS", float, defaults.ramp_errors),
         )
