@@ -52,3 +52,41 @@ def test_locust_with_a_variable_that_is_not_a_number_names_it(tmp_path):
     proc = locust(tmp_path, GONOGO_ACCOUNTS_FILE=str(path), GONOGO_LOAD_USER_RPS="fast")
     assert proc.returncode == 4, proc.stderr[-2000:]
     assert one_line(proc) == "gonogo load: GONOGO_LOAD_USER_RPS='fast' is not a number: set it to one, or unset it"
+
+
+@pytest.fixture(scope="module")
+def with_pytest_base_url(tmp_path_factory) -> Path:
+    """A virtual environment that sees this one's packages (gonogo among them) plus pytest-base-url, as
+    pytest-playwright or pytest-selenium would bring it."""
+    venv = tmp_path_factory.mktemp("venv-base-url")
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True, timeout=120)
+    pip = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+                          "pytest-base-url"], capture_output=True, text=True, timeout=300)
+    assert pip.returncode == 0, pip.stdout + pip.stderr
+    return venv / "bin" / "python"
+
+
+def test_the_teams_own_suite_runs_beside_pytest_base_url(with_pytest_base_url, tmp_path):
+    """Installed together, gonogo must not stop the team's unrelated suites (argparse: conflicting --base-url)."""
+    (tmp_path / "test_theirs.py").write_text("def test_app(base_url):\n    assert base_url == 'https://app.example'\n")
+    proc = subprocess.run([str(with_pytest_base_url), "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                           "--base-url=https://app.example", "test_theirs.py"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and "1 passed" in proc.stdout, proc.stdout[-2000:] + proc.stderr[-2000:]
+
+
+@pytest.mark.parametrize("flag", ["--base-url", "--gonogo-base-url"])
+def test_the_gate_takes_its_target_from_either_flag_beside_pytest_base_url(with_pytest_base_url, tmp_path, flag):
+    from product_run import clean_env, copy_product
+
+    import trustme
+
+    product = copy_product(tmp_path)
+    ca = product / ".gonogo" / "local" / "ca.pem"  # the local environment's CA, as a box would have left it
+    ca.parent.mkdir(parents=True, exist_ok=True)
+    trustme.CA().cert_pem.write_to_path(str(ca))
+    proc = subprocess.run([str(with_pytest_base_url), "-m", "pytest", "tests/smoke", "-p", "no:cacheprovider",
+                           "--env=local", f"{flag}=https://127.0.0.1:9"],
+                          cwd=product, capture_output=True, text=True, timeout=120, env=clean_env())
+    assert "gonogo: target unreachable: https://127.0.0.1:9/health" in proc.stdout, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert proc.returncode == 1

@@ -36,6 +36,7 @@ OPT_ENV = "--env"
 OPT_ENVIRONMENTS = "--environments"
 OPT_GATES = "--gates"
 OPT_BASE_URL = "--base-url"
+OPT_GONOGO_BASE_URL = "--gonogo-base-url"  # always there: pytest-base-url owns --base-url where it is installed
 OPT_GATE_REPORT = "--gate-report"
 OPT_BASELINE = "--baseline"
 
@@ -179,6 +180,34 @@ def _load_workers(value: str) -> int:
     return workers
 
 
+def base_url_owned_elsewhere() -> bool:
+    """pytest-base-url (pulled in by pytest-playwright and pytest-selenium) registers --base-url; a second
+    registration would stop every pytest run of that environment, the team's own suites included."""
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    try:
+        distribution("pytest-base-url")
+    except PackageNotFoundError:
+        return False
+    return True
+
+
+def _base_url(config: pytest.Config) -> str | None:
+    """The target's URL given on the command line: gonogo's option, or pytest-base-url's --base-url where that
+    plugin owns it (read before its own configure fills it from its ini, which names the team's app, not the
+    target)."""
+    opt = config.option
+    if opt.gonogo_base_url:
+        return opt.gonogo_base_url
+    theirs = getattr(opt, "base_url", None) if base_url_owned_elsewhere() else None
+    if not theirs:
+        return None
+    try:
+        return http_url(theirs)
+    except ValueError as exc:
+        raise pytest.UsageError(f"{OPT_BASE_URL}: {exc}") from None
+
+
 def _url(value: str) -> str:
     try:
         return http_url(value)
@@ -210,13 +239,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="Gates file. Default: ini gonogo_gates, else gates.yaml at the rootdir.",
     )
+    shared = base_url_owned_elsewhere()
     group.addoption(
-        OPT_BASE_URL,
+        OPT_GONOGO_BASE_URL,
+        *([] if shared else [OPT_BASE_URL]),
         dest="gonogo_base_url",
         metavar="URL",
         default=None,
         type=_url,
-        help="Override the environment's base URL. Default: %(default)r",
+        help="Override the environment's base URL"
+        + (" (pytest-base-url's --base-url, given on the command line, does too)" if shared else "")
+        + ". Default: %(default)r",
     )
     group.addoption(
         OPT_GATE_REPORT,
@@ -305,7 +338,7 @@ def pytest_configure(config: pytest.Config) -> None:
             env_name,
             _path(config, opt.gonogo_environments, "environments", "environments.yaml"),
             _path(config, opt.gonogo_gates, "gates", "gates.yaml"),
-            base_url=opt.gonogo_base_url or os.environ.get(ENV_VARS["base_url"]) or None,
+            base_url=_base_url(config) or os.environ.get(ENV_VARS["base_url"]) or None,
             baseline_path=Path(opt.gonogo_baseline) if opt.gonogo_baseline else None,
             baseline_any_env=opt.gonogo_baseline_any_env,
         )
