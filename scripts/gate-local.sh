@@ -3,4 +3,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh || { echo "setup failed" >&2; exit 3; }
-exec python3 -m pytest --env=local "$@"
+VENV=${GONOGO_VENV:-.venv}
+case "$VENV" in /*) ;; *) VENV="$PWD/$VENV" ;; esac
+export PATH="$VENV/bin:$PATH"   # gonogo's own commands (the box's switch and rollback) from the same install
+exec "$VENV/bin/python" -m pytest --env=local "$@"

@@ -13,6 +13,9 @@ if [ "${1:-}" = "--fast" ]; then
   fast=1
 fi
 bash scripts/setup.sh --selftest || { echo "setup failed" >&2; exit 3; }
+VENV=${GONOGO_VENV:-.venv}
+case "$VENV" in /*) ;; *) VENV="$PWD/$VENV" ;; esac
+export PATH="$VENV/bin:$PATH"   # python3, gonogo and locust of the project's own environment
 export GONOGO_REQUIRE_ALLURE=1   # the Allure HTML check may not skip here
 # pytest-benchmark switches itself off beside xdist and says so; no selftest uses its fixture
 side_by_side=(-n "$workers" --dist loadgroup -p no:benchmark)

@@ -3,10 +3,14 @@
 # redis-server, nginx and prometheus-node-exporter for the local box, and the Python packages. With --selftest also what only the
 # project's own tests use: prometheus (the load suite's PromQL source), Java + npm (Allure's command line)
 # and chromium (renders the Allure report headless).
+# Python packages go into the project's own virtual environment (.venv, GONOGO_VENV to move it): a stock
+# Debian 12 / Ubuntu 24.04 Python refuses pip outside one (PEP 668, "externally-managed-environment").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
+VENV=${GONOGO_VENV:-.venv}
 missing=()
+[ -x "$VENV/bin/python" ] || "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v nginx >/dev/null 2>&1 || missing+=(nginx)
 command -v prometheus-node-exporter >/dev/null 2>&1 || missing+=(prometheus-node-exporter)
@@ -26,4 +30,6 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-"$PYTHON" -m pip install --quiet --disable-pip-version-check -e '.[load,db,smoke,stack,security,dev]'
+# It sees the interpreter's own packages (--system-site-packages): where they are installed already, only gonogo is.
+[ -x "$VENV/bin/python" ] || "$PYTHON" -m venv --system-site-packages "$VENV"
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[load,db,smoke,stack,security,dev]'

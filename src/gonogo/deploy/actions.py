@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 
@@ -55,6 +56,8 @@ def run(action: DeployAction, name: str, to: str, *, elbv2=None, extra: dict[str
 
 def _command(action: DeployAction, name: str, to: str, extra: dict[str, str]) -> str:
     env = deploy_action_environ(dict(os.environ), name, to, extra)
+    # last on the search path: the gate's own install (gonogo's commands, from a virtual environment not activated)
+    env["PATH"] = os.pathsep.join(p for p in (env.get("PATH", ""), os.path.dirname(sys.executable)) if p)
     try:
         proc = subprocess.run(
             shlex.split(action.command), env=env, capture_output=True, text=True, timeout=action.timeout
