@@ -90,3 +90,30 @@ def test_the_gate_takes_its_target_from_either_flag_beside_pytest_base_url(with_
                           cwd=product, capture_output=True, text=True, timeout=120, env=clean_env())
     assert "gonogo: target unreachable: https://127.0.0.1:9/health" in proc.stdout, proc.stdout[-3000:] + proc.stderr[-2000:]
     assert proc.returncode == 1
+
+
+SYSTEM_PYTHON = Path("/usr/bin/python3")
+
+
+@pytest.mark.slow
+def test_set_up_and_unit_tests_on_the_stock_system_python(tmp_path):
+    """README command 1's set-up with Debian's own Python first on PATH (PEP 668: it refuses pip outside a virtual
+    environment), on a fresh clone; then a slice of the unit tier from the environment it made. The whole fast tier
+    under it costs CI ~4 min more than this slice (docs/testing.md)."""
+    managed = list(SYSTEM_PYTHON.parent.parent.glob("lib/python3*/EXTERNALLY-MANAGED"))
+    if not SYSTEM_PYTHON.exists() or not managed:
+        pytest.skip("this machine has no externally managed system Python to set up on")
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(REPO), str(clone)], check=True, timeout=120)
+    stock = {"PATH": "/usr/bin:/bin:/usr/sbin:/sbin", "HOME": str(Path.home()), "LANG": "C.UTF-8"}
+    refused = subprocess.run([str(SYSTEM_PYTHON), "-m", "pip", "install", "--dry-run", "-q", "pytest"],
+                             env=stock, capture_output=True, text=True, timeout=120)
+    assert "externally-managed-environment" in refused.stderr, refused.stderr  # what the set-up has to get around
+    setup = subprocess.run(["bash", "scripts/setup.sh"], cwd=clone, env=stock, capture_output=True, text=True, timeout=900)
+    assert setup.returncode == 0, setup.stdout[-2000:] + setup.stderr[-3000:]
+    assert "home = /usr/bin" in (clone / ".venv" / "pyvenv.cfg").read_text()
+    tests = subprocess.run(
+        [str(clone / ".venv" / "bin" / "python"), "-m", "pytest", "-c", "selftests/pytest.ini", "-q", "-p", "no:benchmark",
+         "selftests/test_config.py", "selftests/test_rules.py", "selftests/test_loadgen.py"],
+        cwd=clone, env=stock, capture_output=True, text=True, timeout=900)
+    assert tests.returncode == 0 and " passed" in tests.stdout, tests.stdout[-3000:] + tests.stderr[-2000:]

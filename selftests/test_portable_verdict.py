@@ -220,6 +220,8 @@ def test_the_calibration_probes_the_ramps_step_that_load_headroom_needs():
     assert capacity.choose(1.2, knee, LIMITS) == (0.67, True)  # probed at the pace itself: 80 % of it
     roomy = [{"user_rps": 1.2, "pace": 1.0, "p95_ms": 150.0, "p99_ms": 300.0}]
     assert capacity.choose(1.2, roomy, LIMITS, 1.25) == (1.2, True)
+    # the ramp's step held narrowly (P95 247 ms of 500, this host in a fast minute; 413 ms in a slower one): 80 %
+    assert capacity.choose(1.2, [{"user_rps": 1.2, "pace": 1.0, "p95_ms": 247.0}], {"p95": 0.5}, 1.25) == (0.96, True)
     calibration = capacity.Calibration("k", 0.84, 1.2, knee, factor=1.25)
     assert "at 1.05 req/s per user (1.25 x 0.84)" in calibration.describe()
 

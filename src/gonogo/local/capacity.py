@@ -243,15 +243,18 @@ def headroom_ok(probe: dict, limits: dict[str, float], share: float = LATENCY_HE
 def choose(asked: float, probes: list[dict], limits: dict[str, float], factor: float = 1.0) -> tuple[float, bool]:
     """(next pace, settled): keep the last probe's pace if the box kept up with headroom, else lower it.
 
-    ``limits``: the load latency gates' limits in seconds by percentile name ({"p95": 0.5, "p99": 1.0}). ``factor``:
-    the probes asked this multiple of the pace tried, itself a margin: a knee probed at 1.25 x the pace already keeps
-    the run at 80 % of it."""
+    ``limits``: the latency gates' limits in seconds by percentile name ({"p95": 0.5}). ``factor``: the probes asked
+    this multiple of the pace tried, the capacity ramp's step above the profile: the step's own margin decides (a
+    step held with room to spare keeps its pace, lowered or not; one held narrowly keeps 80 % of it, or the next slow
+    minute of the host breaks it). At the pace itself (factor 1) a pace found by lowering is this host's knee, however
+    roomy its probe, and keeps 80 %."""
     last = probes[-1]
     if headroom_ok(last, limits):
-        # the written pace with room to spare is kept; a pace found by lowering, or met only narrowly, is this host's
-        # knee
-        roomy = last["user_rps"] >= asked and headroom_ok(last, limits, LATENCY_HEADROOM * SETTLE_MARGIN)
-        kept = last["user_rps"] if roomy else last["user_rps"] * min(1.0, SETTLE_MARGIN * factor)
+        roomy = headroom_ok(last, limits, LATENCY_HEADROOM * SETTLE_MARGIN)
+        if factor > 1:
+            kept = last["user_rps"] if roomy else last["user_rps"] * SETTLE_MARGIN
+        else:
+            kept = last["user_rps"] if roomy and last["user_rps"] >= asked else last["user_rps"] * SETTLE_MARGIN
         return max(MIN_USER_RPS, round(kept, 2)), True
     if last["pace"] < PACE_KEPT:  # fell behind: it served pace x asked; ask a share of that
         scaled = last["user_rps"] * last["pace"] * SERVED_SHARE
