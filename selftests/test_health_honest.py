@@ -18,7 +18,7 @@ from product_run import REPO, clean_env
 
 from gonogo.core.processes import stop_pid
 from gonogo.core.store import MetricsStore
-from gonogo.server_metrics import health
+from gonogo.loadgen import health_watch as health
 
 # a small load (its figures are not judged here): 20 users, measured 30 s, the database stopped 6 s in
 PROFILE = "load: {users: 20, spawn_rate: 20, user_rps: 1, duration: 30 s, warmup: 3 s, calibrated: false}"

@@ -16,10 +16,10 @@ import httpx
 from gonogo.config.environments import Account, Environment
 from gonogo.core.store import MetricsStore
 from gonogo.loadgen import budget, launch
+from gonogo.loadgen import health_watch as health
+from gonogo.loadgen.health_watch import HealthWatch
 from gonogo.loadgen.processes import started
 from gonogo.loadgen.ramp import Limits, Ramp
-from gonogo.server_metrics import health
-from gonogo.server_metrics.health import HealthWatch
 from gonogo.server_metrics.promql import record_window
 from gonogo.server_metrics.scrape import ServerSampler
 from gonogo.target.client import ssl_context

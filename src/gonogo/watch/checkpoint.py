@@ -17,9 +17,10 @@ from gonogo.server_metrics.promql import PrometheusSource, matchers
 from gonogo.watch.live import PrometheusReader
 
 SERVER_PREFIX = "server."  # the gates a watch can decide: figures the servers give, not a load run's
-# ...but for the memory a release keeps per 1,000 requests: a slope needs the load's volume in its window (thousands
-# of requests), and the traffic a watch sees is whatever the deployment gets
-LOAD_ONLY = ("server.memory_growth",)
+# ...but for the memory a release keeps per 1,000 requests (a slope needs the load's volume in its window, thousands
+# of requests; a watch sees whatever traffic the deployment gets) and the detailed health held against gonogo's own
+# probes of the dependencies (the load run's, from the runner; Prometheus says nothing of it)
+LOAD_ONLY = ("server.memory_growth", "server.health_honest")
 
 
 @dataclass
