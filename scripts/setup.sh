@@ -30,6 +30,6 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-# It sees the interpreter's own packages (--system-site-packages): where they are installed already, only gonogo is.
-[ -x "$VENV/bin/python" ] || "$PYTHON" -m venv --system-site-packages "$VENV"
+# Its own packages only (no --system-site-packages): pytest, locust and gonogo in its bin/ are the ones it runs.
+[ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[load,db,smoke,stack,security,dev]'

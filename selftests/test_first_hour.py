@@ -117,3 +117,53 @@ def test_set_up_and_unit_tests_on_the_stock_system_python(tmp_path):
          "selftests/test_config.py", "selftests/test_rules.py", "selftests/test_loadgen.py"],
         cwd=clone, env=stock, capture_output=True, text=True, timeout=900)
     assert tests.returncode == 0 and " passed" in tests.stdout, tests.stdout[-3000:] + tests.stderr[-2000:]
+
+
+def test_the_ci_example_runs_its_gate_steps_here_as_far_as_this_machine_allows(tmp_path):
+    """examples/github-actions-release-gate.yml, its gate job's own steps in order on a workspace laid out as the
+    runner lays it out: the API's checkout, the gate's checkout (this repository), the decide step verbatim with
+    every secret and variable given a value, staging unreachable (no staging here: the loopback's closed port 9),
+    then the job-summary step on the report it wrote. What needs GitHub (the actions, OIDC, ZAP's container) is
+    not run."""
+    import re
+
+    import yaml
+
+    workflow = yaml.safe_load((REPO / "examples" / "github-actions-release-gate.yml").read_text())
+    job = workflow["jobs"]["gate"]
+    workdir = job["defaults"]["run"]["working-directory"]
+    checkouts = [s.get("with", {}) for s in job["steps"] if str(s.get("uses", "")).startswith("actions/checkout")]
+    gate_checkout = next(c for c in checkouts if c.get("path") == workdir)
+    assert gate_checkout["repository"].endswith("/gonogo")  # the gate's suites, gates.yaml and environments.yaml
+    workspace = tmp_path / "workspace"
+    subprocess.run(["git", "clone", "-q", str(REPO), str(workspace / workdir)], check=True, timeout=120)
+    api = next(c for c in checkouts if c is not gate_checkout)["path"]
+    (workspace / api).mkdir()
+    (workspace / api / "requirements.lock").write_text("requests==2.32.3\n")
+
+    def value(text: str) -> str:  # ${{ secrets.X }} / ${{ vars.X }} / ${{ github.workspace }} as the runner fills them
+        text = text.replace("${{ github.workspace }}", str(workspace))
+        return re.sub(r"\$\{\{\s*(secrets|vars)\.(\w+)\s*\}\}",
+                      lambda m: "https://127.0.0.1:9" if m.group(2).endswith("_URL") else f"x-{m.group(2).lower()}", text)
+
+    env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(tmp_path),
+           **{k: value(str(v)) for k, v in job["env"].items()}}
+    env["STAGING_BASE_URL"] = "https://127.0.0.1:9"  # nothing listens: the gate must say so and decide nothing Go
+    env["STAGING_MONGO_URL"] = "mongodb://127.0.0.1:9/"
+    steps = {s.get("name"): s for s in job["steps"]}
+    decide = steps["Decide Go/No-Go against staging"]["run"]
+    gate = subprocess.run(["bash", "-c", decide], cwd=workspace / workdir, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert gate.returncode == 1, gate.stdout[-3000:] + gate.stderr[-2000:]  # No-Go: staging did not answer
+    assert "gonogo: target unreachable: https://127.0.0.1:9/health" in gate.stdout, gate.stdout[-3000:]
+    reports = workspace / workdir / "reports"
+    assert (reports / "gate-report.json").exists() and (reports / "junit.xml").exists()  # what the next steps read
+    upload = next(s for s in job["steps"] if str(s.get("uses", "")).startswith("actions/upload-artifact"))
+    assert (workspace / upload["with"]["path"]) == reports.parent / "reports/"
+    summary_file = tmp_path / "summary.md"
+    summary = subprocess.run(["bash", "-c", steps["Verdict in the job summary"]["run"]], cwd=workspace / workdir,
+                             env={**env, "GITHUB_STEP_SUMMARY": str(summary_file)}, capture_output=True, text=True,
+                             timeout=60)
+    assert summary.returncode == 0, summary.stderr
+    said = summary_file.read_text()
+    assert said.startswith("## gonogo: no-go") and "| load.latency.p95 | K1 | inconclusive |" in said, said[:2000]
