@@ -299,3 +299,24 @@ def test_a_figures_file_whose_window_is_no_time_is_refused(tmp_path, value):
                           cwd=tmp_path, capture_output=True, text=True)
     assert proc.returncode == 4 and "measure_from" in proc.stderr and "is not a time" in proc.stderr, proc.stderr
     assert json.loads((tmp_path / "out.json").read_text())["verdict"] == "undecided"
+
+
+def test_evaluate_from_a_subdirectory_reads_the_projects_gates(saved_run):
+    """The project root is found upward, as pytest finds its rootdir: the same gates, whatever the directory."""
+    sub = saved_run.path / "reports" / "deeper"
+    sub.mkdir(parents=True)
+    proc = subprocess.run([sys.executable, "-m", "gonogo.cli", "evaluate", "../../run.json"], cwd=sub,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "gonogo: GO" in proc.stdout and "smoke.latency.p95" in proc.stdout
+
+
+def test_no_gates_file_anywhere_up_says_where_it_looked_and_the_option(saved_run, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    shutil.copy(saved_run.path / "run.json", elsewhere / "run.json")
+    proc = subprocess.run([sys.executable, "-m", "gonogo.cli", "evaluate", "run.json"], cwd=elsewhere,
+                          capture_output=True, text=True)
+    assert proc.returncode == 4
+    assert f"gates file not found: looked for {elsewhere / 'gates.yaml'}" in proc.stderr, proc.stderr
+    assert "give --gates PATH" in proc.stderr and "Traceback" not in proc.stderr

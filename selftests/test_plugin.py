@@ -667,3 +667,18 @@ def test_a_check_without_accounts_of_its_own_leaves_its_gate_inconclusive_never_
     gate = next(g for g in project.report()["gates"] if g["id"] == "security.rate_limits")
     assert gate["status"] == "inconclusive", gate
     assert "test_per_user_limit not covered: 'a per-user limit' needs 1 viewer account(s)" in gate["message"], gate
+
+
+def test_the_ini_s_report_paths_are_the_projects_from_a_subdirectory_and_a_typed_one_stays_where_typed(project):
+    """pytest finds its rootdir upward; the reports the ini's addopts name land there too, not in the directory
+    pytest happened to run from (a `reports/` inside tests/ is nobody's)."""
+    project.smoke()
+    project.write("pytest.ini", "[pytest]\ngonogo_env = local\n"
+                  "addopts = -p no:cacheprovider --gate-report=reports/gate-report.json --junitxml=reports/junit.xml\n")
+    sub = project.path / "tests" / "smoke"
+    project.monkeypatch.chdir(sub)
+    assert project.run(".").ret == 0
+    assert (project.path / "reports" / "gate-report.json").is_file() and (project.path / "reports" / "junit.xml").is_file()
+    assert not (sub / "reports").exists()
+    assert project.run(".", "--gate-report=mine.json").ret == 0
+    assert (sub / "mine.json").is_file()  # typed here: here

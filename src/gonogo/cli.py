@@ -16,9 +16,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from gonogo.config import project
 from gonogo.config.environments import SERVER_SIDE, Environment, Environments, masked_url
 from gonogo.config.errors import ConfigError
 from gonogo.config.gates import GateSet
+from gonogo.config.project import Default
 from gonogo.core.exit_codes import EXIT_INTERRUPTED, EXIT_UNDECIDED, EXIT_USAGE
 from gonogo.core.snapshot import LOAD_FIGURES_SCHEMA
 from gonogo.core.store import MetricsStore
@@ -33,6 +35,10 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
+ROOT_HELP = "project root holding .gonogo/. Default: the nearest directory up from here holding gates.yaml"
+UNDER_ROOT = "Default: %(default)s in the project root (the nearest directory up from here holding it)"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="gonogo", description="gonogo release gate")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
@@ -42,7 +48,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="REPORT.json",
         help="a gate report written by --gate-report, or the figures of a standalone Locust run (GONOGO_LOAD_OUT)",
     )
-    ev.add_argument("--gates", metavar="PATH", default="gates.yaml", help="gates file. Default: %(default)r")
+    ev.add_argument("--gates", metavar="PATH", default=Default("gates.yaml"), help="gates file. Default: %(default)r")
     ev.add_argument(
         "--env",
         metavar="NAME",
@@ -80,9 +86,9 @@ def _parser() -> argparse.ArgumentParser:
         help="how often the triggers are evaluated. Default: the environment's monitoring.evaluate_every",
     )
     watch.add_argument("--out", default=None, metavar="DIR", help="checkpoints and state. Default: reports/watch/<env>")
-    watch.add_argument("--gates", default="gates.yaml", metavar="PATH", help="Default: %(default)s")
-    watch.add_argument("--environments", default="environments.yaml", metavar="PATH", help="Default: %(default)s")
-    watch.add_argument("--root", metavar="DIR", default=".", help="project root holding .gonogo/. Default: %(default)r")
+    watch.add_argument("--gates", default=Default("gates.yaml"), metavar="PATH", help=UNDER_ROOT)
+    watch.add_argument("--environments", default=Default("environments.yaml"), metavar="PATH", help=UNDER_ROOT)
+    watch.add_argument("--root", metavar="DIR", default=Default("."), help=ROOT_HELP)
 
     trend = commands.add_parser(
         "trend", help="the gates over time: from saved gate reports, and from --env's Prometheus over --period"
@@ -96,16 +102,16 @@ def _parser() -> argparse.ArgumentParser:
         "from the environment's Prometheus",
     )
     trend.add_argument(
-        "--gates", metavar="PATH", default="gates.yaml", help="limits for --period. Default: %(default)s"
+        "--gates", metavar="PATH", default=Default("gates.yaml"), help="limits for --period. " + UNDER_ROOT
     )
-    trend.add_argument("--root", metavar="DIR", default=".", help="project root holding .gonogo/ (--env local)")
+    trend.add_argument("--root", metavar="DIR", default=Default("."), help=ROOT_HELP)
     trend.add_argument("--html", default="reports/trend.html", metavar="PATH", help="Default: %(default)s")
     trend.add_argument("--markdown", default=None, metavar="PATH", help="also write the summary here")
     trend.add_argument("--json", default=None, metavar="PATH", help="also write the runs and movements here")
     trend.add_argument("--report", choices=("weekly",), default=None, help="title it as the weekly report")
     trend.add_argument("--mail-to", default=None, metavar="A,B", help="mail it through --env's monitoring.alerts.email")
     trend.add_argument("--env", default=None, metavar="NAME")
-    trend.add_argument("--environments", default="environments.yaml", metavar="PATH", help="Default: %(default)s")
+    trend.add_argument("--environments", default=Default("environments.yaml"), metavar="PATH", help=UNDER_ROOT)
 
     stack = commands.add_parser("stack", help="keep the local box running for interactive work (locust -f tests/load)")
     actions = stack.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=_Parser)
@@ -154,7 +160,7 @@ def _parser() -> argparse.ArgumentParser:
         "--colour", choices=("blue", "green"), default=None, help="Default: GONOGO_DEPLOY_TO, else the live colour"
     )
     for p in (up, down, status, calibrate, switch, rollback, current, serving, inject):
-        p.add_argument("--root", metavar="DIR", default=".", help="project root holding .gonogo/. Default: %(default)r")
+        p.add_argument("--root", metavar="DIR", default=Default("."), help=ROOT_HELP)
     return parser
 
 
@@ -163,7 +169,7 @@ def evaluate(args: argparse.Namespace) -> int:
     data, store = json_report.load_store(args.report)
     env_name = str(args.env or data.get("environment") or "")
     env_names = None
-    env_file = Path(args.environments) if args.environments else Path("environments.yaml")
+    env_file = Path(args.environments or project.anchored(project.Default("environments.yaml"), project.find_root()))
     if args.environments or env_file.is_file():
         env_names = Environments.from_path(env_file).names
         if env_name not in env_names:
@@ -212,7 +218,7 @@ def _server_side(environment: Environment, figures: dict, store: MetricsStore) -
     start, end = figures.get("measure_from"), figures.get("stopped_at")
     if not isinstance(start, int | float) or not isinstance(end, int | float) or end <= start:
         return f"the figures name no measured window (measure_from {start}, stopped_at {end}): not asked"
-    environment, url, none = monitored(environment, Path("."))
+    environment, url, none = monitored(environment, project.find_root() or Path("."))
     if url is None:
         return f"{none}: the server.* gates decide nothing"
     readings, problems = record_window(
@@ -254,8 +260,18 @@ def _owned_outputs(args: argparse.Namespace) -> Callable[[str, int], None]:
     return mark
 
 
+def _anchor(args: argparse.Namespace) -> None:
+    """Options left at their defaults name files of the project root, found upward as pytest finds its rootdir."""
+    root = project.find_root()
+    for name in ("gates", "environments", "root"):
+        value = getattr(args, name, None)
+        if isinstance(value, str):
+            setattr(args, name, project.anchored(value, root))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    _anchor(args)
     undecided_because: Callable[[str, int], None] = lambda reason, code: None  # noqa: E731
     try:
         undecided_because = _owned_outputs(args)

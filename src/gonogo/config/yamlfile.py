@@ -137,7 +137,12 @@ def load_yaml(path: str | Path, what: str) -> YamlDocument:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(path, f"{what} file not found. Create it or point to one with the matching option.") from None
+        option = {"gates": "--gates PATH", "environments": "--environments PATH"}.get(what, f"{what}_file")
+        raise ConfigError(
+            path,
+            f"{what} file not found: looked for {path.absolute()}. Run from the gate's directory (the one holding "
+            f"gates.yaml, or below it), or give {option}.",
+        ) from None
     except UnicodeDecodeError as exc:
         raise ConfigError(
             path, f"not a UTF-8 text file ({exc.reason} at byte {exc.start}): save the {what} file as UTF-8"

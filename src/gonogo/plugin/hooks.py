@@ -62,7 +62,25 @@ def joined_path_options(args: list[str]) -> list[str]:
 @pytest.hookimpl(tryfirst=True)
 def pytest_load_initial_conftests(early_config: pytest.Config, args: list[str], parser: pytest.Parser) -> None:
     _run_again_with_joined_path_options(early_config)
+    _anchor_outputs(early_config, early_config.known_args_namespace)
     _undecided_from_the_start(early_config)
+
+
+OUTPUTS = (("gonogo_gate_report", OPT_GATE_REPORT), ("xmlpath", "--junitxml"), ("allure_report_dir", "--alluredir"))
+
+
+def _anchor_outputs(config: pytest.Config, namespace) -> None:
+    """The outputs the ini's addopts name (reports/...) are the project's: relative to the rootdir, as pytest reads
+    the ini's own paths, whatever directory pytest runs from. A path typed on the command line stays where it was
+    typed."""
+    typed = tuple(str(a) for a in config.invocation_params.args)
+    for attr, flag in OUTPUTS:
+        value = getattr(namespace, attr, None)
+        if not value or os.path.isabs(value) or any(a == flag or a.startswith(f"{flag}=") for a in typed):
+            continue
+        if flag == "--junitxml" and any(a == "--junit-xml" or a.startswith("--junit-xml=") for a in typed):
+            continue
+        setattr(namespace, attr, str(config.rootpath / value))
 
 
 SHOWING = ("help", "version", "showfixtures", "show_fixtures_per_test", "markers", "collectonly")
@@ -296,6 +314,7 @@ def _path(config: pytest.Config, cli: str | None, key: str, default: str) -> Pat
 
 @pytest.hookimpl(tryfirst=True)  # before allure-pytest's: it cleans its results directory when it configures
 def pytest_configure(config: pytest.Config) -> None:
+    _anchor_outputs(config, config.option)  # parsed again since pytest_load_initial_conftests
     if only_shows(config.option):  # JUnit and Allure of the last real run stay as they are
         config.option.clean_alluredir, config.option.allure_report_dir, config.option.xmlpath = False, None, None
     if env_name := pick(config.option.gonogo_env, ENV_VARS["env"], config.getini("gonogo_env"), None, os.environ):
