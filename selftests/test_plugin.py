@@ -682,3 +682,38 @@ def test_the_ini_s_report_paths_are_the_projects_from_a_subdirectory_and_a_typed
     assert not (sub / "reports").exists()
     assert project.run(".", "--gate-report=mine.json").ret == 0
     assert (sub / "mine.json").is_file()  # typed here: here
+
+
+def test_a_configuration_error_is_said_whole_in_every_output_and_no_last_verdict_stays(project):
+    """CI shows the reports, not the raw log: the gate report, an errored JUnit case and a broken Allure verdict
+    carry every problem of the file; the last run's Go in any of them is gone."""
+    project.smoke()
+    assert project.run("--gate-report=report.json", "--junitxml=junit.xml", "--alluredir=allure").ret == 0
+    assert project.report()["verdict"] == "go"
+    project.write("broken.yaml", """
+        version: 1
+        gates:
+          - id: x
+            requirement: K1
+            metric: smoke.http_latency
+            aggregation: p59
+            threshold: "< 1 s"
+          - id: y
+            requirement: K1
+            metric: smoke.http_latency
+            aggregation: p95
+            threshold: "< soon"
+    """)
+    result = project.run("--gates=broken.yaml", "--gate-report=report.json", "--junitxml=junit.xml",
+                         "--alluredir=allure", "--clean-alluredir")
+    assert result.ret == 4
+    second = "gate 'y'"
+    reason = project.report()["reasons"][0]
+    assert project.report()["verdict"] == "undecided" and "aggregation 'p59' does not apply" in reason and second in reason
+    cases = ET.parse(project.path / "junit.xml").getroot().iter("testcase")
+    [case] = list(cases)  # the last run's passed cases are not this run's
+    error = case.find("error")
+    assert case.get("name") == "verdict" and error is not None and second in (error.text or ""), ET.tostring(case)
+    results = [json.loads(p.read_text()) for p in (project.path / "allure").glob("*-result.json")]
+    assert [(r["name"], r["status"]) for r in results] == [("gonogo verdict: UNDECIDED", "broken")], results
+    assert second in results[0]["statusDetails"]["message"]

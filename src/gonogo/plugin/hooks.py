@@ -11,6 +11,7 @@ import os
 import signal
 import ssl
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -363,18 +364,31 @@ def pytest_configure(config: pytest.Config) -> None:
         )
     except (ConfigError, json_report.ReportError) as exc:
         message = f"{OPT_BASELINE}: {exc}" if isinstance(exc, json_report.ReportError) else str(exc)
-        if opt.gonogo_gate_report:  # the last run's report must not stand for this one
-            undecided.gate_report(
-                opt.gonogo_gate_report,
-                f"bad input, nothing was run: {message.splitlines()[0]}",
-                EXIT_USAGE,
-                environment=env_name,
-                base_url=None,
-                gates_file=None,
-            )
+        _bad_input_everywhere(config, env_name, f"bad input, nothing was run: {message}")
         raise pytest.UsageError(f"{message}\n(exit {EXIT_USAGE}: nothing was sent to the target)") from None
     config.stash[STATE] = state
     config.pluginmanager.register(ActiveRun(config, state), "gonogo-active-run")
+
+
+def _bad_input_everywhere(config: pytest.Config, env_name: str, reason: str) -> None:
+    """A configuration error stops pytest before its JUnit and Allure plugins start: every output the run names
+    says why, whole (each problem of the file, not its header line), and none keeps the last run's verdict."""
+    opt = config.option
+    if opt.gonogo_gate_report:
+        undecided.gate_report(
+            opt.gonogo_gate_report, reason, EXIT_USAGE, environment=env_name, base_url=None, gates_file=None
+        )
+    junit = getattr(opt, "xmlpath", None)
+    if junit:
+        Path(junit).unlink(missing_ok=True)  # its cases are the last run's
+        undecided.junit(junit, reason)
+    alluredir = getattr(opt, "allure_report_dir", None)
+    if alluredir:
+        if getattr(opt, "clean_alluredir", False):  # as allure-pytest would have, had it started
+            for old in Path(alluredir).glob("*"):
+                if old.is_file():
+                    old.unlink()
+        undecided.allure(alluredir, reason, since_ms=int(time.time() * 1000))
 
 
 def _restore_streams(stdout, stderr):
