@@ -717,3 +717,56 @@ def test_a_configuration_error_is_said_whole_in_every_output_and_no_last_verdict
     results = [json.loads(p.read_text()) for p in (project.path / "allure").glob("*-result.json")]
     assert [(r["name"], r["status"]) for r in results] == [("gonogo verdict: UNDECIDED", "broken")], results
     assert second in results[0]["statusDetails"]["message"]
+
+
+MAPPING_GATES = """\
+version: 1
+gates:
+  - {id: fails, requirement: K1, metric: smoke.http_latency, aggregation: p95, threshold: "< 100 ms"}
+  - {id: undecided, requirement: K1, metric: smoke.http_latency, aggregation: p99, threshold: "< 1 s", min_samples: 100}
+  - {id: warns, requirement: K1, metric: smoke.http_latency, aggregation: p50, threshold: "< 1 ms", severity: warn}
+  - {id: excused, requirement: K1, metric: smoke.http_latency, aggregation: max, threshold: "< 1 s", min_samples: 100,
+     optional: true}
+  - {id: passes, requirement: SMOKE, metric: smoke.checks, aggregation: failed, threshold: "== 0"}
+"""
+# FAIL = failed, blocking INCONCLUSIVE = broken (could not decide), WARN = passed and said, excused = skipped
+MAPPING = {"fails": ("failure", "failed"), "undecided": ("error", "broken"), "warns": ("", "passed"),
+           "excused": ("skipped", "skipped"), "passes": ("", "passed")}
+
+
+def _junit_outcomes(path: Path) -> dict[str, tuple[str, str]]:
+    out = {}
+    for case in ET.parse(path).getroot().iter("testcase"):
+        tag = next((t for t in ("failure", "error", "skipped") if case.find(t) is not None), "")
+        status = {p.get("name"): p.get("value") for p in case.iter("property")}.get("gonogo.status", "")
+        out[case.get("name")] = (tag, status)
+    return out
+
+
+def test_one_mapping_of_a_gates_status_in_a_run_and_in_a_watch(project, tmp_path):
+    """A run's JUnit and Allure, and the writers `gonogo watch` uses on the same verdict, say each status alike."""
+    from gonogo.gates.verdict import decide
+    from gonogo.reporting import allure_results, json_report, junit
+
+    project.smoke(latencies=(0.3, 0.3, 0.3))
+    project.write("gates.yaml", MAPPING_GATES)
+    project.run("--gate-report=report.json", "--junitxml=junit.xml", "--alluredir=allure")
+    run = _junit_outcomes(project.path / "junit.xml")
+    assert {g: run[g][0] for g in MAPPING} == {g: m[0] for g, m in MAPPING.items()}, run
+    assert run["warns"][1] == "warn" and run["passes"][1] == "pass"  # a WARN is said, not only passed
+    allure = {r["name"].split(" [")[0]: r for r in map(json.loads, (p.read_text() for p in (project.path / "allure").glob("*-result.json")))}
+    assert {g: allure[g]["status"] for g in MAPPING} == {g: m[1] for g, m in MAPPING.items()}
+    assert {"name": "tag", "value": "WARN"} in allure["warns"]["labels"]
+    assert "measured 300 ms, threshold < 100 ms" in allure["fails"]["description"]  # on the page, not in an attachment
+    # the same verdict through the watch's writers
+    data, store = json_report.load_store(project.path / "report.json")
+    from gonogo.config.gates import GateSet
+
+    verdict = decide(GateSet.from_path(project.path / "gates.yaml").for_environment("local"), store,
+                     data["suites_run"], data["failed_tests"], None)
+    junit.write(tmp_path / "watch.xml", verdict, "checkpoint")
+    watched = _junit_outcomes(tmp_path / "watch.xml")
+    assert {g: watched[g] for g in MAPPING} == {g: run[g] for g in MAPPING}
+    allure_results.write(tmp_path / "watch-allure", verdict, parent="gonogo watch", suite="1h", history="w", start=0, stop=1)
+    written = {r["name"].split(" [")[0]: r["status"] for r in map(json.loads, (p.read_text() for p in (tmp_path / "watch-allure").glob("*-result.json")))}
+    assert {g: written[g] for g in MAPPING} == {g: allure[g]["status"] for g in MAPPING}

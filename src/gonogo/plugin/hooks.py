@@ -600,8 +600,9 @@ class ActiveRun:
         return report
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        # A failing suite test (in any phase) is No-Go. A gate item's failing call is the gate itself.
-        if report.failed and not (report.nodeid in self.gate_nodeids and report.when == "call"):
+        # A failing suite test (in any phase) is No-Go. A gate item's failing set-up (a blocking gate undecided) or
+        # call (a failed gate) is the gate itself, already in the verdict.
+        if report.failed and not (report.nodeid in self.gate_nodeids and report.when in ("setup", "call")):
             self.state.failed_tests += 1
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)

@@ -1,13 +1,16 @@
 """Gates as pytest items: one result per gate in the terminal, JUnit XML and Allure.
 
-They are appended after every suite test, so they read a complete store. A
-failing gate fails its item; an inconclusive gate fails unless optional or warn-only
-(then it is skipped with the reason); a gate whose suite did not run is skipped.
+They are appended after every suite test, so they read a complete store. One mapping of a gate's status, the same
+as `gonogo watch` writes (gonogo.reporting.junit, allure_results): FAIL fails its item (JUnit failure, Allure
+failed); a blocking INCONCLUSIVE is an error of its set-up (JUnit error, Allure broken: nothing could decide it);
+WARN passes, said (the property ``gonogo.status=warn``, Allure's tag WARN); an optional or warn-only INCONCLUSIVE
+and a gate whose suite did not run are skipped with the reason.
 """
 
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import pytest
 
@@ -16,8 +19,16 @@ from gonogo.reporting import console, json_report
 from gonogo.run_state import RunState
 
 
-class GateFailure(Exception):
-    """A gate that did not pass; shown as its message, without a traceback."""
+class GateFailure(AssertionError):
+    """A gate that failed: the target's failure (an assertion, for JUnit and Allure), shown as its message."""
+
+
+class GateUndecided(Exception):
+    """A blocking gate nothing could decide: an error, not a failure of the target, shown as its message."""
+
+
+def _shown(excinfo) -> str | None:
+    return str(excinfo.value) if isinstance(excinfo.value, GateFailure | GateUndecided) else None
 
 
 def _allure():
@@ -55,37 +66,63 @@ class GateItem(pytest.Item):
     def state(self) -> RunState:
         return _state_of(self)
 
+    def setup(self) -> None:
+        result = self.state.result_of(self.gate_id)
+        self._describe(result)
+        if result.status is Status.INCONCLUSIVE and not result.excused:
+            raise GateUndecided(f"INCONCLUSIVE: {result.message}")
+
     def runtest(self) -> None:
         result = self.state.result_of(self.gate_id)
-        allure = _allure()
-        if allure is not None:
-            gate = result.gate
-            allure.dynamic.title(f"{gate.id} [{gate.requirement}] {gate.description}")
-            allure.dynamic.parent_suite("Go/No-Go gates")
-            allure.dynamic.suite(gate.suite)
-            allure.dynamic.tag(gate.requirement)
-            allure.dynamic.description(
-                "\n\n".join([result.message, *(f"- {line}" for line in result.details + result.evidence)])
-            )
-            allure.attach(
-                json.dumps(json_report.gate_entry(result), indent=2),
-                name="gate result",
-                attachment_type=allure.attachment_type.JSON,
-            )
         if result.status is Status.NOT_RUN:
             pytest.skip(f"not run: {result.message}")
-        if result.status is Status.INCONCLUSIVE:
-            if result.excused:
-                pytest.skip(f"inconclusive ({result.excused} gate): {result.message}")
-            raise GateFailure(f"INCONCLUSIVE: {result.message}")
+        if result.status is Status.INCONCLUSIVE:  # only an excused one reaches here
+            pytest.skip(f"inconclusive ({result.excused} gate): {result.message}")
         if result.status is Status.FAIL:
             raise GateFailure("\n".join([result.message, *result.details[:20]]))
-        # PASS, and WARN (a failed warn-severity gate) is reported but does not block.
+        # PASS, and WARN (a failed warn-severity gate): said, it does not block
+
+    def _describe(self, result) -> None:
+        """The gate's page: status, measured, threshold and margin, the message and its evidence, readable without
+        opening an attachment; JUnit gets the status and figures as properties."""
+        gate = result.gate
+        figures = (
+            f"{result.status.value.replace('_', ' ').upper()}: measured {result.fmt(result.measured)}, threshold "
+            f"{result.threshold_text()}, margin {result.margin_text()}, {result.samples:,} samples"
+        )
+        self.user_properties += [
+            ("gonogo.status", result.status.value),
+            ("gonogo.measured", result.fmt(result.measured)),
+            ("gonogo.threshold", result.threshold_text()),
+        ]
+        allure = _allure()
+        if allure is None:
+            return
+        # title and description where allure-pytest reads them once the set-up is over (a dynamic one set during
+        # the set-up is overwritten then, and a gate undecided never reaches its call)
+        self.obj = SimpleNamespace(__allure_display_name__=f"{gate.id} [{gate.requirement}] {gate.description}")
+        self.funcargs: dict = {}
+        self.add_marker(
+            pytest.mark.allure_description(
+                "\n\n".join([figures, result.message, *(f"- {line}" for line in result.details + result.evidence)])
+            )
+        )
+        allure.dynamic.parent_suite("Go/No-Go gates")
+        allure.dynamic.suite(gate.suite)
+        allure.dynamic.tag(gate.requirement)
+        if result.status is Status.WARN:
+            allure.dynamic.tag("WARN")
+        allure.attach(
+            json.dumps(json_report.gate_entry(result), indent=2),
+            name="gate result",
+            attachment_type=allure.attachment_type.JSON,
+        )
 
     def repr_failure(self, excinfo, style=None):
-        if isinstance(excinfo.value, GateFailure):
-            return str(excinfo.value)
-        return super().repr_failure(excinfo, style)
+        return _shown(excinfo) or super().repr_failure(excinfo, style)
+
+    def _repr_failure_py(self, excinfo, style=None):  # the set-up's error (pytest reports it through this)
+        return _shown(excinfo) or super()._repr_failure_py(excinfo, style)
 
     def reportinfo(self):
         result = self.state.result_of(self.gate_id) if self.state._results is not None else None
@@ -117,9 +154,7 @@ class VerdictItem(pytest.Item):
             raise GateFailure(verdict.headline() + "\n" + "\n".join(f"- {r}" for r in verdict.reasons))
 
     def repr_failure(self, excinfo, style=None):
-        if isinstance(excinfo.value, GateFailure):
-            return str(excinfo.value)
-        return super().repr_failure(excinfo, style)
+        return _shown(excinfo) or super().repr_failure(excinfo, style)
 
     def reportinfo(self):
         return self.path, None, "verdict"

@@ -1,5 +1,6 @@
-"""A verdict as JUnit XML outside pytest (`gonogo watch`'s checkpoints): one case per gate, a failed gate a failure, an
-inconclusive one that blocks an error, a non-blocking one skipped."""
+"""A verdict as JUnit XML outside pytest (`gonogo watch`'s checkpoints), mapped as a gate run maps it
+(gonogo.plugin.items): one case per gate, a failed gate a failure, an inconclusive one that blocks an error, a WARN a
+pass that says so (property ``gonogo.status``), an excused inconclusive or a gate not run skipped with the reason."""
 
 from __future__ import annotations
 
@@ -19,12 +20,21 @@ def write(path: str | Path, verdict: Verdict, suite: str) -> None:
     for result in verdict.results:
         case = ET.SubElement(cases, "testcase", classname=suite, name=result.gate.id, time="0")
         counts["tests"] += 1
+        properties = ET.SubElement(case, "properties")
+        for name, value in (
+            ("gonogo.status", result.status.value),
+            ("gonogo.measured", result.fmt(result.measured)),
+            ("gonogo.threshold", result.threshold_text()),
+        ):
+            ET.SubElement(properties, "property", name=name, value=value)
         if result.status is Status.FAIL:
             ET.SubElement(case, "failure", message=result.message).text = "\n".join(result.details)
             counts["failures"] += 1
         elif result.blocks:
             ET.SubElement(case, "error", message=f"INCONCLUSIVE: {result.message}")
             counts["errors"] += 1
+        elif result.status is Status.WARN:  # passed, and said: a warn-severity gate does not block
+            ET.SubElement(case, "system-out").text = f"WARN: {result.message}"
         elif result.status is not Status.PASS:
             ET.SubElement(case, "skipped", message=f"{result.status.symbol}: {result.message}")
             counts["skipped"] += 1
