@@ -100,7 +100,8 @@ class GateItem(pytest.Item):
             return
         # title and description where allure-pytest reads them once the set-up is over (a dynamic one set during
         # the set-up is overwritten then, and a gate undecided never reaches its call)
-        self.obj = SimpleNamespace(__allure_display_name__=f"{gate.id} [{gate.requirement}] {gate.description}")
+        title = f"{gate.id} [{gate.requirement}] {gate.description}".replace("{", "{{").replace("}", "}}")  # a format
+        self.obj = SimpleNamespace(__allure_display_name__=title)
         self.funcargs: dict = {}
         self.add_marker(
             pytest.mark.allure_description(
