@@ -144,7 +144,6 @@ def test_capacity_ramp(
             workers=request.config.getoption("gonogo_load_workers") or 0,
             tag=tag,
             say=say,
-            confirm_below=gonogo_state.headroom_factor() * gonogo_env.load.iteration_rate,
         )
     finally:
         for account in (a for items in accounts_for_load.accounts.values() for a in items):

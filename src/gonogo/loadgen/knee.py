@@ -71,18 +71,6 @@ class KneeOutcome:
     capacity: Capacity | None  # None: Locust wrote no figures
     offered_rate: float  # iterations per second of the fixed profile, for the headroom
     outcome: runner.LoadOutcome
-    unconfirmed: Capacity | None = None  # a first ramp whose knee a second one did not confirm (or did)
-
-
-def needs_confirming(found: KneeOutcome, needed: float | None) -> bool:
-    """A knee the target itself showed (a step broke) below ``needed`` arrivals/s, the rate load.headroom needs held:
-    the one reading that would fail the gate, taken on one 10 s step of a shared, noisy host. A ramp that ended for
-    any other reason (a lower bound) or held past ``needed`` decides as it is."""
-    capacity = found.capacity
-    if needed is None or capacity is None or capacity.bound is not None:
-        return False
-    knee = next((s for s in capacity.steps if not s.held), None)
-    return knee is not None and knee.outcome == "broke" and (capacity.rate or 0.0) < needed - 1e-9
 
 
 def run(
@@ -96,42 +84,7 @@ def run(
     workers: int = 0,
     tag: str = "gonogo-load",
     say: Callable[[str], None] = print,
-    confirm_below: float | None = None,
 ) -> KneeOutcome:
-    """The capacity ramp; a knee under ``confirm_below`` arrivals/s (the rate load.headroom needs held) is run again
-    once and the second ramp decides: a real ceiling breaks both, a slow moment of the host only one (Argo's
-    failureLimit reading, one bad measurement is not yet a failed analysis)."""
-    first = _ramp_once(environment, locustfile, accounts, workdir / "ramp-1", limits, workers, tag, say)
-    if not needs_confirming(first, confirm_below):
-        _settle(store, first)
-        return first
-    assert first.capacity is not None
-    say(
-        f"gonogo load: capacity: the knee at {first.capacity.rate or 0:g} arrivals/s is under the {confirm_below:g} "
-        "load.headroom needs: one ramp's step is one reading, so a second ramp confirms it or not"
-    )
-    second = _ramp_once(environment, locustfile, accounts, workdir / "ramp-2", limits, workers, tag, say)
-    second.unconfirmed = first.capacity
-    _settle(store, second)
-    return second
-
-
-def _settle(store: MetricsStore, found: KneeOutcome) -> None:
-    if found.capacity is not None:
-        record(store, found)
-
-
-def _ramp_once(
-    environment: Environment,
-    locustfile: Path,
-    accounts: Mapping[str, list[Account]],
-    workdir: Path,
-    limits: Limits,
-    workers: int,
-    tag: str,
-    say: Callable[[str], None],
-) -> KneeOutcome:
-    workdir.mkdir(parents=True, exist_ok=True)
     counts = {role: len(items) for role, items in accounts.items()}
     ramp, stepped = plan(environment, counts)
     cap = budget_cap(stepped.load.users, counts)
@@ -161,6 +114,7 @@ def _ramp_once(
     if bound and cap is not None and len(steps) == len(ramp.rates) and steps[-1].held and ramp.rates[-1] == cap:
         bound = f"the ramp's last step, {cap:g} arrivals/s, held: " + accounts_said(stepped.load.users, counts)
     result.capacity = Capacity(steps, found["rps"], found["rate"], bound, slowdown(steps, result.offered_rate))
+    record(store, result)
     return result
 
 
@@ -168,10 +122,7 @@ def record(store: MetricsStore, knee: KneeOutcome) -> None:
     """load.capacity and load.headroom, a lower bound marked as such (a gate passes on it, never fails on it)."""
     capacity = knee.capacity
     assert capacity is not None
-    note = {**capacity.to_dict(), "offered_rate": knee.offered_rate}
-    if knee.unconfirmed is not None:  # both readings in the report: the one that asked for a second, and the second
-        note["first_ramp"] = knee.unconfirmed.to_dict()
-    store.note("load.capacity", note)
+    store.note("load.capacity", {**capacity.to_dict(), "offered_rate": knee.offered_rate})
     if capacity.rps is None:
         for name in ("load.capacity", "load.headroom"):
             if capacity.bound:  # nothing held, and the reason is not the target: nothing is known
