@@ -32,4 +32,6 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 # Its own packages only (no --system-site-packages): pytest, locust and gonogo in its bin/ are the ones it runs.
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[load,db,smoke,stack,security,dev]'
+# pinned to the versions CI last passed with (scripts/constraints.txt): a fresh venv otherwise takes whatever is newest
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -c scripts/constraints.txt \
+  -e '.[load,db,smoke,stack,security,dev]'

@@ -21,12 +21,12 @@ def write(path: str | Path, verdict: Verdict, suite: str) -> None:
         case = ET.SubElement(cases, "testcase", classname=suite, name=result.gate.id, time="0")
         counts["tests"] += 1
         properties = ET.SubElement(case, "properties")
-        for name, value in (
+        for name, said in (
             ("gonogo.status", result.status.value),
             ("gonogo.measured", result.fmt(result.measured)),
             ("gonogo.threshold", result.threshold_text()),
         ):
-            ET.SubElement(properties, "property", name=name, value=value)
+            ET.SubElement(properties, "property", name=name, value=said)
         if result.status is Status.FAIL:
             ET.SubElement(case, "failure", message=result.message).text = "\n".join(result.details)
             counts["failures"] += 1
