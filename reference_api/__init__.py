@@ -1,4 +1,4 @@
-"""Reference implementation of ../shared/API-CONTRACT.md: the embedded default target."""
+"""Reference implementation of docs/spec/API-CONTRACT.md: the embedded default target."""
 
 import os
 

@@ -26,9 +26,9 @@ def test_go_exit_0_and_verdict_table(project):
     result.stdout.fnmatch_lines([
         f"gonogo: environment 'local' at {project.target_url} (run id gonogo-*)",
         "*gonogo verdict*",
-        "smoke.latency.p95*K1*200 ms*< 500 ms*PASS  n=3",  # no terminal here: the plain layout (margins in the report)
-        "smoke.checks*SMOKE*0*== 0*PASS  n=1",
-        "security.critical_high*K4*0*== 0*PASS  n=1",
+        "✓ PASS    smoke.latency.p95*K1*200 ms*< 500 ms*300 ms under*3",  # one line per gate, its id on it
+        "✓ PASS    smoke.checks*SMOKE*0*== 0*1",
+        "✓ PASS    security.critical_high*K4*0*== 0*1",
         "*gonogo: GO — gates: 3 pass (this run decides only suites: smoke, security; not run: load, db, deploy) ?exit 0?*",
     ])
     report = project.report()
@@ -51,7 +51,7 @@ def test_failed_check_lists_its_name(project):
     project.smoke(checks_pass=False)
     result = project.run()
     assert result.ret == 1
-    result.stdout.fnmatch_lines(["*smoke.checks: smoke.checks failed: failed 1, needs == 0*", "*    health*"])
+    result.stdout.fnmatch_lines(["Blocks Go (1):", "✗ smoke.checks FAIL: failed 1, needs == 0", "*    health*"])
 
 
 def test_failing_suite_test_is_no_go_even_when_gates_pass(project):
@@ -732,6 +732,15 @@ gates:
 # FAIL = failed, blocking INCONCLUSIVE = broken (could not decide), WARN = passed and said, excused = skipped
 MAPPING = {"fails": ("failure", "failed"), "undecided": ("error", "broken"), "warns": ("", "passed"),
            "excused": ("skipped", "skipped"), "passes": ("", "passed")}
+# the same five in the gate report (status, blocks) and on the console (the line's first two words)
+MAPPING_REPORT = {"fails": ("fail", True, "✗ FAIL"), "undecided": ("inconclusive", True, "✗ INCONCLUSIVE"),
+                  "warns": ("warn", False, "! WARN"), "excused": ("inconclusive", False, "· INCONCLUSIVE"),
+                  "passes": ("pass", False, "✓ PASS")}
+
+
+def _console_statuses(text: str) -> dict[str, str]:
+    return {line.split()[2]: " ".join(line.split()[:2]) for line in text.splitlines()
+            if len(line.split()) > 2 and line.split()[2] in MAPPING}
 
 
 def _junit_outcomes(path: Path) -> dict[str, tuple[str, str]]:
@@ -744,13 +753,14 @@ def _junit_outcomes(path: Path) -> dict[str, tuple[str, str]]:
 
 
 def test_one_mapping_of_a_gates_status_in_a_run_and_in_a_watch(project, tmp_path):
-    """A run's JUnit and Allure, and the writers `gonogo watch` uses on the same verdict, say each status alike."""
+    """A run's JUnit, Allure, gate report and console, the writers `gonogo watch` uses on the same verdict, and
+    `gonogo evaluate` re-deciding it, say each status alike."""
     from gonogo.gates.verdict import decide
     from gonogo.reporting import allure_results, json_report, junit
 
     project.smoke(latencies=(0.3, 0.3, 0.3))
     project.write("gates.yaml", MAPPING_GATES)
-    project.run("--gate-report=report.json", "--junitxml=junit.xml", "--alluredir=allure")
+    result = project.run("--gate-report=report.json", "--junitxml=junit.xml", "--alluredir=allure")
     run = _junit_outcomes(project.path / "junit.xml")
     assert {g: run[g][0] for g in MAPPING} == {g: m[0] for g, m in MAPPING.items()}, run
     assert run["warns"][1] == "warn" and run["passes"][1] == "pass"  # a WARN is said, not only passed
@@ -770,3 +780,10 @@ def test_one_mapping_of_a_gates_status_in_a_run_and_in_a_watch(project, tmp_path
     allure_results.write(tmp_path / "watch-allure", verdict, parent="gonogo watch", suite="1h", history="w", start=0, stop=1)
     written = {r["name"].split(" [")[0]: r["status"] for r in map(json.loads, (p.read_text() for p in (tmp_path / "watch-allure").glob("*-result.json")))}
     assert {g: written[g] for g in MAPPING} == {g: allure[g]["status"] for g in MAPPING}
+    # the gate report and the console, of the run and of `gonogo evaluate` re-deciding it
+    gates = {g["id"]: g for g in data["gates"]}
+    assert {g: (gates[g]["status"], gates[g]["blocks"]) for g in MAPPING} == {g: m[:2] for g, m in MAPPING_REPORT.items()}
+    assert _console_statuses(result.stdout.str()) == {g: m[2] for g, m in MAPPING_REPORT.items()}
+    evaluated = subprocess.run([sys.executable, "-m", "gonogo.cli", "evaluate", "report.json"], cwd=project.path,
+                               capture_output=True, text=True)
+    assert evaluated.returncode == 1 and _console_statuses(evaluated.stdout) == _console_statuses(result.stdout.str())

@@ -45,7 +45,16 @@ def test_pass_with_margin():
     assert result.measured == pytest.approx(0.1, rel=1e-3)
     assert result.margin == pytest.approx(0.4, rel=1e-2)
     assert result.samples == 200
-    assert result.margin_text() == "+400 ms (80 %)"
+    assert result.margin_text() == "400 ms under"
+
+
+def test_the_margin_says_its_side_of_the_limit_in_words():
+    [gate] = gates(P95)
+    over = evaluate(gate, latency_store([812] * 200), {"load"})
+    assert over.margin == pytest.approx(-0.312, rel=1e-2) and over.margin_text() == "312.0 ms over"
+    [floor] = gates(P95.replace('"< 500 ms"', '"> 500 ms"'))
+    assert evaluate(floor, latency_store([100] * 200), {"load"}).margin_text() == "400 ms short"
+    assert evaluate(floor, latency_store([812] * 200), {"load"}).margin_text() == "312.0 ms above"
 
 
 def test_fail_names_figure_and_threshold():

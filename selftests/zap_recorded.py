@@ -1,6 +1,6 @@
 """A stand-in for the ZAP daemon's API that answers with recorded responses (ZAP 2.15 JSON API shapes).
 
-ZAP itself cannot be installed on this machine (TOOLING-NOTES.md). The zaproxy
+ZAP itself cannot be installed on this machine (no package brings it: docs/suites.md). The zaproxy
 client talks to ZAP as an HTTP proxy (`GET http://zap/JSON/<component>/<view|action>/<name>/`);
 this server receives those requests on loopback, answers from
 selftests/data/zap/<scenario>.json and keeps a log of every call, so tests can

@@ -11,11 +11,13 @@ Exit codes as in pytest runs: 0 Go, 1 No-Go, 4 bad input, 5 nothing decided.
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from gonogo import __version__
 from gonogo.config import project
 from gonogo.config.environments import SERVER_SIDE, Environment, Environments, masked_url
 from gonogo.config.errors import ConfigError
@@ -35,12 +37,38 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
+EPILOG = """\
+run the gate:
+  pytest --env=local                   the whole gate against the local box
+  pytest --env=staging                 the whole gate against staging
+  pytest tests/security --env=staging  one suite: decides only its gates
+
+re-decide, watch, trend:
+  gonogo evaluate reports/gate-report.json --env=staging
+  gonogo watch --env=production --for=24h
+  gonogo trend reports/history/*.json --report=weekly
+
+exit codes (every command, and pytest --env):
+  0 Go   1 No-Go   2 interrupted   3 no local box (stack status)
+  4 bad input: nothing was sent   5 nothing decided
+
+README.md and docs/ tell the rest.
+"""
 ROOT_HELP = "project root holding .gonogo/. Default: the nearest directory up from here holding gates.yaml"
 UNDER_ROOT = "Default: %(default)s in the project root (the nearest directory up from here holding it)"
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="gonogo", description="gonogo release gate")
+    parser = _Parser(
+        prog="gonogo",
+        description="gonogo, a release gate: Go or No-Go for a build, from the KPIs in gates.yaml.\n"
+        "The gate runs under pytest (pytest --env=NAME, from the project root); these\n"
+        "commands re-decide a saved run, watch a deployment after the switch, draw\n"
+        "trends, and keep the local box running.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
     ev = commands.add_parser("evaluate", help="re-decide a saved gate report against gates (default: gates.yaml)")
     ev.add_argument(
@@ -72,10 +100,22 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument(
         "--gate-report", metavar="OUT", default=None, help="write the new decision here. Default: %(default)r"
     )
+    ev.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="list every environment setting and each passing gate's evidence under the table",
+    )
 
     watch = commands.add_parser("watch", help="after the switch: checkpoints, live rollback triggers and alerts")
     watch.add_argument("--env", required=True, metavar="NAME", help="the environment to watch")
-    watch.add_argument("--for", dest="duration", default="24h", metavar="DURATION", help="Default: %(default)s")
+    watch.add_argument(
+        "--for",
+        dest="duration",
+        default="24h",
+        metavar="DURATION",
+        help="how long to watch (30m, 1h, 24h); the last checkpoint decides. Default: %(default)s",
+    )
     watch.add_argument(
         "--checkpoints", default="1h,24h", metavar="A,B", help="gate reports after the start. Default: %(default)s"
     )
@@ -85,7 +125,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DURATION",
         help="how often the triggers are evaluated. Default: the environment's monitoring.evaluate_every",
     )
-    watch.add_argument("--out", default=None, metavar="DIR", help="checkpoints and state. Default: reports/watch/<env>")
+    watch.add_argument(
+        "--out",
+        default=None,
+        metavar="DIR",
+        help="where each checkpoint's gate report and the watch's state go. Default: reports/watch/<env>",
+    )
     watch.add_argument("--gates", default=Default("gates.yaml"), metavar="PATH", help=UNDER_ROOT)
     watch.add_argument("--environments", default=Default("environments.yaml"), metavar="PATH", help=UNDER_ROOT)
     watch.add_argument("--root", metavar="DIR", default=Default("."), help=ROOT_HELP)
@@ -105,12 +150,19 @@ def _parser() -> argparse.ArgumentParser:
         "--gates", metavar="PATH", default=Default("gates.yaml"), help="limits for --period. " + UNDER_ROOT
     )
     trend.add_argument("--root", metavar="DIR", default=Default("."), help=ROOT_HELP)
-    trend.add_argument("--html", default="reports/trend.html", metavar="PATH", help="Default: %(default)s")
+    trend.add_argument(
+        "--html", default="reports/trend.html", metavar="PATH", help="the trend page. Default: %(default)s"
+    )
     trend.add_argument("--markdown", default=None, metavar="PATH", help="also write the summary here")
     trend.add_argument("--json", default=None, metavar="PATH", help="also write the runs and movements here")
     trend.add_argument("--report", choices=("weekly",), default=None, help="title it as the weekly report")
     trend.add_argument("--mail-to", default=None, metavar="A,B", help="mail it through --env's monitoring.alerts.email")
-    trend.add_argument("--env", default=None, metavar="NAME")
+    trend.add_argument(
+        "--env",
+        default=None,
+        metavar="NAME",
+        help="the environment whose Prometheus --period reads, and whose mail settings --mail-to uses",
+    )
     trend.add_argument("--environments", default=Default("environments.yaml"), metavar="PATH", help=UNDER_ROOT)
 
     stack = commands.add_parser("stack", help="keep the local box running for interactive work (locust -f tests/load)")
@@ -203,7 +255,8 @@ def evaluate(args: argparse.Namespace) -> int:
             json_report.write(args.gate_report, report)
         except OSError as exc:
             say(f"gonogo: {args.gate_report} could not be written: {exc.strerror or exc}", file=sys.stderr)
-    say(console.render(verdict, color=sys.stdout.isatty(), plain=not sys.stdout.isatty()), end="", clean=False)
+    width = shutil.get_terminal_size().columns  # COLUMNS, else the terminal's, else 80 (a CI log, a pipe)
+    say(console.render(verdict, width, color=sys.stdout.isatty(), verbose=args.verbose), end="", clean=False)
     say(f"gonogo: {verdict.headline()} [exit {verdict.exit_code}]")
     return verdict.exit_code
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from gonogo.config.environments import Environment, Environments
 from gonogo.config.gates import Gate, GateSet
 from gonogo.config.waivers import Waivers
+from gonogo.core.catalog import WATCH
 from gonogo.core.store import MetricsStore
 from gonogo.gates.rules import GateResult
 from gonogo.gates.verdict import Verdict, decide
@@ -174,7 +175,7 @@ class RunState:
             environment,
             environments_path,
             gates_path,
-            gate_set.for_environment(env_name),
+            [g for g in gate_set.for_environment(env_name) if g.suite != WATCH],  # gonogo watch's own
             indexes=None
             if gate_set.index_models is None
             else [IndexSpec.from_config(m) for m in gate_set.index_models],

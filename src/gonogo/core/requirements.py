@@ -1,4 +1,4 @@
-"""Requirement ids of ../shared/REQUIREMENTS.md (the staging deployment plan).
+"""Requirement ids of docs/spec/REQUIREMENTS.md (the staging deployment plan).
 
 Gates cite these; an id not listed here is a configuration error.
 """

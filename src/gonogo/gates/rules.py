@@ -84,12 +84,16 @@ class GateResult:
         return f"{self.gate.op} {self.fmt(limit)}" + (f" in every {self.gate.every} window" if self.gate.every else "")
 
     def margin_text(self) -> str:
+        """The distance to the limit in words that carry its sign: "358 ms under" or "706 ms over" a ceiling,
+        "12 rps above" or "25 % short" of a floor; "—" where there is none (an == gate, nothing measured)."""
         margin = self.margin
         if margin is None:
             return "—"
-        shown = self.fmt(abs(margin))
-        pct = f" ({abs(margin) / abs(self.limit) * 100:.0f} %)" if self.limit else ""
-        return ("+" if margin >= 0 else "-") + shown + pct
+        if self.gate.op in ("<", "<="):
+            side = "under" if margin >= 0 else "over"
+        else:
+            side = "above" if margin >= 0 else "short"
+        return f"{self.fmt(abs(margin))} {side}"
 
 
 def evaluate(

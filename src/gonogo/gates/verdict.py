@@ -11,7 +11,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 from gonogo.config.gates import Gate
-from gonogo.core.catalog import SUITES
+from gonogo.core.catalog import SUITES, WATCH
 from gonogo.core.exit_codes import EXIT_GO, EXIT_NO_GO, EXIT_UNDECIDED
 from gonogo.core.store import MetricsStore
 from gonogo.gates.rules import GateResult, Status, evaluate
@@ -48,6 +48,18 @@ class Verdict:
             out[r.status.value] += 1
         return out
 
+    @property
+    def blocking(self) -> list[GateResult]:
+        """The results that make this run No-Go, failures first."""
+        blocking = [r for r in self.results if r.blocks]
+        return sorted(blocking, key=lambda r: r.status is not Status.FAIL)
+
+    def blocking_names(self, at_most: int = 4) -> str:
+        """``✗ load.headroom ✗ server.health_honest`` (k6's crossed-threshold mark), the first ``at_most`` of them."""
+        names = [f"✗ {r.gate.id}" for r in self.blocking]
+        more = f" and {len(names) - at_most} more" if len(names) > at_most else ""
+        return " ".join(names[:at_most]) + more
+
     def headline(self) -> str:
         counts = self.counts()
         scope = ", ".join(self.suites_run) or "none"
@@ -59,7 +71,8 @@ class Verdict:
         partial = f" (this run decides only suites: {scope}; not run: {', '.join(skipped)})" if skipped else ""
         failures = f"; {self.failed_tests} suite test(s) failed" if self.failed_tests else ""
         blocker = f"{self.blocker}; " if self.blocker else ""
-        return f"{head} — {blocker}gates: {tally}{failures}{partial}"
+        named = f" {self.blocking_names()}" if self.blocking else ""
+        return f"{head}{named} — {blocker}gates: {tally}{failures}{partial}"
 
 
 def decide(
@@ -69,7 +82,9 @@ def decide(
     failed_tests: int = 0,
     baseline: MetricsStore | None = None,
 ) -> Verdict:
-    results = [evaluate(g, store, suites_run, baseline) for g in gates]
+    # the watch's gates read a deployment's own traffic after the switch: a gate run, which sends its own, lists none
+    chosen = [g for g in gates if g.suite != WATCH or WATCH in suites_run]
+    results = [evaluate(g, store, suites_run, baseline) for g in chosen]
     reasons: list[str] = []
     suites = [s for s in SUITES if s in suites_run] + sorted(set(suites_run) - set(SUITES))
     if not suites:

@@ -680,15 +680,8 @@ class ActiveRun:
             terminalreporter.write_line(f"gonogo: {self.write_failed}", red=True, bold=True)
         terminalreporter.write_sep("=", "gonogo verdict", bold=True)
         tw = self.config.get_terminal_writer()
-        evidence = None if self.config.option.verbose > 0 else 1  # -v: every passing check's evidence
         terminalreporter.write(
-            console.render(
-                verdict,
-                width=max(tw.fullwidth, 100),
-                color=tw.hasmarkup,
-                plain=not tw.hasmarkup,
-                evidence_lines=evidence,
-            )
+            console.render(verdict, tw.fullwidth, color=tw.hasmarkup, verbose=self.config.option.verbose > 0)
         )
         if self.config.option.gonogo_gate_report:
             terminalreporter.write_line(f"gate report: {self.config.option.gonogo_gate_report}")

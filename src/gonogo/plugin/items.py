@@ -140,7 +140,7 @@ class VerdictItem(pytest.Item):
 
     def runtest(self) -> None:
         verdict = self.state.decide()
-        table = console.render(verdict, evidence_lines=None)
+        table = console.render(verdict, width=120, verbose=True)
         allure = _allure()
         if allure is not None:
             allure.dynamic.title(f"Verdict: {verdict.headline()}")

@@ -1,17 +1,22 @@
-"""The verdict table and line: a rich table on a terminal, a plain layout that fits 80 columns elsewhere
-(CI logs, `| tee`), where rich would squash the columns and break each cell over several lines."""
+"""The verdict on a console: one line per gate that fits the terminal (80 columns included) and carries its gate id,
+what does not block, and right above the verdict line the gates that block Go, failures first.
+
+The same lines on a terminal (the status coloured) and in a CI log or a pipe (plain). Columns a narrow terminal has
+no room for are left out, the least needed first (samples, margin, requirement); the gate report keeps them all.
+"""
 
 from __future__ import annotations
 
 import io
-from typing import Literal
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
+from rich.text import Text
 
 from gonogo.core.redaction import for_terminal
-from gonogo.gates.rules import Status
+from gonogo.gates.rules import GateResult, Status
 from gonogo.gates.verdict import Verdict
 
 _STYLE = {
@@ -22,124 +27,161 @@ _STYLE = {
     Status.NOT_RUN: "dim",
 }
 
+LEGEND = "✓ passed  ✗ blocks Go  ! warns  · does not block  * set for this environment"  # 76 columns
 
-def gate_table(verdict: Verdict) -> Table:
-    table = Table(title="Go/No-Go gates", title_justify="left", show_lines=False)
-    columns: list[tuple[str, Literal["left", "right"]]] = [
-        ("gate", "left"),
-        ("req", "left"),
-        ("measured", "right"),
-        ("threshold", "left"),
-        ("margin", "right"),
-        ("samples", "right"),
-        ("status", "left"),
+
+def mark(r: GateResult) -> str:
+    """k6's marks: ✓ held, ✗ blocks Go; ! a warning; · undecided or not run without blocking."""
+    if r.status is Status.PASS:
+        return "✓"
+    if r.blocks:
+        return "✗"
+    return "!" if r.status is Status.WARN else "·"
+
+
+@dataclass(frozen=True)
+class _Column:
+    header: str
+    cell: Callable[[GateResult], str]
+    right: bool = False
+    drop_rank: int = 0  # left out first where the width is short: the highest rank; 0 never
+
+
+def _threshold(r: GateResult) -> str:
+    every = f" in every {r.gate.every} window"
+    text = r.threshold_text().replace(every, f"/{r.gate.every}") if r.gate.every else r.threshold_text()
+    return text + (" *" if r.gate.override_reason or r.out_of_scope else "")
+
+
+def _status(r: GateResult) -> str:
+    return f"{mark(r)} {r.status.symbol}"
+
+
+def _margin(r: GateResult) -> str:
+    if r.excused:
+        return r.excused  # an undecided gate has no margin: what it has is the reason it does not block
+    return "" if r.margin is None else r.margin_text()
+
+
+COLUMNS = (
+    _Column("  STATUS", _status),
+    _Column("GATE", lambda r: r.gate.id),
+    _Column("REQ", lambda r: r.gate.requirement, drop_rank=1),
+    _Column("MEASURED", lambda r: r.fmt(r.measured), right=True),
+    _Column("THRESHOLD", _threshold),
+    _Column("MARGIN", _margin, drop_rank=2),
+    _Column("N", lambda r: f"{r.samples:,}" if r.status is not Status.NOT_RUN else "", right=True, drop_rank=3),
+)
+
+
+def table(verdict: Verdict, width: int = 80) -> list[tuple[str, GateResult | None]]:
+    """The header and one line per gate, each at most ``width`` columns (a line that would still be wider loses its
+    end to "…": never its status or gate id, which come first)."""
+    rows = [[for_terminal(c.cell(r)) for c in COLUMNS] for r in verdict.results]
+    header = [c.header for c in COLUMNS]
+    columns = list(range(len(COLUMNS)))
+    while True:
+        widths = {i: max(len(row[i]) for row in [header, *rows]) for i in columns}
+        total = sum(widths.values()) + 2 * (len(columns) - 1)
+        droppable = [i for i in columns if COLUMNS[i].drop_rank]
+        if total <= width or not droppable:
+            break
+        columns.remove(max(droppable, key=lambda i: COLUMNS[i].drop_rank))
+
+    def line(cells: list[str]) -> str:
+        parts = [cells[i].rjust(widths[i]) if COLUMNS[i].right else cells[i].ljust(widths[i]) for i in columns]
+        text = "  ".join(parts).rstrip()
+        return text if len(text) <= width else text[: width - 1] + "…"
+
+    return [(line(header), None)] + [(line(row), r) for row, r in zip(rows, verdict.results, strict=True)]
+
+
+def _reason(r: GateResult) -> str:
+    return r.message.removeprefix(f"{r.gate.id} failed: ")  # the line already names the gate
+
+
+def _wrapped(text: str, width: int, indent: str = "    ") -> list[str]:
+    return textwrap.wrap(
+        for_terminal(text), width, subsequent_indent=indent, break_long_words=True, break_on_hyphens=False
+    ) or [""]
+
+
+def notes(verdict: Verdict, width: int = 80, verbose: bool = False) -> list[str]:
+    """Below the table: what does not block (warnings, optional gates left undecided), the environment's settings
+    folded into one line (all of them with ``verbose``), each passing gate's evidence with ``verbose``, and last the
+    gates that block Go, failures first, each with its reason."""
+    lines: list[str] = []
+    quiet = [r for r in verdict.results if r.status in (Status.WARN, Status.INCONCLUSIVE) and not r.blocks]
+    if quiet:
+        lines.append(f"Does not block Go ({len(quiet)}):")
+        for r in quiet:
+            why = f" ({r.excused})" if r.excused else ""
+            lines += _wrapped(f"{mark(r)} {r.gate.id} {r.status.symbol}{why}: {_reason(r)}", width)
+    settings = [
+        f"* {r.gate.id}: overridden for this environment — {r.gate.override_reason}"
+        for r in verdict.results
+        if r.gate.override_reason
+    ] + [
+        f"* {r.gate.id}: not covered, out of scope for this environment — {what}"
+        for r in verdict.results
+        for what in r.out_of_scope
     ]
-    for column, justify in columns:
-        table.add_column(column, justify=justify, no_wrap=column in ("gate", "status"))
-    for r in verdict.results:
-        status = _status_text(r)
-        threshold = r.threshold_text() + (" *" if r.gate.override_reason or r.out_of_scope else "")
-        table.add_row(
-            _cell(r.gate.id),
-            _cell(r.gate.requirement),
-            _cell(r.fmt(r.measured)),
-            _cell(threshold),
-            _cell(r.margin_text()),
-            str(r.samples) if r.status is not Status.NOT_RUN else "—",
-            f"[{_STYLE[r.status]}]{status}[/]",
+    if settings and verbose:
+        for line in settings:
+            lines += _wrapped(line, width)
+    elif settings:
+        gates = len({r.gate.id for r in verdict.results if r.gate.override_reason or r.out_of_scope})
+        lines += _wrapped(
+            f"* {gates} gates are set for this environment (overrides, parts out of scope): -v or the gate report"
+            " says why",
+            width,
         )
-    return table
-
-
-def _cell(text: str) -> str:
-    """A table cell from text a gates file, a report or a server may have supplied: no markup, no control codes."""
-    return escape(for_terminal(text))
-
-
-def notes(verdict: Verdict, evidence_lines: int | None = 1) -> list[str]:
-    """Why each non-passing gate is what it is, what a passing gate saw (its first ``evidence_lines`` pieces of
-    evidence; None: all), and every environment override in force."""
-    lines = []
-    for r in verdict.results:
-        if r.status in (Status.FAIL, Status.WARN, Status.INCONCLUSIVE):
-            lines.append(f"{r.gate.id}: {r.message}")
-            lines.extend(_capped(r.details, 10))
-    for r in verdict.results:
-        if r.status is Status.PASS and r.evidence and evidence_lines != 0:
-            lines.append(f"{r.gate.id}: passed on {len(r.evidence)} check{'s' if len(r.evidence) > 1 else ''}")
-            lines.extend(_capped(r.evidence, evidence_lines))
-    for r in verdict.results:
-        if r.gate.override_reason:
-            lines.append(f"* {r.gate.id}: overridden for this environment — {r.gate.override_reason}")
-        for what in r.out_of_scope:
-            lines.append(f"* {r.gate.id}: not covered, out of scope for this environment — {what}")
-    return [for_terminal(line) for line in lines]
-
-
-def _capped(items: list[str], limit: int | None) -> list[str]:
-    shown = items if limit is None else items[:limit]
-    more = [f"    … {len(items) - len(shown)} more in the gate report"] if len(items) > len(shown) else []
-    return [f"    {item}" for item in shown] + more
-
-
-PLAIN_WIDTH = 80
-PLAIN_THRESHOLD = 12  # a longer threshold does not widen the column for every row
-
-
-def _status_text(r) -> str:
-    return r.status.symbol + (f" ({r.excused})" if r.excused else "")
-
-
-def plain_table(verdict: Verdict) -> list[str]:
-    """One line per gate, columns sized to their content: gate, requirement, measured, threshold, status, samples.
-    The margin is left to the gate report. A row that would pass 80 columns puts its status on a line of its own,
-    under its threshold."""
-    rows = []
-    for r in verdict.results:
-        threshold = r.threshold_text().replace(" window", "") + (
-            " *" if r.gate.override_reason or r.out_of_scope else ""
-        )
-        samples = f"n={r.samples}" if r.status is not Status.NOT_RUN else ""
-        row = (r.gate.id, r.gate.requirement, r.fmt(r.measured), threshold, f"{_status_text(r)}  {samples}".strip())
-        rows.append(tuple(for_terminal(text) for text in row))
-    header = ("gate", "req", "measured", "threshold", "status")
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(3)]
-    widths.append(min(PLAIN_THRESHOLD, max(len(row[3]) for row in [header, *rows])))
-    lines = ["Go/No-Go gates"]
-    for gate, req, measured, threshold, status in [header, *rows]:
-        head = f"{gate:<{widths[0]}}  {req:<{widths[1]}}  {measured:>{widths[2]}}  "
-        line = f"{head}{threshold:<{widths[3]}}  {status}"
-        if len(line) <= PLAIN_WIDTH:
-            lines.append(line.rstrip())
-        else:
-            lines += [f"{head}{threshold}", " " * len(head) + status]
+    proven = [r for r in verdict.results if r.status is Status.PASS and r.evidence]
+    if proven and verbose:
+        for r in proven:
+            lines.append(f"✓ {r.gate.id}: passed on {len(r.evidence)} check{'s' if len(r.evidence) > 1 else ''}")
+            for item in r.evidence:
+                lines += _wrapped(f"    {item}", width, indent="        ")
+    elif proven:
+        proof = f"{len(proven)} passing gate{'s' if len(proven) > 1 else ''}"
+        lines += _wrapped(f"✓ {proof} kept what their checks saw: -v or the gate report", width)
+    blocking = verdict.blocking
+    if blocking:
+        lines.append(f"Blocks Go ({len(blocking)}):")
+        for r in blocking:
+            lines += _wrapped(f"✗ {r.gate.id} {r.status.symbol}: {_reason(r)}", width)
+            for detail in r.details[:10]:
+                lines += _wrapped(f"    {detail}", width, indent="        ")
+            if len(r.details) > 10:
+                lines.append(f"    … {len(r.details) - 10} more in the gate report")
     return lines
 
 
-def render(
-    verdict: Verdict, width: int = 120, color: bool = False, plain: bool = False, evidence_lines: int | None = 1
-) -> str:
-    """The table and the notes. ``plain``: no terminal (see plain_table); the notes wrap at 80 columns."""
-    if plain:
-        import textwrap
-
-        out = plain_table(verdict)
-        for line in notes(verdict, evidence_lines):
-            indent = line[: len(line) - len(line.lstrip())]
-            out += textwrap.wrap(
-                line, PLAIN_WIDTH, subsequent_indent=indent + "    ", break_long_words=False, break_on_hyphens=False
-            ) or [""]
+def render(verdict: Verdict, width: int = 80, color: bool = False, verbose: bool = False) -> str:
+    """The table, the notes and the blocking gates, every line at most ``width`` columns; ``color``: the marks and
+    statuses styled for a terminal."""
+    width = max(width, 40)
+    rows = table(verdict, width)
+    title = [f"Go/No-Go gates ({len(verdict.results)})"]
+    legend = _wrapped(LEGEND, width, indent="  ")
+    if not color:
+        out = title + [text for text, _ in rows] + legend + notes(verdict, width, verbose)
         return "\n".join(out) + "\n"
     buffer = io.StringIO()
     console = Console(
-        file=buffer,
-        width=width,
-        force_terminal=color,
-        color_system="standard" if color else None,
-        highlight=False,
-        soft_wrap=False,
+        file=buffer, width=width, force_terminal=True, color_system="standard", highlight=False, soft_wrap=True
     )
-    console.print(gate_table(verdict))
-    for line in notes(verdict, evidence_lines):
-        console.print(line, markup=False)
+    console.print(title[0], markup=False, style="bold")
+    for text, r in rows:
+        styled = Text(text, style="bold" if r is None else "")
+        if r is not None:
+            styled.stylize(_STYLE[r.status], 0, 2 + len(r.status.symbol))
+        console.print(styled)
+    for line in legend:
+        console.print(line, markup=False, style="dim")
+    for line in notes(verdict, width, verbose):
+        styled = Text(line)
+        if line.startswith("✗") or line.startswith("Blocks Go"):
+            styled.stylize("bold red")
+        console.print(styled)
     return buffer.getvalue()

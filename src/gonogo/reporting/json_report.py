@@ -36,6 +36,8 @@ def gate_entry(r: GateResult) -> dict:
         "aggregation": g.aggregation,
         "where": g.where,
         "status": r.status.value,
+        "blocks": r.blocks,
+        "excused": r.excused,
         "severity": g.severity,
         "optional": g.optional,
         "measured": r.measured,

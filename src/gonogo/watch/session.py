@@ -8,6 +8,7 @@ the checkpoints so far written; 5 when no checkpoint was reached (nothing decide
 from __future__ import annotations
 
 import math
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -234,7 +235,7 @@ class Watch:
             )
             state.done[name], state.verdicts[name] = str(path), point.verdict.exit_code
             self.say(f"gonogo watch: checkpoint {name} ({offset:g} s after the start)")
-            self.say(console.render(point.verdict, plain=True).rstrip())
+            self.say(console.render(point.verdict, shutil.get_terminal_size().columns).rstrip())
             for row in point.error_patterns[:10]:
                 self.say(f"  errors {row['route']} {row['status']}: {row['count']} (window before: {row['before']})")
             self.say(f"gonogo watch: checkpoint {name}: {_headline(point.verdict)} -> {path}")

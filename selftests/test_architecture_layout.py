@@ -1,4 +1,4 @@
-"""The README's Layout names every module of the engine, and every folder it names exists: the layout stays true."""
+"""The docs/architecture.md Layout names every module of the engine, and every folder it names exists: the layout stays true."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ ENGINE = REPO / "src" / "gonogo"
 
 
 def _layout() -> dict[str, str]:
-    """{folder or module path under src/gonogo: the rest of its line} from the README's Layout block."""
-    text = (REPO / "README.md").read_text()
+    """{folder or module path under src/gonogo: the rest of its line} from the docs/architecture.md Layout block."""
+    text = (REPO / "docs" / "architecture.md").read_text()
     block = text[text.index("## Layout\n```"):]
     block = block[: block.index("```", 12)]
     lines = {}
@@ -36,9 +36,9 @@ def test_every_engine_module_is_listed_in_the_readme_layout():
         words = re.findall(r"[\w]+", layout.get(relative.parts[0], ""))
         if path.stem not in words:
             missing.append(relative.as_posix())
-    assert not missing, f"README's Layout does not list: {missing}"
+    assert not missing, f"docs/architecture.md Layout does not list: {missing}"
 
 
 def test_every_folder_the_layout_names_exists():
     for name in _layout():
-        assert (ENGINE / name).exists(), f"README's Layout names src/gonogo/{name}, which does not exist"
+        assert (ENGINE / name).exists(), f"docs/architecture.md Layout names src/gonogo/{name}, which does not exist"
