@@ -63,10 +63,30 @@ def test_the_trend_page_plots_each_gate_says_what_moved_and_flags_the_faulted_ru
     assert page.count("<svg") == 2 and page.count("<circle") == 12  # two gates, six runs each
     assert "latency.p95" in page and "error_rate" in page and "run-5-faulted.json" in page
     assert "significantly slower: p" in page, page[:2000]
-    assert "pass &rarr; fail" in page  # the latency gate's status changed
+    assert "pass → fail" in page  # the latency gate's status changed
+    assert page.count(">runs, oldest to newest (6)</text>") == 2  # both axes said: time along, the value up
+    assert page.count(' ms</text>') >= 3 and "limit &lt; 500 ms" in page  # the value axis in the gate's unit
     summary = (runs / "out" / "trend.md").read_text()
     assert "| latency.p95 |" in summary and "-> fail |" in summary
     assert "http" not in page.replace("http://www.w3.org/2000/svg", "")  # self-contained: nothing fetched
+
+
+def test_a_copy_of_a_run_is_one_point_and_a_gate_first_measured_last_is_new(runs):
+    import shutil
+
+    shutil.copy(runs / "reports" / "run-3.json", runs / "reports" / "run-3-copy.json")
+    last = json.loads((runs / "reports" / "run-5-faulted.json").read_text())
+    gate = dict(next(g for g in last["gates"] if g["id"] == "error_rate"), id="error_rate.new")
+    last["gates"].append(gate)
+    (runs / "reports" / "run-5-faulted.json").write_text(json.dumps(last))
+    proc = trend("reports/*.json", "--html", "out/trend.html", "--markdown", "out/trend.md", cwd=runs)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    page = (runs / "out" / "trend.html").read_text()
+    assert "<p>6 runs," in page and page.count("<circle") == 13  # the copy adds no point; the new gate one
+    assert "also in: ../reports/run-3-copy.json: shown once" in page or "also in: ../reports/run-3.json" in page
+    summary = (runs / "out" / "trend.md").read_text()
+    new_row = next(line for line in summary.splitlines() if line.startswith("| error_rate.new |"))
+    assert "| new | fail |" in new_row, new_row  # not "+0.0 %, fail -> fail"
 
 
 def test_a_healthy_last_run_is_not_flagged(runs):

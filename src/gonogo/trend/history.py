@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from dataclasses import dataclass, field
@@ -26,6 +27,8 @@ class Run:
     gates: dict[str, dict]  # gate id: its entry in the report
     store: MetricsStore
     allure: Path | None = None  # this run's Allure report (its index.html), when one beside it is of this run
+    identity: str = ""  # the run id, else its figures: two reports of one run are one point of the trend
+    copies: list[Path] = field(default_factory=list)  # other reports of this same run, shown once
 
     @property
     def label(self) -> str:
@@ -42,6 +45,19 @@ class Movement:
     status_last: str
     display_first: str = ""
     display_last: str = ""
+    measured_in: int = 2  # the runs that measured it: 1 has nothing to compare
+    first_label: str = ""  # the run that first measured it
+    new: bool = False  # first measured in the last run
+
+    def change_text(self) -> str:
+        if self.new:
+            return "new"
+        if self.measured_in < 2:
+            return f"measured once ({self.first_label})"
+        return "" if self.change_pct is None else f"{self.change_pct:+.1f} %"
+
+    def status_text(self, arrow: str = "->") -> str:
+        return self.status_last if self.measured_in < 2 else f"{self.status_first} {arrow} {self.status_last}"
 
 
 @dataclass
@@ -62,9 +78,9 @@ class History:
             points = [(run, entry) for run, entry in self.series(gate) if entry.get("measured") is not None]
             if not points:
                 continue
-            (_, first), (_, last) = points[0], points[-1]
+            (first_run, first), (_, last) = points[0], points[-1]
             a, b = first["measured"], last["measured"]
-            change = (b - a) / abs(a) * 100 if a else None
+            change = (b - a) / abs(a) * 100 if a and len(points) > 1 else None
             rows.append(
                 Movement(
                     gate,
@@ -75,6 +91,9 @@ class History:
                     last["status"],
                     first.get("display", {}).get("measured", ""),
                     last.get("display", {}).get("measured", ""),
+                    len(points),
+                    first_run.label,
+                    new=len(points) == 1 and first_run is self.runs[-1] and len(self.runs) > 1,
                 )
             )
         return sorted(rows, key=lambda m: (m.status_first == m.status_last, -abs(m.change_pct or 0)))
@@ -110,13 +129,19 @@ STATUSES = {s.value for s in Status}
 
 def load(paths: list[Path]) -> History:
     """The decided gate reports among ``paths``; each one that cannot be read is left out with one line saying why."""
-    runs, problems = [], []
+    runs: dict[str, Run] = {}
+    problems = []
     for path in paths:
         try:
-            runs.append(_run(path))
+            run = _run(path)
         except json_report.ReportError as exc:
             problems.append(str(exc))
-    return History(sorted(runs, key=lambda r: r.at), problems)
+            continue
+        if run.identity in runs:  # a copy of a run already read: one point, the copy named beside it
+            runs[run.identity].copies.append(path)
+        else:
+            runs[run.identity] = run
+    return History(sorted(runs.values(), key=lambda r: r.at), problems)
 
 
 def _run(path: Path) -> Run:
@@ -142,7 +167,15 @@ def _run(path: Path) -> Run:
         gates[entry["id"]] = entry
     run = Run(path, at, verdict, str(data.get("environment", "")), gates, store)
     run.allure = allure_report(path, data.get("run_id"))
+    run_id = data.get("run_id")
+    run.identity = f"run id {run_id}" if isinstance(run_id, str) and run_id else _figures_digest(data)
     return run
+
+
+def _figures_digest(data: dict) -> str:
+    """The same figures are the same run, whatever decided them since (a copy, a report `gonogo evaluate` wrote)."""
+    figures = json.dumps(data.get("metrics"), sort_keys=True, separators=(",", ":"))
+    return "figures " + hashlib.sha256(figures.encode()).hexdigest()[:16]
 
 
 def _number_or_none(value: object) -> bool:

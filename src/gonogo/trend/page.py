@@ -7,12 +7,25 @@ from datetime import datetime
 from html import escape
 from pathlib import Path
 
+from gonogo.core.units import Dimension, format_value
 from gonogo.trend.history import History
 from gonogo.trend.period import Line, PeriodTrend
 
 WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 520, 170, 60, 36, 24
 VERDICT_CLASS = {"go": "go", "no-go": "nogo"}  # a class attribute never carries a report's own text
 COLOURS = {"pass": "#27ae60", "fail": "#c0392b", "warn": "#e67e22", "inconclusive": "#7f8c8d", "not_run": "#bdc3c7"}
+
+
+def _value_axis(low: float, high: float, y, shown) -> list[str]:
+    """The value axis: its line at the plot's left, and the lowest, middle and highest figures drawn, labelled."""
+    plot_bottom = y(low)
+    parts = [f'<line x1="{LEFT}" y1="{TOP - 4}" x2="{LEFT}" y2="{plot_bottom:.1f}" stroke="#333"/>']
+    for value in dict.fromkeys((low, (low + high) / 2, high)):
+        parts.append(
+            f'<line x1="{LEFT - 3}" y1="{y(value):.1f}" x2="{LEFT}" y2="{y(value):.1f}" stroke="#333"/>'
+            f'<text x="{LEFT - 5}" y="{y(value) + 3:.1f}" text-anchor="end">{escape(shown(value))}</text>'
+        )
+    return parts
 
 
 def gate_svg(history: History, gate: str) -> str:
@@ -26,11 +39,12 @@ def gate_svg(history: History, gate: str) -> str:
             f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="40"><text x="4" y="24">'
             f"{escape(gate)}: never measured</text></svg>"
         )
-    low, high = min(values + limits), max(values + limits)
-    span = (high - low) or abs(high) or 1.0
-    low, high = low - span * 0.1, high + span * 0.1
+    least, most = min(values + limits), max(values + limits)
+    span = (most - least) or abs(most) or 1.0
+    low, high = least - span * 0.1, most + span * 0.1
     plot_w, plot_h = WIDTH - LEFT - 12, HEIGHT - BOTTOM - TOP
     step = plot_w / max(1, len(points) - 1)
+    dimension = _dimension(points[-1][1])
 
     def y(value: float) -> float:
         return TOP + plot_h - (value - low) / (high - low) * plot_h
@@ -40,14 +54,15 @@ def gate_svg(history: History, gate: str) -> str:
         f'font-size="10"><title>{escape(title)}</title>',
         f'<text x="{LEFT}" y="14" font-size="12" font-weight="bold">{escape(title)}</text>',
         f'<line x1="{LEFT}" y1="{TOP + plot_h}" x2="{WIDTH - 12}" y2="{TOP + plot_h}" stroke="#333"/>',
+        *_value_axis(least, most, y, lambda v: format_value(v, dimension)),
     ]
     if limits:
         limit_text = (points[-1][1].get("threshold") or {}).get("text") or "limit"
         parts.append(
             f'<line x1="{LEFT}" y1="{y(limits[-1]):.1f}" x2="{WIDTH - 12}" y2="{y(limits[-1]):.1f}" '
             f'stroke="#c0392b" stroke-dasharray="5 3"><title>limit</title></line>'
-            f'<text x="{LEFT - 4}" y="{y(limits[-1]) + 3:.1f}" text-anchor="end" fill="#c0392b">'
-            f"{escape(limit_text)}</text>"
+            f'<text x="{WIDTH - 14}" y="{y(limits[-1]) - 3:.1f}" text-anchor="end" fill="#c0392b">'
+            f"limit {escape(limit_text)}</text>"
         )
     line = []
     for index, (run, entry) in enumerate(points):
@@ -62,6 +77,10 @@ def gate_svg(history: History, gate: str) -> str:
             f"<title>{escape(run.label)}: {escape(shown)} ({escape(entry.get('status', ''))})</title></circle>"
         )
     parts.insert(3, f'<polyline points="{" ".join(line)}" fill="none" stroke="#4a90d9" stroke-width="1.5"/>')
+    parts.append(  # the time axis: each run a point, in the order they ran
+        f'<text x="{LEFT + plot_w / 2:.1f}" y="{HEIGHT - 2}" text-anchor="middle" fill="#555">'
+        f"runs, oldest to newest ({len(points)})</text>"
+    )
     for index, anchor in ((0, "start"), (len(points) - 1, "end")):
         parts.append(
             f'<text x="{LEFT + index * step:.1f}" y="{HEIGHT - 12}" text-anchor="{anchor}">'
@@ -69,6 +88,13 @@ def gate_svg(history: History, gate: str) -> str:
         )
     parts.append("</svg>")
     return "\n".join(parts)
+
+
+def _dimension(entry: dict) -> Dimension:
+    try:
+        return Dimension(entry.get("unit"))
+    except ValueError:
+        return Dimension.COUNT
 
 
 def line_svg(line: Line, trend: PeriodTrend) -> str:
@@ -80,9 +106,9 @@ def line_svg(line: Line, trend: PeriodTrend) -> str:
             f"{escape(name)}: no data ({escape(line.problem)})</text></svg>"
         )
     values = [v for _, v in line.points] + ([line.limit] if line.limit is not None else [])
-    low, high = min(values), max(values)
-    span = (high - low) or abs(high) or 1.0
-    low, high = low - span * 0.1, high + span * 0.1
+    least, most = min(values), max(values)
+    span = (most - least) or abs(most) or 1.0
+    low, high = least - span * 0.1, most + span * 0.1
     plot_w, plot_h = WIDTH - LEFT - 12, HEIGHT - BOTTOM - TOP
     width = (trend.end - trend.start) or 1.0
 
@@ -98,8 +124,7 @@ def line_svg(line: Line, trend: PeriodTrend) -> str:
         f'font-size="10"><title>{escape(title)}</title>',
         f'<text x="{LEFT}" y="14" font-size="12" font-weight="bold">{escape(title)}</text>',
         f'<line x1="{LEFT}" y1="{TOP + plot_h}" x2="{WIDTH - 12}" y2="{TOP + plot_h}" stroke="#333"/>',
-        f'<text x="{LEFT - 4}" y="{y(max(v for _, v in line.points)) + 3:.1f}" text-anchor="end">'
-        f"{escape(line.display(max(v for _, v in line.points)))}</text>",
+        *_value_axis(least, most, y, line.display),
         '<polyline fill="none" stroke="#4a90d9" stroke-width="1.2" points="'
         + " ".join(f"{x(t):.1f},{y(v):.1f}" for t, v in line.points)
         + '"/>',
@@ -148,6 +173,14 @@ def _when(at: float) -> str:
     return datetime.fromtimestamp(at).strftime("%Y-%m-%d %H:%M")
 
 
+def _copies(run, out: Path) -> str:
+    """The other reports of the same run: one point of the trend, said beside it."""
+    if not run.copies:
+        return ""
+    names = ", ".join(escape(os.path.relpath(p, out.parent)) for p in run.copies)
+    return f"<br><small>the same run ({escape(run.identity)}) also in: {names}: shown once</small>"
+
+
 def runs_html(history: History, out: Path) -> str:
     shift = history.latency_shift()
 
@@ -159,12 +192,12 @@ def runs_html(history: History, out: Path) -> str:
     rows = "".join(
         f"<tr><td>{escape(run.label)}</td><td class='{VERDICT_CLASS.get(run.verdict, '')}'>{escape(run.verdict)}</td>"
         f"<td>{escape(run.environment)}</td><td><a href='{escape(os.path.relpath(run.path, out.parent))}'>"
-        f"{escape(run.path.name)}</a></td><td>{allure(run)}</td></tr>"
+        f"{escape(run.path.name)}</a>{_copies(run, out)}</td><td>{allure(run)}</td></tr>"
         for run in history.runs
     )
     moved = "".join(
         f"<tr><td>{escape(m.gate)}</td><td>{escape(m.display_first)}</td><td>{escape(m.display_last)}</td>"
-        f"<td>{_change(m.change_pct)}</td><td>{escape(m.status_first)} &rarr; {escape(m.status_last)}</td></tr>"
+        f"<td>{escape(m.change_text())}</td><td>{escape(m.status_text('→'))}</td></tr>"
         for m in history.movements()
     )
     pictures = "\n".join(f"<div class='plot'>{gate_svg(history, g)}</div>" for g in history.gate_ids())
@@ -222,14 +255,16 @@ def markdown(history: History, title: str, period: PeriodTrend | None = None) ->
             f"{len(history.runs)} runs; verdicts: " + ", ".join(f"{r.label} {r.verdict}" for r in history.runs),
             "",
         ]
+        lines += [
+            f"- the same run ({r.identity}) also in: {', '.join(map(str, r.copies))}: shown once"
+            for r in history.runs
+            if r.copies
+        ]
         shift = history.latency_shift()
         if shift is not None:
             lines += [f"Latency, last run against the one before: {shift.describe()}", ""]
         lines += ["| gate | first | last | change | status |", "|---|---|---|---|---|"]
         for m in history.movements():
-            lines.append(
-                f"| {m.gate} | {m.display_first} | {m.display_last} | {_change(m.change_pct)} | "
-                f"{m.status_first} -> {m.status_last} |"
-            )
+            lines.append(f"| {m.gate} | {m.display_first} | {m.display_last} | {m.change_text()} | {m.status_text()} |")
     lines += [f"- not read: {p}" for p in history.problems]
     return "\n".join(lines) + "\n"
