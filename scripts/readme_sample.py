@@ -41,8 +41,19 @@ def sample(verdict: Verdict) -> str:
     shown += lines[2 + len(verdict.results) :] + [verdict_line]
     full = lines + [verdict_line]
     return "\n".join(
-        ["```text", *shown, "```", "", "<details><summary>every gate of that run</summary>", "", "```text", *full,
-         "```", "", "</details>"]
+        [
+            "```text",
+            *shown,
+            "```",
+            "",
+            "<details><summary>every gate of that run</summary>",
+            "",
+            "```text",
+            *full,
+            "```",
+            "",
+            "</details>",
+        ]
     )
 
 

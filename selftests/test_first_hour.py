@@ -98,8 +98,8 @@ SYSTEM_PYTHON = Path("/usr/bin/python3")
 @pytest.mark.slow
 def test_set_up_and_unit_tests_on_the_stock_system_python(tmp_path):
     """README command 1's set-up with Debian's own Python first on PATH (PEP 668: it refuses pip outside a virtual
-    environment), on a fresh clone; then a slice of the unit tier from the environment it made. The whole fast tier
-    under it costs CI ~4 min more than this slice (docs/testing.md)."""
+    environment), on a fresh clone; then a slice of the unit tier from the environment it made. CI (.ci/run) runs
+    every tier under the system Python too: this is the README's first command as a new user types it."""
     managed = list(SYSTEM_PYTHON.parent.parent.glob("lib/python3*/EXTERNALLY-MANAGED"))
     if not SYSTEM_PYTHON.exists() or not managed:
         pytest.skip("this machine has no externally managed system Python to set up on")

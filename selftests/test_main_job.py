@@ -15,6 +15,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import readme_sample
 from allure_html import Served, chromium, dom, generate, leaf_groups, screenshot, text
 
 from gonogo.core.processes import pid_alive
@@ -177,3 +178,12 @@ def test_allure_html_report_renders_the_verdict_and_every_gate(runs, tmp_path):
     assert f"Verdict: {word.upper()}" in rendered and "gate table" in rendered
     assert shot.returncode == 0 and (tmp_path / "overview.png").stat().st_size > 10_000
     shutil.copy(tmp_path / "overview.png", REPO / "reports" / "allure-overview.png")  # docs/img/ keeps a reviewed copy
+
+
+def test_the_readmes_verdict_sample_reads_as_todays_run(runs):
+    """The README's sample (scripts/readme_sample.py, from a real run) gate by gate against this run: the same gates
+    with the same statuses, but for what moves with the host's speed and is said as it moves."""
+    sample = readme_sample.rows(readme_sample.block())
+    today = {g["id"]: readme_sample.console_status(g) for g in runs[0]["report"]["gates"]}
+    assert readme_sample.differences(sample, today) == [], (
+        "the README's verdict sample is stale: python scripts/readme_sample.py reports/gate-report.json")

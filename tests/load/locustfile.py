@@ -52,18 +52,18 @@ from locust import FastHttpUser, User, constant, task
 from gonogo.suite.locust import (
     ROLE_WEIGHTS,
     TOKEN_REFUSED,
-    LoadRun,
     LoadSettings,
     Login,
     drive_arrivals,
     failure_of,
+    install,
     ssl_context_factory,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = LoadSettings.from_env(os.environ, local_box=ROOT / ".gonogo" / "local")
 ACCOUNTS = SETTINGS.accounts()  # missing or malformed: one line and exit 4, before Locust starts
-RUN = LoadRun.install(SETTINGS)
+RUN = install(SETTINGS)  # the run's hooks, and the gates' tab in the web UI
 OPEN_MODEL, WRITES, TAG = SETTINGS.open_model, SETTINGS.writes, SETTINGS.tag
 PROVIDERS = ["openai", "anthropic", "google", "meta", "mistral", "cohere", "in-house"]
 _next_account = {role: itertools.count() for role in ACCOUNTS}

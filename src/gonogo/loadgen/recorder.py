@@ -257,7 +257,25 @@ class Recorder:
         for second in range(int(stopped - self._from)):  # a second in which nothing completed reads 0
             at = self._from + second + 1
             self._slice_at(at - 0.5).gauge("load.throughput", self.seconds.get(second, [0, 0])[0], at=at)
-        total = MetricsStore()
+        for index, store in self.slices.items():  # a counter's window is its slice, not the first and last request
+            start = self._from + index * self.slice_seconds
+            for counter in store.iter_series("load.requests"):
+                counter.set_window(start, min(start + self.slice_seconds, stopped))
+        return self._merged(stopped, MetricsStore())
+
+    def so_far(self, now: float) -> MetricsStore | None:
+        """What figures() would give if the run stopped at ``now``, the run's own slices left as they are (a live
+        view reads this every few seconds); None before measuring began."""
+        if self.measure_from is None or now <= self.measure_from:
+            return None
+        self.settle()
+        rates = MetricsStore()
+        for second in range(int(min(now, self.stopped_at or now) - self._from)):
+            at = self._from + second + 1
+            rates.gauge("load.throughput", self.seconds.get(second, [0, 0])[0], at=at)
+        return self._merged(min(now, self.stopped_at or now), rates)
+
+    def _merged(self, stopped: float, total: MetricsStore) -> MetricsStore:
         for index in sorted(self.slices):
             total.merge(self.slices[index])
         starts = {self._from + i * self.slice_seconds: s for i, s in self.slices.items()}
@@ -265,10 +283,6 @@ class Recorder:
         total.set_timeline(
             self.slice_seconds, {start: s for start, s in starts.items() if start + self.slice_seconds / 2 <= stopped}
         )
-        for index, store in self.slices.items():  # a counter's window is its slice, not the first and last request
-            start = self._from + index * self.slice_seconds
-            for counter in store.iter_series("load.requests"):
-                counter.set_window(start, min(start + self.slice_seconds, stopped))
         for counter in total.iter_series("load.requests"):
             counter.set_window(self.measure_from, stopped)
         total.merge(self.setup)
