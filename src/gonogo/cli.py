@@ -131,8 +131,18 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="where each checkpoint's gate report and the watch's state go. Default: reports/watch/<env>",
     )
-    watch.add_argument("--gates", default=Default("gates.yaml"), metavar="PATH", help=UNDER_ROOT)
-    watch.add_argument("--environments", default=Default("environments.yaml"), metavar="PATH", help=UNDER_ROOT)
+    watch.add_argument(
+        "--gates",
+        default=Default("gates.yaml"),
+        metavar="PATH",
+        help="the gates each checkpoint decides. " + UNDER_ROOT,
+    )
+    watch.add_argument(
+        "--environments",
+        default=Default("environments.yaml"),
+        metavar="PATH",
+        help="where --env's Prometheus, triggers and alerts are named. " + UNDER_ROOT,
+    )
     watch.add_argument("--root", metavar="DIR", default=Default("."), help=ROOT_HELP)
 
     trend = commands.add_parser(
@@ -163,7 +173,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="the environment whose Prometheus --period reads, and whose mail settings --mail-to uses",
     )
-    trend.add_argument("--environments", default=Default("environments.yaml"), metavar="PATH", help=UNDER_ROOT)
+    trend.add_argument(
+        "--environments",
+        default=Default("environments.yaml"),
+        metavar="PATH",
+        help="where --env's Prometheus and mail settings are named. " + UNDER_ROOT,
+    )
 
     stack = commands.add_parser("stack", help="keep the local box running for interactive work (locust -f tests/load)")
     actions = stack.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=_Parser)
@@ -209,7 +224,10 @@ def _parser() -> argparse.ArgumentParser:
         "--seconds", type=float, default=None, help="how long. Default: GONOGO_DEPLOY_FAULT_SECONDS, else 30"
     )
     inject.add_argument(
-        "--colour", choices=("blue", "green"), default=None, help="Default: GONOGO_DEPLOY_TO, else the live colour"
+        "--colour",
+        choices=("blue", "green"),
+        default=None,
+        help="the colour to fault. Default: GONOGO_DEPLOY_TO, else the live colour",
     )
     for p in (up, down, status, calibrate, switch, rollback, current, serving, inject):
         p.add_argument("--root", metavar="DIR", default=Default("."), help=ROOT_HELP)
