@@ -7,8 +7,6 @@ from __future__ import annotations
 import pytest
 from product_run import gates, run
 
-from gonogo.loadgen.recorder import LATE_ARRIVALS_LIMIT
-
 pytestmark = [pytest.mark.slow, pytest.mark.alone]  # alone: its load is judged
 MEASURED = 30  # s: what merging two workers' figures needs to show; the main job measures the local profile's 60 s
 
@@ -43,7 +41,9 @@ def test_open_model_distributed_from_the_environment_profile(product):
     curve = report["metrics"]["notes"]["load.capacity"]
     assert [s["rate"] for s in curve["steps"]] == [rate, round(rate * 1.25, 1)], curve
     assert all(s["pace"] >= 0.95 and s["served"] >= 0.97 for s in curve["steps"]), curve
-    # the generator kept its schedule (its own lateness is said, and under the bound: its latencies are trusted)
-    assert "generator schedule: lateness P50" in proc.stdout, proc.stdout[-3000:]
+    # the generator kept its schedule: its own lateness is said with its budget, within it, and its latencies trusted
+    assert "generator schedule: lateness P50" in proc.stdout and "(may add up to " in proc.stdout, proc.stdout[-3000:]
     late = next(s["data"] for s in report["metrics"]["series"] if s["metric"] == "load.late_arrivals")
-    assert late["total"] >= 0.9 * rate * MEASURED and late["hits"] / late["total"] <= LATE_ARRIVALS_LIMIT, late
+    assert late["total"] >= 0.9 * rate * MEASURED, late
+    assert not [n for n in report["metrics"].get("unreliable", []) if n["metric"] == "load.http_latency"], report[
+        "metrics"].get("unreliable")

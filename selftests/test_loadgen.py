@@ -10,6 +10,7 @@ from types import SimpleNamespace
 import gevent
 import pytest
 
+from gonogo.core.store import MetricsStore
 from gonogo.loadgen import recorder as recorder_module
 from gonogo.loadgen.arrivals import ArrivalScheduler
 from gonogo.loadgen.recorder import Recorder
@@ -168,11 +169,12 @@ def test_a_stopped_scheduler_sends_no_more_arrivals_and_returns_when_those_in_fl
     assert len(finished) == scheduler.started  # every iteration begun finished before run() returned
 
 
-def schedule(iterate, rate=100, seconds=1.5, users=20):
-    """The open model's arrivals at ``rate`` with ``iterate`` as the user's work, recorded as the load run does."""
+def schedule(iterate, rate=100, seconds=1.5, users=20, latency_limit=0.25):
+    """The open model's arrivals at ``rate`` with ``iterate`` as the user's work, recorded as the load run does (the
+    tightest latency limit in play: K7's P50 < 250 ms)."""
     from gonogo.loadgen.arrivals import begin
 
-    recorder = Recorder()
+    recorder = Recorder(latency_limit=latency_limit)
     recorder.reset(time.time() - 1)
 
     def iteration(vu):  # what the locustfile's open model runs (LoadRun.iterate), without importing Locust here
@@ -197,7 +199,7 @@ def test_a_generator_that_blocks_its_own_loop_falls_behind_and_its_latencies_are
     assert late.total >= 40 and late.hits / late.total > 0.5, (late.hits, late.total)
     assert figures.select("load.lateness").aggregate("p99") > 0.1
     [reason] = figures.unreliable_reasons("load.http_latency")
-    assert reason.startswith("the generator fell behind its schedule:") and "P99 lateness" in reason
+    assert reason.startswith("the generator fell behind its schedule: P99 lateness") and "10% of the tightest latency limit, 250 ms" in reason, reason
     text = "version: 1\ngates:\n  - {id: p95, requirement: K1, metric: load.http_latency, aggregation: p95, threshold: '< 500 ms'}\n"
     import yaml
 
@@ -212,8 +214,50 @@ def test_a_generator_that_keeps_its_schedule_is_trusted_even_when_the_target_hol
     latency; the generator itself started each arrival on time."""
     figures = schedule(lambda vu: gevent.sleep(0.1), rate=60, seconds=1.0, users=4)  # 4 users carry 40/s: dry
     late = figures.select("load.late_arrivals")
-    assert late.total >= 50 and late.hits / late.total < 0.01, (late.hits, late.total)
+    assert late.total >= 50, late.total
+    # the 0.1 s each arrival waits for a free user is not the generator's delay: its own lateness stays a timer's
+    assert figures.select("load.lateness").aggregate("p99") < 0.02, figures.select("load.lateness").aggregate("p99")
     assert figures.unreliable_reasons("load.http_latency") == []
+
+
+def lateness_store(late_ms: float, late_share: float, p50_ms: float, arrivals: int = 3000) -> MetricsStore:
+    """An open model's figures: ``late_share`` of the arrivals began ``late_ms`` after their intended time."""
+    store = MetricsStore()
+    late = int(arrivals * late_share)
+    for i in range(arrivals):
+        store.record_latency("load.lateness", late_ms / 1000 if i < late else 0.0002)
+        store.ratio("load.late_arrivals", i < late)  # one gap at 3,000/s is 0.33 ms: each of those is "late"
+        store.record_latency("load.http_latency", p50_ms / 1000, endpoint="GET /api/models")
+    return store
+
+
+@pytest.mark.parametrize(("late_ms", "late_share", "p50_ms", "behind"), [
+    (1.0, 0.49, 28.0, False),   # a millisecond late at 3,000/s: half the arrivals "late", nothing the figures feel
+    (20.0, 0.30, 28.0, False),  # 20 ms on a 28 ms target, under 10 % of K7's 250 ms: trusted
+    (30.0, 0.30, 28.0, True),   # past 25 ms (10 % of 250 ms): the P50 limit's margin is the generator's
+    (193.0, 0.48, 28.0, True),  # the box's ramp at 300/s (issue 44): really behind
+    (3.0, 0.30, 2.0, True),     # on a 2 ms target, 3 ms of its own delay is more than the target's own time
+])
+def test_lateness_is_judged_by_what_it_can_add_to_the_latencies_measured(late_ms, late_share, p50_ms, behind):
+    from gonogo.loadgen.recorder import behind_schedule
+
+    reason = behind_schedule(lateness_store(late_ms, late_share, p50_ms), latency_limit=0.25)
+    assert (reason is not None) == behind, reason
+    if behind:
+        assert f"P99 lateness {late_ms:,.1f} ms" in reason and f"{late_share:.1%} of 3,000 arrivals" in reason
+
+
+def test_a_fast_scheduler_a_little_late_at_a_high_rate_is_trusted():
+    """1,000 arrivals/s on a cooperative 5 ms user: with gaps of 1 ms many arrivals start "late" by a scheduler
+    wake-up, far under what could move a latency gate; the figures stay trusted."""
+    def user(vu):
+        gevent.sleep(0.005)
+    figures = schedule(user, rate=1000, seconds=1.0, users=50)
+    figures.record_latency("load.http_latency", 0.005, endpoint="GET /api/models")  # the target's own time
+    late = figures.select("load.late_arrivals")
+    assert late.total >= 500, late.total
+    assert figures.select("load.lateness").aggregate("p99") < 0.025
+    assert figures.unreliable_reasons("load.http_latency") == [], figures.unreliable_reasons("load.http_latency")
 
 
 def test_arrival_rate_must_be_positive():

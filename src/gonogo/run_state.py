@@ -204,7 +204,12 @@ class RunState:
             for g in self.gates
             if g.metric.name == "load.http_errors" and g.threshold is not None and not g.where and g.per is None
         ]
-        return Limits(self.latency_limits().get("p95", 0.5), min(errors, default=0.001))
+        tightest = [
+            g.threshold.value
+            for g in self.gates
+            if g.metric.name == "load.http_latency" and g.op in ("<", "<=") and g.threshold is not None and not g.where
+        ]
+        return Limits(self.latency_limits().get("p95", 0.5), min(errors, default=0.001), min(tightest, default=None))
 
     def apply_calibration(self, calibration) -> None:
         """This host's pace for the local profile (gonogo.local.capacity), said in the report. A lowered pace

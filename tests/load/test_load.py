@@ -69,6 +69,7 @@ def test_load_profile(
             workers=request.config.getoption("gonogo_load_workers") or 0,
             tag=tag,
             say=say,
+            limits=gonogo_state.step_limits(),  # the generator's own delay is judged against the latency gates
         )
     finally:  # a later burst on one of these accounts waits out the window the load's requests fall in
         for account in (a for items in accounts_for_load.accounts.values() for a in items):
@@ -144,6 +145,7 @@ def test_capacity_ramp(
             workers=request.config.getoption("gonogo_load_workers") or 0,
             tag=tag,
             say=say,
+            limits=gonogo_state.step_limits(),  # the generator's own delay is judged against the latency gates
         )
     finally:
         for account in (a for items in accounts_for_load.accounts.values() for a in items):

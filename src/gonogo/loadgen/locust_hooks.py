@@ -52,7 +52,9 @@ class LoadRun:
         self.settings = settings
         self.ramp = settings.stepped
         self.recorder = Recorder(  # a ramp's steps are slices: each judged on its own figures
-            slice_seconds=self.ramp.step_s if self.ramp else SLICE_SECONDS, abort_error_rate=settings.abort_error_rate
+            slice_seconds=self.ramp.step_s if self.ramp else SLICE_SECONDS,
+            abort_error_rate=settings.abort_error_rate,
+            latency_limit=settings.latency_limit or None,
         )
         self._steps: list[ramp.Step] = []  # master: the ramp's steps judged so far
         self._finals: list[str] = []  # workers whose last figures the master has

@@ -74,10 +74,16 @@ class Ramp:
 
 @dataclass(frozen=True)
 class Limits:
-    """What a step must stay inside to hold: the load latency gate's P95 limit and the error gate's rate."""
+    """What a step must stay inside to hold: the load latency gate's P95 limit and the error gate's rate; and the
+    tightest load latency limit in play, against which the generator's own delay is judged (None: the P95 limit)."""
 
     p95_s: float
     error_rate: float
+    tightest_s: float | None = None
+
+    @property
+    def delay_budget_basis(self) -> float:
+        return self.tightest_s or self.p95_s
 
 
 @dataclass
@@ -93,6 +99,7 @@ class Step:
     outcome: str  # held | broke (the target) | throttled | generator
     why: str = ""
     late: float = 0.0  # share of the step's arrivals the generator began more than one inter-arrival gap late
+    late_p99_ms: float | None = None  # the generator's own delay: P99 of how late it began the step's arrivals
 
     @property
     def held(self) -> bool:
@@ -103,8 +110,9 @@ def judge(rate: float, step_s: float, store: MetricsStore, iterations: int, fini
     """One finished step, from the figures of its slice and the iterations begun and finished in it."""
     latency = store.select("load.http_latency")
     errors, throttled, requests = (store.select(n) for n in ("load.http_errors", "load.throttled", "load.requests"))
-    late = store.select("load.late_arrivals")
+    late, lateness = store.select("load.late_arrivals"), store.select("load.lateness")
     p50, p95 = (latency.percentile_seconds(p) if latency is not None else None for p in (50, 95))
+    late_p99 = lateness.percentile_seconds(99) if lateness is not None else None
     step = Step(
         rate=rate,
         rps=round((requests.total if requests is not None else 0) / step_s, 1),
@@ -116,6 +124,7 @@ def judge(rate: float, step_s: float, store: MetricsStore, iterations: int, fini
         served=min(1.0, finished / (rate * step_s)) if rate > 0 else 0.0,
         outcome="held",
         late=late.hits / late.total if late is not None and late.total else 0.0,
+        late_p99_ms=None if late_p99 is None else round(late_p99 * 1000, 2),
     )
     if step.throttled > THROTTLED_LIMIT:
         step.outcome = "throttled"
@@ -136,7 +145,7 @@ def judge(rate: float, step_s: float, store: MetricsStore, iterations: int, fini
         if step.errors > limits.error_rate:
             problems.append(f"errors {step.errors:.2%} (limit {limits.error_rate:.2%})")
         if problems:
-            generator = generator_saturation(store) or behind_schedule(store)
+            generator = generator_saturation(store) or behind_schedule(store, limits.delay_budget_basis)
             # errors are the target's; so is a P95 over the limit by more than the generator's own delay could add
             own = step.errors > limits.error_rate or (p95 is not None and p95 - generator_delay(store) > limits.p95_s)
             step.outcome, step.why = (

@@ -20,6 +20,7 @@ from gonogo.loadgen import health_watch as health
 from gonogo.loadgen.health_watch import HealthWatch
 from gonogo.loadgen.processes import started
 from gonogo.loadgen.ramp import Limits, Ramp
+from gonogo.loadgen.recorder import delay_allowed
 from gonogo.server_metrics.promql import record_window
 from gonogo.server_metrics.scrape import ServerSampler
 from gonogo.target.client import ssl_context
@@ -144,21 +145,24 @@ def run(
         f"gonogo load: {shape}, {profile.duration:g} s measured after "
         f"{window.get('why') or f'{profile.warmup:g} s warm-up'} (excluded); "
         f"{len(plan.workers) or 'no'} workers; server side: {server}"
-        + schedule_summary(store)
+        + schedule_summary(store, plan.settings.latency_limit or None)
         + (f"; {limited}" if limited else "")
         + (f"; problems: {outcome.problems[:3]}" if outcome.problems else "")
     )
     return outcome
 
 
-def schedule_summary(store: MetricsStore) -> str:
-    """The open model's own lateness (the generator's delay against its schedule), as the load line says it."""
+def schedule_summary(store: MetricsStore, latency_limit: float | None = None) -> str:
+    """The open model's own lateness (the generator's delay against its schedule) and what it may add to the
+    latencies it measures (gonogo.loadgen.recorder.delay_allowed), as the load line says it."""
     late, lateness = store.select("load.late_arrivals"), store.select("load.lateness")
     if late is None or lateness is None or not late.total:
         return ""
     p50, p99, most = (lateness.aggregate(a) for a in ("p50", "p99", "max"))
+    allowed = delay_allowed(store, latency_limit)
+    budget = f" (may add up to {allowed[0] * 1000:,.1f} ms: {allowed[1]})" if allowed else ""
     return (
-        f"; generator schedule: lateness P50 {(p50 or 0) * 1000:,.1f} ms, P99 {(p99 or 0) * 1000:,.1f} ms, "
+        f"; generator schedule: lateness P50 {(p50 or 0) * 1000:,.1f} ms, P99 {(p99 or 0) * 1000:,.1f} ms{budget}, "
         f"max {(most or 0) * 1000:,.0f} ms; "
         f"{late.hits / late.total:.2%} of {late.total:,} arrivals more than one gap late"
     )

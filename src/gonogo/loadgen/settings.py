@@ -66,6 +66,7 @@ class LoadSettings:
     ramp_step: float = 10.0
     ramp_p95: float = 0.5
     ramp_errors: float = 0.001
+    latency_limit: float = 0.0  # the tightest load latency limit in play (s), the generator's delay budget; 0: unknown
 
     @property
     def open_model(self) -> bool:
@@ -78,7 +79,7 @@ class LoadSettings:
 
     @property
     def step_limits(self) -> Limits:
-        return Limits(self.ramp_p95, self.ramp_errors)
+        return Limits(self.ramp_p95, self.ramp_errors, self.latency_limit or None)
 
     def share(self, accounts: list[dict], worker_index: int) -> list[dict]:
         """A process's share of a role's accounts: gonogo's N worker processes on one machine (one client IP for the
@@ -122,6 +123,7 @@ class LoadSettings:
             ramp_step=ramp.step_s if ramp else cls.ramp_step,
             ramp_p95=limits.p95_s if limits else cls.ramp_p95,
             ramp_errors=limits.error_rate if limits else cls.ramp_errors,
+            latency_limit=(limits.tightest_s or 0.0) if limits else 0.0,
         )
 
     def to_env(self) -> dict[str, str]:
@@ -145,6 +147,7 @@ class LoadSettings:
             "GONOGO_LOAD_RAMP_STEP": str(self.ramp_step),
             "GONOGO_LOAD_RAMP_P95": str(self.ramp_p95),
             "GONOGO_LOAD_RAMP_ERRORS": str(self.ramp_errors),
+            "GONOGO_LOAD_LATENCY_LIMIT": str(self.latency_limit or ""),
         }
 
     def accounts(self) -> dict[str, list[dict]]:
@@ -209,4 +212,5 @@ class LoadSettings:
             ramp_step=number("GONOGO_LOAD_RAMP_STEP", float, defaults.ramp_step),
             ramp_p95=number("GONOGO_LOAD_RAMP_P95", float, defaults.ramp_p95),
             ramp_errors=number("GONOGO_LOAD_RAMP_ERRORS", float, defaults.ramp_errors),
+            latency_limit=number("GONOGO_LOAD_LATENCY_LIMIT", float, defaults.latency_limit),
         )
