@@ -58,8 +58,18 @@ def test_locust_with_a_variable_that_is_not_a_number_names_it(tmp_path):
 def with_pytest_base_url(tmp_path_factory) -> Path:
     """A virtual environment that sees this one's packages (gonogo among them) plus pytest-base-url, as
     pytest-playwright or pytest-selenium would bring it."""
+    import site
+    import sysconfig
+
     venv = tmp_path_factory.mktemp("venv-base-url")
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True, timeout=120)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    # this environment's site-packages with their own .pth files (gonogo's editable install among them): whatever
+    # interpreter made this one, --system-site-packages would give the base interpreter's instead
+    mine = [p for p in site.getsitepackages() if Path(p).is_dir()]
+    theirs = Path(subprocess.run([str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                                 capture_output=True, text=True, check=True).stdout.strip())
+    assert sysconfig.get_python_version() in str(theirs)
+    (theirs / "_this_environment.pth").write_text("".join(f"import site; site.addsitedir({p!r})\n" for p in mine))
     pip = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check",
                           "pytest-base-url"], capture_output=True, text=True, timeout=300)
     assert pip.returncode == 0, pip.stdout + pip.stderr

@@ -203,10 +203,10 @@ def test_checks_skipped_for_safety_never_pass_as_measured(product):
     assert "rate_limit.upload not covered: environment 'local' does not allow writes" in security["security.rate_limits"]["message"]
     assert "test_every_operation_as_every_identity not covered" in security["security.auth"]["message"]
     assert proc.returncode == 1
-    proc, report = run(product, *suites, "--env=local", read_only_environments(product, declared=True))
+    proc, report = run(product, *suites, "--env=local", "-v", read_only_environments(product, declared=True))
     security = gates(report, "security")
     for gate in ("security.rate_limits", "security.auth"):
         assert security[gate]["status"] == "pass" and security[gate]["out_of_scope"], (gate, security[gate])
     assert "rate_limit.login.after" in security["security.rate_limits"]["covered"]
-    table = " ".join(proc.stdout.split())
+    table = " ".join(proc.stdout.split())  # -v: every environment setting under the table, not folded into one line
     assert "* security.auth: not covered, out of scope for this environment — test_every_operation_as_every_identity: production" in table

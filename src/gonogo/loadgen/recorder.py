@@ -53,6 +53,7 @@ class Recorder:
         self.stopped_at: float | None = None
         self.slices: dict[int, MetricsStore] = {}  # slice index since measure_from -> its figures
         self._handles: dict[int, dict[str, tuple]] = {}  # slice -> endpoint -> its counts and histogram
+        self._arrivals: dict[int, tuple] = {}  # slice -> [arrivals, late] and the lateness histogram (open model)
         self.seconds: dict[int, list[int]] = {}  # second since measure_from -> [completed, failed]
         self.sent = self.failed = 0
         self.aborted: str | None = None
@@ -140,6 +141,10 @@ class Recorder:
             store.ratio("load.availability", sent - unavailable, sent, endpoint=endpoint)
             store.count("load.requests", sent, at=self._from + index * self.slice_seconds, endpoint=endpoint)
             tally[:] = [0, 0, 0, 0]
+        for index, (tally, _) in self._arrivals.items():
+            if tally[0]:
+                self.slices[index].ratio("load.late_arrivals", tally[1], tally[0])
+                tally[:] = [0, 0]
 
     # -- distributed runs ----------------------------------------------------
     def take_share(self) -> dict:
@@ -154,7 +159,7 @@ class Recorder:
             "iterations": {str(s): n for s, n in self.iterations.items()},
             "finished": {str(s): n for s, n in self.finished.items()},
         }
-        self.slices, self.seconds, self._handles = {}, {}, {}
+        self.slices, self.seconds, self._handles, self._arrivals = {}, {}, {}, {}
         self.iterations, self.finished = {}, {}
         self.setup = MetricsStore()
         self.sent = self.failed = 0
@@ -206,10 +211,16 @@ class Recorder:
     def record_arrival(self, at: float, late_s: float, gap_s: float) -> None:
         """An open-model arrival began ``late_s`` after its intended time; more than ``gap_s`` (one inter-arrival gap)
         is late: the generator did not keep its schedule."""
-        if self._measuring(at):
-            piece = self._slice_at(at)
-            piece.record_latency("load.lateness", max(0.0, late_s))
-            piece.ratio("load.late_arrivals", late_s > gap_s)
+        if self._measuring(at):  # one per arrival: the series found once per slice, counts settled when read
+            index = int((at - self._from) // self.slice_seconds)
+            handles = self._arrivals.get(index)
+            if handles is None:
+                store = self.slices.setdefault(index, MetricsStore())
+                handles = self._arrivals[index] = ([0, 0], store.series("load.lateness", Kind.HISTOGRAM))
+            tally, lateness = handles
+            lateness.record_ns(int(max(0.0, late_s) * 1e9))
+            tally[0] += 1
+            tally[1] += late_s > gap_s
 
     def record_generator(self, process: str, cpu: float, lag: float, at: float) -> None:
         """This process's own CPU (share of one core) and event-loop lag, inside the measured window."""
