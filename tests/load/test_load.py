@@ -145,7 +145,6 @@ def test_capacity_ramp(
             workers=request.config.getoption("gonogo_load_workers") or 0,
             tag=tag,
             say=say,
-            limits=gonogo_state.step_limits(),  # the generator's own delay is judged against the latency gates
         )
     finally:
         for account in (a for items in accounts_for_load.accounts.values() for a in items):
