@@ -728,19 +728,25 @@ gates:
   - {id: excused, requirement: K1, metric: smoke.http_latency, aggregation: max, threshold: "< 1 s", min_samples: 100,
      optional: true}
   - {id: passes, requirement: SMOKE, metric: smoke.checks, aggregation: failed, threshold: "== 0"}
+  - {id: unrun, requirement: K1, metric: load.http_latency, aggregation: p95, threshold: "< 1 s"}
 """
-# FAIL = failed, blocking INCONCLUSIVE = broken (could not decide), WARN = passed and said, excused = skipped
+# FAIL = failed, blocking INCONCLUSIVE = broken (could not decide), WARN = passed and said, excused and not run = skipped
 MAPPING = {"fails": ("failure", "failed"), "undecided": ("error", "broken"), "warns": ("", "passed"),
-           "excused": ("skipped", "skipped"), "passes": ("", "passed")}
-# the same five in the gate report (status, blocks) and on the console (the line's first two words)
+           "excused": ("skipped", "skipped"), "passes": ("", "passed"), "unrun": ("skipped", "skipped")}
+# the same six in the gate report (status, blocks) and on the console (the line's status words)
 MAPPING_REPORT = {"fails": ("fail", True, "✗ FAIL"), "undecided": ("inconclusive", True, "✗ INCONCLUSIVE"),
                   "warns": ("warn", False, "! WARN"), "excused": ("inconclusive", False, "· INCONCLUSIVE"),
-                  "passes": ("pass", False, "✓ PASS")}
+                  "passes": ("pass", False, "✓ PASS"), "unrun": ("not_run", False, "· NOT RUN")}
+STATUS_WORDS = ("✓ PASS", "✗ FAIL", "! WARN", "✗ INCONCLUSIVE", "· INCONCLUSIVE", "· NOT RUN")
 
 
 def _console_statuses(text: str) -> dict[str, str]:
-    return {line.split()[2]: " ".join(line.split()[:2]) for line in text.splitlines()
-            if len(line.split()) > 2 and line.split()[2] in MAPPING}
+    out = {}
+    for line in text.splitlines():
+        status = next((s for s in STATUS_WORDS if line.startswith(s + " ")), None)
+        if status is not None and (gate := line[len(status):].split()[0]) in MAPPING:
+            out[gate] = status
+    return out
 
 
 def _junit_outcomes(path: Path) -> dict[str, tuple[str, str]]:
@@ -752,11 +758,22 @@ def _junit_outcomes(path: Path) -> dict[str, tuple[str, str]]:
     return out
 
 
-def test_one_mapping_of_a_gates_status_in_a_run_and_in_a_watch(project, tmp_path):
-    """A run's JUnit, Allure, gate report and console, the writers `gonogo watch` uses on the same verdict, and
-    `gonogo evaluate` re-deciding it, say each status alike."""
-    from gonogo.gates.verdict import decide
-    from gonogo.reporting import allure_results, json_report, junit
+def _allure_results(directory: Path) -> dict[str, dict]:
+    return {r["name"].split(" [")[0]: r for r in map(json.loads, (p.read_text() for p in directory.glob("*-result.json")))}
+
+
+def _report_statuses(path: Path) -> dict[str, tuple[str, bool]]:
+    return {g["id"]: (g["status"], g["blocks"]) for g in json.loads(path.read_text())["gates"]}
+
+
+def test_one_mapping_of_a_gates_status_in_a_run_in_evaluate_and_in_a_watch(project, tmp_path):
+    """One decided record with the six statuses, written by the pytest run (JUnit, Allure, gate report, console), by
+    `gonogo evaluate` re-deciding its report into the same four outputs, and by the sinks a watch checkpoint writes
+    with: each says every status alike."""
+    from gonogo.config.gates import GateSet
+    from gonogo.reporting import json_report
+    from gonogo.run import sinks
+    from gonogo.run.record import About, decided
 
     project.smoke(latencies=(0.3, 0.3, 0.3))
     project.write("gates.yaml", MAPPING_GATES)
@@ -764,26 +781,54 @@ def test_one_mapping_of_a_gates_status_in_a_run_and_in_a_watch(project, tmp_path
     run = _junit_outcomes(project.path / "junit.xml")
     assert {g: run[g][0] for g in MAPPING} == {g: m[0] for g, m in MAPPING.items()}, run
     assert run["warns"][1] == "warn" and run["passes"][1] == "pass"  # a WARN is said, not only passed
-    allure = {r["name"].split(" [")[0]: r for r in map(json.loads, (p.read_text() for p in (project.path / "allure").glob("*-result.json")))}
+    allure = _allure_results(project.path / "allure")
     assert {g: allure[g]["status"] for g in MAPPING} == {g: m[1] for g, m in MAPPING.items()}
     assert {"name": "tag", "value": "WARN"} in allure["warns"]["labels"]
     assert "measured 300 ms, threshold < 100 ms" in allure["fails"]["description"]  # on the page, not in an attachment
-    # the same verdict through the watch's writers
-    data, store = json_report.load_store(project.path / "report.json")
-    from gonogo.config.gates import GateSet
-
-    verdict = decide(GateSet.from_path(project.path / "gates.yaml").for_environment("local"), store,
-                     data["suites_run"], data["failed_tests"], None)
-    junit.write(tmp_path / "watch.xml", verdict, "checkpoint")
-    watched = _junit_outcomes(tmp_path / "watch.xml")
-    assert {g: watched[g] for g in MAPPING} == {g: run[g] for g in MAPPING}
-    allure_results.write(tmp_path / "watch-allure", verdict, parent="gonogo watch", suite="1h", history="w", start=0, stop=1)
-    written = {r["name"].split(" [")[0]: r["status"] for r in map(json.loads, (p.read_text() for p in (tmp_path / "watch-allure").glob("*-result.json")))}
-    assert {g: written[g] for g in MAPPING} == {g: allure[g]["status"] for g in MAPPING}
-    # the gate report and the console, of the run and of `gonogo evaluate` re-deciding it
-    gates = {g["id"]: g for g in data["gates"]}
-    assert {g: (gates[g]["status"], gates[g]["blocks"]) for g in MAPPING} == {g: m[:2] for g, m in MAPPING_REPORT.items()}
+    assert {g: _report_statuses(project.path / "report.json")[g] for g in MAPPING} == {
+        g: m[:2] for g, m in MAPPING_REPORT.items()}
     assert _console_statuses(result.stdout.str()) == {g: m[2] for g, m in MAPPING_REPORT.items()}
-    evaluated = subprocess.run([sys.executable, "-m", "gonogo.cli", "evaluate", "report.json"], cwd=project.path,
-                               capture_output=True, text=True)
-    assert evaluated.returncode == 1 and _console_statuses(evaluated.stdout) == _console_statuses(result.stdout.str())
+    # `gonogo evaluate` re-deciding the report, into the same four outputs
+    evaluated = subprocess.run(
+        [sys.executable, "-m", "gonogo.cli", "evaluate", "report.json", "--gate-report=evaluated.json",
+         "--junitxml=evaluated.xml", "--alluredir=evaluated-allure"], cwd=project.path, capture_output=True, text=True)
+    assert evaluated.returncode == 1, evaluated.stderr
+    assert _console_statuses(evaluated.stdout) == _console_statuses(result.stdout.str())
+    assert {g: _junit_outcomes(project.path / "evaluated.xml")[g] for g in MAPPING} == {g: run[g] for g in MAPPING}
+    assert {g: r["status"] for g, r in _allure_results(project.path / "evaluated-allure").items() if g in MAPPING} == {
+        g: allure[g]["status"] for g in MAPPING}
+    assert {g: _report_statuses(project.path / "evaluated.json")[g] for g in MAPPING} == {
+        g: m[:2] for g, m in MAPPING_REPORT.items()}
+    # the sinks a watch checkpoint writes with, on the record of the same figures
+    data, store = json_report.load_store(project.path / "report.json")
+    gates = GateSet.from_path(project.path / "gates.yaml").for_environment("local")
+    record = decided(About("local", history="watch.1h", title="gonogo watch 1h"), gates, store, data["suites_run"])
+    problems = sinks.write_all(record, [sinks.GateReport(tmp_path / "checkpoint.json"), sinks.JUnit(tmp_path / "watch.xml"),
+                                        sinks.Allure(tmp_path / "watch-allure", parent="gonogo watch", suite="1h")])
+    assert problems == []
+    assert {g: _junit_outcomes(tmp_path / "watch.xml")[g] for g in MAPPING} == {g: run[g] for g in MAPPING}
+    assert {g: r["status"] for g, r in _allure_results(tmp_path / "watch-allure").items() if g in MAPPING} == {
+        g: allure[g]["status"] for g in MAPPING}
+    assert {g: _report_statuses(tmp_path / "checkpoint.json")[g] for g in MAPPING} == {
+        g: m[:2] for g, m in MAPPING_REPORT.items()}
+
+
+def test_a_teardown_that_fails_after_the_last_suite_test_is_in_the_one_decision(project):
+    """Session fixtures end before the first gate is decided (test data removed, clients closed): a clean-up that
+    fails is a failed suite test in the verdict every output is written from, the verdict case of JUnit included."""
+    project.smoke()
+    project.write("tests/smoke/conftest.py", """
+        import pytest
+
+        @pytest.fixture(scope="session", autouse=True)
+        def leaves_data_behind():
+            yield
+            raise RuntimeError("could not remove the run's test data")
+    """)
+    result = project.run("--gate-report=report.json", "--junitxml=junit.xml")
+    assert result.ret == 1
+    report = project.report()
+    assert (report["verdict"], report["failed_tests"]) == ("no-go", 1)
+    cases = {c.get("name"): c for c in ET.parse(project.path / "junit.xml").getroot().iter("testcase")}
+    assert cases["verdict"].find("failure") is not None  # the items read the same decision as the report
+    assert "1 suite test(s) failed" in cases["verdict"].find("failure").get("message")

@@ -201,7 +201,7 @@ def test_the_calibration_probes_the_ramps_step_that_load_headroom_needs():
     from gonogo.config.environments import Environments
     from gonogo.config.gates import GateSet
     from gonogo.local import capacity
-    from gonogo.run_state import headroom_factor
+    from gonogo.loadgen.limits import headroom_factor
 
     environments = Environments.from_path(REPO / "environments.yaml")
     local = environments.get("local")

@@ -1,6 +1,7 @@
 """``gonogo`` command line: re-decide a saved run outside pytest.
 
     gonogo evaluate REPORT.json [--gates PATH] [--env NAME] [--baseline REPORT] [--gate-report OUT]
+                    [--junitxml OUT] [--alluredir DIR]
     gonogo watch --env NAME [--for 24h] [--checkpoints 1h,24h] [--out reports/watch/NAME]
     gonogo trend [REPORT.json...] [--env NAME --period 7d] [--html PATH] [--report weekly --mail-to A,B]
     gonogo stack up|down|status|...
@@ -21,14 +22,16 @@ from gonogo import __version__
 from gonogo.config import project
 from gonogo.config.environments import SERVER_SIDE, Environment, Environments, masked_url
 from gonogo.config.errors import ConfigError
-from gonogo.config.gates import GateSet
 from gonogo.config.project import Default
+from gonogo.core.catalog import WATCH
 from gonogo.core.exit_codes import EXIT_INTERRUPTED, EXIT_UNDECIDED, EXIT_USAGE
 from gonogo.core.snapshot import LOAD_FIGURES_SCHEMA
 from gonogo.core.store import MetricsStore
-from gonogo.gates.verdict import decide
-from gonogo.reporting import console, json_report, undecided
+from gonogo.reporting import json_report
 from gonogo.reporting.terminal import say
+from gonogo.run import sinks
+from gonogo.run.inputs import Baseline, gates_of
+from gonogo.run.record import About, decided, stopped
 
 
 class _Parser(argparse.ArgumentParser):
@@ -99,6 +102,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     ev.add_argument(
         "--gate-report", metavar="OUT", default=None, help="write the new decision here. Default: %(default)r"
+    )
+    ev.add_argument(
+        "--junitxml",
+        metavar="OUT",
+        default=None,
+        help="write the new decision as JUnit XML (a case per gate), as pytest's --junitxml. Default: %(default)r",
+    )
+    ev.add_argument(
+        "--alluredir",
+        metavar="DIR",
+        default=None,
+        help="write the new decision as Allure results (a result per gate), as allure-pytest's. Default: %(default)r",
     )
     ev.add_argument(
         "-v",
@@ -238,51 +253,50 @@ def evaluate(args: argparse.Namespace) -> int:
     """The new decision is written before anything is printed: a reader that leaves early loses nothing."""
     data, store = json_report.load_store(args.report)
     env_name = str(args.env or data.get("environment") or "")
-    env_names = None
+    environments = None
     env_file = Path(args.environments or project.anchored(project.Default("environments.yaml"), project.find_root()))
     if args.environments or env_file.is_file():
-        env_names = Environments.from_path(env_file).names
-        if env_name not in env_names:
+        environments = Environments.from_path(env_file)
+        if env_name not in environments.names:
             raise ConfigError(
-                env_file, f"unknown environment '{env_name}'. Valid environments: {', '.join(env_names)}."
+                env_file, f"unknown environment '{env_name}'. Valid environments: {', '.join(environments.names)}."
             )
     if data["schema"] == LOAD_FIGURES_SCHEMA:
-        if env_names is None:
+        if environments is None:
             say("gonogo: server side: no environments file, no Prometheus to ask: the server.* gates decide nothing")
         else:
-            environment = Environments.from_path(env_file).get(env_name, only=SERVER_SIDE)
+            environment = environments.get(env_name, only=SERVER_SIDE)
             say(f"gonogo: server side: {_server_side(environment, data, store)}")
-    gates = GateSet.from_path(args.gates, env_names).for_environment(env_name)
-    baseline = None
-    if args.baseline:
-        baseline, identity = json_report.load_baseline(
-            args.baseline, env_name, data.get("run_id"), any_environment=args.baseline_any_env
-        )
-        say(f"gonogo: baseline: {identity}")
-    verdict = decide(gates, store, data.get("suites_run", []), data.get("failed_tests", 0), baseline)
-    if args.gate_report:
-        base_url = data.get("base_url")  # the input's, as it was written: a password in it is not copied
-        report = json_report.build(
-            verdict,
-            store,
-            environment=env_name,
-            base_url=masked_url(base_url) if base_url else None,
-            gates_file=str(args.gates),
-        )
-        try:  # a failed write is said; the verdict stays the exit code (OUT still says undecided)
-            json_report.write(args.gate_report, report)
-        except OSError as exc:
-            say(f"gonogo: {args.gate_report} could not be written: {exc.strerror or exc}", file=sys.stderr)
+    suites_run = data.get("suites_run", [])
+    gates = gates_of(
+        Path(args.gates), env_name, environments.names if environments else None, watch=WATCH in suites_run
+    )
+    baseline = Baseline.read(args.baseline, env_name, data.get("run_id"), any_env=args.baseline_any_env)
+    if baseline.identity:
+        say(f"gonogo: baseline: {baseline.identity}")
+    base_url = data.get("base_url")  # the input's, as it was written: a password in it is not copied
+    about = About(env_name, masked_url(base_url) if base_url else None, str(args.gates), title="gonogo evaluate")
+    record = decided(about, gates, store, suites_run, failed_tests=data.get("failed_tests", 0), baseline=baseline.store)
     width = shutil.get_terminal_size().columns  # COLUMNS, else the terminal's, else 80 (a CI log, a pipe)
-    say(console.render(verdict, width, color=sys.stdout.isatty(), verbose=args.verbose), end="", clean=False)
-    say(f"gonogo: {verdict.headline()} [exit {verdict.exit_code}]")
-    return verdict.exit_code
+    for problem in sinks.write_all(record, [*_outputs(args), sinks.Console(width, sys.stdout.isatty(), args.verbose)]):
+        say(f"gonogo: {problem}", file=sys.stderr)  # said; the verdict stays the exit code (OUT says undecided)
+    return record.exit_code
+
+
+def _outputs(args: argparse.Namespace) -> list[sinks.Sink]:
+    """The files ``gonogo evaluate`` writes: the gate report, JUnit, Allure."""
+    return sinks.files(
+        gate_report=args.gate_report,
+        junit=args.junitxml,
+        alluredir=args.alluredir,
+        tree=("gonogo evaluate", str(args.env or "gates")),
+    )
 
 
 def _server_side(environment: Environment, figures: dict, store: MetricsStore) -> str:
     """A standalone Locust run sampled no server: its server-side figures (K9-K11, K14, server P95, D3's instances)
     from the environment's Prometheus over the run's own measured window."""
-    from gonogo.run_state import monitored
+    from gonogo.run.target import monitored
     from gonogo.server_metrics.promql import record_window
     from gonogo.target.client import ssl_context
 
@@ -316,18 +330,20 @@ def stack(args: argparse.Namespace) -> int:
 def _owned_outputs(args: argparse.Namespace) -> Callable[[str, int], None]:
     """Checks the outputs the command will write, marks them undecided before anything can fail, and returns how to
     say why nothing was decided (a crash, bad input, Ctrl-C): an earlier Go is never left standing."""
-    out = getattr(args, "gate_report", None) if args.command == "evaluate" else None
-    if out is None:
+    if args.command != "evaluate":
         return lambda reason, code: None
-    json_report.check_writable(out)
+    for path in (args.gate_report, args.junitxml):
+        if path:
+            json_report.check_writable(path)
+    about = About(args.env or "", gates_file=str(args.gates), started=time.time(), title="gonogo evaluate")
 
-    def mark(reason: str, code: int) -> None:
-        try:
-            undecided.gate_report(out, reason, code, environment=args.env, base_url=None, gates_file=str(args.gates))
-        except OSError as exc:
-            say(f"gonogo: {out} could not be marked undecided: {exc.strerror or exc}", file=sys.stderr)
+    def mark(reason: str, code: int, outputs: list[sinks.Sink] | None = None) -> None:
+        for problem in sinks.write_all(stopped(about, reason, code), _outputs(args) if outputs is None else outputs):
+            say(f"gonogo: could not be marked undecided: {problem}", file=sys.stderr)
 
-    mark("gonogo evaluate did not finish: nothing was decided", EXIT_UNDECIDED)
+    # Allure's results stay until the decision: one written now would outlive it
+    started = [o if not isinstance(o, sinks.Allure) else sinks.AllureEnvironment(o.directory) for o in _outputs(args)]
+    mark("gonogo evaluate did not finish: nothing was decided", EXIT_UNDECIDED, started)
     return mark
 
 

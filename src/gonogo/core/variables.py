@@ -1,7 +1,7 @@
 """The environment variables gonogo's processes hand each other: one name each.
 
 The load run's own (GONOGO_LOAD_*) are ``gonogo.loadgen.settings``; the gate's re-run (GONOGO_ENV...) is
-``gonogo.run_state.ENV_VARS``.
+``gonogo.run.inputs.ENV_VARS``.
 """
 
 FAULTS = "GONOGO_FAULTS"  # the box's fault switches, "a,b": read by every component of the local box

@@ -37,7 +37,7 @@ def calibration_for(
     """The cached calibration of this machine, measured first (on a healthy box) when there is none or when the
     host's free CPU has changed clearly since; None when the profile is not calibrated or no healthy box can be
     probed now (a box with faults is already running). ``factor``: the capacity ramp's step above the profile that
-    load.headroom needs held (gonogo.run_state.headroom_factor); the probes ask that much more."""
+    load.headroom needs held (gonogo.loadgen.limits.headroom_factor); the probes ask that much more."""
     from gonogo.local import capacity
 
     if not environment.load.calibrated:

@@ -114,9 +114,9 @@ def _calibrate(root: Path, env_name: str) -> int:
     from gonogo.config.environments import Environments
     from gonogo.config.errors import ConfigError
     from gonogo.config.gates import GateSet
+    from gonogo.loadgen.limits import headroom_factor, load_latency_limits
     from gonogo.local import capacity
     from gonogo.local.boot import calibration_for
-    from gonogo.run_state import headroom_factor, load_latency_limits
 
     try:
         environments = Environments.from_path(root / "environments.yaml")

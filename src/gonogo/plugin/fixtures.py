@@ -17,7 +17,7 @@ from gonogo.mongo.cleanup import remove_evaluations
 from gonogo.plugin.checks import Checks, SecurityChecks
 from gonogo.plugin.cleanup import CreatedObjects
 from gonogo.plugin.suites import suite_of_item, suites_dir
-from gonogo.run_state import RunState
+from gonogo.run.state import RunState
 from gonogo.target.accounts import AccountAllocator, AccountsExhausted, AccountUses, LoadAccounts, Need, Reserved
 from gonogo.target.client import ApiClient, LoginFailed
 from gonogo.target.tokens import TokenStore

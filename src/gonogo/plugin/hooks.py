@@ -25,13 +25,16 @@ from gonogo.core.exit_codes import EXIT_INTERRUPTED, EXIT_UNDECIDED, EXIT_USAGE
 from gonogo.plugin import early, fixtures, suites
 from gonogo.plugin.fixtures import STATE
 from gonogo.plugin.items import GateItem, GatesFile
-from gonogo.reporting import console, json_report, undecided
-from gonogo.reporting.allure_env import write_environment
+from gonogo.reporting import console, json_report
 from gonogo.reporting.terminal import PipeSafe
-from gonogo.run_state import ENV_VARS, RunState, pick
+from gonogo.run import sinks
+from gonogo.run.inputs import ENV_VARS, pick
+from gonogo.run.record import About, stopped
+from gonogo.run.state import RunState
+from gonogo.run.target import target_for
 
 if TYPE_CHECKING:
-    from gonogo.stack import Box
+    from gonogo.run.record import Record
 
 OPT_ENV = "--env"
 OPT_ENVIRONMENTS = "--environments"
@@ -119,13 +122,12 @@ def _undecided_from_the_start(early_config: pytest.Config) -> None:
     def invalidate(reason: str, code: int) -> None:
         """Every output of the last run says undecided: the gate report, JUnit (its cases are not this run's: only
         the undecided verdict stays) and Allure's environment."""
-        if path:
-            undecided.gate_report(path, reason, code, environment=env_name, base_url=None, gates_file=None)
+        outputs: list[sinks.Sink] = [sinks.GateReport(path)] if path else []
         if junit and Path(junit).is_file():
-            Path(junit).unlink()
-            undecided.junit(junit, reason)
+            outputs.append(sinks.JUnit(junit))
         if alluredir and Path(alluredir).is_dir():
-            write_environment(alluredir, None, environment=env_name, base_url="", gates_file=Path(""), run_id="")
+            outputs.append(sinks.AllureEnvironment(alluredir))
+        sinks.write_all(stopped(About(env_name), reason, code), outputs)
 
     capture = early_config.pluginmanager.getplugin("capturemanager")
 
@@ -374,21 +376,16 @@ def _bad_input_everywhere(config: pytest.Config, env_name: str, reason: str) -> 
     """A configuration error stops pytest before its JUnit and Allure plugins start: every output the run names
     says why, whole (each problem of the file, not its header line), and none keeps the last run's verdict."""
     opt = config.option
-    if opt.gonogo_gate_report:
-        undecided.gate_report(
-            opt.gonogo_gate_report, reason, EXIT_USAGE, environment=env_name, base_url=None, gates_file=None
-        )
-    junit = getattr(opt, "xmlpath", None)
-    if junit:
-        Path(junit).unlink(missing_ok=True)  # its cases are the last run's
-        undecided.junit(junit, reason)
-    alluredir = getattr(opt, "allure_report_dir", None)
-    if alluredir:
+    outputs: list[sinks.Sink] = [sinks.GateReport(opt.gonogo_gate_report)] if opt.gonogo_gate_report else []
+    if junit := getattr(opt, "xmlpath", None):
+        outputs.append(sinks.JUnit(junit))
+    if alluredir := getattr(opt, "allure_report_dir", None):
         if getattr(opt, "clean_alluredir", False):  # as allure-pytest would have, had it started
             for old in Path(alluredir).glob("*"):
                 if old.is_file():
                     old.unlink()
-        undecided.allure(alluredir, reason, since_ms=int(time.time() * 1000))
+        outputs.append(sinks.Allure(alluredir, pytests=True))
+    sinks.write_all(stopped(About(env_name, started=time.time()), reason, EXIT_USAGE), outputs)
 
 
 def _restore_streams(stdout, stderr):
@@ -434,8 +431,6 @@ class ActiveRun:
         self.config = config
         self.state = state
         self.gate_nodeids: set[str] = set()
-        self.box: Box | None = None  # the local box this run booted (and must stop)
-        self.undecided_reason: str | None = None
         self.write_failed: str | None = None  # said after the verdict; never its exit code
 
     @pytest.hookimpl(trylast=True)
@@ -448,7 +443,7 @@ class ActiveRun:
         from gonogo.target.probe import probe
 
         try:
-            self._start_box()
+            self._start_target()
             self._check_ca_bundle()
             problem = probe(self.state.environment)
         except KeyboardInterrupt:  # pytest skips the session-finish hooks now: say it and write it here
@@ -482,50 +477,40 @@ class ActiveRun:
                 if isinstance(exc, FileNotFoundError)
                 else f"cannot be read as PEM certificates ({exc.__class__.__name__})"
             )
-            hint = (
-                (
-                    " (the local box writes it when it boots; with --base-url no box boots, so give the target's own "
-                    "CA "
-                    "in ca_bundle)"
-                )
-                if env.embedded_stack and isinstance(exc, FileNotFoundError)
-                else ""
-            )
+            hint = self.state.target.ca_hint() if isinstance(exc, FileNotFoundError) else ""
             raise pytest.UsageError(
                 f"ca_bundle {env.ca_bundle} of environment '{env.name}' {why}{hint} "
                 f"(exit {EXIT_USAGE}: nothing was sent to the target)"
             ) from None
 
-    def _start_box(self) -> None:
-        env = self.state.environment
-        if not env.embedded_stack or self.state.base_url_overridden:
-            return
-        from gonogo.local.boot import calibration_for, start_or_reuse
-
+    def _start_target(self) -> None:
+        """The target up and the environment pointed at it (the local box booted, this host's pace measured first
+        when the load suite runs on it)."""
+        state, env = self.state, self.state.environment
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
         say = reporter.write_line if reporter is not None else print
-        faults = os.environ.get(variables.FAULTS)
-        suites_dir = suites.suites_dir(self.config)
+        calibrate = "load" in suites.selected_suites(self.config, suites.suites_dir(self.config))
+        state.target = target_for(
+            env,
+            self.config.rootpath,
+            base_url_overridden=state.base_url_overridden,
+            faults=os.environ.get(variables.FAULTS),
+            calibrate=calibrate and env.safety.load.allowed,
+            limits=state.latency_limits(),
+            factor=state.headroom_factor(),
+        )
         try:
-            calibration = None
-            if "load" in suites.selected_suites(self.config, suites_dir) and env.safety.load.allowed:
-                calibration = calibration_for(
-                    self.config.rootpath, env, faults, self.state.latency_limits(), say, self.state.headroom_factor()
-                )
-            info, self.box = start_or_reuse(self.config.rootpath, env, faults, say)
+            state.environment, calibration = state.target.start(env, say)
         except Exception as exc:  # StackError, unknown fault: named component, log tail, exit 4
             raise pytest.UsageError(
                 f"{exc}\n(exit {EXIT_USAGE}: the local box could not start; nothing was decided)"
             ) from None
-        self.state.attach_box(info)
         if calibration is not None:
-            self.state.apply_calibration(calibration)
+            state.apply_calibration(calibration)
             say(f"gonogo: {calibration.describe()}")
 
     def pytest_unconfigure(self) -> None:
-        if self.box is not None:
-            self.box.down()
-            self.box = None
+        self.state.target.stop()
 
     def pytest_report_header(self) -> list[str]:
         state, env = self.state, self.state.environment
@@ -575,6 +560,20 @@ class ActiveRun:
         if self.state.unreachable and item.nodeid not in self.gate_nodeids:
             pytest.skip(f"target unreachable: {self.state.unreachable}")
 
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> bool | None:
+        """The last suite test ends with every fixture torn down, the session's too (test data removed, clients
+        closed), before the first gate: a failure there counts, and the decision the first gate makes is the run's
+        only one. pytest's own protocol otherwise, with no next item."""
+        if nextitem is None or nextitem.nodeid not in self.gate_nodeids or item.nodeid in self.gate_nodeids:
+            return None
+        from _pytest.runner import runtestprotocol  # as pytest's runner calls it (and pytest-rerunfailures)
+
+        item.ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
+        runtestprotocol(item, log=True, nextitem=None)
+        item.ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
+        return True
+
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call):
         report = yield
@@ -609,73 +608,62 @@ class ActiveRun:
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int):
         # Outermost wrapper: decide before the terminal summary prints the table, and
         # print the one-line verdict after pytest's own stats line, as the last word.
-        decided = self._decide(session, exitstatus)
+        record = self._decide(session, exitstatus)
         result = yield
-        if not decided and self.undecided_reason and getattr(self.config.option, "xmlpath", None):
-            undecided.junit(self.config.option.xmlpath, self.undecided_reason)  # after pytest's junitxml wrote it
+        if record is None:
+            return result
+        if record.stopped and getattr(self.config.option, "xmlpath", None):  # after pytest's junitxml wrote it
+            self._write(record, sinks.JUnit(self.config.option.xmlpath, pytests=True))
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
-        verdict = self.state.verdict
-        if decided and reporter is not None and verdict is not None:
-            markup = {"green": True} if verdict.go else {"red": True}
-            reporter.write_sep("=", f"gonogo: {verdict.headline()} [exit {verdict.exit_code}]", bold=True, **markup)
+        if not record.stopped and reporter is not None and record.verdict is not None:
+            markup = {"green": True} if record.verdict.go else {"red": True}
+            reporter.write_sep(
+                "=", f"gonogo: {record.verdict.headline()} [exit {record.exit_code}]", bold=True, **markup
+            )
         return result
 
-    def _decide(self, session: pytest.Session, exitstatus: int) -> bool:
+    def _decide(self, session: pytest.Session, exitstatus: int) -> Record | None:
+        """The run's record (decided at its first gate, or now when no gate ran), written to the gate report and
+        Allure; None where nothing is decided (--collect-only)."""
         if self.config.option.collectonly:
-            return False
-        if exitstatus in UNDECIDED_BECAUSE:
-            self.state.verdict = None
-            self._write_undecided(UNDECIDED_BECAUSE[exitstatus], int(exitstatus))
-            return False  # could not decide: keep pytest's own exit status, never Go
-        verdict = self.state.decide()
-        session.exitstatus = verdict.exit_code
-        try:  # a failed write is said; the verdict stays the exit code (the report still says undecided)
-            if self.config.option.gonogo_gate_report:
-                json_report.write(self.config.option.gonogo_gate_report, self.state.report())
-            alluredir = getattr(self.config.option, "allure_report_dir", None)
-            if alluredir:
-                self._write_allure_environment(alluredir)
-        except OSError as exc:
-            self.write_failed = f"{exc.filename or 'a report'} could not be written: {exc.strerror or exc}"
-        return True
+            return None
+        if exitstatus in UNDECIDED_BECAUSE:  # could not decide: keep pytest's own exit status, never Go
+            record = self._write_undecided(UNDECIDED_BECAUSE[exitstatus], int(exitstatus))
+            return record
+        record = self.state.decide()
+        session.exitstatus = record.exit_code
+        self._write(record, *self._file_sinks())
+        return record
 
-    def _write_undecided(self, reason: str, exit_code: int) -> None:
-        """Every report this run writes says undecided, over whatever the last run left."""
-        self.undecided_reason = reason
-        env = self.state.environment
-        if self.config.option.gonogo_gate_report:
-            undecided.gate_report(
-                self.config.option.gonogo_gate_report,
-                reason,
-                exit_code,
-                environment=self.state.env_name,
-                base_url=env.display_url,
-                gates_file=str(self.state.gates_path),
-            )
-        alluredir = getattr(self.config.option, "allure_report_dir", None)
-        if alluredir:
-            self._write_allure_environment(alluredir)
-            undecided.allure(alluredir, reason, since_ms=int(self.state.started * 1000))
-
-    def _write_allure_environment(self, alluredir: str) -> None:
-        state = self.state
-        write_environment(
-            alluredir,
-            state.verdict,
-            environment=state.env_name,
-            base_url=state.environment.display_url,
-            gates_file=state.gates_path,
-            run_id=state.run_id,
+    def _file_sinks(self) -> list[sinks.Sink]:
+        """The gate report and Allure (its gates' results are allure-pytest's, from the gate items); JUnit is
+        pytest's own, from the same items."""
+        opt = self.config.option
+        return sinks.files(
+            gate_report=opt.gonogo_gate_report, alluredir=getattr(opt, "allure_report_dir", None), pytests=True
         )
+
+    def _write(self, record: Record, *outputs: sinks.Sink) -> None:
+        """A failed write is said; the verdict stays the exit code (the report still says undecided)."""
+        problems = sinks.write_all(record, outputs)
+        if problems:
+            self.write_failed = "; ".join(problems)
+
+    def _write_undecided(self, reason: str, exit_code: int) -> Record:
+        """Every report this run writes says undecided, over whatever the last run left."""
+        record = self.state.stop(reason, exit_code)
+        self._write(record, *self._file_sinks())
+        return record
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
         if self.config.option.collectonly:
             return
-        verdict = self.state.verdict
-        if verdict is None:
-            why = self.undecided_reason or "the run was interrupted or could not start"
+        record = self.state.record
+        if record is None or record.verdict is None:
+            why = record.reason if record is not None else "the run was interrupted or could not start"
             terminalreporter.write_sep("=", f"gonogo: UNDECIDED — {why}", red=True, bold=True)
             return
+        verdict = record.verdict
         if self.write_failed:
             terminalreporter.write_line(f"gonogo: {self.write_failed}", red=True, bold=True)
         terminalreporter.write_sep("=", "gonogo verdict", bold=True)

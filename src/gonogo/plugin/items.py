@@ -1,10 +1,10 @@
 """Gates as pytest items: one result per gate in the terminal, JUnit XML and Allure.
 
-They are appended after every suite test, so they read a complete store. One mapping of a gate's status, the same
-as `gonogo watch` writes (gonogo.reporting.junit, allure_results): FAIL fails its item (JUnit failure, Allure
-failed); a blocking INCONCLUSIVE is an error of its set-up (JUnit error, Allure broken: nothing could decide it);
-WARN passes, said (the property ``gonogo.status=warn``, Allure's tag WARN); an optional or warn-only INCONCLUSIVE
-and a gate whose suite did not run are skipped with the reason.
+They are appended after every suite test, so they read a complete store, and all read the run's one record
+(decided when the first of them sets up). Their status maps as every format maps it (gonogo.reporting.outcome):
+FAIL fails its item (JUnit failure, Allure failed); a blocking INCONCLUSIVE is an error of its set-up (JUnit error,
+Allure broken: nothing could decide it); WARN passes, said (the property ``gonogo.status=warn``, Allure's tag WARN);
+an optional or warn-only INCONCLUSIVE and a gate whose suite did not run are skipped with the reason.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from gonogo.gates.rules import Status
 from gonogo.reporting import console, json_report
-from gonogo.run_state import RunState
+from gonogo.reporting.outcome import Outcome, outcome, said
+from gonogo.run.state import RunState
 
 
 class GateFailure(AssertionError):
@@ -69,18 +69,18 @@ class GateItem(pytest.Item):
     def setup(self) -> None:
         result = self.state.result_of(self.gate_id)
         self._describe(result)
-        if result.status is Status.INCONCLUSIVE and not result.excused:
-            raise GateUndecided(f"INCONCLUSIVE: {result.message}")
+        if outcome(result) is Outcome.ERROR:
+            raise GateUndecided(said(result))
 
     def runtest(self) -> None:
         result = self.state.result_of(self.gate_id)
-        if result.status is Status.NOT_RUN:
-            pytest.skip(f"not run: {result.message}")
-        if result.status is Status.INCONCLUSIVE:  # only an excused one reaches here
-            pytest.skip(f"inconclusive ({result.excused} gate): {result.message}")
-        if result.status is Status.FAIL:
+        kind = outcome(result)
+        if kind is Outcome.SKIPPED:
+            excused = f"inconclusive ({result.excused} gate)" if result.excused else "not run"
+            pytest.skip(f"{excused}: {result.message}")
+        if kind is Outcome.FAILED:
             raise GateFailure("\n".join([result.message, *result.details[:20]]))
-        # PASS, and WARN (a failed warn-severity gate): said, it does not block
+        # PASSED, and WARNED (a failed warn-severity gate): said, it does not block
 
     def _describe(self, result) -> None:
         """The gate's page: status, measured, threshold and margin, the message and its evidence, readable without
@@ -111,7 +111,7 @@ class GateItem(pytest.Item):
         allure.dynamic.parent_suite("Go/No-Go gates")
         allure.dynamic.suite(gate.suite)
         allure.dynamic.tag(gate.requirement)
-        if result.status is Status.WARN:
+        if outcome(result) is Outcome.WARNED:
             allure.dynamic.tag("WARN")
         allure.attach(
             json.dumps(json_report.gate_entry(result), indent=2),
@@ -126,7 +126,7 @@ class GateItem(pytest.Item):
         return _shown(excinfo) or super()._repr_failure_py(excinfo, style)
 
     def reportinfo(self):
-        result = self.state.result_of(self.gate_id) if self.state._results is not None else None
+        result = self.state.result_of(self.gate_id) if self.state.record is not None else None
         requirement = result.gate.requirement if result else ""
         return self.path, None, f"gate {self.gate_id} {requirement}".strip()
 
@@ -139,7 +139,8 @@ class VerdictItem(pytest.Item):
         return _state_of(self)
 
     def runtest(self) -> None:
-        verdict = self.state.decide()
+        verdict = self.state.decide().verdict
+        assert verdict is not None  # decided: the run reached its gates
         table = console.render(verdict, width=120, verbose=True)
         allure = _allure()
         if allure is not None:
@@ -147,7 +148,7 @@ class VerdictItem(pytest.Item):
             allure.dynamic.parent_suite("Go/No-Go gates")
             allure.attach(table, name="gate table", attachment_type=allure.attachment_type.TEXT)
             allure.attach(
-                json.dumps(self.state.report()["gates"], indent=2),
+                json.dumps([json_report.gate_entry(r) for r in verdict.results], indent=2),
                 name="gates (JSON)",
                 attachment_type=allure.attachment_type.JSON,
             )

@@ -14,16 +14,16 @@ from allure_commons.types import AttachmentType
 
 from gonogo.core.redaction import redact
 from gonogo.gates.rules import GateResult
-from gonogo.gates.rules import Status as GateStatus
 from gonogo.gates.verdict import Verdict
 from gonogo.reporting import json_report
+from gonogo.reporting.outcome import Outcome, outcome, said
 
 _STATUS = {
-    GateStatus.PASS: Status.PASSED,
-    GateStatus.WARN: Status.PASSED,  # a warn-severity gate that failed is said, it does not block
-    GateStatus.FAIL: Status.FAILED,
-    GateStatus.INCONCLUSIVE: Status.BROKEN,  # nothing decided it: not a pass, not the target's failure
-    GateStatus.NOT_RUN: Status.SKIPPED,
+    Outcome.PASSED: Status.PASSED,
+    Outcome.WARNED: Status.PASSED,
+    Outcome.FAILED: Status.FAILED,
+    Outcome.ERROR: Status.BROKEN,
+    Outcome.SKIPPED: Status.SKIPPED,
 }
 
 
@@ -36,13 +36,14 @@ def write(
     times = {"start": int(start * 1000), "stop": int(stop * 1000)}
     for result in verdict.results:
         gate = result.gate
-        status = Status.SKIPPED if result.excused else _STATUS[result.status]
+        kind = outcome(result)
+        tags = [gate.requirement, *(["WARN"] if kind is Outcome.WARNED else [])]  # as a gate run's items tag it
         test = _result(
             f"{gate.id} [{gate.requirement}] {gate.description}",
             f"{history}.{gate.id}",
-            status,
+            _STATUS[kind],
             _message(result),
-            [Label("parentSuite", parent), Label("suite", suite), Label("tag", gate.requirement)],
+            [Label("parentSuite", parent), Label("suite", suite), *(Label("tag", t) for t in tags)],
             times,
         )
         _attach(logger, test, json.dumps(json_report.gate_entry(result), indent=2), "gate result", AttachmentType.JSON)
@@ -59,8 +60,7 @@ def write(
 
 
 def _message(result: GateResult) -> str:
-    status = result.status.value.replace("_", " ").upper()
-    return "\n".join([f"{status}: {result.message}", *result.details[:20]])
+    return "\n".join([said(result), *result.details[:20]])
 
 
 def _result(name: str, history_id: str, status: str, message: str, labels: list, times: dict) -> TestResult:

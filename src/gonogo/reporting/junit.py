@@ -1,6 +1,5 @@
-"""A verdict as JUnit XML outside pytest (`gonogo watch`'s checkpoints), mapped as a gate run maps it
-(gonogo.plugin.items): one case per gate, a failed gate a failure, an inconclusive one that blocks an error, a WARN a
-pass that says so (property ``gonogo.status``), an excused inconclusive or a gate not run skipped with the reason."""
+"""A verdict as JUnit XML outside pytest (`gonogo watch`'s checkpoints, `gonogo evaluate`): one case per gate, each
+mapped as a gate run maps it (gonogo.reporting.outcome), its status and figures as properties, and the verdict."""
 
 from __future__ import annotations
 
@@ -9,8 +8,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from gonogo.core.redaction import redact
-from gonogo.gates.rules import Status
 from gonogo.gates.verdict import Verdict
+from gonogo.reporting.outcome import Outcome, outcome, said
 
 
 def write(path: str | Path, verdict: Verdict, suite: str) -> None:
@@ -21,22 +20,23 @@ def write(path: str | Path, verdict: Verdict, suite: str) -> None:
         case = ET.SubElement(cases, "testcase", classname=suite, name=result.gate.id, time="0")
         counts["tests"] += 1
         properties = ET.SubElement(case, "properties")
-        for name, said in (
+        for name, text in (
             ("gonogo.status", result.status.value),
             ("gonogo.measured", result.fmt(result.measured)),
             ("gonogo.threshold", result.threshold_text()),
         ):
-            ET.SubElement(properties, "property", name=name, value=said)
-        if result.status is Status.FAIL:
+            ET.SubElement(properties, "property", name=name, value=text)
+        kind = outcome(result)
+        if kind is Outcome.FAILED:
             ET.SubElement(case, "failure", message=result.message).text = "\n".join(result.details)
             counts["failures"] += 1
-        elif result.blocks:
-            ET.SubElement(case, "error", message=f"INCONCLUSIVE: {result.message}")
+        elif kind is Outcome.ERROR:
+            ET.SubElement(case, "error", message=said(result))
             counts["errors"] += 1
-        elif result.status is Status.WARN:  # passed, and said: a warn-severity gate does not block
-            ET.SubElement(case, "system-out").text = f"WARN: {result.message}"
-        elif result.status is not Status.PASS:
-            ET.SubElement(case, "skipped", message=f"{result.status.symbol}: {result.message}")
+        elif kind is Outcome.WARNED:  # passed, and said: a warn-severity gate does not block
+            ET.SubElement(case, "system-out").text = said(result)
+        elif kind is Outcome.SKIPPED:
+            ET.SubElement(case, "skipped", message=said(result))
             counts["skipped"] += 1
     verdict_case = ET.SubElement(cases, "testcase", classname=suite, name="verdict", time="0")
     counts["tests"] += 1

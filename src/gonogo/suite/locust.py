@@ -7,7 +7,7 @@ from gonogo.loadgen.answers import TOKEN_REFUSED, failure_of
 from gonogo.loadgen.arrivals import drive as drive_arrivals
 from gonogo.loadgen.locust_hooks import LoadRun, ssl_context_factory
 from gonogo.loadgen.settings import ROLE_WEIGHTS, LoadSettings
-from gonogo.reporting import locust_tab
+from gonogo.run import locust_tab
 from gonogo.target.tokens import Login
 
 

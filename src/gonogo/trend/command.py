@@ -21,7 +21,7 @@ from gonogo.core.exit_codes import EXIT_UNDECIDED
 from gonogo.core.redaction import redact
 from gonogo.reporting import json_report
 from gonogo.reporting.terminal import say
-from gonogo.run_state import monitored
+from gonogo.run.target import monitored
 from gonogo.trend import history, page, period
 
 

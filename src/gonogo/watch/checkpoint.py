@@ -12,7 +12,8 @@ from gonogo.config.environments import Environment
 from gonogo.config.gates import Gate
 from gonogo.core.catalog import WATCH
 from gonogo.core.store import MetricsStore
-from gonogo.gates.verdict import Verdict, decide
+from gonogo.gates.verdict import Verdict
+from gonogo.run.record import About, Record, decided
 from gonogo.server_metrics.promql import PrometheusSource, matchers
 from gonogo.watch.live import PrometheusReader
 
@@ -28,10 +29,14 @@ class Checkpoint:
     name: str  # "1h", "24h"
     start: float
     end: float
-    verdict: Verdict
-    store: MetricsStore
+    record: Record  # of the environment alone: the watch says which run and gates file it is (its About)
     error_patterns: list[dict] = field(default_factory=list)  # route, status, count, count in the window before
     problems: list[str] = field(default_factory=list)  # what Prometheus could not answer
+
+    @property
+    def verdict(self) -> Verdict:
+        assert self.record.verdict is not None  # a checkpoint is always decided
+        return self.record.verdict
 
 
 def server_gates(gates: list[Gate]) -> list[Gate]:
@@ -111,6 +116,6 @@ def measure(
     else:
         store.unmeasured("server.http_errors", reader.last_error or "no request was counted in the window")
     chosen = server_gates(gates)
-    verdict = decide(chosen, store, ["load", WATCH] if chosen else [])
+    record = decided(About(environment.name), chosen, store, ["load", WATCH] if chosen else [])
     patterns = error_patterns(reader, environment.prometheus.labels, start, end)
-    return Checkpoint(name, start, end, verdict, store, patterns, list(source.errors))
+    return Checkpoint(name, start, end, record, patterns, list(source.errors))

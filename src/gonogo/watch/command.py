@@ -16,7 +16,7 @@ from gonogo.config.errors import ConfigError, duration_option
 from gonogo.config.gates import GateSet
 from gonogo.deploy import actions
 from gonogo.reporting.terminal import say
-from gonogo.run_state import monitored
+from gonogo.run.target import monitored
 from gonogo.watch.session import Watch
 from gonogo.watch.state import Plan, StateError, lock
 

@@ -11,7 +11,7 @@ import math
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import httpx
@@ -24,8 +24,9 @@ from gonogo.core.exit_codes import EXIT_INTERRUPTED, EXIT_UNDECIDED
 from gonogo.core.redaction import redact
 from gonogo.deploy.triggers import PLAN_TRIGGERS, compressed
 from gonogo.gates.verdict import Verdict
-from gonogo.reporting import allure_results, console, json_report, junit, terminal
-from gonogo.reporting.allure_env import write_environment
+from gonogo.reporting import console, terminal
+from gonogo.run import sinks
+from gonogo.run.record import About
 from gonogo.server_metrics.promql import highest, queries
 from gonogo.watch import checkpoint
 from gonogo.watch.live import PrometheusReader, TriggerState
@@ -189,50 +190,15 @@ class Watch:
                 (state.judged, state.events),
             )
             path = self.out / f"checkpoint-{name}.json"
-            report = json_report.build(
-                point.verdict,
-                point.store,
-                environment=self.environment.name,
-                base_url=None,
-                gates_file=self.gates_file,
-                started=state.started_at,
-                run_id=f"watch-{self.environment.name}-{state.started_at:.0f}",
+            record = replace(point.record, about=self._about(name, point, state))
+            outputs = sinks.files(
+                gate_report=path,
+                junit=self.out / f"checkpoint-{name}.xml",
+                alluredir=self.out / ALLURE_RESULTS,
+                tree=(f"gonogo watch ({self.environment.name})", f"checkpoint {name}"),
             )
-            report["watch"] = {
-                "checkpoint": name,
-                "window": [point.start, point.end],
-                "compression": self.compression,
-                "compressed": (
-                    f"the rollback triggers' windows are divided by {self.compression:g} here"
-                    if self.compression != 1
-                    else None
-                ),
-                "error_patterns": point.error_patterns,
-                "triggers_fired": state.events,
-                "prometheus_problems": point.problems,
-                "triggers_not_read": self.unread,
-                "alerts": [asdict(d) for d in self.alerter.log],
-            }
-            json_report.write(path, report)
-            junit.write(self.out / f"checkpoint-{name}.xml", point.verdict, f"gonogo watch {name}")
-            allure = self.out / ALLURE_RESULTS
-            allure_results.write(
-                allure,
-                point.verdict,
-                parent=f"gonogo watch ({self.environment.name})",
-                suite=f"checkpoint {name}",
-                history=f"watch.{name}",
-                start=point.start,
-                stop=point.end,
-            )
-            write_environment(
-                allure,
-                point.verdict,
-                environment=self.environment.name,
-                base_url=self.environment.display_url,
-                gates_file=Path(self.gates_file),
-                run_id=report["run_id"],
-            )
+            for problem in sinks.write_all(record, outputs):
+                self.say(f"gonogo watch: {problem}")
             state.done[name], state.verdicts[name] = str(path), point.verdict.exit_code
             self.say(f"gonogo watch: checkpoint {name} ({offset:g} s after the start)")
             self.say(console.render(point.verdict, shutil.get_terminal_size().columns).rstrip())
@@ -249,6 +215,37 @@ class Watch:
                         self.environment.name,
                     )
                 )
+
+    def _about(self, name: str, point: checkpoint.Checkpoint, state: State) -> About:
+        """What a checkpoint's record is of: the watch, its window, and what the watch saw meanwhile."""
+        extra = {
+            "watch": {
+                "checkpoint": name,
+                "window": [point.start, point.end],
+                "compression": self.compression,
+                "compressed": (
+                    f"the rollback triggers' windows are divided by {self.compression:g} here"
+                    if self.compression != 1
+                    else None
+                ),
+                "error_patterns": point.error_patterns,
+                "triggers_fired": state.events,
+                "prometheus_problems": point.problems,
+                "triggers_not_read": self.unread,
+                "alerts": [asdict(d) for d in self.alerter.log],
+            }
+        }
+        return About(
+            self.environment.name,
+            self.environment.display_url,
+            self.gates_file,
+            run_id=f"watch-{self.environment.name}-{state.started_at:.0f}",
+            started=point.start,
+            finished=point.end,
+            title=f"gonogo watch {name}",
+            history=f"watch.{name}",
+            extra=extra,
+        )
 
 
 def _headline(verdict: Verdict) -> str:

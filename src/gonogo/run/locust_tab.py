@@ -1,5 +1,6 @@
 """A "gonogo" tab in Locust's web UI (Locust's extended tabs): the load gates judged live on the exact figures of the
-measured window, the figures `gonogo evaluate` will decide on when the run has written them.
+measured window so far, the figures `gonogo evaluate` will decide on when the run has written them: a run's record
+before its end, shown where its users look.
 
 Locust's own Statistics tab counts from the first request (the logins and the warm-up included) and rounds its
 percentiles to about two significant digits; gonogo's figures start once every virtual user has logged in and the
@@ -18,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gonogo.config.gates import Gate
-from gonogo.gates.verdict import decide
 from gonogo.loadgen.recorder import Recorder
+from gonogo.run.record import About, decided
 
 KEY = "gonogo"
 TAB = {"title": "gonogo gates", "key": KEY}
@@ -87,7 +88,8 @@ class LiveGates:
         store = self.recorder.so_far(now)
         if store is None:
             return [head]
-        verdict = decide(self.gates, store, ["load"])
+        verdict = decided(About(self.env), self.gates, store, ["load"]).verdict
+        assert verdict is not None
         return [head] + [
             _row(
                 r.gate.id,
