@@ -397,7 +397,7 @@ def test_a_path_option_outside_the_project_keeps_the_projects_configuration(tmp_
 
 
 def test_path_options_are_rewritten_in_the_form_pytest_reads_as_options():
-    from gonogo.plugin.hooks import joined_path_options
+    from gonogo.plugin.options import joined_path_options
 
     assert joined_path_options(["--env", "staging", "--gates", "/etc/g.yaml", "--gate-report", "r.json", "-q"]) == [
         "--env", "staging", "--gates=/etc/g.yaml", "--gate-report=r.json", "-q"]

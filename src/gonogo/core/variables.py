@@ -1,8 +1,28 @@
 """The environment variables gonogo's processes hand each other: one name each.
 
-The load run's own (GONOGO_LOAD_*) are ``gonogo.loadgen.settings``; the gate's re-run (GONOGO_ENV...) is
-``gonogo.run.inputs.ENV_VARS``.
+The load run's own (GONOGO_LOAD_*) are ``gonogo.loadgen.settings``; the gate's settings (GONOGO_ENV...) are
+``ENV_VARS``, read by the pytest plugin and the CLI alike with one precedence (``pick``).
 """
+
+from collections.abc import Mapping
+
+#: Precedence, lowest first: built-in defaults -> pytest.ini -> GONOGO_* environment variables -> command line.
+ENV_VARS = {
+    "env": "GONOGO_ENV",
+    "gates": "GONOGO_GATES",
+    "environments": "GONOGO_ENVIRONMENTS",
+    "base_url": "GONOGO_BASE_URL",
+}
+
+
+def pick(cli: str | None, env_var: str, ini: str | None, default: str | None, environ: Mapping[str, str]) -> str | None:
+    """One setting by the documented precedence."""
+    if cli:
+        return cli
+    if environ.get(env_var):
+        return environ[env_var]
+    return ini or default
+
 
 FAULTS = "GONOGO_FAULTS"  # the box's fault switches, "a,b": read by every component of the local box
 CACHE_DIR = "GONOGO_CACHE_DIR"  # where the box keeps what outlives it (calibrations, the data seed)

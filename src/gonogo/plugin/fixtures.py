@@ -5,24 +5,23 @@ checks protocol (``expect``, ``checks``)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
-from gonogo.config.environments import AccountsError, load_accounts
 from gonogo.core.exit_codes import EXIT_USAGE
-from gonogo.loadgen import budget
-from gonogo.loadgen.budget import Budget
-from gonogo.loadgen.settings import users_per_role
-from gonogo.mongo.cleanup import remove_evaluations
-from gonogo.plugin.checks import Checks, SecurityChecks
-from gonogo.plugin.cleanup import CreatedObjects
 from gonogo.plugin.suites import suite_of_item, suites_dir
-from gonogo.run.state import RunState
-from gonogo.target.accounts import AccountAllocator, AccountsExhausted, AccountUses, LoadAccounts, Need, Reserved
-from gonogo.target.client import ApiClient, LoginFailed
-from gonogo.target.tokens import TokenStore
 
-STATE = pytest.StashKey[RunState]()
+if TYPE_CHECKING:  # the engine is imported by the fixtures that use it: registered, this module stays light
+    from gonogo.loadgen.budget import Budget
+    from gonogo.plugin.checks import SecurityChecks
+    from gonogo.plugin.cleanup import CreatedObjects
+    from gonogo.run.state import RunState
+    from gonogo.target.accounts import AccountAllocator, AccountUses, LoadAccounts, Need, Reserved
+    from gonogo.target.client import ApiClient
+    from gonogo.target.tokens import TokenStore
+
+STATE = pytest.StashKey["RunState"]()
 
 
 @pytest.fixture(scope="session")
@@ -83,6 +82,8 @@ def gonogo_requires(request: pytest.FixtureRequest, gonogo_state: RunState):
 @pytest.fixture(scope="session")
 def accounts(gonogo_env):
     """The environment's test accounts by role; missing or unreadable ones stop the run (exit 4)."""
+    from gonogo.config.environments import AccountsError, load_accounts
+
     try:
         return load_accounts(gonogo_env)
     except AccountsError as exc:
@@ -92,12 +93,16 @@ def accounts(gonogo_env):
 @pytest.fixture(scope="session")
 def account_uses() -> AccountUses:
     """When each account last sent an authenticated request in this run (the clients and the load mark it)."""
+    from gonogo.target.accounts import AccountUses
+
     return AccountUses()
 
 
 @pytest.fixture(scope="session")
 def tokens(gonogo_env, pytestconfig) -> TokenStore:
     """The run's tokens: one login per account, shared by every suite's client, paced inside the login limit."""
+    from gonogo.target.tokens import TokenStore
+
     reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
     say = reporter.write_line if reporter is not None else print
     return TokenStore(gonogo_env.login_per_minute, say=say)
@@ -106,6 +111,8 @@ def tokens(gonogo_env, pytestconfig) -> TokenStore:
 @pytest.fixture(scope="session")
 def api_client(gonogo_env, gonogo_metrics, accounts, account_uses, tokens) -> Iterator[Callable[[str], ApiClient]]:
     """``api_client("smoke")``: a client whose requests are recorded as that suite's figures."""
+    from gonogo.target.client import ApiClient
+
     clients: dict[str, ApiClient] = {}
 
     def make(suite: str) -> ApiClient:
@@ -119,12 +126,18 @@ def api_client(gonogo_env, gonogo_metrics, accounts, account_uses, tokens) -> It
 
 
 def _needs(item: pytest.Item) -> list[Need]:
+    from gonogo.target.accounts import Need
+
     return [Need(m.args[0], tuple(m.args[1:]), m.kwargs.get("count", 1)) for m in item.iter_markers("gonogo_accounts")]
 
 
 @pytest.fixture(scope="session")
 def _account_allocator(request: pytest.FixtureRequest, gonogo_env, accounts) -> AccountAllocator:
     """Every collected check's accounts, reserved at once, before the load can log in with any of them."""
+    from gonogo.loadgen import budget
+    from gonogo.loadgen.settings import users_per_role
+    from gonogo.target.accounts import AccountAllocator
+
     load = gonogo_env.safety.load.allowed
     load_users = users_per_role(gonogo_env.load.users) if load else {}
     allocator = AccountAllocator(accounts, gonogo_env.name, load_users, budget.needs(gonogo_env.load) if load else {})
@@ -137,6 +150,8 @@ def account(request: pytest.FixtureRequest, _account_allocator, gonogo_state: Ru
     """``account(purpose)``: the accounts (``.role``, ``.index``, ``.indexes``) that only ``purpose`` uses, declared on
     the test with ``@pytest.mark.gonogo_accounts(purpose, role, ...)``. With too few accounts the check does not run
     and what it covers is not covered (its gate inconclusive, naming the fix: never a pass on the checks that ran)."""
+    from gonogo.target.accounts import AccountsExhausted
+
     declared = {need.purpose for need in _needs(request.node)}
 
     def take(purpose: str) -> Reserved:
@@ -179,6 +194,8 @@ def accounts_for_load(_account_allocator, accounts) -> LoadAccounts:
 def check_credentials(client: ApiClient) -> list[str]:
     """Log in the first account of every role once. Refused credentials stop the run (exit 4), naming the
     account; a login the server fails at (5xx) is the target's fault: returned, for the suite to record."""
+    from gonogo.target.client import LoginFailed
+
     broken = []
     for role in client.accounts:
         try:
@@ -212,6 +229,8 @@ def remove_tagged_evaluations(gonogo_env, tag):
     """Evaluations have no DELETE in the contract: remove this run's through the database; returns how many remain."""
 
     def remove() -> int:
+        from gonogo.mongo.cleanup import remove_evaluations
+
         if gonogo_env.mongo_url is None:
             raise RuntimeError(
                 f"evaluations tagged '{tag}' cannot be removed through the API (the contract has no DELETE); "
@@ -227,6 +246,8 @@ def created(request, api_client, gonogo_env, tag) -> Iterator[CreatedObjects]:
     """``created.add(kind, object_id, role, index=0)`` / ``created.add_step(what, step)``: what this test created,
     removed after it (last first) even when it fails, through the suite's own client; a removal that fails fails the
     test."""
+    from gonogo.plugin.cleanup import CreatedObjects
+
     suite = suite_of_item(request.node, suites_dir(request.config)) or "smoke"
     registry = CreatedObjects(api_client(suite), gonogo_env, tag)
     yield registry
@@ -258,12 +279,16 @@ def say(request):
 def expect(gonogo_metrics):
     """``expect(check, ok, detail, requirement="SMOKE", fail=True)``: a ``smoke.checks`` entry; the test fails when it
     does not hold (``fail=False`` records only, so that several checks of one answer are all recorded)."""
+    from gonogo.plugin.checks import Checks
+
     return Checks(gonogo_metrics, "smoke.checks").expect
 
 
 @pytest.fixture
 def checks(gonogo_metrics, gonogo_state) -> SecurityChecks:
     """The security suite's checks and findings (waivers applied, scans completed or unmeasured, evidence redacted)."""
+    from gonogo.plugin.checks import SecurityChecks
+
     return SecurityChecks(gonogo_metrics, gonogo_state.waivers)
 
 
@@ -279,6 +304,8 @@ def load_budget(request) -> Budget | None:
         suite_of_item(item, directory) == "load" for item in request.session.items
     ):
         return None
+    from gonogo.loadgen import budget
+
     allocation = request.getfixturevalue("accounts_for_load")
     plan = budget.for_profile(environment.load, {role: len(items) for role, items in allocation.accounts.items()})
     if plan.short:

@@ -1,5 +1,5 @@
 """The one place a run's inputs are read: environments.yaml, gates.yaml, the waivers and the baseline report, each
-validated before anything is sent (ConfigError / ReportError: exit 4), and the settings' precedence."""
+validated before anything is sent (ConfigError / ReportError: exit 4). Which files: ``gonogo.core.variables.pick``."""
 
 from __future__ import annotations
 
@@ -14,23 +14,6 @@ from gonogo.core.catalog import WATCH
 from gonogo.core.store import MetricsStore
 from gonogo.mongo.indexes import IndexSpec
 from gonogo.reporting import json_report
-
-#: Precedence, lowest first: built-in defaults -> pytest.ini -> GONOGO_* environment variables -> command line.
-ENV_VARS = {
-    "env": "GONOGO_ENV",
-    "gates": "GONOGO_GATES",
-    "environments": "GONOGO_ENVIRONMENTS",
-    "base_url": "GONOGO_BASE_URL",
-}
-
-
-def pick(cli: str | None, env_var: str, ini: str | None, default: str | None, environ: Mapping[str, str]) -> str | None:
-    """One setting by the documented precedence."""
-    if cli:
-        return cli
-    if environ.get(env_var):
-        return environ[env_var]
-    return ini or default
 
 
 def gates_of(gates_path: Path, env_name: str, env_names: list[str] | None, *, watch: bool = False) -> list[Gate]:

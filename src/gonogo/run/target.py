@@ -1,6 +1,6 @@
 """What a run tests, chosen by configuration: a remote deployment (staging, production: its URL, CA and accounts as
 environments.yaml states them) or the local box gonogo boots (``embedded_stack: true``), which resolves them from the
-box it runs. A new kind of target is one class here and one line in ``target_for`` (docs/architecture.md).
+box it runs. A new kind of target is one class here and one entry in ``KINDS`` (docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -110,12 +110,17 @@ class LocalBox:
         )
 
 
+#: The kinds of target, first that applies: (whether it tests this environment, how it is made).
+KINDS: list[tuple[Callable[[Environment, bool], bool], Callable[..., Target]]] = [
+    (lambda environment, overridden: environment.embedded_stack and not overridden, LocalBox),
+    (lambda environment, overridden: True, lambda root, **box: Remote()),
+]
+
+
 def target_for(environment: Environment, root: Path, *, base_url_overridden: bool = False, **box: Any) -> Target:
     """The local box for an environment that embeds it (unless the command line points the run elsewhere), else
     the remote deployment the environment names. ``box``: LocalBox's settings."""
-    if environment.embedded_stack and not base_url_overridden:
-        return LocalBox(root, **box)
-    return Remote()
+    return next(make for tests, make in KINDS if tests(environment, base_url_overridden))(root, **box)
 
 
 def on_box(environment: Environment, info: BoxInfo) -> Environment:
