@@ -255,3 +255,7 @@ class Findings:
 
 
 SERIES_CLASSES = {cls.kind: cls for cls in (Histogram, Counter, Gauge, Ratio, Checks, Findings)}
+
+#: A series as the store gives it back (``MetricsStore.select``): the kinds share ``kind``, ``samples`` and
+#: ``aggregate``; what only one kind has (a ratio's ``hits``, the checks' ``results``) is read after narrowing to it.
+Series = Histogram | Counter | Gauge | Ratio | Checks | Findings

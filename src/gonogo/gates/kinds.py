@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from gonogo.config.gates import Gate
 from gonogo.core import confidence, shift
-from gonogo.core.catalog import Kind
 from gonogo.core.comparison import COMPARE
+from gonogo.core.series import Histogram, Ratio, Series
 from gonogo.core.store import MetricsStore
 from gonogo.gates.result import GateResult, Status, details_of
 
@@ -47,14 +47,14 @@ class GateKind:
     def applies(self, gate: Gate) -> bool:
         raise NotImplementedError
 
-    def blank(self, gate: Gate, series) -> GateResult:
+    def blank(self, gate: Gate, series: Series) -> GateResult:
         return GateResult(gate, Status.INCONCLUSIVE, samples=series.samples, limit=gate.limit)
 
-    def too_few(self, result: GateResult, series, trust: Trust) -> GateResult:
+    def too_few(self, result: GateResult, series: Series, trust: Trust) -> GateResult:
         return result
 
     def judge(
-        self, result: GateResult, store: MetricsStore, series, baseline: MetricsStore | None, trust: Trust
+        self, result: GateResult, store: MetricsStore, series: Series, baseline: MetricsStore | None, trust: Trust
     ) -> GateResult:
         raise NotImplementedError
 
@@ -66,7 +66,9 @@ class Sustained(GateKind):
     def applies(self, gate: Gate) -> bool:
         return gate.every is not None
 
-    def judge(self, result, store, series, baseline, trust):
+    def judge(
+        self, result: GateResult, store: MetricsStore, series: Series, baseline: MetricsStore | None, trust: Trust
+    ) -> GateResult:
         gate, every = result.gate, result.gate.every
         assert every is not None  # applies() chose this kind
         windows = store.windows(every.value)
@@ -115,7 +117,9 @@ class PerTag(GateKind):
     def applies(self, gate: Gate) -> bool:
         return gate.per is not None
 
-    def judge(self, result, store, series, baseline, trust):
+    def judge(
+        self, result: GateResult, store: MetricsStore, series: Series, baseline: MetricsStore | None, trust: Trust
+    ) -> GateResult:
         gate, per = result.gate, result.gate.per
         assert per is not None  # applies() chose this kind
         upper = gate.op in ("<", "<=")
@@ -158,7 +162,7 @@ class Threshold(GateKind):
     def applies(self, gate: Gate) -> bool:
         return True
 
-    def blank(self, gate, series):
+    def blank(self, gate: Gate, series: Series) -> GateResult:
         return GateResult(
             gate,
             Status.INCONCLUSIVE,
@@ -167,12 +171,15 @@ class Threshold(GateKind):
             details=details_of(series),
         )
 
-    def too_few(self, result, series, trust):
-        if sampled_rate(result.gate, series) and result.measured is not None and (not trust.doubted or trust.fail_way):
+    def too_few(self, result: GateResult, series: Series, trust: Trust) -> GateResult:
+        rate = isinstance(series, Ratio) and sampled_rate(result.gate, series)
+        if rate and isinstance(series, Ratio) and result.measured is not None and (not trust.doubted or trust.fail_way):
             return _failed_already(result, series)
         return result
 
-    def judge(self, result, store, series, baseline, trust):
+    def judge(
+        self, result: GateResult, store: MetricsStore, series: Series, baseline: MetricsStore | None, trust: Trust
+    ) -> GateResult:
         gate, measured = result.gate, result.measured
         if measured is None:
             result.message = f"'{gate.metric.name}' has no {gate.aggregation} figure ({series.samples} samples)"
@@ -181,7 +188,7 @@ class Threshold(GateKind):
             return result
         if not gate.is_relative:
             result.limit = gate.limit
-        if sampled_rate(gate, series):
+        if isinstance(series, Ratio) and sampled_rate(gate, series):
             judged = _judge_rate(result, series)
             # a rate read by something untrusted stands only the way its error cannot reach
             decided = judged.status in (Status.PASS, Status.FAIL)
@@ -195,6 +202,7 @@ class Threshold(GateKind):
                     message=trust.said,
                 )
             return judged
+        assert result.limit is not None  # absolute, or read from the baseline above
         passed = COMPARE[gate.op](measured, result.limit)
         if trust.doubted and (passed if trust.fail_way else not passed):  # the error may be all of the margin
             result.message = trust.said
@@ -223,11 +231,11 @@ def kind_of(gate: Gate) -> GateKind:
     return next(kind for kind in KINDS if kind.applies(gate))
 
 
-def sampled_rate(gate: Gate, series) -> bool:
+def sampled_rate(gate: Gate, series: Series) -> bool:
     """A rate of sampled events against a limit inside (0, 1): judged with its confidence. A zero (or 100 %) limit
     is a count (any failure fails), a census is exact, a relative gate compares two runs' figures."""
     return (
-        series.kind is Kind.RATIO
+        isinstance(series, Ratio)
         and gate.aggregation == "rate"
         and not gate.metric.census
         and not gate.is_relative
@@ -257,12 +265,16 @@ def _baseline_limit(result: GateResult, baseline: MetricsStore | None) -> bool:
     return True
 
 
-def _judge_shift(result: GateResult, series, base_series) -> GateResult:
+def _judge_shift(result: GateResult, series: Series, base_series: Series | None) -> GateResult:
     """Past its relative limit: a failure only when the whole distribution is significantly slower than the baseline's
     (a P95 can move by noise; Mann-Whitney over both recorded histograms says whether it did)."""
     gate, alpha = result.gate, result.gate.significance
     past = f"{gate.aggregation} {result.fmt(result.measured)} is past {result.threshold_text()}"
-    found = shift.slower(series, base_series) if base_series is not None else None
+    found = (
+        shift.slower(series, base_series)
+        if isinstance(series, Histogram) and isinstance(base_series, Histogram)
+        else None
+    )
     if found is None:
         result.message = f"{past}, and the baseline has no distribution to test it against"
         return result
@@ -291,7 +303,7 @@ def _judge_shift(result: GateResult, series, base_series) -> GateResult:
     return result
 
 
-def _failed_already(result: GateResult, series) -> GateResult:
+def _failed_already(result: GateResult, series: Ratio) -> GateResult:
     """A rate with fewer samples than a pass needs that already shows the failure (its bound past the limit, as
     the per-endpoint gates judge a thin endpoint): a run that stopped early because it was lost (k6's abortOnFail)
     failed, it did not leave the gate undecided. Otherwise ``result`` as it was (too few samples)."""
@@ -312,7 +324,7 @@ def _failed_already(result: GateResult, series) -> GateResult:
     return result
 
 
-def _judge_rate(result: GateResult, series) -> GateResult:
+def _judge_rate(result: GateResult, series: Ratio) -> GateResult:
     """Pass when the bound the samples allow is inside the limit; fail when the observed rate is past it; in between,
     undecided, with how many samples at this rate would decide."""
     gate, limit, measured = result.gate, result.limit, result.measured

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from gonogo.config.gates import Gate
-from gonogo.core.catalog import Kind
+from gonogo.core.series import Checks, Findings, Series
 from gonogo.core.units import format_value
 
 
@@ -88,11 +88,10 @@ class GateResult:
         return f"{self.fmt(abs(margin))} {side}"
 
 
-def details_of(series) -> list[str]:
-    kind = series.kind
-    if kind is Kind.CHECK:
+def details_of(series: Series) -> list[str]:
+    if isinstance(series, Checks):
         return [f"{r.check}: {r.detail}" if r.detail else r.check for r in series.failures]
-    if kind is Kind.FINDINGS:
+    if isinstance(series, Findings):
         return [
             f"[{f.severity.value}] {f.source} {f.id}: {f.title}" + (f" (waived: {f.waived})" if f.waived else "")
             for f in series.findings

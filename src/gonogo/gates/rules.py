@@ -14,6 +14,7 @@ from collections.abc import Collection
 from gonogo.config.gates import Gate
 from gonogo.core.catalog import Kind
 from gonogo.core.comparison import COMPARE
+from gonogo.core.series import Series
 from gonogo.core.store import MetricsStore
 from gonogo.gates.kinds import Trust, kind_of
 from gonogo.gates.result import GateResult, Status, details_of
@@ -54,14 +55,14 @@ def evaluate(
     return result
 
 
-def _decide_measured(gate: Gate, store: MetricsStore, series, baseline: MetricsStore | None) -> GateResult:
+def _decide_measured(gate: Gate, store: MetricsStore, series: Series, baseline: MetricsStore | None) -> GateResult:
     result = _judged(gate, store, series, baseline)
     if result.status is Status.FAIL and gate.severity == "warn":  # reported, does not block
         result.status = Status.WARN
     return result
 
 
-def _judged(gate: Gate, store: MetricsStore, series, baseline: MetricsStore | None) -> GateResult:
+def _judged(gate: Gate, store: MetricsStore, series: Series, baseline: MetricsStore | None) -> GateResult:
     trust = _trust(gate, store)
     if trust.doubted and not trust.one_way and not trust.fail_way:
         return GateResult(
@@ -94,7 +95,7 @@ def _trust(gate: Gate, store: MetricsStore) -> Trust:
     )
 
 
-def _partly_measured(gate: Gate, series, unmeasured: str) -> GateResult:
+def _partly_measured(gate: Gate, series: Series, unmeasured: str) -> GateResult:
     """Undecided -- but a finding already made stands: a count can only grow with what was not measured."""
     found = _already_over(gate, series)
     if found is None:
@@ -114,7 +115,7 @@ def _partly_measured(gate: Gate, series, unmeasured: str) -> GateResult:
 _GROWS_ONLY = {"count", "failed"}
 
 
-def _already_over(gate: Gate, series) -> float | None:
+def _already_over(gate: Gate, series: Series) -> float | None:
     """The measured count when it already breaks an upper limit (more data could only add to it), else None."""
     if (
         gate.aggregation not in _GROWS_ONLY

@@ -17,6 +17,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from gonogo.config.gates import Gate
 from gonogo.loadgen.recorder import Recorder
@@ -115,7 +116,7 @@ def _row(gate: str, status: str, measured: str, threshold: str = "", samples: st
     }
 
 
-def install(web_ui, live: LiveGates) -> None:
+def install(web_ui: Any, live: LiveGates) -> None:  # locust.web.WebUI
     """The tab in Locust's UI, and its rows in every /stats/requests answer the UI polls."""
     from flask import request
 
@@ -123,7 +124,7 @@ def install(web_ui, live: LiveGates) -> None:
     web_ui.template_args["extended_tables"] = [{"key": KEY, "structure": COLUMNS}]
 
     @web_ui.app.after_request
-    def add_rows(response):
+    def add_rows(response: Any) -> Any:  # a Flask response
         if request.path != "/stats/requests" or not response.is_json:
             return response
         try:
@@ -134,7 +135,7 @@ def install(web_ui, live: LiveGates) -> None:
         return response
 
 
-def attach(environment, recorder: Recorder, environ: Mapping[str, str] = os.environ) -> LiveGates | None:
+def attach(environment: Any, recorder: Recorder, environ: Mapping[str, str] = os.environ) -> LiveGates | None:
     """The tab in the web UI of the process that merges the figures (the master, or the only process); the gates of
     GONOGO_ENV (default local) from the project's gates.yaml."""
     from locust.runners import WorkerRunner

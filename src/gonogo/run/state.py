@@ -7,6 +7,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from gonogo.config.environments import Environment
 from gonogo.config.gates import Gate
@@ -20,6 +21,9 @@ from gonogo.mongo.indexes import IndexSpec
 from gonogo.run.inputs import Inputs
 from gonogo.run.record import About, Record, decided, stopped
 from gonogo.run.target import Remote, Target
+
+if TYPE_CHECKING:
+    from gonogo.local.capacity import Calibration
 
 
 @dataclass
@@ -36,7 +40,7 @@ class RunState:
     record: Record | None = None  # the decision, once made
 
     @classmethod
-    def load(cls, *args, **kwargs) -> RunState:
+    def load(cls, *args: Any, **kwargs: Any) -> RunState:
         """``Inputs.load``'s arguments; raises ConfigError / ReportError before anything is sent."""
         inputs = Inputs.load(*args, **kwargs)
         return cls(inputs, inputs.environment)
@@ -92,7 +96,7 @@ class RunState:
     def step_limits(self) -> Limits:
         return limits.step_limits(self.gates)
 
-    def apply_calibration(self, calibration) -> None:
+    def apply_calibration(self, calibration: Calibration) -> None:
         """This host's pace for the local profile (gonogo.local.capacity), said in the report. A lowered pace
         stretches the warm-up by as much, so the measured window starts as warm as at the written pace."""
         written = self.environment.load
