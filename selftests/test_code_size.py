@@ -15,7 +15,6 @@ MODULE_LINES, FUNCTION_LINES = 400, 60
 LONG_MODULES = {
     "config/environments.py": 826,
     "stack/box.py": 574,
-    "core/catalog.py": 453,
 }
 LONG_FUNCTIONS = {
     "cli.py:_parser": 186,  # the commands' options, declared

@@ -104,3 +104,25 @@ def test_a_new_target_kind_is_one_class_and_one_entry(tmp_path, monkeypatch):
     environment, calibration = chosen.start(environments.get("recorded"), print)
     assert environment.base_url == "https://recorded.example" and calibration is None and chosen.described()["recorded"]
     assert isinstance(target.target_for(environments.get("staging"), tmp_path), target.Remote)
+
+
+def test_a_new_suite_declares_its_name_place_and_metrics_in_one_module():
+    """The catalog and the run order are assembled from the suites' declarations (gonogo.core.catalog): a toy suite
+    declared beside them takes its place in the order and brings its metrics; a metric it names for another suite, or
+    one already declared, is refused."""
+    from gonogo.core import catalog
+    from gonogo.core.catalog.metric import Kind, Suite, metric
+    from gonogo.core.store import MetricsStore
+
+    toy = Suite("toy", 2.5, (metric("toy.answers", Kind.RATIO, "toy", "answers the toy suite got"),))
+    declared = (*catalog.DECLARED, toy)
+    assert catalog.suites(declared) == ("smoke", "load", "toy", "db", "security", "deploy")
+    assembled = catalog.catalog(declared)
+    assert assembled["toy.answers"].suite == "toy" and set(catalog.CATALOG) < set(assembled)
+    store = MetricsStore(assembled)  # the store records the toy's figures by the assembled catalog
+    store.ratio("toy.answers", 9, 10)
+    assert store.select("toy.answers").aggregate("rate") == 0.9
+    with pytest.raises(AssertionError, match="names suite load, not toy"):
+        catalog.catalog((*catalog.DECLARED, Suite("toy", 6, (metric("toy.x", Kind.RATIO, "load", "x"),))))
+    with pytest.raises(AssertionError, match="declared twice"):
+        catalog.catalog((*catalog.DECLARED, Suite("toy", 6, (catalog.CATALOG["smoke.checks"],))))

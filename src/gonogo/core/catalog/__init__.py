@@ -1,0 +1,42 @@
+"""The metrics gonogo's suites produce, assembled from each suite's declaration (one module per suite here: its name,
+its place in a gate run, its metrics).
+
+A gate may only read a metric listed here, so a typo in gates.yaml is a configuration error, never a silently
+unmeasured gate. Suites record into the store by these names; the store refuses names that are not listed. A new
+suite is one module here and one entry in ``DECLARED`` (docs/architecture.md, "Where a change goes").
+"""
+
+from __future__ import annotations
+
+from gonogo.core.catalog import db, deploy, load, security, smoke, watch
+from gonogo.core.catalog.metric import AGGREGATIONS, WATCH, Kind, MetricDef, Suite
+
+__all__ = ["AGGREGATIONS", "CATALOG", "DECLARED", "SUITES", "WATCH", "Kind", "MetricDef", "Suite", "suite_metrics"]
+
+DECLARED: tuple[Suite, ...] = (smoke.SUITE, load.SUITE, db.SUITE, security.SUITE, deploy.SUITE, watch.SUITE)
+
+
+def suites(declared: tuple[Suite, ...]) -> tuple[str, ...]:
+    """The suites of a gate run, in run order (the database suite reads the server's counters over the load run; the
+    deploy drill switches the target last)."""
+    return tuple(s.name for s in sorted((s for s in declared if s.order is not None), key=lambda s: s.order or 0))
+
+
+def catalog(declared: tuple[Suite, ...]) -> dict[str, MetricDef]:
+    """Every declared metric by name; a metric declared twice, or by a suite it does not name, is a bug here."""
+    found: dict[str, MetricDef] = {}
+    for suite in declared:
+        for definition in suite.metrics:
+            assert definition.name not in found, f"{definition.name} is declared twice"
+            assert definition.suite == suite.name, f"{definition.name} names suite {definition.suite}, not {suite.name}"
+            found[definition.name] = definition
+    return found
+
+
+SUITES = suites(DECLARED)
+CATALOG = catalog(DECLARED)
+
+
+def suite_metrics(suite: str) -> tuple[str, ...]:
+    """Every metric ``suite`` produces (what its gates read when it could not run)."""
+    return tuple(name for name, definition in CATALOG.items() if definition.suite == suite)

@@ -1,0 +1,177 @@
+"""The load suite: the client side of the load run, and the server side scraped from /metrics or Prometheus
+during it."""
+
+from __future__ import annotations
+
+from gonogo.core.catalog.metric import Kind, Suite, metric
+from gonogo.core.units import Dimension
+
+SUITE = Suite(
+    "load",
+    2,
+    (
+        metric(
+            "load.http_latency",
+            Kind.HISTOGRAM,
+            "load",
+            "latency of every load request, warm-up excluded",
+            Dimension.DURATION,
+            "ms",
+            ["endpoint", "model"],
+        ),
+        metric(
+            "load.http_errors",
+            Kind.RATIO,
+            "load",
+            "load requests that failed (5xx, connection error, timeout, wrong body)",
+            tags=["endpoint"],
+        ),
+        metric(
+            "load.availability",
+            Kind.RATIO,
+            "load",
+            "load requests answered without a server-side failure",
+            tags=["endpoint"],
+        ),
+        metric("load.throttled", Kind.RATIO, "load", "load requests answered 429", tags=["endpoint"]),
+        metric("load.requests", Kind.COUNTER, "load", "load requests sent in the measured window", tags=["endpoint"]),
+        metric(
+            "load.throughput",
+            Kind.GAUGE,
+            "load",
+            "requests completed per second, one reading per second",
+            Dimension.THROUGHPUT,
+            "rps",
+        ),
+        metric("load.users", Kind.GAUGE, "load", "concurrent virtual users", Dimension.COUNT),
+        metric(
+            "load.capacity",
+            Kind.GAUGE,
+            "load",
+            "requests per second completed at the highest step of the capacity ramp that held (P95, errors, pace)",
+            Dimension.THROUGHPUT,
+            "rps",
+        ),
+        metric(
+            "load.headroom",
+            Kind.GAUGE,
+            "load",
+            "the capacity ramp's highest arrival rate that held, against the fixed profile's",
+            Dimension.FRACTION,
+            "%",
+        ),
+        metric(
+            "load.pace",
+            Kind.RATIO,
+            "load",
+            "task iterations begun out of those the profile intended over the measured window (users x user_rps, or "
+            "the arrival rate)",
+            census=True,
+        ),
+        metric(
+            "load.lateness",
+            Kind.HISTOGRAM,
+            "load",
+            "how late each open-model arrival started against its schedule (the generator's own delay)",
+            Dimension.DURATION,
+            "ms",
+        ),
+        metric(
+            "load.late_arrivals",
+            Kind.RATIO,
+            "load",
+            "open-model arrivals that started more than one inter-arrival gap after their intended time",
+            census=True,
+        ),
+        metric(
+            "load.login_latency",
+            Kind.HISTOGRAM,
+            "load",
+            "latency of the virtual users' logins (session set-up, warm-up included; not in load.http_latency)",
+            Dimension.DURATION,
+            "ms",
+        ),
+        metric(
+            "load.generator_cpu",
+            Kind.GAUGE,
+            "load",
+            "CPU usage of each load-generating process (one core = 100 %), one reading per second",
+            Dimension.FRACTION,
+            "%",
+            ["process"],
+        ),
+        metric(
+            "load.generator_lag",
+            Kind.GAUGE,
+            "load",
+            "event-loop lag of each load-generating process (how late a 1 s timer fires)",
+            Dimension.DURATION,
+            "ms",
+            ["process"],
+        ),
+        # the server side, sampled during the load run
+        metric(
+            "server.cpu_usage",
+            Kind.GAUGE,
+            "load",
+            "server CPU usage (share of the host's cores)",
+            Dimension.FRACTION,
+            "%",
+            ["instance"],  # not a share: a process may use more cores than the environment states
+        ),
+        metric(
+            "server.memory_usage",
+            Kind.GAUGE,
+            "load",
+            "server memory usage (share of its limit)",
+            Dimension.FRACTION,
+            "%",
+            ["instance"],
+            share=True,
+        ),
+        metric(
+            "server.memory_growth",
+            Kind.GAUGE,
+            "load",
+            "resident memory gained per 1,000 requests served over the measured window (the slope of the process "
+            "memory against the requests counter; negative when memory was given back)",
+            Dimension.BYTES,
+            "MiB",
+            ["instance"],
+            span=(-1e15, 1e15),
+        ),
+        metric("server.cache_hits", Kind.RATIO, "load", "cache lookups answered from the cache"),
+        metric(
+            "server.http_latency_p95",
+            Kind.GAUGE,
+            "load",
+            "server-side P95 from the duration histogram buckets",
+            Dimension.DURATION,
+            "ms",
+        ),
+        metric(
+            "server.instances",
+            Kind.CHECK,
+            "load",
+            "each API instance behind the load balancer kept answering its health check",
+            tags=["instance"],
+        ),
+        metric(
+            "server.health_honest",
+            Kind.CHECK,
+            "load",
+            "each dependency gonogo reached on its own: the detailed health never called it ok while it was down",
+            tags=["component"],
+        ),
+        metric(
+            "server.db_pool_usage",
+            Kind.GAUGE,
+            "load",
+            "database connection-pool usage (in use / max)",
+            Dimension.FRACTION,
+            "%",
+            ["instance"],
+            share=True,
+        ),
+    ),
+)
