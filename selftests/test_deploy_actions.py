@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from gonogo.config.environments import AlbSwitch, DeployAction, DeploySettings
+from gonogo.config.settings.deploy import AlbSwitch, DeployAction, DeploySettings
 from gonogo.deploy.actions import ActionFailed, alb_switch, forward_weights, run
 
 

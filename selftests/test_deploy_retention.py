@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from test_deploy_actions import alb  # noqa: F401  (the moto ALB fixture)
 
-from gonogo.config.environments import DeploySettings, OldColourCheck
+from gonogo.config.settings.deploy import DeploySettings, OldColourCheck
 from gonogo.core.store import MetricsStore
 from gonogo.deploy import drill as drill_module
 from gonogo.deploy.retention import Retention, checker, watch

@@ -120,7 +120,7 @@ def test_an_odd_answer_is_no_data_for_every_reader(answer):
 
     import httpx
 
-    from gonogo.config.environments import PrometheusQuery, ServerMetrics
+    from gonogo.config.settings.server import PrometheusQuery, ServerMetrics
     from gonogo.core.store import MetricsStore
     from gonogo.server_metrics.promql import PrometheusSource
     from gonogo.trend.period import _range

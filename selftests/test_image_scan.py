@@ -13,7 +13,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from gonogo.config.environments import EcrImage, ImageSettings
+from gonogo.config.settings.security import EcrImage, ImageSettings
 from gonogo.core.findings import Severity
 from gonogo.security.imagescan import ecr, map_severity, scan_all
 from gonogo.security.imagescan.reports import read_report

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from test_promql_recorded import HEALTHY, T0, source
 
-from gonogo.config.environments import ServerMetrics
+from gonogo.config.settings.server import ServerMetrics
 from gonogo.core.store import MetricsStore
 from gonogo.server_metrics.scrape import (
     NO_INSTANCES,

@@ -280,7 +280,7 @@ def test_launch_passes_the_run_tag_and_the_environments_write_permission(tmp_pat
 
 
 def test_load_settings_round_trip_through_the_environment_and_default_to_the_profile(tmp_path):
-    from gonogo.config.environments import LoadProfile
+    from gonogo.config.settings.load import LoadProfile
     from gonogo.loadgen.settings import LoadSettings
 
     settings = LoadSettings(accounts_file=tmp_path / "a.json", ca_bundle="/ca.pem", model="open", user_rps=1.5, arrival_rate=120.0,

@@ -11,7 +11,7 @@ from product_run import REPO
 from test_loadgen import T0, Clock
 from test_rules import P95, gates, latency_store
 
-from gonogo.config.environments import ServerLimits, ServerMetrics
+from gonogo.config.settings.server import ServerLimits, ServerMetrics
 from gonogo.contract import drift
 from gonogo.core.store import MetricsStore
 from gonogo.gates.rules import Status, evaluate
@@ -248,7 +248,7 @@ def test_each_probe_is_the_ramps_step_open_model_on_its_pool_judged_on_p95_as_th
 
 
 def test_a_lowered_pace_stretches_the_warm_up_by_as_much_up_to_the_cap():
-    from gonogo.config.environments import LoadProfile
+    from gonogo.config.settings.load import LoadProfile
     from gonogo.local import capacity
 
     written = LoadProfile(users=200, user_rps=1.2, warmup="10 s", warmup_max="120 s", calibrated=True)
@@ -334,7 +334,7 @@ def test_one_silent_node_exporter_leaves_the_fleet_figure_partly_measured():
 
 
 def test_an_open_profile_is_calibrated_as_the_same_iterations_per_second():
-    from gonogo.config.environments import LoadProfile
+    from gonogo.config.settings.load import LoadProfile
     from gonogo.local import capacity
 
     open_profile = LoadProfile(model="open", arrival_rate=240, users=200, warmup="10 s", warmup_max="120 s", calibrated=True)

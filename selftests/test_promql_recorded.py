@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import httpx
 
-from gonogo.config.environments import PrometheusQuery, ServerMetrics
+from gonogo.config.settings.server import PrometheusQuery, ServerMetrics
 from gonogo.core.store import MetricsStore
 from gonogo.server_metrics.promql import PrometheusSource
 

@@ -49,7 +49,7 @@ def test_the_health_trigger_counts_failed_checks_and_no_data_is_no_check():
 
 
 def test_cpu_and_memory_are_read_the_way_the_environment_says_its_servers_are():
-    from gonogo.config.environments import ServerMetrics
+    from gonogo.config.settings.server import ServerMetrics
     from gonogo.server_metrics.promql import queries
 
     node = queries({"job": "api"}, {"job": "node-exporter"}, 60, ServerMetrics())

@@ -20,9 +20,10 @@ from pathlib import Path
 
 from gonogo import __version__
 from gonogo.config import project
-from gonogo.config.environments import SERVER_SIDE, Environment, Environments, masked_url
+from gonogo.config.environments import SERVER_SIDE, Environment, Environments
 from gonogo.config.errors import ConfigError
 from gonogo.config.project import Default
+from gonogo.config.settings.base import masked_url
 from gonogo.core.catalog import WATCH
 from gonogo.core.exit_codes import EXIT_INTERRUPTED, EXIT_UNDECIDED, EXIT_USAGE
 from gonogo.core.snapshot import LOAD_FIGURES_SCHEMA

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from gonogo.config.environments import AlbSwitch, DeployAction
+from gonogo.config.settings.deploy import AlbSwitch, DeployAction
 from gonogo.core.variables import deploy_action_environ
 
 POLL_EVERY_S = 1.0

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from gonogo.config.environments import AlbSwitch, OldColourCheck
+from gonogo.config.settings.deploy import AlbSwitch, OldColourCheck
 from gonogo.core.variables import deploy_action_environ
 
 CHECK_EVERY_S = 1.0

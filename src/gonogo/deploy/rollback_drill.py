@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from gonogo.config.environments import DeployAction, Environment
+from gonogo.config.environments import Environment
+from gonogo.config.settings.deploy import DeployAction
 from gonogo.core.blue_green import other_colour
 from gonogo.core.store import MetricsStore
 from gonogo.deploy import actions

@@ -13,7 +13,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from gonogo.config.environments import LoadProfile
+from gonogo.config.settings.load import LoadProfile
 from gonogo.core.requirements import S2_PER_MINUTE
 from gonogo.core.store import MetricsStore
 from gonogo.loadgen.ramp import THROTTLED_LIMIT

@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from gonogo.config.environments import Environment, LoadProfile
+from gonogo.config.environments import Environment
+from gonogo.config.settings.load import LoadProfile
 from gonogo.loadgen.ramp import Limits, Ramp
 
 _PROFILE = LoadProfile()

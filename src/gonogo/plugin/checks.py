@@ -13,7 +13,7 @@ from gonogo.config.waivers import Waivers
 from gonogo.core import redaction
 from gonogo.core.findings import Finding, Severity
 from gonogo.core.store import MetricsStore
-from gonogo.security.datatier import NotMeasured, Rule, Unreachable
+from gonogo.security.rules import NotMeasured, Rule, Unreachable
 
 
 def redact(text: str) -> str:

@@ -90,7 +90,7 @@ def base_url(config: pytest.Config) -> str | None:
     theirs = getattr(opt, "base_url", None) if base_url_owned_elsewhere() else None
     if not theirs:
         return None
-    from gonogo.config.environments import http_url
+    from gonogo.config.settings.base import http_url
 
     try:
         return http_url(theirs)
@@ -99,7 +99,7 @@ def base_url(config: pytest.Config) -> str | None:
 
 
 def _url(value: str) -> str:
-    from gonogo.config.environments import http_url  # pydantic's models: only when the option is given
+    from gonogo.config.settings.base import http_url
 
     try:
         return http_url(value)

@@ -8,7 +8,7 @@ MongoDB 27017 and Redis 6379 only from the backends.
 
 from __future__ import annotations
 
-from gonogo.security.datatier import NotMeasured, Rule
+from gonogo.security.rules import NotMeasured, Rule
 
 WORLD = ("0.0.0.0/0", "::/0")
 BACKEND_PORTS = (8000, 8002)

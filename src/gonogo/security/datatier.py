@@ -9,30 +9,12 @@ from __future__ import annotations
 
 import socket
 import ssl
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from gonogo.security.rules import NotMeasured, Rule, Unreachable
+
 TIMEOUT = 3.0
-
-
-@dataclass(frozen=True)
-class Rule:
-    """One of the plan's settings as found: its check name, whether it holds, the evidence (resource, setting, the
-    plan's value), and how bad a breach is."""
-
-    name: str
-    ok: bool
-    evidence: str
-    severity: str = "high"
-
-
-class NotMeasured(Exception):
-    """The source could not be read (no permission, an answer that decides nothing): its rules are unknown."""
-
-
-class Unreachable(NotMeasured):
-    """The service does not answer from where gonogo runs: S5 is not measured from here (and that is S6's wish)."""
 
 
 def _tls_context(ca_file: str | None) -> ssl.SSLContext:

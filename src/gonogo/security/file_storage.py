@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from gonogo.security import cloud_config
 from gonogo.security.cloud_config import error_code, read
-from gonogo.security.datatier import NotMeasured, Rule
+from gonogo.security.rules import NotMeasured, Rule
 
 AT_REST = ("AES256", "aws:kms", "aws:kms:dsse")  # S3's AES-256 (SSE-S3) or KMS keys (AES-256 too)
 BLOCKS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")

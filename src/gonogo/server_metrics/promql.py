@@ -23,7 +23,7 @@ import ssl
 
 import httpx
 
-from gonogo.config.environments import PrometheusQuery, ServerMetrics
+from gonogo.config.settings.server import PrometheusQuery, ServerMetrics
 from gonogo.core.store import MetricsStore
 from gonogo.server_metrics import answers, growth
 from gonogo.server_metrics.scrape import record_instance

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from gonogo.config.environments import ServerMetrics
+from gonogo.config.settings.server import ServerMetrics
 from gonogo.core.store import MetricsStore
 from gonogo.server_metrics import growth
 

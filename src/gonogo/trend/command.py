@@ -13,9 +13,10 @@ import httpx
 
 from gonogo.alerting.channels import ChannelError
 from gonogo.alerting.configured import email
-from gonogo.config.environments import SERVER_SIDE, Environments, mail_address
+from gonogo.config.environments import SERVER_SIDE, Environments
 from gonogo.config.errors import ConfigError, duration_option
 from gonogo.config.gates import GateSet
+from gonogo.config.settings.base import mail_address
 from gonogo.core import redaction
 from gonogo.core.exit_codes import EXIT_UNDECIDED
 from gonogo.core.redaction import redact
