@@ -20,14 +20,13 @@ from pathlib import Path
 
 from gonogo import __version__
 from gonogo.config import project
-from gonogo.config.environments import SERVER_SIDE, Environment, Environments
+from gonogo.config.environments import SERVER_SIDE, Environments
 from gonogo.config.errors import ConfigError
 from gonogo.config.project import Default
 from gonogo.config.settings.base import masked_url
 from gonogo.core.catalog import WATCH
 from gonogo.core.exit_codes import EXIT_INTERRUPTED, EXIT_UNDECIDED, EXIT_USAGE
 from gonogo.core.snapshot import LOAD_FIGURES_SCHEMA
-from gonogo.core.store import MetricsStore
 from gonogo.reporting import json_report
 from gonogo.reporting.terminal import say
 from gonogo.run import sinks
@@ -74,6 +73,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+    _evaluate_command(commands)
+    _watch_command(commands)
+    _trend_command(commands)
+    _stack_command(commands)
+    return parser
+
+
+def _evaluate_command(commands) -> None:
     ev = commands.add_parser("evaluate", help="re-decide a saved gate report against gates (default: gates.yaml)")
     ev.add_argument(
         "report",
@@ -123,6 +130,8 @@ def _parser() -> argparse.ArgumentParser:
         help="list every environment setting and each passing gate's evidence under the table",
     )
 
+
+def _watch_command(commands) -> None:
     watch = commands.add_parser("watch", help="after the switch: checkpoints, live rollback triggers and alerts")
     watch.add_argument("--env", required=True, metavar="NAME", help="the environment to watch")
     watch.add_argument(
@@ -161,6 +170,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     watch.add_argument("--root", metavar="DIR", default=Default("."), help=ROOT_HELP)
 
+
+def _trend_command(commands) -> None:
     trend = commands.add_parser(
         "trend", help="the gates over time: from saved gate reports, and from --env's Prometheus over --period"
     )
@@ -196,6 +207,8 @@ def _parser() -> argparse.ArgumentParser:
         help="where --env's Prometheus and mail settings are named. " + UNDER_ROOT,
     )
 
+
+def _stack_command(commands) -> None:
     stack = commands.add_parser("stack", help="keep the local box running for interactive work (locust -f tests/load)")
     actions = stack.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=_Parser)
     up = actions.add_parser("up", help="boot the box and leave it running")
@@ -208,6 +221,12 @@ def _parser() -> argparse.ArgumentParser:
     calibrate.add_argument(
         "--env", default="local", help="environment with a calibrated load profile. Default: %(default)r"
     )
+    for p in (up, down, status, calibrate, *_blue_green_actions(actions)):
+        p.add_argument("--root", metavar="DIR", default=Default("."), help=ROOT_HELP)
+
+
+def _blue_green_actions(actions) -> list[argparse.ArgumentParser]:
+    """`gonogo stack switch|rollback|current|serving|inject`: the box's blue-green deployment and its chaos."""
     switch = actions.add_parser(
         "switch", help="blue-green: route to the other colour (started if it is not up), nginx reloaded"
     )
@@ -245,9 +264,7 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="the colour to fault. Default: GONOGO_DEPLOY_TO, else the live colour",
     )
-    for p in (up, down, status, calibrate, switch, rollback, current, serving, inject):
-        p.add_argument("--root", metavar="DIR", default=Default("."), help=ROOT_HELP)
-    return parser
+    return [switch, rollback, current, serving, inject]
 
 
 def evaluate(args: argparse.Namespace) -> int:
@@ -267,7 +284,9 @@ def evaluate(args: argparse.Namespace) -> int:
             say("gonogo: server side: no environments file, no Prometheus to ask: the server.* gates decide nothing")
         else:
             environment = environments.get(env_name, only=SERVER_SIDE)
-            say(f"gonogo: server side: {_server_side(environment, data, store)}")
+            from gonogo.run.server_side import server_side  # Prometheus, httpx: only for a figures file
+
+            say(f"gonogo: server side: {server_side(environment, data, store, project.find_root() or Path('.'))}")
     suites_run = data.get("suites_run", [])
     gates = gates_of(
         Path(args.gates), env_name, environments.names if environments else None, watch=WATCH in suites_run
@@ -292,34 +311,6 @@ def _outputs(args: argparse.Namespace) -> list[sinks.Sink]:
         alluredir=args.alluredir,
         tree=("gonogo evaluate", str(args.env or "gates")),
     )
-
-
-def _server_side(environment: Environment, figures: dict, store: MetricsStore) -> str:
-    """A standalone Locust run sampled no server: its server-side figures (K9-K11, K14, server P95, D3's instances)
-    from the environment's Prometheus over the run's own measured window."""
-    from gonogo.run.target import monitored
-    from gonogo.server_metrics.promql import record_window
-    from gonogo.target.client import ssl_context
-
-    start, end = figures.get("measure_from"), figures.get("stopped_at")
-    if not isinstance(start, int | float) or not isinstance(end, int | float) or end <= start:
-        return f"the figures name no measured window (measure_from {start}, stopped_at {end}): not asked"
-    environment, url, none = monitored(environment, project.find_root() or Path("."))
-    if url is None:
-        return f"{none}: the server.* gates decide nothing"
-    readings, problems = record_window(
-        url,
-        environment.prometheus,
-        environment.server_metrics,
-        store,
-        start,
-        end,
-        verify=ssl_context(environment),
-    )
-    window = f"{time.strftime('%H:%M:%S', time.localtime(start))}-{time.strftime('%H:%M:%S', time.localtime(end))}"
-    said = f"; problems: {'; '.join(problems[:3])}" if problems else ""
-    where = f"Prometheus {masked_url(url)} over the run's window {window} ({end - start:.0f} s)"
-    return f"{readings} readings from {where}{said}"
 
 
 def stack(args: argparse.Namespace) -> int:
