@@ -14,7 +14,6 @@ MODULE_LINES, FUNCTION_LINES = 400, 60
 # what is still over the line, at most this long (issue 43 shrinks them)
 LONG_MODULES = {
     "config/environments.py": 429,
-    "stack/box.py": 574,
 }
 LONG_FUNCTIONS = {
     "server_metrics/promql.py:record": 92,

@@ -6,14 +6,12 @@ import contextlib
 import functools
 import json
 import os
-import secrets
 import shutil
 import ssl
 import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -21,25 +19,11 @@ from pathlib import Path
 from gonogo.core import variables
 from gonogo.core.processes import free_port, pid_alive, stop_pid, tcp_open
 from gonogo.stack import faults as fault_switches
-from gonogo.stack import nginx, prometheus, tls
+from gonogo.stack import nginx, prometheus, services, tls
 from gonogo.stack.process import Component, StackError, wait_until, write_private
-from gonogo.stack.seed import (
-    LIGHT_ARGON2,
-    MONGO_USER,
-    copy_template,
-    ensure_template,
-    secantus_command,
-)
+from gonogo.stack.services import BUCKET, http_ok
 
 BACKENDS = 3
-BUCKET = "ai-model-files"
-# the file storage's account: moto's S3 server takes any credentials, and boto3 needs some
-S3_CREDENTIALS = {
-    "aws_access_key_id": "gonogo-box",
-    "aws_secret_access_key": "gonogo-box-secret",
-    "region_name": "us-east-1",
-}
-NODE_EXPORTER = "prometheus-node-exporter"  # Debian's name of node_exporter
 DEFAULT_SCALE = 1.0
 VERSIONS = {"blue": "1.0.0", "green": "1.1.0"}  # what each colour's /api/health says (the release and the next)
 VULNERABLE_PIN = "PyYAML==5.3"  # PYSEC-2020-96 (arbitrary code execution): the fault vulnerable_dependency
@@ -90,11 +74,6 @@ def backend_name(colour: str, index: int) -> str:
 def _https_ok(url: str, ca: Path) -> bool:
     context = ssl.create_default_context(cafile=str(ca))
     with urllib.request.urlopen(url, context=context, timeout=2) as resp:
-        return resp.status == 200
-
-
-def _http_ok(url: str) -> bool:
-    with urllib.request.urlopen(url, timeout=2) as resp:
         return resp.status == 200
 
 
@@ -152,7 +131,7 @@ class Box:
         try:
             info = self._boot(faults, detached, started)
             if monitoring and prometheus.available():
-                info.prometheus_url = self._start_prometheus(info, detached)
+                info.prometheus_url = services.start_prometheus(self, info, detached)
         except BaseException:
             self.stop_components()
             raise
@@ -182,22 +161,22 @@ class Box:
         )
         external_mongo = os.environ.get(variables.LOCAL_MONGO_URL)  # a server of the user's, seeded in place
         # the servers the API needs start together, then each is waited for
-        mongo_url, files, mongo_ready = self._start_database(external_mongo, certs, faults, logs, detached)
-        redis_url, redis_ready = self._start_redis(faults, certs, logs, detached)
-        exporter_url, exporter_ready = self._start_node_exporter(logs, detached)
+        mongo_url, files, mongo_ready = services.start_database(self, external_mongo, certs, faults, logs, detached)
+        redis_url, redis_ready = services.start_redis(self, faults, certs, logs, detached)
+        exporter_url, exporter_ready = services.start_node_exporter(self, logs, detached)
         s3_port = free_port()
-        start_s3 = lambda: self._start_object_store(s3_port, files, faults, logs, detached)  # noqa: E731
+        start_s3 = lambda: services.start_object_store(self, s3_port, files, faults, logs, detached)  # noqa: E731
         s3_ready = None if external_mongo else start_s3()  # else the seed's files exist once init_db has run
         for ready in (mongo_ready, redis_ready, exporter_ready):
             ready()
-        api_env, jwt_key = self._api_settings(mongo_url, redis_url, f"http://127.0.0.1:{s3_port}", faults)
+        api_env, jwt_key = services.api_settings(self, mongo_url, redis_url, f"http://127.0.0.1:{s3_port}", faults)
         write_private(self.api_env_file, json.dumps(api_env))  # a colour started later runs with the same settings
         self._init_db(api_env, seed=bool(external_mongo), files=files)  # indexes (also the fault missing_index)
         (s3_ready or start_s3())()
         backend_ports = self.start_backends("blue", api_env, detached)
         url = self._start_proxy(backend_ports, certs, faults, logs, detached)
         # the local environment's rollout watchdog, named (not imported): it applies gonogo.deploy's D3 triggers
-        self._add(
+        self.add(
             Component(
                 "watchdog",
                 [sys.executable, "-m", "gonogo.local.watchdog", str(self.root)],
@@ -231,190 +210,6 @@ class Box:
             aws_credentials_file=str(self.dir / "aws-credentials"),
         )
 
-    def _start_database(
-        self, external_mongo: str | None, certs: dict, faults: frozenset[str], logs: Path, detached: bool
-    ) -> tuple[str, Path, Callable[[], None]]:
-        """(mongo URL, the seed files' directory, wait until it serves): SecantusDB from the seeded template with TLS
-        and SCRAM authentication (S5; the fault mongo_plaintext leaves TLS out), or the user's server
-        (``external_mongo``; the seed files persist with it across boots)."""
-        if external_mongo:
-            return external_mongo, self.dir / "seed-files", lambda: None
-        template = ensure_template(self.cache, self.scale, self.database, logs, self.log)
-        copy_template(template, self.dir)
-        port, tls_on = free_port(), "mongo_plaintext" not in faults
-        password = (template / "mongo_password").read_text()
-        mongo = self._add(
-            Component(
-                "mongodb",
-                secantus_command(port, self.dir / "mongo", certs if tls_on else None, auth=True),
-                logs / "mongodb.log",
-            ),
-            detached,
-        )
-        options = "authSource=admin" + (f"&tls=true&tlsCAFile={certs['ca']}" if tls_on else "")
-        return (
-            f"mongodb://{MONGO_USER}:{password}@127.0.0.1:{port}/?{options}",
-            template / "files",
-            lambda: wait_until(mongo, lambda: tcp_open(port), 30, f"port {port}"),
-        )
-
-    def _start_redis(
-        self, faults: frozenset[str], certs: dict, logs: Path, detached: bool
-    ) -> tuple[str, Callable[[], None]]:
-        """Redis with TLS only and a password (S5); the faults redis_plaintext and redis_no_auth each drop one."""
-        port, password = (6379 if "exposed_redis" in faults else free_port()), secrets.token_urlsafe(18)
-        tls_on, auth_on = "redis_plaintext" not in faults, "redis_no_auth" not in faults
-        listen = (
-            [
-                "--port",
-                "0",
-                "--tls-port",
-                str(port),
-                "--tls-cert-file",
-                str(certs["cert"]),
-                "--tls-key-file",
-                str(certs["key"]),
-                "--tls-ca-cert-file",
-                str(certs["ca"]),
-                "--tls-auth-clients",
-                "no",
-            ]
-            if tls_on
-            else ["--port", str(port)]
-        )
-        redis = self._add(
-            Component(
-                "redis",
-                [
-                    "redis-server",
-                    *listen,
-                    "--bind",
-                    "127.0.0.1",
-                    *(["--requirepass", password] if auth_on else []),
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                    "--dir",
-                    str(self.dir / "redis"),
-                    "--maxclients",
-                    "2000",
-                ],
-                logs / "redis.log",
-            ),
-            detached,
-        )
-        url = f"{'rediss' if tls_on else 'redis'}://{f':{password}@' if auth_on else ''}127.0.0.1:{port}/0" + (
-            f"?ssl_ca_certs={certs['ca']}" if tls_on else ""
-        )
-        return url, lambda: wait_until(redis, lambda: tcp_open(port), 15, f"port {port}")
-
-    def _start_object_store(
-        self, port: int, files: Path, faults: frozenset[str], logs: Path, detached: bool
-    ) -> Callable[[], None]:
-        """The file storage (S5): moto's S3 server holding the seed's files in a private bucket encrypted by
-        default (gonogo.stack.s3server; its faults bucket_public, bucket_unencrypted, object_unencrypted)."""
-        ready = self.dir / "s3-ready.json"
-        ready.unlink(missing_ok=True)
-        write_private(
-            self.dir / "aws-credentials",
-            "[default]\n" + "".join(f"{k} = {v}\n" for k, v in S3_CREDENTIALS.items() if k.startswith("aws_")),
-        )
-        s3 = self._add(
-            Component(
-                "s3",
-                [
-                    sys.executable,
-                    "-m",
-                    "gonogo.stack.s3server",
-                    "--port",
-                    str(port),
-                    "--bucket",
-                    BUCKET,
-                    "--preload",
-                    str(files),
-                    "--ready",
-                    str(ready),
-                    "--faults",
-                    ",".join(sorted(faults)),
-                ],
-                logs / "s3.log",
-                cwd=self.root,
-            ),
-            detached,
-        )
-        return lambda: wait_until(s3, ready.exists, 60, f"bucket {BUCKET} on port {port}")
-
-    def _start_prometheus(self, info: BoxInfo, detached: bool) -> str:
-        port = free_port()
-        config = self.dir / "prometheus.yml"
-        config.write_text(prometheus.config(info.url, info.ca_bundle, info.node_exporter_url))
-        server = self._add(
-            Component(
-                "prometheus",
-                prometheus.command(config, self.dir / "prometheus", port),
-                self.dir / "logs" / "prometheus.log",
-            ),
-            detached,
-        )
-        url = f"http://127.0.0.1:{port}"
-        wait_until(server, lambda: _http_ok(f"{url}/-/ready"), 30, f"{url}/-/ready")
-        info.pids["prometheus"] = server.pid or 0
-        return url
-
-    def _start_node_exporter(self, logs: Path, detached: bool) -> tuple[str, Callable[[], None]]:
-        port = free_port()
-        exporter = self._add(
-            Component(
-                "node-exporter",
-                [
-                    NODE_EXPORTER,
-                    f"--web.listen-address=127.0.0.1:{port}",
-                    "--collector.disable-defaults",
-                    "--collector.cpu",
-                    "--collector.meminfo",
-                    "--collector.loadavg",
-                ],
-                logs / "node-exporter.log",
-            ),
-            detached,
-        )
-        url = f"http://127.0.0.1:{port}/metrics"
-        return url, lambda: wait_until(exporter, lambda: _http_ok(url), 15, url)
-
-    def _api_settings(
-        self, mongo_url: str, redis_url: str, s3_endpoint: str, faults: frozenset[str]
-    ) -> tuple[dict, Path]:
-        """The backends' environment, and the file holding their JWT signing key (mode 0600)."""
-        # the fault jwt_weak_secret: the tutorials' secret, which anyone can sign with
-        jwt_secret = "secret" if "jwt_weak_secret" in faults else secrets.token_urlsafe(32)
-        algorithm = "HS256"
-        if "jwt_alg_confusion" in faults:  # RS256, with a verifier that takes the algorithm from the token
-            jwt_secret, algorithm = _rsa_private_pem(), "RS256"
-        jwt_key = self.dir / "jwt.key"
-        jwt_key.touch(0o600)
-        jwt_key.write_text(jwt_secret)
-        return {
-            **LIGHT_ARGON2,
-            "MONGO_URL": mongo_url,
-            "DATABASE_NAME": self.database,
-            "REDIS_URL": redis_url,
-            "JWT_SECRET": jwt_secret,
-            "JWT_ALGORITHM": algorithm,
-            "S3_ENDPOINT_URL": s3_endpoint,
-            "S3_BUCKET": BUCKET,
-            "AWS_ACCESS_KEY_ID": S3_CREDENTIALS["aws_access_key_id"],
-            "AWS_SECRET_ACCESS_KEY": S3_CREDENTIALS["aws_secret_access_key"],
-            "AWS_DEFAULT_REGION": S3_CREDENTIALS["region_name"],
-            "AWS_EC2_METADATA_DISABLED": "true",
-            "PROMETHEUS_MULTIPROC_DIR": str(self.dir / "prom"),
-            variables.FAULTS: ",".join(sorted(faults)),
-            "CORS_ORIGINS": ",".join(self.cors_origins),
-            "CACHE_TTL": "300",
-            "DATABASE_POOL_SIZE": "20",
-            "REDIS_POOL_SIZE": "10",
-        }, jwt_key
-
     def start_backends(self, colour: str, api_env: dict, detached: bool) -> list[int]:
         """``colour``'s backends (blue: api-1.., green: api-green-1..), each answering with its colour's version."""
         ports = [free_port() for _ in range(BACKENDS)]
@@ -425,7 +220,7 @@ class Box:
         metrics_dir.mkdir(parents=True, exist_ok=True)
         api_env = {**api_env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
         backends = [
-            self._add(
+            self.add(
                 Component(
                     name,
                     [
@@ -463,7 +258,7 @@ class Box:
         ]
         for backend, port in zip(backends, ports, strict=False):
             health = f"http://127.0.0.1:{port}/health"
-            wait_until(backend, functools.partial(_http_ok, health), 30, health)
+            wait_until(backend, functools.partial(http_ok, health), 30, health)
         return ports
 
     def _start_proxy(
@@ -483,7 +278,7 @@ class Box:
 
     def start_nginx(self, detached: bool) -> Component:
         logs = self.dir / "logs"
-        return self._add(
+        return self.add(
             Component(
                 "nginx", ["nginx", "-c", str(self.nginx_conf), "-e", str(logs / "nginx-error.log")], logs / "nginx.log"
             ),
@@ -502,7 +297,7 @@ class Box:
         lock.write_text(text)
         return lock
 
-    def _add(self, component: Component, detached: bool) -> Component:
+    def add(self, component: Component, detached: bool) -> Component:
         component.start(detached)
         self.components.append(component)
         return component
@@ -562,13 +357,3 @@ def installed_lock(text: str) -> str:
                 line = f"{name}=={version(name)}"
         lines.append(line)
     return "\n".join(lines) + "\n"
-
-
-def _rsa_private_pem() -> str:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
