@@ -13,7 +13,6 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "gonogo"
 MODULE_LINES, FUNCTION_LINES = 400, 60
 # what is still over the line, at most this long (issue 43 shrinks them)
 LONG_MODULES = {
-    "config/environments.py": 429,
 }
 LONG_FUNCTIONS = {
     "server_metrics/promql.py:record": 92,

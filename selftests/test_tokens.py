@@ -57,7 +57,8 @@ def test_a_login_answered_429_waits_its_retry_after_and_every_suite_shares_the_t
     import json
     import threading
 
-    from gonogo.config.environments import Account, Environment
+    from gonogo.config.accounts import Account
+    from gonogo.config.environments import Environment
     from gonogo.core.store import MetricsStore
     from gonogo.target.client import ApiClient
 

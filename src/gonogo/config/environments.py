@@ -8,7 +8,6 @@ Passwords and database URLs are SecretStr: they never appear in output.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Mapping
@@ -23,6 +22,7 @@ from pydantic import (
     field_validator,
 )
 
+from gonogo.config.accounts import Account
 from gonogo.config.errors import (
     ConfigError,
     Problem,
@@ -64,16 +64,10 @@ from gonogo.config.validation import dotted, problems_from
 from gonogo.config.yamlfile import YamlDocument, load_yaml
 from gonogo.core import redaction
 
-ROLES = ("admin", "evaluator", "viewer")
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _SECRET_KEYS = ("password", "mongo_url", "redis_url", "token", "api_key", "jwt_signing_key")
 _QUOTED_KEYS = ("command", "webhook", "poll")  # quoted in messages (a failing action): shown as written, ${VAR}s
 _SECRET_NAME = re.compile(r"(?i)PASS|PWD|SECRET|TOKEN|KEY|CRED|AUTH|PRIVATE|SIGNING")  # ${DEPLOY_TOKEN} in a command
-
-
-class Account(Strict):
-    email: str
-    password: SecretStr
 
 
 class Environment(Strict):
@@ -334,29 +328,6 @@ def _resolve_paths(environment: Environment, base: Path) -> Environment:
             ),
         }
     )
-
-
-class AccountsError(ValueError):
-    pass
-
-
-def load_accounts(environment: Environment) -> dict[str, list[Account]]:
-    """Accounts per role: the ones in environments.yaml plus those in ``accounts_file``."""
-    accounts: dict[str, list[Account]] = {role: list(items) for role, items in environment.accounts.items()}
-    if environment.accounts_file:
-        path = Path(environment.accounts_file)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            hint = " (the local box writes it when it boots)" if environment.embedded_stack else ""
-            raise AccountsError(f"accounts file {path} of environment '{environment.name}' not found{hint}") from None
-        except (OSError, ValueError) as exc:
-            raise AccountsError(f"accounts file {path} cannot be read: {exc}") from None
-        for role, items in data.items():
-            if role not in ROLES:
-                raise AccountsError(f"accounts file {path}: unknown role '{role}'; roles: {', '.join(ROLES)}")
-            accounts.setdefault(role, []).extend(Account(email=i["email"], password=i["password"]) for i in items)
-    return accounts
 
 
 def _check_safety(environment: Environment, loc: tuple, doc: YamlDocument) -> None:

@@ -12,7 +12,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from gonogo.config.environments import Account, Environment
+from gonogo.config.accounts import Account
+from gonogo.config.environments import Environment
 from gonogo.core.store import MetricsStore
 from gonogo.loadgen import budget, runner
 from gonogo.loadgen.ramp import Capacity, Limits, Ramp, Step, slowdown

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import httpx
 
-from gonogo.config.environments import Account, Environment
+from gonogo.config.accounts import Account
+from gonogo.config.environments import Environment
 from gonogo.core.store import MetricsStore
 from gonogo.loadgen import budget, launch
 from gonogo.loadgen import health_watch as health

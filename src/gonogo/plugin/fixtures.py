@@ -82,7 +82,7 @@ def gonogo_requires(request: pytest.FixtureRequest, gonogo_state: RunState):
 @pytest.fixture(scope="session")
 def accounts(gonogo_env):
     """The environment's test accounts by role; missing or unreadable ones stop the run (exit 4)."""
-    from gonogo.config.environments import AccountsError, load_accounts
+    from gonogo.config.accounts import AccountsError, load_accounts
 
     try:
         return load_accounts(gonogo_env)

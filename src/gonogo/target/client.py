@@ -9,7 +9,8 @@ from collections.abc import Mapping
 
 import httpx
 
-from gonogo.config.environments import Account, Environment
+from gonogo.config.accounts import Account
+from gonogo.config.environments import Environment
 from gonogo.core.endpoints import endpoint_of
 from gonogo.core.store import MetricsStore
 from gonogo.target.accounts import AccountUses
