@@ -17,7 +17,6 @@ LONG_MODULES = {
 LONG_FUNCTIONS = {
     "server_metrics/promql.py:record": 92,
     "loadgen/runner.py:run": 90,
-    "config/gates.py:_check": 86,
     "plugin/options.py:add": 73,  # the plugin's options, declared
     "deploy/drill.py:_run": 71,
     "config/environments.py:_check_safety": 68,

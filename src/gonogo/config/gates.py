@@ -161,22 +161,19 @@ class GateSet:
     def _check(self, env_names: list[str] | None) -> list[Problem]:
         problems: list[Problem] = []
         seen: dict[str, int] = {}
-
-        def add(i: int, sub: tuple, message: str) -> None:
-            loc = ("gates", i) + sub
-            problems.append(Problem(_gate_place(self.doc, loc), message, self.doc.line_of(loc)))
-
         for i, spec in enumerate(self.specs):
+
+            def add(sub: tuple, message: str, i: int = i) -> None:
+                loc = ("gates", i) + sub
+                problems.append(Problem(_gate_place(self.doc, loc), message, self.doc.line_of(loc)))
+
             if spec.id in seen:
                 add(
-                    i,
-                    ("id",),
-                    f"duplicate gate id '{spec.id}' (first used by gates[{seen[spec.id]}]); ids must be unique",
+                    ("id",), f"duplicate gate id '{spec.id}' (first used by gates[{seen[spec.id]}]); ids must be unique"
                 )
             seen.setdefault(spec.id, i)
             if spec.requirement not in REQUIREMENTS:
                 add(
-                    i,
                     ("requirement",),
                     f"unknown requirement '{spec.requirement}'.{did_you_mean(spec.requirement, REQUIREMENTS)} "
                     f"Requirement ids come from REQUIREMENTS.md: {', '.join(REQUIREMENTS)}.",
@@ -184,66 +181,71 @@ class GateSet:
             metric = CATALOG.get(spec.metric)
             if metric is None:
                 add(
-                    i,
                     ("metric",),
                     f"metric '{spec.metric}' is not produced by any suite.{did_you_mean(spec.metric, CATALOG)} "
                     f"Known metrics: {', '.join(sorted(CATALOG))}.",
                 )
                 continue
-            valid = AGGREGATIONS[metric.kind]
-            if spec.aggregation not in valid:
-                add(
-                    i,
-                    ("aggregation",),
-                    f"aggregation '{spec.aggregation}' does not apply to '{spec.metric}' "
-                    f"(a {metric.kind.value}).{did_you_mean(spec.aggregation, valid)} Valid: {one_of(valid)}.",
-                )
-                continue
-            allowed = metric.tags + (Findings.FIELDS if metric.kind is Kind.FINDINGS else ())
-            for key in [k for k in spec.where if k not in allowed]:
-                add(
-                    i,
-                    ("where", key),
-                    f"'{spec.metric}' has no tag '{key}'.{did_you_mean(key, allowed)} "
-                    f"Its tags: {one_of(allowed) or 'none'}.",
-                )
-            if spec.per is not None and (
-                spec.per not in metric.tags or metric.kind is not Kind.RATIO or spec.every or spec.relative
-            ):
-                add(
-                    i,
-                    ("per",),
-                    f"per '{spec.per}' needs a ratio metric with that tag and an absolute threshold without 'every' "
-                    f"('{spec.metric}' is a {metric.kind.value} with tags: {one_of(metric.tags) or 'none'})",
-                )
-            for message, sub in _threshold_problems(spec.threshold, spec.relative, metric, spec.aggregation):
-                add(i, sub, message)
-            if spec.significance is not None and (
-                spec.relative is None or metric.kind is not Kind.HISTOGRAM or spec.relative.lstrip().startswith(">")
-            ):
-                add(
-                    i,
-                    ("significance",),
-                    "significance judges a relative gate on a latency (histogram) metric that "
-                    "must not grow, e.g. relative: '<= +10 %' on load.http_latency",
-                )
-            for message, sub in _every_problems(spec.every, spec.relative):
-                add(i, sub, message)
-            for env_name, override in spec.environments.items():
-                if env_names is not None and env_name not in env_names:
-                    add(
-                        i,
-                        ("environments", env_name),
-                        f"unknown environment '{env_name}'.{did_you_mean(env_name, env_names)} "
-                        f"Valid environments: {one_of(env_names)}.",
-                    )
-                if override.threshold is not None or override.relative is not None:
-                    threshold, relative = _comparison(spec, override)
-                    for message, sub in _threshold_problems(threshold, relative, metric, spec.aggregation):
-                        add(i, ("environments", env_name) + sub, message)
-                for message, sub in _every_problems(override.every, None):
-                    add(i, ("environments", env_name) + sub, message)
+            for sub, message in [*_metric_problems(spec, metric), *_override_problems(spec, metric, env_names)]:
+                add(sub, message)
         return problems
+
+
+def _metric_problems(spec: GateSpec, metric: MetricDef) -> Iterable[tuple[tuple, str]]:
+    """What the gate asks of its metric that the metric cannot give: an aggregation, a tag, a per, a comparison."""
+    valid = AGGREGATIONS[metric.kind]
+    if spec.aggregation not in valid:
+        yield (
+            ("aggregation",),
+            f"aggregation '{spec.aggregation}' does not apply to '{spec.metric}' "
+            f"(a {metric.kind.value}).{did_you_mean(spec.aggregation, valid)} Valid: {one_of(valid)}.",
+        )
+        return
+    allowed = metric.tags + (Findings.FIELDS if metric.kind is Kind.FINDINGS else ())
+    for key in [k for k in spec.where if k not in allowed]:
+        yield (
+            ("where", key),
+            f"'{spec.metric}' has no tag '{key}'.{did_you_mean(key, allowed)} Its tags: {one_of(allowed) or 'none'}.",
+        )
+    if spec.per is not None and (
+        spec.per not in metric.tags or metric.kind is not Kind.RATIO or spec.every or spec.relative
+    ):
+        yield (
+            ("per",),
+            f"per '{spec.per}' needs a ratio metric with that tag and an absolute threshold without 'every' "
+            f"('{spec.metric}' is a {metric.kind.value} with tags: {one_of(metric.tags) or 'none'})",
+        )
+    for message, sub in _threshold_problems(spec.threshold, spec.relative, metric, spec.aggregation):
+        yield sub, message
+    if spec.significance is not None and (
+        spec.relative is None or metric.kind is not Kind.HISTOGRAM or spec.relative.lstrip().startswith(">")
+    ):
+        yield (
+            ("significance",),
+            "significance judges a relative gate on a latency (histogram) metric that "
+            "must not grow, e.g. relative: '<= +10 %' on load.http_latency",
+        )
+    for message, sub in _every_problems(spec.every, spec.relative):
+        yield sub, message
+
+
+def _override_problems(spec: GateSpec, metric: MetricDef, env_names: list[str] | None) -> Iterable[tuple[tuple, str]]:
+    """An environment's override: a known environment, and a comparison and window the metric can take."""
+    if spec.aggregation not in AGGREGATIONS[metric.kind]:
+        return
+    for env_name, override in spec.environments.items():
+        if env_names is not None and env_name not in env_names:
+            yield (
+                ("environments", env_name),
+                f"unknown environment '{env_name}'.{did_you_mean(env_name, env_names)} "
+                f"Valid environments: {one_of(env_names)}.",
+            )
+        if override.threshold is not None or override.relative is not None:
+            threshold, relative = _comparison(spec, override)
+            for message, sub in _threshold_problems(threshold, relative, metric, spec.aggregation):
+                yield ("environments", env_name) + sub, message
+        for message, sub in _every_problems(override.every, None):
+            yield ("environments", env_name) + sub, message
 
 
 def _gate_place(doc: YamlDocument, loc: tuple) -> str:
