@@ -1,6 +1,7 @@
 """`gonogo evaluate`: re-deciding a saved run outside pytest."""
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -47,6 +48,25 @@ def test_stricter_gates_turn_it_no_go(saved_run):
     assert "✗ smoke.latency.p95.strict FAIL: p95 300 ms, needs < 250 ms" in " ".join(proc.stdout.split())  # wrapped
     again = json.loads((saved_run.path / "again.json").read_text())
     assert again["verdict"] == "no-go" and again["gates"][0]["status"] == "fail"
+
+
+def test_the_gates_file_follows_gonogo_gates_as_a_gate_run_does(saved_run):
+    """One precedence for pytest and the CLI: the command line, then $GONOGO_GATES (relative to the project root),
+    then gates.yaml."""
+    saved_run.write("conf/strict.yaml", """
+        version: 1
+        gates:
+          - {id: smoke.latency.p95.strict, requirement: K1, metric: smoke.http_latency, aggregation: p95,
+             threshold: "< 250 ms"}
+    """)
+    (saved_run.path / "sub").mkdir()
+    env = {**os.environ, "GONOGO_GATES": "conf/strict.yaml"}
+    from_variable = subprocess.run([sys.executable, "-m", "gonogo.cli", "evaluate", "../run.json"],
+                                   cwd=saved_run.path / "sub", capture_output=True, text=True, env=env)
+    assert from_variable.returncode == 1 and "smoke.latency.p95.strict" in from_variable.stdout, from_variable.stderr
+    typed = subprocess.run([sys.executable, "-m", "gonogo.cli", "evaluate", "run.json", "--gates", "gates.yaml"],
+                           cwd=saved_run.path, capture_output=True, text=True, env=env)
+    assert typed.returncode == 0 and "smoke.latency.p95.strict" not in typed.stdout, typed.stderr
 
 
 def test_environment_overrides_apply(saved_run):

@@ -12,6 +12,7 @@ Exit codes as in pytest runs: 0 Go, 1 No-Go, 4 bad input, 5 nothing decided.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import time
@@ -27,6 +28,7 @@ from gonogo.config.settings.base import masked_url
 from gonogo.core.catalog import WATCH
 from gonogo.core.exit_codes import EXIT_INTERRUPTED, EXIT_UNDECIDED, EXIT_USAGE
 from gonogo.core.snapshot import LOAD_FIGURES_SCHEMA
+from gonogo.core.variables import ENV_VARS
 from gonogo.reporting import json_report
 from gonogo.reporting.terminal import say
 from gonogo.run import sinks
@@ -57,6 +59,7 @@ exit codes (every command, and pytest --env):
 
 README.md and docs/ tell the rest.
 """
+GATES, ENVIRONMENTS = ENV_VARS["gates"], ENV_VARS["environments"]
 ROOT_HELP = "project root holding .gonogo/. Default: the nearest directory up from here holding gates.yaml"
 UNDER_ROOT = "Default: %(default)s in the project root (the nearest directory up from here holding it)"
 
@@ -87,7 +90,12 @@ def _evaluate_command(commands) -> None:
         metavar="REPORT.json",
         help="a gate report written by --gate-report, or the figures of a standalone Locust run (GONOGO_LOAD_OUT)",
     )
-    ev.add_argument("--gates", metavar="PATH", default=Default("gates.yaml"), help="gates file. Default: %(default)r")
+    ev.add_argument(
+        "--gates",
+        metavar="PATH",
+        default=Default("gates.yaml"),
+        help=f"gates file. Default: ${GATES}, else %(default)r",
+    )
     ev.add_argument(
         "--env",
         metavar="NAME",
@@ -98,7 +106,7 @@ def _evaluate_command(commands) -> None:
         "--environments",
         metavar="PATH",
         default=None,
-        help="environments file, to check override names. Default: environments.yaml if present",
+        help=f"environments file, to check override names. Default: ${ENVIRONMENTS}, else environments.yaml if present",
     )
     ev.add_argument(
         "--baseline", metavar="REPORT", default=None, help="saved report for relative gates. Default: %(default)r"
@@ -133,7 +141,12 @@ def _evaluate_command(commands) -> None:
 
 def _watch_command(commands) -> None:
     watch = commands.add_parser("watch", help="after the switch: checkpoints, live rollback triggers and alerts")
-    watch.add_argument("--env", required=True, metavar="NAME", help="the environment to watch")
+    watch.add_argument(
+        "--env",
+        required=not os.environ.get(ENV_VARS["env"]),
+        metavar="NAME",
+        help=f"the environment to watch. Default: ${ENV_VARS['env']}",
+    )
     watch.add_argument(
         "--for",
         dest="duration",
@@ -160,13 +173,13 @@ def _watch_command(commands) -> None:
         "--gates",
         default=Default("gates.yaml"),
         metavar="PATH",
-        help="the gates each checkpoint decides. " + UNDER_ROOT,
+        help=f"the gates each checkpoint decides (${GATES}). " + UNDER_ROOT,
     )
     watch.add_argument(
         "--environments",
         default=Default("environments.yaml"),
         metavar="PATH",
-        help="where --env's Prometheus, triggers and alerts are named. " + UNDER_ROOT,
+        help=f"where --env's Prometheus, triggers and alerts are named (${ENVIRONMENTS}). " + UNDER_ROOT,
     )
     watch.add_argument("--root", metavar="DIR", default=Default("."), help=ROOT_HELP)
 
@@ -184,7 +197,7 @@ def _trend_command(commands) -> None:
         "from the environment's Prometheus",
     )
     trend.add_argument(
-        "--gates", metavar="PATH", default=Default("gates.yaml"), help="limits for --period. " + UNDER_ROOT
+        "--gates", metavar="PATH", default=Default("gates.yaml"), help=f"limits for --period (${GATES}). " + UNDER_ROOT
     )
     trend.add_argument("--root", metavar="DIR", default=Default("."), help=ROOT_HELP)
     trend.add_argument(
@@ -198,13 +211,14 @@ def _trend_command(commands) -> None:
         "--env",
         default=None,
         metavar="NAME",
-        help="the environment whose Prometheus --period reads, and whose mail settings --mail-to uses",
+        help="the environment whose Prometheus --period reads, and whose mail settings --mail-to uses "
+        f"(${ENV_VARS['env']})",
     )
     trend.add_argument(
         "--environments",
         default=Default("environments.yaml"),
         metavar="PATH",
-        help="where --env's Prometheus and mail settings are named. " + UNDER_ROOT,
+        help=f"where --env's Prometheus and mail settings are named (${ENVIRONMENTS}). " + UNDER_ROOT,
     )
 
 
@@ -340,7 +354,15 @@ def _owned_outputs(args: argparse.Namespace) -> Callable[[str, int], None]:
 
 
 def _anchor(args: argparse.Namespace) -> None:
-    """Options left at their defaults name files of the project root, found upward as pytest finds its rootdir."""
+    """Options left at their defaults take $GONOGO_GATES, $GONOGO_ENVIRONMENTS and $GONOGO_ENV as a gate run does
+    (one precedence: the command line, the variable, the default), and name files of the project root, found upward
+    as pytest finds its rootdir."""
+    for name in ("gates", "environments"):
+        value, given = getattr(args, name, "absent"), os.environ.get(ENV_VARS[name])
+        if given and (value is None or isinstance(value, Default)):
+            setattr(args, name, Default(given))  # relative to the project root, as pytest reads it
+    if args.command in ("watch", "trend") and not args.env and os.environ.get(ENV_VARS["env"]):
+        args.env = os.environ[ENV_VARS["env"]]
     root = project.find_root()
     for name in ("gates", "environments", "root"):
         value = getattr(args, name, None)
