@@ -85,7 +85,7 @@ class Recorded:
     def described(self):
         return {"embedded_box": False, "faults": [], "recorded": True}
 
-    def ca_hint(self):
+    def ca_hint(self, environment):
         return ""
 
 

@@ -173,8 +173,11 @@ def test_a_target_kind_is_chosen_by_configuration(tmp_path, kind):
     target = target_for(environment, tmp_path)
     assert isinstance(target, LocalBox if kind == "local" else Remote)
     assert target.described()["embedded_box"] is (kind == "local")
-    # the command line pointing the run elsewhere tests that target, never the box
-    assert isinstance(target_for(environment, tmp_path, base_url_overridden=True), Remote)
+    # the command line pointing the run elsewhere tests that target, never the box; a local environment's CA file
+    # is still the box's, which no box wrote: the hint says so
+    elsewhere = target_for(environment, tmp_path, base_url_overridden=True)
+    assert isinstance(elsewhere, Remote)
+    assert ("no box boots" in elsewhere.ca_hint(environment)) is (kind == "local")
     if kind == "remote":
         assert target.monitoring(environment)[1] == "https://prom.example"
     else:  # no box running at tmp_path: no Prometheus, and why

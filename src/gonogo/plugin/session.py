@@ -147,7 +147,7 @@ class ActiveRun:
                 if isinstance(exc, FileNotFoundError)
                 else f"cannot be read as PEM certificates ({exc.__class__.__name__})"
             )
-            hint = self.state.target.ca_hint() if isinstance(exc, FileNotFoundError) else ""
+            hint = self.state.target.ca_hint(env) if isinstance(exc, FileNotFoundError) else ""
             raise pytest.UsageError(
                 f"ca_bundle {env.ca_bundle} of environment '{env.name}' {why}{hint} "
                 f"(exit {EXIT_USAGE}: nothing was sent to the target)"

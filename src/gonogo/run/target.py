@@ -18,6 +18,11 @@ if TYPE_CHECKING:
     from gonogo.stack.box import Box, BoxInfo
 
 
+BOX_CA_HINT = (
+    " (the local box writes it when it boots; with --base-url no box boots, so give the target's own CA in ca_bundle)"
+)
+
+
 class Target(Protocol):
     def start(self, environment: Environment, say: Callable[[str], None]) -> tuple[Environment, Any]:
         """The environment pointed at the target, up and answering; and this host's calibration of the load
@@ -34,8 +39,8 @@ class Target(Protocol):
         """What was tested, for the gate report's ``target``."""
         ...
 
-    def ca_hint(self) -> str:
-        """Where the CA bundle a run did not find comes from."""
+    def ca_hint(self, environment: Environment) -> str:
+        """Where the CA bundle of ``environment`` that a run did not find comes from."""
         ...
 
 
@@ -55,8 +60,9 @@ class Remote:
     def described(self) -> dict[str, Any]:
         return {"embedded_box": False, "faults": []}
 
-    def ca_hint(self) -> str:
-        return ""
+    def ca_hint(self, environment: Environment) -> str:
+        # a local environment pointed elsewhere (--base-url) still names the box's CA file, which no box wrote
+        return BOX_CA_HINT if environment.embedded_stack else ""
 
 
 @dataclass
@@ -103,11 +109,8 @@ class LocalBox:
     def described(self) -> dict[str, Any]:
         return {"embedded_box": True, "faults": list(self.info.faults) if self.info else []}
 
-    def ca_hint(self) -> str:
-        return (
-            " (the local box writes it when it boots; with --base-url no box boots, so give the target's own CA in "
-            "ca_bundle)"
-        )
+    def ca_hint(self, environment: Environment) -> str:
+        return BOX_CA_HINT
 
 
 #: The kinds of target, first that applies: (whether it tests this environment, how it is made).
