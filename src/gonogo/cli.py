@@ -353,26 +353,9 @@ def _owned_outputs(args: argparse.Namespace) -> Callable[[str, int], None]:
     return mark
 
 
-def _anchor(args: argparse.Namespace) -> None:
-    """Options left at their defaults take $GONOGO_GATES, $GONOGO_ENVIRONMENTS and $GONOGO_ENV as a gate run does
-    (one precedence: the command line, the variable, the default), and name files of the project root, found upward
-    as pytest finds its rootdir."""
-    for name in ("gates", "environments"):
-        value, given = getattr(args, name, "absent"), os.environ.get(ENV_VARS[name])
-        if given and (value is None or isinstance(value, Default)):
-            setattr(args, name, Default(given))  # relative to the project root, as pytest reads it
-    if args.command in ("watch", "trend") and not args.env and os.environ.get(ENV_VARS["env"]):
-        args.env = os.environ[ENV_VARS["env"]]
-    root = project.find_root()
-    for name in ("gates", "environments", "root"):
-        value = getattr(args, name, None)
-        if isinstance(value, str):
-            setattr(args, name, project.anchored(value, root))
-
-
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    _anchor(args)
+    project.anchor_options(args)
     undecided_because: Callable[[str, int], None] = lambda reason, code: None  # noqa: E731
     try:
         undecided_because = _owned_outputs(args)

@@ -3,7 +3,11 @@ subdirectory reads the same gates, environments and local box as one run from th
 
 from __future__ import annotations
 
+import argparse
+import os
 from pathlib import Path
+
+from gonogo.core.variables import ENV_VARS
 
 MARKERS = ("gates.yaml", "environments.yaml")
 
@@ -26,3 +30,20 @@ def anchored(value: str, root: Path | None) -> str:
     if isinstance(value, Default) and root is not None:
         return str(root / value) if value != "." else str(root)
     return value
+
+
+def anchor_options(args: argparse.Namespace) -> None:
+    """Options left at their defaults take $GONOGO_GATES, $GONOGO_ENVIRONMENTS and $GONOGO_ENV as a gate run does
+    (one precedence: the command line, the variable, the default), and name files of the project root, found upward
+    as pytest finds its rootdir."""
+    for name in ("gates", "environments"):
+        value, given = getattr(args, name, "absent"), os.environ.get(ENV_VARS[name])
+        if given and (value is None or isinstance(value, Default)):
+            setattr(args, name, Default(given))  # relative to the project root, as pytest reads it
+    if args.command in ("watch", "trend") and not args.env and os.environ.get(ENV_VARS["env"]):
+        args.env = os.environ[ENV_VARS["env"]]
+    root = find_root()
+    for name in ("gates", "environments", "root"):
+        value = getattr(args, name, None)
+        if isinstance(value, str):
+            setattr(args, name, anchored(value, root))
