@@ -172,8 +172,8 @@ class Threshold(GateKind):
         )
 
     def too_few(self, result: GateResult, series: Series, trust: Trust) -> GateResult:
-        rate = isinstance(series, Ratio) and sampled_rate(result.gate, series)
-        if rate and isinstance(series, Ratio) and result.measured is not None and (not trust.doubted or trust.fail_way):
+        trusted = not trust.doubted or trust.fail_way
+        if isinstance(series, Ratio) and sampled_rate(result.gate, series) and result.measured is not None and trusted:
             return _failed_already(result, series)
         return result
 

@@ -20,7 +20,11 @@ def gates_of(gates_path: Path, env_name: str, env_names: list[str] | None, *, wa
     """The gates that apply to ``env_name``: a gate run's (``watch``: gonogo watch's, whose gates read a deployment's
     own traffic after the switch; a gate run, which sends its own, lists none of them)."""
     gates = GateSet.from_path(gates_path, env_names).for_environment(env_name)
-    return gates if watch else [g for g in gates if g.suite != WATCH]
+    return gates if watch else _of_a_gate_run(gates)
+
+
+def _of_a_gate_run(gates: list[Gate]) -> list[Gate]:
+    return [g for g in gates if g.suite != WATCH]
 
 
 @dataclass
@@ -73,7 +77,7 @@ class Inputs:
             environment,
             environments_path,
             gates_path,
-            [g for g in gate_set.for_environment(env_name) if g.suite != WATCH],
+            _of_a_gate_run(gate_set.for_environment(env_name)),
             indexes=None
             if gate_set.index_models is None
             else [IndexSpec.from_config(m) for m in gate_set.index_models],
