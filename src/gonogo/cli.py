@@ -1,4 +1,4 @@
-"""``gonogo`` command line: re-decide a saved run outside pytest.
+"""``gonogo`` command line: a saved run re-decided, the watch after the switch, the trend, the local box.
 
     gonogo evaluate REPORT.json [--gates PATH] [--env NAME] [--baseline REPORT] [--gate-report OUT]
                     [--junitxml OUT] [--alluredir DIR]

@@ -333,68 +333,46 @@ def _resolve_paths(environment: Environment, base: Path) -> Environment:
 def _check_safety(environment: Environment, loc: tuple, doc: YamlDocument) -> None:
     """A load profile above the environment's own safety caps is a config error."""
     cap, profile, problems = environment.safety.load, environment.load, []
+
+    def said(why: str, *where: str, line_at: tuple[str, ...] | None = None) -> None:
+        problems.append(Problem(dotted(loc + where), why, doc.line_of(loc + (line_at or where))))
+
     if profile.model == "open" and profile.arrival_rate is None:
-        problems.append(
-            Problem(
-                dotted(loc + ("load", "model")),
-                "the open model needs load.arrival_rate (iterations per second, e.g. 300)",
-                doc.line_of(loc + ("load", "model")),
-            )
-        )
+        said("the open model needs load.arrival_rate (iterations per second, e.g. 300)", "load", "model")
     if profile.warmup_max < profile.warmup:
-        problems.append(
-            Problem(
-                dotted(loc + ("load", "warmup_max")),
-                f"load.warmup_max ({profile.warmup_max:g} s) is shorter than load.warmup ({profile.warmup:g} s): "
-                "measuring starts after warmup at full load, at the latest at warmup_max",
-                doc.line_of(loc + ("load", "warmup_max")),
-            )
+        said(
+            f"load.warmup_max ({profile.warmup_max:g} s) is shorter than load.warmup ({profile.warmup:g} s): "
+            "measuring starts after warmup at full load, at the latest at warmup_max",
+            "load",
+            "warmup_max",
         )
     if cap.allowed:
         if profile.model == "open" and cap.max_rate is not None and (profile.arrival_rate or 0) > cap.max_rate:
-            problems.append(
-                Problem(
-                    dotted(loc + ("load", "arrival_rate")),
-                    f"load.arrival_rate {profile.arrival_rate:g} exceeds safety.load.max_rate {cap.max_rate:g}",
-                    doc.line_of(loc + ("load", "arrival_rate")),
-                )
-            )
+            why = f"load.arrival_rate {profile.arrival_rate:g} exceeds safety.load.max_rate {cap.max_rate:g}"
+            said(why, "load", "arrival_rate")
         if profile.users > cap.max_users:
-            problems.append(
-                Problem(
-                    dotted(loc + ("load", "users")),
-                    f"load.users {profile.users} exceeds safety.load.max_users {cap.max_users}",
-                    doc.line_of(loc + ("load", "users")),
-                )
-            )
+            said(f"load.users {profile.users} exceeds safety.load.max_users {cap.max_users}", "load", "users")
         ramp = profile.capacity
         if ramp.users is not None and ramp.users > cap.max_users:
-            problems.append(
-                Problem(
-                    dotted(loc + ("load", "capacity", "users")),
-                    f"load.capacity.users {ramp.users} exceeds safety.load.max_users {cap.max_users}",
-                    doc.line_of(loc + ("load", "capacity", "users")),
-                )
-            )
+            why = f"load.capacity.users {ramp.users} exceeds safety.load.max_users {cap.max_users}"
+            said(why, "load", "capacity", "users")
         if ramp.longest(profile.warmup_max) > cap.max_duration:
-            problems.append(
-                Problem(
-                    dotted(loc + ("load", "capacity", "steps")),
-                    f"the capacity ramp ({ramp.steps} steps of {ramp.step:g} s after up to "
-                    f"{max(ramp.warmup, profile.warmup_max):g} s of warm-up: {ramp.longest(profile.warmup_max):g} s) "
-                    f"exceeds safety.load.max_duration ({cap.max_duration:g} s): fewer or shorter steps",
-                    doc.line_of(loc + ("load", "capacity")),
-                )
+            said(
+                f"the capacity ramp ({ramp.steps} steps of {ramp.step:g} s after up to "
+                f"{max(ramp.warmup, profile.warmup_max):g} s of warm-up: {ramp.longest(profile.warmup_max):g} s) "
+                f"exceeds safety.load.max_duration ({cap.max_duration:g} s): fewer or shorter steps",
+                "load",
+                "capacity",
+                "steps",
+                line_at=("load", "capacity"),
             )
         longest = profile.duration + max(profile.warmup, profile.warmup_max)
         if longest > cap.max_duration:
-            problems.append(
-                Problem(
-                    dotted(loc + ("load", "duration")),
-                    f"load.duration + load.warmup_max ({longest:g} s: the warm-up lasts until every user has "
-                    f"logged in, at most warmup_max) exceeds safety.load.max_duration ({cap.max_duration:g} s)",
-                    doc.line_of(loc + ("load", "duration")),
-                )
+            said(
+                f"load.duration + load.warmup_max ({longest:g} s: the warm-up lasts until every user has "
+                f"logged in, at most warmup_max) exceeds safety.load.max_duration ({cap.max_duration:g} s)",
+                "load",
+                "duration",
             )
     if problems:
         raise ConfigError(doc.path, problems)

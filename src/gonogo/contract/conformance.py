@@ -213,6 +213,19 @@ class Budget:
     seconds: float  # the whole run
 
 
+def _each_check(outcome: Outcome, checked: Callable[[str, bool, str], None]) -> None:
+    """One answer's result for each of CHECK_NAMES, the first failure of each said with the request."""
+    for name in CHECK_NAMES:
+        failed = outcome.failed(name)
+        detail = (
+            f"{outcome.operation} [{outcome.mode}] {outcome.status}: "
+            f"{failed[0].title}: {failed[0].first_line[:200]}\n{outcome.request}"
+            if failed
+            else ""
+        )
+        checked(name, not failed, detail)
+
+
 def run(
     schema,
     *,
@@ -261,16 +274,6 @@ def run(
                 )
                 if outcome.problems:
                     outcome.request = describe_request(case, response, headers, base_url, verify)
-                for name in CHECK_NAMES:
-                    failed = outcome.failed(name)
-                    detail = (
-                        ""
-                        if not failed
-                        else (
-                            f"{operation.label} [{mode}] {response.status_code}: "
-                            f"{failed[0].title}: {failed[0].first_line[:200]}\n{outcome.request}"
-                        )
-                    )
-                    checked(name, not failed, detail)
+                _each_check(outcome, checked)
                 result.failures += [f"{line}\n{textwrap.indent(outcome.request, '    ')}" for line in outcome.lines()]
     return result

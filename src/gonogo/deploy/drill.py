@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from gonogo.config.environments import Environment
+from gonogo.config.settings.deploy import DeploySettings
 from gonogo.core.blue_green import other_colour
 from gonogo.core.store import MetricsStore
 from gonogo.deploy import actions, retention
@@ -88,15 +89,7 @@ def _run(
 ) -> Drill:
     settings = environment.deploy
     version_of = version_from(settings.version_header, settings.version_field)
-    with httpx.Client(base_url=environment.base_url, verify=verify, timeout=10, trust_env=False) as client:
-        old = version_of(client.get("/api/health"))
-    if old is None:
-        where = (
-            f"header {settings.version_header}"
-            if settings.version_header
-            else f"the '{settings.version_field}' field of /api/health"
-        )
-        raise DrillFailed(f"the target does not say its version ({where}): a switch cannot be confirmed")
+    old = _live_version(environment, version_of, verify)
     live = actions.run(settings.current, "current", "").detail.strip() if settings.current else ""
     to = other_colour(live)
     switch_action = settings.switch
@@ -108,16 +101,7 @@ def _run(
         compression=settings.trigger_compression,
     )
     drill = Drill(old=old, retention=kept)
-    try:
-        old_colour_up = (
-            None
-            if settings.old_colour is None
-            else retention.checker(
-                settings.old_colour, live, verify=verify, alb=settings.switch.aws_alb if settings.switch else None
-            )
-        )
-    except ValueError as exc:
-        raise DrillFailed(str(exc)) from None
+    old_colour_up = _old_colour_checker(settings, live, verify)
     prober = Prober(environment.base_url, verify=verify, version_of=version_of, rate=settings.prober_rate).start()
     switched = threading.Event()
     try:
@@ -150,6 +134,33 @@ def _run(
     _judge(drill, settings.window_before, settings.window_after)
     record(drill, store)
     return drill
+
+
+def _live_version(environment: Environment, version_of: Callable[[httpx.Response], str | None], verify) -> str:
+    """The version the target says it runs before the switch; a drill cannot confirm a switch without it."""
+    settings = environment.deploy
+    with httpx.Client(base_url=environment.base_url, verify=verify, timeout=10, trust_env=False) as client:
+        old = version_of(client.get("/api/health"))
+    if old is None:
+        where = (
+            f"header {settings.version_header}"
+            if settings.version_header
+            else f"the '{settings.version_field}' field of /api/health"
+        )
+        raise DrillFailed(f"the target does not say its version ({where}): a switch cannot be confirmed")
+    return old
+
+
+def _old_colour_checker(settings: DeploySettings, live: str, verify) -> Callable[[], tuple[bool | None, str]] | None:
+    """What tells whether the old colour still serves (D2's retention), or None where the environment names none."""
+    if settings.old_colour is None:
+        return None
+    try:
+        return retention.checker(
+            settings.old_colour, live, verify=verify, alb=settings.switch.aws_alb if settings.switch else None
+        )
+    except ValueError as exc:
+        raise DrillFailed(str(exc)) from None
 
 
 def _wait_for_other_version(prober: Prober, old: str, since: float, timeout: float) -> str | None:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import ssl
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -88,32 +89,10 @@ def run(
         ramp=ramp,
         limits=limits,
     )
-    tail: deque[str] = deque(maxlen=OUTPUT_LINES_KEPT)
     verify = ssl_context(environment)
-    with ExitStack() as stack:
-        client = stack.enter_context(
-            httpx.Client(base_url=environment.base_url, verify=verify, timeout=5, trust_env=False)
-        )
-        exporters = stack.enter_context(httpx.Client(verify=verify, timeout=5, trust_env=False))
-        sampler = ServerSampler(client, environment.server_metrics, exporter_client=exporters)
-        watch = HealthWatch(client, health.probes(environment)) if ramp is None else None
-        if watch is not None:  # what health says against what gonogo reaches on its own, over the measured load
-            watch.start()
-            stack.callback(watch.stop)
-        if not environment.prometheus_url:  # with a Prometheus, its view of the fleet is asked afterwards instead
-            sampler.start()
-            stack.callback(sampler.stop)  # before the clients close, however the run ends
-        began = time.time()
-        proc = stack.enter_context(started(plan, workdir, say))
-        assert proc.stdout is not None  # the master's output is a pipe
-        for line in proc.stdout:  # live progress, past pytest's capture
-            tail.append(line)
-            if line.startswith("gonogo load:"):
-                say(line.rstrip())
-        proc.wait(timeout=plan.run_time + 120)
-    outcome = LoadOutcome(
-        json.loads(out.read_text()) if out.exists() else None, proc.returncode, len(plan.workers), "".join(tail)
-    )
+    began = time.time()
+    returncode, tail, sampler, watch = _drive(plan, environment, verify, workdir, say, watched=ramp is None)
+    outcome = LoadOutcome(json.loads(out.read_text()) if out.exists() else None, returncode, len(plan.workers), tail)
     if outcome.figures is None:
         return outcome
     store.merge(MetricsStore.from_dict(outcome.figures["store"]))
@@ -122,20 +101,7 @@ def run(
     stopped_at = outcome.figures.get("stopped_at") or time.time()
     if watch is not None:
         watch.record(store, measure_from, stopped_at)
-    if environment.prometheus_url:
-        readings, outcome.problems = record_window(
-            environment.prometheus_url,
-            environment.prometheus,
-            environment.server_metrics,
-            store,
-            measure_from,
-            stopped_at,
-            verify=verify,
-        )
-        server = f"{readings} readings from Prometheus"
-    else:
-        server = f"{sampler.record(store, measure_from, stopped_at)} /metrics samples"
-        outcome.problems = sampler.errors
+    server, outcome.problems = _server_side(environment, store, sampler, measure_from, stopped_at, verify)
     shape = (
         f"open model, {profile.arrival_rate:g} iterations/s on {profile.users} users"
         if outcome.figures.get("model") == "open"
@@ -151,6 +117,65 @@ def run(
         + (f"; problems: {outcome.problems[:3]}" if outcome.problems else "")
     )
     return outcome
+
+
+def _server_side(
+    environment: Environment,
+    store: MetricsStore,
+    sampler: ServerSampler,
+    start: float,
+    end: float,
+    verify: ssl.SSLContext | bool,
+) -> tuple[str, list[str]]:
+    """The server's figures over the measured window into the store, from its Prometheus if the environment names
+    one, else from what the sampler scraped: (where they came from, what could not be read)."""
+    if environment.prometheus_url:
+        readings, problems = record_window(
+            environment.prometheus_url,
+            environment.prometheus,
+            environment.server_metrics,
+            store,
+            start,
+            end,
+            verify=verify,
+        )
+        return f"{readings} readings from Prometheus", problems
+    return f"{sampler.record(store, start, end)} /metrics samples", sampler.errors
+
+
+def _drive(
+    plan: launch.LoadLaunch,
+    environment: Environment,
+    verify: ssl.SSLContext | bool,
+    logs: Path,
+    say: Callable[[str], None],
+    *,
+    watched: bool,
+) -> tuple[int | None, str, ServerSampler, HealthWatch | None]:
+    """The Locust processes from start to end, the server sampled and health watched meanwhile: (the master's exit
+    code, its last lines, the sampler, the watch). Everything is stopped before this returns or raises."""
+    tail: deque[str] = deque(maxlen=OUTPUT_LINES_KEPT)
+    with ExitStack() as stack:
+        client = stack.enter_context(
+            httpx.Client(base_url=environment.base_url, verify=verify, timeout=5, trust_env=False)
+        )
+        exporters = stack.enter_context(httpx.Client(verify=verify, timeout=5, trust_env=False))
+        sampler = ServerSampler(client, environment.server_metrics, exporter_client=exporters)
+        watch = HealthWatch(client, health.probes(environment)) if watched else None
+        if watch is not None:  # what health says against what gonogo reaches on its own, over the measured load
+            watch.start()
+            stack.callback(watch.stop)
+        if not environment.prometheus_url:  # with a Prometheus, its view of the fleet is asked afterwards instead
+            sampler.start()
+            stack.callback(sampler.stop)  # before the clients close, however the run ends
+        proc = stack.enter_context(started(plan, logs, say))
+        assert proc.stdout is not None  # the master's output is a pipe
+        for line in proc.stdout:  # live progress, past pytest's capture
+            tail.append(line)
+            if line.startswith("gonogo load:"):
+                say(line.rstrip())
+        proc.wait(timeout=plan.run_time + 120)
+    return proc.returncode, "".join(tail), sampler, watch
 
 
 def schedule_summary(store: MetricsStore, latency_limit: float | None = None) -> str:

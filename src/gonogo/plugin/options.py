@@ -110,6 +110,16 @@ def _url(value: str) -> str:
 def add(parser: pytest.Parser) -> None:
     """pytest_addoption."""
     group = parser.getgroup("gonogo", "gonogo release gate")
+    _what_is_decided(group)
+    _what_is_compared_and_written(group)
+    parser.addini("gonogo_env", "Environment decided when --env is not given (activates the gate).", default=None)
+    parser.addini("gonogo_environments", "Environments file, relative to the rootdir.", default=None)
+    parser.addini("gonogo_gates", "Gates file, relative to the rootdir.", default=None)
+    parser.addini("gonogo_suites_dir", "Directory whose subdirectories are the suites.", default="tests")
+
+
+def _what_is_decided(group: pytest.OptionGroup) -> None:
+    """The environment, its files and the URL tested."""
     group.addoption(
         OPT_ENV,
         dest="gonogo_env",
@@ -144,6 +154,10 @@ def add(parser: pytest.Parser) -> None:
         + (" (pytest-base-url's --base-url, given on the command line, does too)" if shared else "")
         + ". Default: %(default)r",
     )
+
+
+def _what_is_compared_and_written(group: pytest.OptionGroup) -> None:
+    """The report written, the baseline compared with, the load's workers."""
     group.addoption(
         OPT_GATE_REPORT,
         dest="gonogo_gate_report",
@@ -176,10 +190,6 @@ def add(parser: pytest.Parser) -> None:
         help="Run the load suite as a Locust master with N worker processes on this machine "
         "(figures merge on the master). 0: one Locust process. Default: %(default)r",
     )
-    parser.addini("gonogo_env", "Environment decided when --env is not given (activates the gate).", default=None)
-    parser.addini("gonogo_environments", "Environments file, relative to the rootdir.", default=None)
-    parser.addini("gonogo_gates", "Gates file, relative to the rootdir.", default=None)
-    parser.addini("gonogo_suites_dir", "Directory whose subdirectories are the suites.", default="tests")
 
 
 def path(config: pytest.Config, cli: str | None, key: str, default: str) -> Path:

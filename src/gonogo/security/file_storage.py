@@ -35,56 +35,7 @@ def rules(s3, anonymous, bucket: str, max_objects: int) -> list[Rule]:
     """``s3``: a boto3 S3 client with gonogo's credentials; ``anonymous``: one that signs nothing (botocore
     UNSIGNED)."""
     where = f"s3://{bucket}"
-    found = []
-    encryption = read(
-        f"{where} GetBucketEncryption",
-        lambda: s3.get_bucket_encryption(Bucket=bucket),
-        ("ServerSideEncryptionConfigurationNotFoundError",),
-    )
-    algorithms = [
-        r.get("ApplyServerSideEncryptionByDefault", {}).get("SSEAlgorithm")
-        for r in (encryption or {}).get("ServerSideEncryptionConfiguration", {}).get("Rules", [])
-    ]
-    found.append(
-        Rule(
-            "files.default_encryption",
-            any(a in AT_REST for a in algorithms),
-            f"{where} default encryption: {', '.join(map(str, algorithms)) or 'none'} (plan: AES256 or KMS)",
-        )
-    )
-    block = read(
-        f"{where} GetPublicAccessBlock",
-        lambda: s3.get_public_access_block(Bucket=bucket),
-        ("NoSuchPublicAccessBlockConfiguration",),
-    )
-    settings = (block or {}).get("PublicAccessBlockConfiguration", {})
-    off = [k for k in BLOCKS if not settings.get(k)]
-    found.append(
-        Rule(
-            "files.public_access_blocked",
-            not off,
-            f"{where} public access block: "
-            + (f"{', '.join(off)} off" if off else "all four on")
-            + " (plan: all four on)",
-        )
-    )
-    policy = read(f"{where} GetBucketPolicy", lambda: s3.get_bucket_policy(Bucket=bucket), ("NoSuchBucketPolicy",))
-    public = _public_statements(json.loads(policy["Policy"])) if policy else []
-    found.append(
-        Rule(
-            "files.policy_not_public",
-            not public,
-            f"{where} policy: "
-            + (
-                f"{len(public)} statement(s) allow {sorted({a for s in public for a in _list(s.get('Action'))})} "
-                "to Principal '*'"
-                if public
-                else ("no statement allows Principal '*'" if policy else "none")
-            )
-            + " (plan: private)",
-        )
-    )
-
+    found = [_encryption_rule(s3, bucket), _public_access_rule(s3, bucket), _policy_rule(s3, bucket)]
     keys, truncated = _keys(s3, bucket, max_objects)
     unsigned_list = _status(lambda: anonymous.list_objects_v2(Bucket=bucket, MaxKeys=1))
     found.append(_anonymous_rule("files.anonymous_list_denied", f"{where}: an unsigned LIST", unsigned_list))
@@ -98,6 +49,49 @@ def rules(s3, anonymous, bucket: str, max_objects: int) -> list[Rule]:
         )
     found.append(_objects_rule(s3, bucket, keys))
     return found
+
+
+def _encryption_rule(s3, bucket: str) -> Rule:
+    where = f"s3://{bucket}"
+    encryption = read(
+        f"{where} GetBucketEncryption",
+        lambda: s3.get_bucket_encryption(Bucket=bucket),
+        ("ServerSideEncryptionConfigurationNotFoundError",),
+    )
+    algorithms = [
+        r.get("ApplyServerSideEncryptionByDefault", {}).get("SSEAlgorithm")
+        for r in (encryption or {}).get("ServerSideEncryptionConfiguration", {}).get("Rules", [])
+    ]
+    return Rule(
+        "files.default_encryption",
+        any(a in AT_REST for a in algorithms),
+        f"{where} default encryption: {', '.join(map(str, algorithms)) or 'none'} (plan: AES256 or KMS)",
+    )
+
+
+def _public_access_rule(s3, bucket: str) -> Rule:
+    where = f"s3://{bucket}"
+    block = read(
+        f"{where} GetPublicAccessBlock",
+        lambda: s3.get_public_access_block(Bucket=bucket),
+        ("NoSuchPublicAccessBlockConfiguration",),
+    )
+    settings = (block or {}).get("PublicAccessBlockConfiguration", {})
+    off = [k for k in BLOCKS if not settings.get(k)]
+    state = f"{', '.join(off)} off" if off else "all four on"
+    return Rule("files.public_access_blocked", not off, f"{where} public access block: {state} (plan: all four on)")
+
+
+def _policy_rule(s3, bucket: str) -> Rule:
+    where = f"s3://{bucket}"
+    policy = read(f"{where} GetBucketPolicy", lambda: s3.get_bucket_policy(Bucket=bucket), ("NoSuchBucketPolicy",))
+    public = _public_statements(json.loads(policy["Policy"])) if policy else []
+    if public:
+        actions = sorted({a for s in public for a in _list(s.get("Action"))})
+        state = f"{len(public)} statement(s) allow {actions} to Principal '*'"
+    else:
+        state = "no statement allows Principal '*'" if policy else "none"
+    return Rule("files.policy_not_public", not public, f"{where} policy: {state} (plan: private)")
 
 
 def client_names_rule(s3, bucket: str, max_objects: int, marks: dict[str, str]) -> Rule:

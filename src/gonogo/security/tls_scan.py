@@ -143,19 +143,23 @@ def scan(base_url: str, ca_bundle: str | None = None) -> TlsReport:
             report.errors.append(f"{protocol}: {attempt.error_reason}")
     _read_certificate(report, scan.certificate_info, done, bool(ca_bundle))
     _validate_like_a_client(report, ca_bundle)
-    headers = scan.http_headers
-    if headers.status is done and headers.result is not None:
-        hsts = headers.result.strict_transport_security_header
-        if hsts is not None:
-            report.hsts_max_age = hsts.max_age
-            report.hsts = (
-                f"max-age={hsts.max_age}"
-                + ("; includeSubDomains" if hsts.include_subdomains else "")
-                + ("; preload" if hsts.preload else "")
-            )
-    else:
-        report.errors.append(f"HTTP headers: {headers.error_reason}")
+    _read_hsts(report, scan.http_headers, done)
     return report
+
+
+def _read_hsts(report: TlsReport, headers, done) -> None:
+    """The Strict-Transport-Security header the server sends, if it does."""
+    if headers.status is not done or headers.result is None:
+        report.errors.append(f"HTTP headers: {headers.error_reason}")
+        return
+    hsts = headers.result.strict_transport_security_header
+    if hsts is not None:
+        report.hsts_max_age = hsts.max_age
+        report.hsts = (
+            f"max-age={hsts.max_age}"
+            + ("; includeSubDomains" if hsts.include_subdomains else "")
+            + ("; preload" if hsts.preload else "")
+        )
 
 
 def _read_certificate(report: TlsReport, attempt, done, custom_ca: bool) -> None:

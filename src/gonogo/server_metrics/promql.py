@@ -106,81 +106,10 @@ class PrometheusSource:
 
     def record(self, store: MetricsStore, start: float, end: float) -> int:
         """Figures over [start, end] into the store; returns how many readings were recorded."""
-        sel, labels = matchers(self.query.labels), self.query.labels
+        sel = matchers(self.query.labels)
         window = f"{max(1, math.floor(end - start))}s"
-        rate_window = f"{max(1, math.floor(min(self.query.rate_window, end - start)))}s"
-        recorded = 0
-        p95 = self._instant(
-            f"histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{sel}[{window}])))", end
-        )
-        if p95 == math.inf:  # above the highest bucket: at least its bound, a measured value past it
-            top = self._highest_bucket(sel, end)
-            if top is None:
-                store.unmeasured("server.http_latency_p95", "P95 is +Inf (above every bucket) and no bucket bound read")
-            else:
-                store.gauge("server.http_latency_p95", top, at=end)
-                store.unreliable(
-                    "server.http_latency_p95",
-                    f"P95 is above the highest bucket of http_request_duration_seconds ({top * 1000:g} ms): at least "
-                    "that, slower than any bucket measures",
-                    bias="low",
-                )
-                recorded += 1
-        elif p95 is not None and not math.isnan(p95):
-            store.gauge("server.http_latency_p95", p95, at=end)
-            recorded += 1
-        # lookups but no hit series: a cache that never hit (0 %), not unmeasured
-        hits = self._instant(f"sum(increase(cache_requests_total{matchers(labels, result='hit')}[{window}]))", end, 0.0)
-        lookups = self._instant(f"sum(increase(cache_requests_total{sel}[{window}]))", end)
-        if hits is not None and lookups and math.isfinite(hits) and math.isfinite(lookups) and hits >= 0:
-            store.ratio("server.cache_hits", min(round(hits), round(lookups)), round(lookups))
-            recorded += 1
-        nodes = matchers(self.query.node_labels)
-        limits = self.server.limits
-        first_rate = start + min(
-            self.query.rate_window, end - start
-        )  # a rate needs a full window behind it, inside ours
-        figures = [
-            ("server.db_pool_usage", f"sum(db_pool_connections_in_use{sel}) / sum(db_pool_connections_max{sel})", start)
-        ]
-        if self.server.cpu == "node":
-            figures.append(
-                (
-                    "server.cpu_usage",
-                    f"1 - avg(rate(node_cpu_seconds_total{matchers(self.query.node_labels, mode='idle')}"
-                    f"[{rate_window}]))",
-                    first_rate,
-                )
-            )
-        elif limits.cpu_cores:
-            figures.append(
-                (
-                    "server.cpu_usage",
-                    f"sum(rate(process_cpu_seconds_total{sel}[{rate_window}])) / {limits.cpu_cores:g}",
-                    first_rate,
-                )
-            )
-        else:
-            store.unmeasured(
-                "server.cpu_usage", "server_metrics.cpu is 'process' but server_metrics.limits.cpu_cores is not set"
-            )
-        if self.server.memory == "node":
-            figures.append(
-                (
-                    "server.memory_usage",
-                    f"max(1 - node_memory_MemAvailable_bytes{nodes} / node_memory_MemTotal_bytes{nodes})",
-                    start,
-                )
-            )
-        elif limits.memory:
-            figures.append(
-                ("server.memory_usage", f"sum(process_resident_memory_bytes{sel}) / {limits.memory:.0f}", start)
-            )
-        else:
-            store.unmeasured(
-                "server.memory_usage", "server_metrics.memory is 'process' but server_metrics.limits.memory is not set"
-            )
-        for metric, promql, first in figures:
+        recorded = self._latency_p95(store, sel, window, end) + self._cache_hits(store, sel, window, end)
+        for metric, promql, first in self._usage(store, sel, start, end):
             readings = [(at, v) for at, v in self._range(promql, first, end) if not math.isnan(v)]
             for at, value in readings:
                 store.gauge(metric, value, at=at)
@@ -196,6 +125,73 @@ class PrometheusSource:
             if store.select(metric) is None:
                 store.unmeasured(metric, f"{answers.where(self.client)} returned no series for {promql}{sel}")
         return recorded
+
+    def _latency_p95(self, store: MetricsStore, sel: str, window: str, end: float) -> int:
+        """server.http_latency_p95 over the whole window, from the duration histogram's buckets."""
+        p95 = self._instant(
+            f"histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{sel}[{window}])))", end
+        )
+        if p95 == math.inf:  # above the highest bucket: at least its bound, a measured value past it
+            top = self._highest_bucket(sel, end)
+            if top is None:
+                store.unmeasured("server.http_latency_p95", "P95 is +Inf (above every bucket) and no bucket bound read")
+                return 0
+            store.gauge("server.http_latency_p95", top, at=end)
+            store.unreliable(
+                "server.http_latency_p95",
+                f"P95 is above the highest bucket of http_request_duration_seconds ({top * 1000:g} ms): at least "
+                "that, slower than any bucket measures",
+                bias="low",
+            )
+            return 1
+        if p95 is not None and not math.isnan(p95):
+            store.gauge("server.http_latency_p95", p95, at=end)
+            return 1
+        return 0
+
+    def _cache_hits(self, store: MetricsStore, sel: str, window: str, end: float) -> int:
+        # lookups but no hit series: a cache that never hit (0 %), not unmeasured
+        hit = matchers(self.query.labels, result="hit")
+        hits = self._instant(f"sum(increase(cache_requests_total{hit}[{window}]))", end, 0.0)
+        lookups = self._instant(f"sum(increase(cache_requests_total{sel}[{window}]))", end)
+        if hits is not None and lookups and math.isfinite(hits) and math.isfinite(lookups) and hits >= 0:
+            store.ratio("server.cache_hits", min(round(hits), round(lookups)), round(lookups))
+            return 1
+        return 0
+
+    def _usage(self, store: MetricsStore, sel: str, start: float, end: float) -> list[tuple[str, str, float]]:
+        """(metric, PromQL, first reading) of the pool, CPU and memory usage, read the way the environment says its
+        servers' are; a figure that cannot be read so is said unmeasured here."""
+        rate_window = f"{max(1, math.floor(min(self.query.rate_window, end - start)))}s"
+        first_rate = start + min(self.query.rate_window, end - start)  # a rate needs a full window behind it
+        nodes, limits = matchers(self.query.node_labels), self.server.limits
+        figures = [
+            ("server.db_pool_usage", f"sum(db_pool_connections_in_use{sel}) / sum(db_pool_connections_max{sel})", start)
+        ]
+        if self.server.cpu == "node":
+            idle = matchers(self.query.node_labels, mode="idle")
+            figures.append(
+                ("server.cpu_usage", f"1 - avg(rate(node_cpu_seconds_total{idle}[{rate_window}]))", first_rate)
+            )
+        elif limits.cpu_cores:
+            cpu = f"sum(rate(process_cpu_seconds_total{sel}[{rate_window}])) / {limits.cpu_cores:g}"
+            figures.append(("server.cpu_usage", cpu, first_rate))
+        else:
+            store.unmeasured(
+                "server.cpu_usage", "server_metrics.cpu is 'process' but server_metrics.limits.cpu_cores is not set"
+            )
+        if self.server.memory == "node":
+            memory = f"max(1 - node_memory_MemAvailable_bytes{nodes} / node_memory_MemTotal_bytes{nodes})"
+            figures.append(("server.memory_usage", memory, start))
+        elif limits.memory:
+            figures.append(
+                ("server.memory_usage", f"sum(process_resident_memory_bytes{sel}) / {limits.memory:.0f}", start)
+            )
+        else:
+            store.unmeasured(
+                "server.memory_usage", "server_metrics.memory is 'process' but server_metrics.limits.memory is not set"
+            )
+        return figures
 
     def _growth(self, store: MetricsStore, sel: str, window: str, seconds: float, end: float) -> int:
         """server.memory_growth per instance: the resident memory's slope over the requests' rate."""

@@ -76,43 +76,7 @@ def ensure_template(cache_dir: Path, scale: float, database: str, log_dir: Path,
     started = time.perf_counter()
     try:
         wait_until(mongo, lambda: tcp_open(port), 30, f"port {port}")
-        env = {
-            **os.environ,
-            **LIGHT_ARGON2,
-            "MONGO_URL": f"mongodb://127.0.0.1:{port}/",
-            "DATABASE_NAME": database,
-            variables.FAULTS: "",
-        }
-        proc = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "reference_api.init_db",
-                "--seed-data",
-                "--create-indexes",
-                "--scale",
-                str(scale),
-                "--accounts-out",
-                str(building / "accounts.json"),
-                "--files-out",
-                str(building / "files"),
-            ],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        if proc.returncode != 0:
-            raise StackError(
-                "init_db (seeding)", f"failed with exit {proc.returncode}", (proc.stdout + proc.stderr)[-3000:]
-            )
-        from pymongo import MongoClient
-
-        password = secrets.token_urlsafe(18)
-        client: MongoClient[dict]
-        with MongoClient(f"mongodb://127.0.0.1:{port}/", serverSelectionTimeoutMS=5000) as client:
-            client.admin.command("createUser", MONGO_USER, pwd=password, roles=[{"role": "root", "db": "admin"}])
-        write_private(building / "mongo_password", password)
+        _seed(port, building, scale, database)
     finally:
         mongo.stop()
     (building / "ready").write_text(json.dumps({"seconds": round(time.perf_counter() - started, 1), "scale": scale}))
@@ -121,6 +85,31 @@ def ensure_template(cache_dir: Path, scale: float, database: str, log_dir: Path,
     except OSError:  # another process built it first
         shutil.rmtree(building, ignore_errors=True)
     return template
+
+
+def _seed(port: int, building: Path, scale: float, database: str) -> None:
+    """The API's own init_db fills the database at ``port``; then the account the API connects with."""
+    env = {
+        **os.environ,
+        **LIGHT_ARGON2,
+        "MONGO_URL": f"mongodb://127.0.0.1:{port}/",
+        "DATABASE_NAME": database,
+        variables.FAULTS: "",
+    }
+    seeding = [sys.executable, "-m", "reference_api.init_db", "--seed-data", "--create-indexes", "--scale", str(scale)]
+    outputs = ["--accounts-out", str(building / "accounts.json"), "--files-out", str(building / "files")]
+    proc = subprocess.run(seeding + outputs, env=env, capture_output=True, text=True, timeout=600)
+    if proc.returncode != 0:
+        raise StackError(
+            "init_db (seeding)", f"failed with exit {proc.returncode}", (proc.stdout + proc.stderr)[-3000:]
+        )
+    from pymongo import MongoClient
+
+    password = secrets.token_urlsafe(18)
+    client: MongoClient[dict]
+    with MongoClient(f"mongodb://127.0.0.1:{port}/", serverSelectionTimeoutMS=5000) as client:
+        client.admin.command("createUser", MONGO_USER, pwd=password, roles=[{"role": "root", "db": "admin"}])
+    write_private(building / "mongo_password", password)
 
 
 def copy_template(template: Path, run_dir: Path) -> None:

@@ -101,28 +101,7 @@ def run(args: argparse.Namespace) -> int:
     if args.markdown:
         _write(Path(args.markdown), summary)
     if args.json:
-        _write(
-            Path(args.json),
-            json.dumps(
-                redaction.tree(
-                    {
-                        "runs": [
-                            {"at": r.at.isoformat(), "verdict": r.verdict, "report": str(r.path)} for r in found.runs
-                        ],
-                        "movements": [m.__dict__ for m in found.movements()],
-                        "period": None
-                        if span is None
-                        else {
-                            "environment": span.environment,
-                            "start": span.start,
-                            "end": span.end,
-                            "rows": span.rows(),
-                        },
-                    }
-                ),
-                indent=1,
-            ),
-        )
+        _write(Path(args.json), _as_json(found, span))
     say(summary, end="")
     say(f"gonogo trend: {html_path}")
     if recipients:
@@ -135,6 +114,18 @@ def run(args: argparse.Namespace) -> int:
             return EXIT_UNDECIDED
         say(f"gonogo trend: mailed to {', '.join(recipients)}")
     return 0
+
+
+def _as_json(found: history.History, span: period.PeriodTrend | None) -> str:
+    """The runs, what moved and the period's figures, as the --json file holds them."""
+    runs = [{"at": r.at.isoformat(), "verdict": r.verdict, "report": str(r.path)} for r in found.runs]
+    rows = (
+        None
+        if span is None
+        else {"environment": span.environment, "start": span.start, "end": span.end, "rows": span.rows()}
+    )
+    movements = [m.__dict__ for m in found.movements()]
+    return json.dumps(redaction.tree({"runs": runs, "movements": movements, "period": rows}), indent=1)
 
 
 def _write(path: Path, text: str) -> None:
