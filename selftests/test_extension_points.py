@@ -4,6 +4,9 @@ The frame around a new gate kind still applies what every kind shares: too few s
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from gonogo.config.gates import GateSet
@@ -126,3 +129,107 @@ def test_a_new_suite_declares_its_name_place_and_metrics_in_one_module():
         catalog.catalog((*catalog.DECLARED, Suite("toy", 6, (metric("toy.x", Kind.RATIO, "load", "x"),))))
     with pytest.raises(AssertionError, match="declared twice"):
         catalog.catalog((*catalog.DECLARED, Suite("toy", 6, (catalog.CATALOG["smoke.checks"],))))
+
+
+TOY_PACKAGE = '''
+from pydantic import BaseModel, ConfigDict
+
+from gonogo.core.catalog.metric import Kind, Suite, metric
+
+
+class ToySettings(BaseModel):
+    """The toy suite's section of an environment (environments.yaml: toy:)."""
+
+    model_config = ConfigDict(extra="forbid")
+    asks: int = 3
+    expect_status: int = 200
+
+
+SUITE = Suite(
+    "toy",
+    2.5,
+    (metric("toy.unanswered", Kind.RATIO, "toy", "asks of /health the target did not answer as expected", census=True),),
+    settings=ToySettings,
+)
+'''
+TOY_TEST = '''
+import urllib.request
+
+
+def test_the_target_answers(gonogo_env, gonogo_metrics):
+    asked = gonogo_env.toy
+    wrong = sum(urllib.request.urlopen(gonogo_env.base_url + "/health").status != asked.expect_status
+                for _ in range(asked.asks))
+    gonogo_metrics.ratio("toy.unanswered", wrong, asked.asks)
+'''
+TOY_GATE = """\
+  - {id: toy.unanswered, requirement: SMOKE, metric: toy.unanswered, aggregation: rate, threshold: "<= 0 %"}
+"""
+
+
+@pytest.fixture
+def toy_project(project):
+    """A project whose suites include one installed as a package of its own: its declaration (an entry point of the
+    group gonogo.suites), its scenarios under tests/toy and its gate in gates.yaml; nothing of gonogo touched."""
+    project.environments_as_written = (project.path / "environments.yaml").read_text()
+    project.write("site/toy_suite/__init__.py", TOY_PACKAGE)
+    project.write("site/toy_suite-0.1.dist-info/METADATA", "Metadata-Version: 2.1\nName: toy-suite\nVersion: 0.1\n")
+    project.write("site/toy_suite-0.1.dist-info/entry_points.txt", "[gonogo.suites]\ntoy = toy_suite:SUITE\n")
+    project.write("tests/toy/test_toy.py", TOY_TEST)
+    project.write("gates.yaml", (project.path / "gates.yaml").read_text() + TOY_GATE)
+    project.monkeypatch.setenv("PYTHONPATH", str(project.path / "site"))
+    return project
+
+
+def _with_toy_settings(project, settings: str) -> None:
+    project.write("environments.yaml", project.environments_as_written.replace("    accounts:\n", f"    toy: {settings}\n    accounts:\n", 1))
+
+
+def test_a_suite_installed_as_a_package_is_run_decided_and_re_decided_like_the_others(toy_project):
+    project = toy_project
+    project.smoke()
+    _with_toy_settings(project, "{asks: 4}")
+    result = project.run("--gate-report=report.json")
+    assert result.ret == 0, result.stdout.str()
+    result.stdout.fnmatch_lines(["*tests/toy/test_toy.py .*", "✓ PASS*toy.unanswered*SMOKE*0 %*<= 0 %*4"])
+    report = project.report()
+    gates = {g["id"]: g for g in report["gates"]}
+    assert gates["toy.unanswered"]["status"] == "pass" and "toy" in report["suites_run"]
+    assert gates["toy.unanswered"]["samples"] == 4  # its settings were read from environments.yaml
+    evaluate = subprocess.run([sys.executable, "-m", "gonogo.cli", "evaluate", "report.json"], cwd=project.path,
+                              capture_output=True, text=True, timeout=120)
+    assert evaluate.returncode == 0 and "toy.unanswered" in evaluate.stdout, evaluate.stdout + evaluate.stderr
+
+
+def test_the_installed_suites_figure_fails_its_gate_and_a_bad_setting_is_refused(toy_project):
+    project = toy_project
+    project.smoke()
+    _with_toy_settings(project, "{expect_status: 418}")
+    result = project.run("--gate-report=report.json")
+    assert result.ret == 1
+    assert {g["id"]: g["status"] for g in project.report()["gates"]}["toy.unanswered"] == "fail"
+    _with_toy_settings(project, "{asks: many}")
+    result = project.run()
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(["*environments.yaml:", "*environments.local.toy.asks*"])
+
+
+def test_without_its_package_the_suites_gate_names_an_unknown_metric(toy_project):
+    project = toy_project
+    project.monkeypatch.delenv("PYTHONPATH")
+    result = project.run()
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(["*gates.yaml:", "*metric 'toy.unanswered' is not produced by any suite*"])
+
+
+def test_an_entry_point_that_names_no_suite_or_one_of_gonogos_own_is_refused(monkeypatch):
+    from importlib.metadata import EntryPoint
+
+    from gonogo.core import catalog
+
+    monkeypatch.setattr(catalog, "entry_points", lambda group: [EntryPoint("toy", "os:sep", group)])
+    with pytest.raises(TypeError, match="toy = os:sep .* must name a gonogo.core.catalog.Suite called 'toy'"):
+        catalog.installed()
+    monkeypatch.setattr(catalog, "entry_points", lambda group: [EntryPoint("smoke", "gonogo.core.catalog.smoke:SUITE", group)])
+    with pytest.raises(TypeError, match="gonogo has a suite 'smoke' of its own"):
+        catalog.installed()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
@@ -19,6 +20,7 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    create_model,
     field_validator,
 )
 
@@ -63,6 +65,7 @@ from gonogo.config.settings.smoke import (
 from gonogo.config.validation import dotted, problems_from
 from gonogo.config.yamlfile import YamlDocument, load_yaml
 from gonogo.core import redaction
+from gonogo.core.catalog import DECLARED
 
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _SECRET_KEYS = ("password", "mongo_url", "redis_url", "token", "api_key", "jwt_signing_key")
@@ -152,6 +155,20 @@ class Environment(Strict):
         return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
+@cache
+def assembled() -> type[Environment]:
+    """``Environment`` with a section for each installed suite that declares settings (gonogo.core.catalog):
+    ``toy:`` in environments.yaml is read by the toy suite's own model, its errors said like any other."""
+    sections = {suite.name: suite.settings for suite in DECLARED if suite.settings is not None}
+    taken = sorted(set(sections) & set(Environment.model_fields))
+    if taken:
+        raise TypeError(f"the suites {taken} name settings sections an environment already has")
+    if not sections:
+        return Environment
+    fields: dict = {name: (model, Field(default_factory=model)) for name, model in sections.items()}
+    return create_model("Environment", __base__=Environment, **fields)
+
+
 #: what the commands after the switch read of an environment (``gonogo watch``, ``trend --period``, ``evaluate --env``):
 #: its Prometheus, how its servers are read, its rollback and alerts; a variable missing elsewhere is not asked for
 SERVER_SIDE = ("prometheus_url", "prometheus", "server_metrics", "deploy", "monitoring", "safety", "ca_bundle")
@@ -216,9 +233,10 @@ class Environments:
         if base_url:
             resolved["base_url"] = base_url
         try:
-            environment = Environment.model_validate({**resolved, "name": name})
+            model = assembled()
+            environment = model.model_validate({**resolved, "name": name})
         except ValidationError as exc:
-            raise ConfigError(self.doc.path, problems_from(exc, self.doc, Environment, _place, loc)) from None
+            raise ConfigError(self.doc.path, problems_from(exc, self.doc, model, _place, loc)) from None
         _check_safety(environment, loc, self.doc)
         return _resolve_paths(environment, self.doc.path.parent)
 

@@ -2,18 +2,50 @@
 its place in a gate run, its metrics).
 
 A gate may only read a metric listed here, so a typo in gates.yaml is a configuration error, never a silently
-unmeasured gate. Suites record into the store by these names; the store refuses names that are not listed. A new
-suite is one module here and one entry in ``DECLARED`` (docs/architecture.md, "Where a change goes").
+unmeasured gate. Suites record into the store by these names; the store refuses names that are not listed. A suite
+of gonogo's is one module here and one entry in ``BUILT_IN``; a suite of its own package declares itself through an
+entry point of the group ``gonogo.suites`` (docs/architecture.md, "Where a change goes").
 """
 
 from __future__ import annotations
 
+from importlib.metadata import entry_points
+
 from gonogo.core.catalog import db, deploy, load, security, smoke, watch
 from gonogo.core.catalog.metric import AGGREGATIONS, WATCH, Kind, MetricDef, Suite
 
-__all__ = ["AGGREGATIONS", "CATALOG", "DECLARED", "SUITES", "WATCH", "Kind", "MetricDef", "Suite", "suite_metrics"]
+__all__ = [
+    "AGGREGATIONS",
+    "BUILT_IN",
+    "CATALOG",
+    "DECLARED",
+    "SUITES",
+    "WATCH",
+    "Kind",
+    "MetricDef",
+    "Suite",
+    "installed",
+    "suite_metrics",
+]
 
-DECLARED: tuple[Suite, ...] = (smoke.SUITE, load.SUITE, db.SUITE, security.SUITE, deploy.SUITE, watch.SUITE)
+BUILT_IN: tuple[Suite, ...] = (smoke.SUITE, load.SUITE, db.SUITE, security.SUITE, deploy.SUITE, watch.SUITE)
+ENTRY_POINTS = "gonogo.suites"
+
+
+def installed() -> tuple[Suite, ...]:
+    """The suites other packages declare: each entry point of the group ``gonogo.suites`` names a ``Suite``."""
+    found = []
+    for point in sorted(entry_points(group=ENTRY_POINTS), key=lambda p: p.name):
+        suite = point.load()
+        if not isinstance(suite, Suite) or suite.name != point.name:
+            raise TypeError(
+                f"entry point {point.name} = {point.value} (group {ENTRY_POINTS}) must name a "
+                f"gonogo.core.catalog.Suite called {point.name!r}, not {suite!r:.80}"
+            )
+        if suite.name in {s.name for s in BUILT_IN}:
+            raise TypeError(f"entry point {point.name} = {point.value}: gonogo has a suite {suite.name!r} of its own")
+        found.append(suite)
+    return tuple(found)
 
 
 def suites(declared: tuple[Suite, ...]) -> tuple[str, ...]:
@@ -33,6 +65,7 @@ def catalog(declared: tuple[Suite, ...]) -> dict[str, MetricDef]:
     return found
 
 
+DECLARED: tuple[Suite, ...] = BUILT_IN + installed()
 SUITES = suites(DECLARED)
 CATALOG = catalog(DECLARED)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
 from gonogo.core.units import DEFAULT_DISPLAY, UNITS, Dimension
 
@@ -102,3 +103,6 @@ class Suite:
     name: str
     order: float | None
     metrics: tuple[MetricDef, ...]
+    # an installed suite's section of an environment (environments.yaml, under the suite's name): a pydantic model
+    # whose fields all have defaults; gonogo's own suites' sections are typed fields of config's Environment
+    settings: Any = None
