@@ -194,8 +194,10 @@ def test_ctrl_c_keeps_the_checkpoints_so_far_and_a_second_run_resumes_the_same_w
 
         def interrupted(signum: int) -> tuple[subprocess.CompletedProcess, dict]:
             launched = time.time()
+            # started as a script's `gonogo watch ... &` is, with SIGINT ignored: Ctrl-C still stops it, as a gate run
             proc = subprocess.Popen(command, cwd=tmp_path, env=clean_env(), stdout=subprocess.PIPE,
-                                    stderr=subprocess.STDOUT, text=True)
+                                    stderr=subprocess.STDOUT, text=True,
+                                    preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
             deadline = time.time() + 60
             state = tmp_path / "watch" / "watch-state.json"
             # this process's watch is under way: its first checkpoint written (or resumed), its state saved since

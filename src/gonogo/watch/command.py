@@ -21,15 +21,19 @@ from gonogo.watch.session import Watch
 from gonogo.watch.state import Plan, StateError, lock
 
 
-def _stop_on_sigterm() -> None:
+def _stop_on_signals() -> None:
+    """Ctrl-C and SIGTERM stop a watch alike, even where SIGINT came ignored (a job a script started with ``&``): the
+    gate run's plugin holds both too."""
+
     def stop(signum, frame):
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def run(args: argparse.Namespace) -> int:
-    _stop_on_sigterm()  # first: a SIGTERM while the configuration loads ends as Ctrl-C does (exit 2), never -15
+    _stop_on_signals()  # first: a SIGTERM while the configuration loads ends as Ctrl-C does (exit 2), never -15
     root = Path(args.root).resolve()
     environments = Environments.from_path(args.environments)
     environment, prometheus_url, none = monitored(environments.get(args.env, only=SERVER_SIDE), root)
