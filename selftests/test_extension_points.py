@@ -222,14 +222,34 @@ def test_without_its_package_the_suites_gate_names_an_unknown_metric(toy_project
     result.stderr.fnmatch_lines(["*gates.yaml:", "*metric 'toy.unanswered' is not produced by any suite*"])
 
 
-def test_an_entry_point_that_names_no_suite_or_one_of_gonogos_own_is_refused(monkeypatch):
+def test_an_entry_point_that_does_not_load_names_no_suite_or_one_of_gonogos_own_is_set_aside(monkeypatch):
     from importlib.metadata import EntryPoint
 
     from gonogo.core import catalog
 
-    monkeypatch.setattr(catalog, "entry_points", lambda group: [EntryPoint("toy", "os:sep", group)])
-    with pytest.raises(TypeError, match="toy = os:sep .* must name a gonogo.core.catalog.Suite called 'toy'"):
-        catalog.installed()
-    monkeypatch.setattr(catalog, "entry_points", lambda group: [EntryPoint("smoke", "gonogo.core.catalog.smoke:SUITE", group)])
-    with pytest.raises(TypeError, match="gonogo has a suite 'smoke' of its own"):
-        catalog.installed()
+    points = [EntryPoint("toy", "os:sep", catalog.ENTRY_POINTS), EntryPoint("gone", "no_such_module:SUITE", "g"),
+              EntryPoint("smoke", "gonogo.core.catalog.smoke:SUITE", catalog.ENTRY_POINTS)]
+    monkeypatch.setattr(catalog, "entry_points", lambda group: points)
+    found, broken = catalog.installed()
+    assert found == ()
+    assert [b.split(" (group")[0] for b in broken] == ["entry point gone = no_such_module:SUITE",
+                                                       "entry point smoke = gonogo.core.catalog.smoke:SUITE",
+                                                       "entry point toy = os:sep"]
+    assert "ModuleNotFoundError: No module named 'no_such_module'" in broken[0]
+    assert "gonogo has a suite 'smoke' of its own" in broken[1]
+    assert "must name a gonogo.core.catalog.Suite called 'toy'" in broken[2]
+
+
+def test_a_suite_package_that_does_not_import_is_bad_input_naming_it(toy_project):
+    project = toy_project
+    project.smoke()
+    project.write("site/toy_suite/__init__.py", "raise RuntimeError('half-installed')\n")
+    result = project.run("--gate-report=report.json")
+    assert result.ret == 4
+    result.stderr.fnmatch_lines([
+        "*the installed suites:*",
+        "*entry point toy = toy_suite:SUITE (group gonogo.suites)"
+        " *could not be loaded: RuntimeError: half-installed: fix or uninstall its package",
+    ])
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
+    assert project.report()["decided"] is False

@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from gonogo.config.errors import ConfigError, Problem, did_you_mean, one_of
 from gonogo.config.validation import dotted, problems_from
 from gonogo.config.yamlfile import YamlDocument, load_yaml
-from gonogo.core.catalog import AGGREGATIONS, CATALOG, Kind, MetricDef
+from gonogo.core.catalog import AGGREGATIONS, BROKEN, CATALOG, Kind, MetricDef
 from gonogo.core.comparison import OPERATOR_PATTERN, OPERATORS
 from gonogo.core.requirements import REQUIREMENTS
 from gonogo.core.series import Findings
@@ -135,6 +135,10 @@ class GateSet:
 
     @classmethod
     def from_path(cls, path: str | Path, environment_names: Iterable[str] | None = None) -> GateSet:
+        if BROKEN:  # an installed suite that did not load: its gates would read metrics nobody declares
+            raise ConfigError(
+                "the installed suites", [Problem("", f"{why}: fix or uninstall its package") for why in BROKEN]
+            )
         doc = load_yaml(path, "gates")
         return cls.from_document(doc, environment_names)
 

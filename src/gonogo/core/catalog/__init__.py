@@ -16,6 +16,7 @@ from gonogo.core.catalog.metric import AGGREGATIONS, WATCH, Kind, MetricDef, Sui
 
 __all__ = [
     "AGGREGATIONS",
+    "BROKEN",
     "BUILT_IN",
     "CATALOG",
     "DECLARED",
@@ -32,20 +33,24 @@ BUILT_IN: tuple[Suite, ...] = (smoke.SUITE, load.SUITE, db.SUITE, security.SUITE
 ENTRY_POINTS = "gonogo.suites"
 
 
-def installed() -> tuple[Suite, ...]:
-    """The suites other packages declare: each entry point of the group ``gonogo.suites`` names a ``Suite``."""
-    found = []
+def installed() -> tuple[tuple[Suite, ...], list[str]]:
+    """The suites other packages declare (each entry point of the group ``gonogo.suites`` names a ``Suite``), and
+    why each one that could not be read was not: a broken package is bad input, said where the gates are read."""
+    found, broken = [], []
     for point in sorted(entry_points(group=ENTRY_POINTS), key=lambda p: p.name):
-        suite = point.load()
+        where = f"entry point {point.name} = {point.value} (group {ENTRY_POINTS})"
+        try:
+            suite = point.load()
+        except Exception as exc:  # a package that does not import: named, never a traceback at import time
+            broken.append(f"{where} could not be loaded: {exc.__class__.__name__}: {exc}")
+            continue
         if not isinstance(suite, Suite) or suite.name != point.name:
-            raise TypeError(
-                f"entry point {point.name} = {point.value} (group {ENTRY_POINTS}) must name a "
-                f"gonogo.core.catalog.Suite called {point.name!r}, not {suite!r:.80}"
-            )
-        if suite.name in {s.name for s in BUILT_IN}:
-            raise TypeError(f"entry point {point.name} = {point.value}: gonogo has a suite {suite.name!r} of its own")
-        found.append(suite)
-    return tuple(found)
+            broken.append(f"{where} must name a gonogo.core.catalog.Suite called {point.name!r}, not {suite!r:.80}")
+        elif suite.name in {s.name for s in BUILT_IN}:
+            broken.append(f"{where}: gonogo has a suite {suite.name!r} of its own")
+        else:
+            found.append(suite)
+    return tuple(found), broken
 
 
 def suites(declared: tuple[Suite, ...]) -> tuple[str, ...]:
@@ -65,7 +70,8 @@ def catalog(declared: tuple[Suite, ...]) -> dict[str, MetricDef]:
     return found
 
 
-DECLARED: tuple[Suite, ...] = BUILT_IN + installed()
+_INSTALLED, BROKEN = installed()
+DECLARED: tuple[Suite, ...] = BUILT_IN + _INSTALLED
 SUITES = suites(DECLARED)
 CATALOG = catalog(DECLARED)
 
