@@ -138,7 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.seed_data and not args.files_out:
         parser.error("--seed-data needs --files-out DIR (the seed files' contents)")
     settings = Settings.from_env()
-    client = MongoClient(settings.mongo_url, serverSelectionTimeoutMS=5000)
+    # a database just started beside others on a busy host can take seconds to answer its first hello
+    client = MongoClient(settings.mongo_url, serverSelectionTimeoutMS=30000)
     db = client[settings.database]
     started = time.perf_counter()
     if args.seed_data:
