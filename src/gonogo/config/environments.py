@@ -161,8 +161,11 @@ def assembled() -> type[Environment]:
     ``toy:`` in environments.yaml is read by the toy suite's own model, its errors said like any other."""
     sections = {suite.name: suite.settings for suite in DECLARED if suite.settings is not None}
     taken = sorted(set(sections) & set(Environment.model_fields))
-    if taken:
-        raise TypeError(f"the suites {taken} name settings sections an environment already has")
+    if taken:  # as a package that does not load: bad input, said where it is read
+        raise ConfigError(
+            "the installed suites",
+            [Problem("", f"suite {n!r} names a settings section gonogo's environments already have") for n in taken],
+        )
     if not sections:
         return Environment
     fields: dict = {name: (model, Field(default_factory=model)) for name, model in sections.items()}
