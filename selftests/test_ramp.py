@@ -127,6 +127,8 @@ def test_the_recorder_slices_a_ramp_into_its_steps_and_judges_only_finished_ones
     recorder.settle()
     judged = ramp.steps_from(recorder.slices, recorder.iterations, recorder.finished, steps, LIMITS, upto=10.0)
     assert [s.pace for s in judged] == [s.served for s in judged] == [1.0, 1.0] and len(judged) == 2  # 3rd: not over
+    later = ramp.steps_from(recorder.slices, recorder.iterations, recorder.finished, steps, LIMITS, upto=10.0, first=1)
+    assert [s.rate for s in later] == [20.0]  # a step judged already is not judged again (it held the loop)
 
 
 def record(capacity: Capacity, offered: float = 240) -> MetricsStore:

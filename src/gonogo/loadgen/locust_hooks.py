@@ -37,7 +37,7 @@ FINAL_SHARE_TIMEOUT_S = 20
 
 
 def ssl_context_factory(ca_bundle: str | None) -> Callable:
-    """For FastHttpUser.ssl_context_factory: the environment's CA, or the system's."""
+    """For a user's ssl_context_factory (LeanHttpUser's, FastHttpUser's): the environment's CA, or the system's."""
 
     def factory():
         return gevent.ssl.create_default_context(cafile=ca_bundle) if ca_bundle else gevent.ssl.create_default_context()
@@ -252,10 +252,19 @@ class LoadRun:
         recorder = self.recorder
         recorder.settle()
         since = upto - recorder.measure_from if recorder.measure_from is not None else 0.0
-        steps = ramp.steps_from(
-            recorder.slices, recorder.iterations, recorder.finished, self.ramp, self.settings.step_limits, since
+        # each step judged once, when its figures are in: judging every finished step again each second held the
+        # event loop 15-20 ms a second by the fourth step, which made the arrivals late (benchmarks/README.md)
+        new = ramp.steps_from(
+            recorder.slices,
+            recorder.iterations,
+            recorder.finished,
+            self.ramp,
+            self.settings.step_limits,
+            since,
+            first=len(self._steps),
         )
-        for step in steps[len(self._steps) :]:
+        steps = self._steps + new
+        for step in new:
             print(
                 f"gonogo load: step {step.rate:g} arrivals/s: {step.rps:,.0f} req/s, P95 "
                 f"{step.p95_ms if step.p95_ms is not None else '—'} ms, errors {step.errors:.2%}, pace "

@@ -238,11 +238,15 @@ def steps_from(
     ramp: Ramp,
     limits: Limits,
     upto: float,
+    first: int = 0,
 ) -> list[Step]:
-    """The steps finished within ``upto`` seconds of measuring (slice i = step i), judged. ``iterations`` and
+    """The steps finished within ``upto`` seconds of measuring (slice i = step i), judged, from step ``first`` on
+    (those before it were judged already: a finished step's figures no longer change). ``iterations`` and
     ``finished``: iterations begun and finished per second since measuring began."""
     out: list[Step] = []
     for index, rate in enumerate(ramp.rates):
+        if index < first:
+            continue
         start, end = index * ramp.step_s, (index + 1) * ramp.step_s
         if end > upto + 1e-6:
             break
