@@ -312,3 +312,15 @@ def test_workers_on_one_machine_share_the_accounts_out_and_each_account_logs_in_
     logins, sent = TokenStore(5), []
     tokens = [logins.token(a["email"], lambda: sent.append(1) or Login("t", 900)) for a in accounts * 30]
     assert len(tokens) == 210 and len(sent) == 7  # 30 users per account, one login each
+
+
+def test_no_answer_is_an_error_whose_body_is_never_asked():
+    """A refused, reset or timed-out request (status 0) has no body: asking it would raise inside the scenario's
+    with-block, and Locust would report nothing for it — a lost error."""
+    from gonogo.loadgen.answers import NO_ANSWER, failure_of
+
+    def body_ok():
+        raise AssertionError("the body of no answer was asked")
+
+    assert failure_of(0, body_ok) == NO_ANSWER
+    assert failure_of(200, lambda: True) is None

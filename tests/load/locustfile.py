@@ -47,11 +47,12 @@ import random
 import uuid
 from pathlib import Path
 
-from locust import FastHttpUser, User, constant, task
+from locust import User, constant, task
 
 from gonogo.suite.locust import (
     ROLE_WEIGHTS,
     TOKEN_REFUSED,
+    LeanHttpUser,
     LoadSettings,
     Login,
     drive_arrivals,
@@ -73,9 +74,10 @@ class LoginRefused(Exception):
     pass
 
 
-class ApiUser(FastHttpUser):
+class ApiUser(LeanHttpUser):
     """One virtual user = one test account of its role (this process's share of them), its token shared with the
-    other users of that account (one login per account), paced to stay inside the per-user limits."""
+    other users of that account (one login per account), paced to stay inside the per-user limits. Its client is
+    FastHttpUser's interface at a third of the CPU per request (gonogo.loadgen.lean_http)."""
 
     abstract = True
     role = "viewer"

@@ -1,1 +1,2 @@
-"""What the load suite's Locust processes run besides the scenarios: exact recording and the open model."""
+"""What the load suite's Locust processes run besides the scenarios: exact recording, the open model and the users'
+HTTP client."""

@@ -5,6 +5,7 @@ from locust import events
 
 from gonogo.loadgen.answers import TOKEN_REFUSED, failure_of
 from gonogo.loadgen.arrivals import drive as drive_arrivals
+from gonogo.loadgen.lean_http import LeanHttpUser
 from gonogo.loadgen.locust_hooks import LoadRun, ssl_context_factory
 from gonogo.loadgen.settings import ROLE_WEIGHTS, LoadSettings
 from gonogo.run import locust_tab
@@ -21,6 +22,7 @@ def install(settings: LoadSettings) -> LoadRun:
 __all__ = [
     "ROLE_WEIGHTS",
     "TOKEN_REFUSED",
+    "LeanHttpUser",
     "LoadRun",
     "LoadSettings",
     "Login",
