@@ -17,14 +17,10 @@ do); any other failure is the target's answer. A whole exchange has one deadline
 
 from __future__ import annotations
 
-import json as jsonlib
 import socket
 import time
 import zlib
-from base64 import b64encode
 from collections.abc import Callable
-from functools import lru_cache
-from http.client import HTTPMessage
 from http.cookiejar import CookieJar
 from typing import Any
 from urllib.parse import unquote, urlencode, urljoin, urlsplit
@@ -36,10 +32,9 @@ import gevent.ssl
 import httptools
 from locust import User
 from locust.exception import LocustError
-from requests.utils import requote_uri
-from urllib3.filepost import encode_multipart_formdata
 
 from gonogo.loadgen.http_answer import Answer, BadStatus, LeanResponse, decoded
+from gonogo.loadgen.http_request import SetCookies, basic, request_body, route
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"})
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -99,34 +94,6 @@ class _Deadlines:
 DEADLINES = _Deadlines()
 
 
-@lru_cache(maxsize=4096)
-def _route(url: str) -> tuple[tuple, str, str]:
-    """A URL's origin (TLS, host, port), Host header and request target, percent-encoded where it must be."""
-    parts = urlsplit(url)
-    secure = parts.scheme == "https"
-    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    if not (target.isascii() and target.isprintable() and " " not in target):
-        target = requote_uri(target)
-    return (secure, parts.hostname, parts.port or (443 if secure else 80)), parts.netloc.rpartition("@")[2], target
-
-
-def _basic(user: str, password: str) -> str:
-    return "Basic " + b64encode(f"{user}:{password}".encode("latin-1")).decode("ascii")
-
-
-class _SetCookies:
-    """What http.cookiejar reads of a response: its Set-Cookie headers."""
-
-    def __init__(self, header_list) -> None:
-        self.message = HTTPMessage()
-        for name, value in header_list:
-            if name.lower() == b"set-cookie":
-                self.message["Set-Cookie"] = value.decode("latin-1")
-
-    def info(self) -> HTTPMessage:
-        return self.message
-
-
 class LeanHttpSession:
     """FastHttpSession's interface over kept-alive connections: one per request in flight, per origin."""
 
@@ -146,7 +113,7 @@ class LeanHttpSession:
         parts = urlsplit(base_url)
         self.auth_header = None
         if parts.username is not None:  # credentials in the host URL: sent as Basic auth, never in a reported URL
-            self.auth_header = _basic(unquote(parts.username), unquote(parts.password or ""))
+            self.auth_header = basic(unquote(parts.username), unquote(parts.password or ""))
             parts = parts._replace(netloc=parts.netloc.rpartition("@")[2])
         self.base_url = parts.geturl()
         self.request_event, self.user = request_event, user
@@ -186,7 +153,7 @@ class LeanHttpSession:
             full += ("&" if "?" in full else "?") + urlencode(params, doseq=True)
         context = {**self.user.context(), **(context or {})} if self.user is not None else dict(context or {})
         head = self._head(headers, auth)
-        body = _body(head, data, json, files)
+        body = request_body(head, data, json, files)
         start, started = time.time(), time.perf_counter()
         response = self._follow(method.upper(), full, head, body, allow_redirects)
         meta = {
@@ -239,7 +206,7 @@ class LeanHttpSession:
         head = {**self.default_headers, **(headers or {})}
         given = {key.lower() for key in head}
         if auth is not None:
-            head["Authorization"] = _basic(*auth)
+            head["Authorization"] = basic(*auth)
         elif self.auth_header is not None and "authorization" not in given:
             head["Authorization"] = self.auth_header
         if "accept-encoding" not in given:
@@ -266,7 +233,7 @@ class LeanHttpSession:
         return LeanResponse(url, error=ConnectionError(f"more than {self.max_redirects} redirects"))
 
     def _exchange(self, method: str, url: str, head: dict, body: bytes | None) -> LeanResponse:
-        origin, host, target = _route(url)
+        origin, host, target = route(url)
         lines = [f"{method} {target} HTTP/1.1", f"Host: {host}"]
         for key, value in head.items():
             value = value.decode("latin-1") if isinstance(value, bytes) else str(value)
@@ -287,7 +254,7 @@ class LeanHttpSession:
         except FAILURES as failure:
             return LeanResponse(url, error=failure)
         if answer.cookies:
-            self.cookiejar.extract_cookies(_SetCookies(answer.header_list), Request(url))  # type: ignore[arg-type]
+            self.cookiejar.extract_cookies(SetCookies(answer.header_list), Request(url))  # type: ignore[arg-type]
         error = BadStatus(f"{status} {method} {url}") if status >= 400 else None
         return LeanResponse(url, status, answer.header_list, content, error)
 
@@ -372,31 +339,6 @@ class LeanHttpSession:
             sock.close()
             raise
         return _Connection(sock)
-
-
-def _body(head: dict, data: Any, json: Any, files: dict | None) -> bytes | None:
-    """The request's body, its Content-Type set in ``head`` unless given (FastHttpSession's rules)."""
-    given = {key.lower() for key in head}
-    content_type = None
-    if files is not None:
-        fields = list((data or {}).items()) + [
-            (field, tuple(part.read() if hasattr(part, "read") else part for part in value))
-            if isinstance(value, tuple)
-            else (field, value.read() if hasattr(value, "read") else value)
-            for field, value in files.items()
-        ]
-        body, content_type = encode_multipart_formdata(fields)
-    elif not data and json is not None:
-        body, content_type = jsonlib.dumps(json).encode(), "application/json"
-        if "accept" not in given:
-            head["Accept"] = "application/json"
-    elif isinstance(data, dict):
-        body, content_type = urlencode(data, doseq=True).encode(), "application/x-www-form-urlencoded"
-    else:
-        body = data.encode() if isinstance(data, str) else data
-    if content_type is not None and "content-type" not in given:
-        head["Content-Type"] = content_type
-    return body
 
 
 class LeanHttpUser(User):
