@@ -4,6 +4,8 @@ the main job's (selftests/test_main_job.py); each fault switch failing its load 
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from product_run import gates, run
 
@@ -45,5 +47,11 @@ def test_open_model_distributed_from_the_environment_profile(product):
     assert "generator schedule: lateness P50" in proc.stdout and "(may add up to " in proc.stdout, proc.stdout[-3000:]
     late = next(s["data"] for s in report["metrics"]["series"] if s["metric"] == "load.late_arrivals")
     assert late["total"] >= 0.9 * rate * MEASURED, late
-    assert not [n for n in report["metrics"].get("unreliable", []) if n["metric"] == "load.http_latency"], report[
-        "metrics"].get("unreliable")
+    # within 10 % of K7 (25 ms) always; the box's own P50 (7 ms here) is the tighter budget, and on a busy 2-core
+    # CI host the three Locust processes beside the box were once 12.8 ms late at P99: then the latencies are flagged
+    # as held back (bias high) and still decided, as asserted above — never failed, never a generator past 25 ms
+    flagged = [n for n in report["metrics"].get("unreliable", []) if n["metric"] == "load.http_latency"]
+    for note in flagged:
+        lateness = re.search(r"P99 lateness ([\d.,]+) ms", note["reason"])
+        assert "the target's own P50" in note["reason"] and lateness, flagged
+        assert float(lateness.group(1).replace(",", "")) <= 25.0, flagged
