@@ -252,8 +252,8 @@ class LoadRun:
         recorder = self.recorder
         recorder.settle()
         since = upto - recorder.measure_from if recorder.measure_from is not None else 0.0
-        # each step judged once, when its figures are in: judging every finished step again each second held the
-        # event loop 15-20 ms a second by the fourth step, which made the arrivals late (benchmarks/README.md)
+        # each step judged once, when its figures are in: judging them all again every second holds the event loop
+        # long enough to make the arrivals late
         new = ramp.steps_from(
             recorder.slices,
             recorder.iterations,
