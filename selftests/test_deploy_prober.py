@@ -186,6 +186,10 @@ def test_transport_errors_are_classed():
     assert transport_outcome(httpx.ReadTimeout("timed out")) == "timeout"
     assert transport_outcome(httpx.RemoteProtocolError("Server disconnected without sending a response.")) == "reset"
     assert transport_outcome(httpx.ReadError("[Errno 104] Connection reset by peer")) == "reset"
+    # a listener that stops mid-handshake closes cleanly: a loss, not a certificate fault
+    eof = "[SSL: UNEXPECTED_EOF_WHILE_READING] EOF occurred in violation of protocol (_ssl.c:1006)"
+    assert transport_outcome(httpx.ConnectError(eof)) == "reset"
+    assert transport_outcome(httpx.ConnectError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate has expired")) == "tls"
 
 
 def test_old_answers_draining_right_after_the_first_new_one_are_not_flip_flops():

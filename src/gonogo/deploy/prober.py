@@ -56,6 +56,8 @@ def transport_outcome(exc: Exception) -> str:
         return "refused"
     if "reset" in text or "remoteprotocolerror" in text or "disconnected" in text or "broken pipe" in text:
         return "reset"
+    if "unexpected_eof" in text or "eof occurred" in text:
+        return "reset"  # the server hung up mid-handshake: a stopped listener, not a certificate or protocol fault
     if "ssl" in text or "tls" in text or "certificate" in text:
         return "tls"
     return "error"
