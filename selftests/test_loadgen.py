@@ -254,11 +254,18 @@ def test_a_fast_scheduler_a_little_late_at_a_high_rate_is_trusted():
     wake-up, far under what could move a latency gate; the figures stay trusted."""
     def user(vu):
         gevent.sleep(0.005)
-    figures = schedule(user, rate=1000, seconds=1.0, users=50)
-    figures.record_latency("load.http_latency", 0.005, endpoint="GET /api/models")  # the target's own time
-    late = figures.select("load.late_arrivals")
-    assert late.total >= 500, late.total
-    assert figures.select("load.lateness").aggregate("p99") < 0.025
+    # A second of a busy host (the side-by-side tier on 2 cores) can hold the whole process off the CPU for tens of
+    # ms, and then the figures are rightly untrusted; the scheduler's own delay shows in every attempt, the host's not.
+    seen = []
+    for _ in range(3):
+        figures = schedule(user, rate=1000, seconds=1.0, users=50)
+        figures.record_latency("load.http_latency", 0.005, endpoint="GET /api/models")  # the target's own time
+        late = figures.select("load.late_arrivals")
+        assert late.total >= 500, late.total
+        seen.append(figures.select("load.lateness").aggregate("p99"))
+        if seen[-1] < 0.025:
+            break
+    assert seen[-1] < 0.025, f"P99 lateness of each attempt (s): {seen}"
     assert figures.unreliable_reasons("load.http_latency") == [], figures.unreliable_reasons("load.http_latency")
 
 
