@@ -105,6 +105,16 @@ def test_the_gate_takes_its_target_from_either_flag_beside_pytest_base_url(with_
 SYSTEM_PYTHON = Path("/usr/bin/python3")
 
 
+def _session_is_the_stock_set_up() -> bool:
+    """True when these tests themselves run from the repository's .venv made from the stock system Python."""
+    config = Path(sys.prefix) / "pyvenv.cfg"
+    if Path(sys.prefix).resolve() != (REPO / ".venv").resolve() or not config.exists():
+        return False
+    home = next((line.split("=", 1)[1].strip() for line in config.read_text().splitlines()
+                 if line.split("=", 1)[0].strip() == "home"), "")
+    return home == str(SYSTEM_PYTHON.parent)
+
+
 @pytest.mark.slow
 def test_set_up_and_unit_tests_on_the_stock_system_python(tmp_path):
     """README command 1's set-up with Debian's own Python first on PATH (PEP 668: it refuses pip outside a virtual
@@ -113,6 +123,9 @@ def test_set_up_and_unit_tests_on_the_stock_system_python(tmp_path):
     managed = list(SYSTEM_PYTHON.parent.parent.glob("lib/python3*/EXTERNALLY-MANAGED"))
     if not SYSTEM_PYTHON.exists() or not managed:
         pytest.skip("this machine has no externally managed system Python to set up on")
+    if _session_is_the_stock_set_up():
+        pytest.skip("this session runs in the .venv scripts/setup.sh made from the stock system Python (CI's .ci/run): "
+                    "every test of it is this proof, on its own clean clone")
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "-q", str(REPO), str(clone)], check=True, timeout=120)
     stock = {"PATH": "/usr/bin:/bin:/usr/sbin:/sbin", "HOME": str(Path.home()), "LANG": "C.UTF-8"}

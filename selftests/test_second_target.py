@@ -32,7 +32,8 @@ from gonogo.core.processes import free_port, tcp_open
 from gonogo.stack.process import Component, wait_until
 from gonogo.stack.seed import secantus_command
 
-pytestmark = [pytest.mark.slow, pytest.mark.alone]  # alone: its load is judged
+# one target per process: the tests beside the whole gate judge the login limiter and what is said, not latencies
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("second-target")]
 
 trustme = pytest.importorskip("trustme")
 PACKAGES = ["fastapi", "starlette", "uvicorn", "pydantic", "pymongo", "PyJWT", "prometheus-client", "python-multipart"]
@@ -192,6 +193,7 @@ def _gates(product: Path) -> str:
     return yaml.safe_dump(data, sort_keys=False)
 
 
+@pytest.mark.alone  # its load is judged
 def test_the_whole_gate_against_a_target_never_seen_is_go(second, tmp_path):
     product = copy_product(tmp_path / "product")
     # the four suites by path: the second target is one instance, with no second colour for the deploy drill
