@@ -129,7 +129,9 @@ def test_watch_on_the_box_fires_rolls_back_alerts_once_and_reads_a_silent_promet
         at(22)
         assert gonogo("stack", "inject", "--kind", "errors", "--seconds", "3").returncode == 0  # < the 10 s window
         at(32)
+        asked = time.time()  # the fault began between asking and the answer (a busy host starts the CLI slowly)
         assert gonogo("stack", "inject", "--kind", "errors", "--seconds", "30").returncode == 0
+        injected = time.time()
         at(54)
         os.kill(info["pids"]["prometheus"], signal.SIGTERM)  # Prometheus goes away: no data, never a rollback
         output, _ = watch.communicate(timeout=120)
@@ -153,7 +155,8 @@ def test_watch_on_the_box_fires_rolls_back_alerts_once_and_reads_a_silent_promet
     assert [e["trigger"] for e in state["events"]] == ["error_rate"], output  # the 3 s burst fired nothing
     event = state["events"][0]
     assert event["action"].startswith("rollback: "), event
-    assert 10 <= event["fired_at"] - started - 32 <= 16, event  # the plan's 5 min divided by 30, after the rate window
+    # the plan's 5 min divided by 30 after the fault began, and within the rate window's lag of it
+    assert event["fired_at"] - asked >= 10 and event["fired_at"] - injected <= 16, (event, asked, injected)
     fired = [b for b in slack.bodies if b["gonogo"]["key"] == "trigger error_rate" and not b["gonogo"]["resolved"]]
     assert len(fired) == 1 and fired[0]["text"].startswith("[gonogo local] CRITICAL: rollback trigger error_rate fired")
     assert len([m for m in mails if "trigger error_rate" in m]) == 1, mails
