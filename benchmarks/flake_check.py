@@ -38,7 +38,9 @@ def run_once(out: Path, *extra: str) -> dict:
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "--env=local", "-p", "no:cacheprovider", f"--gate-report={report}",
          f"--junitxml={out / 'junit.xml'}", f"--alluredir={out / 'allure'}", *extra],
-        cwd=REPO, capture_output=True, text=True, timeout=900)  # a full gate takes ~4-6 min
+        cwd=REPO, capture_output=True, text=True, timeout=900,  # a full gate takes ~4-6 min
+        # as scripts/gate-local.sh runs it: the deploy suite's actions call this install's `gonogo`
+        env={**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"})
     data = json.loads(report.read_text()) if report.exists() else {}
     by_id = {g["id"]: g for g in data.get("gates", [])}
 
